@@ -1,0 +1,17 @@
+; A decorator that may be a Choppa one: `@inst.remote`, `@inst.artifact`, `@inst.submit`,
+; bare or called, on a function definition. Whether `inst` is a Choppa instance, and whether the
+; function is at module scope, is decided in TypeScript.
+(decorated_definition
+  (decorator
+    [
+      (attribute
+        object: (identifier) @instance
+        attribute: (identifier) @kind)
+      (call
+        function: (attribute
+          object: (identifier) @instance
+          attribute: (identifier) @kind))
+    ]) @decorator
+  definition: (function_definition
+    name: (identifier) @name) @definition.function
+  (#any-of? @kind "remote" "artifact" "submit")) @decorated

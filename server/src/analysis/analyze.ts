@@ -1,0 +1,222 @@
+// Puts a file's analysis together: summaries of each top-level statement (memoized by text, so a
+// keystroke re-reads only what it touched) resolved against the module as a whole (which names
+// are Choppa instances, which functions they decorate, what each module-level name is).
+// Pure and total: any input, however broken, yields a FileAnalysis.
+
+import type Parser from 'tree-sitter';
+import type { CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos, Problem, TextEdit } from './model.js';
+import type { CompiledQueries } from '../syntax/queries.js';
+import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
+import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
+import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
+import { choppaNames, type ImportClause } from './imports.js';
+import { instanceSpan, resolveInstances } from './instances.js';
+import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
+import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-lint.js';
+
+interface MemoEntry {
+  row: number;
+  column: number;
+  type: string;
+  summary: StatementSummary;
+  generation: number;
+}
+
+const GENERATION_KEY = '\u0000generation';
+// Past this many entries, the memo drops what the last few analyses did not use.
+const MEMO_LIMIT = 20_000;
+const MEMO_KEEP_GENERATIONS = 20;
+
+/** An analysis with nothing in it. */
+export function emptyAnalysis(): FileAnalysis {
+  return { instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [] };
+}
+
+/**
+ * Analyzes one parsed Python file. Never throws: broken or half-typed code yields whatever can
+ * be found. Results of unchanged top-level statements are reused from `queries.memo`.
+ */
+export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries): FileAnalysis {
+  try {
+    return combine(summarize(tree, text, queries), text);
+  } catch {
+    return emptyAnalysis();
+  }
+}
+
+function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): StatementSummary[] {
+  const memo = queries.memo;
+  const generation = ((memo.get(GENERATION_KEY) as number | undefined) ?? 0) + 1;
+  memo.set(GENERATION_KEY, generation);
+  const summaries: StatementSummary[] = [];
+  const cursor = tree.walk();
+  if (!cursor.gotoFirstChild()) return summaries;
+  do {
+    const source = text.slice(cursor.startIndex, cursor.endIndex);
+    const { row, column } = cursor.startPosition;
+    const type = cursor.nodeType;
+    let entry = memo.get(source) as MemoEntry | undefined;
+    if (entry && entry.column === column && entry.type === type) {
+      if (entry.row !== row) {
+        entry.summary = shiftLines(entry.summary, row - entry.row);
+        entry.row = row;
+      }
+    } else {
+      let summary: StatementSummary;
+      try {
+        summary = summarizeStatement(cursor.currentNode, source, text, queries);
+      } catch {
+        summary = emptySummary();
+      }
+      entry = { row, column, type, summary, generation };
+      memo.set(source, entry);
+    }
+    entry.generation = generation;
+    summaries.push(entry.summary);
+  } while (cursor.gotoNextSibling());
+  if (memo.size > MEMO_LIMIT) evict(memo, generation);
+  return summaries;
+}
+
+function evict(memo: Map<string, unknown>, generation: number): void {
+  for (const [key, value] of memo) {
+    if (key === GENERATION_KEY) continue;
+    if ((value as MemoEntry).generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
+  }
+}
+
+const KIND_RANK: Record<ModuleNameKind, number> = { instance: 0, import: 1, function: 2, class: 3, global: 4 };
+
+function combine(summaries: StatementSummary[], text: string): FileAnalysis {
+  const imports: ImportClause[] = [];
+  const kinds = new Map<string, ModuleNameKind>();
+  const setKind = (name: string, kind: ModuleNameKind): void => {
+    const current = kinds.get(name);
+    if (current === undefined || KIND_RANK[kind] < KIND_RANK[current]) kinds.set(name, kind);
+  };
+  for (const summary of summaries) {
+    for (const clause of summary.imports) {
+      imports.push(clause);
+      setKind(clause.bound, 'import');
+    }
+    for (const { name, kind } of summary.names) setKind(name, kind);
+  }
+  const instances = resolveInstances(
+    summaries.flatMap((summary) => summary.instances),
+    choppaNames(imports),
+  );
+  const instanceNames = new Set(instances.map((instance) => instance.name));
+  for (const name of instanceNames) setKind(name, 'instance');
+
+  const { functions: resolved, problems } = resolveFunctions(
+    summaries.flatMap((summary) => summary.functions),
+    instanceNames,
+  );
+  const functionNames = new Set(resolved.map(({ fn }) => fn.name));
+  const calls: CallSite[] = [];
+  const analysis: FileAnalysis = {
+    instances,
+    functions: resolved.map(({ fn }) => fn),
+    calls,
+    sessions: [],
+    bindings: [],
+    problems,
+  };
+  for (const summary of summaries) {
+    for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
+    for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
+    for (const assignment of summary.assignments) {
+      const callOf = assignment.rhsCall !== undefined && functionNames.has(assignment.rhsCall) ? assignment.rhsCall : undefined;
+      analysis.bindings.push(callOf ? { name: assignment.name, span: assignment.span, callOf } : { name: assignment.name, span: assignment.span });
+    }
+  }
+
+  const context = moduleContext(summaries, imports, kinds, text);
+  for (const { fn, candidate } of resolved) problems.push(...lintFunction(fn, candidate, context));
+  problems.sort((a, b) => comparePos(a.span.start, b.span.start));
+  return analysis;
+}
+
+function moduleContext(
+  summaries: readonly StatementSummary[],
+  imports: readonly ImportClause[],
+  kinds: ReadonlyMap<string, ModuleNameKind>,
+  text: string,
+): ModuleContext {
+  const totals = new Map<string, number>();
+  let starts: number[] | undefined;
+  const offset = (pos: Pos): number => offsetAt(text, (starts ??= lineStarts(text)), pos);
+  const position = (at: number): Pos => positionAt((starts ??= lineStarts(text)), at);
+  return {
+    kindOf: (name) => kinds.get(name),
+    importOf: (name) => imports.find((clause) => clause.bound === name),
+    usedElsewhere(name: string, candidate: FunctionCandidate): boolean {
+      let total = totals.get(name);
+      if (total === undefined) {
+        total = 0;
+        for (const summary of summaries) total += summary.nameCounts.get(name) ?? 0;
+        totals.set(name, total);
+      }
+      // One occurrence is the import clause itself.
+      return total - (candidate.useCounts.get(name) ?? 0) - 1 > 0;
+    },
+    removalEdit(clause: ImportClause): TextEdit {
+      if (clause.removal.kind === 'edit') return { span: clause.removal.span, newText: clause.removal.newText };
+      return removeStatement(clause.removal.span.start, clause.removal.span.end, text, offset, position);
+    },
+  };
+}
+
+// Deletes a statement without breaking its neighbours: with its `;` when it shares the line,
+// with its whole line (and line break) when it is alone on it.
+function removeStatement(
+  startPos: Pos,
+  endPos: Pos,
+  text: string,
+  offset: (pos: Pos) => number,
+  position: (at: number) => Pos,
+): TextEdit {
+  let start = offset(startPos);
+  let end = offset(endPos);
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  const before = text.slice(lineStart, start);
+  const rest = text.slice(end, lineEnd === -1 ? text.length : lineEnd);
+  const semicolonAfter = /^[ \t]*;[ \t]*/.exec(rest);
+  const semicolonBefore = /[ \t]*;[ \t]*$/.exec(before);
+  if (/^[ \t]*$/.test(before) && /^[ \t]*\r?$/.test(rest)) {
+    start = lineStart;
+    end = lineEnd === -1 ? text.length : lineEnd + 1;
+  } else if (semicolonAfter && !/^[ \t]*;[ \t]*(#|\r?$)/.test(rest)) {
+    end += semicolonAfter[0].length;
+  } else if (semicolonBefore) {
+    start -= semicolonBefore[0].length;
+  } else if (semicolonAfter) {
+    end += semicolonAfter[0].length;
+  }
+  return { span: { start: position(start), end: position(end) }, newText: '' };
+}
+
+/** The decorated function whose span (decorators to end of body) contains `pos`. */
+export function functionAt(analysis: FileAnalysis, pos: Pos): DecoratedFunction | undefined {
+  return analysis.functions.find((fn) => spanContains(fn.span, pos));
+}
+
+/** The innermost call site of a decorated function that contains `pos`. */
+export function callAt(analysis: FileAnalysis, pos: Pos): CallSite | undefined {
+  let best: CallSite | undefined;
+  for (const call of analysis.calls) {
+    if (spanContains(call.span, pos) && (!best || spanWithin(call.span, best.span))) best = call;
+  }
+  return best;
+}
+
+/** The Choppa instance whose assignment (from its name to the end of the call) contains `pos`. */
+export function instanceAt(analysis: FileAnalysis, pos: Pos): ChoppaInstance | undefined {
+  return analysis.instances.find((instance) => spanContains(instanceSpan(instance), pos));
+}
+
+/** Problems whose span contains `pos`. */
+export function problemsAt(analysis: FileAnalysis, pos: Pos): Problem[] {
+  return analysis.problems.filter((problem) => spanContains(problem.span, pos));
+}

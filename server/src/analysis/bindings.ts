@@ -1,0 +1,35 @@
+// Names bound at module scope: the assignments argument resolution follows
+// (`data = get_stuff()`), and what kind of thing each module-level name is, for the scope lint.
+
+import type Parser from 'tree-sitter';
+import type { Span } from './model.js';
+import { moduleBindings, spanOf } from '../syntax/nodes.js';
+
+/** An assignment at module scope; `rhsCall` names the callee when the value is `name(...)`. */
+export interface AssignmentInfo {
+  name: string;
+  span: Span;
+  rhsCall?: string;
+}
+
+/** A module-level name bound by something other than an import. */
+export interface ModuleNameInfo {
+  name: string;
+  kind: 'global' | 'function' | 'class';
+}
+
+/** The module-scope names and assignments of one top-level statement, in document order. */
+export function readModuleBindings(statement: Parser.SyntaxNode): { names: ModuleNameInfo[]; assignments: AssignmentInfo[] } {
+  const { names, assignments } = moduleBindings(statement);
+  return {
+    names: names.map(({ name, kind }) => ({ name, kind })),
+    assignments: assignments.map(({ name, node, value }) => {
+      const info: AssignmentInfo = { name, span: spanOf(node) };
+      if (value?.type === 'call') {
+        const callee = value.childForFieldName('function');
+        if (callee?.type === 'identifier') info.rhsCall = callee.text;
+      }
+      return info;
+    }),
+  };
+}

@@ -1,0 +1,68 @@
+// Calls of plain names, `f(...)`, with their arguments split the way argument resolution needs
+// them (keyword, bare identifier, splat). Which of them call a decorated function is decided
+// once the whole file's functions are known.
+
+import type Parser from 'tree-sitter';
+import type { CallArgument, CallSite } from './model.js';
+import { spanOf } from '../syntax/nodes.js';
+import { captureOf } from '../syntax/queries.js';
+
+/** Every `name(...)` call in one top-level statement, with `function` set to the callee name. */
+export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): CallSite[] {
+  const calls: CallSite[] = [];
+  for (const match of query.matches(statement)) {
+    const name = captureOf(match, 'name');
+    const args = captureOf(match, 'arguments');
+    const call = captureOf(match, 'reference.call');
+    if (!name || !args || !call) continue;
+    const site: CallSite = {
+      function: name.text,
+      span: spanOf(call),
+      nameSpan: spanOf(name),
+      argsSource: innerText(args.text),
+      args: readArguments(args),
+    };
+    const boundTo = boundName(call);
+    if (boundTo) site.boundTo = boundTo;
+    calls.push(site);
+  }
+  return calls;
+}
+
+function innerText(text: string): string {
+  const start = text.startsWith('(') ? 1 : 0;
+  const end = text.length > start && text.endsWith(')') ? text.length - 1 : text.length;
+  return text.slice(start, end);
+}
+
+function readArguments(args: Parser.SyntaxNode): CallArgument[] {
+  const result: CallArgument[] = [];
+  for (const arg of args.namedChildren) {
+    const type = arg.type;
+    if (type === 'comment') continue;
+    let value: Parser.SyntaxNode | null = arg;
+    const entry: CallArgument = { text: '', span: spanOf(arg) };
+    if (type === 'keyword_argument') {
+      const keyword = arg.childForFieldName('name')?.text;
+      if (keyword) entry.keyword = keyword;
+      value = arg.childForFieldName('value');
+    } else if (type === 'list_splat' || type === 'dictionary_splat') {
+      entry.splat = type === 'list_splat' ? '*' : '**';
+      value = arg.namedChild(0);
+    }
+    if (!value) continue;
+    entry.text = value.text;
+    if (value.type === 'identifier') entry.identifier = value.text;
+    result.push(entry);
+  }
+  return result;
+}
+
+// `x = f(...)` and `x: T = f(...)` bind the result; a call nested deeper in the value does not.
+function boundName(call: Parser.SyntaxNode): string | undefined {
+  const parent = call.parent;
+  if (parent?.type !== 'assignment') return undefined;
+  if (parent.childForFieldName('right')?.startIndex !== call.startIndex) return undefined;
+  const left = parent.childForFieldName('left');
+  return left?.type === 'identifier' ? left.text : undefined;
+}

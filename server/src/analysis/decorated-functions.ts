@@ -1,0 +1,252 @@
+// Functions decorated by a Choppa instance (`@dutch.remote`, `@dutch.artifact()`…): what is
+// shipped (source, parameters), where quick fixes insert text, and the forms we cannot ship
+// (async functions, methods, nested functions), which become problems instead.
+
+import type Parser from 'tree-sitter';
+import type { DecoratedFunction, Param, Pos, Problem, RunKind, Span } from './model.js';
+import {
+  blockStatements,
+  enclosingScope,
+  freeNames,
+  functionParams,
+  isDocstring,
+  posOf,
+  spanOf,
+  type EnclosingScope,
+} from '../syntax/nodes.js';
+import { captureOf } from '../syntax/queries.js';
+
+/** Where to insert text: `before + something + after` at `pos`. */
+export interface InsertPoint {
+  pos: Pos;
+  before: string;
+  after: string;
+}
+
+/** A free use of a name inside a decorated function (see `freeNames`). */
+export interface FreeUseSpan {
+  name: string;
+  span: Span;
+}
+
+/** A function with at least one decorator that looks like a Choppa one. */
+export interface FunctionCandidate {
+  name: string;
+  nameSpan: Span;
+  span: Span;
+  defLine: number;
+  source: string;
+  params: Param[];
+  /** The `@x.remote`-like decorators, top to bottom. */
+  decorators: { instance: string; kind: RunKind; span: Span }[];
+  scope: EnclosingScope;
+  isAsync: boolean;
+  /** Free uses, only for module-level plain functions (the ones that can be shipped). */
+  free: FreeUseSpan[];
+  /** How often each name is used inside the function. */
+  useCounts: Map<string, number>;
+  /** Where "add a parameter" inserts, when the parameter list is well formed. */
+  paramInsert?: InsertPoint;
+  /** Where "move the import into the function" inserts, when the body has a statement. */
+  bodyInsert?: InsertPoint;
+}
+
+/** The functions in one top-level statement that carry a `@x.remote`-like decorator. */
+export function readFunctionCandidates(statement: Parser.SyntaxNode, text: string, query: Parser.Query): FunctionCandidate[] {
+  const byStart = new Map<number, { definition: Parser.SyntaxNode; decorated: Parser.SyntaxNode; name: Parser.SyntaxNode; decorators: FunctionCandidate['decorators'] }>();
+  for (const match of query.matches(statement)) {
+    const definition = captureOf(match, 'definition.function');
+    const decorated = captureOf(match, 'decorated');
+    const name = captureOf(match, 'name');
+    const decorator = captureOf(match, 'decorator');
+    const instance = captureOf(match, 'instance')?.text;
+    const kind = captureOf(match, 'kind')?.text as RunKind | undefined;
+    if (!definition || !decorated || !name || !decorator || !instance || !kind) continue;
+    const key = definition.startIndex;
+    let entry = byStart.get(key);
+    if (!entry) {
+      entry = { definition, decorated, name, decorators: [] };
+      byStart.set(key, entry);
+    }
+    entry.decorators.push({ instance, kind, span: spanOf(decorator) });
+  }
+  const candidates: FunctionCandidate[] = [];
+  for (const { definition, decorated, name, decorators } of byStart.values()) {
+    decorators.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character);
+    const scope = enclosingScope(decorated);
+    const isAsync = definition.child(0)?.type === 'async';
+    const parameters = definition.childForFieldName('parameters');
+    const params = parameters
+      ? functionParams(parameters).map((param) => ({
+          name: param.name,
+          kind: param.kind,
+          hasDefault: param.hasDefault,
+          span: spanOf(param.node),
+        }))
+      : [];
+    const candidate: FunctionCandidate = {
+      name: name.text,
+      nameSpan: spanOf(name),
+      span: spanOf(decorated),
+      defLine: definition.startPosition.row,
+      source: shippedSource(definition, text),
+      params,
+      decorators,
+      scope,
+      isAsync,
+      free: [],
+      useCounts: new Map(),
+    };
+    if (scope.kind === 'module' && !isAsync) {
+      const { uses, useCounts } = freeNames(definition);
+      candidate.free = uses.map((use) => ({ name: use.name, span: spanOf(use.node) }));
+      candidate.useCounts = useCounts;
+      const paramInsert = parameters ? paramInsertPoint(parameters) : undefined;
+      if (paramInsert) candidate.paramInsert = paramInsert;
+      const bodyInsert = bodyInsertPoint(definition, text);
+      if (bodyInsert) candidate.bodyInsert = bodyInsert;
+    }
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+
+/** The function from `def` to the end of its body, `\n` line endings, dedented to column 0. */
+function shippedSource(definition: Parser.SyntaxNode, text: string): string {
+  const source = text.slice(definition.startIndex, definition.endIndex).replace(/\r\n/g, '\n');
+  const indent = definition.startPosition.column;
+  if (indent === 0) return source;
+  return source
+    .split('\n')
+    .map((line, index) => (index === 0 ? line : line.slice(Math.min(indent, leadingSpace(line)))))
+    .join('\n');
+}
+
+function leadingSpace(line: string): number {
+  const match = /^[ \t]*/.exec(line);
+  return match ? match[0].length : 0;
+}
+
+// A new parameter goes before the first parameter that a plain positional one may not follow:
+// one with a default, `*`, `*args` or `**kwargs`. Otherwise it goes last, or alone in `()`.
+function paramInsertPoint(parameters: Parser.SyntaxNode): InsertPoint | undefined {
+  if (parameters.type !== 'parameters' || parameters.hasError) return undefined;
+  const items = parameters.namedChildren.filter((child) => child.type !== 'comment');
+  for (const item of items) {
+    const type = item.type;
+    const splat =
+      type === 'typed_parameter' &&
+      item.namedChildren.some((child) => child.type === 'list_splat_pattern' || child.type === 'dictionary_splat_pattern');
+    if (
+      splat ||
+      type === 'default_parameter' ||
+      type === 'typed_default_parameter' ||
+      type === 'keyword_separator' ||
+      type === 'list_splat_pattern' ||
+      type === 'dictionary_splat_pattern'
+    ) {
+      return { pos: posOf(item.startPosition), before: '', after: ', ' };
+    }
+  }
+  const last = items[items.length - 1];
+  if (last) return { pos: posOf(last.endPosition), before: ', ', after: '' };
+  const open = posOf(parameters.startPosition);
+  return { pos: { line: open.line, character: open.character + 1 }, before: '', after: '' };
+}
+
+// The import goes first in the body, after the docstring, with the body's own indentation; a
+// body on the `def` line gets `; ` separators instead of a new line.
+function bodyInsertPoint(definition: Parser.SyntaxNode, text: string): InsertPoint | undefined {
+  const body = definition.childForFieldName('body');
+  if (!body) return undefined;
+  const statements = blockStatements(body);
+  const first = statements[0];
+  if (!first) return undefined;
+  const colonRow = body.previousSibling?.endPosition.row ?? definition.startPosition.row;
+  const sameLine = first.startPosition.row === colonRow;
+  const eol = text.slice(definition.startIndex, definition.endIndex).includes('\r\n') ? '\r\n' : '\n';
+  if (isDocstring(first)) {
+    if (sameLine) return { pos: posOf(first.endPosition), before: '; ', after: '' };
+    const next = statements[1];
+    if (next && next.startPosition.row > first.endPosition.row) {
+      return { pos: posOf(next.startPosition), before: '', after: eol + indentOf(next, text) };
+    }
+    return { pos: posOf(first.endPosition), before: eol + indentOf(first, text), after: '' };
+  }
+  if (sameLine) return { pos: posOf(first.startPosition), before: '', after: '; ' };
+  return { pos: posOf(first.startPosition), before: '', after: eol + indentOf(first, text) };
+}
+
+function indentOf(node: Parser.SyntaxNode, text: string): string {
+  const column = node.startPosition.column;
+  const prefix = text.slice(node.startIndex - column, node.startIndex);
+  return /^[ \t]*$/.test(prefix) ? prefix : ' '.repeat(column);
+}
+
+/**
+ * Splits the candidates into shippable functions and problems, given the names of the Choppa
+ * instances. A candidate whose decorators name no instance (`@app.remote`) is not ours at all.
+ */
+export function resolveFunctions(
+  candidates: readonly FunctionCandidate[],
+  instances: ReadonlySet<string>,
+): { functions: { fn: DecoratedFunction; candidate: FunctionCandidate }[]; problems: Problem[] } {
+  const functions: { fn: DecoratedFunction; candidate: FunctionCandidate }[] = [];
+  const problems: Problem[] = [];
+  for (const candidate of candidates) {
+    const decorator = candidate.decorators.find((d) => instances.has(d.instance));
+    if (!decorator) continue;
+    const problem = unsupported(candidate, decorator.instance);
+    if (problem) {
+      problems.push(problem);
+      continue;
+    }
+    functions.push({
+      candidate,
+      fn: {
+        name: candidate.name,
+        kind: decorator.kind,
+        instance: decorator.instance,
+        nameSpan: candidate.nameSpan,
+        decoratorSpan: decorator.span,
+        span: candidate.span,
+        defLine: candidate.defLine,
+        source: candidate.source,
+        params: candidate.params,
+      },
+    });
+  }
+  return { functions, problems };
+}
+
+function unsupported(candidate: FunctionCandidate, instance: string): Problem | undefined {
+  const name = candidate.name;
+  const base = { span: candidate.nameSpan, function: name, fixes: [] };
+  if (candidate.scope.kind === 'class') {
+    const owner = candidate.scope.name ? `class \`${candidate.scope.name}\`` : 'a class';
+    return {
+      ...base,
+      code: 'method-not-supported',
+      severity: 'warning',
+      message: `\`${name}\` is a method of ${owner}: \`@${instance}\` on methods is not supported, because only a function and its arguments reach the cluster, not \`self\` or its class. Move \`${name}\` to module level.`,
+    };
+  }
+  if (candidate.scope.kind === 'function') {
+    const owner = candidate.scope.name ? `\`${candidate.scope.name}\`` : 'another function';
+    return {
+      ...base,
+      code: 'nested-not-supported',
+      severity: 'warning',
+      message: `\`${name}\` is defined inside ${owner}: \`@${instance}\` on nested functions is not supported, because the enclosing function's variables do not reach the cluster. Move \`${name}\` to module level.`,
+    };
+  }
+  if (candidate.isAsync) {
+    return {
+      ...base,
+      code: 'async-not-supported',
+      severity: 'error',
+      message: `\`${name}\` is an \`async def\`: \`@${instance}\` does not support coroutines, because the cluster runs the function synchronously and cannot await it. Make \`${name}\` a plain \`def\`.`,
+    };
+  }
+  return undefined;
+}

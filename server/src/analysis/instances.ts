@@ -1,0 +1,83 @@
+// `Choppa` instances: module-level assignments of a `Choppa(...)` call, and the constructor
+// settings the analysis can read as constants (cluster, artifact folder, result size limit).
+
+import type Parser from 'tree-sitter';
+import type { ChoppaInstance, Span } from './model.js';
+import { foldConstant } from './constants.js';
+import { enclosingScope, spanOf } from '../syntax/nodes.js';
+import { captureOf } from '../syntax/queries.js';
+
+/** An assignment of a constructor call that may turn out to be `choppa.Choppa`. */
+export interface InstanceCandidate extends ChoppaInstance {
+  /** The callee as written, without spaces (`Choppa`, `ch.Choppa`, `C`). */
+  constructorName: string;
+}
+
+/** The module-level constructor assignments in one top-level statement. */
+export function readInstanceCandidates(statement: Parser.SyntaxNode, query: Parser.Query): InstanceCandidate[] {
+  const candidates: InstanceCandidate[] = [];
+  for (const match of query.matches(statement)) {
+    const name = captureOf(match, 'name');
+    const call = captureOf(match, 'call');
+    const constructor = captureOf(match, 'constructor');
+    const args = captureOf(match, 'arguments');
+    const assignment = captureOf(match, 'definition.instance');
+    if (!name || !call || !constructor || !args || !assignment) continue;
+    if (enclosingScope(assignment).kind !== 'module') continue;
+    const candidate: InstanceCandidate = {
+      name: name.text,
+      callSpan: spanOf(call),
+      nameSpan: spanOf(name),
+      dynamic: [],
+      constructorName: constructor.text.replace(/\s+/g, ''),
+    };
+    readSettings(args, candidate);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+
+function readSettings(args: Parser.SyntaxNode, instance: ChoppaInstance): void {
+  for (const arg of args.namedChildren) {
+    if (arg.type !== 'keyword_argument') continue;
+    const keyword = arg.childForFieldName('name')?.text;
+    const valueNode = arg.childForFieldName('value');
+    if (!keyword || !valueNode) continue;
+    const value = foldConstant(valueNode);
+    if (keyword === 'cluster_id' || keyword === 'artifact_dir') {
+      if (typeof value === 'string' || value === null) {
+        if (keyword === 'cluster_id') instance.clusterId = value;
+        else instance.artifactDir = value;
+      } else instance.dynamic.push(keyword);
+    } else if (keyword === 'result_size_max' || keyword === 'max_result_size') {
+      if ((typeof value === 'number' && Number.isFinite(value)) || value === null) instance.resultSizeMax = value;
+      else instance.dynamic.push(keyword);
+    }
+  }
+}
+
+/**
+ * The candidates whose constructor is `choppa.Choppa`: a name imported as `from choppa import
+ * Choppa [as C]`, or `M.Choppa` where `M` is `import choppa [as M]`.
+ */
+export function resolveInstances(
+  candidates: readonly InstanceCandidate[],
+  choppa: { classes: ReadonlySet<string>; modules: ReadonlySet<string> },
+): ChoppaInstance[] {
+  const instances: ChoppaInstance[] = [];
+  for (const candidate of candidates) {
+    const callee = candidate.constructorName;
+    const dot = callee.indexOf('.');
+    const isChoppa =
+      dot === -1 ? choppa.classes.has(callee) : callee.slice(dot + 1) === 'Choppa' && choppa.modules.has(callee.slice(0, dot));
+    if (!isChoppa) continue;
+    const { constructorName: _constructor, ...instance } = candidate;
+    instances.push(instance);
+  }
+  return instances;
+}
+
+/** The span an instance is "at": from its name to the end of the constructor call. */
+export function instanceSpan(instance: ChoppaInstance): Span {
+  return { start: instance.nameSpan.start, end: instance.callSpan.end };
+}

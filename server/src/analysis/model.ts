@@ -1,0 +1,152 @@
+// The plain data that analysis produces from one Python file: Choppa instances, decorated
+// functions, call sites, session blocks and problems. No LSP types and no I/O live here;
+// positions are 0-based lines and UTF-16 columns, exactly what LSP wants.
+
+/** A 0-based position: line and UTF-16 code-unit column. */
+export interface Pos {
+  line: number;
+  character: number;
+}
+
+/** A half-open range in the document. */
+export interface Span {
+  start: Pos;
+  end: Pos;
+}
+
+/** The three ways a Choppa decorator runs a function. */
+export type RunKind = 'remote' | 'artifact' | 'submit';
+
+/**
+ * A constant read from a `Choppa(...)` constructor: the value when it is a literal the
+ * analysis can evaluate (`None` is `null`), or `undefined` when the argument is absent or
+ * not constant (then `dynamic` names it).
+ */
+export interface ChoppaInstance {
+  /** The variable the instance is bound to (`dutch`). */
+  name: string;
+  /** The whole `Choppa(...)` call. */
+  callSpan: Span;
+  /** The assignment target. */
+  nameSpan: Span;
+  clusterId?: string | null;
+  artifactDir?: string | null;
+  /** `result_size_max` or its alias `max_result_size`, in bytes. */
+  resultSizeMax?: number | null;
+  /** Keyword arguments present but not constant, so the analysis cannot know them. */
+  dynamic: string[];
+}
+
+export type ParamKind = 'positional' | 'keyword' | 'varargs' | 'kwargs';
+
+export interface Param {
+  name: string;
+  kind: ParamKind;
+  hasDefault: boolean;
+  span: Span;
+}
+
+/** A module-level function decorated by a Choppa instance. */
+export interface DecoratedFunction {
+  name: string;
+  kind: RunKind;
+  /** The name of the Choppa instance in the decorator. */
+  instance: string;
+  /** The function's name identifier. */
+  nameSpan: Span;
+  /** The Choppa decorator (`@dutch.remote()`). */
+  decoratorSpan: Span;
+  /** From the first decorator to the end of the body. */
+  span: Span;
+  /** The line of the `def` keyword: line 1 of `source`. */
+  defLine: number;
+  /**
+   * The text shipped to the runner: the function from `def` to the end of its body, with no
+   * decorators, in the document's own text (line endings normalised to `\n`).
+   */
+  source: string;
+  params: Param[];
+}
+
+/** A literal or a name as it appears in a call's argument list. */
+export interface CallArgument {
+  /** Keyword name, or undefined for a positional argument. */
+  keyword?: string;
+  /** Set when the value is a bare identifier (a candidate for chaining). */
+  identifier?: string;
+  /** The argument's value source text (`[1, 2]`, `data`). */
+  text: string;
+  /** `*x` or `**x`. */
+  splat?: '*' | '**';
+  span: Span;
+}
+
+/** A call of a decorated function in the same file. */
+export interface CallSite {
+  function: string;
+  /** The whole call expression. */
+  span: Span;
+  /** The callee identifier. */
+  nameSpan: Span;
+  /** The text between the parentheses, as written. */
+  argsSource: string;
+  args: CallArgument[];
+  /** `data` in `data = get_stuff()`: a later call can pass the result along. */
+  boundTo?: string;
+}
+
+/** A `with inst.session():` block. */
+export interface SessionBlock {
+  instance: string;
+  span: Span;
+}
+
+/** An assignment of a module-level name, so argument resolution can find the latest binding. */
+export interface Binding {
+  name: string;
+  span: Span;
+  /** When the value is a call to a decorated function, that function's name. */
+  callOf?: string;
+}
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface TextEdit {
+  span: Span;
+  newText: string;
+}
+
+/** A quick fix: a titled set of edits to this one document. */
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  /** True for the fix an editor may apply without asking. */
+  preferred?: boolean;
+}
+
+export type ProblemCode =
+  | 'free-name'
+  | 'async-not-supported'
+  | 'method-not-supported'
+  | 'nested-not-supported';
+
+/** A finding of the analysis, before it becomes an LSP diagnostic. */
+export interface Problem {
+  code: ProblemCode;
+  severity: Severity;
+  message: string;
+  span: Span;
+  /** The decorated function the problem belongs to. */
+  function?: string;
+  fixes: Fix[];
+}
+
+/** Everything the server knows about one file. */
+export interface FileAnalysis {
+  instances: ChoppaInstance[];
+  functions: DecoratedFunction[];
+  calls: CallSite[];
+  sessions: SessionBlock[];
+  bindings: Binding[];
+  problems: Problem[];
+}

@@ -1,0 +1,42 @@
+// Small helpers over our positions and spans: ordering, containment, and moving a cached result
+// to the lines where its statement now sits.
+
+import type { Pos, Span } from './model.js';
+
+/** Negative, zero or positive as `a` is before, at or after `b`. */
+export function comparePos(a: Pos, b: Pos): number {
+  return a.line - b.line || a.character - b.character;
+}
+
+/** True when `pos` lies in `span`, both ends included (a cursor right after a name is on it). */
+export function spanContains(span: Span, pos: Pos): boolean {
+  return comparePos(span.start, pos) <= 0 && comparePos(pos, span.end) <= 0;
+}
+
+/** True when `inner` lies within `outer`. */
+export function spanWithin(inner: Span, outer: Span): boolean {
+  return comparePos(outer.start, inner.start) <= 0 && comparePos(inner.end, outer.end) <= 0;
+}
+
+/**
+ * A deep copy of `value` with every position moved down by `delta` lines. Maps and sets are
+ * shared (they hold no positions); plain objects with numeric `line` and `character` are
+ * positions.
+ */
+export function shiftLines<T>(value: T, delta: number): T {
+  if (delta === 0) return value;
+  return shift(value, delta) as T;
+}
+
+function shift(value: unknown, delta: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => shift(item, delta));
+  if (value instanceof Map || value instanceof Set) return value;
+  const record = value as Record<string, unknown>;
+  if (typeof record['line'] === 'number' && typeof record['character'] === 'number' && Object.keys(record).length === 2) {
+    return { line: (record['line'] as number) + delta, character: record['character'] };
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) copy[key] = shift(record[key], delta);
+  return copy;
+}

@@ -1,0 +1,131 @@
+// The one interface every place that runs Python implements (the local python3 process, a
+// Databricks cluster), with the runner's wire types. The engine only ever talks to this;
+// the same contract tests run against every implementation.
+
+/** How the runner resolves an argument name that stands for an earlier result. */
+export type ArgRef =
+  /** An artifact: loaded from its pickle where the function runs, never downloaded. */
+  | { path: string }
+  /** A value still held by the runner in the same warm process, by the run that made it. */
+  | { run_id: string };
+
+/** The JSON payload of one run, sent base64-encoded to the runner (DESIGN §4). */
+export interface RunPayload {
+  run_id: string;
+  mode: 'remote' | 'artifact';
+  function_name: string;
+  /** The function's `def` through the end of its body, without decorators. */
+  source: string;
+  /** Python argument source: literals, plus names listed in `args_refs` (`"1, b=data"`). */
+  args_source: string;
+  args_refs: Record<string, ArgRef>;
+  /** Bytes; null means always return the value. */
+  result_size_max: number | null;
+  /** Where artifacts go: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`. */
+  artifact_dir: string;
+}
+
+/** A small value that came back inline. */
+export interface ValueInfo {
+  /** `repr()` of the value, capped. */
+  repr: string;
+  /** Qualified type name (`int`, `pandas.core.frame.DataFrame`). */
+  type: string;
+  /** Pickled size in bytes, or null when the value does not pickle. */
+  size: number | null;
+  /** The value itself when it is small and JSON-able. */
+  json?: unknown;
+}
+
+/** A result stored remotely: `<artifact_dir>/<name>.pkl` plus a `.json` sidecar. */
+export interface ArtifactRef {
+  path: string;
+  size: number;
+  sha256: string;
+  type: string;
+  preview: string;
+  /** ISO 8601. */
+  created: string;
+}
+
+/** A frame of a remote traceback; `line` is 1-based within the shipped `source`. */
+export interface RemoteFrame {
+  line: number;
+  function: string;
+  text: string;
+}
+
+export interface RemoteError {
+  type: string;
+  message: string;
+  /** Frames inside the shipped source, outermost first. */
+  frames: RemoteFrame[];
+  /** The formatted traceback as Python printed it. */
+  traceback?: string;
+  /**
+   * `remote` when user code raised; `backend` when the run could not happen (the process
+   * died, the cluster is gone): then the message says what to do.
+   */
+  origin: 'remote' | 'backend';
+}
+
+interface OutcomeBase {
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export type RunOutcome =
+  | (OutcomeBase & { status: 'ok'; value: ValueInfo })
+  | (OutcomeBase & { status: 'ok'; ref: ArtifactRef })
+  | (OutcomeBase & { status: 'error'; error: RemoteError })
+  | (OutcomeBase & { status: 'cancelled' });
+
+/** What a backend reports while it works, for work-done progress. */
+export interface ProgressReport {
+  message: string;
+  /** 0-100 when known. */
+  percentage?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (report: ProgressReport) => void;
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  onProgress?: (report: ProgressReport) => void;
+}
+
+/** The contract every backend keeps; results are unions, failures never throw. */
+export interface Backend {
+  readonly kind: 'local' | 'databricks';
+  /** A short human label for diagnostics and hover (`local python3.11`, `cluster 0123-…`). */
+  label(): string;
+  /** Runs one payload to completion (or cancellation through `signal`). */
+  run(payload: RunPayload, options?: RunOptions): Promise<RunOutcome>;
+  /** Reads an artifact's `.json` sidecar, without touching the pickle. */
+  readArtifactMetadata(path: string, options?: FetchOptions): Promise<ArtifactRef | BackendFailure>;
+  /**
+   * Streams the artifact's pickle into `destination` (a local file path), returning what was
+   * written so the caller can verify it against the ref.
+   */
+  fetchArtifact(
+    path: string,
+    destination: string,
+    options?: FetchOptions,
+  ): Promise<{ size: number; sha256: string } | BackendFailure>;
+  /** Ends warm processes and contexts. */
+  dispose(): Promise<void>;
+}
+
+/** A failure of the backend itself, with what the user can do about it. */
+export interface BackendFailure {
+  failure: string;
+}
+
+export function isFailure(value: object): value is BackendFailure {
+  return 'failure' in value;
+}

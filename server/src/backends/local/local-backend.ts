@@ -1,0 +1,309 @@
+// The embedded backend: a local python3 stands in for the cluster and `fsRoot` for its storage.
+// It keeps one warm process that has executed runner.py and drives it with the same short
+// start/poll/cancel commands a Databricks execution context gets.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type {
+  ArtifactRef,
+  Backend,
+  BackendFailure,
+  FetchOptions,
+  RunOptions,
+  RunOutcome,
+  RunPayload,
+} from '../backend.js';
+import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
+import {
+  artifactRefFrom,
+  cancelCommand,
+  INFO_COMMAND,
+  parseReport,
+  pollCommand,
+  RUN_ID_PATTERN,
+  startCommand,
+  type RunnerReport,
+} from './runner-protocol.js';
+
+/** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
+export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
+
+export interface LocalBackendOptions {
+  /** The interpreter (the `choppa.pythonPath` setting). */
+  pythonPath: string;
+  /** The folder standing in for `/Workspace`, `/Volumes` and `dbfs:/`. */
+  fsRoot: string;
+  runnerPath: string;
+  logger?: (message: string) => void;
+}
+
+const POLL_FIRST_MS = 5;
+const POLL_MAX_MS = 200;
+/** How long a cancelled run may take to stop before the outcome is reported anyway. */
+const CANCEL_GRACE_MS = 5000;
+
+/**
+ * Invariant: at most one live process per backend; `live` is replaced only after the previous
+ * one exited, and `spawning` is the one spawn in progress.
+ */
+export class LocalBackend implements Backend {
+  readonly kind = 'local' as const;
+  private readonly options: LocalBackendOptions;
+  private live: PythonProcess | undefined;
+  private spawning: Promise<PythonProcess | BackendFailure> | undefined;
+  private pythonVersion: string | undefined;
+  private disposed = false;
+
+  constructor(options: LocalBackendOptions) {
+    this.options = options;
+  }
+
+  label(): string {
+    const minor = this.pythonVersion?.split('.').slice(0, 2).join('.');
+    return minor ? `local python${minor}` : 'local python3';
+  }
+
+  async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
+    const started = Date.now();
+    const { signal, onOutput, onProgress } = options;
+    const output = { stdout: '', stderr: '' };
+    const backendError = (message: string, traceback?: string): RunOutcome => ({
+      status: 'error',
+      error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
+      ...output,
+      durationMs: Date.now() - started,
+    });
+    const cancelled = (): RunOutcome => ({ status: 'cancelled', ...output, durationMs: Date.now() - started });
+
+    if (this.disposed) return backendError('the local backend was shut down; run again to start a new one');
+    if (!RUN_ID_PATTERN.test(payload.run_id)) {
+      return backendError(`run id ${JSON.stringify(payload.run_id)} is not [A-Za-z0-9_.-]+`);
+    }
+    if (signal?.aborted) return cancelled();
+    const python = await this.ensureProcess(onProgress);
+    if ('failure' in python) return backendError(python.failure);
+    if (signal?.aborted) return cancelled();
+
+    const deliver = (report: RunnerReport): boolean => {
+      let delivered = false;
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const text = report[stream];
+        if (!text) continue;
+        delivered = true;
+        output[stream] += text;
+        onOutput?.(stream, text);
+      }
+      const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
+      if (lastLine !== undefined) onProgress?.({ message: lastLine.trim().slice(0, 200) });
+      return delivered;
+    };
+
+    let cancelDeadline: number | undefined;
+    // The first abort turns the next command into a cancel; after that it is polls again.
+    const nextCommand = (): string => {
+      if (!signal?.aborted || cancelDeadline !== undefined) return pollCommand(payload.run_id);
+      cancelDeadline = Date.now() + CANCEL_GRACE_MS;
+      return cancelCommand(payload.run_id);
+    };
+    let command = startCommand(payload);
+    let delay = POLL_FIRST_MS;
+    for (;;) {
+      let answer: Awaited<ReturnType<PythonProcess['command']>>;
+      try {
+        answer = await python.command(command);
+      } catch (error) {
+        if (!(error instanceof PythonExitedError)) throw error;
+        if (cancelDeadline !== undefined) return cancelled();
+        if (python.stderrTail) output.stderr += python.stderrTail;
+        return backendError(
+          `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
+        );
+      }
+      if (!answer.ok) {
+        const last = answer.error.trim().split('\n').pop() ?? answer.error;
+        return backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error);
+      }
+      const report = parseReport(answer.result);
+      if ('failure' in report) return backendError(report.failure);
+      if (deliver(report)) delay = POLL_FIRST_MS;
+      if (report.outcome) return report.outcome;
+      if (report.state === 'unknown') {
+        return backendError(
+          `the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`,
+        );
+      }
+      if (cancelDeadline !== undefined && Date.now() > cancelDeadline) {
+        this.log(`run ${payload.run_id} did not stop within ${CANCEL_GRACE_MS} ms of cancel; leaving it behind`);
+        return cancelled();
+      }
+      if (!signal?.aborted || cancelDeadline !== undefined) {
+        await wait(delay, cancelDeadline === undefined ? signal : undefined);
+        delay = Math.min(POLL_MAX_MS, Math.ceil(delay * 1.5));
+      }
+      command = nextCommand();
+    }
+  }
+
+  async readArtifactMetadata(path: string, _options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {
+    const local = mapLogicalPath(this.options.fsRoot, path);
+    if (local === undefined) return refusedPath(path);
+    let text: string;
+    try {
+      text = await readFile(sidecarPath(local), 'utf8');
+    } catch (error) {
+      return { failure: `no metadata for artifact ${path} (${errorCode(error)})` };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return { failure: `the metadata of artifact ${path} is not JSON` };
+    }
+    return artifactRefFrom(raw) ?? { failure: `the metadata of artifact ${path} is incomplete` };
+  }
+
+  async fetchArtifact(
+    path: string,
+    destination: string,
+    options: FetchOptions = {},
+  ): Promise<{ size: number; sha256: string } | BackendFailure> {
+    const local = mapLogicalPath(this.options.fsRoot, path);
+    if (local === undefined) return refusedPath(path);
+    let total: number;
+    try {
+      total = (await stat(local)).size;
+    } catch (error) {
+      return { failure: `artifact ${path} not found (${errorCode(error)})` };
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    let reported = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        const percentage = total > 0 ? Math.floor((size / total) * 100) : 100;
+        if (percentage >= reported + 10) {
+          reported = percentage;
+          options.onProgress?.({ message: `downloading ${path}`, percentage });
+        }
+        callback(null, chunk);
+      },
+    });
+    // Written beside the destination and renamed, so a failed copy never leaves a partial file.
+    const partial = `${destination}.part-${process.pid}-${Date.now()}`;
+    try {
+      await mkdir(dirname(destination), { recursive: true });
+      await pipeline(createReadStream(local), counter, createWriteStream(partial), {
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      await rename(partial, destination);
+    } catch (error) {
+      await unlink(partial).catch(() => {});
+      if (options.signal?.aborted) return { failure: `fetching ${path} was cancelled` };
+      return { failure: `could not copy artifact ${path} (${errorCode(error)})` };
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const spawning = await this.spawning;
+    await Promise.all(
+      [this.live, spawning].map((python) => (python && !('failure' in python) ? python.kill() : undefined)),
+    );
+    this.live = undefined;
+  }
+
+  /** The live process, spawning one (and sending it runner.py) when there is none. */
+  private ensureProcess(onProgress: RunOptions['onProgress']): Promise<PythonProcess | BackendFailure> {
+    if (this.live?.alive) return Promise.resolve(this.live);
+    // Runs that arrive together share one spawn; a failed spawn is not kept, so the next run
+    // tries again.
+    if (!this.spawning) {
+      onProgress?.({ message: 'starting local Python' });
+      this.spawning = this.spawn().then((result) => {
+        this.spawning = undefined;
+        if (!('failure' in result)) this.live = result;
+        return result;
+      });
+    }
+    return this.spawning;
+  }
+
+  private async spawn(): Promise<PythonProcess | BackendFailure> {
+    const { pythonPath, fsRoot, runnerPath } = this.options;
+    let runnerSource: string;
+    try {
+      runnerSource = await readFile(runnerPath, 'utf8');
+      await mkdir(fsRoot, { recursive: true });
+    } catch (error) {
+      return { failure: `the local backend cannot start: ${(error as Error).message}` };
+    }
+    const started = await PythonProcess.start({
+      pythonPath,
+      cwd: fsRoot,
+      env: { ...process.env, CHOPPA_FS_ROOT: fsRoot, PYTHONIOENCODING: 'utf-8' },
+      logger: this.options.logger,
+    });
+    if ('error' in started) {
+      return {
+        failure: `could not start the Python interpreter \`${pythonPath}\` (${started.error.code ?? started.error.message}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
+      };
+    }
+    try {
+      const installed = await started.command(runnerSource);
+      const info = installed.ok ? await started.command(INFO_COMMAND) : installed;
+      if (!info.ok) {
+        await started.kill();
+        const last = info.error.trim().split('\n').pop() ?? '';
+        return {
+          failure: `\`${pythonPath}\` could not load the runner (${last}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
+        };
+      }
+      const { python } = JSON.parse(info.result) as { python: string };
+      this.pythonVersion = python;
+      this.log(`local python ${python} started (pid ${started.pid})`);
+      return started;
+    } catch (error) {
+      const exit = error instanceof PythonExitedError ? describeExit(error.exit) : String(error);
+      const tail = started.stderrTail.trim().split('\n').pop();
+      return {
+        failure: `the Python interpreter \`${pythonPath}\` exited while starting (${exit}${tail ? `: ${tail}` : ''}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
+      };
+    }
+  }
+
+  private log(message: string): void {
+    this.options.logger?.(message);
+  }
+}
+
+function refusedPath(path: string): BackendFailure {
+  return {
+    failure: `${path} is not a storage path this backend can read (expected /Workspace/..., /Volumes/... or dbfs:/... without \`..\`)`,
+  };
+}
+
+function errorCode(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code ?? message;
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,190 @@
+// One warm python3 process that behaves like a Databricks execution context: it executes
+// command strings in one persistent `__main__` namespace and answers each with its result.
+// Commands and answers travel as JSON lines over private pipes (fd 3 in, fd 4 out), so nothing
+// user code prints on fd 1/2 can corrupt the protocol.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The host loop, passed with `-c`. Everything lives inside a function so that the only name
+ * it adds to `__main__` is `_choppa_host`. An expression's string result is returned as is
+ * (other results as their repr), like a REPL cell; statements return ''.
+ */
+const HOST_SOURCE = String.raw`
+def _choppa_host():
+    import json, os, traceback, __main__
+    commands = os.fdopen(3, 'rb')
+    answers = os.fdopen(4, 'wb')
+    namespace = __main__.__dict__
+    for line in commands:
+        try:
+            message = json.loads(line)
+            ident, code = message['id'], message['code']
+        except Exception:
+            continue
+        try:
+            try:
+                compiled = compile(code, '<command>', 'eval')
+            except SyntaxError:
+                exec(compile(code, '<command>', 'exec'), namespace)
+                result = ''
+            else:
+                value = eval(compiled, namespace)
+                result = value if isinstance(value, str) else ('' if value is None else repr(value))
+            answer = {'id': ident, 'ok': True, 'result': result}
+        except BaseException:
+            answer = {'id': ident, 'ok': False, 'error': traceback.format_exc()}
+        answers.write(json.dumps(answer).encode('utf-8') + b'\n')
+        answers.flush()
+_choppa_host()
+`;
+
+/** How the process ended. */
+export interface PythonExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Thrown by `command` when the process is gone before it answered. */
+export class PythonExitedError extends Error {
+  constructor(readonly exit: PythonExit) {
+    super(`the Python process exited (${describeExit(exit)})`);
+  }
+}
+
+/** `code 3` or `signal SIGKILL`, for messages. */
+export function describeExit(exit: PythonExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? '?'}`;
+}
+
+export interface PythonProcessOptions {
+  pythonPath: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logger?: ((message: string) => void) | undefined;
+}
+
+type Answer = { ok: true; result: string } | { ok: false; error: string };
+
+interface Pending {
+  resolve: (answer: Answer) => void;
+  reject: (error: Error) => void;
+}
+
+/** A running host process; `start` resolves once it is ready for commands. */
+export class PythonProcess {
+  readonly pid: number;
+  /** Set once the process has exited; commands then reject at once. */
+  exit: PythonExit | undefined;
+  /** The last few KiB the process wrote on fd 2 outside any run, for crash messages. */
+  stderrTail = '';
+  private readonly child: ChildProcess;
+  private readonly commands: Writable;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly exited: Promise<PythonExit>;
+
+  private constructor(child: ChildProcess, logger: ((message: string) => void) | undefined) {
+    this.child = child;
+    this.pid = child.pid ?? -1;
+    this.commands = child.stdio[3] as Writable;
+    // EPIPE after the process died; the exit handler reports it.
+    this.commands.on('error', () => {});
+    const answers = child.stdio[4] as Readable;
+    let buffered = '';
+    answers.setEncoding('utf8');
+    answers.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        this.answer(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+      }
+    });
+    answers.on('error', () => {});
+    const log = (stream: string) => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (stream === 'stderr') this.stderrTail = (this.stderrTail + text).slice(-4096);
+      logger?.(`python ${this.pid} ${stream}: ${text.trimEnd()}`);
+    };
+    child.stdout?.on('data', log('stdout'));
+    child.stderr?.on('data', log('stderr'));
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        // Answers written just before the exit may still be in the pipe: let them arrive.
+        const drained = answers.readableEnded ? Promise.resolve() : once(answers, 'close').then(() => {});
+        void Promise.race([drained, new Promise((r) => setTimeout(r, 200))]).then(() => {
+          this.exit = { code, signal };
+          for (const pending of this.pending.values()) pending.reject(new PythonExitedError(this.exit));
+          this.pending.clear();
+          resolve(this.exit);
+        });
+      });
+    });
+  }
+
+  /** Spawns the host; resolves when the OS started it, or with the spawn error (ENOENT, EACCES). */
+  static async start(options: PythonProcessOptions): Promise<PythonProcess | { error: NodeJS.ErrnoException }> {
+    const child = spawn(options.pythonPath, ['-u', '-c', HOST_SOURCE], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error) => resolve(error));
+    });
+    if (started) return { error: started };
+    return new PythonProcess(child, options.logger);
+  }
+
+  /** False once the process has exited, even before `exit` is filled in. */
+  get alive(): boolean {
+    return this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Executes one command in the process's `__main__` namespace. */
+  command(code: string): Promise<Answer> {
+    if (this.exit) return Promise.reject(new PythonExitedError(this.exit));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.commands.write(JSON.stringify({ id, code }) + '\n');
+    });
+  }
+
+  /** Resolves when the process has exited (immediately if it already has). */
+  whenExited(): Promise<PythonExit> {
+    return this.exited;
+  }
+
+  /** Ends the process: closing fd 3 lets the host loop return; SIGKILL if that is not enough. */
+  async kill(graceMs = 500): Promise<void> {
+    if (this.exit) return;
+    this.commands.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private answer(line: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof raw !== 'object' || raw === null) return;
+    const message = raw as { id?: unknown; ok?: unknown; result?: unknown; error?: unknown };
+    if (typeof message.id !== 'number') return;
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    pending.resolve(
+      message.ok === true
+        ? { ok: true, result: typeof message.result === 'string' ? message.result : '' }
+        : { ok: false, error: typeof message.error === 'string' ? message.error : 'unknown error' },
+    );
+  }
+}

@@ -1,0 +1,18 @@
+// The capabilities the server declares, in one place. What we offer does not depend on the
+// client; what we *use* of the client (showDocument, progress, refresh) is checked in Session.
+import { TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
+import { COMMANDS } from './protocol/extensions.js';
+
+export function serverCapabilities(): ServerCapabilities {
+  return {
+    positionEncoding: 'utf-16',
+    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+    codeActionProvider: true,
+    codeLensProvider: { resolveProvider: false },
+    hoverProvider: true,
+    inlayHintProvider: true,
+    // Invariant: every command a code action or lens carries is listed here (Neovim's lens
+    // runner and Helix only execute listed commands).
+    executeCommandProvider: { commands: Object.values(COMMANDS) },
+  };
+}

@@ -1,0 +1,60 @@
+// Parses the CLI's argv into one options object, or into the usage text to print.
+export const USAGE = `Usage: choppa-lsp <command> [options]
+
+  choppa-lsp --stdio                      serve LSP over stdio (what editors start)
+  choppa-lsp list FILE [--json]           Choppa instances, decorated functions, scope problems
+  choppa-lsp run FILE:FUNCTION [--args "1, b=2"] [--json]
+                                          run a function remotely and print its result
+  choppa-lsp artifact FILE:FUNCTION [--args "..."] [--json]
+                                          run a function and store its result as an artifact
+  choppa-lsp deref REF_PATH|FILE:FUNCTION [--json]
+                                          download an artifact into .choppa/artifacts/, verified
+
+Options:
+  --args SOURCE   Python argument source for the function ("1, b=2"); names bound in the file
+                  to another remote call's result are passed along without downloading
+  --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git)
+  --json          print the result as JSON
+  -h, --help      this text
+
+With no Databricks workspace configured, runs use the embedded local Python backend
+(python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
+2 on a usage error.
+`;
+
+export interface CliOptions {
+  command: 'list' | 'run' | 'artifact' | 'deref';
+  target: string;
+  args?: string;
+  root?: string;
+  json: boolean;
+}
+
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref']);
+
+export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number } {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
+  }
+  if (!COMMANDS.has(command)) return { usage: `choppa-lsp: unknown command ${command}\n\n${USAGE}`, exitCode: 2 };
+  const options: Partial<CliOptions> & { json: boolean } = { command: command as CliOptions['command'], json: false };
+  for (let i = 0; i < rest.length; i += 1) {
+    const arg = rest[i]!;
+    if (arg === '--json') options.json = true;
+    else if (arg === '-h' || arg === '--help') return { usage: USAGE, exitCode: 0 };
+    else if (arg === '--args' || arg === '--root') {
+      const value = rest[i + 1];
+      if (value === undefined) return { usage: `choppa-lsp: ${arg} needs a value\n\n${USAGE}`, exitCode: 2 };
+      if (arg === '--args') options.args = value;
+      else options.root = value;
+      i += 1;
+    } else if (arg.startsWith('--args=')) options.args = arg.slice('--args='.length);
+    else if (arg.startsWith('--root=')) options.root = arg.slice('--root='.length);
+    else if (arg.startsWith('-')) return { usage: `choppa-lsp: unknown option ${arg}\n\n${USAGE}`, exitCode: 2 };
+    else if (options.target === undefined) options.target = arg;
+    else return { usage: `choppa-lsp: unexpected argument ${arg}\n\n${USAGE}`, exitCode: 2 };
+  }
+  if (options.target === undefined) return { usage: `choppa-lsp ${command}: missing target\n\n${USAGE}`, exitCode: 2 };
+  return options as CliOptions;
+}

@@ -1,0 +1,198 @@
+// The terminal face of choppa-lsp: `list`, `run`, `artifact` and `deref` drive the same
+// analysis and engine as the language server. Progress goes to stderr, results to stdout
+// (JSON with `--json`), and the exit code is non-zero when the remote side raised.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { FileAnalysis } from '../analysis/model.js';
+import { LocalBackend } from '../backends/local/local-backend.js';
+import { DEFAULT_SETTINGS } from '../config/settings.js';
+import { Documents } from '../documents.js';
+import { describeRef, summaryLine } from '../engine/format.js';
+import type { RunCommandResult } from '../engine/run-record.js';
+import { Workspace } from '../engine/workspace.js';
+import { loadQuerySources } from '../query-files.js';
+import { RUNNER_PATH } from '../server.js';
+import { compileQueries } from '../syntax/queries.js';
+import { createPythonParser } from '../syntax/parser.js';
+import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** The project root of a file: the nearest folder with `.choppa` or `.git`, else its own. */
+export function projectRoot(filePath: string): string {
+  let dir = dirname(filePath);
+  for (;;) {
+    if (existsSync(join(dir, '.choppa')) || existsSync(join(dir, '.git'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return dirname(filePath);
+    dir = parent;
+  }
+}
+
+function openWorkspace(root: string, io: Io): Workspace {
+  const stateDir = join(root, '.choppa');
+  const backend = new LocalBackend({
+    pythonPath: process.env.CHOPPA_PYTHON ?? DEFAULT_SETTINGS.pythonPath,
+    fsRoot: join(stateDir, 'fs'),
+    runnerPath: RUNNER_PATH,
+  });
+  return new Workspace({ root, stateDir, backend, warn: (message) => io.err(`warning: ${message}\n`) });
+}
+
+function loadFile(documents: Documents, file: string): { path: string; text: string; analysis: FileAnalysis } {
+  const path = resolve(file);
+  const text = readFileSync(path, 'utf8');
+  return { path, text, analysis: documents.analyzeText(text).analysis };
+}
+
+function listFile(documents: Documents, options: CliOptions, io: Io): number {
+  const { path, analysis } = loadFile(documents, options.target);
+  if (options.json) {
+    io.out(`${JSON.stringify({ file: path, ...analysis }, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`${relative(process.cwd(), path) || path}\n`);
+  for (const instance of analysis.instances) {
+    const fields = [`cluster_id=${String(instance.clusterId ?? '-')}`, `artifact_dir=${String(instance.artifactDir ?? '-')}`, `result_size_max=${String(instance.resultSizeMax ?? '-')}`];
+    io.out(`  instance  ${instance.name}  line ${instance.callSpan.start.line + 1}  ${fields.join('  ')}\n`);
+  }
+  for (const fn of analysis.functions) {
+    const params = fn.params.map((param) => param.name).join(', ');
+    io.out(`  ${fn.kind.padEnd(8)}  ${fn.name}(${params})  line ${fn.defLine + 1}  @${fn.instance}\n`);
+  }
+  for (const problem of analysis.problems) {
+    io.out(`  ${problem.severity.padEnd(8)}  ${problem.span.start.line + 1}:${problem.span.start.character + 1}  ${problem.message}\n`);
+  }
+  if (analysis.functions.length === 0) io.out('  no Choppa-decorated functions\n');
+  return 0;
+}
+
+function printRunResult(result: RunCommandResult, path: string, io: Io, json: boolean): void {
+  if (json) {
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  if (result.stdout) io.err(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
+  if (result.stderr) io.err(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+  if (result.status === 'error' && result.error) {
+    const where = result.error.line === undefined ? '' : ` (${relative(process.cwd(), path)}:${result.error.line + 1})`;
+    io.out(`error: ${result.error.type}: ${result.error.message}${where}\n`);
+    for (const frame of result.error.frames ?? []) io.out(`  line ${frame.documentLine + 1}, in ${frame.function}: ${frame.text}\n`);
+    return;
+  }
+  if (result.status === 'cancelled') {
+    io.out(`${result.function}: cancelled\n`);
+    return;
+  }
+  io.out(`${summaryLine(result)}\n`);
+  if (result.ref) io.out(`  ${describeRef(result.ref)} at ${result.ref.path}\n  sha256 ${result.ref.sha256}\n`);
+}
+
+async function runTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+  const [file, name] = splitTarget(options.target);
+  if (!name) {
+    io.err(`choppa-lsp ${options.command}: expected FILE:FUNCTION, got ${options.target}\n`);
+    return 2;
+  }
+  const { path, analysis } = loadFile(documents, file);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), io);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    let args;
+    if (options.args !== undefined) {
+      const parsed = documents.parseArguments(options.args);
+      if (!parsed) {
+        io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
+        return 2;
+      }
+      args = { source: options.args, parsed };
+    }
+    const result = await workspace.run({
+      filePath: path,
+      analysis,
+      functionName: name,
+      mode: options.command === 'artifact' ? 'artifact' : 'remote',
+      signal: controller.signal,
+      onProgress: (report) => io.err(`… ${report.message}\n`),
+      ...(args ? { args } : {}),
+    });
+    printRunResult(result, path, io, options.json);
+    return result.status === 'ok' ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    await workspace.dispose();
+  }
+}
+
+function splitTarget(target: string): [string, string | undefined] {
+  const index = target.lastIndexOf(':');
+  if (index <= 0) return [target, undefined];
+  return [target.slice(0, index), target.slice(index + 1) || undefined];
+}
+
+async function derefTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+  const [file, name] = splitTarget(options.target);
+  const isFunction = name !== undefined && file.endsWith('.py') && existsSync(file);
+  const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
+  const workspace = openWorkspace(root, io);
+  try {
+    let ref;
+    if (isFunction) {
+      const { path } = loadFile(documents, file);
+      ref = workspace.lastResult(path, name)?.ref;
+      if (!ref) {
+        io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
+        return 1;
+      }
+    }
+    const result = await workspace.dereference(ref ?? options.target, { onProgress: (report) => io.err(`… ${report.message}\n`) });
+    if ('failure' in result) {
+      io.err(`choppa-lsp deref: ${result.failure}\n`);
+      return 1;
+    }
+    const { ref: _ref, ...summary } = result;
+    if (options.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+    else io.out(`${result.localPath}\npreview: ${result.previewPath}\n${result.size} bytes, sha256 ${result.sha256} (verified)\n`);
+    return 0;
+  } finally {
+    await workspace.dispose();
+  }
+}
+
+/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  const options = parseCliArguments(argv);
+  if ('usage' in options) {
+    (options.exitCode === 0 ? io.out : io.err)(options.usage);
+    return options.exitCode;
+  }
+  const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));
+  try {
+    switch (options.command) {
+      case 'list':
+        return listFile(documents, options, io);
+      case 'run':
+      case 'artifact':
+        return await runTarget(documents, options, io);
+      case 'deref':
+        return await derefTarget(documents, options, io);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR') {
+      io.err(`choppa-lsp: cannot read ${(error as NodeJS.ErrnoException).path ?? options.target}\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+// The one schema of choppa-lsp's settings: keys, types, defaults and descriptions. The VS Code
+// manifest and the Neovim help mirror it (a repo test keeps them in step), and both the
+// initializationOptions and workspace/configuration paths go through `parseSettings`.
+
+/** Resolved, complete settings. */
+export interface Settings {
+  pythonPath: string;
+  localRoot: string | null;
+  inlayHints: { enable: boolean };
+  codeLens: { enable: boolean };
+  scopeLint: { enable: boolean };
+}
+
+/** Whatever the client sent; anything may be missing or of the wrong type. */
+export type RawSettings = unknown;
+
+interface SettingSpec {
+  type: 'string' | 'boolean';
+  default: string | boolean | null;
+  enum?: string[];
+  description: string;
+}
+
+/** The settings schema; keys are relative to the `choppa` section. */
+export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
+  pythonPath: {
+    type: 'string',
+    default: 'python3',
+    description: 'The Python interpreter of the embedded local backend.',
+  },
+  localRoot: {
+    type: 'string',
+    default: null,
+    description:
+      'Folder standing in for `/Workspace`, `/Volumes` and `dbfs:/` on the local backend. Default: `.choppa/fs` in the workspace.',
+  },
+  'inlayHints.enable': {
+    type: 'boolean',
+    default: true,
+    description: 'Show the last result of a function as an inlay hint at its call sites.',
+  },
+  'codeLens.enable': {
+    type: 'boolean',
+    default: true,
+    description: 'Show Run/Artifact code lenses above decorated functions.',
+  },
+  'scopeLint.enable': {
+    type: 'boolean',
+    default: true,
+    description: 'Warn about names a remote function uses that do not exist on the cluster.',
+  },
+};
+
+export const DEFAULT_SETTINGS: Settings = parseSettings(undefined);
+
+function lookup(raw: unknown, dotted: string): unknown {
+  let cursor: unknown = raw;
+  for (const part of dotted.split('.')) {
+    if (cursor === null || typeof cursor !== 'object') return undefined;
+    cursor = (cursor as Record<string, unknown>)[part];
+  }
+  return cursor;
+}
+
+/** Reads one key from either the nested (`{inlayHints: {enable}}`) or the flat dotted form. */
+function read(raw: unknown, key: string): unknown {
+  const nested = lookup(raw, key);
+  if (nested !== undefined) return nested;
+  if (raw !== null && typeof raw === 'object') return (raw as Record<string, unknown>)[key];
+  return undefined;
+}
+
+function pick(raw: unknown, key: string): string | boolean | null {
+  const spec = SETTINGS_SCHEMA[key]!;
+  const value = read(raw, key);
+  if (spec.type === 'boolean') return typeof value === 'boolean' ? value : spec.default;
+  if (typeof value !== 'string' || value.trim() === '') return spec.default;
+  if (spec.enum && !spec.enum.includes(value)) return spec.default;
+  return value;
+}
+
+/**
+ * Turns what a client sent into complete settings. Accepts the `choppa` section itself or an
+ * object holding it under `choppa`; unknown keys and wrong types fall back to defaults.
+ */
+export function parseSettings(raw: RawSettings): Settings {
+  const section =
+    raw !== null && typeof raw === 'object' && 'choppa' in raw
+      ? (raw as { choppa: unknown }).choppa
+      : raw;
+  return {
+    pythonPath: pick(section, 'pythonPath') as string,
+    localRoot: pick(section, 'localRoot') as string | null,
+    inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
+    codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
+    scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
+  };
+}

@@ -1,0 +1,117 @@
+// `npm run demo`: plays an editor against the real server over stdio on the example project,
+// on the embedded local backend, and prints what the editor would show at each step: the
+// scope warning, a run's diagnostic, hover and inlay hint, a ref over the size limit, a chained
+// call, a remote error at its line, and a dereference.
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import type { CodeAction, Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
+import { EditorClient } from './editor-client.js';
+
+const EXAMPLE = resolve(import.meta.dirname, '..', '..', '..', 'examples', 'demo', 'pipeline.py');
+
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const dim = (text: string): string => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
+const say = (text = ''): void => void process.stdout.write(`${text}\n`);
+const indent = (text: string, prefix = '     '): string => text.split('\n').map((line) => prefix + line).join('\n');
+
+function positionOf(text: string, needle: string): { line: number; character: number } {
+  const before = text.slice(0, text.indexOf(needle));
+  const lines = before.split('\n');
+  return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+}
+
+function messageOf(diagnostic: Diagnostic): string {
+  return typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value;
+}
+
+function showDiagnostic(diagnostic: Diagnostic): string {
+  const icon = ['', '✖ error', '⚠ warning', 'ℹ info', '· hint'][diagnostic.severity ?? 1];
+  return `${icon} line ${diagnostic.range.start.line + 1}: ${messageOf(diagnostic)}`;
+}
+
+async function main(): Promise<number> {
+  const text = readFileSync(EXAMPLE, 'utf8');
+  const root = resolve(EXAMPLE, '..');
+  const editor = await EditorClient.start({ root });
+  const uri = await editor.open(EXAMPLE, text);
+  const shown = (diagnostics: Diagnostic[], code: string, fn: string): Diagnostic | undefined =>
+    diagnostics.find((d) => d.code === code && (messageOf(d).startsWith(`${fn}(`) || messageOf(d).includes(` in ${fn} `)));
+
+  say(bold(`choppa-lsp demo: ${relative(process.cwd(), EXAMPLE)} on the embedded local backend`));
+  say(dim('An editor opened the file; this is what it shows.'));
+  say();
+
+  const opened = await editor.waitForDiagnostics(uri);
+  say(bold('1. Scope lint, before anything runs'));
+  for (const diagnostic of opened) say(indent(showDiagnostic(diagnostic)));
+  const warning = opened.find((d) => d.code === 'free-name');
+  if (warning) {
+    const fixes = await editor.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: warning.range,
+      context: { diagnostics: [warning] },
+    });
+    say(indent(`quick fixes: ${fixes.filter((a) => a.kind === 'quickfix').map((a) => a.title).join(' | ')}`));
+  }
+  say();
+
+  const run = async (fn: string, callText: string, step: string): Promise<void> => {
+    const at = positionOf(text, callText);
+    const actions = await editor.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: at, end: at },
+      context: { diagnostics: [] },
+    });
+    const action = actions.find((a) => a.command?.command === 'choppa.run');
+    say(bold(step));
+    say(indent(`code action: ${action?.title ?? '(none)'}`));
+    if (!action?.command) return;
+    const result = await editor.executeCommand<{ status: string }>(action.command.command, action.command.arguments?.[0]);
+    const diagnostics = await editor.waitForDiagnostics(
+      uri,
+      (all) => shown(all, result.status === 'error' ? 'remote-error' : 'run-result', fn) !== undefined,
+    );
+    const diagnostic = shown(diagnostics, result.status === 'error' ? 'remote-error' : 'run-result', fn);
+    if (diagnostic) say(indent(showDiagnostic(diagnostic)));
+    const hover = await editor.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: at });
+    const markdown = hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
+    say(indent(`hover:\n${indent(markdown.split('\n').slice(0, 12).join('\n'), '  │ ')}`));
+    say();
+  };
+
+  await run('add', 'add(1, 2)', '2. Run `add(1, 2)` from its call site');
+  await run('get_stuff', 'get_stuff()', '3. A result over result_size_max comes back as an ArtifactRef');
+  await run('analyze_stuff', 'analyze_stuff(data)', '4. Chaining: `data` is passed as the ref, loaded where the function runs');
+  await run('ratio', 'ratio(1, 0)', '5. A remote exception lands on the line that raised');
+
+  const hints = await editor.request<InlayHint[]>('textDocument/inlayHint', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end: { line: text.split('\n').length, character: 0 } },
+  });
+  say(bold('6. Inlay hints at the call sites'));
+  for (const hint of hints) say(indent(`line ${hint.position.line + 1}: ${typeof hint.label === 'string' ? hint.label : ''}`));
+  say();
+
+  say(bold('7. Dereference the artifact of `get_stuff`'));
+  const deref = await editor.executeCommand<{ localPath: string; previewPath: string; size: number; sha256: string }>(
+    'choppa.dereference',
+    { uri, function: 'get_stuff' },
+  );
+  say(indent(`local copy: ${relative(process.cwd(), deref.localPath)} (${deref.size} bytes, sha256 ${deref.sha256.slice(0, 16)}… verified)`));
+  say(indent(`preview:    ${relative(process.cwd(), deref.previewPath)}`));
+  say(indent(readFileSync(deref.previewPath, 'utf8').split('\n').slice(0, 10).join('\n'), '  │ '));
+  say();
+  say(dim(`Results persist in ${relative(process.cwd(), resolve(root, '.choppa'))}/: open the example in your editor and hover a function.`));
+  await editor.stop();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,202 @@
+// A small LSP editor that spawns the server (`server/bin/choppa-lsp.js --stdio`) and speaks
+// JSON-RPC over its stdio exactly as an editor does. The demo and the protocol tests drive the
+// server through it; callers wait for named messages (a diagnostic, a showMessage), never time.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type ClientCapabilities,
+  type Diagnostic,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+
+/** The server's launcher, beside `dist/` in the package. */
+export const SERVER_BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'choppa-lsp.js');
+
+/** What a full-featured editor advertises (VS Code-like). */
+export const RICH_CAPABILITIES: ClientCapabilities = {
+  workspace: { configuration: true, inlayHint: { refreshSupport: true }, codeLens: { refreshSupport: true } },
+  window: { workDoneProgress: true, showDocument: { support: true } },
+  textDocument: {
+    synchronization: { dynamicRegistration: false },
+    publishDiagnostics: { relatedInformation: true },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+    codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['', 'quickfix'] } } },
+    inlayHint: {},
+  },
+};
+
+/** What Neovim 0.7 / Helix advertise: no configuration pull, no showDocument, no progress. */
+export const BARE_CAPABILITIES: ClientCapabilities = { textDocument: { publishDiagnostics: {} } };
+
+export interface ClientOptions {
+  /** The workspace root; null sends `rootUri: null` and no folders, as Helix can. */
+  root: string | null;
+  capabilities?: ClientCapabilities;
+  initializationOptions?: unknown;
+  /** Answer to `workspace/configuration` for the `choppa` section. */
+  configuration?: unknown;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Waiter<T> {
+  test: (value: T) => boolean;
+  resolve: (value: T) => void;
+}
+
+export class EditorClient {
+  readonly connection: ProtocolConnection;
+  readonly messages: Array<{ type: number; message: string }> = [];
+  readonly shownDocuments: string[] = [];
+  readonly progress: Array<{ token: unknown; value: unknown }> = [];
+  readonly stderr: string[] = [];
+  private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
+  private diagnosticWaiters: Array<Waiter<PublishDiagnosticsParams>> = [];
+  private messageWaiters: Array<Waiter<{ type: number; message: string }>> = [];
+  private versions = new Map<string, number>();
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcessWithoutNullStreams,
+    readonly options: ClientOptions,
+  ) {
+    this.connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
+    child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
+      this.diagnostics.set(params.uri, params);
+      this.diagnosticWaiters = this.diagnosticWaiters.filter((waiter) => {
+        const hit = waiter.test(params);
+        if (hit) waiter.resolve(params);
+        return !hit;
+      });
+    });
+    this.connection.onNotification('window/showMessage', (params: { type: number; message: string }) => {
+      this.messages.push(params);
+      this.messageWaiters = this.messageWaiters.filter((waiter) => {
+        const hit = waiter.test(params);
+        if (hit) waiter.resolve(params);
+        return !hit;
+      });
+    });
+    this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => this.progress.push(params));
+    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
+      params.items.map(() => options.configuration ?? null),
+    );
+    this.connection.onRequest('window/workDoneProgress/create', () => null);
+    this.connection.onRequest('window/showDocument', (params: { uri: string }) => {
+      this.shownDocuments.push(params.uri);
+      return { success: true };
+    });
+    this.connection.onRequest('workspace/inlayHint/refresh', () => null);
+    this.connection.onRequest('workspace/codeLens/refresh', () => null);
+    this.connection.onRequest('window/showMessageRequest', () => {
+      throw new Error('the server must never send window/showMessageRequest');
+    });
+    this.connection.listen();
+  }
+
+  /** Spawns the server and completes the initialize handshake. */
+  static async start(options: ClientOptions): Promise<EditorClient> {
+    const home = mkdtempSync(join(tmpdir(), 'choppa-home-'));
+    const child = spawn(process.execPath, [SERVER_BIN, '--stdio'], {
+      cwd: options.root ?? home,
+      env: { ...process.env, XDG_CACHE_HOME: join(home, 'cache'), HOME: home, ...options.env },
+    });
+    const client = new EditorClient(child, options);
+    const rootUri = options.root === null ? null : pathToFileURL(options.root).href;
+    await client.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri,
+      workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
+      capabilities: options.capabilities ?? RICH_CAPABILITIES,
+      initializationOptions: options.initializationOptions,
+    });
+    await client.connection.sendNotification('initialized', {});
+    return client;
+  }
+
+  uri(path: string): string {
+    return pathToFileURL(path).href;
+  }
+
+  async open(path: string, text: string): Promise<string> {
+    const uri = this.uri(path);
+    this.versions.set(uri, 1);
+    await this.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text },
+    });
+    return uri;
+  }
+
+  /** Sends one incremental change. */
+  async change(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): Promise<void> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    await this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range, text }],
+    });
+  }
+
+  /** Resolves with the first published diagnostics of `uri` (past or future) that pass `test`. */
+  waitForDiagnostics(uri: string, test: (diagnostics: Diagnostic[]) => boolean = () => true): Promise<Diagnostic[]> {
+    // Only diagnostics for the latest text we sent count, so a stale publish never satisfies.
+    const fresh = (params: PublishDiagnosticsParams): boolean =>
+      params.version === undefined || params.version >= (this.versions.get(uri) ?? 0);
+    const current = this.diagnostics.get(uri);
+    if (current && fresh(current) && test(current.diagnostics)) return Promise.resolve(current.diagnostics);
+    return new Promise((done) => {
+      this.diagnosticWaiters.push({
+        test: (params) => params.uri === uri && fresh(params) && test(params.diagnostics),
+        resolve: (params) => done(params.diagnostics),
+      });
+    });
+  }
+
+  /** Resolves with the first showMessage (past or future) whose text passes `test`. */
+  waitForMessage(test: (message: string) => boolean): Promise<{ type: number; message: string }> {
+    const seen = this.messages.find((params) => test(params.message));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((done) => this.messageWaiters.push({ test: (params) => test(params.message), resolve: done }));
+  }
+
+  lastDiagnostics(uri: string): Diagnostic[] {
+    return this.diagnostics.get(uri)?.diagnostics ?? [];
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.connection.sendRequest(method, params) as Promise<R>;
+  }
+
+  executeCommand<R>(command: string, argument: unknown): Promise<R> {
+    return this.request<R>('workspace/executeCommand', { command, arguments: [argument] });
+  }
+
+  /** True while the server process is alive. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Shuts the server down politely; resolves with its exit code. */
+  async stop(): Promise<number | null> {
+    if (this.alive) {
+      try {
+        await this.connection.sendRequest('shutdown');
+        await this.connection.sendNotification('exit');
+      } catch {
+        this.child.kill();
+      }
+    }
+    const code = await this.exited;
+    this.connection.dispose();
+    return code;
+  }
+}

@@ -1,0 +1,75 @@
+// Human-readable renderings of run results, shared by diagnostics, hover, inlay hints and the
+// CLI so that every surface says the same thing the same way.
+import type { ArtifactRef, ValueInfo } from '../backends/backend.js';
+import type { RunMode } from './run-record.js';
+
+/** What a short outcome needs: a stored record and a command result both fit. */
+export interface OutcomeLike {
+  status: 'ok' | 'error' | 'cancelled';
+  value?: ValueInfo;
+  ref?: ArtifactRef;
+  error?: { type: string; message: string };
+}
+
+/** What a summary line needs. */
+export interface SummaryLike extends OutcomeLike {
+  function: string;
+  args?: string;
+  mode?: RunMode;
+  durationMs: number;
+  backend?: string;
+}
+
+/** `512 B`, `1.2 KB`, `3.4 MB`, `1.2 GB` (powers of 1024, as a data scientist reads them). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+/** `12 ms`, `0.8 s`, `2 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 100) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** Shortens a string to one line of at most `max` characters. */
+export function oneLine(text: string, max = 80): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** `ArtifactRef 1.2 MB (list)`. */
+export function describeRef(ref: ArtifactRef): string {
+  return `ArtifactRef ${formatBytes(ref.size)} (${ref.type})`;
+}
+
+/** The short outcome shown after `⇒` and `→`: a value preview, a ref, or the error type. */
+export function shortOutcome(record: OutcomeLike, max = 60): string {
+  if (record.status === 'cancelled') return 'cancelled';
+  if (record.error) return `${record.error.type}: ${oneLine(record.error.message, max)}`;
+  if (record.ref) return describeRef(record.ref);
+  if (record.value) return oneLine(record.value.repr, max);
+  return '?';
+}
+
+/** The one-line summary of a run: `add(1, 2) → 3 · 0.8 s · local python3.11`. */
+export function summaryLine(record: SummaryLike): string {
+  const call = `${record.function}(${oneLine(record.args ?? '', 40)})`;
+  const mode = record.mode === 'artifact' ? ' [artifact]' : '';
+  const backend = record.backend ? ` · ${record.backend}` : '';
+  return `${call}${mode} → ${shortOutcome(record)} · ${formatDuration(record.durationMs)}${backend}`;
+}
+
+/** A value's type and size, as hover shows it: `int · 5 B pickled`. */
+export function describeValue(value: ValueInfo): string {
+  return value.size === null ? `${value.type} · not picklable` : `${value.type} · ${formatBytes(value.size)} pickled`;
+}

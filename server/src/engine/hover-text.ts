@@ -1,0 +1,69 @@
+// The Markdown a hover shows for a decorated function or a call of one: the last result with
+// its size, type, duration and backend, and what to do next. Plain text in, plain text out.
+import type { ChoppaInstance, DecoratedFunction } from '../analysis/model.js';
+import { describeValue, formatBytes, formatDuration } from './format.js';
+import type { RunRecord } from './run-record.js';
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}python\n${text}\n${ticks}`;
+}
+
+function tail(text: string, lines = 10): string {
+  const all = text.replace(/\n$/, '').split('\n');
+  return all.length <= lines ? all.join('\n') : ['…', ...all.slice(-lines)].join('\n');
+}
+
+/** Hover Markdown for a decorated function and its last run, if any. */
+export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined): string {
+  const header = `**@${fn.instance}.${fn.kind}** \`${fn.name}\``;
+  if (!record) {
+    return `${header}\n\nNot run yet. Use the code action **Run remotely** (or **Run as artifact**) to run it.`;
+  }
+  const parts = [header, ''];
+  const when = `${formatDuration(record.durationMs)} on ${record.backend}, ${record.finishedAt}`;
+  const call = `\`${fn.name}(${record.args})\``;
+  if (record.status === 'cancelled') {
+    parts.push(`Last run ${call} was **cancelled** (${when}).`);
+  } else if (record.error) {
+    parts.push(`Last run ${call} **raised** \`${record.error.type}\` (${when}):`, '', fence(record.error.message));
+    if (record.error.traceback) parts.push('', 'Remote traceback:', '', fence(tail(record.error.traceback, 15)));
+  } else if (record.ref) {
+    const ref = record.ref;
+    parts.push(
+      `Last run ${call} returned an **ArtifactRef** (${when}):`,
+      '',
+      `- path: \`${ref.path}\``,
+      `- size: ${formatBytes(ref.size)} · type: \`${ref.type}\``,
+      `- created: ${ref.created} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
+      '',
+      fence(ref.preview),
+      '',
+      'Dereference it with the code action **Dereference last artifact** (command `choppa.dereference`): it is downloaded into `.choppa/artifacts/` with a preview.',
+    );
+  } else if (record.value) {
+    parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when}):`, '', fence(record.value.repr));
+  }
+  const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
+  if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n')));
+  return parts.join('\n');
+}
+
+/** Hover Markdown for a `Choppa(...)` instance: what the analysis read and where runs go. */
+export function instanceHover(instance: ChoppaInstance, backend: string): string {
+  const show = (value: unknown): string => (value === undefined ? 'not set' : value === null ? '`None`' : `\`${String(value)}\``);
+  const size = instance.resultSizeMax === undefined || instance.resultSizeMax === null
+    ? show(instance.resultSizeMax)
+    : `${formatBytes(instance.resultSizeMax)} (\`${instance.resultSizeMax}\` bytes)`;
+  const lines = [
+    `**Choppa** instance \`${instance.name}\``,
+    '',
+    `- cluster_id: ${show(instance.clusterId)}`,
+    `- artifact_dir: ${show(instance.artifactDir)}`,
+    `- result_size_max: ${size}`,
+    `- runs go to: ${backend}`,
+  ];
+  if (instance.dynamic.length > 0) lines.push(`- not constant, so not known here: ${instance.dynamic.map((name) => `\`${name}\``).join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+// `choppa.dereference`: download an artifact (the last one of a function, or a given ref) into
+// `.choppa/artifacts/`, verify it, write a preview and open the preview where the client can.
+import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { DereferenceResult } from '../../engine/workspace.js';
+import type { Session } from '../../session.js';
+import { pathToUri } from '../convert.js';
+import { parseDereferenceArguments } from '../extensions.js';
+import { withProgress } from '../progress.js';
+
+export async function dereference(
+  session: Session,
+  raw: unknown,
+  token: CancellationToken,
+  attached: WorkDoneProgressReporter | undefined,
+): Promise<Omit<DereferenceResult, 'ref'>> {
+  const parsed = parseDereferenceArguments(raw);
+  if (!parsed.ok) throw new ResponseError(ErrorCodes.InvalidParams, `choppa.dereference ${parsed.message}`);
+  const args = parsed.value;
+  let ref;
+  let workspace;
+  if ('uri' in args) {
+    const path = session.pathOf(args.uri);
+    if (path === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${args.uri} is not a file on disk.`);
+    workspace = session.workspaceFor(path);
+    ref = workspace.lastResult(path, args.function)?.ref;
+    if (!ref) {
+      const message = `\`${args.function}\` has no artifact yet: run it as an artifact (or past its result_size_max) first.`;
+      session.error(`choppa: ${message}`);
+      throw new ResponseError(ErrorCodes.InvalidRequest, message);
+    }
+  } else {
+    ref = args.ref;
+    workspace = session.workspaceFor(session.roots[0] ?? process.cwd());
+  }
+  const where = typeof ref === 'string' ? ref : ref.path;
+  const result = await withProgress(session, `Dereferencing ${where}`, token, attached, ({ signal, report }) =>
+    workspace.dereference(ref, { signal, onProgress: report }),
+  );
+  if ('failure' in result) {
+    session.error(`choppa: ${result.failure}`);
+    throw new ResponseError(ErrorCodes.InternalError, result.failure);
+  }
+  if (session.supportsShowDocument) {
+    void session.connection.window.showDocument({ uri: pathToUri(result.previewPath), takeFocus: true }).catch(() => undefined);
+  }
+  const { ref: _ref, ...summary } = result;
+  return summary;
+}

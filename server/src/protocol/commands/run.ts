@@ -1,0 +1,52 @@
+// `choppa.run` and `choppa.runArtifact`: resolve the function and its arguments from the
+// document as the editor has it, run it with progress, then refresh every surface that shows
+// results (diagnostics, inlay hints, code lenses).
+import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { RunCommandResult, RunMode } from '../../engine/run-record.js';
+import type { Session } from '../../session.js';
+import { publishDiagnostics } from '../diagnostics.js';
+import { parseRunArguments } from '../extensions.js';
+import { withProgress } from '../progress.js';
+import { loadAnalysis, refreshResultViews } from './shared.js';
+
+export async function runFunction(
+  session: Session,
+  raw: unknown,
+  mode: RunMode,
+  token: CancellationToken,
+  attached: WorkDoneProgressReporter | undefined,
+): Promise<RunCommandResult> {
+  const parsed = parseRunArguments(raw);
+  if (!parsed.ok) throw new ResponseError(ErrorCodes.InvalidParams, `choppa.run ${parsed.message}`);
+  const { uri, function: name, args, position } = parsed.value;
+  const loaded = loadAnalysis(session, uri);
+  if ('failure' in loaded) throw new ResponseError(ErrorCodes.InvalidParams, loaded.failure);
+  let parsedArgs;
+  if (args !== undefined) {
+    const split = session.documents.parseArguments(args);
+    if (!split) {
+      return { status: 'error', function: name, durationMs: 0, error: { type: 'ArgumentError', message: `\`${args}\` is not a valid Python argument list.` } };
+    }
+    parsedArgs = { source: args, parsed: split, ...(position ? { position } : {}) };
+  }
+  const workspace = session.workspaceFor(loaded.path);
+  if (workspace.backend.kind === 'local') session.noteLocalBackendOnce();
+  const title = mode === 'artifact' ? `Running ${name} as artifact` : `Running ${name}`;
+  const result = await withProgress(session, title, token, attached, ({ signal, report }) =>
+    workspace.run({
+      filePath: loaded.path,
+      analysis: loaded.analysis,
+      functionName: name,
+      mode,
+      signal,
+      onProgress: report,
+      ...(parsedArgs ? { args: parsedArgs } : {}),
+    }),
+  );
+  if (result.status === 'error' && result.error && result.error.line === undefined) {
+    session.error(`choppa: ${name}: ${result.error.message}`);
+  }
+  publishDiagnostics(session, uri);
+  refreshResultViews(session);
+  return result;
+}

@@ -1,0 +1,83 @@
+// Builds and publishes a document's diagnostics: the analysis problems (scope lint, unsupported
+// forms) plus the last run of each decorated function (its summary, or the error at the line
+// that raised, with the remote frames as related information).
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver/node';
+import type { DecoratedFunction, Problem } from '../analysis/model.js';
+import { summaryLine } from '../engine/format.js';
+import { errorLine, type RunRecord } from '../engine/run-record.js';
+import type { Session } from '../session.js';
+import { toRange, toSeverity } from './convert.js';
+
+export const SOURCE = 'choppa';
+
+/** The range of a line's text without its indentation, so the squiggle sits on the code. */
+function lineRange(text: string, line: number): Diagnostic['range'] {
+  const lines = text.split('\n');
+  const content = (lines[line] ?? '').replace(/\r$/, '');
+  const start = content.length - content.trimStart().length;
+  return { start: { line, character: start }, end: { line, character: Math.max(content.length, start) } };
+}
+
+export function problemDiagnostic(problem: Problem): Diagnostic {
+  const diagnostic: Diagnostic = {
+    range: toRange(problem.span),
+    severity: toSeverity(problem.severity),
+    source: SOURCE,
+    code: problem.code,
+    message: problem.message,
+  };
+  return diagnostic;
+}
+
+function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string): Diagnostic {
+  if (record.status === 'cancelled') {
+    return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-cancelled', message: `${fn.name}: run cancelled` };
+  }
+  if (!record.error) {
+    return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Information, source: SOURCE, code: 'run-result', message: summaryLine(record) };
+  }
+  const error = record.error;
+  const lastLine = fn.span.end.line;
+  const raw = errorLine(record, fn.defLine) ?? fn.defLine;
+  // A stale record can point past the function after a large edit; keep it inside.
+  const line = raw >= fn.defLine && raw <= lastLine ? raw : fn.defLine;
+  const relatedInformation: DiagnosticRelatedInformation[] = error.frames.map((frame) => ({
+    location: { uri, range: lineRange(text, Math.min(fn.defLine + frame.relativeLine, lastLine)) },
+    message: `in ${frame.function}: ${frame.text}`,
+  }));
+  const where = error.origin === 'backend' ? '' : ` (raised remotely in ${fn.name} on ${record.backend})`;
+  const diagnostic: Diagnostic = {
+    range: error.relativeLine === undefined ? toRange(fn.nameSpan) : lineRange(text, line),
+    severity: DiagnosticSeverity.Error,
+    source: SOURCE,
+    code: error.origin === 'backend' ? 'backend-error' : 'remote-error',
+    message: `${error.type}: ${error.message}${where}`,
+  };
+  if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;
+  return diagnostic;
+}
+
+/** Every diagnostic of an open document, as it should be shown now. */
+export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
+  const document = session.documents.get(uri);
+  if (!document) return [];
+  const { analysis } = document;
+  const lint = session.settings.scopeLint.enable;
+  const diagnostics = analysis.problems
+    .filter((problem) => lint || problem.code !== 'free-name')
+    .map(problemDiagnostic);
+  const path = session.pathOf(uri);
+  if (path === undefined) return diagnostics;
+  const workspace = session.workspaceFor(path);
+  for (const fn of analysis.functions) {
+    const record = workspace.lastResult(path, fn.name);
+    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri));
+  }
+  return diagnostics;
+}
+
+export function publishDiagnostics(session: Session, uri: string): void {
+  const document = session.documents.get(uri);
+  if (!document) return;
+  void session.connection.sendDiagnostics({ uri, version: document.version, diagnostics: diagnosticsFor(session, uri) });
+}

@@ -1,0 +1,45 @@
+// `textDocument/codeAction`: the run commands at a decorated function or a call site, and the
+// scope-lint quick fixes for problems under the cursor.
+import { CodeActionKind, type CodeAction, type CodeActionParams } from 'vscode-languageserver/node';
+import { callAt, functionAt } from '../../analysis/analyze.js';
+import type { Session } from '../../session.js';
+import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
+import { problemDiagnostic } from '../diagnostics.js';
+import { runCommands } from '../run-commands.js';
+
+export function codeAction(session: Session, params: CodeActionParams): CodeAction[] {
+  const uri = params.textDocument.uri;
+  const analysis = session.analysisOf(uri);
+  const path = session.pathOf(uri);
+  if (!analysis || path === undefined) return [];
+  const only = params.context.only;
+  const wants = (kind: string): boolean => !only || only.some((prefix) => kind === prefix || kind.startsWith(`${prefix}.`));
+  const actions: CodeAction[] = [];
+  const range = fromRange(params.range);
+  if (wants(CodeActionKind.QuickFix)) {
+    for (const problem of analysis.problems) {
+      if (!spansTouch(problem.span, range)) continue;
+      for (const fix of problem.fixes) {
+        actions.push({
+          title: fix.title,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [problemDiagnostic(problem)],
+          isPreferred: fix.preferred === true,
+          edit: { changes: { [uri]: fix.edits.map(toTextEdit) } },
+        });
+      }
+    }
+  }
+  // Run actions carry no kind so every client lists them with the other actions; they are
+  // left out when the client asks for specific kinds only (e.g. source actions on save).
+  if (!only) {
+    const pos = fromPosition(params.range.start);
+    const call = callAt(analysis, pos);
+    const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+    if (fn) {
+      const record = session.workspaceFor(path).lastResult(path, fn.name);
+      for (const command of runCommands(uri, fn, record, call)) actions.push({ title: command.title, command });
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,28 @@
+// `workspace/executeCommand`: dispatches each command of `protocol/extensions.ts` to its
+// implementation in `protocol/commands/`.
+import { ErrorCodes, ResponseError, type CancellationToken, type ExecuteCommandParams, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { Session } from '../../session.js';
+import { dereference } from '../commands/dereference.js';
+import { runFunction } from '../commands/run.js';
+import { COMMANDS } from '../extensions.js';
+
+export async function executeCommand(
+  session: Session,
+  params: ExecuteCommandParams,
+  token: CancellationToken,
+  workDone: WorkDoneProgressReporter | undefined,
+): Promise<unknown> {
+  // Only use the reporter the library attached when the client really sent a token.
+  const attached = params.workDoneToken !== undefined ? workDone : undefined;
+  const [argument] = params.arguments ?? [];
+  switch (params.command) {
+    case COMMANDS.run:
+      return runFunction(session, argument, 'remote', token, attached);
+    case COMMANDS.runArtifact:
+      return runFunction(session, argument, 'artifact', token, attached);
+    case COMMANDS.dereference:
+      return dereference(session, argument, token, attached);
+    default:
+      throw new ResponseError(ErrorCodes.InvalidRequest, `Unknown command ${params.command}`);
+  }
+}

@@ -1,0 +1,26 @@
+// `textDocument/hover`: on a decorated function, its decorator or a call of it, the last
+// result; on a `Choppa(...)` instance, what the analysis read from it.
+import type { Hover, HoverParams } from 'vscode-languageserver/node';
+import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
+import { functionHover, instanceHover } from '../../engine/hover-text.js';
+import type { Session } from '../../session.js';
+import { fromPosition, toRange } from '../convert.js';
+
+export function hover(session: Session, params: HoverParams): Hover | null {
+  const analysis = session.analysisOf(params.textDocument.uri);
+  const path = session.pathOf(params.textDocument.uri);
+  if (!analysis || path === undefined) return null;
+  const pos = fromPosition(params.position);
+  const workspace = session.workspaceFor(path);
+  const call = callAt(analysis, pos);
+  const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+  if (fn) {
+    const value = functionHover(fn, workspace.lastResult(path, fn.name));
+    return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
+  }
+  const instance = instanceAt(analysis, pos);
+  if (instance) {
+    return { contents: { kind: 'markdown', value: instanceHover(instance, workspace.backend.label()) }, range: toRange(instance.callSpan) };
+  }
+  return null;
+}

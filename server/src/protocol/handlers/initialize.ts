@@ -1,0 +1,29 @@
+// `initialize` and `initialized`: record what the client can do and where its workspace is,
+// read settings from initializationOptions, then pull `workspace/configuration` if supported.
+import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
+import { serverCapabilities } from '../../capabilities.js';
+import { parseSettings } from '../../config/settings.js';
+import type { Session } from '../../session.js';
+import { uriToPath } from '../convert.js';
+import { pullConfiguration } from './did-change-configuration.js';
+
+const VERSION = '0.1.0';
+
+export function initialize(session: Session, params: InitializeParams): InitializeResult {
+  session.capabilities = params.capabilities;
+  const folders = params.workspaceFolders ?? [];
+  const roots = folders.map((folder) => uriToPath(folder.uri)).filter((path): path is string => path !== undefined);
+  // Helix sends `rootUri: null` and no folders when it finds no root marker: state then lives
+  // in the user cache dir.
+  if (roots.length === 0 && params.rootUri) {
+    const root = uriToPath(params.rootUri);
+    if (root) roots.push(root);
+  }
+  session.roots = roots;
+  session.settings = parseSettings(params.initializationOptions);
+  return { capabilities: serverCapabilities(), serverInfo: { name: 'choppa-lsp', version: VERSION } };
+}
+
+export async function initialized(session: Session): Promise<void> {
+  await pullConfiguration(session);
+}

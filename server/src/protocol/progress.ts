@@ -1,0 +1,44 @@
+// Work-done progress for a long command, cancellable from the client: either through the
+// progress the client attached to the request, through one we create, or `$/cancelRequest`.
+// All three end in one AbortSignal that the engine passes down to the backend.
+import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { ProgressReport } from '../backends/backend.js';
+import type { Session } from '../session.js';
+
+export interface ProgressHandle {
+  signal: AbortSignal;
+  report: (report: ProgressReport) => void;
+}
+
+/** Runs `work` inside a work-done progress titled `title`; progress is optional for clients. */
+export async function withProgress<T>(
+  session: Session,
+  title: string,
+  token: CancellationToken,
+  attached: WorkDoneProgressReporter | undefined,
+  work: (handle: ProgressHandle) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const cancel = (): void => controller.abort();
+  const subscriptions = [token.onCancellationRequested(cancel)];
+  let reporter: WorkDoneProgressReporter | undefined = attached;
+  if (!reporter && session.supportsWorkDoneProgress) {
+    try {
+      const created = await session.connection.window.createWorkDoneProgress();
+      subscriptions.push(created.token.onCancellationRequested(cancel));
+      reporter = created;
+    } catch {
+      reporter = undefined;
+    }
+  }
+  reporter?.begin(title, undefined, undefined, true);
+  try {
+    return await work({
+      signal: controller.signal,
+      report: (report) => reporter?.report(report.message),
+    });
+  } finally {
+    reporter?.done();
+    for (const subscription of subscriptions) subscription.dispose();
+  }
+}

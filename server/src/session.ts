@@ -1,0 +1,135 @@
+// The server's state, owned in one place: client capabilities, settings, workspace roots, the
+// open documents and one `Workspace` (store + backend) per state folder. Notification handlers
+// change it; request handlers read it and hand runs to the engine.
+import { dirname, join, sep } from 'node:path';
+import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
+import type { FileAnalysis } from './analysis/model.js';
+import { LocalBackend } from './backends/local/local-backend.js';
+import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
+import { Documents } from './documents.js';
+import { stateDirFor } from './engine/state-dir.js';
+import { Workspace } from './engine/workspace.js';
+import { uriToPath } from './protocol/convert.js';
+
+export interface SessionOptions {
+  connection: Connection;
+  documents: Documents;
+  /** The runner shipped with the server (`server/python/runner.py`). */
+  runnerPath: string;
+}
+
+export class Session {
+  readonly connection: Connection;
+  readonly documents: Documents;
+  capabilities: ClientCapabilities = {};
+  settings: Settings = DEFAULT_SETTINGS;
+  roots: string[] = [];
+  private readonly workspaces = new Map<string, Workspace>();
+  private readonly runnerPath: string;
+  private toldLocal = false;
+
+  constructor(options: SessionOptions) {
+    this.connection = options.connection;
+    this.documents = options.documents;
+    this.runnerPath = options.runnerPath;
+  }
+
+  /** The workspace root holding a file: the deepest workspace folder that contains it. */
+  rootOf(filePath: string): string | null {
+    let best: string | null = null;
+    for (const root of this.roots) {
+      const inside = filePath === root || filePath.startsWith(root.endsWith(sep) ? root : root + sep);
+      if (inside && (best === null || root.length > best.length)) best = root;
+    }
+    return best;
+  }
+
+  /** The workspace (store and backend) a file's runs belong to, created on first use. */
+  workspaceFor(filePath: string): Workspace {
+    const root = this.rootOf(filePath);
+    const stateDir = stateDirFor(root, dirname(filePath));
+    let workspace = this.workspaces.get(stateDir);
+    if (!workspace) {
+      const backend = new LocalBackend({
+        pythonPath: this.settings.pythonPath,
+        fsRoot: this.settings.localRoot ?? join(stateDir, 'fs'),
+        runnerPath: this.runnerPath,
+        logger: (message) => this.log(message),
+      });
+      workspace = new Workspace({ root, stateDir, backend, warn: (message) => this.warn(message) });
+      this.workspaces.set(stateDir, workspace);
+    }
+    return workspace;
+  }
+
+  /** The analysis of a document: the open buffer when it is open (unsaved edits count). */
+  analysisOf(uri: string): FileAnalysis | undefined {
+    return this.documents.get(uri)?.analysis;
+  }
+
+  /** Says once per session that runs go to the embedded local backend. */
+  noteLocalBackendOnce(): void {
+    if (this.toldLocal) return;
+    this.toldLocal = true;
+    this.info(
+      `choppa: no Databricks workspace is configured, so runs use the embedded local Python backend (${this.settings.pythonPath}).`,
+    );
+  }
+
+  /** Applies new settings; backends built with the old ones are disposed and rebuilt lazily. */
+  async updateSettings(settings: Settings): Promise<void> {
+    const changed = settings.pythonPath !== this.settings.pythonPath || settings.localRoot !== this.settings.localRoot;
+    this.settings = settings;
+    if (changed) await this.disposeWorkspaces();
+  }
+
+  async disposeWorkspaces(): Promise<void> {
+    const all = [...this.workspaces.values()];
+    this.workspaces.clear();
+    await Promise.all(all.map((workspace) => workspace.dispose()));
+  }
+
+  /** A plain message: a `window/showMessage` notification, never `showMessageRequest`. */
+  info(message: string): void {
+    void this.connection.sendNotification('window/showMessage', { type: 3, message });
+  }
+
+  warn(message: string): void {
+    void this.connection.sendNotification('window/showMessage', { type: 2, message });
+    this.log(message);
+  }
+
+  error(message: string): void {
+    void this.connection.sendNotification('window/showMessage', { type: 1, message });
+    this.log(message);
+  }
+
+  log(message: string): void {
+    void this.connection.sendNotification('window/logMessage', { type: 4, message });
+  }
+
+  get supportsShowDocument(): boolean {
+    return this.capabilities.window?.showDocument?.support === true;
+  }
+
+  get supportsWorkDoneProgress(): boolean {
+    return this.capabilities.window?.workDoneProgress === true;
+  }
+
+  get supportsConfiguration(): boolean {
+    return this.capabilities.workspace?.configuration === true;
+  }
+
+  get supportsInlayHintRefresh(): boolean {
+    return this.capabilities.workspace?.inlayHint?.refreshSupport === true;
+  }
+
+  get supportsCodeLensRefresh(): boolean {
+    return this.capabilities.workspace?.codeLens?.refreshSupport === true;
+  }
+
+  /** The file path of an open or on-disk document URI. */
+  pathOf(uri: string): string | undefined {
+    return uriToPath(uri);
+  }
+}

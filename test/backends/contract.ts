@@ -1,0 +1,375 @@
+// The behaviour every backend owes the engine, as vitest tests any backend registers by calling
+// `describeBackendContract`: the local python3 backend now, the Databricks backend against the
+// emulator later. The cases use only the `Backend` interface, never a backend's internals.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArtifactRef, Backend, RunOptions, RunOutcome, RunPayload } from '../../server/src/backends/backend.js';
+
+export interface BackendUnderTest {
+  backend: Backend;
+  cleanup: () => Promise<void>;
+}
+
+/** A payload with a fresh run id; `source` is a function named `f` unless `function_name` says otherwise. */
+export function payload(overrides: Partial<RunPayload> & Pick<RunPayload, 'source'>): RunPayload {
+  return {
+    run_id: `t-${randomUUID()}`,
+    mode: 'remote',
+    function_name: 'f',
+    args_source: '',
+    args_refs: {},
+    result_size_max: null,
+    artifact_dir: '/Workspace/Shared/choppa-contract',
+    ...overrides,
+  };
+}
+
+/** Python source from lines, so tests read like the function they ship. */
+export function py(...lines: string[]): string {
+  return lines.join('\n') + '\n';
+}
+
+export function expectValue(outcome: RunOutcome) {
+  if (outcome.status !== 'ok' || !('value' in outcome)) {
+    throw new Error(`expected a value, got ${JSON.stringify(outcome, null, 2)}`);
+  }
+  return outcome.value;
+}
+
+export function expectRef(outcome: RunOutcome): ArtifactRef {
+  if (outcome.status !== 'ok' || !('ref' in outcome)) {
+    throw new Error(`expected a ref, got ${JSON.stringify(outcome, null, 2)}`);
+  }
+  return outcome.ref;
+}
+
+export function expectError(outcome: RunOutcome) {
+  if (outcome.status !== 'error') throw new Error(`expected an error, got ${JSON.stringify(outcome, null, 2)}`);
+  return outcome.error;
+}
+
+/** Runs a payload while recording what `onOutput` delivered. */
+export async function runRecording(backend: Backend, body: RunPayload, options: RunOptions = {}) {
+  const streamed = { stdout: '', stderr: '' };
+  const outcome = await backend.run(body, {
+    ...options,
+    onOutput: (stream, text) => {
+      streamed[stream] += text;
+      options.onOutput?.(stream, text);
+    },
+  });
+  return { outcome, streamed };
+}
+
+/**
+ * Registers the contract tests for one backend. `makeBackend` is called once for the suite;
+ * the backend stays warm across cases, as it does in the server.
+ */
+export function describeBackendContract(name: string, makeBackend: () => Promise<BackendUnderTest>): void {
+  describe(`backend contract: ${name}`, () => {
+    let subject: BackendUnderTest;
+    let scratch: string;
+    const backend = () => subject.backend;
+
+    beforeAll(async () => {
+      subject = await makeBackend();
+      scratch = await mkdtemp(join(tmpdir(), 'choppa-contract-'));
+    });
+    afterAll(async () => {
+      await subject?.cleanup();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('returns an int with its repr, type, size and JSON', async () => {
+      const outcome = await backend().run(payload({ source: py('def f(a, b):', '    return a + b'), args_source: '1, 2' }));
+      const value = expectValue(outcome);
+      expect(value).toMatchObject({ repr: '3', type: 'int', json: 3 });
+      expect(value.size).toBeGreaterThan(0);
+      expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('returns a dict as JSON and a qualified type name', async () => {
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py(
+              'def f():',
+              '    import collections',
+              "    return {'a': [1, 2.5, None, True], 'b': {'c': 'd'}}, collections.OrderedDict(x=1)",
+            ),
+          }),
+        ),
+      );
+      expect(value.type).toBe('tuple');
+      expect(value.json).toEqual([{ a: [1, 2.5, null, true], b: { c: 'd' } }, { x: 1 }]);
+      const ordered = expectValue(
+        await backend().run(payload({ source: py('def f():', '    import collections', '    return collections.OrderedDict(x=1)') })),
+      );
+      expect(ordered.type).toBe('collections.OrderedDict');
+    });
+
+    it('returns a custom class without JSON', async () => {
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py(
+              'def f():',
+              '    class Point:',
+              '        def __repr__(self):',
+              "            return 'Point(1, 2)'",
+              '    return Point()',
+            ),
+          }),
+        ),
+      );
+      expect(value.repr).toBe('Point(1, 2)');
+      expect(value.type).toBe('f.<locals>.Point');
+      expect(value.json).toBeUndefined();
+      // A class defined in the shipped source cannot be pickled by the stdlib.
+      expect(value.size).toBeNull();
+    });
+
+    it('captures stdout and stderr, streamed and in the outcome', async () => {
+      const { outcome, streamed } = await runRecording(
+        backend(),
+        payload({
+          source: py('def f():', '    import sys', "    print('to out')", "    print('to err', file=sys.stderr)", '    return None'),
+        }),
+      );
+      expect(expectValue(outcome)).toMatchObject({ repr: 'None', type: 'NoneType', json: null });
+      expect(outcome.stdout).toBe('to out\n');
+      expect(outcome.stderr).toBe('to err\n');
+      expect(streamed).toEqual({ stdout: 'to out\n', stderr: 'to err\n' });
+    });
+
+    it('returns a ref over result_size_max, readable and fetchable', async () => {
+      const outcome = await backend().run(
+        payload({ source: py('def f(n):', "    return 'x' * n"), args_source: '5000', result_size_max: 1000 }),
+      );
+      const ref = expectRef(outcome);
+      expect(ref.path).toMatch(/^\/Workspace\/Shared\/choppa-contract\/f-t-[0-9a-f-]+\.pkl$/);
+      expect(ref.size).toBeGreaterThan(5000);
+      expect(ref.type).toBe('str');
+      expect(ref.preview.startsWith("'xxx")).toBe(true);
+      expect(Number.isNaN(Date.parse(ref.created))).toBe(false);
+      expect(await backend().readArtifactMetadata(ref.path)).toEqual(ref);
+      const destination = join(scratch, 'fetched.pkl');
+      const fetched = await backend().fetchArtifact(ref.path, destination);
+      expect(fetched).toEqual({ size: ref.size, sha256: ref.sha256 });
+      const bytes = await readFile(destination);
+      expect(bytes.length).toBe(ref.size);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(ref.sha256);
+    });
+
+    it('returns the value when it fits under result_size_max', async () => {
+      const value = expectValue(
+        await backend().run(payload({ source: py('def f():', "    return 'small'"), result_size_max: 1000 })),
+      );
+      expect(value.json).toBe('small');
+    });
+
+    it('always returns a ref in artifact mode', async () => {
+      const ref = expectRef(await backend().run(payload({ mode: 'artifact', source: py('def f():', '    return 7') })));
+      expect(ref.type).toBe('int');
+      expect(ref.preview).toBe('7');
+    });
+
+    it.each(['/Workspace/Shared/choppa/ws', '/Volumes/main/default/vol/choppa', 'dbfs:/tmp/choppa/dbfs'])(
+      'stores artifacts under %s',
+      async (dir) => {
+        const ref = expectRef(
+          await backend().run(payload({ mode: 'artifact', artifact_dir: dir, source: py('def f():', "    return {'k': 1}") })),
+        );
+        expect(ref.path.startsWith(`${dir}/f-`)).toBe(true);
+        expect(ref.path.endsWith('.pkl')).toBe(true);
+        expect(await backend().readArtifactMetadata(ref.path)).toEqual(ref);
+      },
+    );
+
+    it('refuses an artifact_dir that is relative or climbs out', async () => {
+      for (const dir of ['relative/dir', '/Workspace/../etc']) {
+        const error = expectError(await backend().run(payload({ mode: 'artifact', artifact_dir: dir, source: py('def f():', '    return 1') })));
+        expect(error.message).toContain(dir);
+      }
+    });
+
+    it('reports a remote error at the raising lines, keeping earlier output', async () => {
+      const outcome = await backend().run(
+        payload({
+          source: py(
+            'def f(n):',
+            "    print('before')",
+            '    def helper(k):',
+            '        return 1 / k',
+            '    return helper(n)',
+          ),
+          args_source: '0',
+        }),
+      );
+      const error = expectError(outcome);
+      expect(error).toMatchObject({ type: 'ZeroDivisionError', message: 'division by zero', origin: 'remote' });
+      expect(error.frames).toEqual([
+        { line: 5, function: 'f', text: 'return helper(n)' },
+        { line: 4, function: 'helper', text: 'return 1 / k' },
+      ]);
+      expect(error.traceback).toContain('ZeroDivisionError');
+      expect(outcome.stdout).toBe('before\n');
+    });
+
+    it('reports a syntax error in the source with its line', async () => {
+      const error = expectError(await backend().run(payload({ source: py('def f():', '    return (1 +', '') })));
+      expect(error.type).toBe('SyntaxError');
+      expect(error.frames).toHaveLength(1);
+      expect(error.frames[0]?.line).toBeGreaterThanOrEqual(2);
+    });
+
+    it('loads a {path} ref where the function runs', async () => {
+      const ref = expectRef(
+        await backend().run(payload({ mode: 'artifact', source: py('def make():', '    return list(range(100000))'), function_name: 'make' })),
+      );
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py('def f(data, extra):', '    return [type(data).__name__, len(data), sum(data) + extra]'),
+            args_source: 'data, extra=1',
+            args_refs: { data: { path: ref.path } },
+          }),
+        ),
+      );
+      expect(value.json).toEqual(['list', 100000, 4999950000 + 1]);
+    });
+
+    it('passes a {run_id} value held from an earlier run', async () => {
+      const first = payload({ source: py('def f():', "    return {'rows': list(range(10))}") });
+      expectValue(await backend().run(first));
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py('def g(x):', "    return sum(x['rows'])"),
+            function_name: 'g',
+            args_source: 'x',
+            args_refs: { x: { run_id: first.run_id } },
+          }),
+        ),
+      );
+      expect(value.json).toBe(45);
+    });
+
+    it('says to run again when a {run_id} value is gone', async () => {
+      const error = expectError(
+        await backend().run(
+          payload({ source: py('def f(x):', '    return x'), args_source: 'x', args_refs: { x: { run_id: 'never-ran' } } }),
+        ),
+      );
+      expect(error.message).toContain('never-ran');
+      expect(error.message).toContain('run that function again');
+    });
+
+    it.each(['foo(1)', 'x', '[1, y]', '1), __import__("os").getcwd(', '__import__("os")'])(
+      'refuses the non-literal argument %s',
+      async (args) => {
+        const error = expectError(
+          await backend().run(payload({ source: py('def f(*a):', "    raise RuntimeError('must not run')"), args_source: args })),
+        );
+        expect(error.type).toBe('ChoppaArgumentError');
+        expect(error.message).not.toContain('must not run');
+      },
+    );
+
+    it('names the refused argument', async () => {
+      const error = expectError(
+        await backend().run(payload({ source: py('def f(a, b):', '    return a'), args_source: '1, b=foo(1)' })),
+      );
+      expect(error.message).toBe(
+        'argument `foo(1)` is not a literal or the result of an earlier remote call; only functions and their arguments reach the cluster',
+      );
+    });
+
+    it('accepts literal arguments: kwargs, negatives, nested containers, splats', async () => {
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py('def f(*args, **kwargs):', '    return repr((args, sorted(kwargs.items())))'),
+            args_source: "1, -2, [3, (4, -5.5)], {'a': {6}}, *[7, 8], k=1+2j, flag=True, **{'z': None}",
+          }),
+        ),
+      );
+      expect(value.json).toBe("((1, -2, [3, (4, -5.5)], {'a': {6}}, 7, 8), [('flag', True), ('k', (1+2j)), ('z', None)])");
+    });
+
+    it('does not evaluate annotations', async () => {
+      const value = expectValue(
+        await backend().run(
+          payload({ source: py('def f(x: UndefinedType = 1) -> list[Row]:', '    y: AlsoUndefined = x + 1', '    return y'), args_source: '' }),
+        ),
+      );
+      expect(value.json).toBe(2);
+    });
+
+    it('sees Databricks notebook globals only when they exist, and no module globals', async () => {
+      const value = expectValue(
+        await backend().run(payload({ source: py('def f():', "    return sorted(k for k in globals() if not k.startswith('__'))") })),
+      );
+      const names = value.json as string[];
+      expect(names).toContain('f');
+      expect(names.filter((n) => !['f', 'spark', 'sc', 'sqlContext', 'dbutils', 'display', 'displayHTML', 'table', 'sql', 'udf', 'getArgument'].includes(n))).toEqual([]);
+    });
+
+    it('cancels a running function, and the next run succeeds', async () => {
+      const controller = new AbortController();
+      const outcome = await backend().run(
+        payload({ source: py('def f():', '    import time', "    print('started', flush=True)", '    while True:', '        time.sleep(0.01)') }),
+        {
+          signal: controller.signal,
+          onOutput: (_stream, text) => {
+            if (text.includes('started')) controller.abort();
+          },
+        },
+      );
+      expect(outcome.status).toBe('cancelled');
+      expect(outcome.stdout).toContain('started');
+      expect(expectValue(await backend().run(payload({ source: py('def f():', '    return 1') }))).json).toBe(1);
+    });
+
+    it('returns cancelled at once for an already aborted signal', async () => {
+      const outcome = await backend().run(payload({ source: py('def f():', '    return 1') }), { signal: AbortSignal.abort() });
+      expect(outcome.status).toBe('cancelled');
+    });
+
+    it('runs two functions concurrently', async () => {
+      // Each run waits at a barrier the other must reach, so they pass only if both run at once.
+      const token = randomUUID();
+      const source = py(
+        'def f(token, result):',
+        '    import sys, threading',
+        "    barrier = sys.__dict__.setdefault('choppa_test_' + token, threading.Barrier(2))",
+        '    barrier.wait(timeout=20)',
+        '    return result',
+      );
+      const [a, b] = await Promise.all([
+        backend().run(payload({ source, args_source: `'${token}', 'a'` })),
+        backend().run(payload({ source, args_source: `'${token}', 'b'` })),
+      ]);
+      expect(expectValue(a!).json).toBe('a');
+      expect(expectValue(b!).json).toBe('b');
+    });
+
+    it('reports progress with the latest output line', async () => {
+      const messages: string[] = [];
+      await backend().run(payload({ source: py('def f():', "    print('step one')", '    return 1') }), {
+        onProgress: (report) => messages.push(report.message),
+      });
+      expect(messages).toContain('step one');
+    });
+
+    it('fails readArtifactMetadata and fetchArtifact for a missing or outside path', async () => {
+      for (const path of ['/Workspace/Shared/choppa-contract/missing.pkl', '/Workspace/../../etc/passwd', 'relative.pkl']) {
+        expect(await backend().readArtifactMetadata(path)).toHaveProperty('failure');
+        expect(await backend().fetchArtifact(path, join(scratch, 'never.pkl'))).toHaveProperty('failure');
+      }
+    });
+  });
+}

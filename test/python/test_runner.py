@@ -1,0 +1,246 @@
+# Unit tests of server/python/runner.py from inside the namespace it is installed in: what the
+# backend contract cannot see (names it adds, idempotent installs, retried starts, output routing,
+# Spark job groups, the script entry). Run by test/backends/runner-python.test.ts.
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import uuid
+
+RUNNER = os.environ.get('CHOPPA_RUNNER') or os.path.join(
+    os.path.dirname(__file__), '..', '..', 'server', 'python', 'runner.py')
+with open(RUNNER, encoding='utf-8') as handle:
+    RUNNER_SOURCE = handle.read()
+
+
+def install(namespace=None):
+    namespace = {'__name__': '__main__'} if namespace is None else namespace
+    exec(compile(RUNNER_SOURCE, RUNNER, 'exec'), namespace)
+    return namespace
+
+
+def encode(payload):
+    return base64.b64encode(json.dumps(payload).encode('utf-8')).decode('ascii')
+
+
+def payload(source, **overrides):
+    body = {
+        'run_id': 'u-' + uuid.uuid4().hex,
+        'mode': 'remote',
+        'function_name': 'f',
+        'source': source,
+        'args_source': '',
+        'args_refs': {},
+        'result_size_max': None,
+        'artifact_dir': '/Workspace/Shared/unit',
+    }
+    body.update(overrides)
+    return body
+
+
+class FakeSparkContext(object):
+    def __init__(self):
+        self.calls = []
+
+    def setJobGroup(self, group, description, interruptOnCancel=False):
+        self.calls.append(('setJobGroup', group, interruptOnCancel))
+
+    def cancelJobGroup(self, group):
+        self.calls.append(('cancelJobGroup', group))
+
+
+class FakeSpark(object):
+    def __init__(self):
+        self.sparkContext = FakeSparkContext()
+
+
+class RunnerTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix='choppa-unit-')
+        os.environ['CHOPPA_FS_ROOT'] = self.root
+        self.namespace = install()
+        self.runner = self.namespace['_choppa_runner']
+
+    def run_payload(self, body):
+        return json.loads(self.runner.run(encode(body)))
+
+    def test_install_adds_one_name_and_is_idempotent(self):
+        namespace = {'__name__': '__main__', 'json': 'user value'}
+        install(namespace)
+        first = namespace['_choppa_runner']
+        install(namespace)
+        self.assertIs(namespace['_choppa_runner'], first)
+        self.assertEqual(
+            sorted(k for k in namespace if k != '__builtins__'), ['__name__', '_choppa_runner', 'json'])
+        self.assertEqual(namespace['json'], 'user value')
+
+    def test_reinstall_keeps_held_values(self):
+        body = payload('def f():\n    return [1, 2, 3]\n')
+        self.run_payload(body)
+        install(self.namespace)
+        chained = payload(
+            'def g(x):\n    return len(x)\n', function_name='g', args_source='x',
+            args_refs={'x': {'run_id': body['run_id']}})
+        self.assertEqual(self.run_payload(chained)['envelope']['value']['json'], 3)
+
+    def test_retried_start_does_not_run_twice(self):
+        sys.choppa_unit_count = []
+        body = payload('def f():\n    import sys\n    sys.choppa_unit_count.append(1)\n    return 1\n')
+        first = json.loads(self.runner.start(encode(body)))
+        second = json.loads(self.runner.run(encode(body)))
+        self.assertEqual(first['run_id'], second['run_id'])
+        self.assertEqual(second['envelope']['status'], 'ok')
+        self.assertEqual(sys.choppa_unit_count, [1])
+
+    def test_poll_returns_only_new_output(self):
+        sys.choppa_unit_gate = threading.Event()
+        body = payload(
+            'def f():\n    import sys\n    print("one")\n    sys.choppa_unit_gate.wait(10)\n'
+            '    print("two")\n    return 0\n')
+        self.runner.start(encode(body))
+        seen = ''
+        while 'one' not in seen:
+            seen += json.loads(self.runner.poll(body['run_id']))['stdout']
+        self.assertEqual(json.loads(self.runner.poll(body['run_id']))['stdout'], '')
+        sys.choppa_unit_gate.set()
+        report = json.loads(self.runner.poll(body['run_id']))
+        while report['state'] != 'done':
+            seen += report['stdout']
+            report = json.loads(self.runner.poll(body['run_id']))
+        seen += report['stdout']
+        self.assertEqual(seen, 'one\ntwo\n')
+        self.assertEqual(report['envelope']['stdout'], 'one\ntwo\n')
+        again = json.loads(self.runner.poll(body['run_id']))
+        self.assertEqual((again['state'], again['stdout']), ('done', ''))
+
+    def test_unknown_run(self):
+        self.assertEqual(json.loads(self.runner.poll('nope'))['state'], 'unknown')
+        self.assertEqual(json.loads(self.runner.cancel('nope'))['state'], 'unknown')
+
+    def test_other_threads_write_to_the_original_stream(self):
+        body = payload(
+            'def f():\n    import threading\n    print("mine")\n'
+            '    t = threading.Thread(target=lambda: print("theirs"))\n    t.start()\n    t.join()\n')
+        captured = []
+
+        class Sink(object):
+            def write(self, text):
+                captured.append(text)
+
+            def flush(self):
+                pass
+
+        saved = sys.stdout
+        sys.stdout = Sink()
+        try:
+            report = self.run_payload(body)
+        finally:
+            sys.stdout = saved
+        self.assertEqual(report['envelope']['stdout'], 'mine\n')
+        self.assertIn('theirs', ''.join(captured))
+
+    def test_cancel_is_not_swallowed_by_except_exception(self):
+        body = payload(
+            'def f():\n    import time\n    print("go", flush=True)\n    while True:\n'
+            '        try:\n            time.sleep(0.005)\n        except Exception:\n            pass\n')
+        self.runner.start(encode(body))
+        seen = ''
+        while 'go' not in seen:
+            seen += json.loads(self.runner.poll(body['run_id']))['stdout']
+        self.runner.cancel(body['run_id'])
+        report = json.loads(self.runner.poll(body['run_id']))
+        while report['state'] != 'done':
+            self.assertEqual(report['state'], 'cancelling')
+            report = json.loads(self.runner.poll(body['run_id']))
+        self.assertEqual(report['envelope']['status'], 'cancelled')
+        self.assertEqual(report['envelope']['stdout'], 'go\n')
+
+    def test_spark_job_group_is_set_and_cancelled(self):
+        spark = FakeSpark()
+        self.namespace['spark'] = spark
+        sys.choppa_unit_gate2 = threading.Event()
+        body = payload(
+            'def f():\n    import sys\n    print(spark is not None, flush=True)\n'
+            '    sys.choppa_unit_gate2.wait(10)\n')
+        self.runner.start(encode(body))
+        seen = ''
+        while 'True' not in seen:
+            seen += json.loads(self.runner.poll(body['run_id']))['stdout']
+        self.runner.cancel(body['run_id'])
+        sys.choppa_unit_gate2.set()
+        self.assertEqual(spark.sparkContext.calls, [
+            ('setJobGroup', body['run_id'], True), ('cancelJobGroup', body['run_id'])])
+
+    def test_payload_errors_are_reported_not_raised(self):
+        bad = json.loads(self.runner.start('not base64 at all!'))
+        self.assertEqual(bad['state'], 'done')
+        self.assertEqual(bad['envelope']['error']['type'], 'ChoppaPayloadError')
+        for field, value in (('run_id', '../x'), ('function_name', 'os.system'), ('mode', 'exec')):
+            body = payload('def f():\n    return 1\n')
+            body[field] = value
+            report = self.run_payload(body)
+            self.assertEqual(report['envelope']['error']['type'], 'ChoppaPayloadError', field)
+
+    def test_max_result_size_alias(self):
+        body = payload('def f():\n    return "y" * 500\n')
+        del body['result_size_max']
+        body['max_result_size'] = 100
+        self.assertIn('ref', self.run_payload(body)['envelope'])
+
+    def test_coroutine_functions_are_awaited(self):
+        body = payload('async def f(x):\n    return x * 2\n', args_source='21')
+        self.assertEqual(self.run_payload(body)['envelope']['value']['json'], 42)
+
+    def test_missing_function(self):
+        body = payload('def g():\n    return 1\n')
+        error = self.run_payload(body)['envelope']['error']
+        self.assertEqual(error['type'], 'ChoppaPayloadError')
+        self.assertIn('`f`', error['message'])
+
+    def test_exception_at_module_level_of_the_source_has_a_frame(self):
+        body = payload('def f(x=undefined_default):\n    return x\n')
+        error = self.run_payload(body)['envelope']['error']
+        self.assertEqual(error['type'], 'NameError')
+        self.assertEqual(error['frames'][0]['line'], 1)
+
+    def test_missing_artifact_ref(self):
+        body = payload(
+            'def f(x):\n    return x\n', args_source='x',
+            args_refs={'x': {'path': '/Workspace/Shared/unit/gone.pkl'}})
+        error = self.run_payload(body)['envelope']['error']
+        self.assertEqual(error['type'], 'ChoppaArtifactError')
+        self.assertIn('/Workspace/Shared/unit/gone.pkl', error['message'])
+
+    def test_artifact_files_have_no_leftover_temporaries(self):
+        body = payload('def f():\n    return list(range(1000))\n', mode='artifact')
+        ref = self.run_payload(body)['envelope']['ref']
+        folder = os.path.join(self.root, 'Workspace', 'Shared', 'unit')
+        base = 'f-%s' % body['run_id']
+        self.assertEqual(sorted(os.listdir(folder)), [base + '.json', base + '.pkl'])
+        with open(os.path.join(folder, base + '.json'), encoding='utf-8') as handle:
+            self.assertEqual(json.load(handle), ref)
+
+    def test_script_entry(self):
+        body = payload('def f(a):\n    print("from the job")\n    return a + 1\n', args_source='1')
+        payload_file = os.path.join(self.root, 'payload.json')
+        with open(payload_file, 'w', encoding='utf-8') as handle:
+            json.dump(body, handle)
+        env = dict(os.environ, CHOPPA_FS_ROOT=self.root)
+        completed = subprocess.run(
+            [sys.executable, RUNNER, '--payload-file', payload_file,
+             '--result-file', 'dbfs:/results/r.json'],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+            timeout=30)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn('from the job', completed.stdout)
+        with open(os.path.join(self.root, 'dbfs', 'results', 'r.json'), encoding='utf-8') as handle:
+            envelope = json.load(handle)
+        self.assertEqual(envelope['value']['json'], 2)
+
+
+if __name__ == '__main__':
+    unittest.main()
