@@ -3,7 +3,8 @@
 import type Parser from 'tree-sitter';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
 import { analyze } from './analysis/analyze.js';
-import type { FileAnalysis } from './analysis/model.js';
+import { ARGUMENT_LIST_PREFIX, argumentsOfTree } from './analysis/argument-list.js';
+import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
 import { SyntaxDocument } from './syntax/parser.js';
 
@@ -62,5 +63,11 @@ export class Documents {
   analyzeText(text: string): { syntax: SyntaxDocument; analysis: FileAnalysis } {
     const syntax = new SyntaxDocument(this.parser, text);
     return { syntax, analysis: analyze(syntax.tree, syntax.text, this.queries) };
+  }
+
+  /** Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. */
+  parseArguments(source: string): CallArgument[] | undefined {
+    if (source.trim() === '') return [];
+    return argumentsOfTree(this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`));
   }
 }

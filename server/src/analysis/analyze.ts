@@ -23,6 +23,7 @@ interface MemoEntry {
 }
 
 const GENERATION_KEY = '\u0000generation';
+const LINT_KEY = '\u0000lint';
 // Past this many entries, the memo drops what the last few analyses did not use.
 const MEMO_LIMIT = 20_000;
 const MEMO_KEEP_GENERATIONS = 20;
@@ -38,7 +39,7 @@ export function emptyAnalysis(): FileAnalysis {
  */
 export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries): FileAnalysis {
   try {
-    return combine(summarize(tree, text, queries), text);
+    return combine(summarize(tree, text, queries), text, queries.memo);
   } catch {
     return emptyAnalysis();
   }
@@ -80,14 +81,42 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
 
 function evict(memo: Map<string, unknown>, generation: number): void {
   for (const [key, value] of memo) {
-    if (key === GENERATION_KEY) continue;
+    if (key === GENERATION_KEY || key === LINT_KEY) continue;
     if ((value as MemoEntry).generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
   }
 }
 
 const KIND_RANK: Record<ModuleNameKind, number> = { instance: 0, import: 1, function: 2, class: 3, global: 4 };
 
-function combine(summaries: StatementSummary[], text: string): FileAnalysis {
+function lintSignature(candidate: FunctionCandidate, context: ModuleContext): string {
+  let signature = '';
+  const seen = new Set<string>();
+  for (const { name } of candidate.free) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const kind = context.kindOf(name);
+    if (!kind) continue;
+    signature += `${name}:${kind};`;
+    if (kind !== 'import') continue;
+    const clause = context.importOf(name);
+    if (!clause) continue;
+    const at = clause.removal.span.start;
+    signature += `${clause.statementText}@${at.line}:${at.character}:${context.usedElsewhere(name, candidate)};`;
+  }
+  return signature;
+}
+
+function lintCacheOf(memo: Map<string, unknown>): WeakMap<FunctionCandidate, { signature: string; problems: Problem[] }> {
+  let cache = memo.get(LINT_KEY) as WeakMap<FunctionCandidate, { signature: string; problems: Problem[] }> | undefined;
+  if (!cache) {
+    cache = new WeakMap();
+    memo.set(LINT_KEY, cache);
+  }
+  return cache;
+}
+
+function combine(summaries: StatementSummary[], text: string, memo: Map<string, unknown>): FileAnalysis {
+  const lintCache = lintCacheOf(memo);
   const imports: ImportClause[] = [];
   const kinds = new Map<string, ModuleNameKind>();
   const setKind = (name: string, kind: ModuleNameKind): void => {
@@ -132,7 +161,16 @@ function combine(summaries: StatementSummary[], text: string): FileAnalysis {
   }
 
   const context = moduleContext(summaries, imports, kinds, text);
-  for (const { fn, candidate } of resolved) problems.push(...lintFunction(fn, candidate, context));
+  for (const { fn, candidate } of resolved) {
+    // The lint of a function only changes with the function or with what its free names are.
+    const signature = lintSignature(candidate, context);
+    let cached = lintCache.get(candidate);
+    if (!cached || cached.signature !== signature) {
+      cached = { signature, problems: lintFunction(fn, candidate, context) };
+      lintCache.set(candidate, cached);
+    }
+    for (const problem of cached.problems) problems.push(problem);
+  }
   problems.sort((a, b) => comparePos(a.span.start, b.span.start));
   return analysis;
 }

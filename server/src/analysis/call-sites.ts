@@ -6,15 +6,20 @@ import type Parser from 'tree-sitter';
 import type { CallArgument, CallSite } from './model.js';
 import { spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';
+import { PYTHON_BUILTINS } from './builtins.js';
 
-/** Every `name(...)` call in one top-level statement, with `function` set to the callee name. */
+/**
+ * Every `name(...)` call in one top-level statement, with `function` set to the callee name.
+ * Calls of builtins (`print`, `len`…) are skipped to keep a keystroke cheap: a decorated
+ * function that shadows a builtin is not worth reading every `print(...)` for.
+ */
 export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): CallSite[] {
   const calls: CallSite[] = [];
   for (const match of query.matches(statement)) {
     const name = captureOf(match, 'name');
     const args = captureOf(match, 'arguments');
     const call = captureOf(match, 'reference.call');
-    if (!name || !args || !call) continue;
+    if (!name || !args || !call || PYTHON_BUILTINS.has(name.text)) continue;
     const site: CallSite = {
       function: name.text,
       span: spanOf(call),
@@ -35,7 +40,8 @@ function innerText(text: string): string {
   return text.slice(start, end);
 }
 
-function readArguments(args: Parser.SyntaxNode): CallArgument[] {
+/** Splits an `argument_list` node into arguments. */
+export function readArguments(args: Parser.SyntaxNode): CallArgument[] {
   const result: CallArgument[] = [];
   for (const arg of args.namedChildren) {
     const type = arg.type;

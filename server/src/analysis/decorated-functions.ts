@@ -15,6 +15,9 @@ import {
   type EnclosingScope,
 } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';
+import { NOTEBOOK_GLOBALS, PYTHON_BUILTINS } from './builtins.js';
+
+const ALWAYS_DEFINED: ReadonlySet<string> = new Set([...PYTHON_BUILTINS, ...NOTEBOOK_GLOBALS]);
 
 /** Where to insert text: `before + something + after` at `pos`. */
 export interface InsertPoint {
@@ -98,8 +101,8 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
       useCounts: new Map(),
     };
     if (scope.kind === 'module' && !isAsync) {
-      const { uses, useCounts } = freeNames(definition);
-      candidate.free = uses.map((use) => ({ name: use.name, span: spanOf(use.node) }));
+      const { uses, useCounts } = freeNames(definition, ALWAYS_DEFINED);
+      candidate.free = uses;
       candidate.useCounts = useCounts;
       const paramInsert = parameters ? paramInsertPoint(parameters) : undefined;
       if (paramInsert) candidate.paramInsert = paramInsert;

@@ -33,10 +33,11 @@ function shift(value: unknown, delta: number): unknown {
   if (Array.isArray(value)) return value.map((item) => shift(item, delta));
   if (value instanceof Map || value instanceof Set) return value;
   const record = value as Record<string, unknown>;
-  if (typeof record['line'] === 'number' && typeof record['character'] === 'number' && Object.keys(record).length === 2) {
-    return { line: (record['line'] as number) + delta, character: record['character'] };
+  const line = record['line'];
+  if (typeof line === 'number' && typeof record['character'] === 'number') {
+    return { line: line + delta, character: record['character'] };
   }
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(record)) copy[key] = shift(record[key], delta);
+  for (const key in record) copy[key] = shift(record[key], delta);
   return copy;
 }

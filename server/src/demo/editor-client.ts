@@ -86,7 +86,9 @@ export class EditorClient {
       });
     });
     this.connection.onNotification('window/logMessage', () => undefined);
-    this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => this.progress.push(params));
+    this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => {
+      this.progress.push(params);
+    });
     this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
       params.items.map(() => options.configuration ?? null),
     );

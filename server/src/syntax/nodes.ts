@@ -219,7 +219,7 @@ const COMPOUND = new Set([
 /** A use of a name that the function does not bind itself. */
 export interface FreeUse {
   name: string;
-  node: Node;
+  span: Span;
 }
 
 /** The result of the scope walk of one function. */
@@ -257,9 +257,10 @@ function newScope(kind: Scope['kind'], parent: Scope | undefined): Scope {
  * methods); `global x` sends `x` to module scope; `nonlocal x` to the enclosing function.
  * Annotations are skipped (they are not evaluated remotely) and so are the function's own
  * decorators (they run locally), but parameter defaults are evaluated where the `def` runs, so
- * their names count. The function's own name is bound: the runner defines it.
+ * their names count. The function's own name is bound: the runner defines it. Free uses of
+ * names in `ignore` (builtins) are counted but not returned, which keeps the walk cheap.
  */
-export function freeNames(definition: Node): FreeNames {
+export function freeNames(definition: Node, ignore: ReadonlySet<string> = new Set()): FreeNames {
   const useCounts = new Map<string, number>();
   const root = newScope('root', undefined);
 
@@ -543,9 +544,8 @@ export function freeNames(definition: Node): FreeNames {
   const body = definition.childForFieldName('body');
   if (body) visit(body, inner);
   for (const entry of resolve(inner)) root.uses.push(entry);
-  const uses = root.uses
-    .map((entry) => ({ name: entry.name, node: entry.node, index: entry.node.startIndex }))
-    .sort((a, b) => a.index - b.index)
-    .map(({ name: used, node }) => ({ name: used, node }));
+  const uses: FreeUse[] = [];
+  for (const entry of root.uses) if (!ignore.has(entry.name)) uses.push({ name: entry.name, span: spanOf(entry.node) });
+  uses.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character);
   return { uses, useCounts };
 }

@@ -2,6 +2,7 @@
 // document as the editor has it, run it with progress, then refresh every surface that shows
 // results (diagnostics, inlay hints, code lenses).
 import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CallArgument } from '../../analysis/model.js';
 import type { RunCommandResult, RunMode } from '../../engine/run-record.js';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
@@ -21,7 +22,7 @@ export async function runFunction(
   const { uri, function: name, args, position } = parsed.value;
   const loaded = loadAnalysis(session, uri);
   if ('failure' in loaded) throw new ResponseError(ErrorCodes.InvalidParams, loaded.failure);
-  let parsedArgs;
+  let parsedArgs: { source: string; parsed: CallArgument[]; position?: { line: number; character: number } } | undefined;
   if (args !== undefined) {
     const split = session.documents.parseArguments(args);
     if (!split) {
