@@ -8,14 +8,12 @@
 def _choppa_install(namespace):
     import __future__
     import ast
-    import asyncio
     import base64
     import builtins
     import collections
     import ctypes
     import datetime
     import hashlib
-    import inspect
     import json
     import linecache
     import os
@@ -27,6 +25,7 @@ def _choppa_install(namespace):
     import threading
     import time
     import traceback
+    import types
     import uuid
 
     version = 1
@@ -44,6 +43,7 @@ def _choppa_install(namespace):
     repr_max = 2000
     json_max = 64 * 1024
     output_keep = 1 << 20
+    poll_chunk = 256 * 1024
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -152,6 +152,13 @@ def _choppa_install(namespace):
 
         def take(self):
             end = len(self.parts)
+            # One report carries about `poll_chunk` characters; the rest waits for the next poll.
+            size = 0
+            for index in range(self.taken, end):
+                size += len(self.parts[index])
+                if size >= poll_chunk:
+                    end = index + 1
+                    break
             new = self.parts[self.taken:end]
             self.taken = end
             self.held += sum(len(p) for p in new)
@@ -163,6 +170,9 @@ def _choppa_install(namespace):
                 self.held -= len(first)
                 self.omitted += len(first)
             return ''.join(new)
+
+        def pending(self):
+            return len(self.parts) > self.taken
 
         def whole(self):
             text = ''.join(self.parts[:])
@@ -319,6 +329,7 @@ def _choppa_install(namespace):
             envelope = report.get('envelope') or {}
             if '--result-file' in options:
                 target = self._local_file(options['--result-file'])
+                os.makedirs(os.path.dirname(target) or '.', exist_ok=True)
                 write_atomically(target, json.dumps(envelope).encode('utf-8'))
             else:
                 sys.stdout.write(json.dumps(envelope) + '\n')
@@ -371,12 +382,10 @@ def _choppa_install(namespace):
             # State first: output written before the run ended is then never reported after
             # the envelope.
             state = run.state
-            report = {
-                'run_id': run.id,
-                'state': state,
-                'stdout': run.out.take(),
-                'stderr': run.err.take(),
-            }
+            report = {'run_id': run.id, 'state': state, 'stdout': run.out.take(), 'stderr': run.err.take()}
+            # `done` only once all output went out, so a poller that stops at `done` saw it all.
+            if state == 'done' and (run.out.pending() or run.err.pending()):
+                state = report['state'] = 'cancelling' if run.cancel_requested else 'running'
             if state == 'done':
                 report['envelope'] = run.envelope
             return report
@@ -467,7 +476,9 @@ def _choppa_install(namespace):
                     'ChoppaPayloadError',
                     'the shipped source does not define a function `%s`' % payload['function_name'])
             value = function(*args, **kwargs)
-            if inspect.iscoroutine(value):
+            if isinstance(value, types.CoroutineType):
+                # Imported here: asyncio costs more start-up time than the rest of the runner.
+                import asyncio
                 value = asyncio.run(value)
             return value
 

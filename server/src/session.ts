@@ -76,12 +76,20 @@ export class Session {
     );
   }
 
-  /** Applies new settings; backends built with the old ones are disposed and rebuilt lazily. */
-  async updateSettings(settings: Settings): Promise<void> {
+  /**
+   * Applies new settings. Workspaces built with an old interpreter or root are retired: runs in
+   * flight finish on them, new runs get a workspace built with the new settings.
+   */
+  updateSettings(settings: Settings): void {
     const changed = settings.pythonPath !== this.settings.pythonPath || settings.localRoot !== this.settings.localRoot;
     this.settings = settings;
-    if (changed) await this.disposeWorkspaces();
+    if (!changed) return;
+    for (const workspace of this.workspaces.values()) workspace.retire();
+    this.workspaces.clear();
   }
+
+  /** Resolves once the first `workspace/configuration` answer (if any) is in. */
+  ready: Promise<void> = Promise.resolve();
 
   async disposeWorkspaces(): Promise<void> {
     const all = [...this.workspaces.values()];

@@ -145,6 +145,16 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(streamed).toEqual({ stdout: 'to out\n', stderr: 'to err\n' });
     });
 
+    it('delivers large output whole, across several polls', async () => {
+      const { outcome, streamed } = await runRecording(
+        backend(),
+        payload({ source: py('def f(n):', '    for i in range(n):', "        print(str(i).rjust(199, '.'))"), args_source: '3000' }),
+      );
+      const expected = Array.from({ length: 3000 }, (_, i) => String(i).padStart(199, '.') + '\n').join('');
+      expect(streamed.stdout).toBe(expected);
+      expect(outcome.stdout).toBe(expected);
+    });
+
     it('returns a ref over result_size_max, readable and fetchable', async () => {
       const outcome = await backend().run(
         payload({ source: py('def f(n):', "    return 'x' * n"), args_source: '5000', result_size_max: 1000 }),

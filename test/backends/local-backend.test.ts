@@ -89,6 +89,26 @@ describe('local backend', () => {
     expect(value.json).toBe('fine');
   });
 
+  it('reports cancelled after the grace when the function is stuck in C, and stays usable', async () => {
+    const stuck = new LocalBackend({ pythonPath: PYTHON, fsRoot: local.fsRoot, runnerPath: RUNNER_PATH, cancelGraceMs: 200 });
+    try {
+      const controller = new AbortController();
+      const outcome = await stuck.run(
+        payload({ source: py('def f():', '    import time', "    print('sleeping', flush=True)", '    time.sleep(600)') }),
+        {
+          signal: controller.signal,
+          onOutput: (_stream, text) => {
+            if (text.includes('sleeping')) controller.abort();
+          },
+        },
+      );
+      expect(outcome.status).toBe('cancelled');
+      expect(expectValue(await stuck.run(payload({ source: py('def f():', '    return 3') }))).json).toBe(3);
+    } finally {
+      await stuck.dispose();
+    }
+  });
+
   it('writes artifacts under fsRoot with a sidecar', async () => {
     const ref = expectRef(
       await local.backend.run(payload({ mode: 'artifact', artifact_dir: 'dbfs:/tmp/layout', source: py('def f():', '    return [1, 2]') })),

@@ -69,9 +69,10 @@ afterAll(async () => {
 const run = (fn: string, extra: Record<string, unknown> = {}, command = 'choppa.run'): Promise<RunResult> =>
   editor.executeCommand<RunResult>(command, { uri, function: fn, ...extra });
 
-const runAt = (fn: string, needle: string, source: string = text): Promise<RunResult> => {
-  const position = positionOf(source, needle);
-  const call = source.slice(source.indexOf(needle));
+/** Runs `fn` as the code action at the call found by `needle` (the call starts `offset` in). */
+const runAt = (fn: string, needle: string, source: string = text, offset = 0): Promise<RunResult> => {
+  const position = positionOf(source, needle, offset);
+  const call = source.slice(source.indexOf(needle) + offset);
   const args = call.slice(call.indexOf('(') + 1, call.indexOf(')'));
   return run(fn, { args, position });
 };
@@ -119,7 +120,8 @@ describe('running on the local backend', () => {
   });
 
   it('chains the ref into a second call: it is loaded where the function runs, never downloaded', async () => {
-    const result = await runAt('analyze_stuff', 'analyze_stuff(data)');
+    const result = await runAt('analyze_stuff', 'summary = analyze_stuff(data)', text, 'summary = '.length);
+    expect(result.error).toBeUndefined();
     expect(result.status).toBe('ok');
     expect(result.value!.json).toEqual({ count: 10_000, type: 'list' });
     expect(existsSync(join(root, '.choppa', 'artifacts'))).toBe(false);

@@ -101,8 +101,7 @@ class RunnerTest(unittest.TestCase):
         body = payload(
             'def f():\n    import sys\n    print("one")\n    sys.choppa_unit_gate.wait(10)\n'
             '    print("two")\n    return 0\n')
-        self.runner.start(encode(body))
-        seen = ''
+        seen = json.loads(self.runner.start(encode(body)))['stdout']
         while 'one' not in seen:
             seen += json.loads(self.runner.poll(body['run_id']))['stdout']
         self.assertEqual(json.loads(self.runner.poll(body['run_id']))['stdout'], '')
@@ -147,8 +146,7 @@ class RunnerTest(unittest.TestCase):
         body = payload(
             'def f():\n    import time\n    print("go", flush=True)\n    while True:\n'
             '        try:\n            time.sleep(0.005)\n        except Exception:\n            pass\n')
-        self.runner.start(encode(body))
-        seen = ''
+        seen = json.loads(self.runner.start(encode(body)))['stdout']
         while 'go' not in seen:
             seen += json.loads(self.runner.poll(body['run_id']))['stdout']
         self.runner.cancel(body['run_id'])
@@ -166,8 +164,7 @@ class RunnerTest(unittest.TestCase):
         body = payload(
             'def f():\n    import sys\n    print(spark is not None, flush=True)\n'
             '    sys.choppa_unit_gate2.wait(10)\n')
-        self.runner.start(encode(body))
-        seen = ''
+        seen = json.loads(self.runner.start(encode(body)))['stdout']
         while 'True' not in seen:
             seen += json.loads(self.runner.poll(body['run_id']))['stdout']
         self.runner.cancel(body['run_id'])

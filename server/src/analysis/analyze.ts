@@ -17,7 +17,6 @@ import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-l
 interface MemoEntry {
   row: number;
   column: number;
-  type: string;
   summary: StatementSummary;
   generation: number;
 }
@@ -52,12 +51,18 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
   const summaries: StatementSummary[] = [];
   const cursor = tree.walk();
   if (!cursor.gotoFirstChild()) return summaries;
+  // Rows and columns come from a line table of the text: cheaper than asking the binding for
+  // a point per statement, and exactly what tree-sitter would report (only `\n` starts a row).
+  const starts = lineStarts(text);
+  let line = 0;
   do {
-    const source = text.slice(cursor.startIndex, cursor.endIndex);
-    const { row, column } = cursor.startPosition;
-    const type = cursor.nodeType;
+    const startIndex = cursor.startIndex;
+    const source = text.slice(startIndex, cursor.endIndex);
+    while (line + 1 < starts.length && (starts[line + 1] ?? Infinity) <= startIndex) line++;
+    const row = line;
+    const column = startIndex - (starts[line] ?? 0);
     let entry = memo.get(source) as MemoEntry | undefined;
-    if (entry && entry.column === column && entry.type === type) {
+    if (entry && entry.column === column) {
       if (entry.row !== row) {
         entry.summary = shiftLines(entry.summary, row - entry.row);
         entry.row = row;
@@ -69,7 +74,7 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
       } catch {
         summary = emptySummary();
       }
-      entry = { row, column, type, summary, generation };
+      entry = { row, column, summary, generation };
       memo.set(source, entry);
     }
     entry.generation = generation;

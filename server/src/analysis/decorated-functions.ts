@@ -199,7 +199,7 @@ export function resolveFunctions(
   for (const candidate of candidates) {
     const decorator = candidate.decorators.find((d) => instances.has(d.instance));
     if (!decorator) continue;
-    const problem = unsupported(candidate, decorator.instance);
+    const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
     if (problem) {
       problems.push(problem);
       continue;
@@ -222,7 +222,7 @@ export function resolveFunctions(
   return { functions, problems };
 }
 
-function unsupported(candidate: FunctionCandidate, instance: string): Problem | undefined {
+function unsupported(candidate: FunctionCandidate, decorator: string): Problem | undefined {
   const name = candidate.name;
   const base = { span: candidate.nameSpan, function: name, fixes: [] };
   if (candidate.scope.kind === 'class') {
@@ -231,7 +231,7 @@ function unsupported(candidate: FunctionCandidate, instance: string): Problem | 
       ...base,
       code: 'method-not-supported',
       severity: 'warning',
-      message: `\`${name}\` is a method of ${owner}: \`@${instance}\` on methods is not supported, because only a function and its arguments reach the cluster, not \`self\` or its class. Move \`${name}\` to module level.`,
+      message: `\`${name}\` is a method of ${owner}: \`@${decorator}\` on methods is not supported, because only a function and its arguments reach the cluster, not \`self\` or its class. Move \`${name}\` to module level.`,
     };
   }
   if (candidate.scope.kind === 'function') {
@@ -240,7 +240,7 @@ function unsupported(candidate: FunctionCandidate, instance: string): Problem | 
       ...base,
       code: 'nested-not-supported',
       severity: 'warning',
-      message: `\`${name}\` is defined inside ${owner}: \`@${instance}\` on nested functions is not supported, because the enclosing function's variables do not reach the cluster. Move \`${name}\` to module level.`,
+      message: `\`${name}\` is defined inside ${owner}: \`@${decorator}\` on nested functions is not supported, because the enclosing function's variables do not reach the cluster. Move \`${name}\` to module level.`,
     };
   }
   if (candidate.isAsync) {
@@ -248,7 +248,7 @@ function unsupported(candidate: FunctionCandidate, instance: string): Problem | 
       ...base,
       code: 'async-not-supported',
       severity: 'error',
-      message: `\`${name}\` is an \`async def\`: \`@${instance}\` does not support coroutines, because the cluster runs the function synchronously and cannot await it. Make \`${name}\` a plain \`def\`.`,
+      message: `\`${name}\` is an \`async def\`: \`@${decorator}\` does not support coroutines, because the cluster runs the function synchronously and cannot await it. Make \`${name}\` a plain \`def\`.`,
     };
   }
   return undefined;

@@ -6,6 +6,7 @@ import type { DecoratedFunction, Fix, Problem, TextEdit } from './model.js';
 import type { FunctionCandidate } from './decorated-functions.js';
 import type { ImportClause } from './imports.js';
 import { NOTEBOOK_GLOBALS, PYTHON_BUILTINS } from './builtins.js';
+import { comparePos } from './positions.js';
 
 /** What a module-level name is, strongest first when a name is bound several ways. */
 export type ModuleNameKind = 'instance' | 'import' | 'function' | 'class' | 'global';
@@ -30,10 +31,15 @@ export function lintFunction(fn: DecoratedFunction, candidate: FunctionCandidate
     if (PYTHON_BUILTINS.has(name) || NOTEBOOK_GLOBALS.has(name)) continue;
     const kind = context.kindOf(name);
     if (!kind) continue;
-    let fixes = fixesByName.get(name);
+    // A use in a parameter default is evaluated when the `def` runs, before the body and
+    // before any argument: neither a parameter nor an import in the body would help it.
+    const insert = candidate.bodyInsert;
+    const inDefault = insert !== undefined && comparePos(use.span.start, insert.pos) < 0;
+    const key = inDefault ? `${name}\u0000default` : name;
+    let fixes = fixesByName.get(key);
     if (!fixes) {
-      fixes = fixesFor(name, kind, fn, candidate, context);
-      fixesByName.set(name, fixes);
+      fixes = inDefault ? [] : fixesFor(name, kind, fn, candidate, context);
+      fixesByName.set(key, fixes);
     }
     problems.push({
       code: 'free-name',

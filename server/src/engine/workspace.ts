@@ -83,6 +83,8 @@ export class Workspace {
   readonly stateDir: string;
   readonly backend: Backend;
   private readonly warn: (message: string) => void;
+  private active = 0;
+  private retired = false;
 
   constructor(options: WorkspaceOptions) {
     this.root = options.root;
@@ -127,6 +129,7 @@ export class Workspace {
 
     const runId = newRunId();
     request.onProgress?.({ message: `Running ${fn.name} on ${this.backend.label()}` });
+    this.active += 1;
     const outcome = await this.backend.run(
       {
         run_id: runId,
@@ -143,7 +146,7 @@ export class Workspace {
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         ...(request.onOutput ? { onOutput: request.onOutput } : {}),
       },
-    );
+    ).finally(() => this.settle());
     const record = recordFromOutcome(outcome, {
       runId,
       function: fn.name,
@@ -198,6 +201,17 @@ export class Workspace {
     const previewPath = `${localPath}.preview.txt`;
     writeAtomic(previewPath, previewText(meta, localPath));
     return { localPath, previewPath, size: fetched.size, sha256: fetched.sha256, ref: meta };
+  }
+
+  /** Disposes the backend once the runs in flight have finished (settings changed under them). */
+  retire(): void {
+    this.retired = true;
+    if (this.active === 0) void this.dispose();
+  }
+
+  private settle(): void {
+    this.active -= 1;
+    if (this.retired && this.active === 0) void this.dispose();
   }
 
   async dispose(): Promise<void> {

@@ -131,9 +131,9 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
     if (!left) return;
     // An annotation without a value (`x: int`) declares but does not bind.
     if (!right && node.type === 'assignment') return;
-    if (right?.type === 'assignment') visitAssignment(right);
     const value = right && right.type !== 'assignment' ? right : right ? chainedValue(right) : undefined;
     bindTarget(left, node, node.type === 'augmented_assignment' ? undefined : value);
+    if (right?.type === 'assignment') visitAssignment(right);
   };
   const visit = (node: Node): void => {
     switch (node.type) {

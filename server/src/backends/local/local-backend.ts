@@ -40,11 +40,16 @@ export interface LocalBackendOptions {
   fsRoot: string;
   runnerPath: string;
   logger?: (message: string) => void;
+  /** How long a cancelled run may take to stop before `cancelled` is reported anyway. */
+  cancelGraceMs?: number;
 }
 
 const POLL_FIRST_MS = 5;
 const POLL_MAX_MS = 200;
-/** How long a cancelled run may take to stop before the outcome is reported anyway. */
+/**
+ * The default cancel grace. A thread blocked in C (`time.sleep`, a socket read) only sees the
+ * cancellation when it returns to Python; past the grace the run is left behind in the process.
+ */
 const CANCEL_GRACE_MS = 5000;
 
 /**
@@ -107,7 +112,7 @@ export class LocalBackend implements Backend {
     // The first abort turns the next command into a cancel; after that it is polls again.
     const nextCommand = (): string => {
       if (!signal?.aborted || cancelDeadline !== undefined) return pollCommand(payload.run_id);
-      cancelDeadline = Date.now() + CANCEL_GRACE_MS;
+      cancelDeadline = Date.now() + (this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
       return cancelCommand(payload.run_id);
     };
     let command = startCommand(payload);
@@ -138,7 +143,7 @@ export class LocalBackend implements Backend {
         );
       }
       if (cancelDeadline !== undefined && Date.now() > cancelDeadline) {
-        this.log(`run ${payload.run_id} did not stop within ${CANCEL_GRACE_MS} ms of cancel; leaving it behind`);
+        this.log(`run ${payload.run_id} did not stop in time after cancel; leaving it behind`);
         return cancelled();
       }
       if (!signal?.aborted || cancelDeadline !== undefined) {

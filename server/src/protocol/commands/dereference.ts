@@ -16,6 +16,7 @@ export async function dereference(
   const parsed = parseDereferenceArguments(raw);
   if (!parsed.ok) throw new ResponseError(ErrorCodes.InvalidParams, `choppa.dereference ${parsed.message}`);
   const args = parsed.value;
+  await session.ready;
   let ref;
   let workspace;
   if ('uri' in args) {

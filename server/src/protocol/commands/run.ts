@@ -30,6 +30,7 @@ export async function runFunction(
     }
     parsedArgs = { source: args, parsed: split, ...(position ? { position } : {}) };
   }
+  await session.ready;
   const workspace = session.workspaceFor(loaded.path);
   if (workspace.backend.kind === 'local') session.noteLocalBackendOnce();
   const title = mode === 'artifact' ? `Running ${name} as artifact` : `Running ${name}`;

@@ -24,6 +24,7 @@ export function initialize(session: Session, params: InitializeParams): Initiali
   return { capabilities: serverCapabilities(), serverInfo: { name: 'choppa-lsp', version: VERSION } };
 }
 
-export async function initialized(session: Session): Promise<void> {
-  await pullConfiguration(session);
+export function initialized(session: Session): void {
+  // Runs wait for the first configuration answer, so they use the interpreter the user set.
+  session.ready = pullConfiguration(session).then(() => undefined);
 }
