@@ -3,13 +3,15 @@
 // interpreter path, the storage layout under `fsRoot`).
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBackend, RUNNER_PATH } from '../../server/src/backends/local/local-backend.js';
 import { describeBackendContract, expectError, expectRef, expectValue, payload, py } from './contract.js';
 
 const PYTHON = process.env['CHOPPA_TEST_PYTHON'] ?? 'python3';
+/** An interpreter too old for the runner, where the machine has one (pyenv). */
+const OLD_PYTHON = process.env['CHOPPA_TEST_OLD_PYTHON'] ?? join(homedir(), '.pyenv', 'versions', '3.7.16', 'bin', 'python3');
 
 async function makeLocal(pythonPath = PYTHON) {
   const fsRoot = await mkdtemp(join(tmpdir(), 'choppa-local-'));
@@ -132,6 +134,16 @@ describe('local backend with a bad interpreter', () => {
       expect(error.origin).toBe('backend');
       expect(error.message).toContain('choppa.pythonPath');
       expect(error.message).toContain('/nonexistent/python3');
+    } finally {
+      await local.cleanup();
+    }
+  });
+
+  it.runIf(existsSync(OLD_PYTHON))('names the setting when the interpreter is older than 3.8', async () => {
+    const local = await makeLocal(OLD_PYTHON);
+    try {
+      const error = expectError(await local.backend.run(payload({ source: py('def f():', '    return 1') })));
+      expect(error.message).toMatch(/is Python 3\.7\.\d+; set `choppa.pythonPath` to a Python 3\.8\+ executable/);
     } finally {
       await local.cleanup();
     }

@@ -2,7 +2,7 @@
 // on the embedded local backend, and prints what the editor would show at each step: the
 // scope warning, a run's diagnostic, hover and inlay hint, a ref over the size limit, a chained
 // call, a remote error at its line, and a dereference.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { CodeAction, Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
 import { EditorClient } from './editor-client.js';
@@ -14,8 +14,9 @@ const dim = (text: string): string => (process.stdout.isTTY ? `\x1b[2m${text}\x1
 const say = (text = ''): void => void process.stdout.write(`${text}\n`);
 const indent = (text: string, prefix = '     '): string => text.split('\n').map((line) => prefix + line).join('\n');
 
+/** The position of the last occurrence of `needle`: the calls come after the definitions. */
 function positionOf(text: string, needle: string): { line: number; character: number } {
-  const before = text.slice(0, text.indexOf(needle));
+  const before = text.slice(0, text.lastIndexOf(needle));
   const lines = before.split('\n');
   return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
 }
@@ -32,6 +33,8 @@ function showDiagnostic(diagnostic: Diagnostic): string {
 async function main(): Promise<number> {
   const text = readFileSync(EXAMPLE, 'utf8');
   const root = resolve(EXAMPLE, '..');
+  // The demo owns the example's state: start from nothing so every step shows its own result.
+  rmSync(resolve(root, '.choppa'), { recursive: true, force: true });
   const editor = await EditorClient.start({ root });
   const uri = await editor.open(EXAMPLE, text);
   const shown = (diagnostics: Diagnostic[], code: string, fn: string): Diagnostic | undefined =>
@@ -66,7 +69,15 @@ async function main(): Promise<number> {
     say(bold(step));
     say(indent(`code action: ${action?.title ?? '(none)'}`));
     if (!action?.command) return;
-    const result = await editor.executeCommand<{ status: string }>(action.command.command, action.command.arguments?.[0]);
+    const result = await editor.executeCommand<{ status: string; error?: { message: string; line?: number } }>(
+      action.command.command,
+      action.command.arguments?.[0],
+    );
+    if (result.status === 'error' && result.error?.line === undefined) {
+      say(indent(`✖ ${result.error?.message ?? 'failed'}`));
+      say();
+      return;
+    }
     const diagnostics = await editor.waitForDiagnostics(
       uri,
       (all) => shown(all, result.status === 'error' ? 'remote-error' : 'run-result', fn) !== undefined,
@@ -75,7 +86,8 @@ async function main(): Promise<number> {
     if (diagnostic) say(indent(showDiagnostic(diagnostic)));
     const hover = await editor.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: at });
     const markdown = hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
-    say(indent(`hover:\n${indent(markdown.split('\n').slice(0, 12).join('\n'), '  │ ')}`));
+    const clip = (line: string): string => (line.length > 100 ? `${line.slice(0, 99)}…` : line);
+    say(indent(`hover:\n${indent(markdown.split('\n').slice(0, 12).map(clip).join('\n'), '  │ ')}`));
     say();
   };
 
@@ -99,12 +111,19 @@ async function main(): Promise<number> {
   );
   say(indent(`local copy: ${relative(process.cwd(), deref.localPath)} (${deref.size} bytes, sha256 ${deref.sha256.slice(0, 16)}… verified)`));
   say(indent(`preview:    ${relative(process.cwd(), deref.previewPath)}`));
-  say(indent(readFileSync(deref.previewPath, 'utf8').split('\n').slice(0, 10).join('\n'), '  │ '));
+  const preview = readFileSync(deref.previewPath, 'utf8').split('\n').slice(0, 10);
+  say(indent(preview.map((line) => (line.length > 100 ? `${line.slice(0, 99)}…` : line)).join('\n'), '       │ '));
   say();
   say(dim(`Results persist in ${relative(process.cwd(), resolve(root, '.choppa'))}/: open the example in your editor and hover a function.`));
   await editor.stop();
   return 0;
 }
+
+// A demo that waits on the server forever helps nobody: give up loudly instead.
+setTimeout(() => {
+  process.stderr.write('demo failed: no answer from the server within 120 s\n');
+  process.exit(1);
+}, 120_000).unref();
 
 main().then(
   (code) => {

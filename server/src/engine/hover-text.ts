@@ -4,10 +4,10 @@ import type { ChoppaInstance, DecoratedFunction } from '../analysis/model.js';
 import { describeValue, formatBytes, formatDuration } from './format.js';
 import type { RunRecord } from './run-record.js';
 
-function fence(text: string): string {
+function fence(text: string, language = 'python'): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
   const ticks = '`'.repeat(longest + 1);
-  return `${ticks}python\n${text}\n${ticks}`;
+  return `${ticks}${language}\n${text}\n${ticks}`;
 }
 
 function tail(text: string, lines = 10): string {
@@ -28,7 +28,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
     parts.push(`Last run ${call} was **cancelled** (${when}).`);
   } else if (record.error) {
     parts.push(`Last run ${call} **raised** \`${record.error.type}\` (${when}):`, '', fence(record.error.message));
-    if (record.error.traceback) parts.push('', 'Remote traceback:', '', fence(tail(record.error.traceback, 15)));
+    if (record.error.traceback) parts.push('', 'Remote traceback:', '', fence(tail(record.error.traceback, 15), 'text'));
   } else if (record.ref) {
     const ref = record.ref;
     parts.push(
@@ -46,7 +46,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
     parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when}):`, '', fence(record.value.repr));
   }
   const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
-  if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n')));
+  if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n'), 'text'));
   return parts.join('\n');
 }
 

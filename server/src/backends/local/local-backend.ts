@@ -122,7 +122,7 @@ export class LocalBackend implements Backend {
       try {
         answer = await python.command(command);
       } catch (error) {
-        if (!(error instanceof PythonExitedError)) throw error;
+        if (!(error instanceof PythonExitedError)) return backendError(`the local backend failed: ${String(error)}`);
         if (cancelDeadline !== undefined) return cancelled();
         if (python.stderrTail) output.stderr += python.stderrTail;
         return backendError(
@@ -272,6 +272,11 @@ export class LocalBackend implements Backend {
         };
       }
       const { python } = JSON.parse(info.result) as { python: string };
+      const [major = 0, minor = 0] = python.split('.').map(Number);
+      if (major < 3 || (major === 3 && minor < 8)) {
+        await started.kill();
+        return { failure: `\`${pythonPath}\` is Python ${python}; set \`choppa.pythonPath\` to a Python 3.8+ executable` };
+      }
       this.pythonVersion = python;
       this.log(`local python ${python} started (pid ${started.pid})`);
       return started;
