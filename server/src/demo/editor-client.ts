@@ -59,6 +59,7 @@ export class EditorClient {
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   private diagnosticWaiters: Array<Waiter<PublishDiagnosticsParams>> = [];
   private messageWaiters: Array<Waiter<{ type: number; message: string }>> = [];
+  private progressWaiters: Array<Waiter<{ token: unknown; value: unknown }>> = [];
   private versions = new Map<string, number>();
   private exited: Promise<number | null>;
 
@@ -88,6 +89,11 @@ export class EditorClient {
     this.connection.onNotification('window/logMessage', () => undefined);
     this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => {
       this.progress.push(params);
+      this.progressWaiters = this.progressWaiters.filter((waiter) => {
+        const hit = waiter.test(params);
+        if (hit) waiter.resolve(params);
+        return !hit;
+      });
     });
     this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
       params.items.map(() => options.configuration ?? null),
@@ -168,6 +174,15 @@ export class EditorClient {
     const seen = this.messages.find((params) => test(params.message));
     if (seen) return Promise.resolve(seen);
     return new Promise((done) => this.messageWaiters.push({ test: (params) => test(params.message), resolve: done }));
+  }
+
+  /** Resolves with the first `$/progress` value (past or future) that passes `test`. */
+  waitForProgress(test: (value: unknown) => boolean): Promise<unknown> {
+    const seen = this.progress.find((params) => test(params.value));
+    if (seen) return Promise.resolve(seen.value);
+    return new Promise((done) =>
+      this.progressWaiters.push({ test: (params) => test(params.value), resolve: (params) => done(params.value) }),
+    );
   }
 
   lastDiagnostics(uri: string): Diagnostic[] {

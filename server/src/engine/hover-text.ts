@@ -27,7 +27,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
   if (record.status === 'cancelled') {
     parts.push(`Last run ${call} was **cancelled** (${when}).`);
   } else if (record.error) {
-    parts.push(`Last run ${call} **raised** \`${record.error.type}\` (${when}):`, '', fence(record.error.message));
+    parts.push(`Last run ${call} **raised** \`${record.error.type}\` (${when}):`, '', fence(record.error.message, 'text'));
     if (record.error.traceback) parts.push('', 'Remote traceback:', '', fence(tail(record.error.traceback, 15), 'text'));
   } else if (record.ref) {
     const ref = record.ref;

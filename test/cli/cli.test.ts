@@ -1,0 +1,110 @@
+// The terminal CLI, spawned as a user runs it: list, run (value, ref, error exit code), artifact,
+// and deref of a function's artifact and of a ref path, all sharing the project's `.choppa/`.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
+
+const source = [
+  'import json',
+  'from choppa import Choppa',
+  '',
+  'dutch = Choppa(result_size_max=1024, artifact_dir="dbfs:/tmp/cli")',
+  '',
+  '@dutch.remote',
+  'def add(a, b):',
+  '    print("adding")',
+  '    return a + b',
+  '',
+  '@dutch.remote',
+  'def big():',
+  '    return "x" * 5000',
+  '',
+  '@dutch.artifact',
+  'def table(rows=3):',
+  '    return list(range(rows))',
+  '',
+  '@dutch.remote',
+  'def boom():',
+  '    return json.dumps(1)',
+  '',
+].join('\n');
+
+let project: string;
+let file: string;
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [SERVER_BIN, ...args], { cwd: project, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  project = tempDir();
+  mkdirSync(join(project, '.git'));
+  mkdirSync(join(project, 'src'));
+  file = join(project, 'src', 'jobs.py');
+  writeFileSync(file, source);
+});
+
+describe('choppa-lsp CLI', () => {
+  it('lists instances, functions with their kinds, and scope problems', () => {
+    const { code, stdout } = cli('list', file);
+    expect(code).toBe(0);
+    expect(stdout).toContain('instance  dutch  line 4  cluster_id=-  artifact_dir=dbfs:/tmp/cli  result_size_max=1024');
+    expect(stdout).toMatch(/remote\s+add\(a, b\)\s+line 7/);
+    expect(stdout).toMatch(/artifact\s+table\(rows\)\s+line 16/);
+    expect(stdout).toMatch(/warning\s+21:12\s+`json` is a module-level import/);
+    const json = JSON.parse(cli('list', file, '--json').stdout) as { functions: Array<{ name: string; kind: string }> };
+    expect(json.functions.map((fn) => `${fn.kind}:${fn.name}`)).toEqual(['remote:add', 'remote:big', 'artifact:table', 'remote:boom']);
+  });
+
+  it('runs a function with --args and prints the result, output going to stderr', () => {
+    const { code, stdout, stderr } = cli('run', `${file}:add`, '--args', '1, b=2');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^add\(1, b=2\) → 3 · \d+ ms · local python3\.\d+\n$/);
+    expect(stderr).toContain('adding');
+    const json = JSON.parse(cli('run', `${file}:add`, '--args', '"a", "b"', '--json').stdout) as { value: { json: string } };
+    expect(json.value.json).toBe('ab');
+  });
+
+  it('exits non-zero with the document line when the remote side raises', () => {
+    const { code, stdout } = cli('run', `${file}:boom`);
+    expect(code).toBe(1);
+    expect(stdout).toContain("error: NameError: name 'json' is not defined");
+    expect(stdout).toContain('jobs.py:21');
+  });
+
+  it('exits 2 on a usage error', () => {
+    expect(cli('run', file).code).toBe(2);
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('run', `${file}:add`, '--args', '1, (').code).toBe(2);
+  });
+
+  it('stores refs and artifacts, and dereferences both ways into the project .choppa/', () => {
+    const ref = JSON.parse(cli('run', `${file}:big`, '--json').stdout) as { ref: { path: string; sha256: string } };
+    expect(ref.ref.path).toMatch(/^dbfs:\/tmp\/cli\/big-.+\.pkl$/);
+    const artifact = cli('artifact', `${file}:table`, '--args', '4');
+    expect(artifact.code).toBe(0);
+    expect(artifact.stdout).toContain('ArtifactRef');
+
+    const byFunction = cli('deref', `${file}:table`, '--json');
+    expect(byFunction.code).toBe(0);
+    const local = JSON.parse(byFunction.stdout) as { localPath: string; previewPath: string; sha256: string };
+    expect(local.localPath.startsWith(join(project, '.choppa', 'artifacts'))).toBe(true);
+    expect(createHash('sha256').update(readFileSync(local.localPath)).digest('hex')).toBe(local.sha256);
+    expect(readFileSync(local.previewPath, 'utf8')).toContain('[0, 1, 2, 3]');
+
+    const byPath = cli('deref', ref.ref.path, '--json');
+    expect(byPath.code).toBe(0);
+    expect((JSON.parse(byPath.stdout) as { sha256: string }).sha256).toBe(ref.ref.sha256);
+    expect(statSync(join(project, '.choppa', 'state.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses to dereference a function that has no artifact, saying what to run', () => {
+    const { code, stderr } = cli('deref', `${file}:add`);
+    expect(code).toBe(1);
+    expect(stderr).toContain('choppa-lsp artifact');
+  });
+});

@@ -1,0 +1,73 @@
+// Work-done progress and cancellation over the wire: a run reports begin/report/end with its
+// latest output line, and `$/cancelRequest` stops it where it runs, leaving the backend usable.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
+import { EditorClient, tempDir } from '../support/lsp-client.js';
+
+const text = [
+  'import time',
+  'from choppa import Choppa',
+  'dutch = Choppa()',
+  '',
+  '@dutch.remote',
+  'def slow(steps=600):',
+  '    import time',
+  '    for i in range(steps):',
+  '        print(f"tick {i}")',
+  '        time.sleep(0.05)',
+  '    return "finished"',
+  '',
+  '@dutch.remote',
+  'def quick():',
+  '    return 42',
+  '',
+].join('\n');
+
+let editor: EditorClient;
+let uri: string;
+
+beforeAll(async () => {
+  const root = tempDir();
+  editor = await EditorClient.start({ root });
+  uri = await editor.open(join(root, 'slow.py'), text);
+});
+afterAll(async () => {
+  await editor.stop();
+});
+
+interface ProgressValue {
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+  cancellable?: boolean;
+}
+
+const values = (): ProgressValue[] => editor.progress.map((entry) => entry.value as ProgressValue);
+
+describe('progress and cancellation', () => {
+  it('reports a cancellable progress with the latest output line, then cancels on $/cancelRequest', async () => {
+    const source = new CancellationTokenSource();
+    const running = editor.connection.sendRequest(
+      'workspace/executeCommand',
+      { command: 'choppa.run', arguments: [{ uri, function: 'slow' }] },
+      source.token,
+    ) as Promise<{ status: string }>;
+    // Wait until the function has printed: then it is surely running remotely.
+    await editor.waitForProgress((value) => {
+      const progress = value as ProgressValue;
+      return progress.kind === 'report' && progress.message?.includes('tick') === true;
+    });
+    const begin = values().find((value) => value.kind === 'begin');
+    expect(begin).toMatchObject({ title: 'Running slow', cancellable: true });
+    source.cancel();
+    const result = await running.catch((error: unknown) => ({ status: `rejected: ${String(error)}` }));
+    expect(result.status).toBe('cancelled');
+    expect(values().at(-1)?.kind).toBe('end');
+    const hint = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-cancelled'));
+    expect(hint.find((d) => d.code === 'run-cancelled')?.message).toBe('slow: run cancelled');
+
+    const next = await editor.executeCommand<{ status: string; value?: { json?: unknown } }>('choppa.run', { uri, function: 'quick' });
+    expect(next.value?.json).toBe(42);
+  });
+});
