@@ -1,8 +1,7 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConnection, ProposedFeatures, type Connection } from 'vscode-languageserver/node';
+import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
 import { codeAction } from './protocol/handlers/code-action.js';
 import { codeLens } from './protocol/handlers/code-lens.js';
@@ -18,9 +17,6 @@ import { loadQuerySources } from './query-files.js';
 import { Session } from './session.js';
 import { compileQueries } from './syntax/queries.js';
 import { createPythonParser } from './syntax/parser.js';
-
-/** `server/python/runner.py`, shipped beside `dist/`. */
-export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'python', 'runner.py');
 
 /** Wires a session to a connection; returns the connection, listening. */
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {

@@ -220,6 +220,8 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       });
       expect(hints).toEqual([]);
       expect(readdirSync(folder)).toEqual([]);
+      // Neovim 0.7 does not advertise workspace/configuration: the server must not ask.
+      expect(bare.configurationRequests).toBe(0);
     } finally {
       await bare.stop();
     }
@@ -233,6 +235,7 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       const result = await broken.executeCommand<RunResult>('choppa.run', { uri: brokenUri, function: 'add', args: '1' });
       expect(result.status).toBe('error');
       expect(result.error!.message).toContain('choppa.pythonPath');
+      expect(broken.configurationRequests).toBe(1);
       const lenses = await broken.request<unknown[]>('textDocument/codeLens', { textDocument: { uri: brokenUri } });
       expect(lenses.length).toBeGreaterThan(0);
     } finally {

@@ -4,14 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { FileAnalysis } from '../analysis/model.js';
-import { LocalBackend } from '../backends/local/local-backend.js';
+import { LocalBackend, RUNNER_PATH } from '../backends/local/local-backend.js';
 import { DEFAULT_SETTINGS } from '../config/settings.js';
 import { Documents } from '../documents.js';
 import { describeRef, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
 import { Workspace } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
-import { RUNNER_PATH } from '../server.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
 import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';

@@ -54,6 +54,8 @@ export class EditorClient {
   readonly connection: ProtocolConnection;
   readonly messages: Array<{ type: number; message: string }> = [];
   readonly shownDocuments: string[] = [];
+  /** How many times the server asked for `workspace/configuration`. */
+  configurationRequests = 0;
   readonly progress: Array<{ token: unknown; value: unknown }> = [];
   readonly stderr: string[] = [];
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
@@ -95,9 +97,10 @@ export class EditorClient {
         return !hit;
       });
     });
-    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
-      params.items.map(() => options.configuration ?? null),
-    );
+    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => {
+      this.configurationRequests += 1;
+      return params.items.map(() => options.configuration ?? null);
+    });
     this.connection.onRequest('window/workDoneProgress/create', () => null);
     this.connection.onRequest('window/showDocument', (params: { uri: string }) => {
       this.shownDocuments.push(params.uri);
