@@ -1,25 +1,16 @@
 // Detection over the wire: every import, alias and decorator form yields run actions and lenses
 // for the right functions, and nothing else does; unsupported forms get a diagnostic.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { CodeAction, CodeLens, Diagnostic } from 'vscode-languageserver-protocol';
-import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
+import { positionOf, useEditor } from '../support/lsp-client.js';
 
-let editor: EditorClient;
-let root: string;
-
-beforeAll(async () => {
-  root = tempDir();
-  editor = await EditorClient.start({ root });
-});
-afterAll(async () => {
-  await editor.stop();
-});
+const workspace = useEditor();
 
 /** The function names the server offers lenses for, in order. */
 async function lensFunctions(name: string, text: string): Promise<string[]> {
-  const uri = await editor.open(join(root, name), text);
-  const lenses = await editor.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+  const uri = await workspace.editor.open(join(workspace.root, name), text);
+  const lenses = await workspace.editor.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
   const names = lenses
     .filter((lens) => lens.command?.command === 'choppa.run')
     .map((lens) => (lens.command?.arguments?.[0] as { function: string }).function);
@@ -59,10 +50,10 @@ describe('code actions sit on decorated functions and on their call sites', () =
   ].join('\n');
 
   it('offers Run remotely and Run as artifact at the def and at the call, with the call arguments', async () => {
-    const uri = await editor.open(join(root, 'actions.py'), text);
+    const uri = await workspace.editor.open(join(workspace.root, 'actions.py'), text);
     const at = async (needle: string): Promise<CodeAction[]> => {
       const position = positionOf(text, needle);
-      return editor.request<CodeAction[]>('textDocument/codeAction', {
+      return workspace.editor.request<CodeAction[]>('textDocument/codeAction', {
         textDocument: { uri },
         range: { start: position, end: position },
         context: { diagnostics: [] },
@@ -91,8 +82,8 @@ describe('code actions sit on decorated functions and on their call sites', () =
       '        return 2',
       '',
     ].join('\n');
-    const uri = await editor.open(join(root, 'unsupported.py'), source);
-    const diagnostics = await editor.waitForDiagnostics(uri, (all) => all.length >= 2);
+    const uri = await workspace.editor.open(join(workspace.root, 'unsupported.py'), source);
+    const diagnostics = await workspace.editor.waitForDiagnostics(uri, (all) => all.length >= 2);
     const byCode = (code: string): Diagnostic | undefined => diagnostics.find((d) => d.code === code);
     expect(byCode('async-not-supported')?.range.start.line).toBe(3);
     expect(byCode('method-not-supported')?.range.start.line).toBeGreaterThanOrEqual(6);

@@ -1,10 +1,10 @@
 // Bad input never takes the server down: a file typed one character at a time (every prefix
 // half-typed), random deletions, garbage, a huge file, and a corrupt state.json.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeAction, Hover } from 'vscode-languageserver-protocol';
-import { EditorClient, tempDir } from '../support/lsp-client.js';
+import { EditorClient, tempDir, useEditor } from '../support/lsp-client.js';
 
 const program = [
   'import numpy as np',
@@ -21,33 +21,24 @@ const program = [
   '',
 ].join('\n');
 
-let root: string;
-let editor: EditorClient;
-
-beforeAll(async () => {
-  root = tempDir();
-  editor = await EditorClient.start({ root });
-});
-afterAll(async () => {
-  await editor.stop();
-});
+const workspace = useEditor();
 
 /** Asks hover and code actions at every line; the server must answer every one. */
 async function probeEverywhere(uri: string, lines: number): Promise<void> {
   for (let line = 0; line < lines; line += 1) {
     const position = { line, character: 4 };
-    await editor.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position });
-    await editor.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [] } });
+    await workspace.editor.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position });
+    await workspace.editor.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [] } });
   }
 }
 
 describe('the server keeps serving', () => {
   it('while a file is typed one character at a time (every prefix is half-typed Python)', async () => {
-    const uri = await editor.open(join(root, 'typed.py'), '');
+    const uri = await workspace.editor.open(join(workspace.root, 'typed.py'), '');
     let line = 0;
     let character = 0;
     for (const char of program) {
-      await editor.change(uri, { start: { line, character }, end: { line, character } }, char);
+      await workspace.editor.change(uri, { start: { line, character }, end: { line, character } }, char);
       if (char === '\n') {
         line += 1;
         character = 0;
@@ -55,15 +46,15 @@ describe('the server keeps serving', () => {
         character += char.length;
       }
     }
-    const diagnostics = await editor.waitForDiagnostics(uri);
+    const diagnostics = await workspace.editor.waitForDiagnostics(uri);
     // Typed to the end, the analysis matches the file: the free `np` is flagged in größe.
     expect(diagnostics.filter((d) => d.code === 'free-name').map((d) => d.range.start)).toEqual([{ line: 7, character: 35 }]);
     await probeEverywhere(uri, 12);
-    expect(editor.alive).toBe(true);
+    expect(workspace.editor.alive).toBe(true);
   });
 
   it('through random deletions and garbage', async () => {
-    const uri = await editor.open(join(root, 'garbage.py'), program);
+    const uri = await workspace.editor.open(join(workspace.root, 'garbage.py'), program);
     let seed = 7;
     const random = (n: number): number => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -74,23 +65,23 @@ describe('the server keeps serving', () => {
       const line = random(12);
       const character = random(30);
       if (random(2) === 0) {
-        await editor.change(uri, { start: { line, character }, end: { line, character: character + random(8) } }, '');
+        await workspace.editor.change(uri, { start: { line, character }, end: { line, character: character + random(8) } }, '');
       } else {
-        await editor.change(uri, { start: { line, character }, end: { line, character } }, junk[random(junk.length)]!);
+        await workspace.editor.change(uri, { start: { line, character }, end: { line, character } }, junk[random(junk.length)]!);
       }
     }
     await probeEverywhere(uri, 14);
-    const lenses = await editor.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
+    const lenses = await workspace.editor.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
     expect(Array.isArray(lenses)).toBe(true);
-    expect(editor.alive).toBe(true);
+    expect(workspace.editor.alive).toBe(true);
   });
 
   it('on a huge file', async () => {
     const body = Array.from({ length: 2000 }, (_, i) => `@dütch.remote\ndef f${i}(a):\n    return a + ${i}\n`).join('\n');
     const text = `${program}\n${body}`;
-    const uri = await editor.open(join(root, 'huge.py'), text);
-    await editor.waitForDiagnostics(uri);
-    const lenses = await editor.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
+    const uri = await workspace.editor.open(join(workspace.root, 'huge.py'), text);
+    await workspace.editor.waitForDiagnostics(uri);
+    const lenses = await workspace.editor.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
     expect(lenses.length).toBe(2 * 2001);
   });
 

@@ -1,20 +1,11 @@
 // Scope lint over the wire: free names of a remote function are warned about on each use, both
 // quick fixes come back as edits that, once applied, leave a file with no warnings.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { CodeAction, Diagnostic, TextEdit } from 'vscode-languageserver-protocol';
-import { EditorClient, tempDir } from '../support/lsp-client.js';
+import { useEditor } from '../support/lsp-client.js';
 
-let editor: EditorClient;
-let root: string;
-
-beforeAll(async () => {
-  root = tempDir();
-  editor = await EditorClient.start({ root });
-});
-afterAll(async () => {
-  await editor.stop();
-});
+const workspace = useEditor();
 
 const text = [
   'import numpy as np',
@@ -55,24 +46,24 @@ const warnings = (diagnostics: Diagnostic[]): Diagnostic[] => diagnostics.filter
 
 describe('scope lint', () => {
   it('warns on each use of a module import, global and sibling function, and not on spark or annotations', async () => {
-    const uri = await editor.open(join(root, 'lint.py'), text);
-    const diagnostics = warnings(await editor.waitForDiagnostics(uri));
+    const uri = await workspace.editor.open(join(workspace.root, 'lint.py'), text);
+    const diagnostics = warnings(await workspace.editor.waitForDiagnostics(uri));
     const flagged = diagnostics.map((d) => `${d.range.start.line}:${text.split('\n')[d.range.start.line]!.slice(d.range.start.character, d.range.end.character)}`);
     expect(flagged.sort()).toEqual(['14:np', '15:THRESHOLD', '15:helper', '15:np'].sort());
     expect(diagnostics.every((d) => d.severity === 2 && d.source === 'choppa')).toBe(true);
   });
 
   it('both quick fixes apply cleanly and clear the warnings they address', async () => {
-    const path = join(root, 'fix.py');
+    const path = join(workspace.root, 'fix.py');
     let current = text;
-    const uri = await editor.open(path, current);
+    const uri = await workspace.editor.open(path, current);
     const fix = async (name: string, title: RegExp): Promise<void> => {
-      const diagnostic = warnings(await editor.waitForDiagnostics(uri)).find((d) => {
+      const diagnostic = warnings(await workspace.editor.waitForDiagnostics(uri)).find((d) => {
         const line = current.split('\n')[d.range.start.line]!;
         return line.slice(d.range.start.character, d.range.end.character) === name;
       });
       expect(diagnostic, name).toBeDefined();
-      const actions = await editor.request<CodeAction[]>('textDocument/codeAction', {
+      const actions = await workspace.editor.request<CodeAction[]>('textDocument/codeAction', {
         textDocument: { uri },
         range: diagnostic!.range,
         context: { diagnostics: [diagnostic!] },
@@ -84,7 +75,7 @@ describe('scope lint', () => {
       const next = applyEdits(current, edits);
       // Replace the whole document, as an editor applying a workspace edit would.
       const lines = current.split('\n');
-      await editor.change(uri, { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1]!.length } }, next);
+      await workspace.editor.change(uri, { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1]!.length } }, next);
       current = next;
     };
 
@@ -94,7 +85,7 @@ describe('scope lint', () => {
     await fix('THRESHOLD', /^Add `THRESHOLD` as a parameter of `score`/);
     await fix('helper', /^Add `helper` as a parameter of `score`/);
     expect(current).toMatch(/def score\(values, (THRESHOLD, helper|helper, THRESHOLD)\) -> list\[Row\]:/);
-    const remaining = warnings(await editor.waitForDiagnostics(uri, (all) => warnings(all).length === 0));
+    const remaining = warnings(await workspace.editor.waitForDiagnostics(uri, (all) => warnings(all).length === 0));
     expect(remaining).toEqual([]);
   });
 });

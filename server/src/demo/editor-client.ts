@@ -50,6 +50,15 @@ interface Waiter<T> {
   resolve: (value: T) => void;
 }
 
+/** Resolves the waiters `value` satisfies and returns the ones still waiting. */
+function settle<T>(waiters: Array<Waiter<T>>, value: T): Array<Waiter<T>> {
+  return waiters.filter((waiter) => {
+    const hit = waiter.test(value);
+    if (hit) waiter.resolve(value);
+    return !hit;
+  });
+}
+
 export class EditorClient {
   readonly connection: ProtocolConnection;
   readonly messages: Array<{ type: number; message: string }> = [];
@@ -74,28 +83,16 @@ export class EditorClient {
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
       this.diagnostics.set(params.uri, params);
-      this.diagnosticWaiters = this.diagnosticWaiters.filter((waiter) => {
-        const hit = waiter.test(params);
-        if (hit) waiter.resolve(params);
-        return !hit;
-      });
+      this.diagnosticWaiters = settle(this.diagnosticWaiters, params);
     });
     this.connection.onNotification('window/showMessage', (params: { type: number; message: string }) => {
       this.messages.push(params);
-      this.messageWaiters = this.messageWaiters.filter((waiter) => {
-        const hit = waiter.test(params);
-        if (hit) waiter.resolve(params);
-        return !hit;
-      });
+      this.messageWaiters = settle(this.messageWaiters, params);
     });
     this.connection.onNotification('window/logMessage', () => undefined);
     this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => {
       this.progress.push(params);
-      this.progressWaiters = this.progressWaiters.filter((waiter) => {
-        const hit = waiter.test(params);
-        if (hit) waiter.resolve(params);
-        return !hit;
-      });
+      this.progressWaiters = settle(this.progressWaiters, params);
     });
     this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => {
       this.configurationRequests += 1;
