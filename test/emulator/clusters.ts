@@ -1,0 +1,159 @@
+// The emulated Clusters API (2.0 and 2.1 paths): cluster records with the real field names and
+// the TERMINATED → PENDING → RUNNING state machine behind `clusters/start`.
+import { apiError, json, requireString, type Reply } from './http-util.js';
+
+export type ClusterState = 'PENDING' | 'RUNNING' | 'RESTARTING' | 'RESIZING' | 'TERMINATING' | 'TERMINATED' | 'ERROR' | 'UNKNOWN';
+
+/** How a test seeds a cluster. */
+export interface ClusterSeed {
+  cluster_id: string;
+  cluster_name?: string;
+  state?: ClusterState;
+}
+
+export interface TerminationReason {
+  code: string;
+  type: 'SUCCESS' | 'CLIENT_ERROR' | 'SERVICE_FAULT' | 'CLOUD_FAILURE';
+  parameters?: Record<string, string>;
+}
+
+/** The subset of `ClusterDetails` clients read. */
+export interface ClusterDetails {
+  cluster_id: string;
+  cluster_name: string;
+  state: ClusterState;
+  state_message: string;
+  spark_version: string;
+  cluster_source: 'UI';
+  creator_user_name: string;
+  single_user_name: string;
+  data_security_mode: 'SINGLE_USER';
+  node_type_id: string;
+  driver_node_type_id: string;
+  num_workers: number;
+  autotermination_minutes: number;
+  cluster_memory_mb: number;
+  cluster_cores: number;
+  spark_context_id?: number;
+  start_time: number;
+  terminated_time?: number;
+  last_restarted_time?: number;
+  termination_reason?: TerminationReason;
+}
+
+const USER = 'emulator@example.com';
+
+export class Clusters {
+  private readonly clusters = new Map<string, ClusterDetails>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    seeds: ClusterSeed[],
+    private readonly startDelayMs: number,
+    /** Called when a cluster leaves RUNNING, so its execution contexts die with it. */
+    private readonly onTerminated: (clusterId: string) => void,
+  ) {
+    const now = Date.now();
+    for (const seed of seeds) {
+      const state = seed.state ?? 'RUNNING';
+      this.clusters.set(seed.cluster_id, {
+        cluster_id: seed.cluster_id,
+        cluster_name: seed.cluster_name ?? seed.cluster_id,
+        state,
+        state_message: state === 'TERMINATED' ? 'Inactive cluster terminated (inactive for 120 minutes).' : '',
+        spark_version: '15.4.x-scala2.12',
+        cluster_source: 'UI',
+        creator_user_name: USER,
+        single_user_name: USER,
+        data_security_mode: 'SINGLE_USER',
+        node_type_id: 'i3.xlarge',
+        driver_node_type_id: 'i3.xlarge',
+        num_workers: 0,
+        autotermination_minutes: 120,
+        cluster_memory_mb: 31232,
+        cluster_cores: 4,
+        start_time: now,
+        ...(state === 'RUNNING' ? { spark_context_id: randomContextId(), last_restarted_time: now } : {}),
+        ...(state === 'TERMINATED'
+          ? { terminated_time: now, termination_reason: { code: 'INACTIVITY', type: 'SUCCESS', parameters: { inactivity_duration_min: '120' } } }
+          : {}),
+      });
+    }
+  }
+
+  get(clusterId: string): ClusterDetails | undefined {
+    return this.clusters.get(clusterId);
+  }
+
+  /** `clusters/get`; an unknown id is the 400 the SDKs remap to "does not exist". */
+  handleGet(query: URLSearchParams): Reply {
+    return json(this.require(requireString(Object.fromEntries(query), 'cluster_id')));
+  }
+
+  handleList(query: URLSearchParams): Reply {
+    const states = query.getAll('filter_by.cluster_states');
+    const clusters = [...this.clusters.values()].filter((cluster) => states.length === 0 || states.includes(cluster.state));
+    // The service leaves `clusters` out entirely when there is nothing to list.
+    return json(clusters.length ? { clusters } : {});
+  }
+
+  handleStart(body: Record<string, unknown>): Reply {
+    const cluster = this.require(requireString(body, 'cluster_id'));
+    if (cluster.state !== 'TERMINATED') {
+      throw apiError(400, 'INVALID_STATE', `Cluster ${cluster.cluster_id} is in unexpected state ${cluster.state}.`);
+    }
+    cluster.state = 'PENDING';
+    cluster.state_message = 'Finding instances for new nodes, acquiring more instances if necessary';
+    delete cluster.termination_reason;
+    delete cluster.terminated_time;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (cluster.state !== 'PENDING') return;
+      cluster.state = 'RUNNING';
+      cluster.state_message = '';
+      cluster.spark_context_id = randomContextId();
+      cluster.last_restarted_time = Date.now();
+    }, this.startDelayMs);
+    this.timers.add(timer);
+    return json({});
+  }
+
+  handleDelete(body: Record<string, unknown>): Reply {
+    const cluster = this.require(requireString(body, 'cluster_id'));
+    this.terminate(cluster.cluster_id, { code: 'USER_REQUEST', type: 'SUCCESS', parameters: { username: USER } });
+    return json({});
+  }
+
+  /** Moves a cluster to TERMINATED (killing its contexts), as if the service stopped it. */
+  terminate(clusterId: string, reason: TerminationReason): void {
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) throw new Error(`no cluster ${clusterId}`);
+    cluster.state = 'TERMINATED';
+    cluster.state_message = terminationMessage(reason);
+    cluster.termination_reason = reason;
+    cluster.terminated_time = Date.now();
+    delete cluster.spark_context_id;
+    this.onTerminated(clusterId);
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private require(clusterId: string): ClusterDetails {
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) throw apiError(400, 'INVALID_PARAMETER_VALUE', `Cluster ${clusterId} does not exist`);
+    return cluster;
+  }
+}
+
+function terminationMessage(reason: TerminationReason): string {
+  if (reason.code === 'USER_REQUEST') return `Termination requested by ${reason.parameters?.['username'] ?? USER}`;
+  if (reason.code === 'INACTIVITY') return 'Inactive cluster terminated (inactive for 120 minutes).';
+  return `Cluster terminated. Reason: ${reason.code}`;
+}
+
+function randomContextId(): number {
+  return Math.floor(Math.random() * 1e15);
+}

@@ -1,0 +1,293 @@
+// The emulated Command Execution API 1.2: every execution context is a real python3 process running
+// repl-driver.py, commands on one context run one at a time in arrival order, and results, cancel
+// and lost contexts answer with the camelCase shapes and `{error}` bodies of the real service.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Clusters } from './clusters.js';
+import { json, legacyError, requireString, type Reply } from './http-util.js';
+
+export const REPL_DRIVER_PATH = fileURLToPath(new URL('./repl-driver.py', import.meta.url));
+
+/** Loads the driver as a module so `__main__` stays a clean user namespace. */
+const BOOT = `def _emulator_boot():
+    import importlib.util, sys
+    spec = importlib.util.spec_from_file_location('_emulator_repl', sys.argv[1])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main()
+_emulator_boot()
+`;
+
+type ContextStatus = 'Pending' | 'Running' | 'Error';
+type CommandStatus = 'Queued' | 'Running' | 'Cancelling' | 'Cancelled' | 'Finished' | 'Error';
+
+/** `results` of a command, as the service sends it. */
+export type Results =
+  | { resultType: 'text'; data: string }
+  | { resultType: 'error'; summary: string; cause: string; data?: string };
+
+interface CommandRecord {
+  id: string;
+  clusterId: string;
+  contextId: string;
+  command: string;
+  status: CommandStatus;
+  results?: Results;
+  settled: Promise<void>;
+  settle: () => void;
+}
+
+interface ContextRecord {
+  id: string;
+  clusterId: string;
+  status: ContextStatus;
+  child: ChildProcess;
+  input: Writable;
+  queue: CommandRecord[];
+  current?: CommandRecord;
+  count: number;
+  exited: Promise<void>;
+}
+
+const CANCELLED_RESULTS: Results = {
+  resultType: 'error',
+  summary: "<span class='ansi-red-fg'>CommandCancelledException</span>: Command was cancelled",
+  cause: 'com.databricks.backend.common.rpc.CommandCancelledException\n\tat com.databricks.backend.daemon.driver.DriverLocal.cancel',
+};
+
+const KERNEL_LOST_RESULTS: Results = {
+  resultType: 'error',
+  summary: 'Fatal error: The Python kernel is unresponsive.',
+  cause: 'Fatal error: The Python kernel is unresponsive.\nThe Python process exited unexpectedly.',
+};
+
+function clusterTerminatedResults(clusterId: string): Results {
+  return {
+    resultType: 'error',
+    summary: `Cluster ${clusterId} was terminated while the command was running.`,
+    cause: `com.databricks.backend.common.rpc.DriverStoppedException: Cluster ${clusterId} was terminated. The command was interrupted.`,
+  };
+}
+
+export interface ExecutionOptions {
+  pythonPath: string;
+  fsRoot: string;
+}
+
+export class Execution {
+  private readonly contexts = new Map<string, ContextRecord>();
+  private readonly commands = new Map<string, CommandRecord>();
+  private readonly children = new Set<ContextRecord>();
+
+  constructor(
+    private readonly clusters: Clusters,
+    private readonly options: ExecutionOptions,
+  ) {}
+
+  handleCreateContext(body: Record<string, unknown>): Reply {
+    const clusterId = this.requireRunningCluster(body);
+    const language = requireString(body, 'language', true);
+    if (!['python', 'scala', 'sql', 'r'].includes(language)) {
+      throw legacyError(400, `Invalid language: ${language}. Supported languages are python, scala, sql and r.`);
+    }
+    if (language !== 'python') throw legacyError(400, `The emulator runs only python execution contexts, not ${language}.`);
+    const context = this.spawnContext(clusterId);
+    return json({ id: context.id });
+  }
+
+  handleContextStatus(query: URLSearchParams): Reply {
+    const params = Object.fromEntries(query);
+    this.requireCluster(params);
+    const context = this.requireContext(params);
+    return json({ id: context.id, status: context.status });
+  }
+
+  handleDestroyContext(body: Record<string, unknown>): Reply {
+    this.requireCluster(body);
+    const context = this.requireContext(body);
+    this.dropContext(context, CANCELLED_RESULTS, 'Cancelled');
+    return json({ id: context.id });
+  }
+
+  handleExecute(body: Record<string, unknown>): Reply {
+    const clusterId = this.requireRunningCluster(body);
+    const context = this.requireContext(body);
+    const command = body['command'];
+    if (typeof command !== 'string') throw legacyError(400, 'Missing required field: command');
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const record: CommandRecord = { id: randomBytes(16).toString('hex'), clusterId, contextId: context.id, command, status: 'Queued', settled, settle };
+    this.commands.set(record.id, record);
+    context.queue.push(record);
+    this.pump(context);
+    return json({ id: record.id });
+  }
+
+  handleCommandStatus(query: URLSearchParams): Reply {
+    const params = Object.fromEntries(query);
+    this.requireCluster(params);
+    const command = this.findCommand(params);
+    return json({ id: command.id, status: command.status, results: command.results ?? null });
+  }
+
+  async handleCancel(body: Record<string, unknown>): Promise<Reply> {
+    this.requireCluster(body);
+    const command = this.findCommand(body);
+    const context = this.contexts.get(command.contextId);
+    if (command.status === 'Queued' && context) {
+      context.queue = context.queue.filter((queued) => queued !== command);
+      this.finish(command, 'Cancelled', CANCELLED_RESULTS);
+    } else if (command.status === 'Running' && context) {
+      command.status = 'Cancelling';
+      context.child.kill('SIGINT');
+      // Answering once the interrupt has landed (or after a short wait) keeps Cancelling brief,
+      // as it is on the service when the code is interruptible.
+      await Promise.race([command.settled, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+    return json({ id: command.id });
+  }
+
+  /** Kills a context's process as if the REPL died; later calls answer as for a missing context. */
+  loseContext(contextId?: string): void {
+    const targets = contextId ? [this.contexts.get(contextId)] : [...this.contexts.values()];
+    for (const context of targets) {
+      if (!context) throw new Error(`no execution context ${contextId}`);
+      context.child.kill('SIGKILL');
+    }
+  }
+
+  /** Ends every context of a cluster that the service stopped. */
+  clusterTerminated(clusterId: string): void {
+    for (const context of [...this.contexts.values()]) {
+      if (context.clusterId === clusterId) this.dropContext(context, clusterTerminatedResults(clusterId), 'Error');
+    }
+  }
+
+  /** Kills every python process and waits until all have exited. */
+  async stop(): Promise<void> {
+    const all = [...this.children];
+    for (const context of all) {
+      this.contexts.delete(context.id);
+      context.child.kill('SIGKILL');
+    }
+    await Promise.all(all.map((context) => context.exited));
+  }
+
+  private spawnContext(clusterId: string): ContextRecord {
+    const child = spawn(this.options.pythonPath, ['-u', '-c', BOOT, REPL_DRIVER_PATH], {
+      cwd: this.options.fsRoot,
+      env: { ...process.env, CHOPPA_FS_ROOT: this.options.fsRoot, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'close').then(
+      () => undefined,
+      () => undefined,
+    );
+    const context: ContextRecord = {
+      id: String(randomInt(1, 2 ** 47)) + String(randomInt(100000, 999999)),
+      clusterId,
+      status: 'Pending',
+      child,
+      input: child.stdio[3] as Writable,
+      queue: [],
+      count: 0,
+      exited,
+    };
+    this.contexts.set(context.id, context);
+    this.children.add(context);
+    // Output outside any cell goes nowhere, but the pipes must be drained so Python never blocks.
+    child.stdout?.resume();
+    child.stderr?.resume();
+    context.input.on('error', () => {});
+    child.on('error', () => {
+      context.status = 'Error';
+    });
+    const answers = createInterface({ input: child.stdio[4] as Readable });
+    answers.on('line', (line) => this.onAnswer(context, line));
+    void exited.then(() => {
+      this.children.delete(context);
+      if (this.contexts.get(context.id) !== context) return;
+      // A process that never became ready (bad interpreter, crash on boot) leaves an Error context.
+      if (context.status !== 'Running') context.status = 'Error';
+      else this.dropContext(context, KERNEL_LOST_RESULTS, 'Finished');
+    });
+    return context;
+  }
+
+  private onAnswer(context: ContextRecord, line: string): void {
+    const answer = JSON.parse(line) as { ready?: boolean; id?: string; cancelled?: boolean; results?: Results };
+    if (answer.ready) {
+      context.status = 'Running';
+      this.pump(context);
+      return;
+    }
+    const command = context.current;
+    if (!command || command.id !== answer.id) return;
+    context.current = undefined;
+    if (answer.cancelled) this.finish(command, 'Cancelled', CANCELLED_RESULTS);
+    else this.finish(command, 'Finished', answer.results ?? { resultType: 'text', data: '' });
+    this.pump(context);
+  }
+
+  private pump(context: ContextRecord): void {
+    if (context.status !== 'Running' || context.current) return;
+    const next = context.queue.shift();
+    if (!next) return;
+    context.current = next;
+    context.count += 1;
+    next.status = 'Running';
+    context.input.write(JSON.stringify({ id: next.id, command: next.command, count: context.count }) + '\n');
+  }
+
+  private finish(command: CommandRecord, status: CommandStatus, results: Results): void {
+    command.status = status;
+    command.results = results;
+    command.settle();
+  }
+
+  /** Forgets a context (its commands stay readable) and ends what it was still doing. */
+  private dropContext(context: ContextRecord, results: Results, status: CommandStatus): void {
+    this.contexts.delete(context.id);
+    if (context.current) this.finish(context.current, status, results);
+    for (const queued of context.queue) this.finish(queued, 'Cancelled', CANCELLED_RESULTS);
+    context.current = undefined;
+    context.queue = [];
+    context.child.kill('SIGKILL');
+  }
+
+  private requireCluster(params: Record<string, unknown>): string {
+    const clusterId = requireString(params, 'clusterId', true);
+    if (!this.clusters.get(clusterId)) throw legacyError(400, `Cluster ${clusterId} does not exist`);
+    return clusterId;
+  }
+
+  private requireRunningCluster(params: Record<string, unknown>): string {
+    const clusterId = this.requireCluster(params);
+    const state = this.clusters.get(clusterId)!.state;
+    if (state === 'RUNNING' || state === 'RESIZING') return clusterId;
+    if (state === 'PENDING' || state === 'RESTARTING') {
+      throw legacyError(400, `ClusterNotReadyException: Cluster ${clusterId} is ${state} and not ready to run commands yet.`);
+    }
+    throw legacyError(400, `Cluster ${clusterId} is not running (state ${state}). Start the cluster before running commands.`);
+  }
+
+  private requireContext(params: Record<string, unknown>): ContextRecord {
+    const contextId = requireString(params, 'contextId', true);
+    const context = this.contexts.get(contextId);
+    if (!context || context.clusterId !== params['clusterId']) throw legacyError(400, `Context ${contextId} does not exist.`);
+    return context;
+  }
+
+  private findCommand(params: Record<string, unknown>): CommandRecord {
+    const commandId = requireString(params, 'commandId', true);
+    const contextId = requireString(params, 'contextId', true);
+    const command = this.commands.get(commandId);
+    if (command && command.contextId === contextId && command.clusterId === params['clusterId']) return command;
+    if (!this.contexts.has(contextId)) throw legacyError(400, `Context ${contextId} does not exist.`);
+    throw legacyError(400, `Command ${commandId} does not exist.`);
+  }
+}
