@@ -204,7 +204,7 @@ export class LocalBackend implements Backend {
     const partial = `${destination}.part-${process.pid}-${Date.now()}`;
     try {
       await mkdir(dirname(destination), { recursive: true });
-      await pipeline(createReadStream(local), counter, createWriteStream(partial), {
+      await pipeline(createReadStream(local), counter, createWriteStream(partial, { mode: 0o600 }), {
         ...(options.signal ? { signal: options.signal } : {}),
       });
       await rename(partial, destination);

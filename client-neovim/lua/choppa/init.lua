@@ -1,0 +1,116 @@
+-- choppa-lsp for Neovim 0.7 to 0.10: `require('choppa').setup(opts)` starts the client for
+-- Python buffers and attaches it (Neovim 0.11+ can use `vim.lsp.enable('choppa')` instead).
+-- Thin on purpose: everything else is `vim.lsp`; this only picks the command, root and settings.
+
+---@class choppa.Config
+---@field cmd? string[] The server command (default `{ 'choppa-lsp', '--stdio' }`).
+---@field filetypes? string[] Filetypes to attach to (default `{ 'python' }`).
+---@field root_markers? string[] Files or folders marking the project root.
+---@field settings? table The `choppa` settings section (see |choppa-settings|).
+---@field capabilities? table Client capabilities (default: Neovim's own).
+---@field on_attach? fun(client: table, bufnr: integer)
+
+---@class choppa.InternalConfig
+---@field cmd string[]
+---@field filetypes string[]
+---@field root_markers string[]
+---@field settings table
+---@field capabilities table|nil
+---@field on_attach fun(client: table, bufnr: integer)|nil
+
+local M = {}
+
+---@type choppa.InternalConfig
+local defaults = {
+  cmd = { 'choppa-lsp', '--stdio' },
+  filetypes = { 'python' },
+  root_markers = { '.choppa', 'pyproject.toml', '.git' },
+  settings = {},
+  capabilities = nil,
+  on_attach = nil,
+}
+
+---@type choppa.InternalConfig
+M.config = vim.deepcopy(defaults)
+
+-- Clients started through `vim.lsp.start_client` (0.7), by root folder.
+local clients_by_root = {}
+
+---@param bufnr integer
+---@return string
+function M.root_dir(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= '' and vim.fn.fnamemodify(name, ':p:h') or vim.fn.getcwd()
+  while true do
+    for _, marker in ipairs(M.config.root_markers) do
+      if vim.loop.fs_stat(dir .. '/' .. marker) then
+        return dir
+      end
+    end
+    local parent = vim.fn.fnamemodify(dir, ':h')
+    if parent == dir then
+      return vim.fn.getcwd()
+    end
+    dir = parent
+  end
+end
+
+---@param bufnr integer
+---@return table
+local function client_config(bufnr)
+  local config = M.config
+  -- Both paths carry the settings: Neovim 0.7 does not advertise workspace/configuration, so
+  -- the server reads `init_options` there and asks for `settings` where it can.
+  return {
+    name = 'choppa',
+    cmd = config.cmd,
+    root_dir = M.root_dir(bufnr),
+    settings = { choppa = config.settings },
+    init_options = { choppa = config.settings },
+    capabilities = config.capabilities,
+    on_attach = config.on_attach,
+  }
+end
+
+--- Starts (or reuses) the client for this buffer's root and attaches it.
+---@param bufnr? integer
+---@return integer|nil client_id
+function M.attach(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local config = client_config(bufnr)
+  if vim.lsp.start then
+    return vim.lsp.start(config, { bufnr = bufnr })
+  end
+  local id = clients_by_root[config.root_dir]
+  local client = id and vim.lsp.get_client_by_id(id)
+  if not client or client.is_stopped() then
+    id = vim.lsp.start_client(config)
+    if not id then
+      return nil
+    end
+    clients_by_root[config.root_dir] = id
+  end
+  vim.lsp.buf_attach_client(bufnr, id)
+  return id
+end
+
+--- Configures the plugin and attaches the client to matching buffers, now and when opened.
+---@param opts? choppa.Config
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  local group = vim.api.nvim_create_augroup('choppa', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    pattern = M.config.filetypes,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(M.config.filetypes, vim.bo[bufnr].filetype) then
+      M.attach(bufnr)
+    end
+  end
+end
+
+return M

@@ -1,0 +1,98 @@
+// Neovim end to end, on 0.7.2 and 0.10: the plugin attaches through setup(), a code action
+// runs `add(1, 2)`, the result shows as diagnostic and hover, `:Choppa deref` opens the
+// preview, `:Choppa run` prompts for missing arguments, and `:checkhealth choppa` is OK.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, missingEditor, type Sandbox } from './support/headless-env.js';
+import { NEOVIMS, runNeovimScenario, type ScenarioResult } from './support/neovim.js';
+
+const INSTALL = 'scripts/install-neovim.sh';
+
+describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
+  const missing = missingEditor(binary, INSTALL);
+  if (missing) {
+    // Under CI a missing editor is a failure; elsewhere the skip says how to get it.
+    it.skipIf(!process.env.CI)(missing, () => {
+      expect.fail(missing);
+    });
+    return;
+  }
+
+  let sandbox: Sandbox;
+  let result: ScenarioResult;
+  beforeAll(async () => {
+    sandbox = createSandbox(`choppa-nvim-${label}-`);
+    result = await runNeovimScenario(binary, sandbox);
+  }, 120_000);
+  afterAll(() => sandbox?.remove());
+
+  /** The findings of one scenario step, failing with its error (and Neovim's output) if it failed. */
+  function step<T>(name: string): T {
+    const found = result.steps.find((candidate) => candidate.name === name);
+    if (!found) throw new Error(`step "${name}" did not run (exit ${result.exitCode}):\n${result.stderr}`);
+    if (!found.ok) throw new Error(`step "${name}" failed: ${String(found.detail)}\n${result.stderr}`);
+    return found.detail as T;
+  }
+
+  it('attaches through require("choppa").setup()', () => {
+    const detail = step<{ root: string; commands: string[] }>('attach');
+    expect(result.version).toBe(label.split('.').slice(0, 2).join('.'));
+    expect(detail.root).toBe(sandbox.project);
+    expect(detail.commands).toContain('choppa.run');
+  });
+
+  it('runs add(1, 2) from its code action and shows an Information diagnostic at the function', () => {
+    const detail = step<{ message: string; severity: number; info: number; lnum: number }>('code action runs add');
+    expect(detail.message.startsWith('add(1, 2) → 3')).toBe(true);
+    expect(detail.severity).toBe(detail.info);
+    const lines = readFileSync(sandbox.file, 'utf8').split('\n');
+    expect(detail.lnum).toBe(lines.findIndex((line) => line.startsWith('def add(')));
+  });
+
+  it('shows the result in the hover at the call site', () => {
+    const { text } = step<{ text: string }>('hover shows the result');
+    expect(text).toContain('add(1, 2)');
+    expect(text).toMatch(/\b3\b/);
+  });
+
+  it('opens the preview of get_stuff with :Choppa deref after :Choppa run', () => {
+    const detail = step<{ ran: string; preview: { name: string; lines: string[] } }>('Choppa deref opens the preview');
+    expect(detail.ran).toMatch(/^choppa: get_stuff\(\) → ArtifactRef /);
+    expect(detail.preview.name.startsWith(`${sandbox.project}/.choppa/artifacts/`)).toBe(true);
+    expect(detail.preview.lines[0]).toMatch(/^ArtifactRef /);
+  });
+
+  it('prompts for missing arguments through vim.ui.input, pre-filled with the last ones', () => {
+    const detail = step<{ first: string; second: string; prompts: Array<{ prompt: string; default: string }> }>(
+      'Choppa run prompts for arguments',
+    );
+    expect(detail.first).toBe('choppa: ratio(6, 3) → 2.0');
+    expect(detail.second).toBe('choppa: ratio(1, 4) → 0.25');
+    expect(detail.prompts).toEqual([
+      { prompt: 'ratio(', default: '' },
+      { prompt: 'ratio(', default: '6, 3' },
+    ]);
+  });
+
+  it('runs as artifact with :Choppa artifact and reports the client with :Choppa status', () => {
+    const detail = step<{ artifact: string; status: string }>('Choppa artifact and status');
+    expect(detail.artifact).toMatch(/^choppa: squares_table\(\) → ArtifactRef \/Workspace\/Shared\/choppa-demo\//);
+    expect(detail.status).toContain(`root ${sandbox.project}`);
+    expect(detail.status).toContain('choppa.dereference');
+  });
+
+  it('answers subcommands the server does not offer yet instead of failing', () => {
+    const detail = step<{ message: string; completion: string[] }>('optional subcommands answer politely');
+    expect(detail.message).toContain('not available yet in this server version');
+    expect(detail.completion).toEqual(['artifact', 'cancel', 'deref', 'log', 'run', 'runs', 'status', 'submit']);
+  });
+
+  it('reports OK in :checkhealth choppa', () => {
+    const { lines } = step<{ lines: string[] }>('checkhealth choppa');
+    const report = lines.join('\n');
+    expect(report).toMatch(/OK:? server runs/);
+    expect(report).toMatch(/OK:? local backend Python: Python 3/);
+    expect(report).toMatch(/OK:? attached: client \d+/);
+    expect(report).not.toMatch(/ERROR|WARNING/);
+  });
+});

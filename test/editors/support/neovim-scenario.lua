@@ -1,0 +1,201 @@
+-- The Neovim end-to-end scenario, run headless by test/editors/neovim.test.ts on every Neovim
+-- version: it drives the plugin like a user would and writes one JSON record per step to
+-- $CHOPPA_RESULTS, so the test reports each step apart. Waits on conditions, never on time.
+
+local plugin = assert(os.getenv('CHOPPA_PLUGIN'))
+local file = assert(os.getenv('CHOPPA_FILE'))
+local results_path = assert(os.getenv('CHOPPA_RESULTS'))
+local server_cmd = vim.fn.json_decode(assert(os.getenv('CHOPPA_SERVER_CMD')))
+local timeout = 20000
+
+local results = {}
+local notifications = {}
+local prompts = {}
+
+local function write_results()
+  local handle = assert(io.open(results_path, 'w'))
+  handle:write(vim.fn.json_encode({ version = tostring(vim.version().major .. '.' .. vim.version().minor), steps = results, notifications = notifications }))
+  handle:close()
+end
+
+-- Runs one step; a step returns a detail table, or raises with what went wrong.
+local function step(name, fn)
+  local ok, detail = pcall(fn)
+  table.insert(results, { name = name, ok = ok, detail = ok and (detail or vim.NIL) or tostring(detail) })
+  write_results()
+end
+
+local function wait_for(what, condition)
+  if not vim.wait(timeout, condition, 20) then
+    error('timed out waiting for ' .. what)
+  end
+end
+
+local function notified(pattern)
+  for _, entry in ipairs(notifications) do
+    if entry.message:find(pattern) then
+      return entry
+    end
+  end
+  return nil
+end
+
+local function cursor_to(text)
+  local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  for index, line in ipairs(lines) do
+    local column = line:find(text, 1, true)
+    if column then
+      vim.api.nvim_win_set_cursor(0, { index, column - 1 })
+      return index - 1
+    end
+  end
+  error('text not found: ' .. text)
+end
+
+-- What blocks a headless Neovim is answered here: select picks by title, requests get nil.
+vim.notify = function(message, level)
+  table.insert(notifications, { message = message, level = level or vim.log.levels.INFO })
+end
+vim.lsp.handlers['window/showMessageRequest'] = function()
+  return vim.NIL
+end
+local pick
+vim.ui.select = function(items, opts, on_choice)
+  for index, item in ipairs(items) do
+    local title = opts.format_item and opts.format_item(item) or tostring(item)
+    if pick and title == pick then
+      return on_choice(item, index)
+    end
+  end
+  on_choice(nil, nil)
+end
+local answer
+vim.ui.input = function(opts, on_confirm)
+  table.insert(prompts, { prompt = opts.prompt, default = opts.default or '' })
+  on_confirm(answer)
+end
+
+vim.cmd('filetype on')
+vim.opt.runtimepath:prepend(plugin)
+vim.cmd('runtime! plugin/choppa.lua')
+
+local client
+step('attach', function()
+  require('choppa').setup({ cmd = server_cmd })
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  wait_for('the client to attach', function()
+    client = require('choppa.commands').client(0)
+    return client ~= nil and client.initialized ~= false and client.server_capabilities ~= nil
+  end)
+  return { root = client.config.root_dir, commands = client.server_capabilities.executeCommandProvider.commands }
+end)
+
+local add_line
+step('code action runs add', function()
+  add_line = cursor_to('add(1, 2)')
+  pick = 'Run `add(1, 2)` remotely'
+  vim.lsp.buf.code_action()
+  local found
+  wait_for('the result diagnostic', function()
+    for _, diagnostic in ipairs(vim.diagnostic.get(0)) do
+      if diagnostic.message:find('add(1, 2) → 3', 1, true) == 1 then
+        found = diagnostic
+        return true
+      end
+    end
+    return false
+  end)
+  return { message = found.message, severity = found.severity, lnum = found.lnum, info = vim.diagnostic.severity.INFO }
+end)
+
+step('hover shows the result', function()
+  cursor_to('add(1, 2)')
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  local responses = vim.lsp.buf_request_sync(0, 'textDocument/hover', params, timeout) or {}
+  for _, response in pairs(responses) do
+    local contents = response.result and response.result.contents
+    if contents then
+      local text = type(contents) == 'table' and (contents.value or vim.fn.json_encode(contents)) or contents
+      return { text = text }
+    end
+  end
+  error('no hover: ' .. vim.inspect(responses))
+end)
+
+step('Choppa deref opens the preview', function()
+  cursor_to('get_stuff()')
+  vim.cmd('Choppa run')
+  wait_for('get_stuff to return a ref', function()
+    return notified('^choppa: get_stuff%(%) → ArtifactRef') ~= nil or notified('get_stuff%(%) failed') ~= nil
+  end)
+  local ran = notified('get_stuff%(%)').message
+  local source = vim.api.nvim_get_current_buf()
+  vim.cmd('Choppa deref')
+  local preview
+  wait_for('a window showing the preview', function()
+    for _, window in ipairs(vim.api.nvim_list_wins()) do
+      local name = vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(window))
+      if name:find('/.choppa/artifacts/', 1, true) then
+        preview = { name = name, lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(window), 0, 5, false) }
+        return true
+      end
+    end
+    return false
+  end)
+  -- Back to the source for the next steps, whichever way the preview was opened.
+  vim.cmd('only')
+  vim.api.nvim_set_current_buf(source)
+  return { ran = ran, preview = preview, windows = #vim.api.nvim_list_wins() }
+end)
+
+step('Choppa run prompts for arguments', function()
+  cursor_to('def ratio')
+  answer = '6, 3'
+  vim.cmd('Choppa run')
+  wait_for('ratio(6, 3)', function()
+    return notified('ratio%(6, 3%)') ~= nil
+  end)
+  local first = notified('ratio%(6, 3%)').message
+  answer = '1, 4'
+  vim.cmd('Choppa run')
+  wait_for('ratio(1, 4)', function()
+    return notified('ratio%(1, 4%)') ~= nil
+  end)
+  return { first = first, second = notified('ratio%(1, 4%)').message, prompts = prompts }
+end)
+
+step('Choppa artifact and status', function()
+  cursor_to('def squares_table')
+  vim.cmd('Choppa artifact')
+  wait_for('squares_table to return a ref', function()
+    return notified('squares_table%(%)') ~= nil
+  end)
+  vim.cmd('Choppa status')
+  wait_for('the status', function()
+    return notified('^choppa: client %d+ attached') ~= nil
+  end)
+  return { artifact = notified('squares_table%(%)').message, status = notified('^choppa: client %d+ attached').message }
+end)
+
+step('optional subcommands answer politely', function()
+  vim.cmd('Choppa submit')
+  wait_for('the answer', function()
+    return notified('submit') ~= nil
+  end)
+  return { message = notified('submit').message, completion = vim.fn.getcompletion('Choppa ', 'cmdline') }
+end)
+
+step('checkhealth choppa', function()
+  vim.cmd('checkhealth choppa')
+  local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  return { lines = lines }
+end)
+
+-- Stop the server before leaving so nothing outlives the editor.
+local get_clients = vim.lsp.get_clients or vim.lsp.get_active_clients
+vim.lsp.stop_client(get_clients())
+vim.wait(5000, function()
+  return #get_clients() == 0
+end, 20)
+write_results()
+vim.cmd('qa!')
