@@ -76,6 +76,13 @@ describe('choppa-lsp CLI', () => {
     expect(stdout).toContain('jobs.py:21');
   });
 
+  it('prints its version', () => {
+    const { code, stdout } = cli('--version');
+    expect(code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'server', 'package.json'), 'utf8')) as { version: string };
+    expect(stdout).toBe(`choppa-lsp ${pkg.version}\n`);
+  });
+
   it('exits 2 on a usage error', () => {
     expect(cli('run', file).code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);

@@ -13,7 +13,7 @@ interface RunResult {
   status: string;
   value?: { repr: string; type: string; size: number; json?: unknown };
   ref?: { path: string; size: number; sha256: string; type: string; preview: string; created: string };
-  error?: { type: string; message: string; line?: number };
+  error?: { type: string; message: string; line?: number; missing?: string[] };
   stdout?: string;
   durationMs: number;
 }
@@ -136,7 +136,11 @@ describe('running on the local backend', () => {
 
   it('says which parameters are missing when there is nothing to take them from', async () => {
     const result = await run('fails');
+    expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
     expect(result.error!.message).toContain('`x`');
+    // A warning, not an error: clients that can prompt for `missing` do so next.
+    const message = await editor.waitForMessage((text) => text.includes('`fails` needs arguments'));
+    expect(message.type).toBe(2);
   });
 
   it('stores an artifact, always as a ref', async () => {

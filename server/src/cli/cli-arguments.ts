@@ -1,4 +1,6 @@
 // Parses the CLI's argv into one options object, or into the usage text to print.
+import { VERSION } from '../version.js';
+
 export const USAGE = `Usage: choppa-lsp <command> [options]
 
   choppa-lsp --stdio                      serve LSP over stdio (what editors start)
@@ -16,6 +18,7 @@ Options:
   --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git)
   --json          print the result as JSON
   -h, --help      this text
+  -v, --version   the version
 
 With no Databricks workspace configured, runs use the embedded local Python backend
 (python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
@@ -34,6 +37,7 @@ const COMMANDS = new Set(['list', 'run', 'artifact', 'deref']);
 
 export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number } {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') return { usage: `choppa-lsp ${VERSION}\n`, exitCode: 0 };
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }

@@ -7,7 +7,7 @@ import type { RunRecord } from './run-record.js';
 
 export type ArgumentPlan =
   | { ok: true; argsSource: string; argsRefs: Record<string, ArgRef> }
-  | { ok: false; message: string };
+  | { ok: false; message: string; missing?: string[] };
 
 export interface ArgumentContext {
   fn: DecoratedFunction;
@@ -79,6 +79,7 @@ export function planWithoutArguments(fn: DecoratedFunction): ArgumentPlan {
   const names = missing.map((name) => `\`${name}\``).join(', ');
   return {
     ok: false,
+    missing,
     message: `\`${fn.name}\` needs arguments for ${names}. Run it from a call site, or pass them with the command (\`args\`, e.g. "${missing.map(() => '…').join(', ')}").`,
   };
 }

@@ -45,7 +45,14 @@ export interface RunCommandResult {
   value?: ValueInfo;
   ref?: ArtifactRef;
   /** `line` is the 0-based document line that raised, when known. */
-  error?: { type: string; message: string; line?: number; frames?: Array<RemoteFrame & { documentLine: number }> };
+  error?: {
+    type: string;
+    message: string;
+    line?: number;
+    frames?: Array<RemoteFrame & { documentLine: number }>;
+    /** For `ArgumentError`: the parameters a client should ask for, when that is the problem. */
+    missing?: string[];
+  };
   stdout?: string;
   stderr?: string;
   durationMs: number;

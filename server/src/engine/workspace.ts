@@ -108,10 +108,10 @@ export class Workspace {
   /** Plans, runs and stores one run; never throws for user-caused failures. */
   async run(request: RunRequest): Promise<RunCommandResult> {
     const started = Date.now();
-    const fail = (message: string, type = 'ChoppaError'): RunCommandResult => ({
+    const fail = (message: string, type = 'ChoppaError', missing?: string[]): RunCommandResult => ({
       status: 'error',
       function: request.functionName,
-      error: { type, message },
+      error: { type, message, ...(missing ? { missing } : {}) },
       durationMs: Date.now() - started,
     });
     const fn = request.analysis.functions.find((candidate) => candidate.name === request.functionName);
@@ -125,7 +125,7 @@ export class Workspace {
           lastResult: (name) => this.lastResult(request.filePath, name),
         })
       : planWithoutArguments(fn);
-    if (!plan.ok) return fail(plan.message, 'ArgumentError');
+    if (!plan.ok) return fail(plan.message, 'ArgumentError', plan.missing);
 
     const runId = newRunId();
     request.onProgress?.({ message: `Running ${fn.name} on ${this.backend.label()}` });

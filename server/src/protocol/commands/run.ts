@@ -45,7 +45,10 @@ export async function runFunction(
       ...(parsedArgs ? { args: parsedArgs } : {}),
     }),
   );
-  if (result.status === 'error' && result.error && result.error.line === undefined) {
+  // Missing arguments are a question, not a failure: clients that can prompt (VS Code, the
+  // Neovim plugin) ask for them from `error.missing`; the warning tells the others what to do.
+  if (result.error?.missing) session.warn(`choppa: ${result.error.message}`);
+  else if (result.status === 'error' && result.error && result.error.line === undefined) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   }
   publishDiagnostics(session, uri);

@@ -3,11 +3,11 @@
 import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
 import { serverCapabilities } from '../../capabilities.js';
 import { parseSettings } from '../../config/settings.js';
+import { VERSION } from '../../version.js';
 import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { pullConfiguration } from './did-change-configuration.js';
 
-const VERSION = '0.1.0';
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
   session.capabilities = params.capabilities;
