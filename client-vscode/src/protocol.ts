@@ -1,0 +1,67 @@
+// The slice of choppa-lsp's custom protocol (ARCHITECTURE.md, "Custom protocol") the extension
+// reads: command names and the JSON their results carry. The server owns the protocol; this
+// file only mirrors what the client looks at.
+
+export const SERVER_COMMANDS = {
+  run: 'choppa.run',
+  runArtifact: 'choppa.runArtifact',
+  dereference: 'choppa.dereference',
+} as const;
+
+/** The argument of `choppa.run` / `choppa.runArtifact`. */
+export interface RunArguments {
+  uri: string;
+  function: string;
+  args?: string;
+  position?: { line: number; character: number };
+}
+
+/** The result of `choppa.run` / `choppa.runArtifact`. */
+export interface RunResult {
+  status: 'ok' | 'error' | 'cancelled';
+  runId?: string;
+  function: string;
+  args?: string;
+  value?: { repr: string; type: string; size?: number };
+  ref?: { path: string; size: number; sha256: string; type?: string };
+  error?: { type: string; message: string; line?: number };
+  stdout?: string;
+  stderr?: string;
+  durationMs: number;
+  backend?: string;
+}
+
+/** The result of `choppa.dereference`. */
+export interface DereferenceResult {
+  localPath: string;
+  previewPath: string;
+  size: number;
+  sha256: string;
+}
+
+export function isRunArguments(value: unknown): value is RunArguments {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.uri === 'string' && typeof record.function === 'string';
+}
+
+export function isRunResult(value: unknown): value is RunResult {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.status === 'string' && typeof record.function === 'string';
+}
+
+export function isDereferenceResult(value: unknown): value is DereferenceResult {
+  if (value === null || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.localPath === 'string' && typeof record.previewPath === 'string';
+}
+
+/**
+ * True when the server refused a run only because nobody supplied arguments (DESIGN §8: the
+ * call site's, else the client's), or because the arguments supplied did not parse.
+ */
+export function wantsArguments(result: RunResult): boolean {
+  if (result.status !== 'error' || result.error?.type !== 'ArgumentError') return false;
+  return /needs arguments|not a valid Python argument list/.test(result.error.message);
+}

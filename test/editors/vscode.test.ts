@@ -1,0 +1,174 @@
+// The VS Code client end to end: the packaged .vsix installed into code-server, driven in
+// headless Chromium on a copy of examples/demo. A code action runs `add(1, 2)` and the hover
+// shows 3; a lens runs `ratio` with arguments typed into the input box; the run log shows its
+// output; a dereferenced artifact's preview opens beside the code. Screenshots go to
+// test/.artifacts/vscode/.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM,
+  codeServerDirs,
+  INSTALL_SCRIPT,
+  installExtension,
+  missingVscodeTools,
+  REPO,
+  startCodeServer,
+  type RunningCodeServer,
+} from './support/code-server.js';
+import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
+
+const SETUP_TIMEOUT = 240_000;
+const STEP_TIMEOUT = 180_000;
+const missing = missingVscodeTools();
+const PIPELINE = readFileSync(join(REPO, 'examples', 'demo', 'pipeline.py'), 'utf8').split('\n');
+
+/** Go to Line's 1-based line and column of `needle` in pipeline.py. */
+function at(needle: string): [number, number] {
+  const index = PIPELINE.findIndex((text) => text.includes(needle));
+  if (index < 0) throw new Error(`${needle} is not in pipeline.py`);
+  return [index + 1, PIPELINE[index]!.indexOf(needle) + 1];
+}
+
+if (missing && process.env.CI) {
+  it('VS Code end-to-end: code-server and chromium are installed', () => {
+    throw new Error(`${missing} (CI must run ${INSTALL_SCRIPT} first)`);
+  });
+}
+
+describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missing ? ` — skipped: ${missing}` : ''}`, { timeout: STEP_TIMEOUT }, () => {
+  let root: string;
+  let server: RunningCodeServer | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let shot: (name: string) => Promise<string>;
+
+  beforeAll(async () => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'choppa-vscode-')));
+    // The .vsix is built from the server tsc -b just emitted (`npm test` runs tsc -b first).
+    execFileSync('npm', ['run', 'package'], { cwd: join(REPO, 'client-vscode'), stdio: 'pipe' });
+    const dirs = codeServerDirs(root);
+    const installed = await installExtension(dirs, join(REPO, 'client-vscode', 'choppa-lsp.vsix'));
+    expect(installed).toMatch(/successfully installed/i);
+    writeFileSync(
+      join(dirs.userData, 'User', 'settings.json'),
+      JSON.stringify({
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'window.restoreWindows': 'none',
+        'chat.disableAIFeatures': true,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      }),
+    );
+    // A copy, so the demo's .choppa/ state is neither read nor written.
+    const workspace = join(root, 'demo');
+    cpSync(join(REPO, 'examples', 'demo'), workspace, { recursive: true, filter: (source) => !source.includes('.choppa') });
+    server = await startCodeServer(dirs, workspace);
+    context = await chromium.launchPersistentContext(join(root, 'browser'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1440, height: 960 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    shot = screenshotter(page, join(REPO, 'test', '.artifacts', 'vscode'));
+    await page.goto(`${server.url}?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'pipeline.py' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  }, SETUP_TIMEOUT);
+
+  afterAll(async () => {
+    // Playwright ends the Chromium it launched; code-server and its extension hosts go by PID.
+    await context?.close();
+    server?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  }, SETUP_TIMEOUT);
+
+  it('opens pipeline.py with the server\'s code lenses', async () => {
+    await openFile(page, 'pipeline.py', 'def add(a, b):');
+    await codeLens(page, 'Run `add` remotely').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('opened-with-lenses');
+  });
+
+  it('runs add(1, 2) from the call site\'s code action; the hover shows 3', async () => {
+    await gotoLine(page, ...at('add(1, 2)'));
+    await page.keyboard.press('Control+.');
+    const menu = actionMenu(page);
+    await menu.locator('.monaco-list-row', { hasText: 'Run `add(1, 2)` remotely' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('code-action-menu');
+    await page.keyboard.press('Escape');
+    await codeAction(page, 'Run `add(1, 2)` remotely');
+    await gotoLine(page, ...at('add(a, b)'));
+    await expect.poll(() => page.locator('.editor-group-container .squiggly-info').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    const hover = await hoverWord(page, 'def add(a, b):', 'add', /returned/);
+    const text = await hover.innerText();
+    expect(text).toContain('add(1, 2)');
+    expect(text).toMatch(/^3$/m);
+    await shot('hover-add-3');
+  });
+
+  it('asks for the arguments of ratio in an input box and runs it with them', async () => {
+    await page.mouse.move(5, 400);
+    await gotoLine(page, ...at('ratio(a, b)'));
+    await codeLens(page, 'Run `ratio` remotely').click();
+    const input = page.locator('.quick-input-widget');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await expect.poll(() => input.innerText(), { timeout: UI_TIMEOUT }).toContain('arguments for ratio');
+    await page.keyboard.type('6, 3');
+    await shot('input-box-ratio');
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    const hover = await hoverWord(page, 'def ratio(a, b):', 'ratio', /returned/);
+    const text = await hover.innerText();
+    expect(text).toContain('ratio(6, 3)');
+    expect(text).toMatch(/^2\.0$/m);
+    await shot('hover-ratio-2.0');
+  });
+
+  it('shows each run\'s output in the run log', async () => {
+    await page.mouse.move(5, 400);
+    await palette(page, 'Choppa: Show Run Output');
+    const panel = page.locator('.part.panel');
+    const lines = panel.locator('.view-lines').first();
+    await expect.poll(() => linesText(lines), { timeout: UI_TIMEOUT }).toContain('stdout: dividing 6 by 3');
+    const log = await linesText(lines);
+    expect(log).toContain('ratio(6, 3) → 2.0');
+    expect(log).toContain('add(1, 2) → 3');
+    await shot('run-log');
+  });
+
+  it('lists recent runs from the status bar and pre-fills the last arguments', async () => {
+    await page.locator('.statusbar-item', { hasText: 'Choppa' }).first().click();
+    const pick = page.locator('.quick-input-widget');
+    await pick.locator('.monaco-list-row', { hasText: 'ratio(6, 3)' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await shot('recent-runs');
+    await page.keyboard.press('Escape');
+    await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await line(page, 'def ratio(a, b):').click();
+    await codeLens(page, 'Run `ratio` remotely').click();
+    await pick.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await expect.poll(() => pick.locator('input').first().inputValue(), { timeout: UI_TIMEOUT }).toBe('6, 3');
+    await page.keyboard.press('Escape');
+    await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  });
+
+  it('opens a dereferenced artifact\'s preview beside the code', async () => {
+    await gotoLine(page, ...at('get_stuff(n='));
+    await codeLens(page, 'Run `get_stuff` remotely').click();
+    const dereference = codeLens(page, 'Dereference last artifact of `get_stuff`');
+    await dereference.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await dereference.click();
+    await page.locator('.tab', { hasText: 'preview.txt' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    expect(await page.locator('.editor-group-container').count()).toBe(2);
+    await expect.poll(() => page.locator('.editor-group-container').nth(1).innerText(), { timeout: UI_TIMEOUT }).toContain('sha256');
+    await shot('artifact-preview-beside');
+  });
+});
