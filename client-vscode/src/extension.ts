@@ -40,6 +40,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     middleware: middleware(runs),
   };
   client = new LanguageClient('choppa', 'choppa-lsp', { run: executable, debug: executable }, clientOptions);
+  // Tell the server this client asks for missing arguments itself (see ARCHITECTURE.md).
+  client.registerFeature({
+    fillClientCapabilities: (capabilities) => {
+      capabilities.experimental = { ...(capabilities.experimental as object | undefined), choppa: { argumentPrompt: true } };
+    },
+    initialize: () => undefined,
+    getState: () => ({ kind: 'static' }),
+    clear: () => undefined,
+  });
   await client.start();
 }
 

@@ -124,6 +124,12 @@ export class Session {
     return this.capabilities.window?.workDoneProgress === true;
   }
 
+  /** The client asks the user for missing arguments itself (custom capability, ARCHITECTURE.md). */
+  get promptsForArguments(): boolean {
+    const experimental = this.capabilities.experimental as { choppa?: { argumentPrompt?: unknown } } | undefined;
+    return experimental?.choppa?.argumentPrompt === true;
+  }
+
   get supportsConfiguration(): boolean {
     return this.capabilities.workspace?.configuration === true;
   }

@@ -94,7 +94,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
 
   it('opens pipeline.py with the server\'s code lenses', async () => {
     await openFile(page, 'pipeline.py', 'def add(a, b):');
-    await codeLens(page, 'Run `add` remotely').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await codeLens(page, 'Run add remotely').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await shot('opened-with-lenses');
   });
 
@@ -102,10 +102,10 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await gotoLine(page, ...at('add(1, 2)'));
     await page.keyboard.press('Control+.');
     const menu = actionMenu(page);
-    await menu.locator('.monaco-list-row', { hasText: 'Run `add(1, 2)` remotely' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await menu.locator('.monaco-list-row', { hasText: 'Run add(1, 2) remotely' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await shot('code-action-menu');
     await page.keyboard.press('Escape');
-    await codeAction(page, 'Run `add(1, 2)` remotely');
+    await codeAction(page, 'Run add(1, 2) remotely');
     await gotoLine(page, ...at('add(a, b)'));
     await expect.poll(() => page.locator('.editor-group-container .squiggly-info').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
     const hover = await hoverWord(page, 'def add(a, b):', 'add', /returned/);
@@ -118,7 +118,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
   it('asks for the arguments of ratio in an input box and runs it with them', async () => {
     await page.mouse.move(5, 400);
     await gotoLine(page, ...at('ratio(a, b)'));
-    await codeLens(page, 'Run `ratio` remotely').click();
+    await codeLens(page, 'Run ratio remotely').click();
     const input = page.locator('.quick-input-widget');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await expect.poll(() => input.innerText(), { timeout: UI_TIMEOUT }).toContain('arguments for ratio');
@@ -153,7 +153,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await page.keyboard.press('Escape');
     await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
     await line(page, 'def ratio(a, b):').click();
-    await codeLens(page, 'Run `ratio` remotely').click();
+    await codeLens(page, 'Run ratio remotely').click();
     await pick.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await expect.poll(() => pick.locator('input').first().inputValue(), { timeout: UI_TIMEOUT }).toBe('6, 3');
     await page.keyboard.press('Escape');
@@ -162,8 +162,8 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
 
   it('opens a dereferenced artifact\'s preview beside the code', async () => {
     await gotoLine(page, ...at('get_stuff(n='));
-    await codeLens(page, 'Run `get_stuff` remotely').click();
-    const dereference = codeLens(page, 'Dereference last artifact of `get_stuff`');
+    await codeLens(page, 'Run get_stuff remotely').click();
+    const dereference = codeLens(page, 'Dereference last artifact of get_stuff');
     await dereference.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await dereference.click();
     await page.locator('.tab', { hasText: 'preview.txt' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });

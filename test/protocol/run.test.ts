@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
-import { BARE_CAPABILITIES, EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
+import { BARE_CAPABILITIES, EditorClient, RICH_CAPABILITIES, positionOf, tempDir } from '../support/lsp-client.js';
 
 interface RunResult {
   status: string;
@@ -141,6 +141,23 @@ describe('running on the local backend', () => {
     // A warning, not an error: clients that can prompt for `missing` do so next.
     const message = await editor.waitForMessage((text) => text.includes('`fails` needs arguments'));
     expect(message.type).toBe(2);
+  });
+
+  it('leaves the asking to clients that declare they prompt for arguments', async () => {
+    const folder = tempDir();
+    const prompting = await EditorClient.start({
+      root: folder,
+      capabilities: { ...RICH_CAPABILITIES, experimental: { choppa: { argumentPrompt: true } } },
+    });
+    try {
+      const promptingUri = await prompting.open(join(folder, 'p.py'), text);
+      const result = await prompting.executeCommand<RunResult>('choppa.run', { uri: promptingUri, function: 'fails' });
+      expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
+      // Notifications precede the response on the wire, so none came for this run.
+      expect(prompting.messages.filter((m) => m.message.includes('needs arguments'))).toEqual([]);
+    } finally {
+      await prompting.stop();
+    }
   });
 
   it('stores an artifact, always as a ref', async () => {

@@ -67,7 +67,12 @@ local function client_config(bufnr)
     root_dir = M.root_dir(bufnr),
     settings = { choppa = config.settings },
     init_options = { choppa = config.settings },
-    capabilities = config.capabilities,
+    -- The plugin asks for missing arguments itself (:Choppa run), so it says so to the server.
+    capabilities = vim.tbl_deep_extend(
+      'force',
+      config.capabilities or vim.lsp.protocol.make_client_capabilities(),
+      { experimental = { choppa = { argumentPrompt = true } } }
+    ),
     on_attach = config.on_attach,
   }
 end

@@ -9,11 +9,11 @@ import { COMMANDS, type RunArguments } from './extensions.js';
 /** Run remotely, Run as artifact and, when the last result is a ref, Dereference. */
 export function runCommands(uri: string, fn: DecoratedFunction, record: RunRecord | undefined, call?: CallSite): Command[] {
   const args: RunArguments = { uri, function: fn.name };
-  let label = `\`${fn.name}\``;
+  let label = fn.name;
   if (call) {
     args.args = call.argsSource;
     args.position = call.span.start;
-    label = `\`${fn.name}(${oneLine(call.argsSource, 40)})\``;
+    label = `${fn.name}(${oneLine(call.argsSource, 40)})`;
   }
   const commands: Command[] = [
     { title: `Run ${label} remotely`, command: COMMANDS.run, arguments: [args] },
@@ -21,7 +21,7 @@ export function runCommands(uri: string, fn: DecoratedFunction, record: RunRecor
   ];
   if (record?.ref) {
     commands.push({
-      title: `Dereference last artifact of \`${fn.name}\``,
+      title: `Dereference last artifact of ${fn.name}`,
       command: COMMANDS.dereference,
       arguments: [{ uri, function: fn.name }],
     });

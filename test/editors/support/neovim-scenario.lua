@@ -93,7 +93,7 @@ end)
 local add_line
 step('code action runs add', function()
   add_line = cursor_to('add(1, 2)')
-  pick = 'Run `add(1, 2)` remotely'
+  pick = 'Run add(1, 2) remotely'
   vim.lsp.buf.code_action()
   local found
   wait_for('the result diagnostic', function()

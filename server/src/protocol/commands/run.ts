@@ -45,10 +45,11 @@ export async function runFunction(
       ...(parsedArgs ? { args: parsedArgs } : {}),
     }),
   );
-  // Missing arguments are a question, not a failure: clients that can prompt (VS Code, the
-  // Neovim plugin) ask for them from `error.missing`; the warning tells the others what to do.
-  if (result.error?.missing) session.warn(`choppa: ${result.error.message}`);
-  else if (result.status === 'error' && result.error && result.error.line === undefined) {
+  // Missing arguments are a question, not a failure: clients that prompt (VS Code, the Neovim
+  // plugin) ask for `error.missing` themselves; a warning tells the others what to do.
+  if (result.error?.missing) {
+    if (!session.promptsForArguments) session.warn(`choppa: ${result.error.message}`);
+  } else if (result.status === 'error' && result.error && result.error.line === undefined) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   }
   publishDiagnostics(session, uri);
