@@ -186,7 +186,8 @@ function faultReply(status: number, retryAfterSeconds: number | undefined, path:
   }
 }
 
-function send(res: ServerResponse, reply: Reply, head: boolean): void {
+/** Writes a reply; with `cutAfter`, only that many body bytes go out before the socket is destroyed. */
+function send(res: ServerResponse, reply: Reply, head: boolean, cutAfter?: number): void {
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
   let payload: Buffer | undefined;
   if (reply.body === undefined) {
@@ -202,6 +203,10 @@ function send(res: ServerResponse, reply: Reply, head: boolean): void {
   }
   if (!head || headers['content-length'] === undefined) headers['content-length'] = String(payload?.length ?? 0);
   res.writeHead(reply.status, headers);
+  if (cutAfter !== undefined && !head) {
+    res.write(payload?.subarray(0, cutAfter) ?? Buffer.alloc(0), () => res.socket?.destroy());
+    return;
+  }
   res.end(head ? undefined : payload);
 }
 
@@ -253,6 +258,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     record.status = reply.status;
+    if (action?.kind === 'cutBody') {
+      send(res, reply, method === 'HEAD', action.afterBytes);
+      return;
+    }
     send(res, reply, method === 'HEAD');
   }
 

@@ -14,7 +14,8 @@ export type FaultAction =
   | { kind: 'status'; status: number; retryAfterSeconds?: number }
   | { kind: 'reset' }
   | { kind: 'html500' }
-  | { kind: 'dropResponse' };
+  | { kind: 'dropResponse' }
+  | { kind: 'cutBody'; afterBytes: number };
 
 interface FaultRule {
   match: FaultMatch;
@@ -59,6 +60,14 @@ export class FaultController {
   /** Performs `times` matching requests but destroys the socket instead of answering. */
   dropResponse(match: FaultMatch, times = 1): void {
     this.add(match, { kind: 'dropResponse' }, times);
+  }
+
+  /**
+   * Answers `times` matching requests normally, with the full Content-Length, but destroys the
+   * socket after `afterBytes` of the body: a connection dropped mid-download.
+   */
+  cutBody(match: FaultMatch, afterBytes: number, times = 1): void {
+    this.add(match, { kind: 'cutBody', afterBytes }, times);
   }
 
   add(match: FaultMatch, action: FaultAction, times: number): void {

@@ -1,7 +1,7 @@
-// The runner's command strings and the JSON reports they return, turned into our types. Nothing
-// here is local-specific: a Databricks backend sends the same commands to an execution context
-// and reads the same reports.
-import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOutcome, RunPayload, ValueInfo } from '../backend.js';
+// The runner's command strings and the JSON reports they return, turned into our types. Every
+// backend sends these same commands (to a local python3 process or to a Databricks execution
+// context) and reads the same reports.
+import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOutcome, RunPayload, ValueInfo } from './backend.js';
 
 /** What `start`, `poll` and `cancel` return: new output since the last report, and the state. */
 export interface RunnerReport {

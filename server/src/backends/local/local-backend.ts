@@ -28,7 +28,7 @@ import {
   RUN_ID_PATTERN,
   startCommand,
   type RunnerReport,
-} from './runner-protocol.js';
+} from '../runner-protocol.js';
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
 export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');

@@ -1,0 +1,230 @@
+// The Command Execution API 1.2 as the Databricks backend uses it (databricks-api.md §1): create
+// a python execution context and wait until it runs, execute one command and wait for it with a
+// fast-start backoff, cancel it, destroy the context. Results come back as a union; the ANSI and
+// HTML of error results are stripped here so that nothing above sees them.
+import type { DatabricksApiError } from './api-error.js';
+import type { DatabricksHttpClient } from './http-client.js';
+
+/** `results` of `commands/status` (§1.3); only what the backend reads. */
+export interface CommandResults {
+  resultType?: string;
+  data?: unknown;
+  summary?: string;
+  cause?: string;
+  truncated?: boolean;
+}
+
+interface CommandStatusResponse {
+  id?: string;
+  status?: string;
+  results?: CommandResults | null;
+}
+
+/** How one command ended. */
+export type CommandOutcome =
+  /** `Finished` with text (or any non-error) results. */
+  | { kind: 'text'; data: string; truncated: boolean }
+  /** `Finished` with `resultType: "error"`: the command raised. `detail` is the cleaned cause. */
+  | { kind: 'error'; message: string; detail: string }
+  /** The command itself ended `Error` or `Cancelled` (the context or cluster went away, or a cancel). */
+  | { kind: 'ended'; status: string; message: string }
+  /** A call failed: `execute` means the command was never accepted. */
+  | { kind: 'api'; phase: 'execute' | 'status'; error: DatabricksApiError }
+  /** `deadline` passed first; the command was cancelled with `commands/cancel`. */
+  | { kind: 'deadline' };
+
+/** Delays between status checks: `firstMs`, growing by `factor` up to `maxMs`. */
+export interface PollSchedule {
+  firstMs: number;
+  maxMs: number;
+  factor: number;
+}
+
+/** Which context a command runs in. */
+export interface ContextAddress {
+  clusterId: string;
+  contextId: string;
+}
+
+export interface ExecuteOptions {
+  schedule: PollSchedule;
+  /** Read before every wait: once `Date.now()` passes it, the command is cancelled. */
+  deadline?: () => number | undefined;
+  /**
+   * Whether re-sending `commands/execute` after a broken connection is harmless. The runner's
+   * `start` and `cancel` are (a known run id is answered, not started twice); `poll` would at
+   * worst lose one streamed chunk, whose text the final envelope still carries.
+   */
+  idempotent?: boolean;
+  /** Aborts the HTTP calls themselves (dispose), not the command. */
+  signal?: AbortSignal;
+}
+
+const TERMINAL_STATUSES = new Set(['Finished', 'Error', 'Cancelled']);
+
+/** How long a command past its deadline waits for the answer to its `commands/cancel`. */
+const CANCEL_ANSWER_WAIT_MS = 250;
+
+/**
+ * Executes `command` (python) in a context and waits until it is `Finished`, `Error` or
+ * `Cancelled`. Status checks start after `schedule.firstMs` and back off, so a short command's
+ * answer arrives within a few tens of milliseconds of it finishing.
+ */
+export async function executeCommand(
+  client: DatabricksHttpClient,
+  address: ContextAddress,
+  command: string,
+  options: ExecuteOptions,
+): Promise<CommandOutcome> {
+  const { clusterId, contextId } = address;
+  const executed = await client.request<{ id?: unknown }>('POST', '/api/1.2/commands/execute', {
+    body: { clusterId, contextId, language: 'python', command },
+    ...(options.idempotent ? { idempotent: true } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!executed.ok) return { kind: 'api', phase: 'execute', error: executed.error };
+  const commandId = executed.value.id;
+  if (typeof commandId !== 'string' && typeof commandId !== 'number') {
+    return { kind: 'ended', status: 'Error', message: 'commands/execute answered without a command id' };
+  }
+  const id = String(commandId);
+  let delay = options.schedule.firstMs;
+  for (;;) {
+    const deadline = options.deadline?.();
+    if (deadline !== undefined && Date.now() + delay > deadline) {
+      await pause(Math.max(0, deadline - Date.now()));
+      // The service may hold the answer until the interrupt lands, which is what was too slow
+      // already: the cancel is sent, but the caller is answered after a short wait at most.
+      await Promise.race([cancelCommand(client, address, id, options.signal), pause(CANCEL_ANSWER_WAIT_MS)]);
+      return { kind: 'deadline' };
+    }
+    await pause(delay, options.signal);
+    delay = Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
+    const status = await client.request<CommandStatusResponse>('GET', '/api/1.2/commands/status', {
+      query: { clusterId, contextId, commandId: id },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!status.ok) return { kind: 'api', phase: 'status', error: status.error };
+    const state = status.value.status ?? '';
+    if (!TERMINAL_STATUSES.has(state)) continue;
+    return outcomeOf(state, status.value.results ?? undefined);
+  }
+}
+
+/** `commands/cancel`, best effort: the answer does not matter to any caller. */
+export async function cancelCommand(
+  client: DatabricksHttpClient,
+  address: ContextAddress,
+  commandId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  await client.request('POST', '/api/1.2/commands/cancel', {
+    body: { ...address, commandId },
+    idempotent: true,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** A context that runs, or why there is none. */
+export type ContextResult = { ok: true; id: string } | { ok: false; error: DatabricksApiError } | { ok: false; status: string };
+
+/**
+ * `contexts/create` (python), then `contexts/status` until `Running`. `{status}` is a context
+ * that ended `Error` (or did not run before `timeoutMs`); it has been destroyed.
+ */
+export async function createContext(
+  client: DatabricksHttpClient,
+  clusterId: string,
+  options: { schedule: PollSchedule; timeoutMs: number; signal?: AbortSignal },
+): Promise<ContextResult> {
+  const signal = options.signal ? { signal: options.signal } : {};
+  const created = await client.request<{ id?: unknown }>('POST', '/api/1.2/contexts/create', {
+    body: { clusterId, language: 'python' },
+    ...signal,
+  });
+  if (!created.ok) return { ok: false, error: created.error };
+  const id = created.value.id;
+  if (typeof id !== 'string' && typeof id !== 'number') return { ok: false, status: 'created without an id' };
+  const contextId = String(id);
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = options.schedule.firstMs;
+  for (;;) {
+    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', {
+      query: { clusterId, contextId },
+      ...signal,
+    });
+    if (!status.ok) {
+      await destroyContext(client, { clusterId, contextId });
+      return { ok: false, error: status.error };
+    }
+    const state = status.value.status ?? 'unknown';
+    if (state === 'Running') return { ok: true, id: contextId };
+    if (state !== 'Pending' || Date.now() > deadline || options.signal?.aborted === true) {
+      await destroyContext(client, { clusterId, contextId });
+      return { ok: false, status: state === 'Pending' ? 'still Pending' : state };
+    }
+    await pause(delay, options.signal);
+    delay = Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
+  }
+}
+
+/** `contexts/destroy`, best effort and without retries: used on the way out. */
+export async function destroyContext(client: DatabricksHttpClient, address: ContextAddress): Promise<void> {
+  await client.request('POST', '/api/1.2/contexts/destroy', { body: address, timeoutMs: 10_000 });
+}
+
+// Escape sequences as py-sdk strips them from `cause` (§1.4).
+const ANSI_PATTERN = /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]/g;
+
+/** Removes ANSI escape sequences (the colours of Python tracebacks in `cause`). */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_PATTERN, '');
+}
+
+/** Removes HTML tags and decodes the entities `summary` uses (`<span class='ansi-red-fg'>`). */
+export function stripHtml(text: string): string {
+  return text
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/** A readable one-line message for error results: the cleaned summary, else the cause's last line. */
+export function errorResultMessage(results: CommandResults | undefined): string {
+  const summary = stripHtml(stripAnsi(results?.summary ?? '')).trim();
+  if (summary !== '') return summary.split('\n')[0]!.trim();
+  const cause = stripAnsi(results?.cause ?? '').trim();
+  const last = cause.split('\n').filter((line) => line.trim() !== '').pop();
+  return last?.trim() ?? 'the command failed without a message';
+}
+
+function outcomeOf(status: string, results: CommandResults | undefined): CommandOutcome {
+  if (status === 'Finished' && results?.resultType !== 'error') {
+    const data = results?.data;
+    const text = typeof data === 'string' ? data : data === undefined || data === null ? '' : JSON.stringify(data);
+    return { kind: 'text', data: text, truncated: results?.truncated === true };
+  }
+  const message = errorResultMessage(results);
+  if (status === 'Finished') return { kind: 'error', message, detail: stripAnsi(results?.cause ?? '').trim() };
+  return { kind: 'ended', status, message: results ? message : `the command ended ${status}` };
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true || ms <= 0) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,463 @@
+// The Databricks backend: one warm python execution context per (host, cluster), with runner.py
+// installed once, driven by the same short start/poll/cancel commands as the local process. It
+// makes sure the cluster runs first, recreates a lost context for the next run, and turns every
+// failure of the workspace into a backend error that says what happened and what to do.
+import type {
+  ArtifactRef,
+  Backend,
+  BackendFailure,
+  FetchOptions,
+  ProgressReport,
+  RunOptions,
+  RunOutcome,
+  RunPayload,
+} from '../backend.js';
+import { cancelCommand, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
+import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
+import {
+  createContext,
+  destroyContext,
+  executeCommand,
+  pause,
+  type CommandOutcome,
+  type ContextAddress,
+  type PollSchedule,
+} from './command-execution.js';
+import { describeApiFailure, isAuthFailure } from './failure-messages.js';
+import type { DatabricksHttpClient } from './http-client.js';
+
+/** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
+export interface DatabricksTiming {
+  /** First `commands/status` check after `commands/execute` (default 10 ms). */
+  commandPollFirstMs?: number;
+  /** Longest gap between status checks of one command (default 1 s). */
+  commandPollMaxMs?: number;
+  /** First gap between runner polls of a run; reset whenever output arrives (default 10 ms). */
+  runnerPollFirstMs?: number;
+  /** Longest gap between runner polls (default 1 s). */
+  runnerPollMaxMs?: number;
+  /** First `contexts/status` check (default 50 ms). */
+  contextPollFirstMs?: number;
+  contextPollMaxMs?: number;
+  /** Give up on a context that stays Pending (default 10 min). */
+  contextTimeoutMs?: number;
+  /** First `clusters/get` re-check while the cluster starts (default 1 s, growing). */
+  clusterPollFirstMs?: number;
+  /** Longest gap between cluster checks (default 10 s, as the SDKs). */
+  clusterPollMaxMs?: number;
+  /** Give up waiting for RUNNING (default 20 min, as the SDKs). */
+  clusterTimeoutMs?: number;
+  /** How long the runner gets to stop a cancelled run before `commands/cancel` and `cancelled` anyway (default 5 s). */
+  cancelGraceMs?: number;
+  /** The longest one short runner command may take (default 5 min); then it is cancelled. */
+  commandTimeoutMs?: number;
+}
+
+export interface DatabricksBackendOptions {
+  client: DatabricksHttpClient;
+  /** The workspace URL, for messages. */
+  host: string;
+  clusterId: string;
+  /** The text of server/python/runner.py, executed once per context. */
+  runnerSource: string;
+  /** Start a TERMINATED cluster instead of failing (`choppa.autoStartCluster`). */
+  autoStartCluster: boolean;
+  logger?: (message: string) => void;
+  timing?: DatabricksTiming;
+}
+
+type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
+
+/** One context creation that runs may join; it is aborted when every run waiting on it is. */
+interface Creation {
+  promise: Promise<ContextAcquired>;
+  controller: AbortController;
+  listeners: Set<(report: ProgressReport) => void>;
+  waiters: number;
+}
+
+const GROWTH = 1.5;
+
+/**
+ * Invariant: at most one context is in use (`contextId`) and at most one is being created
+ * (`creation`); a run that finds the context gone clears `contextId` only if it still names
+ * that context, so concurrent runs never throw away a newer one.
+ */
+export class DatabricksBackend implements Backend {
+  readonly kind = 'databricks' as const;
+  private readonly options: DatabricksBackendOptions;
+  private readonly timing: Required<DatabricksTiming>;
+  private contextId: string | undefined;
+  private creation: Creation | undefined;
+  private disposed = false;
+
+  constructor(options: DatabricksBackendOptions) {
+    this.options = options;
+    this.timing = {
+      commandPollFirstMs: 10,
+      commandPollMaxMs: 1000,
+      runnerPollFirstMs: 10,
+      runnerPollMaxMs: 1000,
+      contextPollFirstMs: 50,
+      contextPollMaxMs: 1000,
+      contextTimeoutMs: 10 * 60_000,
+      clusterPollFirstMs: 1000,
+      clusterPollMaxMs: 10_000,
+      clusterTimeoutMs: 20 * 60_000,
+      cancelGraceMs: 5000,
+      commandTimeoutMs: 5 * 60_000,
+      ...options.timing,
+    };
+  }
+
+  label(): string {
+    return `cluster ${this.options.clusterId}`;
+  }
+
+  async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
+    const started = Date.now();
+    const { signal, onOutput, onProgress } = options;
+    const output = { stdout: '', stderr: '' };
+    const backendError = (message: string, traceback?: string): RunOutcome => ({
+      status: 'error',
+      error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
+      ...output,
+      durationMs: Date.now() - started,
+    });
+    const cancelled = (): RunOutcome => ({ status: 'cancelled', ...output, durationMs: Date.now() - started });
+    const { clusterId } = this.options;
+
+    if (this.disposed) return backendError(`the Databricks backend for cluster ${clusterId} was shut down; run again`);
+    if (!RUN_ID_PATTERN.test(payload.run_id)) return backendError(`run id ${JSON.stringify(payload.run_id)} is not [A-Za-z0-9_.-]+`);
+    if (signal?.aborted) return cancelled();
+    let context = await this.acquireContext(options);
+    if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
+    if (signal?.aborted) return cancelled();
+
+    const deliver = (report: RunnerReport): boolean => {
+      let delivered = false;
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const text = report[stream];
+        if (!text) continue;
+        delivered = true;
+        output[stream] += text;
+        onOutput?.(stream, text);
+      }
+      const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
+      if (lastLine !== undefined) onProgress?.({ message: lastLine.trim().slice(0, 200) });
+      return delivered;
+    };
+
+    // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
+    // waiting past that deadline is cancelled with `commands/cancel`.
+    let cancelDeadline: number | undefined;
+    let cancelSent = false;
+    const onAbort = (): void => {
+      cancelDeadline ??= Date.now() + this.timing.cancelGraceMs;
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      let command = startCommand(payload);
+      let starting = true;
+      let retriedStart = false;
+      let delay = 0;
+      onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
+      for (;;) {
+        const answer = await this.runnerCommand(context.id, command, () => cancelDeadline);
+        if (answer.kind === 'deadline') {
+          if (cancelDeadline !== undefined) {
+            this.log(`run ${payload.run_id}: the runner did not answer within the cancel grace; cancelled its command`);
+            return cancelled();
+          }
+          await this.forgetContext(context.id, true);
+          return backendError(
+            `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
+          );
+        }
+        if (answer.kind !== 'text') {
+          // The cached context may be gone (a new run finds out first): one fresh start.
+          if (starting && !retriedStart && freshContextMayHelp(answer)) {
+            retriedStart = true;
+            this.log(`context ${context.id} is unusable (${summarize(answer)}); creating a new one`);
+            await this.forgetContext(context.id, answer.kind === 'error');
+            context = await this.acquireContext(options);
+            if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
+            continue;
+          }
+          if (cancelDeadline !== undefined) return cancelled();
+          const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
+          return backendError(failure.message, failure.traceback);
+        }
+        const report = parseReport(lastJsonLine(answer.data));
+        if ('failure' in report) {
+          const truncated = answer.truncated ? ' (Databricks truncated the command result)' : '';
+          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${report.failure}${truncated}`);
+        }
+        starting = false;
+        if (deliver(report)) delay = this.timing.runnerPollFirstMs;
+        if (report.outcome) return report.outcome;
+        if (report.state === 'unknown') {
+          await this.forgetContext(context.id, false);
+          return backendError(
+            `the execution context on cluster ${clusterId} no longer knows run ${payload.run_id} of ${payload.function_name} (it was restarted); run it again`,
+          );
+        }
+        if (cancelDeadline !== undefined && cancelSent && Date.now() > cancelDeadline) {
+          this.log(`run ${payload.run_id} did not stop within the cancel grace; leaving it behind on the cluster`);
+          return cancelled();
+        }
+        if (!signal?.aborted || cancelSent) {
+          await pause(delay, cancelSent ? undefined : signal);
+          delay = Math.min(this.timing.runnerPollMaxMs, Math.max(this.timing.runnerPollFirstMs, Math.ceil(delay * GROWTH)));
+        }
+        if (signal?.aborted && !cancelSent) {
+          cancelSent = true;
+          onAbort();
+          command = cancelCommand(payload.run_id);
+        } else {
+          command = pollCommand(payload.run_id);
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  readArtifactMetadata(path: string, options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {
+    return readArtifactMetadata(this.transferContext(), path, options);
+  }
+
+  fetchArtifact(path: string, destination: string, options?: FetchOptions): Promise<{ size: number; sha256: string } | BackendFailure> {
+    return fetchArtifact(this.transferContext(), path, destination, options);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const creation = this.creation;
+    this.creation = undefined;
+    creation?.controller.abort();
+    const created = await creation?.promise;
+    const ids = new Set([this.contextId, created?.ok ? created.id : undefined]);
+    this.contextId = undefined;
+    for (const id of ids) {
+      if (id !== undefined) await destroyContext(this.options.client, this.address(id));
+    }
+  }
+
+  /** The live context, or the one being created (joined), or a new one. */
+  private async acquireContext(options: RunOptions): Promise<ContextAcquired> {
+    if (this.contextId !== undefined) return { ok: true, id: this.contextId };
+    if (this.disposed) return { ok: false, failure: 'the Databricks backend was shut down' };
+    let creation = this.creation;
+    if (creation === undefined) {
+      const controller = new AbortController();
+      const listeners = new Set<(report: ProgressReport) => void>();
+      if (options.onProgress) listeners.add(options.onProgress);
+      const fresh: Creation = { controller, listeners, waiters: 0, promise: Promise.resolve({ ok: false, failure: '' }) };
+      fresh.promise = this.createContext(controller.signal, (report) => {
+        for (const listener of listeners) listener(report);
+      }).then((result) => {
+        if (this.creation === fresh) this.creation = undefined;
+        if (result.ok && !this.disposed && !controller.signal.aborted) this.contextId = result.id;
+        return result;
+      });
+      this.creation = creation = fresh;
+    } else if (options.onProgress) {
+      creation.listeners.add(options.onProgress);
+    }
+    const joined = creation;
+    joined.waiters += 1;
+    try {
+      return await raceAbort(joined.promise, options.signal);
+    } finally {
+      if (options.onProgress) joined.listeners.delete(options.onProgress);
+      joined.waiters -= 1;
+      // The last run waiting gave up: stop polling the cluster on nobody's behalf.
+      if (joined.waiters === 0 && options.signal?.aborted && this.creation === joined) {
+        this.creation = undefined;
+        joined.controller.abort();
+      }
+    }
+  }
+
+  private async createContext(signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<ContextAcquired> {
+    const { client, host, clusterId, runnerSource } = this.options;
+    const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
+    const cluster = await ensureClusterRunning({
+      client,
+      host,
+      clusterId,
+      autoStart: this.options.autoStartCluster,
+      schedule: this.schedule(this.timing.clusterPollFirstMs, this.timing.clusterPollMaxMs),
+      timeoutMs: this.timing.clusterTimeoutMs,
+      signal,
+      onProgress,
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    });
+    if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
+
+    onProgress({ message: `creating an execution context on cluster ${clusterId}` });
+    const context = await createContext(client, clusterId, {
+      schedule: this.schedule(this.timing.contextPollFirstMs, this.timing.contextPollMaxMs),
+      timeoutMs: this.timing.contextTimeoutMs,
+      signal,
+    });
+    if (signal.aborted) {
+      if (context.ok) await destroyContext(client, this.address(context.id));
+      return cancelled;
+    }
+    if (!context.ok) {
+      return {
+        ok: false,
+        failure:
+          'error' in context
+            ? describeApiFailure(context.error, `creating an execution context on cluster ${clusterId}`, host)
+            : `the execution context on cluster ${clusterId} did not start (${context.status}); check the cluster's driver logs, restart the cluster if it persists, and run again`,
+      };
+    }
+
+    onProgress({ message: `installing the choppa runner on cluster ${clusterId}` });
+    const installed = await executeCommand(client, this.address(context.id), runnerSource, {
+      schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
+      deadline: () => Date.now() + this.timing.commandTimeoutMs,
+      signal,
+    });
+    if (installed.kind === 'text') {
+      this.log(`execution context ${context.id} ready on cluster ${clusterId}`);
+      return { ok: true, id: context.id };
+    }
+    await destroyContext(client, this.address(context.id));
+    if (signal.aborted) return cancelled;
+    const reason =
+      installed.kind === 'api'
+        ? describeApiFailure(installed.error, `installing the runner on cluster ${clusterId}`, host)
+        : summarize(installed);
+    return { ok: false, failure: `could not load the choppa runner on cluster ${clusterId}: ${reason}` };
+  }
+
+  /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
+  private runnerCommand(contextId: string, command: string, cancelDeadline: () => number | undefined): Promise<CommandOutcome> {
+    const hardDeadline = Date.now() + this.timing.commandTimeoutMs;
+    return executeCommand(this.options.client, this.address(contextId), `print(${command})`, {
+      schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
+      deadline: () => Math.min(hardDeadline, cancelDeadline() ?? Infinity),
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Why a runner command failed, for the user. A context or cluster that went away clears the
+   * context (the next run creates one); what the user should do depends on the cluster's state.
+   */
+  private async describeCommandFailure(
+    answer: Exclude<CommandOutcome, { kind: 'text' } | { kind: 'deadline' }>,
+    contextId: string,
+    functionName: string,
+    starting: boolean,
+  ): Promise<{ message: string; traceback?: string }> {
+    const { client, host, clusterId } = this.options;
+    if (answer.kind === 'api' && (isAuthFailure(answer.error) || answer.error.status === 0 || answer.error.status >= 429)) {
+      // The context is probably fine; only the call failed.
+      const doing = `${starting ? 'starting' : 'running'} ${functionName} on cluster ${clusterId}`;
+      return { message: describeApiFailure(answer.error, doing, host) };
+    }
+    await this.forgetContext(contextId, false);
+    const reason = summarize(answer);
+    const cluster = await getCluster(client, clusterId);
+    if (cluster.ok && !canRunCommands(cluster.value.state)) {
+      const next = this.options.autoStartCluster
+        ? 'run again to start it (`choppa.autoStartCluster` is on)'
+        : 'start the cluster (or set `choppa.autoStartCluster` to true) and run again';
+      return {
+        message: `cluster ${clusterId} stopped while ${functionName} was ${starting ? 'starting' : 'running'} (it is ${describeClusterState(cluster.value)}; ${reason}); ${next}`,
+      };
+    }
+    const traceback = answer.kind === 'error' && answer.detail !== '' ? { traceback: answer.detail } : {};
+    if (starting) return { message: `could not start ${functionName} on cluster ${clusterId}: ${reason}; run again`, ...traceback };
+    return {
+      message: `the execution context on cluster ${clusterId} was lost while running ${functionName} (${reason}); run it again, a new context will be created`,
+      ...traceback,
+    };
+  }
+
+  /** Drops a context that turned out to be unusable; `destroy` when it may still exist. */
+  private async forgetContext(contextId: string, destroy: boolean): Promise<void> {
+    if (this.contextId === contextId) this.contextId = undefined;
+    if (destroy) await destroyContext(this.options.client, this.address(contextId));
+  }
+
+  private transferContext(): TransferContext {
+    const { client, host, logger } = this.options;
+    return { client, host, ...(logger ? { logger } : {}) };
+  }
+
+  private address(contextId: string): ContextAddress {
+    return { clusterId: this.options.clusterId, contextId };
+  }
+
+  private schedule(firstMs: number, maxMs: number): PollSchedule {
+    return { firstMs, maxMs, factor: GROWTH };
+  }
+
+  private log(message: string): void {
+    this.options.logger?.(`databricks backend: ${message}`);
+  }
+}
+
+/**
+ * Whether a failed `start` is worth one retry on a new context: the context (or the cluster
+ * under it) is gone, or the runner is missing because the REPL restarted. Credentials,
+ * network trouble and server errors are not helped by a new context.
+ */
+function freshContextMayHelp(answer: CommandOutcome): boolean {
+  switch (answer.kind) {
+    case 'api':
+      return !isAuthFailure(answer.error) && (answer.error.status === 400 || answer.error.status === 404);
+    case 'error':
+      return /_choppa_runner/.test(answer.message) || /kernel|python process/i.test(answer.message);
+    case 'ended':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function summarize(answer: CommandOutcome): string {
+  switch (answer.kind) {
+    case 'api':
+      return answer.error.message;
+    case 'error':
+    case 'ended':
+      return answer.message;
+    case 'deadline':
+      return 'the command did not finish in time';
+    case 'text':
+      return 'the command finished';
+  }
+}
+
+/** The runner's report is the last JSON line of the command's output. */
+function lastJsonLine(data: string): string {
+  const lines = data.split('\n');
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index]!.trim();
+    if (line.startsWith('{')) return line;
+  }
+  return data;
+}
+
+/** `promise`, or a cancelled result as soon as `signal` aborts. */
+function raceAbort(promise: Promise<ContextAcquired>, signal: AbortSignal | undefined): Promise<ContextAcquired> {
+  if (!signal) return promise;
+  const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
+  if (signal.aborted) return Promise.resolve(cancelled);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(cancelled);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then((result) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    });
+  });
+}

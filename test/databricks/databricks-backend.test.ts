@@ -1,0 +1,295 @@
+// What only the Databricks backend has, against the workspace emulator over real HTTP: cluster
+// start-up, one warm context reused and recreated, fast results, injected faults that end in
+// success after retries or in a clear error (with the backend still serving), and cancellation
+// that falls back to `commands/cancel`.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ProgressReport } from '../../server/src/backends/backend.js';
+import { expectError, expectValue, payload, py } from '../backends/contract.js';
+import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
+import { call, poll } from '../emulator/support.js';
+import { makeHarness, type Harness } from './harness.js';
+
+const trivial = () => payload({ source: py('def f():', '    return 1') });
+
+async function expectOne(harness: Harness): Promise<void> {
+  expect(expectValue(await harness.backend.run(trivial())).json).toBe(1);
+}
+
+describe('cluster start-up', () => {
+  const harnesses: Harness[] = [];
+  const make = async (...args: Parameters<typeof makeHarness>) => {
+    const harness = await makeHarness(...args);
+    harnesses.push(harness);
+    return harness;
+  };
+  afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((harness) => harness.cleanup()));
+  });
+
+  it('labels itself with the cluster', async () => {
+    const harness = await make();
+    expect(harness.backend.label()).toBe(`cluster ${DEFAULT_CLUSTER_ID}`);
+  });
+
+  it('starts a TERMINATED cluster, reporting each state it waits through', async () => {
+    const harness = await make({
+      emulator: { clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'TERMINATED' }], clusterStartDelayMs: 300 },
+    });
+    const messages: string[] = [];
+    const outcome = await harness.backend.run(trivial(), { onProgress: (report: ProgressReport) => messages.push(report.message) });
+    expect(expectValue(outcome).json).toBe(1);
+    expect(messages).toContain(`cluster ${DEFAULT_CLUSTER_ID} is TERMINATED: Inactive cluster terminated (inactive for 120 minutes).`);
+    expect(messages).toContain(`starting cluster ${DEFAULT_CLUSTER_ID}`);
+    expect(messages).toContain(
+      `cluster ${DEFAULT_CLUSTER_ID} is PENDING: Finding instances for new nodes, acquiring more instances if necessary`,
+    );
+    expect(messages).toContain(`cluster ${DEFAULT_CLUSTER_ID} is RUNNING`);
+    expect(messages).toContain(`creating an execution context on cluster ${DEFAULT_CLUSTER_ID}`);
+    expect(harness.emulator.stats.count('POST', '/api/2.1/clusters/start')).toBe(1);
+  });
+
+  it('refuses to start a TERMINATED cluster without autoStartCluster, saying how to fix it', async () => {
+    const harness = await make({
+      emulator: { clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'TERMINATED' }] },
+      backend: { autoStartCluster: false },
+    });
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain(`cluster ${DEFAULT_CLUSTER_ID} is TERMINATED: Inactive cluster terminated`);
+    expect(error.message).toContain('choppa.autoStartCluster');
+    expect(harness.emulator.stats.count('POST', '/api/2.1/clusters/start')).toBe(0);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(0);
+  });
+
+  it('fails clearly on a cluster in ERROR and on an unknown cluster', async () => {
+    const broken = await make({ emulator: { clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'ERROR' }] } });
+    expect(expectError(await broken.backend.run(trivial())).message).toMatch(new RegExp(`^cluster ${DEFAULT_CLUSTER_ID} is ERROR; check the cluster`));
+    const missing = await make({ emulator: { clusters: [{ cluster_id: 'other', state: 'RUNNING' }] } });
+    const error = expectError(await missing.backend.run(trivial()));
+    expect(error.message).toContain(`cluster ${DEFAULT_CLUSTER_ID} does not exist`);
+    expect(error.message).toContain('DATABRICKS_CLUSTER_ID');
+  });
+
+  it('stops waiting for a starting cluster when the run is cancelled, and starts over on the next run', async () => {
+    const harness = await make({
+      emulator: { clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'TERMINATED' }], clusterStartDelayMs: 500 },
+    });
+    const controller = new AbortController();
+    const outcome = await harness.backend.run(trivial(), {
+      signal: controller.signal,
+      onProgress: (report) => {
+        if (report.message.includes('PENDING')) controller.abort();
+      },
+    });
+    expect(outcome.status).toBe('cancelled');
+    await expectOne(harness);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+  });
+
+  it('reports a runner that cannot load, readably and without HTML or ANSI', async () => {
+    const harness = await make({ backend: { runnerSource: "raise RuntimeError('<broken> runner')" } });
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.message).toBe(`could not load the choppa runner on cluster ${DEFAULT_CLUSTER_ID}: RuntimeError: <broken> runner`);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(1);
+  });
+
+  it('cannot reach an unreachable host, and says to check the host', async () => {
+    const harness = await make({ host: 'http://127.0.0.1:9', client: { retryBudgetMs: 200 } });
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('cannot reach Databricks at http://127.0.0.1:9');
+    expect(error.message).toContain('check the host');
+  });
+
+  it('reports rejected credentials without the token, and names what to check', async () => {
+    const harness = await make({ token: 'dapi-wrong-token-SECRET' });
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.message).toContain('rejected the credentials');
+    expect(error.message).toContain('Invalid access token.');
+    expect(error.message).toContain('databricks auth login');
+    expect(JSON.stringify(error)).not.toContain('SECRET');
+  });
+});
+
+describe('warm context', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await makeHarness();
+  });
+  afterAll(async () => {
+    await harness?.cleanup();
+  });
+
+  it('creates one context for ten runs, and installs the runner once', async () => {
+    const before = harness.emulator.stats.count('POST', '/api/1.2/commands/execute');
+    for (let index = 0; index < 10; index++) await expectOne(harness);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+    // Per run: one start and at least one poll, plus the runner once.
+    const executes = harness.emulator.stats.count('POST', '/api/1.2/commands/execute') - before;
+    expect(executes).toBeLessThanOrEqual(1 + 10 * 3);
+  });
+
+  it('shares one context creation between concurrent first runs', async () => {
+    const fresh = await makeHarness();
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 4 }, () => fresh.backend.run(trivial())));
+      for (const outcome of outcomes) expect(expectValue(outcome).json).toBe(1);
+      expect(fresh.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('answers a trivial run after a handful of status checks', async () => {
+    await expectOne(harness);
+    const before = harness.emulator.stats.count('GET', '/api/1.2/commands/status');
+    const started = Date.now();
+    await expectOne(harness);
+    expect(harness.emulator.stats.count('GET', '/api/1.2/commands/status') - before).toBeLessThanOrEqual(6);
+    // Generous for a loaded CI machine, and still far below an SDK-style 1 s first sleep.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('recreates a lost context for the next run', async () => {
+    await expectOne(harness);
+    const creates = harness.emulator.stats.count('POST', '/api/1.2/contexts/create');
+    harness.emulator.loseContext();
+    await expectOne(harness);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(creates + 1);
+    await expectOne(harness);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(creates + 1);
+  });
+
+  it('ends a run whose context dies mid-run as a backend error, then recreates it', async () => {
+    await expectOne(harness);
+    const outcome = await harness.backend.run(
+      payload({ source: py('def f():', '    import time', "    print('started', flush=True)", '    time.sleep(30)') }),
+      {
+        onOutput: (_stream, text) => {
+          if (text.includes('started')) harness.emulator.loseContext();
+        },
+      },
+    );
+    const error = expectError(outcome);
+    expect(error.origin).toBe('backend');
+    expect(error.message).toMatch(/^the execution context on cluster \S+ was lost while running f \(/);
+    expect(error.message).toContain('run it again');
+    expect(outcome.stdout).toContain('started');
+    await expectOne(harness);
+  });
+
+  it('falls back to commands/cancel when the runner cannot answer a cancel in time', async () => {
+    const stuck = await makeHarness({ backend: { timing: { cancelGraceMs: 300 } } });
+    try {
+      await expectOne(stuck);
+      const controller = new AbortController();
+      // A catastrophic regex holds the GIL for seconds, so no runner command can answer.
+      const running = stuck.backend.run(
+        payload({ source: py('def f():', '    import re', "    return bool(re.match(r'(a+)+$', 'a' * 26 + 'b'))") }),
+        { signal: controller.signal },
+      );
+      setTimeout(() => controller.abort(), 200);
+      const started = Date.now();
+      expect((await running).status).toBe('cancelled');
+      // Abort at 200 ms, 300 ms of grace, then at most a short wait for the cancel's answer.
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(stuck.emulator.stats.count('POST', '/api/1.2/commands/cancel')).toBeGreaterThanOrEqual(1);
+      await expectOne(stuck);
+    } finally {
+      await stuck.cleanup();
+    }
+  });
+});
+
+describe('faults', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await makeHarness();
+    await expectOne(harness);
+  });
+  afterAll(async () => {
+    await harness?.cleanup();
+  });
+  afterEach(() => {
+    harness.emulator.faults.clear();
+  });
+
+  const statuses = (status: number) => harness.emulator.stats.requests.filter((request) => request.status === status).length;
+
+  it('waits out a 429 with Retry-After', async () => {
+    const before = statuses(429);
+    harness.emulator.faults.status({ method: 'POST', path: '/api/1.2/commands/execute' }, 429, { retryAfterSeconds: 1 });
+    const started = Date.now();
+    await expectOne(harness);
+    expect(statuses(429) - before).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('rides out a burst of 503s', async () => {
+    const before = statuses(503);
+    harness.emulator.faults.status({ method: 'GET', path: '/api/1.2/commands/status' }, 503, { times: 3, retryAfterSeconds: 0 });
+    await expectOne(harness);
+    expect(statuses(503) - before).toBe(3);
+  });
+
+  it('retries connection resets on status checks and on commands/execute', async () => {
+    harness.emulator.faults.reset({ method: 'GET', path: '/api/1.2/commands/status' }, 2);
+    harness.emulator.faults.reset({ method: 'POST', path: '/api/1.2/commands/execute' }, 1);
+    await expectOne(harness);
+  });
+
+  it('reports an HTML 500 as a readable backend error, and keeps serving', async () => {
+    harness.emulator.faults.html500({ method: 'GET', path: '/api/1.2/commands/status' });
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('HTTP 500');
+    expect(error.message).toContain('Server Error');
+    expect(error.message).toContain('try again');
+    expect(error.message).not.toMatch(/<[a-z/]/i);
+    await expectOne(harness);
+  });
+
+  it('reports a 401 as a credentials problem, and keeps serving', async () => {
+    harness.emulator.faults.status({ method: 'POST', path: '/api/1.2/commands/execute' }, 401);
+    const error = expectError(await harness.backend.run(trivial()));
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('rejected the credentials');
+    await expectOne(harness);
+  });
+
+  it('reports a cluster terminated mid-run, and works again once the cluster is started', async () => {
+    const manual = await makeHarness({ backend: { autoStartCluster: false } });
+    try {
+      await expectOne(manual);
+      const outcome = await manual.backend.run(
+        payload({ source: py('def f():', '    import time', "    print('started', flush=True)", '    time.sleep(30)') }),
+        {
+          onOutput: (_stream, text) => {
+            if (text.includes('started')) manual.emulator.terminateCluster(DEFAULT_CLUSTER_ID);
+          },
+        },
+      );
+      const error = expectError(outcome);
+      expect(error.origin).toBe('backend');
+      expect(error.message).toContain(`cluster ${DEFAULT_CLUSTER_ID} stopped while f was running (it is TERMINATED: Termination requested by`);
+      expect(error.message).toContain('start the cluster (or set `choppa.autoStartCluster` to true) and run again');
+      // Still terminated: the next run says so instead of trying.
+      expect(expectError(await manual.backend.run(trivial())).message).toContain('is TERMINATED');
+      await call(manual.emulator, 'POST', '/api/2.1/clusters/start', { cluster_id: DEFAULT_CLUSTER_ID });
+      await poll(
+        () => call(manual.emulator, 'GET', `/api/2.1/clusters/get?cluster_id=${DEFAULT_CLUSTER_ID}`),
+        (answer) => answer.body.state === 'RUNNING',
+      );
+      await expectOne(manual);
+    } finally {
+      await manual.cleanup();
+    }
+  });
+
+  it('starts the cluster again on the next run after it was terminated, with autoStartCluster', async () => {
+    await expectOne(harness);
+    harness.emulator.terminateCluster(DEFAULT_CLUSTER_ID);
+    await expectOne(harness);
+    expect(harness.emulator.stats.count('POST', '/api/2.1/clusters/start')).toBe(1);
+  });
+});
