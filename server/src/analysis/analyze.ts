@@ -17,6 +17,10 @@ import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-l
 interface MemoEntry {
   row: number;
   column: number;
+  /** The node type: the same text can parse differently (an `ERROR` node) in another context. */
+  type: string;
+  /** Whether the statement held an `ERROR` or `MISSING` node when it was read. */
+  hasError: boolean;
   summary: StatementSummary;
   generation: number;
 }
@@ -54,6 +58,10 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
   // Rows and columns come from a line table of the text: cheaper than asking the binding for
   // a point per statement, and exactly what tree-sitter would report (only `\n` starts a row).
   const starts = lineStarts(text);
+  // Invariant: in a tree without errors, a top-level statement's parse depends only on its text
+  // and column, so an entry read without errors can be reused without asking for the node type
+  // (one native call per statement saved). With errors anywhere, the types must also agree.
+  const treeHasError = tree.rootNode.hasError;
   let line = 0;
   do {
     const startIndex = cursor.startIndex;
@@ -62,19 +70,20 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
     const row = line;
     const column = startIndex - (starts[line] ?? 0);
     let entry = memo.get(source) as MemoEntry | undefined;
-    if (entry && entry.column === column) {
+    if (entry && entry.column === column && (treeHasError ? entry.type === cursor.nodeType : !entry.hasError)) {
       if (entry.row !== row) {
         entry.summary = shiftLines(entry.summary, row - entry.row);
         entry.row = row;
       }
     } else {
+      const node = cursor.currentNode;
       let summary: StatementSummary;
       try {
-        summary = summarizeStatement(cursor.currentNode, source, text, queries);
+        summary = summarizeStatement(node, source, text, queries);
       } catch {
         summary = emptySummary();
       }
-      entry = { row, column, summary, generation };
+      entry = { row, column, type: node.type, hasError: node.hasError, summary, generation };
       memo.set(source, entry);
     }
     entry.generation = generation;
@@ -106,7 +115,11 @@ function lintSignature(candidate: FunctionCandidate, context: ModuleContext): st
     const clause = context.importOf(name);
     if (!clause) continue;
     const at = clause.removal.span.start;
-    signature += `${clause.statementText}@${at.line}:${at.character}:${context.usedElsewhere(name, candidate)};`;
+    // The removal edit reads the text around the import (a `;` neighbour, a lone line), which
+    // can change while the import's own text and position stay the same.
+    const removal = context.removalEdit(clause).span;
+    signature += `${clause.statementText}@${at.line}:${at.character}:${context.usedElsewhere(name, candidate)}:`;
+    signature += `${removal.start.line}:${removal.start.character}-${removal.end.line}:${removal.end.character};`;
   }
   return signature;
 }

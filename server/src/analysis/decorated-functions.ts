@@ -37,7 +37,11 @@ export interface FunctionCandidate {
   name: string;
   nameSpan: Span;
   span: Span;
-  defLine: number;
+  /**
+   * Where the `def` keyword starts. Invariant: every position in a candidate is a `Pos`, never a
+   * bare line number, so moving a cached summary to new lines (`shiftLines`) moves all of it.
+   */
+  defStart: Pos;
   source: string;
   params: Param[];
   /** The `@x.remote`-like decorators, top to bottom. */
@@ -91,7 +95,7 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
       name: name.text,
       nameSpan: spanOf(name),
       span: spanOf(decorated),
-      defLine: definition.startPosition.row,
+      defStart: posOf(definition.startPosition),
       source: shippedSource(definition, text),
       params,
       decorators,
@@ -213,7 +217,7 @@ export function resolveFunctions(
         nameSpan: candidate.nameSpan,
         decoratorSpan: decorator.span,
         span: candidate.span,
-        defLine: candidate.defLine,
+        defLine: candidate.defStart.line,
         source: candidate.source,
         params: candidate.params,
       },

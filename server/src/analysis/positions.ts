@@ -21,7 +21,8 @@ export function spanWithin(inner: Span, outer: Span): boolean {
 /**
  * A deep copy of `value` with every position moved down by `delta` lines. Maps and sets are
  * shared (they hold no positions); plain objects with numeric `line` and `character` are
- * positions.
+ * positions. Invariant: what is shifted keeps lines only inside such positions, never as a bare
+ * number (a bare `defLine` once stayed behind when lines were added above a function).
  */
 export function shiftLines<T>(value: T, delta: number): T {
   if (delta === 0) return value;

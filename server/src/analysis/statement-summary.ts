@@ -1,6 +1,6 @@
 // Everything the analysis reads from one top-level statement, as plain data. A summary depends
-// only on the statement's text and where it starts, so `analyze` memoizes it by text and only
-// re-reads the statements an edit touched.
+// only on the statement's text, node type and where it starts, so `analyze` memoizes it by text
+// and only re-reads the statements an edit touched.
 
 import type Parser from 'tree-sitter';
 import type { CallSite, SessionBlock } from './model.js';

@@ -1,0 +1,109 @@
+// Incremental analysis must equal a fresh one: after every seeded random edit, the analysis of the
+// edited tree with a warm memo is compared with a fresh parse analyzed by new, empty queries.
+// Edits favour what shifts cached statements (lines added or removed above functions).
+
+import { describe, it, expect } from 'vitest';
+import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
+import { analyze } from '../../server/src/analysis/analyze.js';
+import { lineStarts } from '../../server/src/syntax/line-index.js';
+import { freshQueries, parser } from './support.js';
+
+// A small seeded generator, so a failing random edit sequence can be replayed.
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const BASE = `import numpy as np
+from choppa import Choppa
+dutch = Choppa(cluster_id="0123")
+LIMIT = 3
+
+@dutch.remote
+def first(a, b=2):
+    """Doc."""
+    return np.sqrt(a) + LIMIT + b
+
+def helper(x):
+    return x + 1
+
+@dutch.artifact()
+def größe(ü, *rest, k=1):
+    s = "😀😀"
+    return helper(ü) * k
+
+@dutch.submit
+def third(n):
+    import os
+    return os.path.join(str(n), "x")
+
+if __name__ == "__main__":
+    with dutch.session():
+        data = first(5)
+        größe(data, k=2)
+`;
+
+// Whole lines (the common case that shifts every later statement) and a few in-line pieces.
+const LINES = ['# comment\n', '\n', 'x = 1\n', 'é = "😀"\n', 'import os\n', '@dutch.remote\ndef extra(q):\n    return q\n', '    y = 2\n'];
+const PIECES = ['x', '(', ')', ':', '😀', 'é', ' ', '"'];
+
+function randomChange(text: string, next: () => number, eol: string): TextChange {
+  const starts = lineStarts(text);
+  const line = Math.floor(next() * starts.length);
+  const roll = next();
+  if (roll < 0.45) {
+    const inserted = LINES[Math.floor(next() * LINES.length)]!.replace(/\n/g, eol);
+    return { start: { line, character: 0 }, end: { line, character: 0 }, text: inserted };
+  }
+  if (roll < 0.75) {
+    const count = 1 + Math.floor(next() * 2);
+    return { start: { line, character: 0 }, end: { line: line + count, character: 0 }, text: '' };
+  }
+  const character = Math.floor(next() * 20);
+  const piece = PIECES[Math.floor(next() * PIECES.length)]!;
+  const end = next() < 0.6 ? character : character + 1;
+  return { start: { line, character }, end: { line, character: end }, text: piece };
+}
+
+function checkSequence(seed: number, eol: string): number {
+  const next = random(seed);
+  const queries = freshQueries();
+  const doc = new SyntaxDocument(parser, BASE.replace(/\n/g, eol));
+  analyze(doc.tree, doc.text, queries);
+  let withFunctions = 0;
+  for (let step = 0; step < 40; step++) {
+    doc.applyEdit(randomChange(doc.text, next, eol));
+    const incremental = analyze(doc.tree, doc.text, queries);
+    const fresh = analyze(parser.parse(doc.text), doc.text, freshQueries());
+    expect(incremental, `seed ${seed}, step ${step}`).toEqual(fresh);
+    if (fresh.functions.length > 0) withFunctions++;
+  }
+  return withFunctions;
+}
+
+describe('incremental analysis equals a fresh one', () => {
+  it('lines added above a cached function move its defLine and spans', () => {
+    const queries = freshQueries();
+    const doc = new SyntaxDocument(parser, 'from choppa import Choppa\n\ndutch = Choppa()\n\n@dutch.remote\ndef add(a, b=2):\n    return a + b\n');
+    analyze(doc.tree, doc.text, queries);
+    doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, text: '# one\n# two\n# three\n' });
+    const fn = analyze(doc.tree, doc.text, queries).functions[0];
+    expect(fn?.defLine).toBe(8);
+    expect(fn?.nameSpan.start).toEqual({ line: 8, character: 4 });
+    doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 3, character: 0 }, text: '' });
+    expect(analyze(doc.tree, doc.text, queries).functions[0]?.defLine).toBe(6);
+  });
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('random line and character edits, %s', (_name, eol) => {
+    let withFunctions = 0;
+    for (let seed = 1; seed <= 10; seed++) withFunctions += checkSequence(seed, eol);
+    // Most steps still have decorated functions, so the comparison is not vacuous.
+    expect(withFunctions).toBeGreaterThan(200);
+  });
+});
