@@ -13,20 +13,28 @@ import { createPythonParser, SyntaxDocument } from 'choppa-lsp/syntax/parser.js'
 
 const FUNCTIONS = 500;
 const LINES = 10_000;
+/** The 0-based line of the first `def`, and the distance between two. */
+const FIRST_DEF = 8;
+const FUNCTION_LINES = 21;
 
-/** A realistic file: imports, a Choppa instance, 500 decorated functions with bodies, calls. */
+/**
+ * A realistic file: imports, a Choppa instance, 500 decorated functions of about 20 lines each,
+ * and the calls under `if __name__ == "__main__":`. No filler: thousands of consecutive comment
+ * lines make tree-sitter-python's indentation scanner quadratic, which real files never are.
+ */
 export function generateFile(): string {
   const lines = ['import json', 'import numpy as np', 'from choppa import Choppa', '', 'dutch = Choppa(result_size_max=2**20)', ''];
   const kinds = ['remote', 'artifact', 'submit'];
   for (let i = 0; i < FUNCTIONS; i += 1) {
     lines.push('', `@dutch.${kinds[i % 3]}`, `def task_${i}(a, b=2, *rest, scale: float = 1.0, **options):`);
-    lines.push(`    """Task ${i}."""`, '    total = 0', '    for x in range(a):', '        total += x * b * scale');
-    lines.push('        if x % 7 == 0:', '            total -= len(rest)', `    values = [v * ${i} for v in range(10) if v % 2]`);
-    lines.push('    result = {"total": total, "values": values, "options": options}', `    print("task ${i}", result)`, '    return result');
+    lines.push(`    """Task ${i}: sums, filters and reports."""`, '    total = 0', '    for x in range(a):', '        total += x * b * scale');
+    lines.push('        if x % 7 == 0:', '            total -= len(rest)', '        elif x % 11 == 0:', '            total += 1');
+    lines.push(`    values = [v * ${i} for v in range(10) if v % 2]`, '    pairs = {k: v for k, v in options.items() if v is not None}');
+    lines.push('    try:', '        ratio = total / max(1, len(values))', '    except ZeroDivisionError:', '        ratio = 0.0');
+    lines.push('    result = {"total": total, "values": values, "ratio": ratio, "pairs": pairs}', `    print("task ${i}", result)`, '    return result');
   }
-  while (lines.length < LINES - FUNCTIONS / 5) lines.push(`# padding line ${lines.length}`);
   lines.push('', 'if __name__ == "__main__":');
-  for (let i = 0; i < FUNCTIONS; i += 5) lines.push(`    r${i} = task_${i}(${i}, b=3)`);
+  for (let i = 0; lines.length < LINES; i = (i + 1) % FUNCTIONS) lines.push(`    r${i} = task_${i}(${i}, b=3)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -57,7 +65,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < rounds; i += 1) {
     // Type one character inside a function body, then delete it: two keystrokes a round,
     // spread across the file so no single region stays hot.
-    const line = 8 + ((i * 37) % (FUNCTIONS - 1)) * 14 + 4;
+    const line = FIRST_DEF + ((i * 37) % (FUNCTIONS - 1)) * FUNCTION_LINES + 4;
     const at = { line, character: 4 };
     for (const edit of [
       { start: at, end: at, text: 'x' },
@@ -90,7 +98,7 @@ async function main(): Promise<void> {
   const codeAction: number[] = [];
   const hover: number[] = [];
   for (let i = 0; i < 200; i += 1) {
-    const line = 8 + ((i * 53) % FUNCTIONS) * 14;
+    const line = FIRST_DEF + ((i * 53) % FUNCTIONS) * FUNCTION_LINES;
     const position = { line, character: 6 };
     let t0 = performance.now();
     await editor.change(uri, { start: { line: line + 4, character: 4 }, end: { line: line + 4, character: 4 } }, ' ');
