@@ -1,3 +1,5 @@
+// Call sites of decorated functions: every call form, its arguments split for resolution, the
+// name a call's result is bound to, and `callAt` under a cursor.
 import { describe, it, expect } from 'vitest';
 import { callAt } from '../../server/src/analysis/analyze.js';
 import { analyzeText, cursor, showSpan } from './support.js';

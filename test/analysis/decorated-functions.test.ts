@@ -1,3 +1,5 @@
+// Decorated functions: every decorator form, parameters, the shipped source and its `def` line,
+// and the unsupported forms (async, methods, nested) reported instead of silently skipped.
 import { describe, it, expect } from 'vitest';
 import { functionAt } from '../../server/src/analysis/analyze.js';
 import { analyzeText, cursor, showSpan } from './support.js';

@@ -1,3 +1,5 @@
+// Choppa instances: every import and alias form, plain and annotated assignments, and the
+// constructor constants (cluster_id, artifact_dir, result_size_max and its alias).
 import { describe, it, expect } from 'vitest';
 import { instanceAt } from '../../server/src/analysis/analyze.js';
 import { analyzeText, cursor, showSpan } from './support.js';

@@ -1,3 +1,5 @@
+// SyntaxDocument: LSP edits become tree edits with UTF-16 and CRLF positions right, and the
+// incremental tree matches a fresh parse.
 import { describe, it, expect } from 'vitest';
 import { SyntaxDocument } from '../../server/src/syntax/parser.js';
 import { analyze } from '../../server/src/analysis/analyze.js';

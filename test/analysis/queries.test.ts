@@ -1,3 +1,4 @@
+// Every `.scm` query in server/queries compiles, and a broken one names its file.
 import { describe, it, expect } from 'vitest';
 import { compileQueries } from '../../server/src/syntax/queries.js';
 import { sources } from './support.js';

@@ -1,3 +1,4 @@
+// Analysis never throws: every prefix of a realistic file, random deletions, garbage, huge files.
 import { describe, it, expect } from 'vitest';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { analyzeText, freshQueries, parser } from './support.js';

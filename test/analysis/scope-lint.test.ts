@@ -1,3 +1,5 @@
+// Scope lint: which free names of a remote function are flagged and which are not, and both quick
+// fixes applied to the text.
 import { describe, it, expect } from 'vitest';
 import { analyzeText, applyEdits, parsesCleanly, showSpan } from './support.js';
 

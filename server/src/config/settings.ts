@@ -4,6 +4,13 @@
 
 /** Resolved, complete settings. */
 export interface Settings {
+  backend: 'auto' | 'local';
+  host: string | null;
+  profile: string | null;
+  configFile: string | null;
+  authType: string | null;
+  clusterId: string | null;
+  autoStartCluster: boolean;
   pythonPath: string;
   localRoot: string | null;
   inlayHints: { enable: boolean };
@@ -23,6 +30,43 @@ interface SettingSpec {
 
 /** The settings schema; keys are relative to the `choppa` section. */
 export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
+  backend: {
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'local'],
+    description:
+      'Where runs go: `auto` uses the Databricks workspace when one is configured (settings, `DATABRICKS_*` environment variables or `~/.databrickscfg`) and the embedded local Python backend otherwise; `local` always uses the local backend.',
+  },
+  host: {
+    type: 'string',
+    default: null,
+    description: 'Databricks workspace URL. Overrides `DATABRICKS_HOST` and the config profile.',
+  },
+  profile: {
+    type: 'string',
+    default: null,
+    description: 'Profile of the Databricks config file to use. Overrides `DATABRICKS_CONFIG_PROFILE`.',
+  },
+  configFile: {
+    type: 'string',
+    default: null,
+    description: 'Path of the Databricks config file. Overrides `DATABRICKS_CONFIG_FILE`; default `~/.databrickscfg`.',
+  },
+  authType: {
+    type: 'string',
+    default: null,
+    description: 'Databricks authentication type (`pat`, `basic`, `oauth-m2m`, `databricks-cli`, `azure-cli`). Default: the first that the configuration allows.',
+  },
+  clusterId: {
+    type: 'string',
+    default: null,
+    description: 'Cluster to run on when the code does not name one with `Choppa(cluster_id=...)`. Overrides `DATABRICKS_CLUSTER_ID` and the profile.',
+  },
+  autoStartCluster: {
+    type: 'boolean',
+    default: true,
+    description: 'Start a terminated cluster when a run needs it.',
+  },
   pythonPath: {
     type: 'string',
     default: 'python3',
@@ -89,6 +133,13 @@ export function parseSettings(raw: RawSettings): Settings {
       ? (raw as { choppa: unknown }).choppa
       : raw;
   return {
+    backend: pick(section, 'backend') as Settings['backend'],
+    host: pick(section, 'host') as string | null,
+    profile: pick(section, 'profile') as string | null,
+    configFile: pick(section, 'configFile') as string | null,
+    authType: pick(section, 'authType') as string | null,
+    clusterId: pick(section, 'clusterId') as string | null,
+    autoStartCluster: pick(section, 'autoStartCluster') as boolean,
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
