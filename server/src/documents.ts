@@ -1,5 +1,7 @@
-// The open Python documents: each keeps its incrementally edited syntax tree and the analysis
-// of its current text. Analysis runs once per change, so every request reads a ready result.
+// The open Python documents: each keeps its incrementally edited syntax tree and the analysis of
+// its current text. A change does a bounded amount of work at once (the edit and one parse slice);
+// the rest of the reparse and the analysis run in `setImmediate` continuations so other messages
+// get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
 import type Parser from 'tree-sitter';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
 import { analyze } from './analysis/analyze.js';
@@ -8,16 +10,62 @@ import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
 import { SyntaxDocument } from './syntax/parser.js';
 
+/**
+ * How long one parse slice may run. A keystroke spends one slice inside `didChange` and each
+ * continuation one more, so no message waits much longer than this behind a reparse (tree-sitter's
+ * error recovery can take ~100 ms on a 10,000-line file).
+ */
+export const PARSE_SLICE_MS = 2.5;
+
 export interface OpenDocument {
-  uri: string;
+  readonly uri: string;
+  readonly version: number;
+  readonly syntax: SyntaxDocument;
+  /** The analysis of the current text: reading it finishes any pending parse and analysis. */
+  readonly analysis: FileAnalysis;
+}
+
+/** Called once the analysis of a change (or of later changes coalesced with it) is ready. */
+export type AnalyzedListener = (document: OpenDocument) => void;
+
+class LiveDocument implements OpenDocument {
   version: number;
-  syntax: SyntaxDocument;
-  analysis: FileAnalysis;
+  /** Invariant: when set, it is the analysis of `syntax.text`. */
+  #analysis: FileAnalysis | undefined;
+  /** Who to tell when the current text is analysed; cleared once told. */
+  listener: AnalyzedListener | undefined;
+  scheduled = false;
+
+  constructor(
+    readonly uri: string,
+    version: number,
+    readonly syntax: SyntaxDocument,
+    private readonly queries: CompiledQueries,
+  ) {
+    this.version = version;
+  }
+
+  get analysis(): FileAnalysis {
+    this.#analysis ??= analyze(this.syntax.tree, this.syntax.text, this.queries);
+    return this.#analysis;
+  }
+
+  get analyzed(): boolean {
+    return this.#analysis !== undefined;
+  }
+
+  textChanged(): void {
+    this.#analysis = undefined;
+  }
 }
 
 export class Documents {
-  private readonly open = new Map<string, OpenDocument>();
+  private readonly open = new Map<string, LiveDocument>();
 
+  /**
+   * `parser` serves one-shot parses only (argument lists); every open document owns its parser,
+   * because a parse paused mid-way lives in the parser that started it.
+   */
   constructor(
     private readonly parser: Parser,
     private readonly queries: CompiledQueries,
@@ -31,16 +79,21 @@ export class Documents {
     return this.open.values();
   }
 
-  /** Parses a document that was just opened (or reopened with new text). */
+  /** Parses and analyses a document that was just opened (or reopened with new text). */
   openDocument(uri: string, version: number, text: string): OpenDocument {
-    const syntax = new SyntaxDocument(this.parser, text);
-    const document = { uri, version, syntax, analysis: analyze(syntax.tree, syntax.text, this.queries) };
+    const document = new LiveDocument(uri, version, new SyntaxDocument(text), this.queries);
+    void document.analysis;
     this.open.set(uri, document);
     return document;
   }
 
-  /** Applies LSP content changes in order: ranged ones as tree edits, full ones as a reparse. */
-  change(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): OpenDocument | undefined {
+  /**
+   * Applies LSP content changes in order (ranged ones as tree edits, full ones as a fresh text)
+   * and runs one parse slice. The rest of the parse and the analysis follow in continuations;
+   * `onAnalyzed` is called when the analysis of the latest text is ready. Changes that arrive
+   * before then restart the parse, and only the last one's listener is called.
+   */
+  change(uri: string, version: number, changes: TextDocumentContentChangeEvent[], onAnalyzed: AnalyzedListener): OpenDocument | undefined {
     const document = this.open.get(uri);
     if (!document) return undefined;
     for (const change of changes) {
@@ -51,7 +104,13 @@ export class Documents {
       }
     }
     document.version = version;
-    document.analysis = analyze(document.syntax.tree, document.syntax.text, this.queries);
+    document.textChanged();
+    document.listener = onAnalyzed;
+    // The analysis waits for a continuation even when this slice finishes the parse: it can take
+    // ~10 ms on a large file (an Enter near the top moves every cached summary), which would
+    // double what a keystroke blocks for.
+    document.syntax.continueParse(PARSE_SLICE_MS);
+    this.schedule(document);
     return document;
   }
 
@@ -61,7 +120,7 @@ export class Documents {
 
   /** Analyses text that is not open in the editor (a file on disk, for the CLI). */
   analyzeText(text: string): { syntax: SyntaxDocument; analysis: FileAnalysis } {
-    const syntax = new SyntaxDocument(this.parser, text);
+    const syntax = new SyntaxDocument(text);
     return { syntax, analysis: analyze(syntax.tree, syntax.text, this.queries) };
   }
 
@@ -69,5 +128,32 @@ export class Documents {
   parseArguments(source: string): CallArgument[] | undefined {
     if (source.trim() === '') return [];
     return argumentsOfTree(this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`));
+  }
+
+  private schedule(document: LiveDocument): void {
+    if (document.scheduled) return;
+    document.scheduled = true;
+    setImmediate(() => {
+      document.scheduled = false;
+      this.advance(document);
+    });
+  }
+
+  /**
+   * One unit of deferred work per continuation (a parse slice, or the analysis and the listener),
+   * so a message that arrived meanwhile runs before the next unit.
+   */
+  private advance(document: LiveDocument): void {
+    // Closed, or reopened as another document: its work is moot.
+    if (this.open.get(document.uri) !== document) return;
+    if (document.syntax.pending) {
+      document.syntax.continueParse(PARSE_SLICE_MS);
+      this.schedule(document);
+      return;
+    }
+    void document.analysis;
+    const listener = document.listener;
+    document.listener = undefined;
+    listener?.(document);
   }
 }

@@ -4,7 +4,7 @@
 import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { FileAnalysis } from './analysis/model.js';
-import { LocalBackend } from './backends/local/local-backend.js';
+import { BackendSelection } from './engine/backend-selection.js';
 import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
 import { stateDirFor } from './engine/state-dir.js';
@@ -50,13 +50,14 @@ export class Session {
     const stateDir = stateDirFor(root, dirname(filePath));
     let workspace = this.workspaces.get(stateDir);
     if (!workspace) {
-      const backend = new LocalBackend({
-        pythonPath: this.settings.pythonPath,
-        fsRoot: this.settings.localRoot ?? join(stateDir, 'fs'),
+      const backends = new BackendSelection({
+        settings: this.settings,
+        env: process.env,
+        defaultLocalRoot: join(stateDir, 'fs'),
         runnerPath: this.runnerPath,
         logger: (message) => this.log(message),
       });
-      workspace = new Workspace({ root, stateDir, backend, warn: (message) => this.warn(message) });
+      workspace = new Workspace({ root, stateDir, backends, warn: (message) => this.warn(message) });
       this.workspaces.set(stateDir, workspace);
     }
     return workspace;
@@ -77,11 +78,13 @@ export class Session {
   }
 
   /**
-   * Applies new settings. Workspaces built with an old interpreter or root are retired: runs in
+   * Applies new settings. Workspaces built with other backend settings are retired: runs in
    * flight finish on them, new runs get a workspace built with the new settings.
    */
   updateSettings(settings: Settings): void {
-    const changed = settings.pythonPath !== this.settings.pythonPath || settings.localRoot !== this.settings.localRoot;
+    // Inlay hints, lenses and lint read the settings directly; everything else shapes backends.
+    const shaping = (value: Settings) => JSON.stringify({ ...value, inlayHints: 0, codeLens: 0, scopeLint: 0 });
+    const changed = shaping(settings) !== shaping(this.settings);
     this.settings = settings;
     if (!changed) return;
     for (const workspace of this.workspaces.values()) workspace.retire();

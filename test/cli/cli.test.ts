@@ -36,7 +36,17 @@ let project: string;
 let file: string;
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [SERVER_BIN, ...args], { cwd: project, encoding: 'utf8' });
+  return cliWith({}, ...args);
+}
+
+/** Runs the CLI with extra environment, nothing inherited from a real ~/.databrickscfg. */
+function cliWith(env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+  const result = spawnSync(process.execPath, [SERVER_BIN, ...args], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -107,6 +117,28 @@ describe('choppa-lsp CLI', () => {
     expect(byPath.code).toBe(0);
     expect((JSON.parse(byPath.stdout) as { sha256: string }).sha256).toBe(ref.ref.sha256);
     expect(statSync(join(project, '.choppa', 'state.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('config prints what was resolved and from where, secrets redacted, like databricks auth describe', () => {
+    const env = { DATABRICKS_HOST: 'https://adb-123.4.azuredatabricks.net/', DATABRICKS_TOKEN: 'dapi-secret-value' };
+    const { code, stdout } = cliWith(env, 'config', '--cluster-id', '0123-abc');
+    expect(code).toBe(0);
+    expect(stdout).toContain('host: https://adb-123.4.azuredatabricks.net (from DATABRICKS_HOST environment variable)');
+    expect(stdout).toContain('token: *** (from DATABRICKS_TOKEN environment variable)');
+    expect(stdout).toContain('cluster_id: 0123-abc');
+    expect(stdout).not.toContain('dapi-secret-value');
+    const json = JSON.parse(cliWith(env, 'config', '--json').stdout) as { ok: boolean; authType: string; host: string };
+    expect(json).toMatchObject({ ok: true, authType: 'pat', host: 'https://adb-123.4.azuredatabricks.net' });
+    expect(JSON.stringify(json)).not.toContain('dapi-secret-value');
+  });
+
+  it('config exits 1 with the SDK error when a named profile does not exist', () => {
+    const cfg = join(project, 'profiles.cfg');
+    writeFileSync(cfg, '[DEFAULT]\nhost = https://x.cloud.databricks.com\ntoken = dapi-file-secret\n');
+    const { code, stderr } = cliWith({ DATABRICKS_CONFIG_FILE: cfg }, 'config', '--profile', 'missing');
+    expect(code).toBe(1);
+    expect(stderr).toContain('has no missing profile configured');
+    expect(stderr).not.toContain('dapi-file-secret');
   });
 
   it('refuses to dereference a function that has no artifact, saying what to run', () => {

@@ -11,29 +11,45 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
                                           run a function and store its result as an artifact
   choppa-lsp deref REF_PATH|FILE:FUNCTION [--json]
                                           download an artifact into .choppa/artifacts/, verified
+  choppa-lsp config [--json]              the Databricks configuration resolved, and where each
+                                          value came from (exit 1 when it does not resolve)
 
 Options:
   --args SOURCE   Python argument source for the function ("1, b=2"); names bound in the file
                   to another remote call's result are passed along without downloading
   --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git)
   --json          print the result as JSON
+  --host URL, --profile NAME, --config-file PATH, --auth-type TYPE, --cluster-id ID
+                  Databricks settings; they win over DATABRICKS_* variables and the config file
+  --local         run on the embedded local backend even when a workspace is configured
   -h, --help      this text
   -v, --version   the version
 
-With no Databricks workspace configured, runs use the embedded local Python backend
-(python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
+With no Databricks workspace configured (no host from the options, DATABRICKS_HOST or
+~/.databrickscfg), runs use the embedded local Python backend (python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
 2 on a usage error.
 `;
 
 export interface CliOptions {
-  command: 'list' | 'run' | 'artifact' | 'deref';
+  command: 'list' | 'run' | 'artifact' | 'deref' | 'config';
   target: string;
   args?: string;
   root?: string;
   json: boolean;
+  local: boolean;
+  /** Databricks settings given as options, keyed like the settings schema. */
+  databricks: { host?: string; profile?: string; configFile?: string; authType?: string; clusterId?: string };
 }
 
-const COMMANDS = new Set(['list', 'run', 'artifact', 'deref']);
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config']);
+
+const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
+  '--host': 'host',
+  '--profile': 'profile',
+  '--config-file': 'configFile',
+  '--auth-type': 'authType',
+  '--cluster-id': 'clusterId',
+};
 
 export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number } {
   const [command, ...rest] = argv;
@@ -42,10 +58,25 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }
   if (!COMMANDS.has(command)) return { usage: `choppa-lsp: unknown command ${command}\n\n${USAGE}`, exitCode: 2 };
-  const options: Partial<CliOptions> & { json: boolean } = { command: command as CliOptions['command'], json: false };
+  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'local' | 'databricks'> = {
+    command: command as CliOptions['command'],
+    json: false,
+    local: false,
+    databricks: {},
+  };
   for (let i = 0; i < rest.length; i += 1) {
     const arg = rest[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const setting = DATABRICKS_OPTIONS[flag];
+    if (setting !== undefined) {
+      const value = inline ?? rest[i + 1];
+      if (value === undefined) return { usage: `choppa-lsp: ${flag} needs a value\n\n${USAGE}`, exitCode: 2 };
+      options.databricks[setting] = value;
+      if (inline === undefined) i += 1;
+      continue;
+    }
     if (arg === '--json') options.json = true;
+    else if (arg === '--local') options.local = true;
     else if (arg === '-h' || arg === '--help') return { usage: USAGE, exitCode: 0 };
     else if (arg === '--args' || arg === '--root') {
       const value = rest[i + 1];
@@ -59,6 +90,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     else if (options.target === undefined) options.target = arg;
     else return { usage: `choppa-lsp: unexpected argument ${arg}\n\n${USAGE}`, exitCode: 2 };
   }
+  if (options.target === undefined && command === 'config') options.target = '';
   if (options.target === undefined) return { usage: `choppa-lsp ${command}: missing target\n\n${USAGE}`, exitCode: 2 };
   return options as CliOptions;
 }

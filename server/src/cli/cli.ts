@@ -4,9 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { FileAnalysis } from '../analysis/model.js';
-import { LocalBackend, RUNNER_PATH } from '../backends/local/local-backend.js';
-import { DEFAULT_SETTINGS } from '../config/settings.js';
+import { RUNNER_PATH } from '../backends/local/local-backend.js';
+import { describeConfig } from '../config/describe-config.js';
+import { parseSettings, type Settings } from '../config/settings.js';
 import { Documents } from '../documents.js';
+import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
 import { Workspace } from '../engine/workspace.js';
@@ -36,14 +38,44 @@ export function projectRoot(filePath: string): string {
   }
 }
 
-function openWorkspace(root: string, io: Io): Workspace {
-  const stateDir = join(root, '.choppa');
-  const backend = new LocalBackend({
-    pythonPath: process.env.CHOPPA_PYTHON ?? DEFAULT_SETTINGS.pythonPath,
-    fsRoot: join(stateDir, 'fs'),
-    runnerPath: RUNNER_PATH,
+/** The settings the CLI runs with: its options, and the interpreter from `$CHOPPA_PYTHON`. */
+function cliSettings(options: CliOptions): Settings {
+  return parseSettings({
+    ...options.databricks,
+    backend: options.local ? 'local' : 'auto',
+    ...(process.env.CHOPPA_PYTHON ? { pythonPath: process.env.CHOPPA_PYTHON } : {}),
   });
-  return new Workspace({ root, stateDir, backend, warn: (message) => io.err(`warning: ${message}\n`) });
+}
+
+function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
+  const stateDir = join(root, '.choppa');
+  const backends = new BackendSelection({
+    settings: cliSettings(options),
+    env: process.env,
+    defaultLocalRoot: join(stateDir, 'fs'),
+    runnerPath: RUNNER_PATH,
+    logger: () => undefined,
+  });
+  if (backends.mode === 'local' && !options.json && options.command !== 'list') {
+    io.err('… no Databricks workspace is configured: running on the embedded local Python backend\n');
+  }
+  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`) });
+}
+
+function showConfig(options: CliOptions, io: Io): number {
+  const settings = cliSettings(options);
+  const result = resolveWorkspaceConfig(settings, process.env);
+  if (options.json) {
+    const summary = result.ok
+      ? { ok: true, host: result.config.host, authType: result.config.auth.type, profile: result.config.profile, clusterId: result.config.clusterId, sources: result.sources, file: result.file }
+      : { ok: false, error: result.error, sources: result.sources, file: result.file };
+    io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  } else if (result.ok) {
+    io.out(`${describeConfig(result)}\n`);
+  } else {
+    io.err(`${describeConfig(result)}\n`);
+  }
+  return result.ok ? 0 : 1;
 }
 
 function loadFile(documents: Documents, file: string): { path: string; text: string; analysis: FileAnalysis } {
@@ -102,7 +134,7 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     return 2;
   }
   const { path, analysis } = loadFile(documents, file);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), io);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -143,7 +175,7 @@ async function derefTarget(documents: Documents, options: CliOptions, io: Io): P
   const [file, name] = splitTarget(options.target);
   const isFunction = name !== undefined && file.endsWith('.py') && existsSync(file);
   const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
-  const workspace = openWorkspace(root, io);
+  const workspace = openWorkspace(root, options, io);
   try {
     let ref;
     if (isFunction) {
@@ -185,6 +217,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         return await runTarget(documents, options, io);
       case 'deref':
         return await derefTarget(documents, options, io);
+      case 'config':
+        return showConfig(options, io);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -50,8 +50,16 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
   return parts.join('\n');
 }
 
+/** Where an instance's runs go, as the backend selection sees it. */
+export interface InstanceContext {
+  runsGoTo: string;
+  problem: string | undefined;
+  /** The resolved configuration, rendered like `databricks auth describe` (secrets redacted). */
+  configuration: string;
+}
+
 /** Hover Markdown for a `Choppa(...)` instance: what the analysis read and where runs go. */
-export function instanceHover(instance: ChoppaInstance, backend: string): string {
+export function instanceHover(instance: ChoppaInstance, context: InstanceContext): string {
   const show = (value: unknown): string => (value === undefined ? 'not set' : value === null ? '`None`' : `\`${String(value)}\``);
   const size = instance.resultSizeMax === undefined || instance.resultSizeMax === null
     ? show(instance.resultSizeMax)
@@ -62,8 +70,10 @@ export function instanceHover(instance: ChoppaInstance, backend: string): string
     `- cluster_id: ${show(instance.clusterId)}`,
     `- artifact_dir: ${show(instance.artifactDir)}`,
     `- result_size_max: ${size}`,
-    `- runs go to: ${backend}`,
+    `- runs go to: ${context.runsGoTo}`,
   ];
   if (instance.dynamic.length > 0) lines.push(`- not constant, so not known here: ${instance.dynamic.map((name) => `\`${name}\``).join(', ')}`);
+  if (context.problem) lines.push('', `**Problem:** ${context.problem}`);
+  lines.push('', 'Configuration:', '', fence(context.configuration, 'text'));
   return lines.join('\n');
 }

@@ -122,8 +122,8 @@ export function commandResult(record: RunRecord, defLine: number | undefined): R
   return result;
 }
 
-/** The document line a stored error points at, given where the function's `def` is now. */
+/** The document line a stored error points at, given where the function's `def` is now; none for backend errors. */
 export function errorLine(record: RunRecord, defLine: number): number | undefined {
-  if (!record.error) return undefined;
-  return defLine + (record.error.relativeLine ?? 0);
+  if (record.error?.relativeLine === undefined) return undefined;
+  return defLine + record.error.relativeLine;
 }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { CallArgument, FileAnalysis, Pos } from '../analysis/model.js';
-import { isFailure, type ArtifactRef, type Backend, type ProgressReport } from '../backends/backend.js';
+import { isFailure, type ArtifactRef, type ProgressReport } from '../backends/backend.js';
+import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
 import { formatBytes } from './format.js';
 import { ResultStore, resultKey } from './result-store.js';
@@ -40,7 +41,8 @@ export interface WorkspaceOptions {
   /** The workspace root, or null when the client sent none. */
   root: string | null;
   stateDir: string;
-  backend: Backend;
+  /** Where runs go: the local backend or the Databricks workspace, per Choppa instance. */
+  backends: BackendSelection;
   warn: (message: string) => void;
 }
 
@@ -81,7 +83,7 @@ export class Workspace {
   readonly store: ResultStore;
   readonly root: string | null;
   readonly stateDir: string;
-  readonly backend: Backend;
+  readonly backends: BackendSelection;
   private readonly warn: (message: string) => void;
   private active = 0;
   private retired = false;
@@ -89,7 +91,7 @@ export class Workspace {
   constructor(options: WorkspaceOptions) {
     this.root = options.root;
     this.stateDir = options.stateDir;
-    this.backend = options.backend;
+    this.backends = options.backends;
     this.warn = options.warn;
     this.store = new ResultStore(options.stateDir, options.warn);
   }
@@ -127,10 +129,13 @@ export class Workspace {
       : planWithoutArguments(fn);
     if (!plan.ok) return fail(plan.message, 'ArgumentError', plan.missing);
 
+    const selected = this.backends.forInstance(instance);
+    if ('failure' in selected) return fail(selected.failure, 'ConfigurationError');
+    const backend = selected.backend;
     const runId = newRunId();
-    request.onProgress?.({ message: `Running ${fn.name} on ${this.backend.label()}` });
+    request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
     this.active += 1;
-    const outcome = await this.backend.run(
+    const outcome = await backend.run(
       {
         run_id: runId,
         mode: request.mode,
@@ -152,7 +157,7 @@ export class Workspace {
       function: fn.name,
       mode: request.mode,
       args: plan.argsSource,
-      backend: this.backend.label(),
+      backend: backend.label(),
     });
     try {
       this.store.set(this.key(request.filePath, fn.name), record);
@@ -170,9 +175,12 @@ export class Workspace {
     ref: ArtifactRef | string,
     options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void } = {},
   ): Promise<DereferenceResult | { failure: string }> {
+    const selected = this.backends.forArtifacts();
+    if ('failure' in selected) return selected;
+    const backend = selected.backend;
     let meta: ArtifactRef;
     if (typeof ref === 'string') {
-      const read = await this.backend.readArtifactMetadata(ref, options);
+      const read = await backend.readArtifactMetadata(ref, options);
       if (isFailure(read)) return read;
       meta = read;
     } else {
@@ -186,7 +194,7 @@ export class Workspace {
     if (!localPath.startsWith(resolve(dir) + sep)) return { failure: `Refusing to write ${meta.path} outside ${dir}.` };
     const temp = `${localPath}.${randomBytes(4).toString('hex')}.part`;
     options.onProgress?.({ message: `Downloading ${formatBytes(meta.size)} from ${meta.path}` });
-    const fetched = await this.backend.fetchArtifact(meta.path, temp, options);
+    const fetched = await backend.fetchArtifact(meta.path, temp, options);
     if (isFailure(fetched)) {
       rmSync(temp, { force: true });
       return fetched;
@@ -215,6 +223,6 @@ export class Workspace {
   }
 
   async dispose(): Promise<void> {
-    await this.backend.dispose();
+    await this.backends.dispose();
   }
 }

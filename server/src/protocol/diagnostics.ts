@@ -69,6 +69,11 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
   const path = session.pathOf(uri);
   if (path === undefined) return diagnostics;
   const workspace = session.workspaceFor(path);
+  for (const instance of analysis.instances) {
+    const problem = workspace.backends.problemFor(instance);
+    if (problem === undefined) continue;
+    diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
+  }
   for (const fn of analysis.functions) {
     const record = workspace.lastResult(path, fn.name);
     if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri));

@@ -1,6 +1,7 @@
-// Owns the parser and the current tree of one Python document, and keeps the tree in step with
-// edits by `tree.edit` plus an incremental reparse. The node binding counts indexes and columns
-// in UTF-16 code units when it parses a JS string, so LSP positions map onto it directly.
+// Owns the parser and the tree of one Python document, and keeps the tree in step with edits by
+// `tree.edit` plus an incremental reparse that can run in time-boxed slices. The node binding
+// counts indexes and columns in UTF-16 code units when it parses a JS string, so LSP positions
+// map onto it directly. Pure: scheduling the slices is the caller's business.
 
 import Parser from 'tree-sitter';
 import Python from 'tree-sitter-python';
@@ -22,30 +23,52 @@ export interface TextChange {
 }
 
 /**
- * The text and tree of one document. Invariant: `tree` is always the parse of `text`; every
- * change goes through `applyEdit` or `replaceAll`, which keep the two in step.
+ * The text and tree of one document.
+ *
+ * An edit never parses by itself: it updates `text` and applies `tree.edit` to the last complete
+ * tree, and the document becomes `pending`. `continueParse(budgetMs)` then runs one time-boxed
+ * slice of the reparse (tree-sitter resumes a timed-out parse where it stopped), and
+ * `finishParse()` runs it to the end. Edits that arrive while a parse is pending abandon the
+ * partial parse and compose on the last complete tree, so the next parse covers all of them.
+ *
+ * Invariant: `tree` is always the parse of `text`; reading it while pending finishes the parse
+ * first, synchronously. Each document owns its parser, because a partial parse lives in the
+ * parser that started it.
  */
 export class SyntaxDocument {
-  readonly #parser: Parser;
+  readonly #parser = createPythonParser();
   #text: string;
-  #tree: Parser.Tree;
+  /**
+   * The last complete parse with every later edit applied (`tree.edit`), so it is positioned on
+   * `#text` but its nodes may be stale while `#pending`. Undefined after `replaceAll` until the
+   * fresh parse completes: there is nothing worth reusing then.
+   */
+  #tree: Parser.Tree | undefined;
+  #pending = false;
   #starts: number[] | undefined;
 
-  constructor(parser: Parser, text: string) {
-    this.#parser = parser;
+  /** Parses `text` completely: opening a document has nothing older to show in the meantime. */
+  constructor(text: string) {
     this.#text = text;
-    this.#tree = parser.parse(text);
+    this.#tree = this.#parser.parse(text);
   }
 
   get text(): string {
     return this.#text;
   }
 
+  /** The parse of `text`; while `pending`, reading it finishes the parse first (synchronously). */
   get tree(): Parser.Tree {
-    return this.#tree;
+    this.finishParse();
+    return this.#tree!;
   }
 
-  /** Applies one ranged change: edits the old tree, then reparses reusing what did not change. */
+  /** Whether `text` has changed since the last complete parse. */
+  get pending(): boolean {
+    return this.#pending;
+  }
+
+  /** Applies one ranged change to the text and the last complete tree; parses nothing yet. */
   applyEdit(change: TextChange): void {
     const old = this.#text;
     const starts = this.#lineStarts();
@@ -61,8 +84,9 @@ export class SyntaxDocument {
       lastBreak === -1
         ? { row: startPoint.row, column: startPoint.column + inserted.length }
         : { row: startPoint.row + countBreaks(inserted), column: inserted.length - lastBreak - 1 };
-    const text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
-    this.#tree.edit({
+    this.#abandonPartialParse();
+    // Successive edits compose on one tree, as tree-sitter allows before a reparse.
+    this.#tree?.edit({
       startIndex,
       oldEndIndex,
       newEndIndex,
@@ -70,16 +94,49 @@ export class SyntaxDocument {
       oldEndPosition: oldEndPoint,
       newEndPosition: newEndPoint,
     });
-    this.#text = text;
+    this.#text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
     this.#starts = undefined;
-    this.#tree = this.#parser.parse(text, this.#tree);
+    this.#pending = true;
   }
 
-  /** Replaces the whole text (a full-document change) with a fresh parse. */
+  /** Replaces the whole text (a full-document change); the next parse starts from scratch. */
   replaceAll(text: string): void {
+    this.#abandonPartialParse();
     this.#text = text;
     this.#starts = undefined;
-    this.#tree = this.#parser.parse(text);
+    this.#tree = undefined;
+    this.#pending = true;
+  }
+
+  /**
+   * Runs the pending parse for about `budgetMs` (tree-sitter checks its clock every few hundred
+   * steps, so a slice can overrun slightly). Returns true when the tree is current.
+   */
+  continueParse(budgetMs: number): boolean {
+    if (!this.#pending) return true;
+    return this.#parseFor(Math.max(1, Math.round(budgetMs * 1000)));
+  }
+
+  /** Finishes a pending parse synchronously, for readers that need the current tree now. */
+  finishParse(): void {
+    if (this.#pending) this.#parseFor(0);
+  }
+
+  /** One call into tree-sitter with a timeout (0: none); resumes a parse that timed out. */
+  #parseFor(timeoutMicros: number): boolean {
+    this.#parser.setTimeoutMicros(timeoutMicros);
+    // The binding returns no tree when the timeout ran out; calling again with the same text
+    // resumes (the old tree only matters when a parse starts).
+    const tree = this.#parser.parse(this.#text, this.#tree) as Parser.Tree | null | undefined;
+    if (!tree) return false;
+    this.#tree = tree;
+    this.#pending = false;
+    return true;
+  }
+
+  /** A partial parse is of a text that no longer exists: the next parse must start over. */
+  #abandonPartialParse(): void {
+    if (this.#pending) this.#parser.reset();
   }
 
   #lineStarts(): number[] {

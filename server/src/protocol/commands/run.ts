@@ -32,7 +32,7 @@ export async function runFunction(
   }
   await session.ready;
   const workspace = session.workspaceFor(loaded.path);
-  if (workspace.backend.kind === 'local') session.noteLocalBackendOnce();
+  if (workspace.backends.mode === 'local') session.noteLocalBackendOnce();
   const title = mode === 'artifact' ? `Running ${name} as artifact` : `Running ${name}`;
   const result = await withProgress(session, title, token, attached, ({ signal, report }) =>
     workspace.run({

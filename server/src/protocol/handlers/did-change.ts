@@ -1,9 +1,17 @@
-// `textDocument/didChange`: edit the tree incrementally, re-analyse, republish diagnostics.
+// `textDocument/didChange`: edit the tree, and republish diagnostics once the reparse and the
+// analysis (which `Documents` spreads over continuations) are done.
 import type { DidChangeTextDocumentParams } from 'vscode-languageserver/node';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
 
 export function didChange(session: Session, params: DidChangeTextDocumentParams): void {
   const { uri, version } = params.textDocument;
-  if (session.documents.change(uri, version, params.contentChanges)) publishDiagnostics(session, uri);
+  session.documents.change(uri, version, params.contentChanges, () => {
+    // This runs in a continuation, where a throw would take the server down instead of one request.
+    try {
+      publishDiagnostics(session, uri);
+    } catch (error) {
+      session.log(`choppa: publishing diagnostics for ${uri} failed: ${String(error)}`);
+    }
+  });
 }

@@ -20,7 +20,12 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   }
   const instance = instanceAt(analysis, pos);
   if (instance) {
-    return { contents: { kind: 'markdown', value: instanceHover(instance, workspace.backend.label()) }, range: toRange(instance.callSpan) };
+    const value = instanceHover(instance, {
+      runsGoTo: workspace.backends.labelFor(instance),
+      problem: workspace.backends.problemFor(instance),
+      configuration: workspace.backends.describe(),
+    });
+    return { contents: { kind: 'markdown', value }, range: toRange(instance.callSpan) };
   }
   return null;
 }

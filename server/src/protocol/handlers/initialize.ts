@@ -6,6 +6,7 @@ import { parseSettings } from '../../config/settings.js';
 import { VERSION } from '../../version.js';
 import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
+import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
 
 
@@ -26,5 +27,8 @@ export function initialize(session: Session, params: InitializeParams): Initiali
 
 export function initialized(session: Session): void {
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
-  session.ready = pullConfiguration(session).then(() => undefined);
+  // Documents opened before the answer were checked with defaults: check them again.
+  session.ready = pullConfiguration(session).then((pulled) => {
+    if (pulled) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
+  });
 }

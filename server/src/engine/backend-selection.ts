@@ -1,0 +1,178 @@
+// Decides where a workspace's runs go: the Databricks workspace the settings, `DATABRICKS_*`
+// environment and `~/.databrickscfg` resolve to (one backend per cluster, one HTTP client), or
+// the embedded local python3 when no workspace is configured at all. It also says what is
+// wrong when the configuration is broken or names no cluster, and where it looked.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { ChoppaInstance } from '../analysis/model.js';
+import type { Backend } from '../backends/backend.js';
+import { credentialsFor } from '../backends/databricks/credentials.js';
+import { DatabricksBackend } from '../backends/databricks/databricks-backend.js';
+import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
+import { runCommand } from '../backends/databricks/run-command.js';
+import { userAgent } from '../backends/databricks/user-agent.js';
+import { LocalBackend } from '../backends/local/local-backend.js';
+import { loadConfigFile } from '../config/config-file.js';
+import { resolveCluster, resolveConfig, type ResolveResult } from '../config/databricks-config.js';
+import { describeConfig } from '../config/describe-config.js';
+import type { Settings } from '../config/settings.js';
+import { VERSION } from '../version.js';
+
+export interface BackendSelectionOptions {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  /** Where the local backend keeps `/Workspace`, `/Volumes` and `dbfs:/` when not set. */
+  defaultLocalRoot: string;
+  runnerPath: string;
+  logger: (message: string) => void;
+  homeDir?: string;
+}
+
+export type Selected = { backend: Backend } | { failure: string };
+
+/** True when an executable `name` is on the PATH of `env`. */
+function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      continue;
+    }
+  }
+  return false;
+}
+
+/** Resolves the Databricks configuration from settings, environment and config file. */
+export function resolveWorkspaceConfig(settings: Settings, env: NodeJS.ProcessEnv, homeDir = homedir()): ResolveResult {
+  return resolveConfig({
+    settings: {
+      host: settings.host,
+      profile: settings.profile,
+      configFile: settings.configFile,
+      authType: settings.authType,
+      clusterId: settings.clusterId,
+    },
+    env,
+    readFile: loadConfigFile,
+    homeDir,
+    tools: { databricksCli: onPath('databricks', env), azureCli: onPath('az', env) },
+  });
+}
+
+/**
+ * "No workspace configured at all": no host from any source and no profile asked for. Then the
+ * local backend runs; anything more than that is a configuration to honour or to report.
+ */
+function nothingConfigured(result: ResolveResult, settings: Settings, env: NodeJS.ProcessEnv): boolean {
+  if (result.ok) return false;
+  const asked = settings.profile ?? env.DATABRICKS_CONFIG_PROFILE;
+  return result.sources['host'] === undefined && (asked === undefined || asked === '');
+}
+
+export class BackendSelection {
+  /** `local` when runs go to the embedded python3; `databricks` when a workspace resolved. */
+  readonly mode: 'local' | 'databricks' | 'misconfigured';
+  readonly config: ResolveResult | undefined;
+  private local: LocalBackend | undefined;
+  private client: DatabricksHttpClient | undefined;
+  private readonly clusters = new Map<string, DatabricksBackend>();
+  private runnerSource: string | undefined;
+
+  constructor(private readonly options: BackendSelectionOptions) {
+    if (options.settings.backend === 'local') {
+      this.mode = 'local';
+      return;
+    }
+    const result = resolveWorkspaceConfig(options.settings, options.env, options.homeDir);
+    this.config = result;
+    if (nothingConfigured(result, options.settings, options.env)) this.mode = 'local';
+    else this.mode = result.ok ? 'databricks' : 'misconfigured';
+  }
+
+  /** The configuration problem a `Choppa(...)` line should show, if any. */
+  problemFor(instance: ChoppaInstance | undefined): string | undefined {
+    if (this.mode === 'local' || !this.config) return undefined;
+    if (!this.config.ok) return `Databricks configuration: ${this.config.error}`;
+    const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
+    if (!cluster.ok) return cluster.error;
+    if (cluster.kind === 'serverless') return 'serverless compute runs only submitted jobs; set a cluster for Run remotely (Choppa(cluster_id=...) or choppa.clusterId)';
+    return undefined;
+  }
+
+  /** The backend runs of `instance` go to, or why there is none. */
+  forInstance(instance: ChoppaInstance | undefined): Selected {
+    if (this.mode === 'local') return { backend: this.localBackend() };
+    const problem = this.problemFor(instance);
+    if (problem !== undefined || !this.config?.ok) return { failure: problem ?? 'Databricks is not configured' };
+    const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
+    if (!cluster.ok || cluster.kind !== 'cluster') return { failure: problem ?? 'no cluster' };
+    return { backend: this.clusterBackend(cluster.clusterId) };
+  }
+
+  /** A backend that can read artifacts by logical path (any cluster of the workspace will do). */
+  forArtifacts(): Selected {
+    if (this.mode === 'local') return { backend: this.localBackend() };
+    if (!this.config?.ok) return { failure: this.problemFor(undefined) ?? 'Databricks is not configured' };
+    const first = this.clusters.values().next();
+    if (!first.done) return { backend: first.value };
+    const cluster = resolveCluster(undefined, this.config);
+    return { backend: this.clusterBackend(cluster.ok && cluster.kind === 'cluster' ? cluster.clusterId : '') };
+  }
+
+  /** A short label of where runs of `instance` go. */
+  labelFor(instance: ChoppaInstance | undefined): string {
+    const selected = this.forInstance(instance);
+    return 'backend' in selected ? selected.backend.label() : 'nowhere yet (see the problem on the Choppa line)';
+  }
+
+  /** What was resolved and from where, secrets redacted (like `databricks auth describe`). */
+  describe(): string {
+    if (this.options.settings.backend === 'local') return 'choppa.backend is "local": runs use the embedded local Python backend.';
+    if (this.mode === 'local') return 'No Databricks workspace is configured: runs use the embedded local Python backend.';
+    return describeConfig(this.config!);
+  }
+
+  async dispose(): Promise<void> {
+    const all: Backend[] = [...this.clusters.values()];
+    if (this.local) all.push(this.local);
+    this.clusters.clear();
+    this.local = undefined;
+    await Promise.all(all.map((backend) => backend.dispose()));
+  }
+
+  private localBackend(): LocalBackend {
+    this.local ??= new LocalBackend({
+      pythonPath: this.options.settings.pythonPath,
+      fsRoot: this.options.settings.localRoot ?? this.options.defaultLocalRoot,
+      runnerPath: this.options.runnerPath,
+      logger: this.options.logger,
+    });
+    return this.local;
+  }
+
+  private clusterBackend(clusterId: string): DatabricksBackend {
+    const existing = this.clusters.get(clusterId);
+    if (existing) return existing;
+    const config = (this.config as Extract<ResolveResult, { ok: true }>).config;
+    this.runnerSource ??= readFileSync(this.options.runnerPath, 'utf8');
+    this.client ??= new DatabricksHttpClient({
+      host: config.host,
+      credentials: credentialsFor(config.auth, { host: config.host, runCommand }),
+      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
+      logger: this.options.logger,
+    });
+    const backend = new DatabricksBackend({
+      client: this.client,
+      host: config.host,
+      clusterId,
+      runnerSource: this.runnerSource,
+      autoStartCluster: this.options.settings.autoStartCluster,
+      logger: this.options.logger,
+    });
+    this.clusters.set(clusterId, backend);
+    return backend;
+  }
+}
