@@ -1,6 +1,6 @@
 // A Databricks workspace emulator on loopback for the Databricks backend's tests: real paths, field
 // names, state machines and error bodies (per /work/shared/reference/databricks-api.md), python3
-// execution contexts, file storage under a temp root, and per-test fault injection.
+// execution contexts and job runs, file storage under a temp root, and per-test fault injection.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { Clusters, type ClusterSeed, type TerminationReason } from './clusters.js';
 import { Execution } from './execution.js';
 import { FaultController } from './faults.js';
+import { Jobs, type SubmittedRun } from './jobs.js';
 import { apiError, htmlErrorPage, HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import { Storage } from './storage.js';
 
 export { FaultController, type FaultMatch, type FaultAction } from './faults.js';
 export type { ClusterSeed, ClusterState, TerminationReason } from './clusters.js';
+export type { SubmittedRun } from './jobs.js';
 
 export interface EmulatorOptions {
   /** The PAT clients must send as `Authorization: Bearer <token>`; random by default. */
@@ -28,6 +30,14 @@ export interface EmulatorOptions {
   clusters?: ClusterSeed[];
   /** How long a started cluster stays PENDING. */
   clusterStartDelayMs?: number;
+  /** How long a submitted job run stays PENDING before its tasks start (default 50 ms). */
+  jobStartDelayMs?: number;
+  /** How long a finished job task stays TERMINATING (default 20 ms). */
+  jobCleanupDelayMs?: number;
+  /** Whether serverless jobs are enabled (default true); decides the error for a task without compute. */
+  serverless?: boolean;
+  /** Bytes of job task output kept for `runs/get-output` `logs` (default 5 MB, as on the service). */
+  jobLogsLimitBytes?: number;
 }
 
 export interface RequestRecord {
@@ -53,6 +63,8 @@ export interface Emulator {
   terminateCluster(clusterId: string, reason?: TerminationReason): void;
   /** Kills one context's python process (or every context's), as if the REPL died. */
   loseContext(contextId?: string): void;
+  /** Every accepted `jobs/runs/submit` body (an idempotent resend is not a new one), oldest first. */
+  jobRuns(): SubmittedRun[];
 }
 
 export const DEFAULT_CLUSTER_ID = '0123-456789-emulator';
@@ -77,7 +89,7 @@ interface Route {
   handler: Handler;
 }
 
-function routes(clusters: Clusters, execution: Execution, storage: Storage): Route[] {
+function routes(clusters: Clusters, execution: Execution, storage: Storage, jobs: Jobs): Route[] {
   const body = (handler: (params: Record<string, unknown>) => Reply | Promise<Reply>): Handler => (request) => handler(parseJson(request.body));
   const query = (handler: (params: URLSearchParams) => Reply | Promise<Reply>): Handler => (request) => handler(request.query);
   const table: Route[] = [];
@@ -87,6 +99,16 @@ function routes(clusters: Clusters, execution: Execution, storage: Storage): Rou
       { method: 'GET', path: `/api/${version}/clusters/list`, handler: query((q) => clusters.handleList(q)) },
       { method: 'POST', path: `/api/${version}/clusters/start`, handler: body((b) => clusters.handleStart(b)) },
       { method: 'POST', path: `/api/${version}/clusters/delete`, handler: body((b) => clusters.handleDelete(b)) },
+    );
+  }
+  for (const version of ['2.1', '2.2']) {
+    const prefix = `/api/${version}/jobs/runs`;
+    table.push(
+      { method: 'POST', path: `${prefix}/submit`, handler: body((b) => jobs.handleSubmit(version, b)) },
+      { method: 'GET', path: `${prefix}/get`, handler: query((q) => jobs.handleGet(version, q)) },
+      { method: 'GET', path: `${prefix}/get-output`, handler: query((q) => jobs.handleGetOutput(q)) },
+      { method: 'POST', path: `${prefix}/cancel`, handler: body((b) => jobs.handleCancel(b)) },
+      { method: 'GET', path: `${prefix}/list`, handler: query((q) => jobs.handleList(q)) },
     );
   }
   table.push(
@@ -225,7 +247,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
   execution = new Execution(clusters, { pythonPath: options.pythonPath ?? 'python3', fsRoot });
   const storage = new Storage(fsRoot);
-  const table = routes(clusters, execution, storage);
+  let url = '';
+  const jobs = new Jobs(clusters, {
+    pythonPath: options.pythonPath ?? 'python3',
+    fsRoot,
+    baseUrl: () => url,
+    startDelayMs: options.jobStartDelayMs ?? 50,
+    cleanupDelayMs: options.jobCleanupDelayMs ?? 20,
+    serverless: options.serverless ?? true,
+    ...(options.jobLogsLimitBytes !== undefined ? { logsLimitBytes: options.jobLogsLimitBytes } : {}),
+  });
+  const table = routes(clusters, execution, storage, jobs);
   const faults = new FaultController();
   const requests: RequestRecord[] = [];
   const sockets = new Set<Socket>();
@@ -291,9 +323,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     token,
     fsRoot,
     faults,
@@ -307,11 +340,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     terminateCluster: (clusterId, reason = { code: 'USER_REQUEST', type: 'SUCCESS', parameters: { username: 'emulator@example.com' } }) =>
       clusters.terminate(clusterId, reason),
     loseContext: (contextId) => execution.loseContext(contextId),
+    jobRuns: () => jobs.submissions(),
     async stop() {
       clusters.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
-      await Promise.all([closed, execution.stop()]);
+      await Promise.all([closed, execution.stop(), jobs.stop()]);
       if (ownsRoot) await rm(fsRoot, { recursive: true, force: true });
     },
   };

@@ -95,6 +95,23 @@ describe('the official JS SDK against the emulator', () => {
     expect(entries).toEqual(['sdk.txt']);
   });
 
+  it('submits one-time job runs and waits with its jobs waiter, which raises for a failed task', async () => {
+    await client.workspace.mkdirs({ path: '/Users/sdk/jobs' });
+    const upload = (name: string, text: string) =>
+      client.workspace.import({ path: `/Users/sdk/jobs/${name}`, content: Buffer.from(text).toString('base64'), format: 'AUTO', overwrite: true });
+    await upload('ok.py', "import sys\nprint('argv', sys.argv[1:])\n");
+    await upload('fail.py', "raise RuntimeError('nope')\n");
+    const task = (file: string) => ({ task_key: 'js_sdk_job_run', spark_python_task: { python_file: file, parameters: ['a'] }, existing_cluster_id: 'sdk-up' });
+    const run = await (await client.jobs.submit({ run_name: 'sdk', tasks: [task('/Workspace/Users/sdk/jobs/ok.py')] })).wait();
+    expect(run.state).toMatchObject({ life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
+    const output = await client.jobs.getRunOutput({ run_id: run.tasks![0]!.run_id! });
+    expect(output.logs).toBe("argv ['a']\n");
+    const failing = await client.jobs.submit({ tasks: [task('/Workspace/Users/sdk/jobs/fail.py')] });
+    await expect(failing.wait()).rejects.toThrow(
+      'failed to reach TERMINATED or SKIPPED state, got INTERNAL_ERROR: Task js_sdk_job_run failed with message: Workload failed, see run output for details.',
+    );
+  });
+
   it('puts, streams and reads DBFS files', async () => {
     await client.dbfs.put({ path: '/sdk/put.txt', contents: Buffer.from('put').toString('base64'), overwrite: true });
     const { handle } = await client.dbfs.create({ path: '/sdk/blocks.txt', overwrite: true });
