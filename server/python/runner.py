@@ -334,6 +334,13 @@ def _choppa_install(namespace):
             else:
                 sys.stdout.write(json.dumps(envelope) + '\n')
             status = envelope.get('status')
+            error = envelope.get('error') if status == 'error' else None
+            if isinstance(error, dict):
+                # The task's log and a jobs service's `error`/`error_trace` then say what
+                # raised, even when the result file cannot be read back.
+                text = error.get('traceback') or '%s: %s\n' % (error.get('type'), error.get('message'))
+                sys.stderr.write(text if text.endswith('\n') else text + '\n')
+                sys.stderr.flush()
             return 0 if status == 'ok' else (130 if status == 'cancelled' else 1)
 
         def _local_file(self, name):

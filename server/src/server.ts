@@ -15,6 +15,8 @@ import { initialize, initialized } from './protocol/handlers/initialize.js';
 import { inlayHint } from './protocol/handlers/inlay-hint.js';
 import { loadQuerySources } from './query-files.js';
 import { Session } from './session.js';
+import { refreshResultViews } from './protocol/commands/shared.js';
+import { publishDiagnostics } from './protocol/diagnostics.js';
 import { compileQueries } from './syntax/queries.js';
 import { createPythonParser } from './syntax/parser.js';
 
@@ -35,6 +37,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.languages.inlayHint.on((params) => inlayHint(session, params));
   connection.onExecuteCommand((params, token, workDone) => executeCommand(session, params, token, workDone));
   connection.onShutdown(() => session.disposeWorkspaces());
+  session.submissionListeners.push((uri) => {
+    publishDiagnostics(session, uri);
+    refreshResultViews(session);
+  });
 
   connection.listen();
   return connection;

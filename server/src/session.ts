@@ -9,7 +9,9 @@ import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
 import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
-import { uriToPath } from './protocol/convert.js';
+import { pathToUri, uriToPath } from './protocol/convert.js';
+import type { RunContext } from './protocol/run-commands.js';
+import type { SubmissionRecord } from './engine/result-store.js';
 
 export interface SessionOptions {
   connection: Connection;
@@ -57,15 +59,52 @@ export class Session {
         runnerPath: this.runnerPath,
         logger: (message) => this.log(message),
       });
-      workspace = new Workspace({ root, stateDir, backends, warn: (message) => this.warn(message) });
+      workspace = new Workspace({
+        root,
+        stateDir,
+        backends,
+        warn: (message) => this.warn(message),
+        maxParallel: this.settings.runs.maxParallel,
+        onSubmissionChange: (record, ended) => this.submissionChanged(record, ended),
+      });
       this.workspaces.set(stateDir, workspace);
+      // Submitted runs outlive the editor: follow the ones this workspace left in flight.
+      workspace.submissions.resume();
     }
     return workspace;
+  }
+
+  /** What the run commands of a function depend on: its last result, runs in flight, its log. */
+  runContext(filePath: string, functionName: string): RunContext {
+    const workspace = this.workspaceFor(filePath);
+    const record = workspace.lastResult(filePath, functionName);
+    const key = workspace.key(filePath, functionName);
+    const running = workspace.running().some((run) => run.key === key);
+    const inFlight = running || workspace.pendingSubmission(filePath, functionName) !== undefined;
+    return { record, inFlight, hasLog: running || record?.logPath !== undefined };
   }
 
   /** The analysis of a document: the open buffer when it is open (unsaved edits count). */
   analysisOf(uri: string): FileAnalysis | undefined {
     return this.documents.get(uri)?.analysis;
+  }
+
+  /** Listeners for submitted runs changing state (the server republishes what shows them). */
+  readonly submissionListeners: Array<(uri: string) => void> = [];
+
+  private submissionChanged(record: SubmissionRecord, ended: boolean): void {
+    const workspace = [...this.workspaces.values()].find((candidate) => candidate.store.submission(record.id) !== undefined);
+    const file = record.key.slice(0, record.key.lastIndexOf('::'));
+    const path = workspace?.root ? join(workspace.root, file) : undefined;
+    if (ended) {
+      const result = workspace?.store.get(record.key);
+      const how = result?.status === 'ok' ? `finished: ${result.ref ? `ArtifactRef ${result.ref.path}` : 'ok'}` : result?.status === 'cancelled' ? 'was cancelled' : `failed: ${result?.error?.type ?? ''} ${result?.error?.message ?? record.stateMessage ?? ''}`;
+      this.info(`choppa: submitted run of ${record.function} (${record.handle?.runId ?? record.id}) ${how}`);
+    }
+    const uri = path === undefined ? undefined : pathToUri(path);
+    for (const document of this.documents.all()) {
+      if (uri === undefined || document.uri === uri) for (const listener of this.submissionListeners) listener(document.uri);
+    }
   }
 
   /** Says once per session that runs go to the embedded local backend. */

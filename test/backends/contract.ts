@@ -1,16 +1,28 @@
 // The behaviour every backend owes the engine, as vitest tests any backend registers by calling
 // `describeBackendContract`: the local python3 backend now, the Databricks backend against the
-// emulator later. The cases use only the `Backend` interface, never a backend's internals.
+// emulator. The cases use only the `Backend` interface, never a backend's internals, plus an
+// optional count of the runs a backend really started, for the idempotency case.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArtifactRef, Backend, RunOptions, RunOutcome, RunPayload } from '../../server/src/backends/backend.js';
+import type {
+  ArtifactRef,
+  Backend,
+  RunOptions,
+  RunOutcome,
+  RunPayload,
+  SubmitRequest,
+  SubmittedHandle,
+  SubmittedStatus,
+} from '../../server/src/backends/backend.js';
 
 export interface BackendUnderTest {
   backend: Backend;
   cleanup: () => Promise<void>;
+  /** How many submitted runs the backend has really started (processes, job runs) so far. */
+  countSubmittedRuns?: () => Promise<number>;
 }
 
 /** A payload with a fresh run id; `source` is a function named `f` unless `function_name` says otherwise. */
@@ -62,6 +74,37 @@ export async function runRecording(backend: Backend, body: RunPayload, options: 
     },
   });
   return { outcome, streamed };
+}
+
+/** A submit request in artifact mode with a fresh idempotency token. */
+export function submitRequest(overrides: Partial<RunPayload> & Pick<RunPayload, 'source'>, request: Partial<SubmitRequest> = {}): SubmitRequest {
+  return { payload: payload({ mode: 'artifact', ...overrides }), idempotencyToken: `tok-${randomUUID()}`, compute: 'cluster', ...request };
+}
+
+/** Submits, failing the test when the backend returns a failure instead of a handle. */
+export async function submitOk(backend: Backend, request: SubmitRequest): Promise<SubmittedHandle> {
+  const handle = await backend.submit(request);
+  if ('failure' in handle) throw new Error(`submit failed: ${handle.failure}`);
+  return handle;
+}
+
+const ENDED = ['succeeded', 'failed', 'cancelled'];
+
+/** Polls `submittedStatus` until `until` holds (by default: the run ended), as the engine does. */
+export async function waitSubmitted(
+  backend: Backend,
+  handle: SubmittedHandle,
+  until: (status: SubmittedStatus) => boolean = (status) => ENDED.includes(status.state),
+  timeoutMs = 25_000,
+): Promise<SubmittedStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await backend.submittedStatus(handle);
+    if ('failure' in status) throw new Error(`submittedStatus failed: ${status.failure}`);
+    if (until(status)) return status;
+    if (Date.now() > deadline) throw new Error(`submitted run ${handle.runId} is still ${JSON.stringify(status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**
@@ -373,6 +416,67 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
         onProgress: (report) => messages.push(report.message),
       });
       expect(messages).toContain('step one');
+    });
+
+    it('submits a run that ends with a ref whose sidecar and bytes verify', async () => {
+      const handle = await submitOk(
+        backend(),
+        submitRequest({ source: py('def f(n):', "    print('working on', n)", '    return list(range(n))'), args_source: '1000' }),
+      );
+      // The engine stores the handle in state.json: it must survive JSON.
+      expect(JSON.parse(JSON.stringify(handle))).toEqual(handle);
+      const status = await waitSubmitted(backend(), handle);
+      expect(status.state, JSON.stringify(status)).toBe('succeeded');
+      const ref = status.ref!;
+      expect(ref.path).toMatch(/^\/Workspace\/Shared\/choppa-contract\/f-t-[0-9a-f-]+\.pkl$/);
+      expect(ref.type).toBe('list');
+      expect(status.logs).toContain('working on 1000');
+      expect(await backend().readArtifactMetadata(ref.path)).toEqual(ref);
+      const destination = join(scratch, 'submitted.pkl');
+      expect(await backend().fetchArtifact(ref.path, destination)).toEqual({ size: ref.size, sha256: ref.sha256 });
+      expect(createHash('sha256').update(await readFile(destination)).digest('hex')).toBe(ref.sha256);
+    });
+
+    it('reports a submitted function that raises as failed, with frames at the raising lines', async () => {
+      const handle = await submitOk(
+        backend(),
+        submitRequest({
+          source: py('def f(n):', "    print('before')", '    def helper(k):', '        return 1 / k', '    return helper(n)'),
+          args_source: '0',
+        }),
+      );
+      const status = await waitSubmitted(backend(), handle);
+      expect(status.state).toBe('failed');
+      expect(status.error).toMatchObject({ type: 'ZeroDivisionError', message: 'division by zero', origin: 'remote' });
+      expect(status.error?.frames).toEqual([
+        { line: 5, function: 'f', text: 'return helper(n)' },
+        { line: 4, function: 'helper', text: 'return 1 / k' },
+      ]);
+      expect(status.logs).toContain('before');
+    });
+
+    it('cancels a long submitted run', async () => {
+      const handle = await submitOk(
+        backend(),
+        submitRequest({ source: py('def f():', '    import time', "    print('started', flush=True)", '    while True:', '        time.sleep(0.05)') }),
+      );
+      await waitSubmitted(backend(), handle, (status) => status.state === 'running');
+      expect(await backend().cancelSubmitted(handle)).toEqual({ cancelled: true });
+      const status = await waitSubmitted(backend(), handle);
+      expect(status.state).toBe('cancelled');
+      expect(status.ref).toBeUndefined();
+    });
+
+    it('returns the same run for the same idempotency token, started once', async () => {
+      const before = await subject.countSubmittedRuns?.();
+      const request = submitRequest({ source: py('def f():', '    return 42') });
+      const first = await submitOk(backend(), request);
+      const second = await submitOk(backend(), request);
+      expect(second.runId).toBe(first.runId);
+      if (before !== undefined) expect(await subject.countSubmittedRuns!()).toBe(before + 1);
+      const status = await waitSubmitted(backend(), second);
+      expect(status.state).toBe('succeeded');
+      expect(status.ref?.preview).toBe('42');
     });
 
     it('fails readArtifactMetadata and fetchArtifact for a missing or outside path', async () => {

@@ -1,17 +1,34 @@
 // The local backend against a real python3 and a temp storage root: the shared backend
 // contract, then what only a local process has (one warm pid, crash recovery, a bad
-// interpreter path, the storage layout under `fsRoot`).
+// interpreter path, the storage layout under `fsRoot`, detached submitted jobs).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBackend, RUNNER_PATH } from '../../server/src/backends/local/local-backend.js';
-import { describeBackendContract, expectError, expectRef, expectValue, payload, py } from './contract.js';
+import { jobsRoot } from '../../server/src/backends/local/local-submit.js';
+import type { SubmittedHandle } from '../../server/src/backends/backend.js';
+import { alive, poll } from '../emulator/support.js';
+import {
+  describeBackendContract,
+  expectError,
+  expectRef,
+  expectValue,
+  payload,
+  py,
+  submitOk,
+  submitRequest,
+  waitSubmitted,
+} from './contract.js';
 
 const PYTHON = process.env['CHOPPA_TEST_PYTHON'] ?? 'python3';
 /** An interpreter too old for the runner, where the machine has one (pyenv). */
 const OLD_PYTHON = process.env['CHOPPA_TEST_OLD_PYTHON'] ?? join(homedir(), '.pyenv', 'versions', '3.7.16', 'bin', 'python3');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./submit-child.ts', import.meta.url));
 
 async function makeLocal(pythonPath = PYTHON) {
   const fsRoot = await mkdtemp(join(tmpdir(), 'choppa-local-'));
@@ -19,6 +36,7 @@ async function makeLocal(pythonPath = PYTHON) {
   return {
     backend,
     fsRoot,
+    countSubmittedRuns: async () => (await readdir(jobsRoot(fsRoot)).catch(() => [])).filter((name) => name !== 'tokens').length,
     cleanup: async () => {
       await backend.dispose();
       await rm(fsRoot, { recursive: true, force: true });
@@ -123,6 +141,111 @@ describe('local backend', () => {
 
   it('refuses to fetch into place when the source maps outside fsRoot', async () => {
     expect(await local.backend.fetchArtifact('dbfs:/../x.pkl', join(local.fsRoot, 'out.pkl'))).toHaveProperty('failure');
+  });
+});
+
+describe('local submitted jobs', () => {
+  let local: Awaited<ReturnType<typeof makeLocal>>;
+  beforeAll(async () => {
+    local = await makeLocal();
+  });
+  afterAll(async () => {
+    await local?.cleanup();
+  });
+  const pidOf = (handle: SubmittedHandle) => handle.data['pid'] as number;
+
+  it('keeps a job running after dispose, and a fresh backend polls it to completion', async () => {
+    const owner = new LocalBackend({ pythonPath: PYTHON, fsRoot: local.fsRoot, runnerPath: RUNNER_PATH });
+    const handle = await submitOk(owner, submitRequest({ source: py('def f():', '    import time', '    time.sleep(1.0)', "    return 'done'") }));
+    expect(handle.data).toMatchObject({
+      dir: join(local.fsRoot, '.choppa-jobs', handle.runId),
+      resultFile: join(local.fsRoot, '.choppa-jobs', handle.runId, 'result.json'),
+      logFile: join(local.fsRoot, '.choppa-jobs', handle.runId, 'output.log'),
+    });
+    await owner.dispose();
+    expect(alive(pidOf(handle))).toBe(true);
+    const fresh = new LocalBackend({ pythonPath: PYTHON, fsRoot: local.fsRoot, runnerPath: RUNNER_PATH });
+    expect((await fresh.submittedStatus(handle)) as object).toMatchObject({ state: 'running' });
+    const status = await waitSubmitted(fresh, JSON.parse(JSON.stringify(handle)));
+    expect(status).toMatchObject({ state: 'succeeded', ref: { type: 'str', preview: "'done'" } });
+  });
+
+  it('keeps a job running after the process that submitted it exits', async () => {
+    const child = spawn(
+      join(ROOT, 'node_modules', '.bin', 'vite-node'),
+      [CHILD, PYTHON, local.fsRoot, JSON.stringify(submitRequest({ source: py('def f():', '    import time', '    time.sleep(0.5)', '    return 5') }))],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    const handle = JSON.parse(stdout.trim().split('\n').pop()!) as SubmittedHandle;
+    expect(alive(pidOf(handle))).toBe(true);
+    expect(await waitSubmitted(local.backend, handle)).toMatchObject({ state: 'succeeded', ref: { preview: '5' } });
+  }, 60_000);
+
+  it('reports a job whose process died without a result as failed, with the end of its output', async () => {
+    const handle = await submitOk(
+      local.backend,
+      submitRequest({ source: py('def f():', '    import os', "    print('about to vanish', flush=True)", '    os._exit(3)') }),
+    );
+    const status = await waitSubmitted(local.backend, handle);
+    expect(status.state).toBe('failed');
+    expect(status.error).toMatchObject({ type: 'BackendError', origin: 'backend' });
+    expect(status.error?.message).toContain('ended without a result; its output ended with: about to vanish');
+    expect(status.logs).toContain('about to vanish');
+  });
+
+  it('cancels the whole process group of a job', async () => {
+    const pidFile = join(local.fsRoot, 'grandchild.pid');
+    const handle = await submitOk(
+      local.backend,
+      submitRequest({
+        source: py(
+          'def f(pid_file):',
+          '    import subprocess, time',
+          "    child = subprocess.Popen(['sleep', '600'])",
+          "    open(pid_file, 'w').write(str(child.pid))",
+          '    time.sleep(600)',
+        ),
+        args_source: JSON.stringify(pidFile),
+      }),
+    );
+    const grandchild = Number(await poll(() => readFile(pidFile, 'utf8').catch(() => ''), (text) => text !== ''));
+    expect(alive(grandchild)).toBe(true);
+    expect(await local.backend.cancelSubmitted(handle)).toEqual({ cancelled: true });
+    expect((await waitSubmitted(local.backend, handle)).state).toBe('cancelled');
+    await poll(async () => alive(grandchild), (living) => !living, 5_000);
+    expect(alive(pidOf(handle))).toBe(false);
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('never signals a pid that now belongs to another process', async () => {
+    const done = await submitOk(local.backend, submitRequest({ source: py('def f():', '    return 1') }));
+    await waitSubmitted(local.backend, done);
+    // As if the job's pid had been reused by this very test process.
+    const reused: SubmittedHandle = { ...done, data: { ...done.data, pid: process.pid } };
+    await rm(join(local.fsRoot, '.choppa-jobs', done.runId, 'result.json'));
+    expect(await local.backend.cancelSubmitted(reused)).toEqual({ cancelled: true });
+    expect((await local.backend.submittedStatus(reused)) as object).toMatchObject({ state: 'failed' });
+  });
+
+  it('refuses a handle whose folder is not under its own fsRoot', async () => {
+    const handle: SubmittedHandle = { runId: 'x1', data: { pid: 1, processStart: '', dir: '/tmp/elsewhere/x1' } };
+    expect(await local.backend.submittedStatus(handle)).toHaveProperty('failure');
+    expect(await local.backend.cancelSubmitted(handle)).toHaveProperty('failure');
+  });
+
+  it('names the setting when the interpreter is missing, and lets the same token try again', async () => {
+    const broken = new LocalBackend({ pythonPath: '/nonexistent/python3', fsRoot: local.fsRoot, runnerPath: RUNNER_PATH });
+    const request = submitRequest({ source: py('def f():', '    return 1') });
+    const failed = await broken.submit(request);
+    expect(failed).toHaveProperty('failure');
+    expect((failed as { failure: string }).failure).toContain('choppa.pythonPath');
+    const retried = await local.backend.submit({ ...request, payload: { ...request.payload, run_id: `${request.payload.run_id}-2` } });
+    expect(retried).not.toHaveProperty('failure');
+    expect((await waitSubmitted(local.backend, retried as SubmittedHandle)).state).toBe('succeeded');
   });
 });
 

@@ -5,5 +5,5 @@ import { makeHarness } from './harness.js';
 
 describeBackendContract('databricks (emulator)', async () => {
   const harness = await makeHarness();
-  return { backend: harness.backend, cleanup: harness.cleanup };
+  return { backend: harness.backend, cleanup: harness.cleanup, countSubmittedRuns: async () => harness.emulator.jobRuns().length };
 });

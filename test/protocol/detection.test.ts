@@ -60,10 +60,10 @@ describe('code actions sit on decorated functions and on their call sites', () =
       });
     };
     const onDef = await at('add(a');
-    expect(onDef.map((action) => action.title)).toEqual(['Run add remotely', 'Run add as artifact']);
+    expect(onDef.map((action) => action.title)).toEqual(['Run add remotely', 'Run add as artifact', 'Submit add as a job']);
     expect(onDef[0]!.command).toEqual({ title: 'Run add remotely', command: 'choppa.run', arguments: [{ uri, function: 'add' }] });
     const onCall = await at('add(1');
-    expect(onCall.map((action) => action.title)).toEqual(['Run add(1, b=2) remotely', 'Run add(1, b=2) as artifact']);
+    expect(onCall.map((action) => action.title)).toEqual(['Run add(1, b=2) remotely', 'Run add(1, b=2) as artifact', 'Submit add(1, b=2) as a job']);
     expect(onCall[1]!.command?.command).toBe('choppa.runArtifact');
     expect(onCall[0]!.command?.arguments?.[0]).toEqual({ uri, function: 'add', args: '1, b=2', position: positionOf(text, 'add(1') });
     expect(await at('with dutch')).toEqual([]);

@@ -99,6 +99,45 @@ export interface FetchOptions {
   onProgress?: (report: ProgressReport) => void;
 }
 
+/** Where a submitted job runs on Databricks; the local backend ignores it. */
+export type SubmitCompute = 'cluster' | 'serverless';
+
+/** A fire-and-forget run (DESIGN §2 `submit`): the runner as a job, detached from the server. */
+export interface SubmitRequest {
+  /** Mode `artifact`: a submitted run's result is always an `ArtifactRef`. */
+  payload: RunPayload;
+  /**
+   * Decided and stored by the engine before the request, so a server killed between request
+   * and response resubmits with the same token and gets the same run, never a duplicate.
+   */
+  idempotencyToken: string;
+  compute: SubmitCompute;
+}
+
+/** The life cycle of a submitted run, the same for every backend. */
+export type SubmittedState = 'pending' | 'running' | 'terminating' | 'succeeded' | 'failed' | 'cancelled';
+
+/** What the engine persists in `.choppa/state.json` to find the run again after a restart. */
+export interface SubmittedHandle {
+  /** The backend's run id (the Databricks parent run id, or a local id). */
+  runId: string;
+  runPageUrl?: string;
+  /** Backend-specific data needed to poll, read the result, or cancel (JSON-serialisable). */
+  data: Record<string, unknown>;
+}
+
+export interface SubmittedStatus {
+  state: SubmittedState;
+  /** The service's or the process's own words about the state. */
+  stateMessage?: string;
+  /** On `succeeded`: the stored result. */
+  ref?: ArtifactRef;
+  /** On `failed`: the remote error, with frames relative to the shipped source when known. */
+  error?: RemoteError;
+  /** The task's output, when the run has ended and the backend can read it. */
+  logs?: string;
+}
+
 /** The contract every backend keeps; results are unions, failures never throw. */
 export interface Backend {
   readonly kind: 'local' | 'databricks';
@@ -117,7 +156,13 @@ export interface Backend {
     destination: string,
     options?: FetchOptions,
   ): Promise<{ size: number; sha256: string } | BackendFailure>;
-  /** Ends warm processes and contexts. */
+  /** Submits a fire-and-forget run; returns as soon as the run exists. */
+  submit(request: SubmitRequest, options?: FetchOptions): Promise<SubmittedHandle | BackendFailure>;
+  /** The current state of a submitted run (and its result or error once it ended). */
+  submittedStatus(handle: SubmittedHandle, options?: FetchOptions): Promise<SubmittedStatus | BackendFailure>;
+  /** Cancels a submitted run where it runs. */
+  cancelSubmitted(handle: SubmittedHandle): Promise<{ cancelled: true } | BackendFailure>;
+  /** Ends warm processes and contexts (submitted runs keep going). */
   dispose(): Promise<void>;
 }
 

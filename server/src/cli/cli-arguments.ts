@@ -11,6 +11,12 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
                                           run a function and store its result as an artifact
   choppa-lsp deref REF_PATH|FILE:FUNCTION [--json]
                                           download an artifact into .choppa/artifacts/, verified
+  choppa-lsp submit FILE:FUNCTION [--args "..."] [--serverless] [--json]
+                                          submit a function as a job; prints its handle at once
+  choppa-lsp runs [--json]                the submitted runs of this project, with state and age
+  choppa-lsp wait RUN_ID [--json]         follow a submitted run until it ends (exit 0 when it
+                                          succeeded, 1 when it failed, 130 when cancelled)
+  choppa-lsp cancel RUN_ID                cancel a submitted run
   choppa-lsp config [--json]              the Databricks configuration resolved, and where each
                                           value came from (exit 1 when it does not resolve)
 
@@ -31,17 +37,18 @@ With no Databricks workspace configured (no host from the options, DATABRICKS_HO
 `;
 
 export interface CliOptions {
-  command: 'list' | 'run' | 'artifact' | 'deref' | 'config';
+  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel';
   target: string;
   args?: string;
   root?: string;
   json: boolean;
   local: boolean;
+  serverless: boolean;
   /** Databricks settings given as options, keyed like the settings schema. */
   databricks: { host?: string; profile?: string; configFile?: string; authType?: string; clusterId?: string };
 }
 
-const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config']);
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel']);
 
 const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
   '--host': 'host',
@@ -58,10 +65,11 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }
   if (!COMMANDS.has(command)) return { usage: `choppa-lsp: unknown command ${command}\n\n${USAGE}`, exitCode: 2 };
-  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'local' | 'databricks'> = {
+  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'local' | 'serverless' | 'databricks'> = {
     command: command as CliOptions['command'],
     json: false,
     local: false,
+    serverless: false,
     databricks: {},
   };
   for (let i = 0; i < rest.length; i += 1) {
@@ -77,6 +85,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     }
     if (arg === '--json') options.json = true;
     else if (arg === '--local') options.local = true;
+    else if (arg === '--serverless') options.serverless = true;
     else if (arg === '-h' || arg === '--help') return { usage: USAGE, exitCode: 0 };
     else if (arg === '--args' || arg === '--root') {
       const value = rest[i + 1];
@@ -90,7 +99,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     else if (options.target === undefined) options.target = arg;
     else return { usage: `choppa-lsp: unexpected argument ${arg}\n\n${USAGE}`, exitCode: 2 };
   }
-  if (options.target === undefined && command === 'config') options.target = '';
+  if (options.target === undefined && (command === 'config' || command === 'runs')) options.target = '';
   if (options.target === undefined) return { usage: `choppa-lsp ${command}: missing target\n\n${USAGE}`, exitCode: 2 };
   return options as CliOptions;
 }

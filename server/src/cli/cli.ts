@@ -9,7 +9,7 @@ import { describeConfig } from '../config/describe-config.js';
 import { parseSettings, type Settings } from '../config/settings.js';
 import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
-import { describeRef, summaryLine } from '../engine/format.js';
+import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
 import { Workspace } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
@@ -200,6 +200,86 @@ async function derefTarget(documents: Documents, options: CliOptions, io: Io): P
   }
 }
 
+async function submitTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+  const [file, name] = splitTarget(options.target);
+  if (!name) {
+    io.err(`choppa-lsp submit: expected FILE:FUNCTION, got ${options.target}\n`);
+    return 2;
+  }
+  const { path, analysis } = loadFile(documents, file);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
+  try {
+    let args;
+    if (options.args !== undefined) {
+      const parsed = documents.parseArguments(options.args);
+      if (!parsed) {
+        io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
+        return 2;
+      }
+      args = { source: options.args, parsed };
+    }
+    const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
+    if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    else if (result.status === 'submitted') {
+      io.out(`${name} submitted: run ${result.runId}${result.runPageUrl ? ` ${result.runPageUrl}` : ''}\nfollow it with: choppa-lsp wait ${result.id}\n`);
+    } else io.out(`error: ${result.error?.type}: ${result.error?.message}\n`);
+    return result.status === 'submitted' ? 0 : 1;
+  } finally {
+    // Submitted runs keep going: only the warm processes of this CLI invocation end here.
+    await workspace.dispose();
+  }
+}
+
+/** `runs`, `wait RUN_ID` and `cancel RUN_ID` on the project's `.choppa/state.json`. */
+async function followRuns(options: CliOptions, io: Io): Promise<number> {
+  const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
+  const workspace = openWorkspace(root, { ...options, json: true }, io);
+  try {
+    const all = workspace.store.allSubmissions();
+    if (options.command === 'runs') {
+      const now = Date.now();
+      if (options.json) {
+        io.out(`${JSON.stringify(all.map(({ payload: _payload, ...record }) => record), null, 2)}\n`);
+        return 0;
+      }
+      if (all.length === 0) io.out('no submitted runs\n');
+      for (const record of all) {
+        const result = workspace.store.get(record.key);
+        const outcome = record.state === 'succeeded' && result?.ref ? ` → ${describeRef(result.ref)}` : record.stateMessage ? ` (${record.stateMessage})` : '';
+        io.out(`${record.id}  ${record.function}(${record.args})  ${record.state.toUpperCase()}  run ${record.handle?.runId ?? '-'}  ${formatDuration(now - Date.parse(record.createdAt))} ago${outcome}\n`);
+      }
+      return 0;
+    }
+    const record = all.find((candidate) => candidate.id === options.target || candidate.handle?.runId === options.target);
+    if (!record) {
+      io.err(`choppa-lsp ${options.command}: no submitted run ${options.target} in ${join(root, '.choppa')}\n`);
+      return 1;
+    }
+    if (options.command === 'cancel') {
+      const cancelled = await workspace.submissions.cancel(record.id);
+      if ('failure' in cancelled) {
+        io.err(`choppa-lsp cancel: ${cancelled.failure}\n`);
+        return 1;
+      }
+      io.out(`cancelled ${record.function} (run ${record.handle?.runId ?? record.id})\n`);
+      return 0;
+    }
+    let last = '';
+    const ended = await workspace.submissions.wait(record.id, (current) => {
+      if (current.state !== last) io.err(`… ${current.function}: ${current.state.toUpperCase()}${current.stateMessage ? ` (${current.stateMessage})` : ''}\n`);
+      last = current.state;
+    });
+    const result = ended ? workspace.store.get(ended.key) : undefined;
+    if (options.json) io.out(`${JSON.stringify({ submission: ended, result }, null, 2)}\n`);
+    else if (result?.status === 'ok' && result.ref) io.out(`${record.function} → ${describeRef(result.ref)} at ${result.ref.path}\n`);
+    else if (result?.error) io.out(`error: ${result.error.type}: ${result.error.message}\n`);
+    else io.out(`${record.function}: ${ended?.state ?? 'unknown'}\n`);
+    return ended?.state === 'succeeded' ? 0 : ended?.state === 'cancelled' ? 130 : 1;
+  } finally {
+    await workspace.dispose();
+  }
+}
+
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const options = parseCliArguments(argv);
@@ -219,6 +299,12 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         return await derefTarget(documents, options, io);
       case 'config':
         return showConfig(options, io);
+      case 'submit':
+        return await submitTarget(documents, options, io);
+      case 'runs':
+      case 'wait':
+      case 'cancel':
+        return await followRuns(options, io);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -11,6 +11,8 @@ export interface Settings {
   authType: string | null;
   clusterId: string | null;
   autoStartCluster: boolean;
+  compute: 'cluster' | 'serverless';
+  runs: { maxParallel: number };
   pythonPath: string;
   localRoot: string | null;
   inlayHints: { enable: boolean };
@@ -22,9 +24,10 @@ export interface Settings {
 export type RawSettings = unknown;
 
 interface SettingSpec {
-  type: 'string' | 'boolean';
-  default: string | boolean | null;
+  type: 'string' | 'boolean' | 'integer';
+  default: string | boolean | number | null;
   enum?: string[];
+  minimum?: number;
   description: string;
 }
 
@@ -66,6 +69,18 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     type: 'boolean',
     default: true,
     description: 'Start a terminated cluster when a run needs it.',
+  },
+  compute: {
+    type: 'string',
+    default: 'cluster',
+    enum: ['cluster', 'serverless'],
+    description: 'Where submitted jobs run on Databricks: the resolved cluster, or serverless compute (`environments`, no cluster).',
+  },
+  'runs.maxParallel': {
+    type: 'integer',
+    default: 4,
+    minimum: 1,
+    description: 'How many runs may proceed at once per workspace; more wait in a queue.',
   },
   pythonPath: {
     type: 'string',
@@ -114,10 +129,13 @@ function read(raw: unknown, key: string): unknown {
   return undefined;
 }
 
-function pick(raw: unknown, key: string): string | boolean | null {
+function pick(raw: unknown, key: string): string | boolean | number | null {
   const spec = SETTINGS_SCHEMA[key]!;
   const value = read(raw, key);
   if (spec.type === 'boolean') return typeof value === 'boolean' ? value : spec.default;
+  if (spec.type === 'integer') {
+    return typeof value === 'number' && Number.isInteger(value) && value >= (spec.minimum ?? -Infinity) ? value : spec.default;
+  }
   if (typeof value !== 'string' || value.trim() === '') return spec.default;
   if (spec.enum && !spec.enum.includes(value)) return spec.default;
   return value;
@@ -140,6 +158,8 @@ export function parseSettings(raw: RawSettings): Settings {
     authType: pick(section, 'authType') as string | null,
     clusterId: pick(section, 'clusterId') as string | null,
     autoStartCluster: pick(section, 'autoStartCluster') as boolean,
+    compute: pick(section, 'compute') as Settings['compute'],
+    runs: { maxParallel: pick(section, 'runs.maxParallel') as number },
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },

@@ -17,6 +17,7 @@ import { loadConfigFile } from '../config/config-file.js';
 import { resolveCluster, resolveConfig, type ResolveResult } from '../config/databricks-config.js';
 import { describeConfig } from '../config/describe-config.js';
 import type { Settings } from '../config/settings.js';
+import type { SubmissionTarget } from './result-store.js';
 import { VERSION } from '../version.js';
 
 export interface BackendSelectionOptions {
@@ -120,6 +121,19 @@ export class BackendSelection {
     if (!first.done) return { backend: first.value };
     const cluster = resolveCluster(undefined, this.config);
     return { backend: this.clusterBackend(cluster.ok && cluster.kind === 'cluster' ? cluster.clusterId : '') };
+  }
+
+  /** The backend a stored submission target names (after a restart, say). */
+  forTarget(target: SubmissionTarget): Selected {
+    if (target.kind === 'local') return { backend: this.localBackend() };
+    if (!this.config?.ok) return { failure: this.problemFor(undefined) ?? 'Databricks is not configured' };
+    return { backend: this.clusterBackend(target.clusterId) };
+  }
+
+  /** The target to store for a submission that went to `backend`. */
+  targetOf(backend: Backend): SubmissionTarget {
+    for (const [clusterId, candidate] of this.clusters) if (candidate === backend) return { kind: 'databricks', clusterId };
+    return { kind: 'local' };
   }
 
   /** A short label of where runs of `instance` go. */

@@ -34,6 +34,10 @@ export interface RunRecord {
   backend: string;
   /** ISO 8601. */
   finishedAt: string;
+  /** The run's output log, `.choppa/logs/<function>-<run>.log`. */
+  logPath?: string;
+  /** For a submitted run: the backend's run id and page. */
+  submitted?: { runId: string; runPageUrl?: string };
 }
 
 /** The JSON result of `choppa.run` / `choppa.runArtifact` (and of the CLI's `--json`). */
@@ -57,6 +61,8 @@ export interface RunCommandResult {
   stderr?: string;
   durationMs: number;
   backend?: string;
+  /** Where the run's output was logged. */
+  logPath?: string;
 }
 
 /** Builds the stored record from a backend outcome; `defLine` anchors frame lines. */
@@ -90,6 +96,11 @@ export function recordFromOutcome(
   return { ...base, status: 'ok', value: outcome.value };
 }
 
+/** The record of a run cancelled before it started (while it waited in the queue). */
+export function cancelledRecord(context: { runId: string; function: string; mode: RunMode; args: string; backend: string }): RunRecord {
+  return { ...context, status: 'cancelled', stdout: '', stderr: '', durationMs: 0, finishedAt: new Date().toISOString() };
+}
+
 /** The command result for a record, with error lines placed in the document as it is now. */
 export function commandResult(record: RunRecord, defLine: number | undefined): RunCommandResult {
   const result: RunCommandResult = {
@@ -102,6 +113,7 @@ export function commandResult(record: RunRecord, defLine: number | undefined): R
     durationMs: record.durationMs,
     backend: record.backend,
   };
+  if (record.logPath) result.logPath = record.logPath;
   if (record.value) result.value = record.value;
   if (record.ref) result.ref = record.ref;
   if (record.error) {

@@ -4,13 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import type { CallArgument, FileAnalysis, Pos } from '../analysis/model.js';
-import { isFailure, type ArtifactRef, type ProgressReport } from '../backends/backend.js';
+import type { CallArgument, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
+import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
-import { formatBytes } from './format.js';
-import { ResultStore, resultKey } from './result-store.js';
-import { commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
+import { formatBytes, formatDuration } from './format.js';
+import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
+import { Submissions } from './submissions.js';
+import { RunLog, runLogPath } from './run-log.js';
+import { RunQueue } from './run-queue.js';
+import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
 import { ensureStateDir, writeAtomic } from './state-dir.js';
 
 /** Where artifacts go when the `Choppa(...)` call names no `artifact_dir`. */
@@ -37,6 +40,25 @@ export interface DereferenceResult {
   ref: ArtifactRef;
 }
 
+/** What a run or a submission needs once planned. */
+interface Prepared {
+  fn: DecoratedFunction;
+  instance: ChoppaInstance | undefined;
+  backend: Backend;
+  payload: RunPayload;
+  key: string;
+}
+
+/** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
+export interface InflightRun {
+  runId: string;
+  key: string;
+  function: string;
+  startedAt: string;
+  logPath: string;
+  controller: AbortController;
+}
+
 export interface WorkspaceOptions {
   /** The workspace root, or null when the client sent none. */
   root: string | null;
@@ -44,6 +66,23 @@ export interface WorkspaceOptions {
   /** Where runs go: the local backend or the Databricks workspace, per Choppa instance. */
   backends: BackendSelection;
   warn: (message: string) => void;
+  /** How many runs may proceed at once; more wait (setting `choppa.runs.maxParallel`). */
+  maxParallel?: number;
+  /** Told when a submitted run changes state, and when it ends. */
+  onSubmissionChange?: (record: SubmissionRecord, ended: boolean) => void;
+}
+
+/** What `choppa.submit` returns at once: the handle of the run. */
+export interface SubmitCommandResult {
+  status: 'submitted' | 'error';
+  function: string;
+  /** Our id for the run (`choppa.cancel`, `choppa-lsp wait`). */
+  id?: string;
+  /** The backend's run id (a Databricks job run id). */
+  runId?: string;
+  runPageUrl?: string;
+  state?: string;
+  error?: RunCommandResult['error'];
 }
 
 function newRunId(): string {
@@ -87,6 +126,9 @@ export class Workspace {
   private readonly warn: (message: string) => void;
   private active = 0;
   private retired = false;
+  private readonly inflight = new Map<string, InflightRun>();
+  private readonly queue: RunQueue;
+  readonly submissions: Submissions;
 
   constructor(options: WorkspaceOptions) {
     this.root = options.root;
@@ -94,6 +136,17 @@ export class Workspace {
     this.backends = options.backends;
     this.warn = options.warn;
     this.store = new ResultStore(options.stateDir, options.warn);
+    this.queue = new RunQueue(options.maxParallel ?? 4);
+    this.submissions = new Submissions({
+      store: this.store,
+      stateDir: this.stateDir,
+      backendFor: (target) => {
+        const selected = this.backends.forTarget(target);
+        return 'backend' in selected ? selected.backend : selected;
+      },
+      onChange: options.onSubmissionChange ?? (() => undefined),
+      warn: this.warn,
+    });
   }
 
   /** The store key of a function of a file. */
@@ -107,17 +160,12 @@ export class Workspace {
     return this.store.get(this.key(filePath, functionName));
   }
 
-  /** Plans, runs and stores one run; never throws for user-caused failures. */
-  async run(request: RunRequest): Promise<RunCommandResult> {
-    const started = Date.now();
-    const fail = (message: string, type = 'ChoppaError', missing?: string[]): RunCommandResult => ({
-      status: 'error',
-      function: request.functionName,
-      error: { type, message, ...(missing ? { missing } : {}) },
-      durationMs: Date.now() - started,
-    });
+  /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
+  private prepare(request: RunRequest): Prepared | { error: NonNullable<RunCommandResult['error']> } {
     const fn = request.analysis.functions.find((candidate) => candidate.name === request.functionName);
-    if (!fn) return fail(`There is no function \`${request.functionName}\` decorated by a Choppa instance in ${basename(request.filePath)}.`);
+    if (!fn) {
+      return { error: { type: 'ChoppaError', message: `There is no function \`${request.functionName}\` decorated by a Choppa instance in ${basename(request.filePath)}.` } };
+    }
     const instance = request.analysis.instances.find((candidate) => candidate.name === fn.instance);
     const plan: ArgumentPlan = request.args
       ? planArguments(request.args.parsed, request.args.source, {
@@ -127,44 +175,111 @@ export class Workspace {
           lastResult: (name) => this.lastResult(request.filePath, name),
         })
       : planWithoutArguments(fn);
-    if (!plan.ok) return fail(plan.message, 'ArgumentError', plan.missing);
-
+    if (!plan.ok) return { error: { type: 'ArgumentError', message: plan.message, ...(plan.missing ? { missing: plan.missing } : {}) } };
     const selected = this.backends.forInstance(instance);
-    if ('failure' in selected) return fail(selected.failure, 'ConfigurationError');
-    const backend = selected.backend;
+    if ('failure' in selected) return { error: { type: 'ConfigurationError', message: selected.failure } };
     const runId = newRunId();
-    request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
-    this.active += 1;
-    const outcome = await backend.run(
-      {
-        run_id: runId,
-        mode: request.mode,
-        function_name: fn.name,
-        source: fn.source,
-        args_source: plan.argsSource,
-        args_refs: plan.argsRefs,
-        result_size_max: instance?.resultSizeMax ?? null,
-        artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
-      },
-      {
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-        ...(request.onOutput ? { onOutput: request.onOutput } : {}),
-      },
-    ).finally(() => this.settle());
-    const record = recordFromOutcome(outcome, {
-      runId,
-      function: fn.name,
+    const payload: RunPayload = {
+      run_id: runId,
       mode: request.mode,
-      args: plan.argsSource,
-      backend: backend.label(),
-    });
+      function_name: fn.name,
+      source: fn.source,
+      args_source: plan.argsSource,
+      args_refs: plan.argsRefs,
+      result_size_max: instance?.resultSizeMax ?? null,
+      artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
+    };
+    return { fn, instance, backend: selected.backend, payload, key: this.key(request.filePath, fn.name) };
+  }
+
+  /** Plans, runs and stores one run; never throws for user-caused failures. */
+  async run(request: RunRequest): Promise<RunCommandResult> {
+    const started = Date.now();
+    const prepared = this.prepare(request);
+    if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };
+    const { fn, backend, payload, key } = prepared;
+    const runId = payload.run_id;
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', abort, { once: true });
+    const log = new RunLog(runLogPath(this.stateDir, fn.name, runId), this.warn);
+    log.append(`# ${fn.name}(${payload.args_source}) on ${backend.label()}, ${new Date().toISOString()}\n`);
+    this.inflight.set(runId, { runId, key, function: fn.name, startedAt: new Date().toISOString(), logPath: log.path, controller });
+    this.active += 1;
     try {
-      this.store.set(this.key(request.filePath, fn.name), record);
-    } catch (error) {
-      this.warn(`Could not save the result of ${fn.name} to ${this.stateDir}: ${(error as Error).message}`);
+      if (this.queue.full) {
+        request.onProgress?.({ message: `${fn.name} is queued behind ${this.queue.backlog + 1} run(s) (choppa.runs.maxParallel)` });
+      }
+      if (!(await this.queue.acquire(controller.signal))) {
+        const record = cancelledRecord({ runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
+        return commandResult(record, fn.defLine);
+      }
+      request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
+      const outcome = await backend
+        .run(payload, {
+          signal: controller.signal,
+          ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          onOutput: (stream, text) => {
+            log.append(text);
+            request.onOutput?.(stream, text);
+          },
+        })
+        .finally(() => this.queue.release());
+      const record = recordFromOutcome(outcome, { runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
+      record.logPath = log.path;
+      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : 'cancelled'} after ${formatDuration(record.durationMs)}\n`);
+      try {
+        this.store.set(key, record);
+      } catch (error) {
+        this.warn(`Could not save the result of ${fn.name} to ${this.stateDir}: ${(error as Error).message}`);
+      }
+      return commandResult(record, fn.defLine);
+    } finally {
+      request.signal?.removeEventListener('abort', abort);
+      this.inflight.delete(runId);
+      this.settle();
     }
-    return commandResult(record, fn.defLine);
+  }
+
+  /**
+   * Submits a fire-and-forget run and returns its handle at once; the run is then followed until
+   * it ends, and its result (always an ArtifactRef) is stored like any run's.
+   */
+  async submit(request: Omit<RunRequest, 'mode'>, compute: 'cluster' | 'serverless'): Promise<SubmitCommandResult> {
+    const prepared = this.prepare({ ...request, mode: 'artifact' });
+    if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error };
+    const target = this.backends.targetOf(prepared.backend);
+    const record = await this.submissions.submit({ key: prepared.key, payload: prepared.payload, compute, target, backend: prepared.backend });
+    if (!record.handle) {
+      return { status: 'error', function: record.function, id: record.id, error: { type: 'SubmitError', message: record.stateMessage ?? 'the run was not submitted' } };
+    }
+    return {
+      status: 'submitted',
+      function: record.function,
+      id: record.id,
+      runId: record.handle.runId,
+      ...(record.handle.runPageUrl ? { runPageUrl: record.handle.runPageUrl } : {}),
+      state: record.state,
+    };
+  }
+
+  /** The submitted run of a function still in flight, if any (the newest). */
+  pendingSubmission(filePath: string, functionName: string): SubmissionRecord | undefined {
+    const key = this.key(filePath, functionName);
+    return this.store.allSubmissions().find((record) => record.key === key && !['succeeded', 'failed', 'cancelled'].includes(record.state));
+  }
+
+  /** The runs in flight now. */
+  running(): InflightRun[] {
+    return [...this.inflight.values()];
+  }
+
+  /** Cancels a run in flight (by run id, or the latest of a function); false when none. */
+  cancelRunning(match: { runId?: string; key?: string }): boolean {
+    const run = [...this.inflight.values()].reverse().find((candidate) => candidate.runId === match.runId || candidate.key === match.key);
+    if (!run) return false;
+    run.controller.abort();
+    return true;
   }
 
   /**
@@ -223,6 +338,7 @@ export class Workspace {
   }
 
   async dispose(): Promise<void> {
+    this.submissions.dispose();
     await this.backends.dispose();
   }
 }

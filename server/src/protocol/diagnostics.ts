@@ -75,6 +75,12 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
   for (const fn of analysis.functions) {
+    const submitted = workspace.pendingSubmission(path, fn.name);
+    if (submitted) {
+      const where = submitted.handle ? `run ${submitted.handle.runId}` : 'being submitted';
+      const message = `${fn.name}: submitted job ${where} is ${submitted.state.toUpperCase()}${submitted.stateMessage ? `: ${submitted.stateMessage}` : ''}`;
+      diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
+    }
     const record = workspace.lastResult(path, fn.name);
     if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri));
   }

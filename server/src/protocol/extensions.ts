@@ -6,7 +6,11 @@ import type { ArtifactRef } from '../backends/backend.js';
 export const COMMANDS = {
   run: 'choppa.run',
   runArtifact: 'choppa.runArtifact',
+  submit: 'choppa.submit',
+  cancel: 'choppa.cancel',
   dereference: 'choppa.dereference',
+  showLog: 'choppa.showLog',
+  listRuns: 'choppa.listRuns',
 } as const;
 
 export type CommandName = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -60,4 +64,16 @@ export function parseDereferenceArguments(raw: unknown): Parsed<DereferenceArgum
     return { ok: true, value: { ref: ref as unknown as ArtifactRef } };
   }
   return { ok: false, message: 'expects one argument {uri, function} or {ref}' };
+}
+
+/** `choppa.cancel` and `choppa.showLog`: `{uri, function}` (its latest run) or `{id}` (a run id). */
+export type RunTargetArguments = { uri: string; function: string } | { id: string };
+
+export function parseRunTargetArguments(raw: unknown): Parsed<RunTargetArguments> {
+  const value = object(raw);
+  if (value && typeof value.uri === 'string' && typeof value.function === 'string') {
+    return { ok: true, value: { uri: value.uri, function: value.function } };
+  }
+  if (value && typeof value.id === 'string') return { ok: true, value: { id: value.id } };
+  return { ok: false, message: 'expects one argument {uri, function} or {id}' };
 }

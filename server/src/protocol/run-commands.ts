@@ -6,8 +6,20 @@ import { oneLine } from '../engine/format.js';
 import type { RunRecord } from '../engine/run-record.js';
 import { COMMANDS, type RunArguments } from './extensions.js';
 
-/** Run remotely, Run as artifact and, when the last result is a ref, Dereference. */
-export function runCommands(uri: string, fn: DecoratedFunction, record: RunRecord | undefined, call?: CallSite): Command[] {
+/** What is going on with a function now, for the commands that depend on it. */
+export interface RunContext {
+  record: RunRecord | undefined;
+  /** A run or a submitted job of it is in flight. */
+  inFlight: boolean;
+  /** It has a log to show (a run in flight or a finished one). */
+  hasLog: boolean;
+}
+
+/**
+ * Run remotely, Run as artifact, Submit job, and, when they apply, Cancel run, Dereference last
+ * artifact and Show run log. `@inst.submit` functions offer Submit job first.
+ */
+export function runCommands(uri: string, fn: DecoratedFunction, context: RunContext, call?: CallSite): Command[] {
   const args: RunArguments = { uri, function: fn.name };
   let label = fn.name;
   if (call) {
@@ -15,16 +27,16 @@ export function runCommands(uri: string, fn: DecoratedFunction, record: RunRecor
     args.position = call.span.start;
     label = `${fn.name}(${oneLine(call.argsSource, 40)})`;
   }
+  const submit: Command = { title: `Submit ${label} as a job`, command: COMMANDS.submit, arguments: [args] };
   const commands: Command[] = [
     { title: `Run ${label} remotely`, command: COMMANDS.run, arguments: [args] },
     { title: `Run ${label} as artifact`, command: COMMANDS.runArtifact, arguments: [args] },
   ];
-  if (record?.ref) {
-    commands.push({
-      title: `Dereference last artifact of ${fn.name}`,
-      command: COMMANDS.dereference,
-      arguments: [{ uri, function: fn.name }],
-    });
-  }
+  if (fn.kind === 'submit') commands.unshift(submit);
+  else commands.push(submit);
+  const target = [{ uri, function: fn.name }];
+  if (context.inFlight) commands.push({ title: `Cancel run of ${fn.name}`, command: COMMANDS.cancel, arguments: target });
+  if (context.record?.ref) commands.push({ title: `Dereference last artifact of ${fn.name}`, command: COMMANDS.dereference, arguments: target });
+  if (context.hasLog) commands.push({ title: `Show run log of ${fn.name}`, command: COMMANDS.showLog, arguments: target });
   return commands;
 }

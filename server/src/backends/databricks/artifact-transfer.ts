@@ -309,19 +309,22 @@ async function drain(body: Readable, sink: DownloadSink, signal: AbortSignal | u
   }
 }
 
-/** Reads a small file whole (a sidecar), by the API of its root. */
-async function readSmallFile(
+/**
+ * Reads a small file whole (a sidecar, a job's result file), by the API of its root; `notFound`
+ * tells a missing file from a failed read.
+ */
+export async function readSmallFile(
   context: TransferContext,
   location: StorageLocation,
   signal: AbortSignal | undefined,
-): Promise<{ text: string } | BackendFailure> {
+): Promise<{ text: string } | (BackendFailure & { notFound?: true })> {
   const signalOption = signal ? { signal } : {};
   if (location.api === 'dbfs') {
     const read = await context.client.request<{ data?: string }>('GET', '/api/2.0/dbfs/read', {
       query: { path: location.path, offset: 0, length: MAX_SIDECAR_BYTES },
       ...signalOption,
     });
-    if (!read.ok) return { failure: describeFailure(context, read.error) };
+    if (!read.ok) return readFailure(context, read.error);
     return { text: Buffer.from(read.value.data ?? '', 'base64').toString('utf8') };
   }
   const response =
@@ -331,7 +334,7 @@ async function readSmallFile(
           ...signalOption,
         })
       : await context.client.requestStream('GET', `/api/2.0/fs/files${location.path.split('/').map(encodeURIComponent).join('/')}`, signalOption);
-  if (!response.ok) return { failure: describeFailure(context, response.error) };
+  if (!response.ok) return readFailure(context, response.error);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -348,6 +351,10 @@ async function readSmallFile(
     return { failure: `the connection broke (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
   return { text: Buffer.concat(chunks).toString('utf8') };
+}
+
+function readFailure(context: TransferContext, error: DatabricksApiError): BackendFailure & { notFound?: true } {
+  return { failure: describeFailure(context, error), ...(error.status === 404 ? { notFound: true as const } : {}) };
 }
 
 function describeFailure(context: TransferContext, error: DatabricksApiError): string {

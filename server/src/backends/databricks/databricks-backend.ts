@@ -11,6 +11,9 @@ import type {
   RunOptions,
   RunOutcome,
   RunPayload,
+  SubmitRequest,
+  SubmittedHandle,
+  SubmittedStatus,
 } from '../backend.js';
 import { cancelCommand, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
@@ -26,6 +29,7 @@ import {
 } from './command-execution.js';
 import { describeApiFailure, isAuthFailure } from './failure-messages.js';
 import type { DatabricksHttpClient } from './http-client.js';
+import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
@@ -232,6 +236,20 @@ export class DatabricksBackend implements Backend {
     return fetchArtifact(this.transferContext(), path, destination, options);
   }
 
+  /** Uploads the runner and payload and submits a one-time job run (no execution context needed). */
+  submit(request: SubmitRequest, options: FetchOptions = {}): Promise<SubmittedHandle | BackendFailure> {
+    return submitJob(this.jobContext(), request, options.signal);
+  }
+
+  submittedStatus(handle: SubmittedHandle, options: FetchOptions = {}): Promise<SubmittedStatus | BackendFailure> {
+    return jobStatus(this.jobContext(), handle, options.signal);
+  }
+
+  cancelSubmitted(handle: SubmittedHandle): Promise<{ cancelled: true } | BackendFailure> {
+    return cancelJob(this.jobContext(), handle);
+  }
+
+  /** Destroys the execution context; submitted job runs are the service's and keep going. */
   async dispose(): Promise<void> {
     this.disposed = true;
     const creation = this.creation;
@@ -390,6 +408,11 @@ export class DatabricksBackend implements Backend {
   private transferContext(): TransferContext {
     const { client, host, logger } = this.options;
     return { client, host, ...(logger ? { logger } : {}) };
+  }
+
+  private jobContext(): JobContext {
+    const { clusterId, runnerSource } = this.options;
+    return { ...this.transferContext(), clusterId, runnerSource };
   }
 
   private address(contextId: string): ContextAddress {

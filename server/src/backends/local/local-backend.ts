@@ -16,8 +16,12 @@ import type {
   RunOptions,
   RunOutcome,
   RunPayload,
+  SubmitRequest,
+  SubmittedHandle,
+  SubmittedStatus,
 } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
 import {
   artifactRefFrom,
@@ -216,6 +220,21 @@ export class LocalBackend implements Backend {
     return { size, sha256: hash.digest('hex') };
   }
 
+  /** Starts the runner as a detached job under `<fsRoot>/.choppa-jobs/`; it outlives this backend. */
+  submit(request: SubmitRequest, _options?: FetchOptions): Promise<SubmittedHandle | BackendFailure> {
+    if (this.disposed) return Promise.resolve({ failure: 'the local backend was shut down; submit again to start a new one' });
+    return submitLocalJob(this.options, request);
+  }
+
+  submittedStatus(handle: SubmittedHandle, _options?: FetchOptions): Promise<SubmittedStatus | BackendFailure> {
+    return localJobStatus(this.options, handle);
+  }
+
+  cancelSubmitted(handle: SubmittedHandle): Promise<{ cancelled: true } | BackendFailure> {
+    return cancelLocalJob(this.options, handle);
+  }
+
+  /** Ends the warm process; submitted jobs are detached and keep running. */
   async dispose(): Promise<void> {
     this.disposed = true;
     const spawning = await this.spawning;

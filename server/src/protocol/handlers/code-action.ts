@@ -37,8 +37,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
     const call = callAt(analysis, pos);
     const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
     if (fn) {
-      const record = session.workspaceFor(path).lastResult(path, fn.name);
-      for (const command of runCommands(uri, fn, record, call)) actions.push({ title: command.title, command });
+      for (const command of runCommands(uri, fn, session.runContext(path, fn.name), call)) actions.push({ title: command.title, command });
     }
   }
   return actions;

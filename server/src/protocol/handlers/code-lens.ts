@@ -11,8 +11,7 @@ export function codeLens(session: Session, params: CodeLensParams): CodeLens[] {
   const analysis = session.analysisOf(uri);
   const path = session.pathOf(uri);
   if (!analysis || path === undefined) return [];
-  const workspace = session.workspaceFor(path);
   return analysis.functions.flatMap((fn) =>
-    runCommands(uri, fn, workspace.lastResult(path, fn.name)).map((command) => ({ range: toRange(fn.nameSpan), command })),
+    runCommands(uri, fn, session.runContext(path, fn.name)).map((command) => ({ range: toRange(fn.nameSpan), command })),
   );
 }

@@ -4,6 +4,8 @@ import { ErrorCodes, ResponseError, type CancellationToken, type ExecuteCommandP
 import type { Session } from '../../session.js';
 import { dereference } from '../commands/dereference.js';
 import { runFunction } from '../commands/run.js';
+import { cancelRun, listRuns, showLog } from '../commands/runs.js';
+import { submitFunction } from '../commands/submit.js';
 import { COMMANDS } from '../extensions.js';
 
 export async function executeCommand(
@@ -20,8 +22,16 @@ export async function executeCommand(
       return runFunction(session, argument, 'remote', token, attached);
     case COMMANDS.runArtifact:
       return runFunction(session, argument, 'artifact', token, attached);
+    case COMMANDS.submit:
+      return submitFunction(session, argument);
+    case COMMANDS.cancel:
+      return cancelRun(session, argument);
     case COMMANDS.dereference:
       return dereference(session, argument, token, attached);
+    case COMMANDS.showLog:
+      return showLog(session, argument);
+    case COMMANDS.listRuns:
+      return listRuns(session, argument);
     default:
       throw new ResponseError(ErrorCodes.InvalidRequest, `Unknown command ${params.command}`);
   }

@@ -1,0 +1,62 @@
+// `choppa.cancel`, `choppa.showLog` and `choppa.listRuns`: stop a run where it runs (in flight
+// or submitted), open a run's output log, and list every run the workspace is following.
+import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import type { Session } from '../../session.js';
+import { pathToUri } from '../convert.js';
+import { parseRunTargetArguments } from '../extensions.js';
+
+function target(session: Session, raw: unknown, command: string) {
+  const parsed = parseRunTargetArguments(raw);
+  if (!parsed.ok) throw new ResponseError(ErrorCodes.InvalidParams, `${command} ${parsed.message}`);
+  const args = parsed.value;
+  const path = 'uri' in args ? session.pathOf(args.uri) : undefined;
+  if ('uri' in args && path === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${args.uri} is not a file on disk.`);
+  const workspace = session.workspaceFor(path ?? session.roots[0] ?? process.cwd());
+  return { args, path, workspace };
+}
+
+export async function cancelRun(session: Session, raw: unknown): Promise<{ cancelled: boolean; message: string }> {
+  const { args, path, workspace } = target(session, raw, 'choppa.cancel');
+  const key = 'uri' in args && path !== undefined ? workspace.key(path, args.function) : undefined;
+  if (workspace.cancelRunning({ ...('id' in args ? { runId: args.id } : {}), ...(key ? { key } : {}) })) {
+    return { cancelled: true, message: 'cancelling the run' };
+  }
+  const submission = 'id' in args ? workspace.store.submission(args.id) : path !== undefined && 'function' in args ? workspace.pendingSubmission(path, args.function) : undefined;
+  if (!submission) {
+    const message = 'There is no run of it in flight to cancel.';
+    session.info(`choppa: ${message}`);
+    return { cancelled: false, message };
+  }
+  const result = await workspace.submissions.cancel(submission.id);
+  if ('failure' in result) {
+    session.error(`choppa: ${result.failure}`);
+    return { cancelled: false, message: result.failure };
+  }
+  return { cancelled: true, message: `cancelled submitted run ${submission.handle?.runId ?? submission.id}` };
+}
+
+export function showLog(session: Session, raw: unknown): { path: string } {
+  const { args, path, workspace } = target(session, raw, 'choppa.showLog');
+  const running = workspace.running().find((run) => ('id' in args ? run.runId === args.id : path !== undefined && run.key === workspace.key(path, args.function)));
+  const stored = 'uri' in args && path !== undefined ? workspace.lastResult(path, args.function) : undefined;
+  const logPath = running?.logPath ?? stored?.logPath;
+  if (!logPath) {
+    const message = 'This function has no run log yet: run it first.';
+    session.info(`choppa: ${message}`);
+    throw new ResponseError(ErrorCodes.InvalidRequest, message);
+  }
+  if (session.supportsShowDocument) void session.connection.window.showDocument({ uri: pathToUri(logPath), takeFocus: true }).catch(() => undefined);
+  return { path: logPath };
+}
+
+export function listRuns(session: Session, raw: unknown): unknown {
+  const uri = raw !== null && typeof raw === 'object' && typeof (raw as { uri?: unknown }).uri === 'string' ? (raw as { uri: string }).uri : undefined;
+  const path = uri === undefined ? undefined : session.pathOf(uri);
+  const workspace = session.workspaceFor(path ?? session.roots[0] ?? process.cwd());
+  const now = Date.now();
+  return {
+    running: workspace.running().map(({ controller: _controller, ...run }) => ({ ...run, ageMs: now - Date.parse(run.startedAt) })),
+    submitted: workspace.store.allSubmissions().map(({ payload: _payload, ...record }) => ({ ...record, ageMs: now - Date.parse(record.createdAt) })),
+    results: [...workspace.store.entries()].map(([key, record]) => ({ key, function: record.function, status: record.status, finishedAt: record.finishedAt, ref: record.ref?.path })),
+  };
+}
