@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useEditor } from '../support/lsp-client.js';
+import { EditorClient, useEditor } from '../support/lsp-client.js';
 
 const workspace = useEditor();
 
@@ -74,5 +74,23 @@ describe('live output', () => {
     const log = readFileSync(result.logPath!, 'utf8');
     expect(log).toContain('step 1 done\nstep 2 done\n');
     expect(log).toContain('raised RuntimeError: step 3 broke');
+  });
+
+  it('queues runs beyond choppa.runs.maxParallel, saying so in the progress', async () => {
+    const root = workspace.root;
+    const gate = join(root, 'queue-gate');
+    const limited = await EditorClient.start({ root, configuration: { runs: { maxParallel: 1 } } });
+    try {
+      const uri = await limited.open(join(root, 'queued.py'), text(gate));
+      const first = limited.executeCommand<RunResult>('choppa.run', { uri, function: 'waits', args: `${JSON.stringify(gate)}, "one"` });
+      await limited.waitForProgress((value) => (value as { message?: string }).message?.includes('one started') === true);
+      const second = limited.executeCommand<RunResult>('choppa.run', { uri, function: 'waits', args: `${JSON.stringify(gate)}, "two"` });
+      await limited.waitForProgress((value) => (value as { message?: string }).message?.includes('queued behind 1 run') === true);
+      writeFileSync(gate, 'go');
+      expect((await first).value?.json).toBe('one');
+      expect((await second).value?.json).toBe('two');
+    } finally {
+      await limited.stop();
+    }
   });
 });
