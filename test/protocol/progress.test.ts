@@ -70,4 +70,18 @@ describe('progress and cancellation', () => {
     const next = await editor.executeCommand<{ status: string; value?: { json?: unknown } }>('choppa.run', { uri, function: 'quick' });
     expect(next.value?.json).toBe(42);
   });
+
+  it('cancels when the user cancels the progress itself (window/workDoneProgress/cancel)', async () => {
+    const seen = editor.progress.length;
+    const running = editor.executeCommand<{ status: string }>('choppa.run', { uri, function: 'slow' });
+    await editor.waitForProgress((value) => {
+      const progress = value as ProgressValue;
+      return progress.kind === 'report' && progress.message?.includes('tick') === true && editor.progress.length > seen;
+    });
+    const token = editor.progress.slice(seen).find((entry) => (entry.value as ProgressValue).kind === 'begin')!.token;
+    await editor.connection.sendNotification('window/workDoneProgress/cancel', { token });
+    expect((await running).status).toBe('cancelled');
+    const next = await editor.executeCommand<{ value?: { json?: unknown } }>('choppa.run', { uri, function: 'quick' });
+    expect(next.value?.json).toBe(42);
+  });
 });
