@@ -4,6 +4,7 @@
 // optional count of the runs a backend really started, for the idempotency case.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -390,6 +391,25 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
     it('returns cancelled at once for an already aborted signal', async () => {
       const outcome = await backend().run(payload({ source: py('def f():', '    return 1') }), { signal: AbortSignal.abort() });
       expect(outcome.status).toBe('cancelled');
+    });
+
+    it('streams output while the run is still running', async () => {
+      // The function waits for a file the test writes only once it has seen the first line, so
+      // this passes only if output arrives before the run ends.
+      const gate = join(tmpdir(), `choppa-gate-${randomUUID()}`);
+      const outcome = await backend().run(
+        payload({
+          source: py('def f(gate):', '    import os, time', "    print('first line', flush=True)", '    while not os.path.exists(gate):', '        time.sleep(0.01)', "    print('after the gate')", '    return 7'),
+          args_source: JSON.stringify(gate),
+        }),
+        {
+          onOutput: (_stream, text) => {
+            if (text.includes('first line')) writeFileSync(gate, 'go');
+          },
+        },
+      );
+      expect(expectValue(outcome).json).toBe(7);
+      expect(outcome.stdout).toBe('first line\nafter the gate\n');
     });
 
     it('runs two functions concurrently', async () => {
