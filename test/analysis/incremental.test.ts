@@ -1,6 +1,7 @@
 // Incremental analysis must equal a fresh one: after every seeded random edit, the analysis of the
 // edited tree with a warm memo is compared with a fresh parse analyzed by new, empty queries.
-// Edits favour what shifts cached statements (lines added or removed above functions).
+// Edits favour what shifts cached statements (lines added or removed above functions). Parses
+// left pending (a slice that ran out of time, then more edits) must end in the same tree.
 
 import { describe, it, expect } from 'vitest';
 import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
@@ -71,7 +72,7 @@ function randomChange(text: string, next: () => number, eol: string): TextChange
 function checkSequence(seed: number, eol: string): number {
   const next = random(seed);
   const queries = freshQueries();
-  const doc = new SyntaxDocument(parser, BASE.replace(/\n/g, eol));
+  const doc = new SyntaxDocument(BASE.replace(/\n/g, eol));
   analyze(doc.tree, doc.text, queries);
   let withFunctions = 0;
   for (let step = 0; step < 40; step++) {
@@ -87,7 +88,7 @@ function checkSequence(seed: number, eol: string): number {
 describe('incremental analysis equals a fresh one', () => {
   it('lines added above a cached function move its defLine and spans', () => {
     const queries = freshQueries();
-    const doc = new SyntaxDocument(parser, 'from choppa import Choppa\n\ndutch = Choppa()\n\n@dutch.remote\ndef add(a, b=2):\n    return a + b\n');
+    const doc = new SyntaxDocument('from choppa import Choppa\n\ndutch = Choppa()\n\n@dutch.remote\ndef add(a, b=2):\n    return a + b\n');
     analyze(doc.tree, doc.text, queries);
     doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, text: '# one\n# two\n# three\n' });
     const fn = analyze(doc.tree, doc.text, queries).functions[0];
@@ -105,5 +106,66 @@ describe('incremental analysis equals a fresh one', () => {
     for (let seed = 1; seed <= 10; seed++) withFunctions += checkSequence(seed, eol);
     // Most steps still have decorated functions, so the comparison is not vacuous.
     expect(withFunctions).toBeGreaterThan(200);
+  });
+});
+
+// Large enough that a parse slice of a microsecond cannot finish it.
+const LARGE = BASE.repeat(40);
+
+describe('parses left pending end in the same tree and analysis', () => {
+  it('an edit leaves the document pending until a slice finishes it or the tree is read', () => {
+    const doc = new SyntaxDocument(LARGE);
+    expect(doc.pending).toBe(false);
+    doc.applyEdit({ start: { line: 6, character: 0 }, end: { line: 6, character: 0 }, text: 'x' });
+    expect(doc.pending).toBe(true);
+    expect(doc.text.split('\n')[6]).toBe('xdef first(a, b=2):');
+    expect(doc.continueParse(0.001)).toBe(false);
+    expect(doc.pending).toBe(true);
+    // Reading the tree finishes the parse: it is never behind the text.
+    expect(doc.tree.rootNode.toString()).toBe(parser.parse(doc.text).rootNode.toString());
+    expect(doc.pending).toBe(false);
+    expect(doc.continueParse(0.001)).toBe(true);
+  });
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('bursts of edits while a parse is pending, %s', (_name, eol) => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const next = random(seed);
+      const queries = freshQueries();
+      const doc = new SyntaxDocument(LARGE.replace(/\n/g, eol));
+      let pendingEdits = 0;
+      for (let step = 0; step < 60; step++) {
+        // As the server does: one slice per keystroke, more slices only now and then, so most
+        // edits land on a pending parse and compose on the last complete tree.
+        doc.applyEdit(randomChange(doc.text, next, eol));
+        if (!doc.continueParse(0.001)) pendingEdits++;
+        const roll = next();
+        if (roll < 0.15) doc.continueParse(0.5);
+        else if (roll < 0.25) doc.finishParse();
+        else if (roll < 0.3) analyze(doc.tree, doc.text, queries);
+      }
+      doc.finishParse();
+      const fresh = parser.parse(doc.text);
+      expect(doc.tree.rootNode.toString(), `seed ${seed}`).toBe(fresh.rootNode.toString());
+      expect(analyze(doc.tree, doc.text, queries), `seed ${seed}`).toEqual(analyze(fresh, doc.text, freshQueries()));
+      expect(pendingEdits, 'most edits left a parse pending').toBeGreaterThan(30);
+    }
+  });
+
+  it('a full replacement while pending, then ranged edits before any parse finishes', () => {
+    const doc = new SyntaxDocument(LARGE);
+    doc.applyEdit({ start: { line: 3, character: 0 }, end: { line: 3, character: 0 }, text: '(' });
+    expect(doc.continueParse(0.001)).toBe(false);
+    doc.replaceAll(BASE.repeat(30));
+    expect(doc.continueParse(0.001)).toBe(false);
+    doc.applyEdit({ start: { line: 5, character: 0 }, end: { line: 6, character: 0 }, text: '' });
+    doc.applyEdit({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 }, text: 'import os\n' });
+    while (!doc.continueParse(0.5));
+    expect(doc.text.startsWith('import os\nimport numpy as np\n')).toBe(true);
+    const fresh = parser.parse(doc.text);
+    expect(doc.tree.rootNode.toString()).toBe(fresh.rootNode.toString());
+    expect(analyze(doc.tree, doc.text, freshQueries())).toEqual(analyze(fresh, doc.text, freshQueries()));
   });
 });

@@ -87,7 +87,7 @@ describe('positions', () => {
 
 describe('SyntaxDocument', () => {
   it('applies an edit incrementally', () => {
-    const doc = new SyntaxDocument(parser, 'x = 1\ny = 2\n');
+    const doc = new SyntaxDocument('x = 1\ny = 2\n');
     doc.applyEdit({ start: { line: 1, character: 4 }, end: { line: 1, character: 5 }, text: 'f(3)' });
     expect(doc.text).toBe('x = 1\ny = f(3)\n');
     expect(doc.tree.rootNode.toString()).toBe(parser.parse(doc.text).rootNode.toString());
@@ -96,7 +96,7 @@ describe('SyntaxDocument', () => {
   });
 
   it('handles edits with non-ASCII text and CRLF', () => {
-    const doc = new SyntaxDocument(parser, 'a = "😀"\r\nb = é\r\n');
+    const doc = new SyntaxDocument('a = "😀"\r\nb = é\r\n');
     doc.applyEdit({ start: { line: 1, character: 4 }, end: { line: 1, character: 5 }, text: 'ü😀 + 1\r\nc = 2' });
     expect(doc.text).toBe('a = "😀"\r\nb = ü😀 + 1\r\nc = 2\r\n');
     expect(doc.tree.rootNode.toString()).toBe(parser.parse(doc.text).rootNode.toString());
@@ -107,7 +107,7 @@ describe('SyntaxDocument', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const next = random(seed);
       const queries = freshQueries();
-      const doc = new SyntaxDocument(parser, REALISTIC);
+      const doc = new SyntaxDocument(REALISTIC);
       for (let step = 0; step < 60; step++) {
         const starts = lineStarts(doc.text);
         const pick = (): { line: number; character: number } => {
