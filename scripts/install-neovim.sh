@@ -7,42 +7,8 @@ cd "$(dirname "$0")/.."
 editors="$PWD/.editors"
 mkdir -p "$editors/bin"
 
-apt_install() {
-  local missing=()
-  for package in "$@"; do
-    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q "${missing[@]}"
-}
-
-# Fetches trixie .debs with a private apt source list and state, so the system's apt is untouched.
-trixie_download() {
-  local into="$1"; shift
-  local apt_dir="$editors/apt"
-  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$into"
-  echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' >"$apt_dir/sources.list"
-  local options=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
-    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
-  if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*trixie*Packages*' -mmin -1440 2>/dev/null)" ]; then
-    apt-get "${options[@]}" update -q
-  fi
-  (cd "$into" && apt-get "${options[@]}" download "$@")
-}
-
-# Unpacks .debs into a root and points the binaries at that root's loader and libraries
-# (trixie needs glibc 2.38+; running through the loader instead breaks the nvim 0.10 TUI).
-unpack_patch() {
-  local debs="$1" root="$2"; shift 2
-  rm -rf "$root" && mkdir -p "$root"
-  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$root"; done
-  local lib="$root/usr/lib/x86_64-linux-gnu"
-  for binary in "$@"; do
-    patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$lib" "$root/$binary"
-  done
-}
+# shellcheck source=lib/editors.sh
+source "$PWD/scripts/lib/editors.sh"
 
 apt_install neovim patchelf
 /usr/bin/nvim --version | head -1

@@ -11,7 +11,7 @@ import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
-import { Workspace } from '../engine/workspace.js';
+import { Workspace, type RunRequest } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
@@ -139,15 +139,8 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   try {
-    let args;
-    if (options.args !== undefined) {
-      const parsed = documents.parseArguments(options.args);
-      if (!parsed) {
-        io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
-        return 2;
-      }
-      args = { source: options.args, parsed };
-    }
+    const args = cliArguments(documents, options, io);
+    if (args === 'invalid') return 2;
     const result = await workspace.run({
       filePath: path,
       analysis,
@@ -163,6 +156,15 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     process.removeListener('SIGINT', onSignal);
     await workspace.dispose();
   }
+}
+
+/** `--args` split like a call site's arguments; `invalid` (after saying why) when it does not parse. */
+function cliArguments(documents: Documents, options: CliOptions, io: Io): RunRequest['args'] | 'invalid' | undefined {
+  if (options.args === undefined) return undefined;
+  const parsed = documents.parseArguments(options.args);
+  if (parsed) return { source: options.args, parsed };
+  io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
+  return 'invalid';
 }
 
 function splitTarget(target: string): [string, string | undefined] {
@@ -209,15 +211,8 @@ async function submitTarget(documents: Documents, options: CliOptions, io: Io): 
   const { path, analysis } = loadFile(documents, file);
   const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
   try {
-    let args;
-    if (options.args !== undefined) {
-      const parsed = documents.parseArguments(options.args);
-      if (!parsed) {
-        io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
-        return 2;
-      }
-      args = { source: options.args, parsed };
-    }
+    const args = cliArguments(documents, options, io);
+    if (args === 'invalid') return 2;
     const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
     if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
     else if (result.status === 'submitted') {
