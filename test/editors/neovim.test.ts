@@ -81,9 +81,11 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.status).toContain('choppa.dereference');
   });
 
-  it('answers subcommands the server does not offer yet instead of failing', () => {
-    const detail = step<{ message: string; completion: string[] }>('optional subcommands answer politely');
-    expect(detail.message).toContain('not available yet in this server version');
+  it('submits a job, lists runs and opens a run log with :Choppa submit, runs and log', () => {
+    const detail = step<{ submitted: string; runs: string; log: string; completion: string[] }>('Choppa submit, runs and log');
+    expect(detail.submitted).toContain('submitted');
+    expect(detail.runs).toContain('squares_table');
+    expect(detail.log).toMatch(/\.choppa\/logs\/squares_table-.+\.log$/);
     expect(detail.completion).toEqual(['artifact', 'cancel', 'deref', 'log', 'run', 'runs', 'status', 'submit']);
   });
 

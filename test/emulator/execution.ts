@@ -143,12 +143,33 @@ export class Execution {
       this.finish(command, 'Cancelled', CANCELLED_RESULTS);
     } else if (command.status === 'Running' && context) {
       command.status = 'Cancelling';
-      context.child.kill('SIGINT');
-      // Answering once the interrupt has landed (or after a short wait) keeps Cancelling brief,
-      // as it is on the service when the code is interruptible.
-      await Promise.race([command.settled, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // The REPL ignores an interrupt that lands before the cell has started (a stray SIGINT
+      // between cells), so keep interrupting until the cell ends. Answering once it has (or
+      // after a short wait) keeps Cancelling brief, as on the service for interruptible code.
+      let settled = false;
+      void command.settled.then(() => {
+        settled = true;
+      });
+      const deadline = Date.now() + 2000;
+      while (!settled && Date.now() < deadline && context.child.exitCode === null) {
+        context.child.kill('SIGINT');
+        await Promise.race([command.settled, new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
+      if (!settled) void this.keepInterrupting(command, context);
     }
     return json({ id: command.id });
+  }
+
+  /** Goes on interrupting a cell that outlived the cancel answer, until it ends. */
+  private async keepInterrupting(command: { settled: Promise<unknown> }, context: { child: { kill: (signal: NodeJS.Signals) => boolean; exitCode: number | null } }): Promise<void> {
+    let settled = false;
+    void command.settled.then(() => {
+      settled = true;
+    });
+    while (!settled && context.child.exitCode === null) {
+      context.child.kill('SIGINT');
+      await Promise.race([command.settled, new Promise((resolve) => setTimeout(resolve, 250))]);
+    }
   }
 
   /** Kills a context's process as if the REPL died; later calls answer as for a missing context. */

@@ -7,7 +7,7 @@ local M = {}
 -- The last arguments typed for a function, by `uri#function`, to pre-fill the next prompt.
 local last_args = {}
 
--- Subcommands that map to a server command which may not exist in this server version.
+-- Subcommands that map to a server command an older server may not offer.
 local optional = {
   submit = 'choppa.submit',
   cancel = 'choppa.cancel',
@@ -187,8 +187,8 @@ local function status()
     client.config.root_dir or '(none)', table.concat(provider.commands or {}, ', ')))
 end
 
--- Subcommands the server does not offer yet answer so instead of failing; they start
--- working as soon as the server lists their command.
+-- Subcommands whose command the server does not offer (an older server) answer so instead
+-- of failing; they work whenever the server lists their command.
 local function optional_command(name, rest)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
@@ -202,7 +202,10 @@ local function optional_command(name, rest)
   end
   local function show(result)
     if type(result) == 'table' and type(result.path) == 'string' then
-      vim.cmd('split ' .. vim.fn.fnameescape(result.path))
+      -- Clients with window/showDocument get the log opened by the server.
+      if not supports_show_document(client) then
+        vim.cmd('split ' .. vim.fn.fnameescape(result.path))
+      end
     else
       notify(vim.inspect(result))
     end

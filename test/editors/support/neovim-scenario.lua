@@ -177,12 +177,32 @@ step('Choppa artifact and status', function()
   return { artifact = notified('squares_table%(%)').message, status = notified('^choppa: client %d+ attached').message }
 end)
 
-step('optional subcommands answer politely', function()
+step('Choppa submit, runs and log', function()
+  cursor_to('def squares_table')
   vim.cmd('Choppa submit')
-  wait_for('the answer', function()
-    return notified('submit') ~= nil
+  wait_for('the submitted handle', function()
+    return notified('submitted') ~= nil
   end)
-  return { message = notified('submit').message, completion = vim.fn.getcompletion('Choppa ', 'cmdline') }
+  vim.cmd('Choppa runs')
+  wait_for('the run list', function()
+    return notified('submitted = {') ~= nil
+  end)
+  cursor_to('def squares_table')
+  local before = vim.api.nvim_get_current_buf()
+  vim.cmd('Choppa log')
+  wait_for('the log to open', function()
+    return vim.api.nvim_buf_get_name(0):match('%.log$') ~= nil
+  end)
+  local log = vim.api.nvim_buf_get_name(0)
+  -- 0.7 opened the log in a split; 0.10 let the server open it in this window.
+  pcall(vim.cmd, 'close')
+  vim.api.nvim_set_current_buf(before)
+  return {
+    submitted = notified('submitted').message,
+    runs = notified('submitted = {').message,
+    log = log,
+    completion = vim.fn.getcompletion('Choppa ', 'cmdline'),
+  }
 end)
 
 step('checkhealth choppa', function()
