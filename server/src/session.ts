@@ -2,7 +2,7 @@
 // open documents and one `Workspace` (store + backend) per state folder. Notification handlers
 // change it; request handlers read it and hand runs to the engine.
 import { dirname, join, sep } from 'node:path';
-import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
+import type { ClientCapabilities, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
 import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
@@ -92,8 +92,34 @@ export class Session {
   /** Listeners for submitted runs changing state (the server republishes what shows them). */
   readonly submissionListeners: Array<(uri: string) => void> = [];
 
+  /** Work-done progress of each submitted run being followed, by our run id. */
+  private readonly jobProgress = new Map<string, Promise<WorkDoneProgressServerReporter | undefined>>();
+
+  /** Shows a followed job as a cancellable work-done progress, ended when the job ends. */
+  private trackJobProgress(workspace: Workspace | undefined, record: SubmissionRecord, ended: boolean): void {
+    let progress = this.jobProgress.get(record.id);
+    if (!progress && !ended && this.supportsWorkDoneProgress) {
+      progress = this.connection.window.createWorkDoneProgress().then(
+        (reporter) => {
+          reporter.begin(`Job ${record.function}`, undefined, record.state, true);
+          reporter.token.onCancellationRequested(() => void workspace?.submissions.cancel(record.id));
+          return reporter;
+        },
+        () => undefined,
+      );
+      this.jobProgress.set(record.id, progress);
+    }
+    if (!progress) return;
+    void progress.then((reporter) => {
+      if (ended) reporter?.done();
+      else reporter?.report(`${record.state}${record.stateMessage ? `: ${record.stateMessage}` : ''}`);
+    });
+    if (ended) this.jobProgress.delete(record.id);
+  }
+
   private submissionChanged(record: SubmissionRecord, ended: boolean): void {
     const workspace = [...this.workspaces.values()].find((candidate) => candidate.store.submission(record.id) !== undefined);
+    this.trackJobProgress(workspace, record, ended);
     const file = record.key.slice(0, record.key.lastIndexOf('::'));
     const path = workspace?.root ? join(workspace.root, file) : undefined;
     if (ended) {

@@ -141,6 +141,21 @@ describe('choppa-lsp CLI', () => {
     expect(stderr).not.toContain('dapi-file-secret');
   });
 
+  it('submits a job, lists it, and waits for it with the outcome as exit code', () => {
+    const submitted = cli('submit', `${file}:table`, '--args', '6', '--json');
+    expect(submitted.code).toBe(0);
+    const handle = JSON.parse(submitted.stdout) as { status: string; id: string; runId: string };
+    expect(handle.status).toBe('submitted');
+    const listed = cli('runs');
+    expect(listed.stdout).toMatch(new RegExp(`^${handle.id}  table\\(6\\)  (PENDING|RUNNING|SUCCEEDED)`, 'm'));
+    const waited = cli('wait', handle.id);
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toMatch(/^table → ArtifactRef .* \(list\) at dbfs:\/tmp\/cli\/table-/);
+    expect(cli('runs').stdout).toContain('SUCCEEDED');
+    const unknown = cli('wait', 'no-such-run');
+    expect(unknown.code).toBe(1);
+  });
+
   it('refuses to dereference a function that has no artifact, saying what to run', () => {
     const { code, stderr } = cli('deref', `${file}:add`);
     expect(code).toBe(1);

@@ -63,6 +63,8 @@ describe('submit', () => {
       expect(pending.message).toMatch(/^train: submitted job run \S+ is (PENDING|RUNNING)/);
       const runs = await first.executeCommand<{ submitted: Array<{ id: string; state: string }> }>('choppa.listRuns', { uri });
       expect(runs.submitted.map((run) => run.id)).toEqual([id]);
+      // The job shows as a cancellable progress while it is followed.
+      await first.waitForProgress((value) => (value as { kind?: string; title?: string }).kind === 'begin' && (value as { title?: string }).title === 'Job train');
     } finally {
       await first.stop();
     }
