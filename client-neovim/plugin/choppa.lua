@@ -14,3 +14,16 @@ end, {
     return require('choppa.commands').complete(arg_lead, cmd_line)
   end,
 })
+
+-- With `vim.lsp.enable('choppa')` (0.11+) there is no setup() on_attach: hook lens refreshes here.
+if vim.fn.exists('##LspAttach') == 1 then
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = vim.api.nvim_create_augroup('choppa_lenses', { clear = true }),
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if client and client.name == 'choppa' then
+        require('choppa').refresh_lenses_on_events(args.buf)
+      end
+    end,
+  })
+end

@@ -89,6 +89,12 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.completion).toEqual(['artifact', 'cancel', 'deref', 'log', 'run', 'runs', 'status', 'submit']);
   });
 
+  it('shows the server code lenses, refreshed by the plugin', () => {
+    const { titles } = step<{ titles: string[] }>('code lenses are shown and refreshed');
+    expect(titles).toContain('Run add remotely');
+    expect(titles).toContain('Submit add as a job');
+  });
+
   it('reports OK in :checkhealth choppa', () => {
     const { lines } = step<{ lines: string[] }>('checkhealth choppa');
     const report = lines.join('\n');

@@ -61,6 +61,8 @@ local function execute(client, bufnr, command, argument, on_result)
       return
     end
     on_result(result or {})
+    -- Results change the lenses (a Dereference lens appears, a Cancel lens goes).
+    require('choppa').refresh_lenses(bufnr)
   end, bufnr)
 end
 

@@ -73,7 +73,12 @@ local function client_config(bufnr)
       config.capabilities or vim.lsp.protocol.make_client_capabilities(),
       { experimental = { choppa = { argumentPrompt = true } } }
     ),
-    on_attach = config.on_attach,
+    on_attach = function(client, bufnr)
+      M.refresh_lenses_on_events(bufnr)
+      if config.on_attach then
+        config.on_attach(client, bufnr)
+      end
+    end,
   }
 end
 
@@ -97,6 +102,44 @@ function M.attach(bufnr)
   end
   vim.lsp.buf_attach_client(bufnr, id)
   return id
+end
+
+--- Re-asks the server for code lenses of a buffer: Neovim neither refreshes them by itself nor
+--- (before 0.10) honours the server's `workspace/codeLens/refresh`, and lenses change with results.
+---@param bufnr? integer
+function M.refresh_lenses(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if not vim.api.nvim_buf_is_valid(bufnr) then
+    return
+  end
+  vim.api.nvim_buf_call(bufnr, function()
+    pcall(vim.lsp.codelens.refresh)
+  end)
+end
+
+local lens_buffers = {}
+
+--- Refreshes a buffer's lenses when it is entered, left insert mode on, or written.
+---@param bufnr integer
+function M.refresh_lenses_on_events(bufnr)
+  if lens_buffers[bufnr] then
+    return
+  end
+  lens_buffers[bufnr] = true
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
+    buffer = bufnr,
+    callback = function()
+      M.refresh_lenses(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd('BufWipeout', {
+    buffer = bufnr,
+    once = true,
+    callback = function()
+      lens_buffers[bufnr] = nil
+    end,
+  })
+  M.refresh_lenses(bufnr)
 end
 
 --- Configures the plugin and attaches the client to matching buffers, now and when opened.

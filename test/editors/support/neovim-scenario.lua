@@ -108,6 +108,23 @@ step('code action runs add', function()
   return { message = found.message, severity = found.severity, lnum = found.lnum, info = vim.diagnostic.severity.INFO }
 end)
 
+step('code lenses are shown and refreshed', function()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local function titles()
+    local list = {}
+    for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
+      if lens.command then
+        table.insert(list, lens.command.title)
+      end
+    end
+    return list
+  end
+  wait_for('the lenses', function()
+    return vim.tbl_contains(titles(), 'Run add remotely')
+  end)
+  return { titles = titles() }
+end)
+
 step('hover shows the result', function()
   cursor_to('add(1, 2)')
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
