@@ -74,6 +74,25 @@ describe('submitting to Databricks through the server', () => {
     }
   });
 
+  it('refuses a dbfs:/ artifact_dir on serverless before submitting, saying what to use', async () => {
+    const root = tempDir();
+    const editor = await EditorClient.start({
+      root,
+      env: { DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CONFIG_FILE: join(root, 'none') },
+      configuration: { compute: 'serverless' },
+    });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), source.replace('/Volumes/main/default/jobs', 'dbfs:/tmp/jobs'));
+      const before = emulator.jobRuns().length;
+      const result = await editor.executeCommand<{ status: string; error?: { type: string; message: string } }>('choppa.submit', { uri, function: 'train' });
+      expect(result.error?.type).toBe('ConfigurationError');
+      expect(result.error?.message).toContain('/Volumes/');
+      expect(emulator.jobRuns().length).toBe(before);
+    } finally {
+      await editor.stop();
+    }
+  });
+
   it('shows a failed task as an Error at the raising line, with the remote traceback in hover', async () => {
     const { editor, uri } = await server();
     try {

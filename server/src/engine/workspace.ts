@@ -249,6 +249,11 @@ export class Workspace {
     const prepared = this.prepare({ ...request, mode: 'artifact' });
     if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error };
     const target = this.backends.targetOf(prepared.backend);
+    if (compute === 'serverless' && target.kind === 'databricks' && prepared.payload.artifact_dir.startsWith('dbfs:/')) {
+      // Serverless compute has no /dbfs mount, so the runner could not write the result there.
+      const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
+      return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
+    }
     const record = await this.submissions.submit({ key: prepared.key, payload: prepared.payload, compute, target, backend: prepared.backend });
     if (!record.handle) {
       return { status: 'error', function: record.function, id: record.id, error: { type: 'SubmitError', message: record.stateMessage ?? 'the run was not submitted' } };
