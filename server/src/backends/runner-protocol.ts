@@ -1,7 +1,7 @@
 // The runner's command strings and the JSON reports they return, turned into our types. Every
 // backend sends these same commands (to a local python3 process or to a Databricks execution
 // context) and reads the same reports.
-import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOutcome, RunPayload, ValueInfo } from './backend.js';
+import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOptions, RunOutcome, RunPayload, ValueInfo } from './backend.js';
 
 /** What `start`, `poll` and `cancel` return: new output since the last report, and the state. */
 export interface RunnerReport {
@@ -148,4 +148,26 @@ function frameFrom(raw: unknown): RemoteFrame[] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Hands a report's new output to the run's listeners: each stream to `onOutput` and into the
+ * accumulated `output`, the latest non-empty line to `onProgress`. True when there was output.
+ */
+export function deliverOutput(
+  report: RunnerReport,
+  output: { stdout: string; stderr: string },
+  listeners: Pick<RunOptions, 'onOutput' | 'onProgress'>,
+): boolean {
+  let delivered = false;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = report[stream];
+    if (!text) continue;
+    delivered = true;
+    output[stream] += text;
+    listeners.onOutput?.(stream, text);
+  }
+  const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
+  if (lastLine !== undefined) listeners.onProgress?.({ message: lastLine.trim().slice(0, 200) });
+  return delivered;
 }

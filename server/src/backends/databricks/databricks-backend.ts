@@ -15,7 +15,7 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { cancelCommand, deliverOutput, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -139,19 +139,7 @@ export class DatabricksBackend implements Backend {
     if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
     if (signal?.aborted) return cancelled();
 
-    const deliver = (report: RunnerReport): boolean => {
-      let delivered = false;
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const text = report[stream];
-        if (!text) continue;
-        delivered = true;
-        output[stream] += text;
-        onOutput?.(stream, text);
-      }
-      const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
-      if (lastLine !== undefined) onProgress?.({ message: lastLine.trim().slice(0, 200) });
-      return delivered;
-    };
+    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.

@@ -26,6 +26,7 @@ import { describeExit, PythonExitedError, PythonProcess } from './python-process
 import {
   artifactRefFrom,
   cancelCommand,
+  deliverOutput,
   INFO_COMMAND,
   parseReport,
   pollCommand,
@@ -98,19 +99,7 @@ export class LocalBackend implements Backend {
     if ('failure' in python) return backendError(python.failure);
     if (signal?.aborted) return cancelled();
 
-    const deliver = (report: RunnerReport): boolean => {
-      let delivered = false;
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const text = report[stream];
-        if (!text) continue;
-        delivered = true;
-        output[stream] += text;
-        onOutput?.(stream, text);
-      }
-      const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
-      if (lastLine !== undefined) onProgress?.({ message: lastLine.trim().slice(0, 200) });
-      return delivered;
-    };
+    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
 
     let cancelDeadline: number | undefined;
     // The first abort turns the next command into a cancel; after that it is polls again.
