@@ -33,6 +33,17 @@ function M.client(bufnr)
   return nil
 end
 
+-- The current buffer and its choppa client, or the buffer and nil after saying why.
+---@return integer, table|nil
+local function attached()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+  end
+  return bufnr, client
+end
+
 -- Neovim 0.11 made client methods take `self`; earlier versions use plain fields.
 local function request(client, method, params, handler, bufnr)
   if vim.fn.has('nvim-0.11') == 1 then
@@ -106,10 +117,9 @@ local function summary(result, sent)
 end
 
 local function run(kind, user_args)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = M.client(bufnr)
+  local bufnr, client = attached()
   if not client then
-    return notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+    return
   end
   local command = kind == 'artifact' and 'choppa.runArtifact' or 'choppa.run'
   command_at_cursor(client, bufnr, command, function(argument)
@@ -153,10 +163,9 @@ local function supports_show_document(client)
 end
 
 local function deref(function_name)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = M.client(bufnr)
+  local bufnr, client = attached()
   if not client then
-    return notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+    return
   end
   local function go(argument)
     execute(client, bufnr, 'choppa.dereference', argument, function(result)
@@ -192,10 +201,9 @@ end
 -- Subcommands whose command the server does not offer (an older server) answer so instead
 -- of failing; they work whenever the server lists their command.
 local function optional_command(name, rest)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = M.client(bufnr)
+  local bufnr, client = attached()
   if not client then
-    return notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+    return
   end
   local command = optional[name]
   if not server_has(client, command) then

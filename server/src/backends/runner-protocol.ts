@@ -171,3 +171,22 @@ export function deliverOutput(
   if (lastLine !== undefined) listeners.onProgress?.({ message: lastLine.trim().slice(0, 200) });
   return delivered;
 }
+
+/**
+ * The two ways a run ends without the runner's envelope, with the output gathered so far and
+ * the time since `started`: a backend failure (the message says what to do) or a cancellation.
+ */
+export function endings(
+  started: number,
+  output: { stdout: string; stderr: string },
+): { backendError: (message: string, traceback?: string) => RunOutcome; cancelled: () => RunOutcome } {
+  return {
+    backendError: (message, traceback) => ({
+      status: 'error',
+      error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
+      ...output,
+      durationMs: Date.now() - started,
+    }),
+    cancelled: () => ({ status: 'cancelled', ...output, durationMs: Date.now() - started }),
+  };
+}

@@ -15,7 +15,7 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, deliverOutput, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -123,13 +123,7 @@ export class DatabricksBackend implements Backend {
     const started = Date.now();
     const { signal, onOutput, onProgress } = options;
     const output = { stdout: '', stderr: '' };
-    const backendError = (message: string, traceback?: string): RunOutcome => ({
-      status: 'error',
-      error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
-      ...output,
-      durationMs: Date.now() - started,
-    });
-    const cancelled = (): RunOutcome => ({ status: 'cancelled', ...output, durationMs: Date.now() - started });
+    const { backendError, cancelled } = endings(started, output);
     const { clusterId } = this.options;
 
     if (this.disposed) return backendError(`the Databricks backend for cluster ${clusterId} was shut down; run again`);

@@ -27,6 +27,7 @@ import {
   artifactRefFrom,
   cancelCommand,
   deliverOutput,
+  endings,
   INFO_COMMAND,
   parseReport,
   pollCommand,
@@ -82,13 +83,7 @@ export class LocalBackend implements Backend {
     const started = Date.now();
     const { signal, onOutput, onProgress } = options;
     const output = { stdout: '', stderr: '' };
-    const backendError = (message: string, traceback?: string): RunOutcome => ({
-      status: 'error',
-      error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
-      ...output,
-      durationMs: Date.now() - started,
-    });
-    const cancelled = (): RunOutcome => ({ status: 'cancelled', ...output, durationMs: Date.now() - started });
+    const { backendError, cancelled } = endings(started, output);
 
     if (this.disposed) return backendError('the local backend was shut down; run again to start a new one');
     if (!RUN_ID_PATTERN.test(payload.run_id)) {
