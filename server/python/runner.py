@@ -39,6 +39,9 @@ def _choppa_install(namespace):
         'getArgument',
     )
     kept_values = 64
+    # A result whose pickle is at most this many bytes travels back with it (base64), so the
+    # server can pass it by value to a later call after a restart or from the CLI.
+    by_value_max = 16 * 1024
     kept_runs = 64
     repr_max = 2000
     json_max = 64 * 1024
@@ -492,7 +495,27 @@ def _choppa_install(namespace):
         def _arguments(self, payload):
             text = payload['args_source']
             refs = payload['args_refs']
+            by_value = payload['args_values']
+            literals = payload['args_literals']
             wrapped = 'f(' + text + ')'
+
+            def load_value(name, encoded):
+                try:
+                    return pickle.loads(base64.b64decode(encoded))
+                except Exception as exc:
+                    raise Refusal(
+                        'ChoppaArgumentError',
+                        'argument `%s`: the earlier result passed by value could not be loaded '
+                        'here (%s: %s); run the call that made it again'
+                        % (name, type_name(type(exc)), exc))
+
+            def load_literal(name, source):
+                try:
+                    return ast.literal_eval(source)
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    raise Refusal(
+                        'ChoppaArgumentError',
+                        'argument `%s`: the module constant is not a literal' % name)
             try:
                 tree = ast.parse(wrapped, mode='eval')
             except SyntaxError as exc:
@@ -509,6 +532,10 @@ def _choppa_install(namespace):
                 if isinstance(node, ast.Name):
                     if node.id in refs:
                         return self._load_ref(node.id, refs[node.id])
+                    if node.id in by_value:
+                        return load_value(node.id, by_value[node.id])
+                    if node.id in literals:
+                        return load_literal(node.id, literals[node.id])
                     raise refused(node)
                 if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
                     if any(isinstance(e, ast.Starred) for e in node.elts):
@@ -596,11 +623,12 @@ def _choppa_install(namespace):
                     if ref['run_id'] in self._values:
                         self._values.move_to_end(ref['run_id'])
                         return self._values[ref['run_id']]
+                call = ref.get('call') if isinstance(ref.get('call'), str) else 'run %s' % ref['run_id']
                 raise Refusal(
                     'ChoppaArgumentError',
-                    'argument `%s` is the result of run %s, which this Python process no longer '
-                    'holds (it was restarted or the result was evicted); run that function again'
-                    % (name, ref['run_id']))
+                    'argument `%s` is the result of `%s`, which was too large to keep with its '
+                    'record and which this Python process no longer holds (it was restarted or '
+                    'the value was evicted); run `%s` again' % (name, call, call))
             raise Refusal(
                 'ChoppaPayloadError', 'argument `%s` has a malformed reference %r' % (name, ref))
 
@@ -609,23 +637,27 @@ def _choppa_install(namespace):
             preview = safe_repr(value)
             kind = type_name(type(value))
             if payload['mode'] != 'remote':
-                return {'status': 'ok', 'ref': store_artifact(payload, value, kind, preview)}
+                stored = store_artifact(payload, value, kind, preview)
+                return stored if stored.get('status') == 'error' else {'status': 'ok', 'ref': stored}
             limit = payload['result_size_max']
-            sink = PickleSink(payload, spill_after=limit)
+            # Small pickles are kept to travel back by value; `spill_after` keeps them in memory.
+            sink = PickleSink(payload, spill_after=limit, keep_upto=by_value_max)
             try:
                 pickle.dump(value, sink, protocol=4)
             except Refusal:
                 raise
-            except Exception:
-                # An unpicklable value still comes back inline, with its size unknown.
+            except Exception as exc:
+                # Nothing that does not pickle can come back from a real cluster either.
                 sink.discard()
-                size = None
-            else:
-                size = sink.size
-                if sink.spilled():
-                    return {'status': 'ok', 'ref': sink.commit(kind, preview)}
+                return unpicklable(payload, value, kind, exc)
+            size = sink.size
+            if sink.spilled():
+                return {'status': 'ok', 'ref': sink.commit(kind, preview)}
             info = {'repr': preview, 'type': kind, 'size': size}
-            if size is not None and size <= 4 * json_max:
+            if size <= by_value_max and sink.buffer is not None:
+                info['pickle'] = base64.b64encode(b''.join(sink.buffer)).decode('ascii')
+            sink.discard()
+            if size <= 4 * json_max:
                 try:
                     text = json.dumps(value, allow_nan=False)
                 except (TypeError, ValueError, RecursionError):
@@ -689,8 +721,15 @@ def _choppa_install(namespace):
             raise bad('the payload has no function source')
         payload.setdefault('args_source', '')
         payload.setdefault('args_refs', {})
+        payload.setdefault('args_values', {})
+        payload.setdefault('args_literals', {})
         if not isinstance(payload['args_source'], str) or not isinstance(payload['args_refs'], dict):
             raise bad('args_source must be a string and args_refs an object')
+        for field in ('args_values', 'args_literals'):
+            table = payload[field]
+            if not isinstance(table, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+                raise bad('%s must map argument names to strings' % field)
         limit = payload.get('result_size_max', payload.get('max_result_size'))
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise bad('result_size_max %r is not a byte count' % (limit,))
@@ -734,12 +773,14 @@ def _choppa_install(namespace):
 
     class PickleSink(object):
         """A pickle.dump target that counts and hashes the bytes, keeps them in memory up to
-        `spill_after` (None: keeps nothing), then streams them into a temp file beside the
-        artifact, so small results never touch storage and big ones never sit in memory."""
+        `spill_after`, then streams them into a temp file beside the artifact, so small results
+        never touch storage and big ones never sit in memory. With `spill_after` None it never
+        spills and keeps the bytes only while they are at most `keep_upto`."""
 
-        def __init__(self, payload, spill_after):
+        def __init__(self, payload, spill_after, keep_upto=0):
             self.payload = payload
             self.spill_after = spill_after
+            self.keep_upto = keep_upto
             self.size = 0
             self.sha = hashlib.sha256()
             self.buffer = []
@@ -756,6 +797,11 @@ def _choppa_install(namespace):
                 self.buffer.append(bytes(data))
                 if self.size > self.spill_after:
                     self._spill()
+            elif self.buffer is not None:
+                if self.size <= self.keep_upto:
+                    self.buffer.append(bytes(data))
+                else:
+                    self.buffer = None
             return count
 
         def _spill(self):
@@ -822,12 +868,52 @@ def _choppa_install(namespace):
             raise
         except Exception as exc:
             sink.discard()
-            raise Refusal(
-                'ChoppaArtifactError',
-                'the result of %s (%s) cannot be pickled: %s' % (payload['function_name'], kind, exc))
+            return unpicklable(payload, value, kind, exc)
         if not sink.spilled():
             sink._spill()
         return sink.commit(kind, preview)
+
+    def return_line(source, function_name):
+        """The line (of the shipped source) of the function's one `return`, else of its first
+        `yield` for a generator, else its `def` line."""
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return 1
+        definition = next((node for node in tree.body if isinstance(node, ast.FunctionDef)
+                           and node.name == function_name), None)
+        if definition is None:
+            return 1
+        returns, yields = [], []
+        pending = list(definition.body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Return):
+                returns.append(node.lineno)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+                yields.append(node.lineno)
+            pending.extend(ast.iter_child_nodes(node))
+        if len(returns) == 1:
+            return returns[0]
+        if yields and not returns:
+            return min(yields)
+        return definition.lineno
+
+    def unpicklable(payload, value, kind, exc):
+        source = payload['source']
+        line = return_line(source, payload['function_name'])
+        lines = source.splitlines()
+        text = lines[line - 1].strip() if 0 < line <= len(lines) else ''
+        what = 'a generator' if isinstance(value, types.GeneratorType) else 'of type %s' % kind
+        message = (
+            'the result of %s is %s, which cannot be pickled, so it cannot come back from where '
+            'it ran (%s: %s); return a picklable value instead (a list, a dict, a DataFrame...)'
+            % (payload['function_name'], what, type_name(type(exc)), str(exc)[:500]))
+        return {'status': 'error', 'error': {
+            'type': 'ChoppaPicklingError', 'message': message, 'origin': 'remote',
+            'frames': [{'line': line, 'function': payload['function_name'], 'text': text}]}}
 
     def failure(kind, message):
         return {'status': 'error', 'error': {

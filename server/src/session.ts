@@ -3,7 +3,7 @@
 // change it; request handlers read it and hand runs to the engine.
 import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
-import type { FileAnalysis } from './analysis/model.js';
+import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
 import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
@@ -74,14 +74,20 @@ export class Session {
     return workspace;
   }
 
-  /** What the run commands of a function depend on: its last result, runs in flight, its log. */
-  runContext(filePath: string, functionName: string): RunContext {
+  /**
+   * What the run commands of a function (or of one call of it) depend on: its last result, runs
+   * in flight, its log, and whether the cache would serve the call without running.
+   */
+  runContext(filePath: string, fn: DecoratedFunction, analysis: FileAnalysis, call?: CallSite): RunContext {
     const workspace = this.workspaceFor(filePath);
-    const record = workspace.lastResult(filePath, functionName);
-    const key = workspace.key(filePath, functionName);
+    const record = call ? workspace.resultAtCall(filePath, call)?.record : workspace.latestResult(filePath, fn.name);
+    const key = workspace.key(filePath, fn.name);
     const running = workspace.running().some((run) => run.key === key);
-    const inFlight = running || workspace.pendingSubmission(filePath, functionName) !== undefined;
-    return { record, inFlight, hasLog: running || record?.logPath !== undefined };
+    const inFlight = running || workspace.pendingSubmission(filePath, fn.name) !== undefined;
+    const cacheOn = this.settings.cache === 'on' || fn.cacheOptIn;
+    const exact = record !== undefined && (call === undefined || record.call === call.key);
+    const cacheServes = cacheOn && exact && record.status === 'ok' && workspace.staleness(filePath, analysis, fn, record) === undefined;
+    return { record, inFlight, hasLog: running || record?.logPath !== undefined, cacheServes };
   }
 
   /** The analysis of a document: the open buffer when it is open (unsaved edits count). */
@@ -123,7 +129,7 @@ export class Session {
     const file = record.key.slice(0, record.key.lastIndexOf('::'));
     const path = workspace?.root ? join(workspace.root, file) : undefined;
     if (ended) {
-      const result = workspace?.store.get(record.key);
+      const result = workspace?.store.byRunId(record.key, record.id);
       const how = result?.status === 'ok' ? `finished: ${result.ref ? `ArtifactRef ${result.ref.path}` : 'ok'}` : result?.status === 'cancelled' ? 'was cancelled' : `failed: ${result?.error?.type ?? ''} ${result?.error?.message ?? record.stateMessage ?? ''}`;
       this.info(`choppa: submitted run of ${record.function} (${record.handle?.runId ?? record.id}) ${how}`);
     }

@@ -155,25 +155,46 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(ordered.type).toBe('collections.OrderedDict');
     });
 
-    it('returns a custom class without JSON', async () => {
+    it('returns a picklable value that is not JSON with its repr, and its pickle when small', async () => {
+      const value = expectValue(
+        await backend().run(payload({ source: py('def f():', '    import fractions', '    return fractions.Fraction(1, 3)') })),
+      );
+      expect(value.repr).toBe('Fraction(1, 3)');
+      expect(value.type).toBe('fractions.Fraction');
+      expect(value.json).toBeUndefined();
+      expect(typeof value.pickle).toBe('string');
+    });
+
+    it('keeps no pickle with a value over 16 KB (it stays in the warm process only)', async () => {
+      const value = expectValue(await backend().run(payload({ source: py('def f():', "    return 'x' * 40000") })));
+      expect(value.size).toBeGreaterThan(16 * 1024);
+      expect(value.pickle).toBeUndefined();
+    });
+
+    it('passes a pickled value and a module literal by value', async () => {
+      const first = expectValue(await backend().run(payload({ source: py('def f():', "    return {'rows': [1, 2, 3]}") })));
       const value = expectValue(
         await backend().run(
           payload({
-            source: py(
-              'def f():',
-              '    class Point:',
-              '        def __repr__(self):',
-              "            return 'Point(1, 2)'",
-              '    return Point()',
-            ),
+            source: py('def f(data, regions):', "    return [len(data['rows']), regions]"),
+            args_source: 'data, regions',
+            args_values: { data: first.pickle! },
+            args_literals: { regions: "['emea', 'amer', 'apac']" },
           }),
         ),
       );
-      expect(value.repr).toBe('Point(1, 2)');
-      expect(value.type).toBe('f.<locals>.Point');
-      expect(value.json).toBeUndefined();
-      // A class defined in the shipped source cannot be pickled by the stdlib.
-      expect(value.size).toBeNull();
+      expect(value.json).toEqual([3, ['emea', 'amer', 'apac']]);
+    });
+
+    it.each([
+      ['a generator', py('def f():', '    for i in range(3):', '        yield i'), 3],
+      ['a class defined inside the function', py('def f():', '    class Point:', '        pass', '    x = 1', '    return Point()'), 5],
+      ['a lock, as an artifact', py('def f():', '    import threading', '    return threading.Lock()'), 3],
+    ])('reports %s as an error at the line that returned it, not as a result', async (_what, source, line) => {
+      const error = expectError(await backend().run(payload({ source, ...(line === 3 && source.includes('Lock') ? { mode: 'artifact' as const } : {}) })));
+      expect(error.type).toBe('ChoppaPicklingError');
+      expect(error.message).toContain('cannot be pickled');
+      expect(error.frames.at(-1)?.line).toBe(line);
     });
 
     it('captures stdout and stderr, streamed and in the outcome', async () => {
@@ -319,7 +340,7 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
         ),
       );
       expect(error.message).toContain('never-ran');
-      expect(error.message).toContain('run that function again');
+      expect(error.message).toContain('again');
     });
 
     it.each(['foo(1)', 'x', '[1, y]', '1), __import__("os").getcwd(', '__import__("os")'])(

@@ -4,7 +4,8 @@
 // Pure and total: any input, however broken, yields a FileAnalysis.
 
 import type Parser from 'tree-sitter';
-import type { CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos, Problem, TextEdit } from './model.js';
+import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos, Problem, TextEdit } from './model.js';
+import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
 import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
@@ -172,10 +173,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   for (const summary of summaries) {
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
-    for (const assignment of summary.assignments) {
-      const callOf = assignment.rhsCall !== undefined && functionNames.has(assignment.rhsCall) ? assignment.rhsCall : undefined;
-      analysis.bindings.push(callOf ? { name: assignment.name, span: assignment.span, callOf } : { name: assignment.name, span: assignment.span });
-    }
+    for (const assignment of summary.assignments) analysis.bindings.push(bindingOf(assignment, summary.calls, functionNames));
   }
 
   const context = moduleContext(summaries, imports, kinds, text);
@@ -191,6 +189,18 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   }
   problems.sort((a, b) => comparePos(a.span.start, b.span.start));
   return analysis;
+}
+
+// `big = load(1000)` binds `big` to that very call (not to `load`'s latest result), and
+// `REGIONS = ["emea", "amer"]` to its literal.
+function bindingOf(assignment: AssignmentInfo, calls: readonly CallSite[], functionNames: ReadonlySet<string>): Binding {
+  const binding: Binding = { name: assignment.name, span: assignment.span };
+  if (assignment.literal !== undefined) binding.literal = assignment.literal;
+  if (assignment.rhsCall === undefined || !functionNames.has(assignment.rhsCall)) return binding;
+  binding.callOf = assignment.rhsCall;
+  const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));
+  if (call) binding.call = { key: call.key, span: call.span, argsSource: call.argsSource };
+  return binding;
 }
 
 function moduleContext(

@@ -4,12 +4,17 @@
 import type Parser from 'tree-sitter';
 import type { Span } from './model.js';
 import { moduleBindings, spanOf } from '../syntax/nodes.js';
+import { literalSource } from './constants.js';
 
-/** An assignment at module scope; `rhsCall` names the callee when the value is `name(...)`. */
+/**
+ * An assignment at module scope; `rhsCall` names the callee when the value is `name(...)`,
+ * `literal` is the value's source when it is a literal the runner can rebuild.
+ */
 export interface AssignmentInfo {
   name: string;
   span: Span;
   rhsCall?: string;
+  literal?: string;
 }
 
 /** A module-level name bound by something other than an import. */
@@ -28,6 +33,9 @@ export function readModuleBindings(statement: Parser.SyntaxNode): { names: Modul
       if (value?.type === 'call') {
         const callee = value.childForFieldName('function');
         if (callee?.type === 'identifier') info.rhsCall = callee.text;
+      } else if (value) {
+        const literal = literalSource(value);
+        if (literal !== undefined) info.literal = literal;
       }
       return info;
     }),

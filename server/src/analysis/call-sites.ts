@@ -20,18 +20,29 @@ export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): Ca
     const args = captureOf(match, 'arguments');
     const call = captureOf(match, 'reference.call');
     if (!name || !args || !call || PYTHON_BUILTINS.has(name.text)) continue;
+    const parsed = readArguments(args);
     const site: CallSite = {
       function: name.text,
       span: spanOf(call),
       nameSpan: spanOf(name),
       argsSource: innerText(args.text),
-      args: readArguments(args),
+      args: parsed,
+      key: callKey(parsed),
     };
     const boundTo = boundName(call);
     if (boundTo) site.boundTo = boundTo;
     calls.push(site);
   }
   return calls;
+}
+
+/**
+ * A call's identity among the calls of one function: its arguments as written, one space after
+ * each comma, so `load(1000)` and `load(3)` are two calls and `load( 3 )` is `load(3)`. Names
+ * stay names: what a name means at a call is part of the code version, not of the call.
+ */
+export function callKey(args: readonly CallArgument[]): string {
+  return args.map((arg) => `${arg.splat ?? ''}${arg.keyword !== undefined ? `${arg.keyword}=` : ''}${arg.text.trim()}`).join(', ');
 }
 
 function innerText(text: string): string {

@@ -170,3 +170,40 @@ function unescape(body: string): string {
     return whole;
   });
 }
+
+const LITERAL_CONTAINERS = new Set(['list', 'tuple', 'set', 'dictionary', 'parenthesized_expression', 'pair']);
+const LITERAL_LEAVES = new Set(['integer', 'float', 'true', 'false', 'none']);
+/** A module constant larger than this is not passed by value: it is data, not a setting. */
+const LITERAL_MAX = 64 * 1024;
+
+/**
+ * The Python source of a value the runner can rebuild with `ast.literal_eval`: literals and
+ * containers of literals as written, or a foldable expression (`10 * 1024`) as its value.
+ * `undefined` for anything that needs the program to run.
+ */
+export function literalSource(node: Node): string | undefined {
+  try {
+    if (node.text.length > LITERAL_MAX) return undefined;
+    if (isLiteral(node)) return node.text;
+    const value = fold(node);
+    if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER ? undefined : String(value);
+    if (typeof value === 'string') return JSON.stringify(value);
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLiteral(node: Node): boolean {
+  const type = node.type;
+  if (LITERAL_LEAVES.has(type)) return true;
+  if (type === 'string') return !node.namedChildren.some((child) => child.type === 'interpolation') && !/^[a-zA-Z]*[fF]/.test(node.text);
+  if (type === 'concatenated_string') return node.namedChildren.every((child) => child.type === 'comment' || isLiteral(child));
+  if (type === 'unary_operator') {
+    const operand = node.childForFieldName('argument');
+    const operator = node.childForFieldName('operator')?.type;
+    return (operator === '-' || operator === '+') && operand !== null && (operand.type === 'integer' || operand.type === 'float');
+  }
+  if (LITERAL_CONTAINERS.has(type)) return node.namedChildren.every((child) => child.type === 'comment' || isLiteral(child));
+  return false;
+}

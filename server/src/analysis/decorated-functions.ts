@@ -44,8 +44,11 @@ export interface FunctionCandidate {
   defStart: Pos;
   source: string;
   params: Param[];
-  /** The `@x.remote`-like decorators, top to bottom. */
-  decorators: { instance: string; kind: RunKind; span: Span }[];
+  /**
+   * The `@x.remote`-like decorators, top to bottom; `cache` is set when the decorator's line
+   * ends with a `# choppa: cache` comment (the per-function cache opt-in).
+   */
+  decorators: { instance: string; kind: RunKind; span: Span; cache: boolean }[];
   scope: EnclosingScope;
   isAsync: boolean;
   /** Free uses, only for module-level plain functions (the ones that can be shipped). */
@@ -56,6 +59,15 @@ export interface FunctionCandidate {
   paramInsert?: InsertPoint;
   /** Where "move the import into the function" inserts, when the body has a statement. */
   bodyInsert?: InsertPoint;
+}
+
+// A per-function choice lives in a comment, never in a keyword argument: the code must still
+// run with the real library, whose decorators take none.
+const CACHE_COMMENT = /#\s*choppa:\s*cache\b/;
+
+function hasCacheComment(text: string, from: number): boolean {
+  const end = text.indexOf('\n', from);
+  return CACHE_COMMENT.test(text.slice(from, end === -1 ? text.length : end));
 }
 
 /** The functions in one top-level statement that carry a `@x.remote`-like decorator. */
@@ -75,7 +87,7 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
       entry = { definition, decorated, name, decorators: [] };
       byStart.set(key, entry);
     }
-    entry.decorators.push({ instance, kind, span: spanOf(decorator) });
+    entry.decorators.push({ instance, kind, span: spanOf(decorator), cache: hasCacheComment(text, decorator.endIndex) });
   }
   const candidates: FunctionCandidate[] = [];
   for (const { definition, decorated, name, decorators } of byStart.values()) {
@@ -220,6 +232,7 @@ export function resolveFunctions(
         defLine: candidate.defStart.line,
         source: candidate.source,
         params: candidate.params,
+        cacheOptIn: decorator.cache,
       },
     });
   }

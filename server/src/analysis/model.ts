@@ -66,6 +66,8 @@ export interface DecoratedFunction {
    */
   source: string;
   params: Param[];
+  /** The decorator line carries `# choppa: cache`: repeated calls may be served from the cache. */
+  cacheOptIn: boolean;
 }
 
 /** A literal or a name as it appears in a call's argument list. */
@@ -93,6 +95,8 @@ export interface CallSite {
   args: CallArgument[];
   /** `data` in `data = get_stuff()`: a later call can pass the result along. */
   boundTo?: string;
+  /** The call's identity among calls of the same function: its arguments, normalised (`callKey`). */
+  key: string;
 }
 
 /** A `with inst.session():` block. */
@@ -107,6 +111,13 @@ export interface Binding {
   span: Span;
   /** When the value is a call to a decorated function, that function's name. */
   callOf?: string;
+  /** That call: its identity (`CallSite.key`), where it is and its argument text. */
+  call?: { key: string; span: Span; argsSource: string };
+  /**
+   * When the value is a literal (`["emea", "amer"]`, `10 * 1024`), its Python source as the
+   * runner may `ast.literal_eval` it: such a module constant is passed by value.
+   */
+  literal?: string;
 }
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';

@@ -6,8 +6,11 @@
 export type ArgRef =
   /** An artifact: loaded from its pickle where the function runs, never downloaded. */
   | { path: string }
-  /** A value still held by the runner in the same warm process, by the run that made it. */
-  | { run_id: string };
+  /**
+   * A value still held by the runner in the same warm process, by the run that made it; `call`
+   * names that call (`load(1000)` at line 3) for the message when the process no longer has it.
+   */
+  | { run_id: string; call?: string };
 
 /** The JSON payload of one run, sent base64-encoded to the runner (DESIGN §4). */
 export interface RunPayload {
@@ -19,6 +22,10 @@ export interface RunPayload {
   /** Python argument source: literals, plus names listed in `args_refs` (`"1, b=data"`). */
   args_source: string;
   args_refs: Record<string, ArgRef>;
+  /** Names passed by value: an earlier call's small result, as its pickle in base64. */
+  args_values?: Record<string, string>;
+  /** Names passed by value: module constants, as literal source for `ast.literal_eval`. */
+  args_literals?: Record<string, string>;
   /** Bytes; null means always return the value. */
   result_size_max: number | null;
   /** Where artifacts go: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`. */
@@ -35,6 +42,11 @@ export interface ValueInfo {
   size: number | null;
   /** The value itself when it is small and JSON-able. */
   json?: unknown;
+  /**
+   * The pickle in base64 when it is small (at most `BY_VALUE_MAX` bytes): kept with the record so
+   * that a later call can be passed this value after a restart, or from the CLI.
+   */
+  pickle?: string;
 }
 
 /** A result stored remotely: `<artifact_dir>/<name>.pkl` plus a `.json` sidecar. */

@@ -118,6 +118,8 @@ function valueInfoFrom(raw: unknown): ValueInfo | undefined {
   if (size !== null && typeof size !== 'number') return undefined;
   const value: ValueInfo = { repr, type, size };
   if ('json' in raw) value.json = raw['json'];
+  // A small result's pickle, for passing it by value later; bounded by the runner (16 KB).
+  if (typeof raw['pickle'] === 'string' && raw['pickle'].length <= 32 * 1024) value.pickle = raw['pickle'];
   return value;
 }
 

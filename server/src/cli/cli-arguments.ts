@@ -5,7 +5,7 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
 
   choppa-lsp --stdio                      serve LSP over stdio (what editors start)
   choppa-lsp list FILE [--json]           Choppa instances, decorated functions, scope problems
-  choppa-lsp run FILE:FUNCTION [--args "1, b=2"] [--json]
+  choppa-lsp run FILE:FUNCTION [--args "1, b=2"] [--cache] [--fresh] [--json]
                                           run a function remotely and print its result
   choppa-lsp artifact FILE:FUNCTION [--args "..."] [--json]
                                           run a function and store its result as an artifact
@@ -23,6 +23,10 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
 Options:
   --args SOURCE   Python argument source for the function ("1, b=2"); names bound in the file
                   to another remote call's result are passed along without downloading
+  --cache         serve the last result of the same call when its code version is unchanged
+                  (as the setting choppa.cache "on"; a "# choppa: cache" comment on a decorator does it
+                  for one function)
+  --fresh         run even when the cache holds a current result
   --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git)
   --json          print the result as JSON
   --host URL, --profile NAME, --config-file PATH, --auth-type TYPE, --cluster-id ID
@@ -42,6 +46,8 @@ export interface CliOptions {
   args?: string;
   root?: string;
   json: boolean;
+  cache: boolean;
+  fresh: boolean;
   local: boolean;
   serverless: boolean;
   /** Databricks settings given as options, keyed like the settings schema. */
@@ -65,9 +71,11 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }
   if (!COMMANDS.has(command)) return { usage: `choppa-lsp: unknown command ${command}\n\n${USAGE}`, exitCode: 2 };
-  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'local' | 'serverless' | 'databricks'> = {
+  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'cache' | 'fresh' | 'local' | 'serverless' | 'databricks'> = {
     command: command as CliOptions['command'],
     json: false,
+    cache: false,
+    fresh: false,
     local: false,
     serverless: false,
     databricks: {},
@@ -84,6 +92,8 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
       continue;
     }
     if (arg === '--json') options.json = true;
+    else if (arg === '--cache') options.cache = true;
+    else if (arg === '--fresh') options.fresh = true;
     else if (arg === '--local') options.local = true;
     else if (arg === '--serverless') options.serverless = true;
     else if (arg === '-h' || arg === '--help') return { usage: USAGE, exitCode: 0 };

@@ -146,6 +146,8 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
       analysis,
       functionName: name,
       mode: options.command === 'artifact' ? 'artifact' : 'remote',
+      cache: options.cache,
+      fresh: options.fresh,
       signal: controller.signal,
       onProgress: (report) => io.err(`… ${report.message}\n`),
       ...(args ? { args } : {}),
@@ -182,7 +184,7 @@ async function derefTarget(documents: Documents, options: CliOptions, io: Io): P
     let ref;
     if (isFunction) {
       const { path } = loadFile(documents, file);
-      ref = workspace.lastResult(path, name)?.ref;
+      ref = workspace.latestArtifact(path, name);
       if (!ref) {
         io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
         return 1;
@@ -239,7 +241,7 @@ async function followRuns(options: CliOptions, io: Io): Promise<number> {
       }
       if (all.length === 0) io.out('no submitted runs\n');
       for (const record of all) {
-        const result = workspace.store.get(record.key);
+        const result = workspace.store.byRunId(record.key, record.id);
         const outcome = record.state === 'succeeded' && result?.ref ? ` → ${describeRef(result.ref)}` : record.stateMessage ? ` (${record.stateMessage})` : '';
         io.out(`${record.id}  ${record.function}(${record.args})  ${record.state.toUpperCase()}  run ${record.handle?.runId ?? '-'}  ${formatDuration(now - Date.parse(record.createdAt))} ago${outcome}\n`);
       }
@@ -264,7 +266,7 @@ async function followRuns(options: CliOptions, io: Io): Promise<number> {
       if (current.state !== last) io.err(`… ${current.function}: ${current.state.toUpperCase()}${current.stateMessage ? ` (${current.stateMessage})` : ''}\n`);
       last = current.state;
     });
-    const result = ended ? workspace.store.get(ended.key) : undefined;
+    const result = ended ? workspace.store.byRunId(ended.key, ended.id) : undefined;
     if (options.json) io.out(`${JSON.stringify({ submission: ended, result }, null, 2)}\n`);
     else if (result?.status === 'ok' && result.ref) io.out(`${record.function} → ${describeRef(result.ref)} at ${result.ref.path}\n`);
     else if (result?.error) io.out(`error: ${result.error.type}: ${result.error.message}\n`);

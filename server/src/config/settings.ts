@@ -18,6 +18,7 @@ export interface Settings {
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
   scopeLint: { enable: boolean };
+  cache: 'off' | 'on';
 }
 
 /** Whatever the client sent; anything may be missing or of the wrong type. */
@@ -93,6 +94,13 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     description:
       'Folder standing in for `/Workspace`, `/Volumes` and `dbfs:/` on the local backend. Default: `.choppa/fs` in the workspace.',
   },
+  cache: {
+    type: 'string',
+    default: 'off',
+    enum: ['off', 'on'],
+    description:
+      '`on` serves a run from the last successful result of the same call when the code version (function source, shipped code, arguments) is unchanged, without running anything. Off by default, because a remote function usually reads data that changes under it; `# choppa: cache` on a decorator line turns it on for that function alone, and `fresh: true` (or the code action "Run … again (ignore cache)") runs anyway.',
+  },
   'inlayHints.enable': {
     type: 'boolean',
     default: true,
@@ -165,5 +173,6 @@ export function parseSettings(raw: RawSettings): Settings {
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
+    cache: pick(section, 'cache') as Settings['cache'],
   };
 }

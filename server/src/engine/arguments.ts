@@ -1,21 +1,41 @@
 // Decides what arguments a run gets (DESIGN §8): the call site's, else the client's, else none
-// when every parameter has a default. Names bound earlier in the file to another remote call's
-// result become references the runner resolves where the function runs.
+// when every parameter has a default. A name bound earlier in the file to a call of a decorated
+// function becomes exactly that call's result (by value when small, by ref), a name bound to a
+// module literal its value; anything else is refused with a message that names it.
 import type { ArgRef } from '../backends/backend.js';
 import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/model.js';
+import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
 
 export type ArgumentPlan =
-  | { ok: true; argsSource: string; argsRefs: Record<string, ArgRef> }
+  | {
+      ok: true;
+      argsSource: string;
+      argsRefs: Record<string, ArgRef>;
+      argsValues: Record<string, string>;
+      argsLiterals: Record<string, string>;
+      /** What each named argument meant: part of the run's code version. */
+      inputs: Record<string, InputStamp>;
+    }
   | { ok: false; message: string; missing?: string[] };
+
+/** The call a name is bound to, as the store has it now. */
+export interface Upstream {
+  /** The producer's function key in the store. */
+  fnKey: string;
+  /** Its latest record for exactly that call, if any. */
+  record: RunRecord | undefined;
+  /** Why that record no longer matches the code, if it does not. */
+  stale: string | undefined;
+}
 
 export interface ArgumentContext {
   fn: DecoratedFunction;
   bindings: Binding[];
   /** Where the arguments are written: names bound after this point do not count. */
   position: Pos | undefined;
-  /** The last result of a function of this file, by name. */
-  lastResult: (functionName: string) => RunRecord | undefined;
+  /** The result of the call a binding names (`big = load(1000)`), never another call's. */
+  upstream: (binding: Binding & { callOf: string }) => Upstream;
 }
 
 function before(a: Pos, b: Pos): boolean {
@@ -23,7 +43,7 @@ function before(a: Pos, b: Pos): boolean {
 }
 
 /** The binding of `name` in effect at `position` (the last one before it, or the last one). */
-function bindingAt(bindings: Binding[], name: string, position: Pos | undefined): Binding | undefined {
+export function bindingAt(bindings: readonly Binding[], name: string, position: Pos | undefined): Binding | undefined {
   let found: Binding | undefined;
   for (const binding of bindings) {
     if (binding.name !== name) continue;
@@ -31,6 +51,13 @@ function bindingAt(bindings: Binding[], name: string, position: Pos | undefined)
     found = binding;
   }
   return found;
+}
+
+/** `load(1000)` at line 3: how a message names the call a binding is bound to. */
+export function callLabel(binding: Binding & { callOf: string }): string {
+  const args = binding.call?.argsSource ?? '…';
+  const text = args.length > 40 ? `${args.slice(0, 39)}…` : args;
+  return `${binding.callOf}(${text.replace(/\s+/g, ' ')}) at line ${(binding.call?.span.start.line ?? binding.span.start.line) + 1}`;
 }
 
 /** The parameters a run must be given because they have no default. */
@@ -42,40 +69,60 @@ export function requiredParameters(fn: DecoratedFunction): string[] {
 
 /**
  * Resolves arguments already split into `args` (from a call site or from client text parsed
- * the same way). Every bare name must be bound to the result of another remote call that has
- * a result; literals are left for the runner, which accepts literals only.
+ * the same way). A bare name must be bound to a module literal (passed by value) or to a call
+ * of a decorated function that has a current result: exactly that call's result, by value when
+ * it is small, as a ref when it is one. Literals are left for the runner, which accepts literals
+ * only. When in doubt the plan refuses: passing another call's data would be silently wrong.
  */
 export function planArguments(args: CallArgument[], source: string, context: ArgumentContext): ArgumentPlan {
   const argsRefs: Record<string, ArgRef> = {};
+  const argsValues: Record<string, string> = {};
+  const argsLiterals: Record<string, string> = {};
+  const inputs: Record<string, InputStamp> = {};
   for (const arg of args) {
     const name = arg.identifier;
     if (name === undefined) continue;
     const binding = bindingAt(context.bindings, name, context.position);
+    if (binding?.literal !== undefined) {
+      argsLiterals[name] = binding.literal;
+      inputs[name] = { kind: 'literal', text: binding.literal };
+      continue;
+    }
     if (binding?.callOf === undefined) {
       return {
         ok: false,
         message:
-          `Argument \`${name}\` of \`${context.fn.name}\` is neither a literal nor the result of another remote call. ` +
+          `Argument \`${name}\` of \`${context.fn.name}\` is neither a literal, a module constant, nor the result of another remote call. ` +
           'Only the function and its arguments reach the cluster: pass a literal, or bind the name to a call of a decorated function first.',
       };
     }
-    const producer = binding.callOf;
-    const record = context.lastResult(producer);
-    if (record === undefined || record.status !== 'ok') {
-      return {
-        ok: false,
-        message: `\`${name}\` is the result of \`${producer}\`, which has no result yet: run \`${producer}\` first.`,
-      };
+    const bound = binding as Binding & { callOf: string };
+    const label = callLabel(bound);
+    const upstream = context.upstream(bound);
+    const record = upstream.record;
+    if (record === undefined) {
+      return { ok: false, message: `\`${name}\` is bound to \`${label}\`, which has no result yet: run that call first.` };
     }
-    argsRefs[name] = record.ref ? { path: record.ref.path } : { run_id: record.runId };
+    if (record.status !== 'ok') {
+      const how = record.status === 'cancelled' ? 'was cancelled' : `raised ${record.error?.type ?? 'an error'}`;
+      return { ok: false, message: `\`${name}\` is bound to \`${label}\`, whose last run ${how}: run that call again first.` };
+    }
+    if (upstream.stale !== undefined) {
+      return { ok: false, message: `\`${name}\` is bound to \`${label}\`, whose result is stale (${upstream.stale}): run that call again first.` };
+    }
+    const runId = record.cached?.from ?? record.runId;
+    if (record.ref) argsRefs[name] = { path: record.ref.path };
+    else if (record.value?.pickle !== undefined) argsValues[name] = record.value.pickle;
+    else argsRefs[name] = { run_id: runId, call: label };
+    inputs[name] = { kind: 'result', function: upstream.fnKey, call: binding.call?.key ?? '', runId, label };
   }
-  return { ok: true, argsSource: source, argsRefs };
+  return { ok: true, argsSource: source, argsRefs, argsValues, argsLiterals, inputs };
 }
 
 /** The plan when no arguments were written anywhere: fine only if every parameter has a default. */
 export function planWithoutArguments(fn: DecoratedFunction): ArgumentPlan {
   const missing = requiredParameters(fn);
-  if (missing.length === 0) return { ok: true, argsSource: '', argsRefs: {} };
+  if (missing.length === 0) return { ok: true, argsSource: '', argsRefs: {}, argsValues: {}, argsLiterals: {}, inputs: {} };
   const names = missing.map((name) => `\`${name}\``).join(', ');
   return {
     ok: false,

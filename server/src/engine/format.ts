@@ -18,6 +18,9 @@ export interface SummaryLike extends OutcomeLike {
   mode?: RunMode;
   durationMs: number;
   backend?: string;
+  /** Served from the cache (a stored record says when the computing run finished; a command result says it in `computedAt`). */
+  cached?: boolean | { computedAt: string };
+  computedAt?: string;
 }
 
 /** `512 B`, `1.2 KB`, `3.4 MB`, `1.2 GB` (powers of 1024, as a data scientist reads them). */
@@ -61,12 +64,27 @@ export function shortOutcome(record: OutcomeLike, max = 60): string {
   return '?';
 }
 
-/** The one-line summary of a run: `add(1, 2) → 3 · 0.8 s · local python3.11`. */
-export function summaryLine(record: SummaryLike): string {
+/** `just now`, `42 s ago`, `3 min ago`, `2 h ago`, `5 days ago`. */
+export function formatAge(ms: number): string {
+  if (ms < 5_000) return 'just now';
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s ago`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
+  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h ago`;
+  const days = Math.round(ms / 86_400_000);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}
+
+/**
+ * The one-line summary of a run: `add(1, 2) → 3 · 0.8 s · local python3.11`; a cached one says
+ * `cached 3 min ago` instead of its duration.
+ */
+export function summaryLine(record: SummaryLike, now = Date.now()): string {
   const call = `${record.function}(${oneLine(record.args ?? '', 40)})`;
   const mode = record.mode === 'artifact' ? ' [artifact]' : '';
   const backend = record.backend ? ` · ${record.backend}` : '';
-  return `${call}${mode} → ${shortOutcome(record)} · ${formatDuration(record.durationMs)}${backend}`;
+  const computedAt = typeof record.cached === 'object' ? record.cached.computedAt : record.cached ? record.computedAt : undefined;
+  const took = computedAt !== undefined ? `cached ${formatAge(now - Date.parse(computedAt))}` : formatDuration(record.durationMs);
+  return `${call}${mode} → ${shortOutcome(record)} · ${took}${backend}`;
 }
 
 /** A value's type and size, as hover shows it: `int · 5 B pickled`. */

@@ -1,8 +1,32 @@
 // The Markdown a hover shows for a decorated function or a call of one: the last result with
 // its size, type, duration and backend, and what to do next. Plain text in, plain text out.
 import type { ChoppaInstance, DecoratedFunction } from '../analysis/model.js';
-import { describeValue, formatBytes, formatDuration } from './format.js';
+import { describeValue, formatAge, formatBytes, formatDuration, oneLine } from './format.js';
+import type { HistoryEntry } from './result-store.js';
 import type { RunRecord } from './run-record.js';
+
+/** What a function hover shows beside its last result. */
+export interface ResultContext {
+  /** Why the result no longer matches the code, when it does not. */
+  stale?: string;
+  /** The runs of the same call, newest first. */
+  history?: HistoryEntry[];
+  now?: number;
+}
+
+/** Up to three runs of one call: arguments, outcome, duration or cached. */
+function historyLines(history: readonly HistoryEntry[], now: number): string[] {
+  if (history.length < 2) return [];
+  return [
+    '',
+    'Last runs of this call:',
+    '',
+    ...history.slice(0, 3).map((entry) => {
+      const took = entry.cached ? 'cached' : formatDuration(entry.durationMs);
+      return `- \`(${oneLine(entry.args, 40)})\` → ${oneLine(entry.outcome, 50)} · ${took} · ${formatAge(now - Date.parse(entry.finishedAt))}`;
+    }),
+  ];
+}
 
 function fence(text: string, language = 'python'): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
@@ -15,14 +39,17 @@ function tail(text: string, lines = 10): string {
   return all.length <= lines ? all.join('\n') : ['…', ...all.slice(-lines)].join('\n');
 }
 
-/** Hover Markdown for a decorated function and its last run, if any. */
-export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined): string {
+/** Hover Markdown for a decorated function (or one call of it) and its last run, if any. */
+export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined, context: ResultContext = {}): string {
   const header = `**@${fn.instance}.${fn.kind}** \`${fn.name}\``;
   if (!record) {
     return `${header}\n\nNot run yet. Use the code action **Run remotely** (or **Run as artifact**) to run it.`;
   }
+  const now = context.now ?? Date.now();
   const parts = [header, ''];
-  const when = `${formatDuration(record.durationMs)} on ${record.backend}, ${record.finishedAt}`;
+  if (context.stale !== undefined) parts.push(`**Stale:** ${context.stale}. This result is from older code or inputs; run it again.`, '');
+  const took = record.cached ? `cached ${formatAge(now - Date.parse(record.cached.computedAt))} (no run)` : formatDuration(record.durationMs);
+  const when = `${took} on ${record.backend}, ${formatAge(now - Date.parse(record.finishedAt))}`;
   const call = `\`${fn.name}(${record.args})\``;
   if (record.status === 'cancelled') {
     parts.push(`Last run ${call} was **cancelled** (${when}).`);
@@ -47,6 +74,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
   }
   const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
   if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n'), 'text'));
+  parts.push(...historyLines(context.history ?? [], now));
   return parts.join('\n');
 }
 

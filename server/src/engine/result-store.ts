@@ -1,11 +1,16 @@
-// A workspace's `.choppa/state.json`: the last result of every function and every submitted run
-// with its idempotency token. Writes merge with what is on disk (a CLI run and the server may
-// share a workspace) and are atomic; a corrupt file is moved aside with a warning, never a crash.
-import { readFileSync, renameSync } from 'node:fs';
+// A workspace's stored results and submitted runs: per function, per call (its arguments), the
+// latest record and a short history. On disk, `.choppa/state.json` is a snapshot and
+// `.choppa/journal.jsonl` an append-only journal of what changed since, compacted now and then,
+// so a run writes one line whatever the number of stored results. Every writer (the server,
+// CLI runs) appends under `state.lock`; a corrupt snapshot is moved aside, never a crash.
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SubmittedHandle, SubmittedState, SubmitCompute } from '../backends/backend.js';
+import { shortOutcome } from './format.js';
+import type { CodeVersion } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
 import { ensureStateDir, writeAtomic } from './state-dir.js';
+import { withStateLock } from './state-lock.js';
 
 /** Where a submitted run went, so a restarted server finds the same backend again. */
 export type SubmissionTarget = { kind: 'local' } | { kind: 'databricks'; clusterId: string };
@@ -18,6 +23,10 @@ export interface SubmissionRecord {
   key: string;
   function: string;
   args: string;
+  /** The call's identity (`CallSite.key`), so the result lands on the call it came from. */
+  call?: string;
+  /** The code version it runs, so its result can be told stale or current. */
+  version?: CodeVersion;
   /** Written before the request: a resubmission with it gets the same run, never a second. */
   idempotencyToken: string;
   compute: SubmitCompute;
@@ -33,10 +42,46 @@ export interface SubmissionRecord {
   updatedAt: string;
 }
 
-interface StateFile {
-  version: 1;
-  results: Record<string, RunRecord>;
-  submissions?: Record<string, SubmissionRecord>;
+/** One earlier run of a call, as the hover lists it. */
+export interface HistoryEntry {
+  runId: string;
+  args: string;
+  status: RunRecord['status'];
+  /** `3`, `ArtifactRef 1.2 MB (list)`, `ValueError: …`. */
+  outcome: string;
+  durationMs: number;
+  finishedAt: string;
+  cached: boolean;
+}
+
+/** The results of one call of a function: the latest record whole, earlier ones summarised. */
+interface CallResults {
+  latest: RunRecord;
+  /** Newest first, the latest included. */
+  history: HistoryEntry[];
+}
+
+const ENDED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+/** Calls kept per function: older calls (by their latest run) are forgotten first. */
+export const CALLS_PER_FUNCTION = 32;
+/** Runs remembered per call. */
+export const HISTORY_PER_CALL = 5;
+/** Ended submissions kept at compaction: their results live on in the records. */
+const ENDED_SUBMISSIONS_KEPT = 200;
+/** The journal is folded into the snapshot past this size. */
+const COMPACT_BYTES = 1 << 20;
+/** Other processes' writes are looked for at most this often. */
+const RELOAD_INTERVAL_MS = 200;
+
+type JournalLine =
+  | { k: 'head'; id: string }
+  | { k: 'result'; fn: string; record: RunRecord }
+  | { k: 'submission'; record: SubmissionRecord };
+
+interface Snapshot {
+  version: 2;
+  results: Record<string, Record<string, CallResults>>;
+  submissions: Record<string, SubmissionRecord>;
 }
 
 /** The key of a function's results: its file relative to the workspace, and its name. */
@@ -47,55 +92,102 @@ export function resultKey(relativePath: string, functionName: string): string {
 function isRecord(value: unknown): value is RunRecord {
   if (value === null || typeof value !== 'object') return false;
   const record = value as Partial<RunRecord>;
-  return typeof record.runId === 'string' && typeof record.function === 'string' && typeof record.status === 'string';
+  return typeof record.runId === 'string' && typeof record.function === 'string' && typeof record.status === 'string' && typeof record.finishedAt === 'string';
 }
 
 function isSubmission(value: unknown): value is SubmissionRecord {
   if (value === null || typeof value !== 'object') return false;
   const record = value as Partial<SubmissionRecord>;
-  return typeof record.id === 'string' && typeof record.idempotencyToken === 'string' && typeof record.updatedAt === 'string';
+  return typeof record.id === 'string' && typeof record.key === 'string' && typeof record.idempotencyToken === 'string' && typeof record.updatedAt === 'string';
 }
 
-/** Keeps, per key, the entry with the later timestamp. */
-function mergeNewer<T>(into: Map<string, T>, from: Map<string, T>, stamp: (value: T) => string): void {
-  for (const [key, value] of from) {
-    const current = into.get(key);
-    if (current === undefined || stamp(current) < stamp(value)) into.set(key, value);
-  }
+function historyEntry(record: RunRecord): HistoryEntry {
+  return {
+    runId: record.runId,
+    args: record.args,
+    status: record.status,
+    outcome: shortOutcome(record, 60),
+    durationMs: record.durationMs,
+    finishedAt: record.finishedAt,
+    cached: record.cached !== undefined,
+  };
+}
+
+/** Records from before calls had an identity belong to the call their arguments spell. */
+function callOf(record: RunRecord): string {
+  return typeof record.call === 'string' ? record.call : record.args.trim();
 }
 
 export class ResultStore {
-  private results = new Map<string, RunRecord>();
+  private results = new Map<string, Map<string, CallResults>>();
   private submissions = new Map<string, SubmissionRecord>();
-  private readonly file: string;
+  /** Submitted runs not yet ended, by function key. */
+  private pending = new Map<string, Set<string>>();
+  private readonly snapshotFile: string;
+  private readonly journalFile: string;
+  /** The journal we have read: its inode and how far (bytes, to the end of a whole line). */
+  private journal: { ino: number; offset: number } | undefined;
+  private checkedAt = 0;
 
   constructor(
     private readonly dir: string,
     private readonly warn: (message: string) => void,
   ) {
-    this.file = join(dir, 'state.json');
-    const disk = this.readDisk();
-    this.results = disk.results;
-    this.submissions = disk.submissions;
+    this.snapshotFile = join(dir, 'state.json');
+    this.journalFile = join(dir, 'journal.jsonl');
+    this.loadAll();
   }
 
-  get(key: string): RunRecord | undefined {
-    return this.results.get(key);
+  /** The newest record of a function, whichever call it came from. */
+  latest(fnKey: string): RunRecord | undefined {
+    this.freshen();
+    let newest: RunRecord | undefined;
+    for (const entry of this.results.get(fnKey)?.values() ?? []) {
+      if (newest === undefined || entry.latest.finishedAt > newest.finishedAt) newest = entry.latest;
+    }
+    return newest;
   }
 
-  /** Every stored record with its key. */
-  entries(): IterableIterator<[string, RunRecord]> {
-    return this.results.entries();
+  /** The latest record of one call of a function. */
+  forCall(fnKey: string, call: string): RunRecord | undefined {
+    this.freshen();
+    return this.results.get(fnKey)?.get(call)?.latest;
   }
 
-  /** Stores a record and persists the store. */
-  set(key: string, record: RunRecord): void {
-    this.results.set(key, record);
-    this.persist();
+  /** The record a run left (its latest call record with that run id), if still kept. */
+  byRunId(fnKey: string, runId: string): RunRecord | undefined {
+    this.freshen();
+    for (const entry of this.results.get(fnKey)?.values() ?? []) if (entry.latest.runId === runId) return entry.latest;
+    return undefined;
+  }
+
+  /** The runs of one call, newest first. */
+  history(fnKey: string, call: string): HistoryEntry[] {
+    this.freshen();
+    return this.results.get(fnKey)?.get(call)?.history ?? [];
+  }
+
+  /** The latest record of every call of a function, newest first. */
+  calls(fnKey: string): RunRecord[] {
+    this.freshen();
+    return [...(this.results.get(fnKey)?.values() ?? [])].map((entry) => entry.latest).sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
+  }
+
+  /** Every function key with the latest record of each of its calls. */
+  *entries(): IterableIterator<[string, RunRecord]> {
+    this.freshen();
+    for (const [fnKey, calls] of this.results) for (const entry of calls.values()) yield [fnKey, entry.latest];
+  }
+
+  /** Stores a record (under its function and call) and appends it to the journal. */
+  set(fnKey: string, record: RunRecord): void {
+    this.apply({ k: 'result', fn: fnKey, record });
+    this.append({ k: 'result', fn: fnKey, record });
   }
 
   /** Every submitted run the store knows, newest first. */
   allSubmissions(): SubmissionRecord[] {
+    this.freshen();
     return [...this.submissions.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   }
 
@@ -103,62 +195,222 @@ export class ResultStore {
     return this.submissions.get(id);
   }
 
-  /** Stores (or updates) a submitted run and persists the store before returning. */
+  /** The newest submitted run of a function still in flight. */
+  pendingFor(fnKey: string): SubmissionRecord | undefined {
+    this.freshen();
+    let newest: SubmissionRecord | undefined;
+    for (const id of this.pending.get(fnKey) ?? []) {
+      const record = this.submissions.get(id);
+      if (record && (newest === undefined || record.createdAt > newest.createdAt)) newest = record;
+    }
+    return newest;
+  }
+
+  /** Stores (or updates) a submitted run; it is on disk before this returns. */
   setSubmission(record: SubmissionRecord): void {
-    this.submissions.set(record.id, { ...record, updatedAt: new Date().toISOString() });
-    this.persist();
+    const stamped = { ...record, updatedAt: new Date().toISOString() };
+    this.apply({ k: 'submission', record: stamped });
+    this.append({ k: 'submission', record: stamped });
   }
 
-  /** Picks up what another process (the CLI, another server) wrote since. */
+  /** Picks up what other processes (the CLI, another server) wrote since. */
   reload(): void {
-    const disk = this.readDisk();
-    mergeNewer(this.results, disk.results, (r) => r.finishedAt);
-    mergeNewer(this.submissions, disk.submissions, (s) => s.updatedAt);
+    this.checkedAt = Date.now();
+    try {
+      this.catchUp();
+    } catch (error) {
+      this.warn(`Could not read ${this.journalFile}: ${(error as Error).message}`);
+    }
   }
 
-  private persist(): void {
-    const disk = this.readDisk();
-    mergeNewer(disk.results, this.results, (r) => r.finishedAt);
-    mergeNewer(disk.submissions, this.submissions, (s) => s.updatedAt);
-    this.results = disk.results;
-    this.submissions = disk.submissions;
-    const state: StateFile = {
-      version: 1,
-      results: Object.fromEntries(this.results),
-      submissions: Object.fromEntries(this.submissions),
-    };
+  private freshen(): void {
+    if (Date.now() - this.checkedAt >= RELOAD_INTERVAL_MS) this.reload();
+  }
+
+  private apply(line: JournalLine): void {
+    if (line.k === 'result') {
+      let calls = this.results.get(line.fn);
+      if (!calls) {
+        calls = new Map();
+        this.results.set(line.fn, calls);
+      }
+      const call = callOf(line.record);
+      const current = calls.get(call);
+      // The same line read twice (a reload racing our own append) changes nothing.
+      if (current?.history.some((entry) => entry.runId === line.record.runId && entry.finishedAt === line.record.finishedAt)) return;
+      if (current && current.latest.finishedAt > line.record.finishedAt) {
+        current.history = [...current.history, historyEntry(line.record)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1)).slice(0, HISTORY_PER_CALL);
+        return;
+      }
+      calls.delete(call);
+      calls.set(call, { latest: line.record, history: [historyEntry(line.record), ...(current?.history ?? [])].slice(0, HISTORY_PER_CALL) });
+      if (calls.size > CALLS_PER_FUNCTION) {
+        const oldest = [...calls.entries()].sort((a, b) => (a[1].latest.finishedAt < b[1].latest.finishedAt ? -1 : 1))[0];
+        if (oldest) calls.delete(oldest[0]);
+      }
+    } else if (line.k === 'submission') {
+      const current = this.submissions.get(line.record.id);
+      if (current && current.updatedAt > line.record.updatedAt) return;
+      this.submissions.set(line.record.id, line.record);
+      const key = line.record.key;
+      const ids = this.pending.get(key) ?? new Set<string>();
+      if (ENDED.has(line.record.state)) ids.delete(line.record.id);
+      else ids.add(line.record.id);
+      if (ids.size > 0) this.pending.set(key, ids);
+      else this.pending.delete(key);
+    }
+  }
+
+  /** Appends one line under the lock, after catching up with other writers; compacts when due. */
+  private append(line: JournalLine): void {
     ensureStateDir(this.dir);
-    writeAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`);
+    withStateLock(this.dir, () => {
+      this.catchUp();
+      const fd = openSync(this.journalFile, 'a', 0o600);
+      try {
+        const size = fstatSync(fd).size;
+        // A writer killed mid-line leaves a torn tail: end it so our line stands alone.
+        const prefix = size > 0 && size !== this.journal?.offset ? '\n' : '';
+        const text = `${prefix}${JSON.stringify(line)}\n`;
+        writeSync(fd, text);
+        const stat = fstatSync(fd);
+        this.journal = { ino: stat.ino, offset: stat.size };
+      } finally {
+        closeSync(fd);
+      }
+      if ((this.journal?.offset ?? 0) > COMPACT_BYTES) this.compact();
+    });
   }
 
-  private readDisk(): { results: Map<string, RunRecord>; submissions: Map<string, SubmissionRecord> } {
-    const empty = { results: new Map<string, RunRecord>(), submissions: new Map<string, SubmissionRecord>() };
+  /** Reads the journal lines written since we last looked; all of it again after a compaction. */
+  private catchUp(): void {
+    let stat;
+    try {
+      stat = statSync(this.journalFile);
+    } catch {
+      // No journal: only a snapshot (or nothing) exists, and we read it at load.
+      if (this.journal !== undefined) this.loadAll();
+      return;
+    }
+    if (this.journal === undefined || stat.ino !== this.journal.ino || stat.size < this.journal.offset) {
+      this.loadAll();
+      return;
+    }
+    if (stat.size === this.journal.offset) return;
+    this.readJournalFrom(this.journal.offset, stat.ino);
+  }
+
+  private readJournalFrom(offset: number, ino: number): void {
+    let fd: number;
+    try {
+      fd = openSync(this.journalFile, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.max(0, size - offset));
+      let read = 0;
+      while (read < buffer.length) {
+        const count = readSync(fd, buffer, read, buffer.length - read, offset + read);
+        if (count === 0) break;
+        read += count;
+      }
+      const end = buffer.lastIndexOf(0x0a, read - 1);
+      // Only whole lines: a line being written now is read next time.
+      if (end < 0) {
+        this.journal = { ino, offset };
+        return;
+      }
+      for (const text of buffer.subarray(0, end).toString('utf8').split('\n')) this.applyText(text);
+      this.journal = { ino, offset: offset + end + 1 };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private applyText(text: string): void {
+    if (text.trim() === '') return;
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      // A torn line from a killed writer: the rest of the journal still counts.
+      return;
+    }
+    const value = line as Partial<JournalLine> & Record<string, unknown>;
+    if (value.k === 'result' && typeof value.fn === 'string' && isRecord(value.record)) this.apply(value as JournalLine);
+    else if (value.k === 'submission' && isSubmission(value.record)) this.apply(value as JournalLine);
+  }
+
+  /** Reads the snapshot and the whole journal. */
+  private loadAll(): void {
+    this.results = new Map();
+    this.submissions = new Map();
+    this.pending = new Map();
+    this.journal = undefined;
+    this.readSnapshot();
+    try {
+      const stat = statSync(this.journalFile);
+      this.readJournalFrom(0, stat.ino);
+    } catch {
+      // No journal yet.
+    }
+  }
+
+  private readSnapshot(): void {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readFileSync(this.snapshotFile, 'utf8');
     } catch {
-      return empty;
+      return;
     }
     try {
-      const parsed = JSON.parse(text) as Partial<StateFile>;
-      if (parsed.version !== 1 || parsed.results === null || typeof parsed.results !== 'object') {
-        throw new Error('unexpected shape');
+      const parsed = JSON.parse(text) as { version?: number; results?: unknown; submissions?: unknown };
+      if ((parsed.version !== 1 && parsed.version !== 2) || parsed.results === null || typeof parsed.results !== 'object') throw new Error('unexpected shape');
+      for (const [fnKey, value] of Object.entries(parsed.results as Record<string, unknown>)) {
+        if (parsed.version === 1) {
+          // Version 1 kept one record per function.
+          if (isRecord(value)) this.apply({ k: 'result', fn: fnKey, record: value });
+          continue;
+        }
+        if (value === null || typeof value !== 'object') continue;
+        for (const [call, entry] of Object.entries(value as Record<string, Partial<CallResults>>)) {
+          if (!isRecord(entry?.latest)) continue;
+          let calls = this.results.get(fnKey);
+          if (!calls) {
+            calls = new Map();
+            this.results.set(fnKey, calls);
+          }
+          const history = Array.isArray(entry.history) ? entry.history.filter((item): item is HistoryEntry => typeof item?.runId === 'string').slice(0, HISTORY_PER_CALL) : [];
+          calls.set(call, { latest: entry.latest, history: history.length > 0 ? history : [historyEntry(entry.latest)] });
+        }
       }
-      return {
-        results: new Map(Object.entries(parsed.results).filter((entry): entry is [string, RunRecord] => isRecord(entry[1]))),
-        submissions: new Map(
-          Object.entries(parsed.submissions ?? {}).filter((entry): entry is [string, SubmissionRecord] => isSubmission(entry[1])),
-        ),
-      };
+      for (const value of Object.values((parsed.submissions ?? {}) as Record<string, unknown>)) {
+        if (isSubmission(value)) this.apply({ k: 'submission', record: value });
+      }
     } catch {
-      const aside = `${this.file}.corrupt-${Date.now()}`;
+      const aside = `${this.snapshotFile}.corrupt-${Date.now()}`;
       try {
-        renameSync(this.file, aside);
-        this.warn(`${this.file} was not valid choppa state; it was moved to ${aside} and a new one started.`);
+        renameSync(this.snapshotFile, aside);
+        this.warn(`${this.snapshotFile} was not valid choppa state; it was moved to ${aside} and a new one started.`);
       } catch {
-        this.warn(`${this.file} is not valid choppa state and could not be moved aside; results will not persist.`);
+        this.warn(`${this.snapshotFile} is not valid choppa state and could not be moved aside; results will not persist.`);
       }
-      return empty;
     }
+  }
+
+  /** Folds the journal into a new snapshot and starts a new journal (called under the lock). */
+  private compact(): void {
+    const ended = [...this.submissions.values()].filter((record) => ENDED.has(record.state)).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+    for (const record of ended.slice(ENDED_SUBMISSIONS_KEPT)) this.submissions.delete(record.id);
+    const snapshot: Snapshot = { version: 2, results: {}, submissions: Object.fromEntries(this.submissions) };
+    for (const [fnKey, calls] of this.results) snapshot.results[fnKey] = Object.fromEntries(calls);
+    writeAtomic(this.snapshotFile, `${JSON.stringify(snapshot)}\n`);
+    // A new journal file (new inode): readers that see it know to read the snapshot again.
+    const head: JournalLine = { k: 'head', id: `${process.pid}-${Date.now()}` };
+    writeAtomic(this.journalFile, `${JSON.stringify(head)}\n`);
+    const stat = statSync(this.journalFile);
+    this.journal = { ino: stat.ino, offset: stat.size };
   }
 }

@@ -2,6 +2,7 @@
 // and the JSON a command returns to the editor. Remote error lines are kept relative to the
 // function's `def`, so they follow the function when lines above it are edited.
 import type { ArtifactRef, RemoteFrame, RunOutcome, ValueInfo } from '../backends/backend.js';
+import type { CodeVersion } from './result-identity.js';
 
 export type RunMode = 'remote' | 'artifact';
 
@@ -16,7 +17,7 @@ export interface StoredError {
   traceback?: string;
 }
 
-/** The last run of one function, as the store keeps it. */
+/** One run of one call of a function, as the store keeps it. */
 export interface RunRecord {
   runId: string;
   function: string;
@@ -24,6 +25,14 @@ export interface RunRecord {
   status: 'ok' | 'error' | 'cancelled';
   /** The arguments as they were sent (`1, b=data`). */
   args: string;
+  /** The call's identity (`CallSite.key`); records of older versions lack it. */
+  call?: string;
+  /** The code version the run ran (result identity); records of older versions lack it. */
+  version?: CodeVersion;
+  /** Served from the cache: the run whose result this is, and when that run finished. */
+  cached?: { from: string; computedAt: string };
+  /** The name the call's result was bound to (`big = load(1000)`), to find it again after its arguments change. */
+  boundTo?: string;
   value?: ValueInfo;
   ref?: ArtifactRef;
   error?: StoredError;
@@ -63,12 +72,18 @@ export interface RunCommandResult {
   backend?: string;
   /** Where the run's output was logged. */
   logPath?: string;
+  /** The call's identity (its normalised arguments). */
+  call?: string;
+  /** True when the result came from the cache without running anything. */
+  cached?: boolean;
+  /** When cached: when the run that computed it finished (ISO 8601). */
+  computedAt?: string;
 }
 
 /** Builds the stored record from a backend outcome; `defLine` anchors frame lines. */
 export function recordFromOutcome(
   outcome: RunOutcome,
-  context: { runId: string; function: string; mode: RunMode; args: string; backend: string },
+  context: { runId: string; function: string; mode: RunMode; args: string; backend: string; call?: string; version?: CodeVersion; boundTo?: string },
 ): RunRecord {
   const base = {
     ...context,
@@ -97,7 +112,7 @@ export function recordFromOutcome(
 }
 
 /** The record of a run cancelled before it started (while it waited in the queue). */
-export function cancelledRecord(context: { runId: string; function: string; mode: RunMode; args: string; backend: string }): RunRecord {
+export function cancelledRecord(context: { runId: string; function: string; mode: RunMode; args: string; backend: string; call?: string }): RunRecord {
   return { ...context, status: 'cancelled', stdout: '', stderr: '', durationMs: 0, finishedAt: new Date().toISOString() };
 }
 
@@ -114,7 +129,16 @@ export function commandResult(record: RunRecord, defLine: number | undefined): R
     backend: record.backend,
   };
   if (record.logPath) result.logPath = record.logPath;
-  if (record.value) result.value = record.value;
+  if (record.call !== undefined) result.call = record.call;
+  if (record.cached) {
+    result.cached = true;
+    result.computedAt = record.cached.computedAt;
+  }
+  if (record.value) {
+    // The pickle is for chaining, not for clients.
+    const { pickle: _pickle, ...value } = record.value;
+    result.value = value;
+  }
   if (record.ref) result.ref = record.ref;
   if (record.error) {
     const error: NonNullable<RunCommandResult['error']> = {

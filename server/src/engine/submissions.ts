@@ -8,6 +8,7 @@ import { isFailure } from '../backends/backend.js';
 import { runLogPath } from './run-log.js';
 import type { ResultStore, SubmissionRecord, SubmissionTarget } from './result-store.js';
 import type { RunRecord } from './run-record.js';
+import type { CodeVersion } from './result-identity.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const POLL_FIRST_MS = 500;
@@ -30,6 +31,9 @@ export interface SubmissionsOptions {
 
 export interface SubmitInput {
   key: string;
+  /** The call's identity and code version, so the result lands on the call it came from. */
+  call: string;
+  version: CodeVersion;
   payload: RunPayload;
   compute: SubmitCompute;
   target: SubmissionTarget;
@@ -51,6 +55,8 @@ export class Submissions {
       key: input.key,
       function: input.payload.function_name,
       args: input.payload.args_source,
+      call: input.call,
+      version: input.version,
       idempotencyToken: randomUUID(),
       compute: input.compute,
       target: input.target,
@@ -189,6 +195,8 @@ export class Submissions {
       mode: 'artifact',
       status: status.state === 'succeeded' ? 'ok' : status.state === 'cancelled' ? 'cancelled' : 'error',
       args: record.args,
+      ...(record.call !== undefined ? { call: record.call } : {}),
+      ...(record.version !== undefined ? { version: record.version } : {}),
       stdout: status.logs ?? '',
       stderr: '',
       durationMs: Date.now() - Date.parse(record.createdAt),

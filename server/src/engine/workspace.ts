@@ -4,10 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import type { CallArgument, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
+import type { Binding, CallArgument, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
+import { callKey } from '../analysis/call-sites.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
-import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
+import { bindingAt, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
+import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
 import { formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
@@ -27,6 +29,10 @@ export interface RunRequest {
   mode: RunMode;
   /** Arguments written at a call site or supplied by the client, already split. */
   args?: { source: string; parsed: CallArgument[]; position?: Pos };
+  /** Serve a current cached result without running (setting `choppa.cache`); `# choppa: cache` on the decorator line turns it on for one function. */
+  cache?: boolean;
+  /** Run even when the cache holds a current result. */
+  fresh?: boolean;
   signal?: AbortSignal;
   onProgress?: (report: ProgressReport) => void;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
@@ -46,7 +52,13 @@ interface Prepared {
   instance: ChoppaInstance | undefined;
   backend: Backend;
   payload: RunPayload;
+  /** The function's key in the store. */
   key: string;
+  /** The call's identity among the function's calls. */
+  call: string;
+  version: CodeVersion;
+  /** The name the call's result is bound to, when the run came from `x = f(...)`. */
+  boundTo: string | undefined;
 }
 
 /** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
@@ -70,6 +82,8 @@ export interface WorkspaceOptions {
   maxParallel?: number;
   /** Told when a submitted run changes state, and when it ends. */
   onSubmissionChange?: (record: SubmissionRecord, ended: boolean) => void;
+  /** The hash of the project code a function ships with (the bundle), when any ships. */
+  bundleHash?: (filePath: string, fn: DecoratedFunction) => string | undefined;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -124,6 +138,7 @@ export class Workspace {
   readonly stateDir: string;
   readonly backends: BackendSelection;
   private readonly warn: (message: string) => void;
+  private readonly bundleHash: (filePath: string, fn: DecoratedFunction) => string | undefined;
   private active = 0;
   private retired = false;
   private readonly inflight = new Map<string, InflightRun>();
@@ -135,6 +150,7 @@ export class Workspace {
     this.stateDir = options.stateDir;
     this.backends = options.backends;
     this.warn = options.warn;
+    this.bundleHash = options.bundleHash ?? (() => undefined);
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
@@ -155,9 +171,62 @@ export class Workspace {
     return resultKey(rel, functionName);
   }
 
-  /** The last result of a function of a file. */
-  lastResult(filePath: string, functionName: string): RunRecord | undefined {
-    return this.store.get(this.key(filePath, functionName));
+  /** The newest result of a function of a file, whichever call it came from. */
+  latestResult(filePath: string, functionName: string): RunRecord | undefined {
+    return this.store.latest(this.key(filePath, functionName));
+  }
+
+  /**
+   * The result that belongs to a call site: the latest of exactly that call, or (marked
+   * `argsChanged`) the one the same binding had before its arguments were edited.
+   */
+  resultAtCall(filePath: string, call: CallSite): { record: RunRecord; argsChanged: boolean } | undefined {
+    const fnKey = this.key(filePath, call.function);
+    const exact = this.store.forCall(fnKey, call.key);
+    if (exact) return { record: exact, argsChanged: false };
+    if (call.boundTo === undefined) return undefined;
+    const before = this.store.calls(fnKey).find((record) => record.boundTo === call.boundTo);
+    return before ? { record: before, argsChanged: true } : undefined;
+  }
+
+  /** The newest artifact of a function (of one call of it, when `call` is given). */
+  latestArtifact(filePath: string, functionName: string, call?: string): RunRecord['ref'] {
+    const fnKey = this.key(filePath, functionName);
+    const records = call === undefined ? this.store.calls(fnKey) : [this.store.forCall(fnKey, call)];
+    return records.find((record) => record?.ref !== undefined)?.ref;
+  }
+
+  /** The runs of one call of a function, newest first. */
+  history(filePath: string, functionName: string, call: string): ReturnType<ResultStore['history']> {
+    return this.store.history(this.key(filePath, functionName), call);
+  }
+
+  /** Why a stored result of `fn` no longer matches the code as `analysis` has it, if it does not. */
+  staleness(filePath: string, analysis: FileAnalysis, fn: DecoratedFunction, record: RunRecord, depth = 0): string | undefined {
+    // Chains deeper than this are not followed; what is shown still says the direct causes.
+    if (depth > 8) return undefined;
+    return staleness(record.version, {
+      fn,
+      bundle: this.bundleHash(filePath, fn),
+      bindingAt: (name, position) => bindingAt(analysis.bindings, name, position),
+      upstream: (input) => {
+        const upstream = this.store.forCall(input.function, input.call);
+        if (!upstream || upstream.status !== 'ok') return undefined;
+        const name = input.function.slice(input.function.lastIndexOf('::') + 2);
+        const producer = this.key(filePath, name) === input.function ? analysis.functions.find((candidate) => candidate.name === name) : undefined;
+        const stale = producer ? this.staleness(filePath, analysis, producer, upstream, depth + 1) : undefined;
+        return { runId: upstream.cached?.from ?? upstream.runId, ...(stale !== undefined ? { stale } : {}) };
+      },
+    });
+  }
+
+  /** The result of exactly the call a binding names, and whether it is still current. */
+  private upstream(filePath: string, analysis: FileAnalysis, binding: Binding & { callOf: string }): Upstream {
+    const fnKey = this.key(filePath, binding.callOf);
+    const record = binding.call ? this.store.forCall(fnKey, binding.call.key) : undefined;
+    const producer = analysis.functions.find((candidate) => candidate.name === binding.callOf);
+    const stale = record && producer ? this.staleness(filePath, analysis, producer, record, 1) : undefined;
+    return { fnKey, record, stale };
   }
 
   /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
@@ -172,24 +241,57 @@ export class Workspace {
           fn,
           bindings: request.analysis.bindings,
           position: request.args.position,
-          lastResult: (name) => this.lastResult(request.filePath, name),
+          upstream: (binding) => this.upstream(request.filePath, request.analysis, binding),
         })
       : planWithoutArguments(fn);
     if (!plan.ok) return { error: { type: 'ArgumentError', message: plan.message, ...(plan.missing ? { missing: plan.missing } : {}) } };
     const selected = this.backends.forInstance(instance);
     if ('failure' in selected) return { error: { type: 'ConfigurationError', message: selected.failure } };
+    // `@x.artifact` always returns an ArtifactRef, whichever action or command runs it.
+    const mode = fn.kind === 'artifact' ? 'artifact' : request.mode;
     const runId = newRunId();
     const payload: RunPayload = {
       run_id: runId,
-      mode: request.mode,
+      mode,
       function_name: fn.name,
       source: fn.source,
       args_source: plan.argsSource,
       args_refs: plan.argsRefs,
+      ...(Object.keys(plan.argsValues).length > 0 ? { args_values: plan.argsValues } : {}),
+      ...(Object.keys(plan.argsLiterals).length > 0 ? { args_literals: plan.argsLiterals } : {}),
       result_size_max: instance?.resultSizeMax ?? null,
       artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
-    return { fn, instance, backend: selected.backend, payload, key: this.key(request.filePath, fn.name) };
+    const bundle = this.bundleHash(request.filePath, fn);
+    const version = codeVersion({ source: sourceHash(fn.source), ...(bundle !== undefined ? { bundle } : {}), mode, inputs: plan.inputs });
+    const position = request.args?.position;
+    const site = position
+      ? request.analysis.calls.find((call) => call.function === fn.name && call.span.start.line === position.line && call.span.start.character === position.character)
+      : undefined;
+    return {
+      fn,
+      instance,
+      backend: selected.backend,
+      payload,
+      key: this.key(request.filePath, fn.name),
+      call: request.args ? callKey(request.args.parsed) : '',
+      version,
+      boundTo: site?.boundTo,
+    };
+  }
+
+  /** A current result of the same call and code version, when the cache may serve it. */
+  private cacheHit(request: RunRequest, prepared: Prepared): RunRecord | undefined {
+    if (request.fresh || !(request.cache || prepared.fn.cacheOptIn)) return undefined;
+    const hit = this.store.forCall(prepared.key, prepared.call);
+    if (!hit || hit.status !== 'ok' || hit.version?.hash !== prepared.version.hash) return undefined;
+    return {
+      ...hit,
+      runId: prepared.payload.run_id,
+      cached: hit.cached ?? { from: hit.runId, computedAt: hit.finishedAt },
+      finishedAt: new Date().toISOString(),
+      ...(prepared.boundTo !== undefined ? { boundTo: prepared.boundTo } : {}),
+    };
   }
 
   /** Plans, runs and stores one run; never throws for user-caused failures. */
@@ -199,6 +301,11 @@ export class Workspace {
     if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };
     const { fn, backend, payload, key } = prepared;
     const runId = payload.run_id;
+    const hit = this.cacheHit(request, prepared);
+    if (hit) {
+      this.saveRecord(key, hit);
+      return commandResult(hit, fn.defLine);
+    }
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     request.signal?.addEventListener('abort', abort, { once: true });
@@ -211,7 +318,7 @@ export class Workspace {
         request.onProgress?.({ message: `${fn.name} is queued behind ${this.queue.backlog + 1} run(s) (choppa.runs.maxParallel)` });
       }
       if (!(await this.queue.acquire(controller.signal))) {
-        const record = cancelledRecord({ runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
+        const record = cancelledRecord({ runId, function: fn.name, mode: payload.mode, args: payload.args_source, backend: backend.label(), call: prepared.call });
         return commandResult(record, fn.defLine);
       }
       request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
@@ -225,19 +332,32 @@ export class Workspace {
           },
         })
         .finally(() => this.queue.release());
-      const record = recordFromOutcome(outcome, { runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
+      const record = recordFromOutcome(outcome, {
+        runId,
+        function: fn.name,
+        mode: payload.mode,
+        args: payload.args_source,
+        backend: backend.label(),
+        call: prepared.call,
+        version: prepared.version,
+        ...(prepared.boundTo !== undefined ? { boundTo: prepared.boundTo } : {}),
+      });
       record.logPath = log.path;
       log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : 'cancelled'} after ${formatDuration(record.durationMs)}\n`);
-      try {
-        this.store.set(key, record);
-      } catch (error) {
-        this.warn(`Could not save the result of ${fn.name} to ${this.stateDir}: ${(error as Error).message}`);
-      }
+      this.saveRecord(key, record);
       return commandResult(record, fn.defLine);
     } finally {
       request.signal?.removeEventListener('abort', abort);
       this.inflight.delete(runId);
       this.settle();
+    }
+  }
+
+  private saveRecord(key: string, record: RunRecord): void {
+    try {
+      this.store.set(key, record);
+    } catch (error) {
+      this.warn(`Could not save the result of ${record.function} to ${this.stateDir}: ${(error as Error).message}`);
     }
   }
 
@@ -254,7 +374,7 @@ export class Workspace {
       const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
       return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
     }
-    const record = await this.submissions.submit({ key: prepared.key, payload: prepared.payload, compute, target, backend: prepared.backend });
+    const record = await this.submissions.submit({ key: prepared.key, call: prepared.call, version: prepared.version, payload: prepared.payload, compute, target, backend: prepared.backend });
     if (!record.handle) {
       return { status: 'error', function: record.function, id: record.id, error: { type: 'SubmitError', message: record.stateMessage ?? 'the run was not submitted' } };
     }
@@ -270,8 +390,7 @@ export class Workspace {
 
   /** The submitted run of a function still in flight, if any (the newest). */
   pendingSubmission(filePath: string, functionName: string): SubmissionRecord | undefined {
-    const key = this.key(filePath, functionName);
-    return this.store.allSubmissions().find((record) => record.key === key && !['succeeded', 'failed', 'cancelled'].includes(record.state));
+    return this.store.pendingFor(this.key(filePath, functionName));
   }
 
   /** The runs in flight now. */

@@ -29,12 +29,20 @@ export function problemDiagnostic(problem: Problem): Diagnostic {
   return diagnostic;
 }
 
-function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string): Diagnostic {
+function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string, stale: string | undefined): Diagnostic {
+  // A result whose code version no longer matches says so: the word "stale" and what changed.
+  const staleNote = stale === undefined ? '' : ` · stale: ${stale}; run it again`;
   if (record.status === 'cancelled') {
     return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-cancelled', message: `${fn.name}: run cancelled` };
   }
   if (!record.error) {
-    return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Information, source: SOURCE, code: 'run-result', message: summaryLine(record) };
+    return {
+      range: toRange(fn.nameSpan),
+      severity: DiagnosticSeverity.Information,
+      source: SOURCE,
+      code: stale === undefined ? 'run-result' : 'run-result-stale',
+      message: `${summaryLine(record)}${staleNote}`,
+    };
   }
   const error = record.error;
   const lastLine = fn.span.end.line;
@@ -51,7 +59,7 @@ function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, u
     severity: DiagnosticSeverity.Error,
     source: SOURCE,
     code: error.origin === 'backend' ? 'backend-error' : 'remote-error',
-    message: `${error.type}: ${error.message}${where}`,
+    message: `${error.type}: ${error.message}${where}${staleNote}`,
   };
   if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;
   return diagnostic;
@@ -81,8 +89,8 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
       const message = `${fn.name}: submitted job ${where} is ${submitted.state.toUpperCase()}${submitted.stateMessage ? `: ${submitted.stateMessage}` : ''}`;
       diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
     }
-    const record = workspace.lastResult(path, fn.name);
-    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri));
+    const record = workspace.latestResult(path, fn.name);
+    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri, workspace.staleness(path, analysis, fn, record)));
   }
   return diagnostics;
 }

@@ -23,10 +23,15 @@ export interface RunArguments {
   args?: string;
   /** The call site the action was invoked on, so names resolve to bindings before it. */
   position?: { line: number; character: number };
+  /** Run even when the cache (setting `choppa.cache`, `# choppa: cache`) holds a current result. */
+  fresh?: boolean;
 }
 
-/** `choppa.dereference`: `{uri, function}` (its last artifact) or `{ref}` (a path or a ref). */
-export type DereferenceArguments = { uri: string; function: string } | { ref: string | ArtifactRef };
+/**
+ * `choppa.dereference`: `{uri, function, call?}` (the last artifact of the function, or of that
+ * call: its normalised arguments) or `{ref}` (a path or a ref).
+ */
+export type DereferenceArguments = { uri: string; function: string; call?: string } | { ref: string | ArtifactRef };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -50,13 +55,15 @@ export function parseRunArguments(raw: unknown): Parsed<RunArguments> {
   const parsed: RunArguments = { uri: value.uri, function: value.function };
   if (typeof value.args === 'string') parsed.args = value.args;
   if (isPosition(value.position)) parsed.position = { line: value.position.line, character: value.position.character };
+  if (value.fresh !== undefined && typeof value.fresh !== 'boolean') return { ok: false, message: '`fresh` must be true or false' };
+  if (value.fresh === true) parsed.fresh = true;
   return { ok: true, value: parsed };
 }
 
 export function parseDereferenceArguments(raw: unknown): Parsed<DereferenceArguments> {
   const value = object(raw);
   if (value && typeof value.uri === 'string' && typeof value.function === 'string') {
-    return { ok: true, value: { uri: value.uri, function: value.function } };
+    return { ok: true, value: { uri: value.uri, function: value.function, ...(typeof value.call === 'string' ? { call: value.call } : {}) } };
   }
   if (value && typeof value.ref === 'string') return { ok: true, value: { ref: value.ref } };
   const ref = object(value?.ref);

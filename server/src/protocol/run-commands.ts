@@ -13,11 +13,14 @@ export interface RunContext {
   inFlight: boolean;
   /** It has a log to show (a run in flight or a finished one). */
   hasLog: boolean;
+  /** A run would be served from the cache: offer running it anyway. */
+  cacheServes: boolean;
 }
 
 /**
- * Run remotely, Run as artifact, Submit job, and, when they apply, Cancel run, Dereference last
- * artifact and Show run log. `@inst.submit` functions offer Submit job first.
+ * Run remotely, Run as artifact, Submit job, and, when they apply, Run again (ignore cache),
+ * Cancel run, Dereference last artifact and Show run log. `@inst.submit` functions offer Submit
+ * job first; `@inst.artifact` functions always run as artifacts, so they offer that first.
  */
 export function runCommands(uri: string, fn: DecoratedFunction, context: RunContext, call?: CallSite): Command[] {
   const args: RunArguments = { uri, function: fn.name };
@@ -28,15 +31,24 @@ export function runCommands(uri: string, fn: DecoratedFunction, context: RunCont
     label = `${fn.name}(${oneLine(call.argsSource, 40)})`;
   }
   const submit: Command = { title: `Submit ${label} as a job`, command: COMMANDS.submit, arguments: [args] };
-  const commands: Command[] = [
-    { title: `Run ${label} remotely`, command: COMMANDS.run, arguments: [args] },
-    { title: `Run ${label} as artifact`, command: COMMANDS.runArtifact, arguments: [args] },
-  ];
+  const commands: Command[] = fn.kind === 'artifact'
+    ? [{ title: `Run ${label} as artifact`, command: COMMANDS.runArtifact, arguments: [args] }]
+    : [
+        { title: `Run ${label} remotely`, command: COMMANDS.run, arguments: [args] },
+        { title: `Run ${label} as artifact`, command: COMMANDS.runArtifact, arguments: [args] },
+      ];
   if (fn.kind === 'submit') commands.unshift(submit);
   else commands.push(submit);
+  if (context.cacheServes) {
+    const again: RunArguments = { ...args, fresh: true };
+    commands.splice(1, 0, { title: `Run ${label} again (ignore cache)`, command: fn.kind === 'artifact' ? COMMANDS.runArtifact : COMMANDS.run, arguments: [again] });
+  }
   const target = [{ uri, function: fn.name }];
   if (context.inFlight) commands.push({ title: `Cancel run of ${fn.name}`, command: COMMANDS.cancel, arguments: target });
-  if (context.record?.ref) commands.push({ title: `Dereference last artifact of ${fn.name}`, command: COMMANDS.dereference, arguments: target });
+  if (context.record?.ref) {
+    const which = call ? [{ uri, function: fn.name, call: call.key }] : target;
+    commands.push({ title: `Dereference last artifact of ${label}`, command: COMMANDS.dereference, arguments: which });
+  }
   if (context.hasLog) commands.push({ title: `Show run log of ${fn.name}`, command: COMMANDS.showLog, arguments: target });
   return commands;
 }

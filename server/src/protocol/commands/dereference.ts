@@ -23,7 +23,7 @@ export async function dereference(
     const path = session.pathOf(args.uri);
     if (path === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${args.uri} is not a file on disk.`);
     workspace = session.workspaceFor(path);
-    ref = workspace.lastResult(path, args.function)?.ref;
+    ref = workspace.latestArtifact(path, args.function, args.call);
     if (!ref) {
       const message = `\`${args.function}\` has no artifact yet: run it as an artifact (or past its result_size_max) first.`;
       session.error(`choppa: ${message}`);

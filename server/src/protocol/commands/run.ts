@@ -28,6 +28,8 @@ export async function runFunction(
       analysis: input.analysis,
       functionName: name,
       mode,
+      cache: session.settings.cache === 'on',
+      fresh: input.fresh,
       signal,
       onProgress: report,
       ...(input.args ? { args: input.args } : {}),

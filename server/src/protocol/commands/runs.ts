@@ -38,7 +38,7 @@ export async function cancelRun(session: Session, raw: unknown): Promise<{ cance
 export function showLog(session: Session, raw: unknown): { path: string } {
   const { args, path, workspace } = target(session, raw, 'choppa.showLog');
   const running = workspace.running().find((run) => ('id' in args ? run.runId === args.id : path !== undefined && run.key === workspace.key(path, args.function)));
-  const stored = 'uri' in args && path !== undefined ? workspace.lastResult(path, args.function) : undefined;
+  const stored = 'uri' in args && path !== undefined ? workspace.latestResult(path, args.function) : undefined;
   const logPath = running?.logPath ?? stored?.logPath;
   if (!logPath) {
     const message = 'This function has no run log yet: run it first.';
@@ -57,6 +57,19 @@ export function listRuns(session: Session, raw: unknown): unknown {
   return {
     running: workspace.running().map(({ controller: _controller, ...run }) => ({ ...run, ageMs: now - Date.parse(run.startedAt) })),
     submitted: workspace.store.allSubmissions().map(({ payload: _payload, ...record }) => ({ ...record, ageMs: now - Date.parse(record.createdAt) })),
-    results: [...workspace.store.entries()].map(([key, record]) => ({ key, function: record.function, status: record.status, finishedAt: record.finishedAt, ref: record.ref?.path })),
+    // One entry per result key: the function, the call (its arguments) and the code version.
+    results: [...workspace.store.entries()].map(([key, record]) => ({
+      key,
+      function: record.function,
+      call: record.call ?? record.args,
+      args: record.args,
+      version: record.version?.hash,
+      status: record.status,
+      finishedAt: record.finishedAt,
+      durationMs: record.durationMs,
+      cached: record.cached !== undefined,
+      ref: record.ref?.path,
+      history: workspace.store.history(key, record.call ?? record.args.trim()),
+    })),
   };
 }

@@ -28,7 +28,7 @@ export function refreshResultViews(session: Session): void {
 
 /** A run or submit command's arguments, resolved against the document as the editor has it. */
 export type RunInput =
-  | { uri: string; name: string; path: string; analysis: FileAnalysis; args?: NonNullable<RunRequest['args']> }
+  | { uri: string; name: string; path: string; analysis: FileAnalysis; args?: NonNullable<RunRequest['args']>; fresh: boolean }
   | { uri: string; name: string; invalidArgs: string };
 
 /** Reads `{uri, function, args?, position?}`; malformed params are the client's bug and throw. */
@@ -36,10 +36,11 @@ export function readRunInput(session: Session, raw: unknown, command: string): R
   const parsed = parseRunArguments(raw);
   if (!parsed.ok) throw new ResponseError(ErrorCodes.InvalidParams, `${command} ${parsed.message}`);
   const { uri, function: name, args, position } = parsed.value;
+  const fresh = parsed.value.fresh === true;
   const loaded = loadAnalysis(session, uri);
   if ('failure' in loaded) throw new ResponseError(ErrorCodes.InvalidParams, loaded.failure);
-  if (args === undefined) return { uri, name, ...loaded };
+  if (args === undefined) return { uri, name, ...loaded, fresh };
   const split = session.documents.parseArguments(args);
   if (!split) return { uri, name, invalidArgs: `\`${args}\` is not a valid Python argument list.` };
-  return { uri, name, ...loaded, args: { source: args, parsed: split, ...(position ? { position } : {}) } };
+  return { uri, name, ...loaded, fresh, args: { source: args, parsed: split, ...(position ? { position } : {}) } };
 }

@@ -37,7 +37,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
     const call = callAt(analysis, pos);
     const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
     if (fn) {
-      for (const command of runCommands(uri, fn, session.runContext(path, fn.name), call)) actions.push({ title: command.title, command });
+      for (const command of runCommands(uri, fn, session.runContext(path, fn, analysis, call), call)) actions.push({ title: command.title, command });
     }
   }
   return actions;

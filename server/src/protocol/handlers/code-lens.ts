@@ -12,6 +12,6 @@ export function codeLens(session: Session, params: CodeLensParams): CodeLens[] {
   const path = session.pathOf(uri);
   if (!analysis || path === undefined) return [];
   return analysis.functions.flatMap((fn) =>
-    runCommands(uri, fn, session.runContext(path, fn.name)).map((command) => ({ range: toRange(fn.nameSpan), command })),
+    runCommands(uri, fn, session.runContext(path, fn, analysis)).map((command) => ({ range: toRange(fn.nameSpan), command })),
   );
 }

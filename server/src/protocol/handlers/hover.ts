@@ -15,7 +15,12 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const call = callAt(analysis, pos);
   const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
   if (fn) {
-    const value = functionHover(fn, workspace.lastResult(path, fn.name));
+    // On a call, that call's result; on the function, its newest result of any call.
+    const found = call ? workspace.resultAtCall(path, call) : undefined;
+    const record = call ? found?.record : workspace.latestResult(path, fn.name);
+    const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, record) : undefined].filter(Boolean);
+    const history = record ? workspace.history(path, fn.name, record.call ?? record.args.trim()) : [];
+    const value = functionHover(fn, record, { ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history });
     return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);

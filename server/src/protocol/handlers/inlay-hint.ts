@@ -1,5 +1,6 @@
-// `textDocument/inlayHint`: after each call of a decorated function, its last result
-// (`⇒ 3`, `⇒ ArtifactRef 1.2 GB (list)`).
+// `textDocument/inlayHint`: after each call of a decorated function, the last result of exactly
+// that call (`⇒ 3`, `⇒ ArtifactRef 1.2 GB (list)`), marked `(stale)` when the code changed since.
+// A call with no result of its own (`fact(n - 1)` inside `fact`) shows nothing.
 import type { InlayHint, InlayHintParams } from 'vscode-languageserver/node';
 import { shortOutcome } from '../../engine/format.js';
 import type { Session } from '../../session.js';
@@ -15,9 +16,14 @@ export function inlayHint(session: Session, params: InlayHintParams): InlayHint[
   const hints: InlayHint[] = [];
   for (const call of analysis.calls) {
     if (!spansTouch(call.span, visible)) continue;
-    const record = workspace.lastResult(path, call.function);
-    if (!record) continue;
-    hints.push({ position: toPosition(call.span.end), label: `⇒ ${shortOutcome(record, 40)}`, paddingLeft: true });
+    const found = workspace.resultAtCall(path, call);
+    const fn = analysis.functions.find((candidate) => candidate.name === call.function);
+    if (!found || !fn) continue;
+    const { record, argsChanged } = found;
+    const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, fn, record)].filter(Boolean);
+    const hint: InlayHint = { position: toPosition(call.span.end), label: `⇒ ${shortOutcome(record, 40)}${reasons.length > 0 ? ' (stale)' : ''}`, paddingLeft: true };
+    if (reasons.length > 0) hint.tooltip = `Stale: ${reasons.join('; ')}. Run this call again.`;
+    hints.push(hint);
   }
   return hints;
 }

@@ -1,0 +1,90 @@
+// Result identity: a result belongs to one function, one call (its arguments) and one version of
+// the code (the function's source, the project code shipped with it, and what its named arguments
+// meant: the upstream results by their own run ids, module constants by their text). A stored
+// result whose version no longer matches the code is stale, and this file says why.
+import { createHash } from 'node:crypto';
+import type { Binding, DecoratedFunction, Pos } from '../analysis/model.js';
+import type { RunMode } from './run-record.js';
+
+/** What one named argument meant when the run was planned. */
+export type InputStamp =
+  /** The result of another call: `big` bound to `load(1000)`, passed as that run's result. */
+  | { kind: 'result'; function: string; call: string; runId: string; label: string }
+  /** A module constant passed by value (`REGIONS = ["emea", "amer"]`). */
+  | { kind: 'literal'; text: string };
+
+/** The code version of a run, kept with its record. */
+export interface CodeVersion {
+  /** A hash over everything below: equal hashes mean the same run would happen again. */
+  hash: string;
+  /** Hash of the shipped function source. */
+  source: string;
+  /** Hash of the project code shipped with it (the bundle), when any ships. */
+  bundle?: string;
+  mode: RunMode;
+  inputs: Record<string, InputStamp>;
+}
+
+const sourceHashes = new Map<string, string>();
+const SOURCE_HASHES_KEPT = 4096;
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+}
+
+/** The hash of a function's shipped source (memoized: hover and diagnostics ask on every publish). */
+export function sourceHash(source: string): string {
+  let hash = sourceHashes.get(source);
+  if (hash === undefined) {
+    hash = sha(source);
+    if (sourceHashes.size >= SOURCE_HASHES_KEPT) sourceHashes.clear();
+    sourceHashes.set(source, hash);
+  }
+  return hash;
+}
+
+export function codeVersion(parts: Omit<CodeVersion, 'hash'>): CodeVersion {
+  const inputs = Object.keys(parts.inputs)
+    .sort()
+    .map((name) => {
+      const input = parts.inputs[name] as InputStamp;
+      return input.kind === 'result' ? [name, 'result', input.function, input.call, input.runId] : [name, 'literal', input.text];
+    });
+  const hash = sha(JSON.stringify([parts.source, parts.bundle ?? '', parts.mode, inputs]));
+  return { hash, ...parts };
+}
+
+/** What staleness needs to know about the code as it is now. */
+export interface CurrentCode {
+  fn: DecoratedFunction;
+  /** The bundle hash the function would ship with now (undefined: no project code ships). */
+  bundle: string | undefined;
+  /** The binding of a module name in effect at a position (the file's last when none). */
+  bindingAt: (name: string, position: Pos | undefined) => Binding | undefined;
+  /** The result a `result` input would resolve to now (its run id), or why it has none. */
+  upstream: (input: Extract<InputStamp, { kind: 'result' }>) => { runId: string; stale?: string } | undefined;
+}
+
+/**
+ * Why a stored result no longer matches the code (`the code of double changed`), or undefined
+ * when it still does. Records from before code versions were kept are stale: nothing says what
+ * produced them.
+ */
+export function staleness(version: CodeVersion | undefined, current: CurrentCode): string | undefined {
+  if (version === undefined) return 'it was stored before choppa-lsp kept code versions';
+  const reasons: string[] = [];
+  if (version.source !== sourceHash(current.fn.source)) reasons.push(`the code of ${current.fn.name} changed`);
+  if ((version.bundle ?? '') !== (current.bundle ?? '')) reasons.push('a shipped module changed');
+  for (const [name, input] of Object.entries(version.inputs)) {
+    if (input.kind === 'literal') {
+      const binding = current.bindingAt(name, undefined);
+      if (binding?.literal !== input.text) reasons.push(`\`${name}\` changed`);
+      continue;
+    }
+    const now = current.upstream(input);
+    if (now === undefined) reasons.push(`\`${name}\` (${input.label}) has no result now`);
+    else if (now.runId !== input.runId) reasons.push(`\`${name}\` (${input.label}) has a newer result`);
+    else if (now.stale !== undefined) reasons.push(`\`${name}\` (${input.label}) is stale`);
+  }
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
+}
