@@ -87,7 +87,7 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
       entry = { definition, decorated, name, decorators: [] };
       byStart.set(key, entry);
     }
-    entry.decorators.push({ instance, kind, span: spanOf(decorator), cache: hasCacheComment(text, decorator.endIndex) });
+    entry.decorators.push({ instance, kind, span: spanOf(decorator), cache: hasCacheComment(text, decorator.startIndex) });
   }
   const candidates: FunctionCandidate[] = [];
   for (const { definition, decorated, name, decorators } of byStart.values()) {
