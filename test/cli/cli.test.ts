@@ -116,7 +116,7 @@ describe('choppa-lsp CLI', () => {
     const byPath = cli('deref', ref.ref.path, '--json');
     expect(byPath.code).toBe(0);
     expect((JSON.parse(byPath.stdout) as { sha256: string }).sha256).toBe(ref.ref.sha256);
-    expect(statSync(join(project, '.choppa', 'state.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(project, '.choppa', 'journal.jsonl')).mode & 0o777).toBe(0o600);
   });
 
   it('config prints what was resolved and from where, secrets redacted, like databricks auth describe', () => {

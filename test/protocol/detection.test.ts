@@ -7,12 +7,12 @@ import { positionOf, useEditor } from '../support/lsp-client.js';
 
 const workspace = useEditor();
 
-/** The function names the server offers lenses for, in order. */
+/** The function names the server offers lenses for, in order (every one offers Run as artifact). */
 async function lensFunctions(name: string, text: string): Promise<string[]> {
   const uri = await workspace.editor.open(join(workspace.root, name), text);
   const lenses = await workspace.editor.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
   const names = lenses
-    .filter((lens) => lens.command?.command === 'choppa.run')
+    .filter((lens) => lens.command?.command === 'choppa.runArtifact')
     .map((lens) => (lens.command?.arguments?.[0] as { function: string }).function);
   return names;
 }

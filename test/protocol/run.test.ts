@@ -214,8 +214,8 @@ describe('running on the local backend', () => {
     expect(diagnostics.some((d) => d.code === 'remote-error')).toBe(true);
     expect(await hoverText('add(a')).toContain('returned `int');
     expect(await hoverText('get_stuff(n')).toContain('ArtifactRef');
-    const state = JSON.parse(readFileSync(join(root, '.choppa', 'state.json'), 'utf8')) as { results: object };
-    expect(Object.keys(state.results).sort()).toEqual(
+    const listed = await editor.executeCommand<{ results: Array<{ key: string }> }>('choppa.listRuns', { uri });
+    expect([...new Set(listed.results.map((result) => result.key))].sort()).toEqual(
       ['pipeline.py::add', 'pipeline.py::analyze_stuff', 'pipeline.py::fails', 'pipeline.py::get_stuff', 'pipeline.py::table'].sort(),
     );
   });
