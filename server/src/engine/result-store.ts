@@ -3,6 +3,7 @@
 // `.choppa/journal.jsonl` an append-only journal of what changed since, compacted now and then,
 // so a run writes one line whatever the number of stored results. Every writer (the server,
 // CLI runs) appends under `state.lock`; a corrupt snapshot is moved aside, never a crash.
+import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SubmittedHandle, SubmittedState, SubmitCompute } from '../backends/backend.js';
@@ -113,6 +114,27 @@ function historyEntry(record: RunRecord): HistoryEntry {
   };
 }
 
+function newHead(): { k: 'head'; id: string } {
+  return { k: 'head', id: `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}` };
+}
+
+/** The id on a journal's first line (`''` for a journal without one). */
+function headOf(fd: number): string {
+  const buffer = Buffer.alloc(160);
+  const count = readSync(fd, buffer, 0, buffer.length, 0);
+  const line = buffer.subarray(0, count).toString('utf8').split('\n')[0] ?? '';
+  const match = /^\{"k":"head","id":"([^"]+)"\}$/.exec(line);
+  return match?.[1] ?? '';
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Records from before calls had an identity belong to the call their arguments spell. */
 function callOf(record: RunRecord): string {
   return typeof record.call === 'string' ? record.call : record.args.trim();
@@ -125,8 +147,11 @@ export class ResultStore {
   private pending = new Map<string, Set<string>>();
   private readonly snapshotFile: string;
   private readonly journalFile: string;
-  /** The journal we have read: its inode and how far (bytes, to the end of a whole line). */
-  private journal: { ino: number; offset: number } | undefined;
+  /**
+   * The journal we have read: its head id and how far (bytes, to the end of a whole line). The
+   * id, not the inode, tells a new journal from the old one: inodes are reused at once.
+   */
+  private journal: { id: string; offset: number } | undefined;
   private checkedAt = 0;
 
   constructor(
@@ -266,15 +291,22 @@ export class ResultStore {
     ensureStateDir(this.dir);
     withStateLock(this.dir, () => {
       this.catchUp();
+      // Catching up may have read everything again, without the line we are adding.
+      this.apply(line);
       const fd = openSync(this.journalFile, 'a', 0o600);
       try {
         const size = fstatSync(fd).size;
-        // A writer killed mid-line leaves a torn tail: end it so our line stands alone.
-        const prefix = size > 0 && size !== this.journal?.offset ? '\n' : '';
-        const text = `${prefix}${JSON.stringify(line)}\n`;
+        let text = `${JSON.stringify(line)}\n`;
+        if (size === 0) {
+          const head = newHead();
+          text = `${JSON.stringify(head)}\n${text}`;
+          this.journal = { id: head.id, offset: 0 };
+        } else if (size !== this.journal?.offset) {
+          // A writer killed mid-line leaves a torn tail: end it so our line stands alone.
+          text = `\n${text}`;
+        }
         writeSync(fd, text);
-        const stat = fstatSync(fd);
-        this.journal = { ino: stat.ino, offset: stat.size };
+        this.journal = { id: this.journal?.id ?? '', offset: fstatSync(fd).size };
       } finally {
         closeSync(fd);
       }
@@ -284,49 +316,44 @@ export class ResultStore {
 
   /** Reads the journal lines written since we last looked; all of it again after a compaction. */
   private catchUp(): void {
-    let stat;
-    try {
-      stat = statSync(this.journalFile);
-    } catch {
-      // No journal: only a snapshot (or nothing) exists, and we read it at load.
-      if (this.journal !== undefined) this.loadAll();
-      return;
-    }
-    if (this.journal === undefined || stat.ino !== this.journal.ino || stat.size < this.journal.offset) {
-      this.loadAll();
-      return;
-    }
-    if (stat.size === this.journal.offset) return;
-    this.readJournalFrom(this.journal.offset, stat.ino);
-  }
-
-  private readJournalFrom(offset: number, ino: number): void {
     let fd: number;
     try {
       fd = openSync(this.journalFile, 'r');
     } catch {
+      // No journal: only a snapshot (or nothing) exists.
+      if (this.journal !== undefined) this.loadAll();
       return;
     }
+    let reload = false;
     try {
       const size = fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.max(0, size - offset));
-      let read = 0;
-      while (read < buffer.length) {
-        const count = readSync(fd, buffer, read, buffer.length - read, offset + read);
-        if (count === 0) break;
-        read += count;
-      }
-      const end = buffer.lastIndexOf(0x0a, read - 1);
-      // Only whole lines: a line being written now is read next time.
-      if (end < 0) {
-        this.journal = { ino, offset };
-        return;
-      }
-      for (const text of buffer.subarray(0, end).toString('utf8').split('\n')) this.applyText(text);
-      this.journal = { ino, offset: offset + end + 1 };
+      if (this.journal === undefined || headOf(fd) !== this.journal.id || size < this.journal.offset) reload = true;
+      else if (size > this.journal.offset) this.readJournal(fd, this.journal.offset);
     } finally {
       closeSync(fd);
     }
+    if (reload) this.loadAll();
+  }
+
+  /** Applies the whole lines of an open journal from `offset` on. */
+  private readJournal(fd: number, offset: number): void {
+    const id = headOf(fd);
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    let read = 0;
+    while (read < buffer.length) {
+      const count = readSync(fd, buffer, read, buffer.length - read, offset + read);
+      if (count === 0) break;
+      read += count;
+    }
+    const end = buffer.lastIndexOf(0x0a, read - 1);
+    // Only whole lines: a line being written now is read next time.
+    if (end < 0) {
+      this.journal = { id, offset };
+      return;
+    }
+    for (const text of buffer.subarray(0, end).toString('utf8').split('\n')) this.applyText(text);
+    this.journal = { id, offset: offset + end + 1 };
   }
 
   private applyText(text: string): void {
@@ -343,18 +370,33 @@ export class ResultStore {
     else if (value.k === 'submission' && isSubmission(value.record)) this.apply(value as JournalLine);
   }
 
-  /** Reads the snapshot and the whole journal. */
+  /**
+   * Reads the snapshot and the whole journal. Without the lock: a compaction between the two
+   * reads (the snapshot replaced, so a new inode) would pair an old snapshot with a new journal,
+   * so that case reads both again.
+   */
   private loadAll(): void {
-    this.results = new Map();
-    this.submissions = new Map();
-    this.pending = new Map();
-    this.journal = undefined;
-    this.readSnapshot();
-    try {
-      const stat = statSync(this.journalFile);
-      this.readJournalFrom(0, stat.ino);
-    } catch {
-      // No journal yet.
+    for (let attempt = 0; ; attempt += 1) {
+      this.results = new Map();
+      this.submissions = new Map();
+      this.pending = new Map();
+      this.journal = undefined;
+      const before = inodeOf(this.snapshotFile);
+      this.readSnapshot();
+      let fd: number | undefined;
+      try {
+        fd = openSync(this.journalFile, 'r');
+      } catch {
+        // No journal yet.
+      }
+      if (fd !== undefined) {
+        try {
+          this.readJournal(fd, 0);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      if (inodeOf(this.snapshotFile) === before || attempt >= 5) return;
     }
   }
 
@@ -407,10 +449,10 @@ export class ResultStore {
     const snapshot: Snapshot = { version: 2, results: {}, submissions: Object.fromEntries(this.submissions) };
     for (const [fnKey, calls] of this.results) snapshot.results[fnKey] = Object.fromEntries(calls);
     writeAtomic(this.snapshotFile, `${JSON.stringify(snapshot)}\n`);
-    // A new journal file (new inode): readers that see it know to read the snapshot again.
-    const head: JournalLine = { k: 'head', id: `${process.pid}-${Date.now()}` };
-    writeAtomic(this.journalFile, `${JSON.stringify(head)}\n`);
-    const stat = statSync(this.journalFile);
-    this.journal = { ino: stat.ino, offset: stat.size };
+    // A new journal with a new head id: readers that see it know to read the snapshot again.
+    const head = newHead();
+    const text = `${JSON.stringify(head)}\n`;
+    writeAtomic(this.journalFile, text);
+    this.journal = { id: head.id, offset: Buffer.byteLength(text) };
   }
 }
