@@ -69,7 +69,10 @@ export const CALLS_PER_FUNCTION = 32;
 export const HISTORY_PER_CALL = 5;
 /** Ended submissions kept at compaction: their results live on in the records. */
 const ENDED_SUBMISSIONS_KEPT = 200;
-/** The journal is folded into the snapshot past this size. */
+/**
+ * The journal is folded into the snapshot past this size, or past half the snapshot's, so that
+ * compaction stays amortised O(1) per write however many results are stored.
+ */
 const COMPACT_BYTES = 1 << 20;
 /** Other processes' writes are looked for at most this often. */
 const RELOAD_INTERVAL_MS = 200;
@@ -153,6 +156,8 @@ export class ResultStore {
    */
   private journal: { id: string; offset: number } | undefined;
   private checkedAt = 0;
+  /** The size of the snapshot last read or written. */
+  private snapshotBytes = 0;
 
   constructor(
     private readonly dir: string,
@@ -310,7 +315,7 @@ export class ResultStore {
       } finally {
         closeSync(fd);
       }
-      if ((this.journal?.offset ?? 0) > COMPACT_BYTES) this.compact();
+      if ((this.journal?.offset ?? 0) > Math.max(COMPACT_BYTES, this.snapshotBytes / 2)) this.compact();
     });
   }
 
@@ -407,6 +412,7 @@ export class ResultStore {
     } catch {
       return;
     }
+    this.snapshotBytes = text.length;
     try {
       const parsed = JSON.parse(text) as { version?: number; results?: unknown; submissions?: unknown };
       if ((parsed.version !== 1 && parsed.version !== 2) || parsed.results === null || typeof parsed.results !== 'object') throw new Error('unexpected shape');
@@ -448,11 +454,13 @@ export class ResultStore {
     for (const record of ended.slice(ENDED_SUBMISSIONS_KEPT)) this.submissions.delete(record.id);
     const snapshot: Snapshot = { version: 2, results: {}, submissions: Object.fromEntries(this.submissions) };
     for (const [fnKey, calls] of this.results) snapshot.results[fnKey] = Object.fromEntries(calls);
-    writeAtomic(this.snapshotFile, `${JSON.stringify(snapshot)}\n`);
+    const text = `${JSON.stringify(snapshot)}\n`;
+    writeAtomic(this.snapshotFile, text);
+    this.snapshotBytes = text.length;
     // A new journal with a new head id: readers that see it know to read the snapshot again.
     const head = newHead();
-    const text = `${JSON.stringify(head)}\n`;
-    writeAtomic(this.journalFile, text);
-    this.journal = { id: head.id, offset: Buffer.byteLength(text) };
+    const headLine = `${JSON.stringify(head)}\n`;
+    writeAtomic(this.journalFile, headLine);
+    this.journal = { id: head.id, offset: Buffer.byteLength(headLine) };
   }
 }

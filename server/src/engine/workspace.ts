@@ -294,6 +294,20 @@ export class Workspace {
     };
   }
 
+  /**
+   * The stored result a run would be served from the cache, stored again as a cached run, or
+   * undefined when it would run: lets the protocol answer a hit without showing any progress.
+   */
+  cached(request: RunRequest): RunCommandResult | undefined {
+    if (request.fresh || !request.cache && !request.analysis.functions.some((fn) => fn.name === request.functionName && fn.cacheOptIn)) return undefined;
+    const prepared = this.prepare(request);
+    if ('error' in prepared) return undefined;
+    const hit = this.cacheHit(request, prepared);
+    if (!hit) return undefined;
+    this.saveRecord(prepared.key, hit);
+    return commandResult(hit, prepared.fn.defLine);
+  }
+
   /** Plans, runs and stores one run; never throws for user-caused failures. */
   async run(request: RunRequest): Promise<RunCommandResult> {
     const started = Date.now();

@@ -22,19 +22,18 @@ export async function runFunction(
   const workspace = session.workspaceFor(input.path);
   if (workspace.backends.mode === 'local') session.noteLocalBackendOnce();
   const title = mode === 'artifact' ? `Running ${name} as artifact` : `Running ${name}`;
-  const result = await withProgress(session, title, token, attached, ({ signal, report }) =>
-    workspace.run({
-      filePath: input.path,
-      analysis: input.analysis,
-      functionName: name,
-      mode,
-      cache: session.settings.cache === 'on',
-      fresh: input.fresh,
-      signal,
-      onProgress: report,
-      ...(input.args ? { args: input.args } : {}),
-    }),
-  );
+  const request = {
+    filePath: input.path,
+    analysis: input.analysis,
+    functionName: name,
+    mode,
+    cache: session.settings.cache === 'on',
+    fresh: input.fresh,
+    ...(input.args ? { args: input.args } : {}),
+  };
+  // A cache hit runs nothing, so it shows no progress either.
+  const result =
+    workspace.cached(request) ?? (await withProgress(session, title, token, attached, ({ signal, report }) => workspace.run({ ...request, signal, onProgress: report })));
   // Missing arguments are a question, not a failure: clients that prompt (VS Code, the Neovim
   // plugin) ask for `error.missing` themselves; a warning tells the others what to do.
   if (result.error?.missing) {
