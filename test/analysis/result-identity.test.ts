@@ -1,0 +1,59 @@
+// What result identity reads from the code: call keys that tell `load(1000)` from `load(3)`,
+// bindings to exactly one call or to a literal, the `# choppa: cache` opt-in, and staleness.
+import { describe, expect, it } from 'vitest';
+import { sourceHash, codeVersion, staleness } from '../../server/src/engine/result-identity.js';
+import { bindingAt } from '../../server/src/engine/arguments.js';
+import { analyzeText } from './support.js';
+
+const text = [
+  'from choppa import Choppa',
+  'dutch = Choppa()',
+  'REGIONS = ["emea", "amer"]  # where we sell',
+  'LIMIT = 10 * 1024',
+  'NAME = f"x{LIMIT}"',
+  '@dutch.remote  # choppa: cache',
+  'def load(n):',
+  '    return list(range(n))',
+  '@dutch.remote',
+  'def count(rows):',
+  '    return len(rows)',
+  'big = load( 1000 )',
+  'small = load(3)',
+  'count(big)',
+  'load(n=3, *more)',
+].join('\n');
+
+describe('result identity in the analysis', () => {
+  const analysis = analyzeText(text);
+
+  it('gives each call a key from its arguments as written, spaces aside', () => {
+    expect(analysis.calls.map((call) => call.key)).toEqual(['1000', '3', 'big', 'n=3, *more']);
+  });
+
+  it('binds a name to exactly the call on its right-hand side', () => {
+    expect(bindingAt(analysis.bindings, 'big', undefined)).toMatchObject({ callOf: 'load', call: { key: '1000', argsSource: ' 1000 ' } });
+    expect(bindingAt(analysis.bindings, 'small', undefined)?.call?.key).toBe('3');
+  });
+
+  it('reads literal module constants as source the runner can literal_eval, and nothing else', () => {
+    expect(bindingAt(analysis.bindings, 'REGIONS', undefined)?.literal).toBe('["emea", "amer"]');
+    expect(bindingAt(analysis.bindings, 'LIMIT', undefined)?.literal).toBe('10240');
+    expect(bindingAt(analysis.bindings, 'NAME', undefined)?.literal).toBeUndefined();
+    expect(bindingAt(analysis.bindings, 'big', undefined)?.literal).toBeUndefined();
+  });
+
+  it('reads the cache opt-in from the decorator line only', () => {
+    expect(analysis.functions.map((fn) => [fn.name, fn.cacheOptIn])).toEqual([['load', true], ['count', false]]);
+  });
+
+  it('says what changed when a stored version no longer matches the code', () => {
+    const load = analysis.functions[0]!;
+    const version = codeVersion({ source: sourceHash(load.source), mode: 'remote', inputs: { regions: { kind: 'literal', text: '["emea"]' } } });
+    const current = { fn: load, bundle: undefined, bindingAt: () => ({ name: 'regions', span: load.span, literal: '["emea"]' }), upstream: () => undefined };
+    expect(staleness(version, current)).toBeUndefined();
+    expect(staleness(version, { ...current, fn: { ...load, source: `${load.source} ` } })).toBe('the code of load changed');
+    expect(staleness(version, { ...current, bundle: 'abc' })).toBe('a shipped module changed');
+    expect(staleness(version, { ...current, bindingAt: () => undefined })).toBe('`regions` changed');
+    expect(staleness(undefined, current)).toContain('before choppa-lsp kept code versions');
+  });
+});
