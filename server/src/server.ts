@@ -1,6 +1,6 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
-import { createConnection, ProposedFeatures, type Connection } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, StreamMessageWriter, type Connection } from 'vscode-languageserver/node';
 import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
 import { codeAction } from './protocol/handlers/code-action.js';
@@ -12,6 +12,8 @@ import { didOpen } from './protocol/handlers/did-open.js';
 import { executeCommand } from './protocol/handlers/execute-command.js';
 import { hover } from './protocol/handlers/hover.js';
 import { initialize, initialized } from './protocol/handlers/initialize.js';
+import { Lifecycle } from './protocol/lifecycle.js';
+import { ResyncingMessageReader } from './protocol/message-reader.js';
 import { inlayHint } from './protocol/handlers/inlay-hint.js';
 import { loadQuerySources } from './query-files.js';
 import { Session } from './session.js';
@@ -20,23 +22,41 @@ import { publishDiagnostics } from './protocol/diagnostics.js';
 import { compileQueries } from './syntax/queries.js';
 import { createPythonParser } from './syntax/parser.js';
 
+const logError = (message: string): void => {
+  process.stderr.write(`${message}\n`);
+};
+
+/** The stdio connection, with a reader that resyncs after bad framing. */
+function stdioConnection(): Connection {
+  return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new StreamMessageWriter(process.stdout));
+}
+
 /** Wires a session to a connection; returns the connection, listening. */
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+export function startServer(connection: Connection = stdioConnection()): Connection {
   const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));
   const session = new Session({ connection, documents, runnerPath: RUNNER_PATH });
+  // Every handler goes through the lifecycle: nothing is served before initialize or after shutdown.
+  const life = new Lifecycle(logError);
 
-  connection.onInitialize((params) => initialize(session, params));
+  connection.onInitialize((params) => {
+    const result = initialize(session, params);
+    life.initialized();
+    return result;
+  });
   connection.onInitialized(() => initialized(session));
-  connection.onDidOpenTextDocument((params) => didOpen(session, params));
-  connection.onDidChangeTextDocument((params) => didChange(session, params));
-  connection.onDidCloseTextDocument((params) => didClose(session, params));
-  connection.onDidChangeConfiguration((params) => didChangeConfiguration(session, params));
-  connection.onCodeAction((params) => codeAction(session, params));
-  connection.onCodeLens((params) => codeLens(session, params));
-  connection.onHover((params) => hover(session, params));
-  connection.languages.inlayHint.on((params) => inlayHint(session, params));
-  connection.onExecuteCommand((params, token, workDone) => executeCommand(session, params, token, workDone));
-  connection.onShutdown(() => session.disposeWorkspaces());
+  connection.onDidOpenTextDocument(life.notification('textDocument/didOpen', (params) => didOpen(session, params)));
+  connection.onDidChangeTextDocument(life.notification('textDocument/didChange', (params) => didChange(session, params)));
+  connection.onDidCloseTextDocument(life.notification('textDocument/didClose', (params) => didClose(session, params)));
+  connection.onDidChangeConfiguration(life.notification('workspace/didChangeConfiguration', (params) => didChangeConfiguration(session, params)));
+  connection.onCodeAction(life.request('textDocument/codeAction', (params) => codeAction(session, params)));
+  connection.onCodeLens(life.request('textDocument/codeLens', (params) => codeLens(session, params)));
+  connection.onHover(life.request('textDocument/hover', (params) => hover(session, params)));
+  connection.languages.inlayHint.on(life.request('textDocument/inlayHint', (params) => inlayHint(session, params)));
+  connection.onExecuteCommand(life.request('workspace/executeCommand', (params, token, workDone) => executeCommand(session, params, token, workDone)));
+  connection.onShutdown(() => {
+    life.shutDown();
+    return session.disposeWorkspaces();
+  });
   session.submissionListeners.push((uri) => {
     publishDiagnostics(session, uri);
     refreshResultViews(session);
