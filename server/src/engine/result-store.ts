@@ -4,7 +4,7 @@
 // so a run writes one line whatever the number of stored results. Every writer (the server,
 // CLI runs) appends under `state.lock`; a corrupt snapshot is moved aside, never a crash.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SubmittedHandle, SubmittedState, SubmitCompute } from '../backends/backend.js';
 import { shortOutcome } from './format.js';
@@ -298,7 +298,7 @@ export class ResultStore {
       this.catchUp();
       // Catching up may have read everything again, without the line we are adding.
       this.apply(line);
-      const fd = openSync(this.journalFile, 'a', 0o600);
+      const fd = openSync(this.journalFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
       try {
         const size = fstatSync(fd).size;
         let text = `${JSON.stringify(line)}\n`;

@@ -1,7 +1,7 @@
 // Each run's output, appended live to `.choppa/logs/<function>-<run>.log` as it arrives, so a
 // long run can be watched (and output printed before an exception is never lost).
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { appendNoFollow, stateSubdir } from './state-dir.js';
 
 /** The log file of a run. */
 export function runLogPath(stateDir: string, functionName: string, runId: string): string {
@@ -21,7 +21,8 @@ export class RunLog {
     private readonly warn: (message: string) => void,
   ) {
     try {
-      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      // A planted `logs` symlink would send output outside the state folder.
+      stateSubdir(dirname(dirname(path)), 'logs');
     } catch (error) {
       this.fail(error);
     }
@@ -30,7 +31,7 @@ export class RunLog {
   append(text: string): void {
     if (this.failed || text === '') return;
     try {
-      appendFileSync(this.path, text, { mode: 0o600 });
+      appendNoFollow(this.path, text);
     } catch (error) {
       this.fail(error);
     }

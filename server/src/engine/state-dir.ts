@@ -1,9 +1,9 @@
 // Where a workspace keeps its `.choppa/` state, and the safe file operations on it: atomic
 // writes (temp file + rename) with mode 0600, and a `.gitignore` so nothing is committed.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, writeFileSync, writeSync, existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, isAbsolute } from 'node:path';
 
 /**
  * The state folder for a workspace root: `<root>/.choppa`. With no root (Helix sends none
@@ -16,11 +16,58 @@ export function stateDirFor(root: string | null, fileFolder: string, env: NodeJS
   return join(cache, 'choppa-lsp', key);
 }
 
-/** Creates the state folder (0700) with a `.gitignore` of `*` on first use. */
+/**
+ * Creates the state folder (0700) with a `.gitignore` of `*` on first use. A state folder that
+ * is a symbolic link (a cloned repository may carry one) is refused: writes would land outside.
+ */
 export function ensureStateDir(dir: string): void {
-  if (existsSync(join(dir, '.gitignore'))) return;
+  if (existsSync(join(dir, '.gitignore'))) {
+    assertRealDirectory(dir);
+    return;
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  assertRealDirectory(dir);
   writeAtomic(join(dir, '.gitignore'), '*\n');
+}
+
+/** Throws unless `dir` is a directory itself, not a symbolic link to one. */
+export function assertRealDirectory(dir: string): void {
+  const stat = lstatSync(dir);
+  if (stat.isSymbolicLink() || !stat.isDirectory()) {
+    throw new Error(`${dir} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; choppa-lsp writes its state only into real folders (remove it and try again)`);
+  }
+}
+
+/** A folder of the state folder (`logs`, `artifacts`), created 0700, never a symbolic link. */
+export function stateSubdir(stateDir: string, name: string): string {
+  ensureStateDir(stateDir);
+  const dir = join(stateDir, name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  assertRealDirectory(dir);
+  return dir;
+}
+
+/** Opens a file for appending without following a symbolic link planted in its place. */
+export function appendNoFollow(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * `path` when it really lies inside `folder` (symbolic links resolved on both sides), else
+ * undefined: a path read from a state file is data, and may have been tampered with.
+ */
+export function confinedPath(folder: string, path: string): string | undefined {
+  try {
+    const inside = relative(realpathSync(folder), realpathSync(path));
+    return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes a file so that readers see the old or the new content, never a torn one. */

@@ -2,10 +2,10 @@
 // the request, the handle right after, and every run not yet ended is polled with backoff, also
 // after a restart, until its result (an ArtifactRef) or its error is stored like any run's.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import type { Backend, RunPayload, SubmitCompute, SubmittedStatus } from '../backends/backend.js';
 import { isFailure } from '../backends/backend.js';
 import { runLogPath } from './run-log.js';
+import { stateSubdir, writeAtomic } from './state-dir.js';
 import type { ResultStore, SubmissionRecord, SubmissionTarget } from './result-store.js';
 import type { RunRecord } from './run-record.js';
 import type { CodeVersion } from './result-identity.js';
@@ -184,7 +184,8 @@ export class Submissions {
     const logPath = runLogPath(this.options.stateDir, record.function, record.id);
     if (status.logs) {
       try {
-        writeFileSync(logPath, status.logs, { mode: 0o600 });
+        stateSubdir(this.options.stateDir, 'logs');
+        writeAtomic(logPath, status.logs);
       } catch (error) {
         this.options.warn(`Could not write ${logPath}: ${(error as Error).message}`);
       }

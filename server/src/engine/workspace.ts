@@ -2,7 +2,7 @@
 // from plan to stored result, and dereferences artifacts into `.choppa/artifacts/` with a
 // verified checksum. The protocol layer and the CLI both drive runs through this class.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Binding, CallArgument, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
 import { callKey } from '../analysis/call-sites.js';
@@ -16,7 +16,7 @@ import { Submissions } from './submissions.js';
 import { RunLog, runLogPath } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
-import { ensureStateDir, writeAtomic } from './state-dir.js';
+import { stateSubdir, writeAtomic } from './state-dir.js';
 
 /** Where artifacts go when the `Choppa(...)` call names no `artifact_dir`. */
 export const DEFAULT_ARTIFACT_DIR = '/Workspace/Shared/choppa/artifacts';
@@ -439,9 +439,12 @@ export class Workspace {
     } else {
       meta = ref;
     }
-    const dir = join(this.stateDir, 'artifacts');
-    ensureStateDir(this.stateDir);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let dir: string;
+    try {
+      dir = stateSubdir(this.stateDir, 'artifacts');
+    } catch (error) {
+      return { failure: (error as Error).message };
+    }
     const localPath = resolve(dir, safeArtifactName(meta.path));
     // Invariant: nothing is written outside `.choppa/artifacts/`, whatever the remote name.
     if (!localPath.startsWith(resolve(dir) + sep)) return { failure: `Refusing to write ${meta.path} outside ${dir}.` };

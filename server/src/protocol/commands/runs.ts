@@ -1,9 +1,11 @@
 // `choppa.cancel`, `choppa.showLog` and `choppa.listRuns`: stop a run where it runs (in flight
 // or submitted), open a run's output log, and list every run the workspace is following.
+import { join } from 'node:path';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Session } from '../../session.js';
 import { pathToUri } from '../convert.js';
 import { parseRunTargetArguments } from '../extensions.js';
+import { confinedPath } from '../../engine/state-dir.js';
 
 function target(session: Session, raw: unknown, command: string) {
   const parsed = parseRunTargetArguments(raw);
@@ -39,7 +41,9 @@ export function showLog(session: Session, raw: unknown): { path: string } {
   const { args, path, workspace } = target(session, raw, 'choppa.showLog');
   const running = workspace.running().find((run) => ('id' in args ? run.runId === args.id : path !== undefined && run.key === workspace.key(path, args.function)));
   const stored = 'uri' in args && path !== undefined ? workspace.latestResult(path, args.function) : undefined;
-  const logPath = running?.logPath ?? stored?.logPath;
+  // A stored log path is data from `.choppa/state.json`: only a file really inside `.choppa/logs` is shown.
+  const storedLog = stored?.logPath === undefined ? undefined : confinedPath(join(workspace.stateDir, 'logs'), stored.logPath);
+  const logPath = running?.logPath ?? storedLog;
   if (!logPath) {
     const message = 'This function has no run log yet: run it first.';
     session.info(`choppa: ${message}`);
