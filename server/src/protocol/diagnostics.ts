@@ -6,16 +6,27 @@ import type { DecoratedFunction, Problem } from '../analysis/model.js';
 import { summaryLine } from '../engine/format.js';
 import { errorLine, type RunRecord } from '../engine/run-record.js';
 import type { Session } from '../session.js';
+import { lineStarts } from '../syntax/line-index.js';
 import { toRange, toSeverity } from './convert.js';
 
 export const SOURCE = 'choppa';
 
-/** The range of a line's text without its indentation, so the squiggle sits on the code. */
-function lineRange(text: string, line: number): Diagnostic['range'] {
-  const lines = text.split('\n');
-  const content = (lines[line] ?? '').replace(/\r$/, '');
-  const start = content.length - content.trimStart().length;
-  return { start: { line, character: start }, end: { line, character: Math.max(content.length, start) } };
+/**
+ * Ranges of lines without their indentation, so the squiggle sits on the code. The line table is
+ * built once per publish, not once per error and frame (500 stored errors must not re-split a
+ * 10,000-line document 2,000 times on every keystroke).
+ */
+function lineRanges(text: string): (line: number) => Diagnostic['range'] {
+  let starts: number[] | undefined;
+  return (line) => {
+    starts ??= lineStarts(text);
+    const from = starts[line];
+    if (from === undefined) return { start: { line, character: 0 }, end: { line, character: 0 } };
+    const next = starts[line + 1];
+    const content = text.slice(from, next === undefined ? text.length : next - 1).replace(/\r$/, '');
+    const start = content.length - content.trimStart().length;
+    return { start: { line, character: start }, end: { line, character: Math.max(content.length, start) } };
+  };
 }
 
 export function problemDiagnostic(problem: Problem): Diagnostic {
@@ -29,7 +40,7 @@ export function problemDiagnostic(problem: Problem): Diagnostic {
   return diagnostic;
 }
 
-function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string, stale: string | undefined): Diagnostic {
+function runDiagnostic(fn: DecoratedFunction, record: RunRecord, lineRange: (line: number) => Diagnostic['range'], uri: string, stale: string | undefined): Diagnostic {
   // A result whose code version no longer matches says so: the word "stale" and what changed.
   const staleNote = stale === undefined ? '' : ` · stale: ${stale}; run it again`;
   if (record.status === 'cancelled') {
@@ -50,12 +61,12 @@ function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, u
   // A stale record can point past the function after a large edit; keep it inside.
   const line = raw >= fn.defLine && raw <= lastLine ? raw : fn.defLine;
   const relatedInformation: DiagnosticRelatedInformation[] = error.frames.map((frame) => ({
-    location: { uri, range: lineRange(text, Math.min(fn.defLine + frame.relativeLine, lastLine)) },
+    location: { uri, range: lineRange(Math.min(fn.defLine + frame.relativeLine, lastLine)) },
     message: `in ${frame.function}: ${frame.text}`,
   }));
   const where = error.origin === 'backend' ? '' : ` (raised remotely in ${fn.name} on ${record.backend})`;
   const diagnostic: Diagnostic = {
-    range: error.relativeLine === undefined ? toRange(fn.nameSpan) : lineRange(text, line),
+    range: error.relativeLine === undefined ? toRange(fn.nameSpan) : lineRange(line),
     severity: DiagnosticSeverity.Error,
     source: SOURCE,
     code: error.origin === 'backend' ? 'backend-error' : 'remote-error',
@@ -82,6 +93,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     if (problem === undefined) continue;
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
+  const lineRange = lineRanges(document.syntax.text);
   for (const fn of analysis.functions) {
     const submitted = workspace.pendingSubmission(path, fn.name);
     if (submitted) {
@@ -90,7 +102,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
       diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
     }
     const record = workspace.latestResult(path, fn.name);
-    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri, workspace.staleness(path, analysis, fn, record)));
+    if (record) diagnostics.push(runDiagnostic(fn, record, lineRange, uri, workspace.staleness(path, analysis, fn, record)));
   }
   return diagnostics;
 }
