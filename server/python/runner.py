@@ -28,7 +28,7 @@ def _choppa_install(namespace):
     import types
     import uuid
 
-    version = 1
+    version = 2
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -42,8 +42,13 @@ def _choppa_install(namespace):
     kept_runs = 64
     repr_max = 2000
     json_max = 64 * 1024
-    output_keep = 1 << 20
-    poll_chunk = 256 * 1024
+    # Every report is one line of JSON of at most `budget` characters, which the backend picks
+    # below the command output cap of the runtime it talks to (50,000 characters on Databricks
+    # Runtime 16.4 LTS and older); without a budget, `default_budget`.
+    default_budget = 256 * 1024
+    min_budget = 1000
+    # Room kept in every report for its keys, state and positions.
+    report_overhead = 400
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -91,6 +96,17 @@ def _choppa_install(namespace):
             mapped = root.rstrip('/') + mapped
         return mapped
 
+    def fitting(text, room):
+        """How many leading characters of `text` fit in `room` once JSON-encoded as a string.
+        Shrinks proportionally to the escaping seen, so it takes a few encodings at most."""
+        count = min(len(text), room)
+        while count > 0:
+            encoded = len(json.dumps(text[:count]))
+            if encoded <= room:
+                return count
+            count = min(count - 1, int(count * room / encoded))
+        return 0
+
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
         name = getattr(value_type, '__qualname__', None) or getattr(value_type, '__name__', '?')
@@ -137,52 +153,69 @@ def _choppa_install(namespace):
         return getattr(main, name, None) if main is not None else None
 
     class Capture(object):
-        """One output stream of a run: the parts `poll` has not delivered yet and a bounded
-        history for the final envelope. Lock-free: list append and slicing are atomic under the
-        GIL, and a lock could be left held by an asynchronous cancellation."""
+        """One output stream of a run, addressed by absolute character positions: the text the
+        backend has not acknowledged yet, so a report lost or cut on the way (an output cap) is
+        sent again from the last acknowledged position. Acknowledged parts are dropped, so memory
+        holds only what is in flight and each character is copied a bounded number of times.
+        Lock-free: list append and slice deletion are atomic under the GIL, and a lock could be
+        left held by an asynchronous cancellation."""
 
         def __init__(self):
             self.parts = []
-            self.taken = 0
-            self.omitted = 0
-            self.held = 0
+            self.head = 0
+            # Absolute position of parts[head][0], and the end of the last piece reported.
+            self.base = 0
+            self.sent = 0
 
         def write(self, text):
             self.parts.append(text)
 
-        def take(self):
-            end = len(self.parts)
-            # One report carries about `poll_chunk` characters; the rest waits for the next poll.
-            size = 0
-            for index in range(self.taken, end):
-                size += len(self.parts[index])
-                if size >= poll_chunk:
-                    end = index + 1
-                    break
-            new = self.parts[self.taken:end]
-            self.taken = end
-            self.held += sum(len(p) for p in new)
-            # Delivered output beyond twice the envelope's cap is dropped from memory.
-            while self.held > 2 * output_keep and self.taken > 1:
-                first = self.parts[0]
-                del self.parts[0]
-                self.taken -= 1
-                self.held -= len(first)
-                self.omitted += len(first)
-            return ''.join(new)
+        def ack(self, position):
+            """Drops what the backend has; `position` is clamped to what was sent."""
+            position = max(self.base, min(position, self.sent))
+            parts = self.parts
+            while self.head < len(parts) and self.base + len(parts[self.head]) <= position:
+                self.base += len(parts[self.head])
+                parts[self.head] = None
+                self.head += 1
+            if self.head > 256 and self.head * 2 > len(parts):
+                del parts[:self.head]
+                self.head = 0
+            return position
 
-        def pending(self):
-            return len(self.parts) > self.taken
+        def take(self, position, room):
+            """The longest text from `position` whose JSON string form fits `room` characters."""
+            parts = self.parts
+            offset = position - self.base
+            pieces = []
+            size = 0
+            for index in range(self.head, len(parts)):
+                part = parts[index]
+                need = room - size
+                # Slicing every part to what is still needed keeps one huge print linear.
+                if offset or len(part) > need:
+                    part = part[offset:offset + need]
+                    offset = 0
+                pieces.append(part)
+                size += len(part)
+                if size >= room:
+                    break
+            text = ''.join(pieces)
+            text = text[:fitting(text, room)]
+            self.sent = position + len(text)
+            return text
+
+        def pending(self, position):
+            end = self.base
+            for index in range(self.head, len(self.parts)):
+                end += len(self.parts[index])
+                if end > position:
+                    return True
+            return False
 
         def whole(self):
-            text = ''.join(self.parts[:])
-            omitted = self.omitted
-            if len(text) > output_keep:
-                omitted += len(text) - output_keep
-                text = text[-output_keep:]
-            if omitted:
-                text = '[... %d characters omitted ...]\n%s' % (omitted, text)
-            return text
+            """Everything not yet acknowledged (the script entry acknowledges nothing)."""
+            return ''.join(self.parts[self.head:])
 
     class Run(object):
         def __init__(self, payload, tee=False):
@@ -198,6 +231,9 @@ def _choppa_install(namespace):
             self.cancel_requested = False
             self.thread_id = None
             self.envelope = None
+            # The envelope as JSON text, sent in pieces when it does not fit one report.
+            self.envelope_text = None
+            self.envelope_sent = 0
             self.out = Capture()
             self.err = Capture()
             self.started = time.monotonic()
@@ -245,6 +281,28 @@ def _choppa_install(namespace):
         def __getattr__(self, name):
             return getattr(self._choppa_fallback, name)
 
+    def routed_print(runner, original):
+        """A `print` that sends a run's worker thread's output to the run's capture whoever owns
+        `sys.stdout` at that moment: a REPL may swap `sys.stdout` per command (a
+        `contextlib.redirect_stdout` around each one), and between two commands the Router is
+        not installed, so what the worker printed then would go to the REPL's stream."""
+
+        def print(*values, sep=' ', end='\n', file=None, flush=False):
+            run = runner._routes.get(threading.get_ident()) if file is None else None
+            if run is None or run.tee:
+                return original(*values, sep=sep, end=end, file=file, flush=flush)
+            if sep is None:
+                sep = ' '
+            if end is None:
+                end = '\n'
+            if not isinstance(sep, str) or not isinstance(end, str):
+                raise TypeError('sep and end must be None or a string')
+            run.out.write(sep.join([str(value) for value in values]) + end)
+
+        print._choppa_original = original
+        print.__doc__ = original.__doc__
+        return print
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -265,21 +323,23 @@ def _choppa_install(namespace):
                 'executable': sys.executable,
             })
 
-        def start(self, payload_b64):
+        def start(self, payload_b64, budget=None):
             """Starts a run in a worker thread and returns its first report. Starting a run_id
             that is already known returns that run's report instead (a retried command)."""
             self._install_routers()
-            return json.dumps(self._report(self._start(payload_b64, tee=False)))
+            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget))
 
-        def poll(self, run_id):
-            """New stdout/stderr since the last poll, the state, and the envelope when done."""
+        def poll(self, run_id, out=None, err=None, envelope=None, budget=None):
+            """The run's report: output after the acknowledged positions `out`/`err` (None: after
+            what the last report carried), the state, and once done the envelope (from character
+            `envelope` of its JSON on, when it takes several reports). At most `budget` characters."""
             self._install_routers()
             run = self._runs.get(run_id)
             if run is None:
                 return json.dumps({'run_id': run_id, 'state': 'unknown'})
-            return json.dumps(self._report(run))
+            return json.dumps(self._report(run, (out, err, envelope), budget))
 
-        def cancel(self, run_id):
+        def cancel(self, run_id, out=None, err=None, envelope=None, budget=None):
             """Interrupts a run's worker thread and its Spark jobs (the run ends `cancelled`);
             returns the run's report like `poll`."""
             self._install_routers()
@@ -299,14 +359,17 @@ def _choppa_install(namespace):
                 finally:
                     run.lock.release()
             self._cancel_spark(run.id)
-            return json.dumps(self._report(run))
+            return json.dumps(self._report(run, (out, err, envelope), budget))
 
         def run(self, payload_b64, tee=False):
-            """Starts a run, waits for it, and returns its final report."""
+            """Starts a run, waits for it, and returns its whole output and envelope at once
+            (the script entry and tests; it has no budget)."""
             self._install_routers()
             run = self._start(payload_b64, tee=tee)
             run.finished.wait()
-            return json.dumps(self._report(run))
+            return json.dumps({
+                'run_id': run.id, 'state': 'done', 'stdout': run.out.whole(),
+                'stderr': run.err.whole(), 'envelope': run.envelope})
 
         def main(self, argv):
             """Script entry: `runner.py --payload-file F --result-file R` (a jobs task)."""
@@ -351,6 +414,11 @@ def _choppa_install(namespace):
 
         def _install_routers(self):
             # Checked on every command: a REPL may swap sys.stdout between commands.
+            current_print = builtins.print
+            if getattr(current_print, '_choppa_runner', None) is not self:
+                original = getattr(current_print, '_choppa_original', current_print)
+                builtins.print = routed_print(self, original)
+                builtins.print._choppa_runner = self
             for stream in ('out', 'err'):
                 attr = 'std' + stream
                 current = getattr(sys, attr)
@@ -385,16 +453,51 @@ def _choppa_install(namespace):
             for key in finished[:max(0, len(finished) - kept_runs)]:
                 del self._runs[key]
 
-        def _report(self, run):
+        def _report(self, run, acks, budget):
+            """One report of at most `budget` characters of JSON: output from the acknowledged
+            positions (None: from where the last report ended), then the envelope, inline when it
+            fits and else in pieces (`envelope_part`) over as many reports as it takes. `more`
+            says the next poll has something at once."""
+            if not isinstance(budget, int) or isinstance(budget, bool):
+                budget = default_budget
+            budget = max(min_budget, budget)
+            out_ack, err_ack, envelope_ack = acks or (None, None, None)
             # State first: output written before the run ended is then never reported after
             # the envelope.
             state = run.state
-            report = {'run_id': run.id, 'state': state, 'stdout': run.out.take(), 'stderr': run.err.take()}
-            # `done` only once all output went out, so a poller that stops at `done` saw it all.
-            if state == 'done' and (run.out.pending() or run.err.pending()):
-                state = report['state'] = 'cancelling' if run.cancel_requested else 'running'
+            out_at = run.out.ack(run.out.sent if out_ack is None else out_ack)
+            err_at = run.err.ack(run.err.sent if err_ack is None else err_ack)
+            room = budget - report_overhead - len(run.id)
+            err_share = room // 2 if run.err.pending(err_at) else 0
+            stdout = run.out.take(out_at, room - err_share)
+            room -= len(json.dumps(stdout))
+            stderr = run.err.take(err_at, room)
+            room -= len(json.dumps(stderr))
+            report = {
+                'run_id': run.id, 'state': state, 'stdout': stdout, 'stderr': stderr,
+                'out_at': out_at, 'out': run.out.sent, 'err_at': err_at, 'err': run.err.sent}
+            drained = not (run.out.pending(run.out.sent) or run.err.pending(run.err.sent))
+            # `done` only once all output and the whole envelope went out, so a poller that stops
+            # at `done` saw it all.
+            if state == 'done' and drained:
+                if run.envelope_text is None:
+                    run.envelope_text = json.dumps(run.envelope)
+                text = run.envelope_text
+                at = run.envelope_sent if envelope_ack is None else max(0, min(envelope_ack, len(text)))
+                if at == 0 and len(text) <= room:
+                    report['envelope'] = run.envelope
+                    run.envelope_sent = len(text)
+                    return report
+                piece = text[at:at + fitting(text[at:at + room], room - 60)]
+                run.envelope_sent = at + len(piece)
+                report['envelope_part'] = {'at': at, 'text': piece, 'size': len(text)}
+                if run.envelope_sent < len(text):
+                    report['state'] = 'cancelling' if run.cancel_requested else 'running'
+                    report['more'] = True
+                return report
             if state == 'done':
-                report['envelope'] = run.envelope
+                report['state'] = 'cancelling' if run.cancel_requested else 'running'
+            report['more'] = not drained
             return report
 
         def _work(self, run):
@@ -420,9 +523,8 @@ def _choppa_install(namespace):
             self._finish(run, outcome, elapsed)
 
         def _finish(self, run, outcome, elapsed):
+            # The envelope never repeats the output: it went out in the reports.
             envelope = dict(outcome)
-            envelope['stdout'] = run.out.whole()
-            envelope['stderr'] = run.err.whole()
             envelope['durationMs'] = int(round(elapsed * 1000))
             with run.lock:
                 run.envelope = envelope

@@ -15,7 +15,9 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { OutputTail } from '../output-tail.js';
+import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
+import { deliverOutput, endings, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -30,6 +32,7 @@ import {
 import { describeApiFailure, isAuthFailure } from './failure-messages.js';
 import type { DatabricksHttpClient } from './http-client.js';
 import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
+import { reportBudgetFor } from './runtime-limits.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
@@ -69,6 +72,13 @@ export interface DatabricksBackendOptions {
   autoStartCluster: boolean;
   logger?: (message: string) => void;
   timing?: DatabricksTiming;
+  /**
+   * The most characters one runner report may have. Default: from the cluster's runtime
+   * (`runtime-limits.ts`), below its command output cap.
+   */
+  reportBudget?: number;
+  /** The serverless environment version of submitted jobs (`choppa.serverless.environmentVersion`). */
+  serverlessEnvironmentVersion?: string;
 }
 
 type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
@@ -94,6 +104,8 @@ export class DatabricksBackend implements Backend {
   private readonly timing: Required<DatabricksTiming>;
   private contextId: string | undefined;
   private creation: Creation | undefined;
+  /** Learnt from the cluster's runtime when a context is created; halved for good after a cut report. */
+  private reportBudget: number;
   private disposed = false;
 
   constructor(options: DatabricksBackendOptions) {
@@ -113,6 +125,7 @@ export class DatabricksBackend implements Backend {
       commandTimeoutMs: 5 * 60_000,
       ...options.timing,
     };
+    this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
   }
 
   label(): string {
@@ -122,7 +135,7 @@ export class DatabricksBackend implements Backend {
   async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
     const started = Date.now();
     const { signal, onOutput, onProgress } = options;
-    const output = { stdout: '', stderr: '' };
+    const output = { stdout: new OutputTail(), stderr: new OutputTail() };
     const { backendError, cancelled } = endings(started, output);
     const { clusterId } = this.options;
 
@@ -134,6 +147,7 @@ export class DatabricksBackend implements Backend {
     if (signal?.aborted) return cancelled();
 
     const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
+    const channel = new RunnerChannel(payload.run_id, this.reportBudget);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.
@@ -144,7 +158,7 @@ export class DatabricksBackend implements Backend {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      let command = startCommand(payload);
+      let command = channel.start(payload);
       let starting = true;
       let retriedStart = false;
       let delay = 0;
@@ -161,12 +175,22 @@ export class DatabricksBackend implements Backend {
             `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
           );
         }
+        if (answer.kind === 'cancelled') {
+          if (cancelDeadline !== undefined) return cancelled();
+          // Cancelled on the cluster, not from here (a notebook UI, another client): the run
+          // stops too, rather than going on unwatched.
+          if (!starting) await this.runnerCommand(context.id, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
+          return cancelled(`the command running ${payload.function_name} was cancelled on cluster ${clusterId} (${answer.message})`);
+        }
         if (answer.kind !== 'text') {
-          // The cached context may be gone (a new run finds out first): one fresh start.
+          // The cached context may be gone (evicted while idle: a new run finds out first):
+          // destroy what is left, one fresh context, the runner again, one more start.
           if (starting && !retriedStart && freshContextMayHelp(answer)) {
             retriedStart = true;
-            this.log(`context ${context.id} is unusable (${summarize(answer)}); creating a new one`);
-            await this.forgetContext(context.id, answer.kind === 'error');
+            const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
+            this.log(`context ${context.id}: ${lost}; creating a new one`);
+            onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
+            await this.forgetContext(context.id, true);
             context = await this.acquireContext(options);
             if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
             continue;
@@ -175,14 +199,22 @@ export class DatabricksBackend implements Backend {
           const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
           return backendError(failure.message, failure.traceback);
         }
-        const report = parseReport(lastJsonLine(answer.data));
-        if ('failure' in report) {
+        const read = channel.accept(isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data));
+        if ('failure' in read) {
           const truncated = answer.truncated ? ' (Databricks truncated the command result)' : '';
-          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${report.failure}${truncated}`);
+          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${read.failure}${truncated}`);
         }
         starting = false;
+        if (read.kind === 'truncated') {
+          // Nothing is lost: the runner keeps what was not acknowledged and sends it again.
+          this.reportBudget = Math.min(this.reportBudget, read.budget);
+          this.log(`run ${payload.run_id}: a report was cut by the cluster's output cap; polling again with at most ${read.budget} characters`);
+          command = cancelSent || !signal?.aborted ? channel.poll() : channel.cancel();
+          continue;
+        }
+        const report = read.report;
         if (deliver(report)) delay = this.timing.runnerPollFirstMs;
-        if (report.outcome) return report.outcome;
+        if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
         if (report.state === 'unknown') {
           await this.forgetContext(context.id, false);
           return backendError(
@@ -193,16 +225,16 @@ export class DatabricksBackend implements Backend {
           this.log(`run ${payload.run_id} did not stop within the cancel grace; leaving it behind on the cluster`);
           return cancelled();
         }
-        if (!signal?.aborted || cancelSent) {
+        if (!report.more && (!signal?.aborted || cancelSent)) {
           await pause(delay, cancelSent ? undefined : signal);
           delay = Math.min(this.timing.runnerPollMaxMs, Math.max(this.timing.runnerPollFirstMs, Math.ceil(delay * GROWTH)));
         }
         if (signal?.aborted && !cancelSent) {
           cancelSent = true;
           onAbort();
-          command = cancelCommand(payload.run_id);
+          command = channel.cancel();
         } else {
-          command = pollCommand(payload.run_id);
+          command = channel.poll();
         }
       }
     } finally {
@@ -296,6 +328,7 @@ export class DatabricksBackend implements Backend {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
+    this.reportBudget = this.options.reportBudget ?? reportBudgetFor(cluster.cluster.spark_version);
 
     onProgress({ message: `creating an execution context on cluster ${clusterId}` });
     const context = await createContext(client, clusterId, {
@@ -418,9 +451,19 @@ export class DatabricksBackend implements Backend {
 function freshContextMayHelp(answer: CommandOutcome): boolean {
   switch (answer.kind) {
     case 'api':
-      return !isAuthFailure(answer.error) && (answer.error.status === 400 || answer.error.status === 404);
+      if (isAuthFailure(answer.error) || answer.error.status === 429) return false;
+      // The status for an evicted context is not documented (databricks-api.md §11): any
+      // refusal of `commands/execute` says the command never ran, so a fresh start is safe.
+      // Once accepted, only a context that does not exist says the same; a 500 on a status
+      // check may hide a command that runs.
+      if (answer.phase === 'execute') return answer.error.status >= 400;
+      return answer.error.status === 400 || answer.error.status === 404;
     case 'error':
-      return /_choppa_runner/.test(answer.message) || /kernel|python process/i.test(answer.message);
+      return (
+        /_choppa_runner/.test(answer.message) ||
+        /kernel|python process/i.test(answer.message) ||
+        /context\b.*\b(does not exist|not found|evicted|gone|no longer|closed)/i.test(answer.message)
+      );
     case 'ended':
       return true;
     default:
@@ -434,6 +477,7 @@ function summarize(answer: CommandOutcome): string {
       return answer.error.message;
     case 'error':
     case 'ended':
+    case 'cancelled':
       return answer.message;
     case 'deadline':
       return 'the command did not finish in time';
