@@ -8,6 +8,7 @@ import { isFailure } from '../backends/backend.js';
 import { runLogPath } from './run-log.js';
 import type { ResultStore, SubmissionRecord, SubmissionTarget } from './result-store.js';
 import type { RunRecord } from './run-record.js';
+import { boundedOutput } from '../backends/output-tail.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const POLL_FIRST_MS = 500;
@@ -189,7 +190,8 @@ export class Submissions {
       mode: 'artifact',
       status: status.state === 'succeeded' ? 'ok' : status.state === 'cancelled' ? 'cancelled' : 'error',
       args: record.args,
-      stdout: status.logs ?? '',
+      // The log file has all of it; the record keeps the bounded tail, as for runs.
+      stdout: boundedOutput(status.logs ?? ''),
       stderr: '',
       durationMs: Date.now() - Date.parse(record.createdAt),
       backend: record.backend,

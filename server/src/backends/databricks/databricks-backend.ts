@@ -33,6 +33,7 @@ import { describeApiFailure, isAuthFailure } from './failure-messages.js';
 import type { DatabricksHttpClient } from './http-client.js';
 import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
 import { reportBudgetFor } from './runtime-limits.js';
+import { DEFAULT_SETTINGS } from '../../config/settings.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
@@ -426,8 +427,8 @@ export class DatabricksBackend implements Backend {
   }
 
   private jobContext(): JobContext {
-    const { clusterId, runnerSource } = this.options;
-    return { ...this.transferContext(), clusterId, runnerSource };
+    const { clusterId, runnerSource, serverlessEnvironmentVersion } = this.options;
+    return { ...this.transferContext(), clusterId, runnerSource, serverlessEnvironmentVersion: serverlessEnvironmentVersion ?? DEFAULT_SETTINGS.serverless.environmentVersion };
   }
 
   private address(contextId: string): ContextAddress {
