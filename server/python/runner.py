@@ -97,15 +97,16 @@ def _choppa_install(namespace):
         return mapped
 
     def fitting(text, room):
-        """How many leading characters of `text` fit in `room` once JSON-encoded as a string.
-        Shrinks proportionally to the escaping seen, so it takes a few encodings at most."""
+        """How many leading characters of `text` fit in `room` once JSON-encoded as a string,
+        and that encoding's length. Shrinks proportionally to the escaping seen, so it takes a
+        few encodings at most."""
         count = min(len(text), room)
         while count > 0:
             encoded = len(json.dumps(text[:count]))
             if encoded <= room:
-                return count
+                return count, encoded
             count = min(count - 1, int(count * room / encoded))
-        return 0
+        return 0, 2
 
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
@@ -163,9 +164,13 @@ def _choppa_install(namespace):
         def __init__(self):
             self.parts = []
             self.head = 0
+            # parts[head:solid] were joined already; later ones are the writes since.
+            self.solid = 0
             # Absolute position of parts[head][0], and the end of the last piece reported.
             self.base = 0
             self.sent = 0
+            # The JSON length of the last piece taken.
+            self.encoded = 2
 
         def write(self, text):
             self.parts.append(text)
@@ -180,11 +185,25 @@ def _choppa_install(namespace):
                 self.head += 1
             if self.head > 256 and self.head * 2 > len(parts):
                 del parts[:self.head]
+                self.solid = max(0, self.solid - self.head)
                 self.head = 0
             return position
 
+        def coalesce(self):
+            """Joins the writes since the last report into one part, so that a report costs
+            Python-level work per report rather than per `print`, and each character is joined
+            once. Slice assignment is atomic under the GIL: a write landing meanwhile stays after."""
+            parts = self.parts
+            start = max(self.head, self.solid)
+            end = len(parts)
+            if end - start > 1:
+                parts[start:end] = [''.join(parts[start:end])]
+                end = start + 1
+            self.solid = end
+
         def take(self, position, room):
             """The longest text from `position` whose JSON string form fits `room` characters."""
+            self.coalesce()
             parts = self.parts
             offset = position - self.base
             pieces = []
@@ -201,7 +220,8 @@ def _choppa_install(namespace):
                 if size >= room:
                     break
             text = ''.join(pieces)
-            text = text[:fitting(text, room)]
+            count, self.encoded = fitting(text, room)
+            text = text[:count]
             self.sent = position + len(text)
             return text
 
@@ -470,9 +490,9 @@ def _choppa_install(namespace):
             room = budget - report_overhead - len(run.id)
             err_share = room // 2 if run.err.pending(err_at) else 0
             stdout = run.out.take(out_at, room - err_share)
-            room -= len(json.dumps(stdout))
+            room -= run.out.encoded
             stderr = run.err.take(err_at, room)
-            room -= len(json.dumps(stderr))
+            room -= run.err.encoded
             report = {
                 'run_id': run.id, 'state': state, 'stdout': stdout, 'stderr': stderr,
                 'out_at': out_at, 'out': run.out.sent, 'err_at': err_at, 'err': run.err.sent}
@@ -488,7 +508,7 @@ def _choppa_install(namespace):
                     report['envelope'] = run.envelope
                     run.envelope_sent = len(text)
                     return report
-                piece = text[at:at + fitting(text[at:at + room], room - 60)]
+                piece = text[at:at + fitting(text[at:at + room], room - 60)[0]]
                 run.envelope_sent = at + len(piece)
                 report['envelope_part'] = {'at': at, 'text': piece, 'size': len(text)}
                 if run.envelope_sent < len(text):

@@ -227,7 +227,8 @@ export class Workspace {
         .finally(() => this.queue.release());
       const record = recordFromOutcome(outcome, { runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
       record.logPath = log.path;
-      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : 'cancelled'} after ${formatDuration(record.durationMs)}\n`);
+      const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
+      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
       try {
         this.store.set(key, record);
       } catch (error) {
