@@ -49,6 +49,12 @@ def _choppa_install(namespace):
     min_budget = 1000
     # Room kept in every report for its keys, state and positions.
     report_overhead = 400
+    # Bounds of an error envelope: a message, a traceback text and a frame's text are cut in the
+    # middle; frames keep the outermost and the innermost `frames_kept` (a RecursionError has
+    # thousands), with a count of those left out.
+    error_text_max = 64 * 1024
+    frame_text_max = 500
+    frames_kept = 50
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -107,6 +113,14 @@ def _choppa_install(namespace):
                 return count, encoded
             count = min(count - 1, int(count * room / encoded))
         return 0, 2
+
+    def clipped(text, limit):
+        """`text` at most about `limit` characters: its head and tail around a note of how much
+        was left out (a 10 MB exception message must not become a 10 MB envelope)."""
+        if len(text) <= limit:
+            return text
+        half = limit // 2
+        return '%s\n[... %d characters omitted ...]\n%s' % (text[:half], len(text) - 2 * half, text[-half:])
 
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
@@ -953,40 +967,64 @@ def _choppa_install(namespace):
 
     def failure(kind, message):
         return {'status': 'error', 'error': {
-            'type': kind, 'message': message, 'frames': [], 'origin': 'remote'}}
+            'type': kind, 'message': clipped(message, error_text_max), 'frames': [], 'origin': 'remote'}}
 
     def internal_error(exc):
-        text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames_kept))
         return {'status': 'error', 'error': {
             'type': 'ChoppaRunnerError',
-            'message': 'the runner failed: %s: %s' % (type_name(type(exc)), exc),
-            'frames': [], 'traceback': text, 'origin': 'backend'}}
+            'message': clipped('the runner failed: %s: %s' % (type_name(type(exc)), exc), error_text_max),
+            'frames': [], 'traceback': clipped(text, error_text_max), 'origin': 'backend'}}
 
     def user_error(exc, filename, source):
         lines = source.splitlines()
 
         def text_at(line):
-            return lines[line - 1].strip() if line and 0 < line <= len(lines) else ''
+            return clipped(lines[line - 1].strip(), frame_text_max) if line and 0 < line <= len(lines) else ''
 
-        frames = []
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == filename and frame.lineno:
-                frames.append({
-                    'line': frame.lineno, 'function': frame.name, 'text': text_at(frame.lineno)})
-        message = str(exc)
+        # A walk over the traceback's links, without reading source for every frame as
+        # extract_tb does: a deep recursion costs one step a frame and keeps 2 * frames_kept.
+        first = []
+        last = collections.deque(maxlen=frames_kept)
+        seen = 0
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename == filename and tb.tb_lineno:
+                seen += 1
+                entry = (tb.tb_lineno, code.co_name)
+                if len(first) < frames_kept:
+                    first.append(entry)
+                else:
+                    last.append(entry)
+            tb = tb.tb_next
+        omitted = seen - len(first) - len(last)
+        frames = [
+            {'line': line, 'function': name, 'text': text_at(line)} for line, name in first + list(last)]
+        try:
+            message = str(exc)
+        except Exception as failure:
+            message = '<str() of the exception failed: %s>' % type_name(type(failure))
         if isinstance(exc, SyntaxError) and exc.filename == filename:
             message = exc.msg
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
-                'text': (exc.text or text_at(exc.lineno)).strip()})
-        # The printed traceback starts at the user's first frame, without the runner's own.
+                'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        # The printed traceback starts at the user's first frame, without the runner's own, and
+        # shows the innermost frames where a deep one would be too long.
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != filename:
             tb = tb.tb_next
-        printed = ''.join(traceback.format_exception(type(exc), exc, tb))
-        return {
-            'type': type_name(type(exc)), 'message': message, 'frames': frames,
-            'traceback': printed, 'origin': 'remote'}
+        limit = -frames_kept if seen > 2 * frames_kept else None
+        printed = ''.join(traceback.format_exception(type(exc), exc, tb, limit=limit))
+        if limit is not None:
+            printed = '[... %d outer frames omitted ...]\n%s' % (seen - frames_kept, printed)
+        error = {
+            'type': type_name(type(exc)), 'message': clipped(message, error_text_max), 'frames': frames,
+            'traceback': clipped(printed, error_text_max), 'origin': 'remote'}
+        if omitted:
+            error['frames_omitted'] = omitted
+        return error
 
     runner = Runner()
     namespace['_choppa_runner'] = runner

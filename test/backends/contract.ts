@@ -342,6 +342,41 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(outcome.stdout).toBe('before\n');
     });
 
+    it('bounds a 10 MB exception message: head and tail around what was left out', async () => {
+      const started = Date.now();
+      const error = expectError(
+        await backend().run(payload({ source: py('def f(n):', "    raise ValueError('a' + 'x' * n + 'z')"), args_source: String(10 * 1024 * 1024) })),
+      );
+      expect(error.type).toBe('ValueError');
+      expect(error.message.length).toBeLessThan(70 * 1024);
+      expect(error.message.startsWith('axxx')).toBe(true);
+      expect(error.message.endsWith('xxz')).toBe(true);
+      expect(error.message).toMatch(/\[\.\.\. \d+ characters omitted \.\.\.\]/);
+      expect(error.traceback!.length).toBeLessThan(70 * 1024);
+      expect(error.frames).toEqual([{ line: 2, function: 'f', text: "raise ValueError('a' + 'x' * n + 'z')" }]);
+      // Generous: the point is seconds, not the 45 s a whole 10 MB message took.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    });
+
+    it('keeps the outermost and innermost 50 frames of a deep recursion, with a count of the rest', async () => {
+      const error = expectError(
+        await backend().run(
+          payload({
+            source: py('def f(n):', '    import sys', '    sys.setrecursionlimit(6000)', '    def down(k):', "        if k == 0:", "            raise RuntimeError('bottom')", '        return down(k - 1)', '    return down(n)'),
+            args_source: '5000',
+          }),
+        ),
+      );
+      expect(error).toMatchObject({ type: 'RuntimeError', message: 'bottom' });
+      // f, then 5,001 frames of down: 100 kept, 4,902 left out.
+      expect(error.frames).toHaveLength(100);
+      expect(error.framesOmitted).toBe(4902);
+      expect(error.frames[0]).toEqual({ line: 8, function: 'f', text: 'return down(n)' });
+      expect(error.frames.at(-1)).toEqual({ line: 6, function: 'down', text: "raise RuntimeError('bottom')" });
+      expect(error.traceback).toContain('outer frames omitted');
+      expect(error.traceback!.length).toBeLessThan(70 * 1024);
+    });
+
     it('reports a syntax error in the source with its line', async () => {
       const error = expectError(await backend().run(payload({ source: py('def f():', '    return (1 +', '') })));
       expect(error.type).toBe('SyntaxError');

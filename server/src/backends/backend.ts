@@ -58,8 +58,10 @@ export interface RemoteFrame {
 export interface RemoteError {
   type: string;
   message: string;
-  /** Frames inside the shipped source, outermost first. */
+  /** Frames inside the shipped source, outermost first: the outermost and innermost 50 at most. */
   frames: RemoteFrame[];
+  /** How many frames between those were left out (a deep recursion). */
+  framesOmitted?: number;
   /** The formatted traceback as Python printed it. */
   traceback?: string;
   /**

@@ -163,18 +163,33 @@ function valueInfoFrom(raw: unknown): ValueInfo | undefined {
   return value;
 }
 
+/** The runner's bounds of an error envelope, held here too whatever sent it (an older runner, a job's result file). */
+export const ERROR_TEXT_MAX = 64 * 1024;
+export const FRAMES_KEPT = 50;
+
 function remoteErrorFrom(raw: unknown): RemoteError | undefined {
   if (!isRecord(raw)) return undefined;
-  const { type, message, frames, traceback, origin } = raw;
+  const { type, message, frames, traceback, origin, frames_omitted: omitted } = raw;
   if (typeof type !== 'string' || typeof message !== 'string') return undefined;
+  const all = Array.isArray(frames) ? frames : [];
+  const kept = all.length > 2 * FRAMES_KEPT ? [...all.slice(0, FRAMES_KEPT), ...all.slice(-FRAMES_KEPT)] : all;
   const error: RemoteError = {
-    type,
-    message,
-    frames: Array.isArray(frames) ? frames.flatMap(frameFrom) : [],
+    type: clipped(type, 1000),
+    message: clipped(message, ERROR_TEXT_MAX),
+    frames: kept.flatMap(frameFrom),
     origin: origin === 'backend' ? 'backend' : 'remote',
   };
-  if (typeof traceback === 'string') error.traceback = traceback;
+  const framesOmitted = (isCount(omitted) ? omitted : 0) + all.length - kept.length;
+  if (framesOmitted > 0) error.framesOmitted = framesOmitted;
+  if (typeof traceback === 'string') error.traceback = clipped(traceback, ERROR_TEXT_MAX);
   return error;
+}
+
+/** `text` at most about `limit` characters: head and tail around a note, as the runner cuts. */
+export function clipped(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const half = Math.floor(limit / 2);
+  return `${text.slice(0, half)}\n[... ${text.length - 2 * half} characters omitted ...]\n${text.slice(-half)}`;
 }
 
 function frameFrom(raw: unknown): RemoteFrame[] {
@@ -182,8 +197,8 @@ function frameFrom(raw: unknown): RemoteFrame[] {
   return [
     {
       line: raw['line'],
-      function: typeof raw['function'] === 'string' ? raw['function'] : '?',
-      text: typeof raw['text'] === 'string' ? raw['text'] : '',
+      function: typeof raw['function'] === 'string' ? clipped(raw['function'], 500) : '?',
+      text: typeof raw['text'] === 'string' ? clipped(raw['text'], 500) : '',
     },
   ];
 }
