@@ -50,6 +50,22 @@ def sunk(n):
 @dutch.remote
 def trivial():
     return 1
+
+
+@dutch.remote
+def huge_error():
+    raise ValueError("x" * 10 * 2**20)
+
+
+@dutch.remote
+def deep_error():
+    import sys
+    sys.setrecursionlimit(10**5)
+
+    def down(k):
+        return down(k + 1)
+
+    return down(0)
 `;
 
 interface Target {
@@ -132,7 +148,17 @@ async function measure(target: Target): Promise<void> {
       `${row(`heavy: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the baseline, ${(percentile(heavy, 50) / percentile(sunk, 50)).toFixed(2)}x sunk, at p50\n`,
     );
     process.stdout.write(`  state.json ${(state / 1024).toFixed(0)} KB, run log ${(log / 1024 / 1024).toFixed(1)} MB (the whole output)\n`);
-    process.stdout.write(`  target: heavy at most 3x the baseline at p50: ${met(ratio <= 3)}; state.json at most 256 KB: ${met(state <= 256 * 1024)}\n\n`);
+    process.stdout.write(`  target: heavy at most 3x the baseline at p50: ${met(ratio <= 3)}; state.json at most 256 KB: ${met(state <= 256 * 1024)}\n`);
+    for (const fn of ['huge_error', 'deep_error']) {
+      const t0 = performance.now();
+      const result = await editor.executeCommand<{ status: string; error?: { frames?: unknown[] } }>('choppa.run', { uri, function: fn });
+      const ms = performance.now() - t0;
+      const size = JSON.stringify(result).length;
+      process.stdout.write(
+        `  ${fn.padEnd(10)} ${result.status} in ${ms.toFixed(0)} ms, response ${(size / 1024).toFixed(0)} KB, ${result.error?.frames?.length ?? 0} frames; target at most 2 s and 1 MB: ${met(ms <= 2000 && size <= 1024 * 1024)}\n`,
+      );
+    }
+    process.stdout.write(`  state.json after the errors ${(statSync(join(root, '.choppa', 'state.json')).size / 1024).toFixed(0)} KB\n\n`);
   } finally {
     await editor.stop();
     await stop();
