@@ -55,6 +55,9 @@ def _choppa_install(namespace):
     error_text_max = 64 * 1024
     frame_text_max = 500
     frames_kept = 50
+    # The most characters of output one side file holds: at most 8 MB of UTF-8, under the
+    # Workspace export limit of 10 MB.
+    spill_chars_max = 2 * 1024 * 1024
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -185,6 +188,8 @@ def _choppa_install(namespace):
             self.sent = 0
             # The JSON length of the last piece taken.
             self.encoded = 2
+            # Side files of output not acknowledged yet: position -> (local path, report entry).
+            self.files = {}
 
         def write(self, text):
             self.parts.append(text)
@@ -201,6 +206,8 @@ def _choppa_install(namespace):
                 del parts[:self.head]
                 self.solid = max(0, self.solid - self.head)
                 self.head = 0
+            for at in [at for at, (_, entry) in self.files.items() if at + entry['chars'] <= position]:
+                remove_quietly(self.files.pop(at)[0])
             return position
 
         def coalesce(self):
@@ -215,8 +222,17 @@ def _choppa_install(namespace):
                 end = start + 1
             self.solid = end
 
-        def take(self, position, room):
-            """The longest text from `position` whose JSON string form fits `room` characters."""
+        def waiting(self, position):
+            """How many characters after `position` have not been sent."""
+            self.coalesce()
+            total = 0
+            for index in range(self.head, len(self.parts)):
+                total += len(self.parts[index])
+            return self.base + total - position
+
+        def take(self, position, room, fit=True):
+            """The longest text from `position` whose JSON string form fits `room` characters
+            (with `fit` false: the next `room` characters)."""
             self.coalesce()
             parts = self.parts
             offset = position - self.base
@@ -234,8 +250,9 @@ def _choppa_install(namespace):
                 if size >= room:
                     break
             text = ''.join(pieces)
-            count, self.encoded = fitting(text, room)
-            text = text[:count]
+            if fit:
+                count, self.encoded = fitting(text, room)
+                text = text[:count]
             self.sent = position + len(text)
             return text
 
@@ -363,15 +380,17 @@ def _choppa_install(namespace):
             self._install_routers()
             return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget))
 
-        def poll(self, run_id, out=None, err=None, envelope=None, budget=None):
+        def poll(self, run_id, out=None, err=None, envelope=None, budget=None, spill=None):
             """The run's report: output after the acknowledged positions `out`/`err` (None: after
             what the last report carried), the state, and once done the envelope (from character
-            `envelope` of its JSON on, when it takes several reports). At most `budget` characters."""
+            `envelope` of its JSON on, when it takes several reports). At most `budget` characters.
+            With `spill`, a stream with at least that many characters waiting goes into a side
+            file under the artifact dir instead (`stdout_file`), read back by the backend."""
             self._install_routers()
             run = self._runs.get(run_id)
             if run is None:
                 return json.dumps({'run_id': run_id, 'state': 'unknown'})
-            return json.dumps(self._report(run, (out, err, envelope), budget))
+            return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
         def cancel(self, run_id, out=None, err=None, envelope=None, budget=None):
             """Interrupts a run's worker thread and its Spark jobs (the run ends `cancelled`);
@@ -487,7 +506,7 @@ def _choppa_install(namespace):
             for key in finished[:max(0, len(finished) - kept_runs)]:
                 del self._runs[key]
 
-        def _report(self, run, acks, budget):
+        def _report(self, run, acks, budget, spill=None):
             """One report of at most `budget` characters of JSON: output from the acknowledged
             positions (None: from where the last report ended), then the envelope, inline when it
             fits and else in pieces (`envelope_part`) over as many reports as it takes. `more`
@@ -502,15 +521,28 @@ def _choppa_install(namespace):
             out_at = run.out.ack(run.out.sent if out_ack is None else out_ack)
             err_at = run.err.ack(run.err.sent if err_ack is None else err_ack)
             room = budget - report_overhead - len(run.id)
-            err_share = room // 2 if run.err.pending(err_at) else 0
-            stdout = run.out.take(out_at, room - err_share)
-            room -= run.out.encoded
-            stderr = run.err.take(err_at, room)
-            room -= run.err.encoded
+            files = {}
+            for name, capture, at in (('stdout', run.out, out_at), ('stderr', run.err, err_at)):
+                entry = self._spill(run, capture, name, at, spill)
+                if entry is not None:
+                    files[name + '_file'] = entry
+                    room -= 300 + len(entry['path'])
+            err_share = room // 2 if 'stderr_file' not in files and run.err.pending(err_at) else 0
+            stdout = ''
+            if 'stdout_file' not in files:
+                stdout = run.out.take(out_at, room - err_share)
+                room -= run.out.encoded
+            stderr = ''
+            if 'stderr_file' not in files:
+                stderr = run.err.take(err_at, room)
+                room -= run.err.encoded
             report = {
                 'run_id': run.id, 'state': state, 'stdout': stdout, 'stderr': stderr,
                 'out_at': out_at, 'out': run.out.sent, 'err_at': err_at, 'err': run.err.sent}
-            drained = not (run.out.pending(run.out.sent) or run.err.pending(run.err.sent))
+            report.update(files)
+            # A side file keeps the run from ending in this report: the poll acknowledging it
+            # removes the file.
+            drained = not (files or run.out.pending(run.out.sent) or run.err.pending(run.err.sent))
             # `done` only once all output and the whole envelope went out, so a poller that stops
             # at `done` saw it all.
             if state == 'done' and drained:
@@ -533,6 +565,38 @@ def _choppa_install(namespace):
                 report['state'] = 'cancelling' if run.cancel_requested else 'running'
             report['more'] = not drained
             return report
+
+        def _spill(self, run, capture, name, position, threshold):
+            """Writes the output waiting after `position` to a side file when there is at least
+            `threshold` of it, so that heavy output takes one file read instead of many
+            budget-sized reports; None when it stays inline (no threshold, not enough, or the
+            artifact dir cannot be written). A repeated poll from the same position gets the
+            same file; it is removed once acknowledged."""
+            if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
+                return None
+            known = capture.files.get(position)
+            if known is not None:
+                capture.sent = position + known[1]['chars']
+                return known[1]
+            if capture.waiting(position) < threshold:
+                return None
+            try:
+                logical_dir, local_dir = artifact_location(run.payload)
+            except Refusal:
+                return None
+            text = capture.take(position, spill_chars_max, fit=False)
+            relative = '.choppa/output/%s/%s-%d.txt' % (run.id, name, position)
+            local = '%s/%s' % (local_dir, relative)
+            data = text.encode('utf-8', 'surrogatepass')
+            try:
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                write_atomically(local, data)
+            except OSError:
+                capture.sent = position
+                return None
+            entry = {'path': '%s/%s' % (logical_dir, relative), 'at': position, 'chars': len(text), 'bytes': len(data)}
+            capture.files[position] = (local, entry)
+            return entry
 
         def _work(self, run):
             run.thread_id = threading.get_ident()

@@ -2,7 +2,9 @@
 // over real HTTP: a context evicted between runs (answered 400, or 500) replaced by exactly one
 // new context; a report cut by the output cap recovered by polling again; the cancel shape of
 // the service (`Finished` + `CommandCancelledException`) read as cancelled; the report budget
-// learnt from the cluster's runtime.
+// learnt from the cluster's runtime; heavy output through side files.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { commandOutcome } from '../../server/src/backends/databricks/command-execution.js';
@@ -75,10 +77,33 @@ describe('the output cap', () => {
 
   it('keeps DBR 16.4 reports under 16,000 characters', async () => {
     const harness = await make({ emulator: { runtime: '16.4' } });
-    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('x' * 100000)", '    return 1') }));
-    expect(streamed.stdout.length).toBe(100_001);
-    // 100 KB at most 16,000 characters a report: at least 7 polls (and the install and start).
-    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeGreaterThanOrEqual(8);
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('x' * 60000)", '    return 1') }));
+    expect(streamed.stdout.length).toBe(60_001);
+    // 60 KB at most 16,000 characters a report: at least four reports (the start's and three polls'), and the install.
+    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('brings heavy output on DBR 16.4 through side files under the artifact dir, removed once read', async () => {
+    const harness = await make({ emulator: { runtime: '16.4' } });
+    const { outcome, streamed } = await runRecording(
+      harness.backend,
+      payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d é' % i)", '    return n'), args_source: '300000' }),
+    );
+    expect(expectValue(outcome).json).toBe(300000);
+    expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} é\n`).join(''));
+    expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBeGreaterThanOrEqual(1);
+    // 3 MB would be 190 reports of 16,000 characters.
+    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(60);
+    const leftovers = await readdir(join(harness.emulator.fsRoot, 'Workspace/Shared/choppa-contract/.choppa/output'), { recursive: true }).catch(() => []);
+    expect(leftovers.filter((name) => name.endsWith('.txt'))).toEqual([]);
+  });
+
+  it('asks for the output inline when a side file cannot be read', async () => {
+    const harness = await make({ emulator: { runtime: '16.4' } });
+    harness.emulator.faults.status({ method: 'GET', path: '/api/2.0/workspace/export' }, 404, { times: 100 });
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('y' * 200000)", '    return 1') }));
+    expect(streamed.stdout).toBe('y'.repeat(200000) + '\n');
+    expect(harness.logs.some((line) => line.includes('could not read an output side file'))).toBe(true);
   });
 });
 

@@ -301,6 +301,24 @@ class WireProtocolTest(unittest.TestCase):
         self.assertEqual(out, 'x' * 200000)
         self.assertEqual(envelope['value']['json'], 1)
 
+    def test_heavy_output_goes_to_a_side_file_removed_once_acknowledged(self):
+        body = payload('def f():\n    print("\u00e9" * 50000)\n    return 1\n')
+        self.runner.start(encode(body), 2000)
+        self.runner._runs[body['run_id']].finished.wait(10)
+        report = json.loads(self.runner.poll(body['run_id'], 0, 0, 0, 2000, 10000))
+        entry = report['stdout_file']
+        self.assertEqual((entry['at'], entry['chars'], report['stdout']), (0, 50001, ''))
+        self.assertEqual(report['out'], 50001)
+        local = os.path.join(self.root, entry['path'].lstrip('/'))
+        with open(local, encoding='utf-8') as handle:
+            self.assertEqual(handle.read(), '\u00e9' * 50000 + '\n')
+        # Asked again from the same position (a lost answer): the same file.
+        again = json.loads(self.runner.poll(body['run_id'], 0, 0, 0, 2000, 10000))
+        self.assertEqual(again['stdout_file'], entry)
+        done = json.loads(self.runner.poll(body['run_id'], 50001, 0, 0, 2000, 10000))
+        self.assertEqual(done['state'], 'done')
+        self.assertFalse(os.path.exists(local))
+
     def test_print_reaches_the_run_when_the_repl_swapped_stdout(self):
         import contextlib
         import io

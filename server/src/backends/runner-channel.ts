@@ -34,6 +34,10 @@ export class RunnerChannel {
   private err = 0;
   private envelope: string[] = [];
   private envelopeLength = 0;
+  /** Positions of a report whose side files the caller still has to read. */
+  private held: { out: number; err: number } | undefined;
+  /** From how many waiting characters a stream may go to a side file; 0 keeps everything inline. */
+  public spill = 0;
 
   /** `budget`: the most characters one report may have; halved after each truncated answer. */
   constructor(
@@ -67,8 +71,19 @@ export class RunnerChannel {
     if (positions.outAt !== this.out || positions.errAt !== this.err) {
       return { failure: `the runner sent output from position ${positions.outAt}/${positions.errAt} where ${this.out}/${this.err} was expected` };
     }
-    this.out = positions.out;
-    this.err = positions.err;
+    for (const [file, at, end] of [
+      [report.stdoutFile, positions.outAt, positions.out],
+      [report.stderrFile, positions.errAt, positions.err],
+    ] as const) {
+      if (file && (file.at !== at || file.at + file.chars !== end)) return { failure: 'the runner sent a side file of output that does not match its positions' };
+    }
+    if (report.stdoutFile || report.stderrFile) {
+      // Acknowledged only once the caller has read the files (`filesRead`).
+      this.held = { out: positions.out, err: positions.err };
+    } else {
+      this.out = positions.out;
+      this.err = positions.err;
+    }
     const part = report.envelopePart;
     if (part) {
       if (part.at !== this.envelopeLength) {
@@ -92,9 +107,22 @@ export class RunnerChannel {
     return { kind: 'report', report };
   }
 
+  /**
+   * The side files of the last report were read (`ok`: acknowledge them) or could not be
+   * (stop using side files; the next poll gets the same output inline).
+   */
+  filesRead(ok: boolean): void {
+    if (ok && this.held) {
+      this.out = this.held.out;
+      this.err = this.held.err;
+    }
+    if (!ok) this.spill = 0;
+    this.held = undefined;
+  }
+
   private cursor(): PollCursor {
     // The envelope position counts the runner's characters; its JSON text is ASCII, so they
     // are JavaScript's too.
-    return { out: this.out, err: this.err, envelope: this.envelopeLength, budget: this.budget };
+    return { out: this.out, err: this.err, envelope: this.envelopeLength, budget: this.budget, spill: this.spill };
   }
 }

@@ -17,18 +17,30 @@ export interface RunnerReport {
   positions?: { outAt: number; out: number; errAt: number; err: number };
   /** A piece of the envelope's JSON text, when the envelope does not fit one report. */
   envelopePart?: { at: number; text: string; size: number };
+  /** A stream's output in a side file under the artifact dir (heavy output, when the poll allowed it). */
+  stdoutFile?: OutputFile;
+  stderrFile?: OutputFile;
   /** The runner has more to send at once: poll again without waiting. */
   more: boolean;
   /** Present once `state` is `done` and the envelope came whole in this report. */
   outcome?: RunOutcome;
 }
 
-/** What a poll acknowledges, and the most characters its report may have. */
+/** Output the runner wrote to a side file: `chars` characters (code points) from position `at`. */
+export interface OutputFile {
+  path: string;
+  at: number;
+  chars: number;
+  bytes: number;
+}
+
+/** What a poll acknowledges, the most characters its report may have, and from how much waiting output a stream goes to a side file (0: never). */
 export interface PollCursor {
   out: number;
   err: number;
   envelope: number;
   budget: number;
+  spill?: number;
 }
 
 /** Run ids are spliced into commands, so they are held to a safe alphabet (the runner agrees). */
@@ -52,7 +64,8 @@ export function cancelCommand(runId: string, cursor?: PollCursor): string {
 
 function cursorArguments(cursor: PollCursor | undefined): string {
   if (!cursor) return '';
-  return `, ${[cursor.out, cursor.err, cursor.envelope, cursor.budget].map(checkedCount).join(', ')}`;
+  const counts = [cursor.out, cursor.err, cursor.envelope, cursor.budget, ...(cursor.spill ? [cursor.spill] : [])];
+  return `, ${counts.map(checkedCount).join(', ')}`;
 }
 
 /** Numbers are spliced into commands too: only non-negative integers. */
@@ -97,6 +110,14 @@ export function parseReport(text: string): RunnerReport | BackendFailure {
       return { failure: 'the runner sent a malformed piece of its envelope' };
     }
     report.envelopePart = { at: part['at'], text: part['text'], size: part['size'] };
+  }
+  for (const [key, field] of [['stdout_file', 'stdoutFile'], ['stderr_file', 'stderrFile']] as const) {
+    const file = raw[key];
+    if (file === undefined) continue;
+    if (!isRecord(file) || typeof file['path'] !== 'string' || !isCount(file['at']) || !isCount(file['chars']) || !isCount(file['bytes'])) {
+      return { failure: `the runner sent a malformed ${key}` };
+    }
+    report[field] = { path: file['path'], at: file['at'], chars: file['chars'], bytes: file['bytes'] };
   }
   // An envelope in pieces is put together by the caller (RunnerChannel).
   if (state === 'done' && !('envelope' in raw) && report.envelopePart) return report;

@@ -2,6 +2,10 @@
 // installed once, driven by the same short start/poll/cancel commands as the local process. It
 // makes sure the cluster runs first, recreates a lost context for the next run, and turns every
 // failure of the workspace into a backend error that says what happened and what to do.
+import { randomUUID } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {
   ArtifactRef,
   Backend,
@@ -17,7 +21,7 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { deliverOutput, endings, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
+import { deliverOutput, endings, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -149,6 +153,7 @@ export class DatabricksBackend implements Backend {
 
     const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
     const channel = new RunnerChannel(payload.run_id, this.reportBudget);
+    channel.spill = spillThreshold(this.reportBudget);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.
@@ -214,6 +219,15 @@ export class DatabricksBackend implements Backend {
           continue;
         }
         const report = read.report;
+        if (report.stdoutFile || report.stderrFile) {
+          const unread = await this.readOutputFiles(report);
+          channel.filesRead(unread === undefined);
+          if (unread !== undefined) {
+            this.log(`run ${payload.run_id}: could not read an output side file (${unread}); asking for that output inline`);
+            command = channel.poll();
+            continue;
+          }
+        }
         if (deliver(report)) delay = this.timing.runnerPollFirstMs;
         if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
         if (report.state === 'unknown') {
@@ -370,6 +384,39 @@ export class DatabricksBackend implements Backend {
     return { ok: false, failure: `could not load the choppa runner on cluster ${clusterId}: ${reason}` };
   }
 
+  /**
+   * Reads a report's side files of output into its `stdout`/`stderr`; the reason when one
+   * cannot be read whole (the caller then asks for the output inline).
+   */
+  private async readOutputFiles(report: RunnerReport): Promise<string | undefined> {
+    for (const [stream, file] of [['stdout', report.stdoutFile], ['stderr', report.stderrFile]] as const) {
+      if (!file) continue;
+      const text = await this.readOutputFile(file);
+      if (typeof text !== 'string') return text.failure;
+      report[stream] = text;
+    }
+    return undefined;
+  }
+
+  private async readOutputFile(file: OutputFile): Promise<string | BackendFailure> {
+    const local = join(tmpdir(), `choppa-output-${randomUUID()}.txt`);
+    try {
+      const fetched = await fetchArtifact(this.transferContext(), file.path, local);
+      if ('failure' in fetched) return fetched;
+      if (fetched.size !== file.bytes) return { failure: `${file.path} has ${fetched.size} bytes, not ${file.bytes}` };
+      const text = await readFile(local, 'utf8');
+      // Code points, as the runner counts: a mangled character would change the count.
+      let chars = 0;
+      for (let index = 0; index < text.length; index++) {
+        const code = text.charCodeAt(index);
+        if (code < 0xdc00 || code > 0xdfff) chars += 1;
+      }
+      return chars === file.chars ? text : { failure: `${file.path} decodes to ${chars} characters, not ${file.chars}` };
+    } finally {
+      await unlink(local).catch(() => {});
+    }
+  }
+
   /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
   private runnerCommand(contextId: string, command: string, cancelDeadline: () => number | undefined): Promise<CommandOutcome> {
     const hardDeadline = Date.now() + this.timing.commandTimeoutMs;
@@ -470,6 +517,14 @@ function freshContextMayHelp(answer: CommandOutcome): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * From how many waiting characters a stream goes to a side file: under a small budget, heavy
+ * output would take a command per report (900 for 14 MB under 16,000), where a file takes one read.
+ */
+function spillThreshold(budget: number): number {
+  return budget < 100_000 ? 4 * budget : 0;
 }
 
 function summarize(answer: CommandOutcome): string {
