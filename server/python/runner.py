@@ -223,7 +223,7 @@ def _choppa_install(namespace):
             self.solid = end
 
         def waiting(self, position):
-            """How many characters after `position` have not been sent."""
+            """How many characters there are after `position` (an acknowledged position)."""
             self.coalesce()
             total = 0
             for index in range(self.head, len(self.parts)):

@@ -234,7 +234,7 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
     });
 
     it('keeps a line printed between two polls, in order, in the streamed output and the outcome', async () => {
-      // After the gate, the function waits (up to 2 s) until no runner command is running: on a
+      // After the gate, the function waits (up to 1 s) until no runner command is running: on a
       // REPL that swaps sys.stdout per command the Router is then not installed, and what the
       // worker prints must still reach the run. It returns whether it printed in such a gap.
       const gate = join(tmpdir(), `choppa-gate-${randomUUID()}`);
@@ -247,7 +247,7 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
             "    print('first line', flush=True)",
             '    while not os.path.exists(gate):',
             '        time.sleep(0.005)',
-            '    deadline = time.time() + 2',
+            '    deadline = time.time() + 1',
             "    while type(sys.stdout).__name__ == 'Router' and time.time() < deadline:",
             '        time.sleep(0.001)',
             "    between = type(sys.stdout).__name__ != 'Router'",
