@@ -28,7 +28,7 @@ def _choppa_install(namespace):
     import types
     import uuid
 
-    version = 1
+    version = 2
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -45,8 +45,22 @@ def _choppa_install(namespace):
     kept_runs = 64
     repr_max = 2000
     json_max = 64 * 1024
-    output_keep = 1 << 20
-    poll_chunk = 256 * 1024
+    # Every report is one line of JSON of at most `budget` characters, which the backend picks
+    # below the command output cap of the runtime it talks to (50,000 characters on Databricks
+    # Runtime 16.4 LTS and older); without a budget, `default_budget`.
+    default_budget = 256 * 1024
+    min_budget = 1000
+    # Room kept in every report for its keys, state and positions.
+    report_overhead = 400
+    # Bounds of an error envelope: a message, a traceback text and a frame's text are cut in the
+    # middle; frames keep the outermost and the innermost `frames_kept` (a RecursionError has
+    # thousands), with a count of those left out.
+    error_text_max = 64 * 1024
+    frame_text_max = 500
+    frames_kept = 50
+    # The most characters of output one side file holds: at most 8 MB of UTF-8, under the
+    # Workspace export limit of 10 MB.
+    spill_chars_max = 2 * 1024 * 1024
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -94,6 +108,26 @@ def _choppa_install(namespace):
             mapped = root.rstrip('/') + mapped
         return mapped
 
+    def fitting(text, room):
+        """How many leading characters of `text` fit in `room` once JSON-encoded as a string,
+        and that encoding's length. Shrinks proportionally to the escaping seen, so it takes a
+        few encodings at most."""
+        count = min(len(text), room)
+        while count > 0:
+            encoded = len(json.dumps(text[:count]))
+            if encoded <= room:
+                return count, encoded
+            count = min(count - 1, int(count * room / encoded))
+        return 0, 2
+
+    def clipped(text, limit):
+        """`text` at most about `limit` characters: its head and tail around a note of how much
+        was left out (a 10 MB exception message must not become a 10 MB envelope)."""
+        if len(text) <= limit:
+            return text
+        half = limit // 2
+        return '%s\n[... %d characters omitted ...]\n%s' % (text[:half], len(text) - 2 * half, text[-half:])
+
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
         name = getattr(value_type, '__qualname__', None) or getattr(value_type, '__name__', '?')
@@ -140,52 +174,102 @@ def _choppa_install(namespace):
         return getattr(main, name, None) if main is not None else None
 
     class Capture(object):
-        """One output stream of a run: the parts `poll` has not delivered yet and a bounded
-        history for the final envelope. Lock-free: list append and slicing are atomic under the
-        GIL, and a lock could be left held by an asynchronous cancellation."""
+        """One output stream of a run, addressed by absolute character positions: the text the
+        backend has not acknowledged yet, so a report lost or cut on the way (an output cap) is
+        sent again from the last acknowledged position. Acknowledged parts are dropped, so memory
+        holds only what is in flight and each character is copied a bounded number of times.
+        Lock-free: list append and slice deletion are atomic under the GIL, and a lock could be
+        left held by an asynchronous cancellation."""
 
         def __init__(self):
             self.parts = []
-            self.taken = 0
-            self.omitted = 0
-            self.held = 0
+            self.head = 0
+            # parts[head:solid] were joined already; later ones are the writes since.
+            self.solid = 0
+            # Absolute position of parts[head][0], and the end of the last piece reported.
+            self.base = 0
+            self.sent = 0
+            # The JSON length of the last piece taken.
+            self.encoded = 2
+            # Side files of output not acknowledged yet: position -> (local path, report entry).
+            self.files = {}
 
         def write(self, text):
             self.parts.append(text)
 
-        def take(self):
-            end = len(self.parts)
-            # One report carries about `poll_chunk` characters; the rest waits for the next poll.
-            size = 0
-            for index in range(self.taken, end):
-                size += len(self.parts[index])
-                if size >= poll_chunk:
-                    end = index + 1
-                    break
-            new = self.parts[self.taken:end]
-            self.taken = end
-            self.held += sum(len(p) for p in new)
-            # Delivered output beyond twice the envelope's cap is dropped from memory.
-            while self.held > 2 * output_keep and self.taken > 1:
-                first = self.parts[0]
-                del self.parts[0]
-                self.taken -= 1
-                self.held -= len(first)
-                self.omitted += len(first)
-            return ''.join(new)
+        def ack(self, position):
+            """Drops what the backend has; `position` is clamped to what was sent."""
+            position = max(self.base, min(position, self.sent))
+            parts = self.parts
+            while self.head < len(parts) and self.base + len(parts[self.head]) <= position:
+                self.base += len(parts[self.head])
+                parts[self.head] = None
+                self.head += 1
+            if self.head > 256 and self.head * 2 > len(parts):
+                del parts[:self.head]
+                self.solid = max(0, self.solid - self.head)
+                self.head = 0
+            for at in [at for at, (_, entry) in self.files.items() if at + entry['chars'] <= position]:
+                remove_quietly(self.files.pop(at)[0])
+            return position
 
-        def pending(self):
-            return len(self.parts) > self.taken
+        def coalesce(self):
+            """Joins the writes since the last report into one part, so that a report costs
+            Python-level work per report rather than per `print`, and each character is joined
+            once. Slice assignment is atomic under the GIL: a write landing meanwhile stays after."""
+            parts = self.parts
+            start = max(self.head, self.solid)
+            end = len(parts)
+            if end - start > 1:
+                parts[start:end] = [''.join(parts[start:end])]
+                end = start + 1
+            self.solid = end
+
+        def waiting(self, position):
+            """How many characters there are after `position` (an acknowledged position)."""
+            self.coalesce()
+            total = 0
+            for index in range(self.head, len(self.parts)):
+                total += len(self.parts[index])
+            return self.base + total - position
+
+        def take(self, position, room, fit=True):
+            """The longest text from `position` whose JSON string form fits `room` characters
+            (with `fit` false: the next `room` characters)."""
+            self.coalesce()
+            parts = self.parts
+            offset = position - self.base
+            pieces = []
+            size = 0
+            for index in range(self.head, len(parts)):
+                part = parts[index]
+                need = room - size
+                # Slicing every part to what is still needed keeps one huge print linear.
+                if offset or len(part) > need:
+                    part = part[offset:offset + need]
+                    offset = 0
+                pieces.append(part)
+                size += len(part)
+                if size >= room:
+                    break
+            text = ''.join(pieces)
+            if fit:
+                count, self.encoded = fitting(text, room)
+                text = text[:count]
+            self.sent = position + len(text)
+            return text
+
+        def pending(self, position):
+            end = self.base
+            for index in range(self.head, len(self.parts)):
+                end += len(self.parts[index])
+                if end > position:
+                    return True
+            return False
 
         def whole(self):
-            text = ''.join(self.parts[:])
-            omitted = self.omitted
-            if len(text) > output_keep:
-                omitted += len(text) - output_keep
-                text = text[-output_keep:]
-            if omitted:
-                text = '[... %d characters omitted ...]\n%s' % (omitted, text)
-            return text
+            """Everything not yet acknowledged (the script entry acknowledges nothing)."""
+            return ''.join(self.parts[self.head:])
 
     class Run(object):
         def __init__(self, payload, tee=False):
@@ -201,6 +285,9 @@ def _choppa_install(namespace):
             self.cancel_requested = False
             self.thread_id = None
             self.envelope = None
+            # The envelope as JSON text, sent in pieces when it does not fit one report.
+            self.envelope_text = None
+            self.envelope_sent = 0
             self.out = Capture()
             self.err = Capture()
             self.started = time.monotonic()
@@ -248,6 +335,28 @@ def _choppa_install(namespace):
         def __getattr__(self, name):
             return getattr(self._choppa_fallback, name)
 
+    def routed_print(runner, original):
+        """A `print` that sends a run's worker thread's output to the run's capture whoever owns
+        `sys.stdout` at that moment: a REPL may swap `sys.stdout` per command (a
+        `contextlib.redirect_stdout` around each one), and between two commands the Router is
+        not installed, so what the worker printed then would go to the REPL's stream."""
+
+        def print(*values, sep=' ', end='\n', file=None, flush=False):
+            run = runner._routes.get(threading.get_ident()) if file is None else None
+            if run is None or run.tee:
+                return original(*values, sep=sep, end=end, file=file, flush=flush)
+            if sep is None:
+                sep = ' '
+            if end is None:
+                end = '\n'
+            if not isinstance(sep, str) or not isinstance(end, str):
+                raise TypeError('sep and end must be None or a string')
+            run.out.write(sep.join([str(value) for value in values]) + end)
+
+        print._choppa_original = original
+        print.__doc__ = original.__doc__
+        return print
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -268,21 +377,25 @@ def _choppa_install(namespace):
                 'executable': sys.executable,
             })
 
-        def start(self, payload_b64):
+        def start(self, payload_b64, budget=None):
             """Starts a run in a worker thread and returns its first report. Starting a run_id
             that is already known returns that run's report instead (a retried command)."""
             self._install_routers()
-            return json.dumps(self._report(self._start(payload_b64, tee=False)))
+            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget))
 
-        def poll(self, run_id):
-            """New stdout/stderr since the last poll, the state, and the envelope when done."""
+        def poll(self, run_id, out=None, err=None, envelope=None, budget=None, spill=None):
+            """The run's report: output after the acknowledged positions `out`/`err` (None: after
+            what the last report carried), the state, and once done the envelope (from character
+            `envelope` of its JSON on, when it takes several reports). At most `budget` characters.
+            With `spill`, a stream with at least that many characters waiting goes into a side
+            file under the artifact dir instead (`stdout_file`), read back by the backend."""
             self._install_routers()
             run = self._runs.get(run_id)
             if run is None:
                 return json.dumps({'run_id': run_id, 'state': 'unknown'})
-            return json.dumps(self._report(run))
+            return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
-        def cancel(self, run_id):
+        def cancel(self, run_id, out=None, err=None, envelope=None, budget=None):
             """Interrupts a run's worker thread and its Spark jobs (the run ends `cancelled`);
             returns the run's report like `poll`."""
             self._install_routers()
@@ -302,14 +415,17 @@ def _choppa_install(namespace):
                 finally:
                     run.lock.release()
             self._cancel_spark(run.id)
-            return json.dumps(self._report(run))
+            return json.dumps(self._report(run, (out, err, envelope), budget))
 
         def run(self, payload_b64, tee=False):
-            """Starts a run, waits for it, and returns its final report."""
+            """Starts a run, waits for it, and returns its whole output and envelope at once
+            (the script entry and tests; it has no budget)."""
             self._install_routers()
             run = self._start(payload_b64, tee=tee)
             run.finished.wait()
-            return json.dumps(self._report(run))
+            return json.dumps({
+                'run_id': run.id, 'state': 'done', 'stdout': run.out.whole(),
+                'stderr': run.err.whole(), 'envelope': run.envelope})
 
         def main(self, argv):
             """Script entry: `runner.py --payload-file F --result-file R` (a jobs task)."""
@@ -354,6 +470,11 @@ def _choppa_install(namespace):
 
         def _install_routers(self):
             # Checked on every command: a REPL may swap sys.stdout between commands.
+            current_print = builtins.print
+            if getattr(current_print, '_choppa_runner', None) is not self:
+                original = getattr(current_print, '_choppa_original', current_print)
+                builtins.print = routed_print(self, original)
+                builtins.print._choppa_runner = self
             for stream in ('out', 'err'):
                 attr = 'std' + stream
                 current = getattr(sys, attr)
@@ -388,17 +509,97 @@ def _choppa_install(namespace):
             for key in finished[:max(0, len(finished) - kept_runs)]:
                 del self._runs[key]
 
-        def _report(self, run):
+        def _report(self, run, acks, budget, spill=None):
+            """One report of at most `budget` characters of JSON: output from the acknowledged
+            positions (None: from where the last report ended), then the envelope, inline when it
+            fits and else in pieces (`envelope_part`) over as many reports as it takes. `more`
+            says the next poll has something at once."""
+            if not isinstance(budget, int) or isinstance(budget, bool):
+                budget = default_budget
+            budget = max(min_budget, budget)
+            out_ack, err_ack, envelope_ack = acks or (None, None, None)
             # State first: output written before the run ended is then never reported after
             # the envelope.
             state = run.state
-            report = {'run_id': run.id, 'state': state, 'stdout': run.out.take(), 'stderr': run.err.take()}
-            # `done` only once all output went out, so a poller that stops at `done` saw it all.
-            if state == 'done' and (run.out.pending() or run.err.pending()):
-                state = report['state'] = 'cancelling' if run.cancel_requested else 'running'
+            out_at = run.out.ack(run.out.sent if out_ack is None else out_ack)
+            err_at = run.err.ack(run.err.sent if err_ack is None else err_ack)
+            room = budget - report_overhead - len(run.id)
+            files = {}
+            for name, capture, at in (('stdout', run.out, out_at), ('stderr', run.err, err_at)):
+                entry = self._spill(run, capture, name, at, spill)
+                if entry is not None:
+                    files[name + '_file'] = entry
+                    room -= 300 + len(entry['path'])
+            err_share = room // 2 if 'stderr_file' not in files and run.err.pending(err_at) else 0
+            stdout = ''
+            if 'stdout_file' not in files:
+                stdout = run.out.take(out_at, room - err_share)
+                room -= run.out.encoded
+            stderr = ''
+            if 'stderr_file' not in files:
+                stderr = run.err.take(err_at, room)
+                room -= run.err.encoded
+            report = {
+                'run_id': run.id, 'state': state, 'stdout': stdout, 'stderr': stderr,
+                'out_at': out_at, 'out': run.out.sent, 'err_at': err_at, 'err': run.err.sent}
+            report.update(files)
+            # A side file keeps the run from ending in this report: the poll acknowledging it
+            # removes the file.
+            drained = not (files or run.out.pending(run.out.sent) or run.err.pending(run.err.sent))
+            # `done` only once all output and the whole envelope went out, so a poller that stops
+            # at `done` saw it all.
+            if state == 'done' and drained:
+                if run.envelope_text is None:
+                    run.envelope_text = json.dumps(run.envelope)
+                text = run.envelope_text
+                at = run.envelope_sent if envelope_ack is None else max(0, min(envelope_ack, len(text)))
+                if at == 0 and len(text) <= room:
+                    report['envelope'] = run.envelope
+                    run.envelope_sent = len(text)
+                    return report
+                piece = text[at:at + fitting(text[at:at + room], room - 60)[0]]
+                run.envelope_sent = at + len(piece)
+                report['envelope_part'] = {'at': at, 'text': piece, 'size': len(text)}
+                if run.envelope_sent < len(text):
+                    report['state'] = 'cancelling' if run.cancel_requested else 'running'
+                    report['more'] = True
+                return report
             if state == 'done':
-                report['envelope'] = run.envelope
+                report['state'] = 'cancelling' if run.cancel_requested else 'running'
+            report['more'] = not drained
             return report
+
+        def _spill(self, run, capture, name, position, threshold):
+            """Writes the output waiting after `position` to a side file when there is at least
+            `threshold` of it, so that heavy output takes one file read instead of many
+            budget-sized reports; None when it stays inline (no threshold, not enough, or the
+            artifact dir cannot be written). A repeated poll from the same position gets the
+            same file; it is removed once acknowledged."""
+            if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
+                return None
+            known = capture.files.get(position)
+            if known is not None:
+                capture.sent = position + known[1]['chars']
+                return known[1]
+            if capture.waiting(position) < threshold:
+                return None
+            try:
+                logical_dir, local_dir = artifact_location(run.payload)
+            except Refusal:
+                return None
+            text = capture.take(position, spill_chars_max, fit=False)
+            relative = '.choppa/output/%s/%s-%d.txt' % (run.id, name, position)
+            local = '%s/%s' % (local_dir, relative)
+            data = text.encode('utf-8', 'surrogatepass')
+            try:
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                write_atomically(local, data)
+            except OSError:
+                capture.sent = position
+                return None
+            entry = {'path': '%s/%s' % (logical_dir, relative), 'at': position, 'chars': len(text), 'bytes': len(data)}
+            capture.files[position] = (local, entry)
+            return entry
 
         def _work(self, run):
             run.thread_id = threading.get_ident()
@@ -423,9 +624,8 @@ def _choppa_install(namespace):
             self._finish(run, outcome, elapsed)
 
         def _finish(self, run, outcome, elapsed):
+            # The envelope never repeats the output: it went out in the reports.
             envelope = dict(outcome)
-            envelope['stdout'] = run.out.whole()
-            envelope['stderr'] = run.err.whole()
             envelope['durationMs'] = int(round(elapsed * 1000))
             with run.lock:
                 run.envelope = envelope
@@ -917,40 +1117,64 @@ def _choppa_install(namespace):
 
     def failure(kind, message):
         return {'status': 'error', 'error': {
-            'type': kind, 'message': message, 'frames': [], 'origin': 'remote'}}
+            'type': kind, 'message': clipped(message, error_text_max), 'frames': [], 'origin': 'remote'}}
 
     def internal_error(exc):
-        text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames_kept))
         return {'status': 'error', 'error': {
             'type': 'ChoppaRunnerError',
-            'message': 'the runner failed: %s: %s' % (type_name(type(exc)), exc),
-            'frames': [], 'traceback': text, 'origin': 'backend'}}
+            'message': clipped('the runner failed: %s: %s' % (type_name(type(exc)), exc), error_text_max),
+            'frames': [], 'traceback': clipped(text, error_text_max), 'origin': 'backend'}}
 
     def user_error(exc, filename, source):
         lines = source.splitlines()
 
         def text_at(line):
-            return lines[line - 1].strip() if line and 0 < line <= len(lines) else ''
+            return clipped(lines[line - 1].strip(), frame_text_max) if line and 0 < line <= len(lines) else ''
 
-        frames = []
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == filename and frame.lineno:
-                frames.append({
-                    'line': frame.lineno, 'function': frame.name, 'text': text_at(frame.lineno)})
-        message = str(exc)
+        # A walk over the traceback's links, without reading source for every frame as
+        # extract_tb does: a deep recursion costs one step a frame and keeps 2 * frames_kept.
+        first = []
+        last = collections.deque(maxlen=frames_kept)
+        seen = 0
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename == filename and tb.tb_lineno:
+                seen += 1
+                entry = (tb.tb_lineno, code.co_name)
+                if len(first) < frames_kept:
+                    first.append(entry)
+                else:
+                    last.append(entry)
+            tb = tb.tb_next
+        omitted = seen - len(first) - len(last)
+        frames = [
+            {'line': line, 'function': name, 'text': text_at(line)} for line, name in first + list(last)]
+        try:
+            message = str(exc)
+        except Exception as failure:
+            message = '<str() of the exception failed: %s>' % type_name(type(failure))
         if isinstance(exc, SyntaxError) and exc.filename == filename:
             message = exc.msg
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
-                'text': (exc.text or text_at(exc.lineno)).strip()})
-        # The printed traceback starts at the user's first frame, without the runner's own.
+                'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        # The printed traceback starts at the user's first frame, without the runner's own, and
+        # shows the innermost frames where a deep one would be too long.
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != filename:
             tb = tb.tb_next
-        printed = ''.join(traceback.format_exception(type(exc), exc, tb))
-        return {
-            'type': type_name(type(exc)), 'message': message, 'frames': frames,
-            'traceback': printed, 'origin': 'remote'}
+        limit = -frames_kept if seen > 2 * frames_kept else None
+        printed = ''.join(traceback.format_exception(type(exc), exc, tb, limit=limit))
+        if limit is not None:
+            printed = '[... %d outer frames omitted ...]\n%s' % (seen - frames_kept, printed)
+        error = {
+            'type': type_name(type(exc)), 'message': clipped(message, error_text_max), 'frames': frames,
+            'traceback': clipped(printed, error_text_max), 'origin': 'remote'}
+        if omitted:
+            error['frames_omitted'] = omitted
+        return error
 
     runner = Runner()
     namespace['_choppa_runner'] = runner

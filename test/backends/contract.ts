@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { omittedLine, OUTPUT_TAIL_CHARS } from '../../server/src/backends/output-tail.js';
 import type {
   ArtifactRef,
   Backend,
@@ -24,6 +25,8 @@ export interface BackendUnderTest {
   cleanup: () => Promise<void>;
   /** How many submitted runs the backend has really started (processes, job runs) so far. */
   countSubmittedRuns?: () => Promise<number>;
+  /** The REPL under the backend swaps `sys.stdout` per command (the emulator's 16.4 profile). */
+  swapsStdout?: boolean;
 }
 
 /** A payload with a fresh run id; `source` is a function named `f` unless `function_name` says otherwise. */
@@ -210,14 +213,80 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(streamed).toEqual({ stdout: 'to out\n', stderr: 'to err\n' });
     });
 
-    it('delivers large output whole, across several polls', async () => {
+    it('delivers large output whole to listeners, across several polls, and keeps a bounded tail in the outcome', async () => {
       const { outcome, streamed } = await runRecording(
         backend(),
         payload({ source: py('def f(n):', '    for i in range(n):', "        print(str(i).rjust(199, '.'))"), args_source: '3000' }),
       );
       const expected = Array.from({ length: 3000 }, (_, i) => String(i).padStart(199, '.') + '\n').join('');
       expect(streamed.stdout).toBe(expected);
+      expect(outcome.stdout).toBe(omittedLine(expected.length - OUTPUT_TAIL_CHARS) + expected.slice(-OUTPUT_TAIL_CHARS));
+    });
+
+    it('returns 60 KB of prints and a 59 KB list whole, under a 50,000-character output cap', async () => {
+      const { outcome, streamed } = await runRecording(
+        backend(),
+        payload({
+          source: py('def f(steps, n):', '    for step in range(steps):', "        print(f'step {step:5d} loss {step * 7919 % 100000:6d} lr 0.001 batch 64')", '    return list(range(n))'),
+          args_source: '1500, 10000',
+        }),
+      );
+      const expected = Array.from({ length: 1500 }, (_, step) => `step ${String(step).padStart(5)} loss ${String((step * 7919) % 100000).padStart(6)} lr 0.001 batch 64\n`).join('');
+      expect(expected.length).toBeGreaterThan(50_000);
+      // As Python's json.dumps writes it (`[0, 1, ...]`): 58,890 characters.
+      expect(`[${Array.from({ length: 10000 }, (_, i) => i).join(', ')}]`.length).toBeGreaterThan(50_000);
+      expect(streamed.stdout).toBe(expected);
       expect(outcome.stdout).toBe(expected);
+      const value = expectValue(outcome);
+      expect(value.json).toEqual(Array.from({ length: 10000 }, (_, i) => i));
+      expect(value.type).toBe('list');
+    });
+
+    it('returns a 5 MB value as a ref whose bytes verify, and as a preview without result_size_max', async () => {
+      const source = py('def f(n):', "    return 'x' * n");
+      const ref = expectRef(await backend().run(payload({ source, args_source: String(5 * 1024 * 1024), result_size_max: 1024 * 1024 })));
+      expect(ref.size).toBeGreaterThan(5 * 1024 * 1024);
+      const destination = join(scratch, 'five.pkl');
+      expect(await backend().fetchArtifact(ref.path, destination)).toEqual({ size: ref.size, sha256: ref.sha256 });
+      const value = expectValue(await backend().run(payload({ source, args_source: String(5 * 1024 * 1024) })));
+      expect(value.size).toBeGreaterThan(5 * 1024 * 1024);
+      expect(value.repr.length).toBeLessThanOrEqual(2000);
+      expect(value.json).toBeUndefined();
+    });
+
+    it('keeps a line printed between two polls, in order, in the streamed output and the outcome', async () => {
+      // After the gate, the function waits (up to 1 s) until no runner command is running: on a
+      // REPL that swaps sys.stdout per command the Router is then not installed, and what the
+      // worker prints must still reach the run. It returns whether it printed in such a gap.
+      const gate = join(tmpdir(), `choppa-gate-${randomUUID()}`);
+      const { outcome, streamed } = await runRecording(
+        backend(),
+        payload({
+          source: py(
+            'def f(gate):',
+            '    import os, sys, time',
+            "    print('first line', flush=True)",
+            '    while not os.path.exists(gate):',
+            '        time.sleep(0.005)',
+            '    deadline = time.time() + 1',
+            "    while type(sys.stdout).__name__ == 'Router' and time.time() < deadline:",
+            '        time.sleep(0.001)',
+            "    between = type(sys.stdout).__name__ != 'Router'",
+            "    print('second line')",
+            '    return between',
+          ),
+          args_source: JSON.stringify(gate),
+        }),
+        {
+          onOutput: (_stream, text) => {
+            if (text.includes('first line')) writeFileSync(gate, 'go');
+          },
+        },
+      );
+      const between = expectValue(outcome).json;
+      if (subject.swapsStdout) expect(between).toBe(true);
+      expect(streamed.stdout).toBe('first line\nsecond line\n');
+      expect(outcome.stdout).toBe('first line\nsecond line\n');
     });
 
     it('returns a ref over result_size_max, readable and fetchable', async () => {
@@ -292,6 +361,41 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       ]);
       expect(error.traceback).toContain('ZeroDivisionError');
       expect(outcome.stdout).toBe('before\n');
+    });
+
+    it('bounds a 10 MB exception message: head and tail around what was left out', async () => {
+      const started = Date.now();
+      const error = expectError(
+        await backend().run(payload({ source: py('def f(n):', "    raise ValueError('a' + 'x' * n + 'z')"), args_source: String(10 * 1024 * 1024) })),
+      );
+      expect(error.type).toBe('ValueError');
+      expect(error.message.length).toBeLessThan(70 * 1024);
+      expect(error.message.startsWith('axxx')).toBe(true);
+      expect(error.message.endsWith('xxz')).toBe(true);
+      expect(error.message).toMatch(/\[\.\.\. \d+ characters omitted \.\.\.\]/);
+      expect(error.traceback!.length).toBeLessThan(70 * 1024);
+      expect(error.frames).toEqual([{ line: 2, function: 'f', text: "raise ValueError('a' + 'x' * n + 'z')" }]);
+      // Generous: the point is seconds, not the 45 s a whole 10 MB message took.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    });
+
+    it('keeps the outermost and innermost 50 frames of a deep recursion, with a count of the rest', async () => {
+      const error = expectError(
+        await backend().run(
+          payload({
+            source: py('def f(n):', '    import sys', '    sys.setrecursionlimit(6000)', '    def down(k):', "        if k == 0:", "            raise RuntimeError('bottom')", '        return down(k - 1)', '    return down(n)'),
+            args_source: '5000',
+          }),
+        ),
+      );
+      expect(error).toMatchObject({ type: 'RuntimeError', message: 'bottom' });
+      // f, then 5,001 frames of down: 100 kept, 4,902 left out.
+      expect(error.frames).toHaveLength(100);
+      expect(error.framesOmitted).toBe(4902);
+      expect(error.frames[0]).toEqual({ line: 8, function: 'f', text: 'return down(n)' });
+      expect(error.frames.at(-1)).toEqual({ line: 6, function: 'down', text: "raise RuntimeError('bottom')" });
+      expect(error.traceback).toContain('outer frames omitted');
+      expect(error.traceback!.length).toBeLessThan(70 * 1024);
     });
 
     it('reports a syntax error in the source with its line', async () => {

@@ -289,6 +289,23 @@ describe('azure-cli', () => {
     ]);
   });
 
+  it('runs az.cmd through a shell on Windows, refusing an argument that would need quoting', async () => {
+    const az = await fakeCli('az.cmd', azOutput);
+    const seen: Array<{ cmd: string; shell: boolean | undefined }> = [];
+    const recording: RunCommand = (cmd, args, options) => {
+      seen.push({ cmd, shell: options.shell });
+      return withPath(az.binDir)(cmd, args, options);
+    };
+    const host = 'https://adb-1.2.azuredatabricks.net';
+    const provider = credentialsFor({ type: 'azure-cli', tenantId: 'tenant-1' }, { host, runCommand: recording, platform: 'win32' });
+    expect(await provider.headers()).toEqual({ ok: true, headers: { Authorization: 'Bearer az-token' } });
+    expect(seen).toEqual([{ cmd: 'az.cmd', shell: true }]);
+    expect(await az.calls()).toEqual([`account get-access-token --resource ${AZURE_DATABRICKS_APP_ID} --output json --tenant tenant-1`]);
+    const hostile = credentialsFor({ type: 'azure-cli', tenantId: 't & calc' }, { host, runCommand: recording, platform: 'win32' });
+    expect(await hostile.headers()).toMatchObject({ ok: false, error: expect.stringContaining('refusing to pass "t & calc" to az.cmd') });
+    expect(seen).toHaveLength(1);
+  });
+
   it('passes on the first line of az errors', async () => {
     const az = await fakeCli('az', `echo "ERROR: Please run 'az login' to setup account." >&2\necho "trace" >&2\nexit 1`);
     const provider = credentialsFor({ type: 'azure-cli' }, { host: 'https://adb-1.2.azuredatabricks.net', runCommand: withPath(az.binDir) });

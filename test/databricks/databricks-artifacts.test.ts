@@ -47,6 +47,15 @@ async function sha256Of(path: string): Promise<string> {
 const requestsTo = (pattern: RegExp) => harness.emulator.stats.requests.filter((request) => pattern.test(request.path));
 
 describe('artifacts', () => {
+  it('says to use a /Volumes/... artifact_dir when a workspace artifact is over the 10 MB export limit', async () => {
+    const ref = await bytesArtifact('/Workspace/Shared/choppa/huge', 10 * MB + 1);
+    const fetched = await harness.backend.fetchArtifact(ref.path, join(scratch, 'huge.pkl'));
+    expect(fetched).toHaveProperty('failure');
+    const { failure } = fetched as { failure: string };
+    expect(failure).toContain('exceeded max size (10485760 bytes)');
+    expect(failure).toContain('/Volumes/... artifact_dir');
+  });
+
   it.each([
     { dir: '/Workspace/Shared/choppa/big', size: 5 * MB, api: /^\/api\/2\.0\/workspace\/export$/ },
     { dir: '/Volumes/main/default/vol/big', size: 20 * MB, api: /^\/api\/2\.0\/fs\/files\/Volumes\/main\/default\/vol\/big\/f-.*\.pkl$/ },

@@ -68,7 +68,7 @@ describe('runs/submit', () => {
   it('sends serverless runs with an environment and no cluster', async () => {
     const handle = await submitOk(backend(), submitRequest({ source: py('def f():', "    return 'serverless'") }, { compute: 'serverless' }));
     const { body } = lastSubmission();
-    expect(body['environments']).toEqual([{ environment_key: 'choppa', spec: { client: '1' } }]);
+    expect(body['environments']).toEqual([{ environment_key: 'choppa', spec: { environment_version: '4' } }]);
     const [task] = body['tasks'] as Record<string, unknown>[];
     expect(task).toMatchObject({ task_key: 'choppa', environment_key: 'choppa' });
     expect(task).not.toHaveProperty('existing_cluster_id');

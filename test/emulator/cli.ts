@@ -1,5 +1,5 @@
-// Runs the workspace emulator by hand: `npm run emulator -- --port 8123 --token dapi123`. Prints the
-// URL and token to use as DATABRICKS_HOST / DATABRICKS_TOKEN and stops cleanly on Ctrl-C.
+// Runs the workspace emulator by hand: `npm run emulator -- --port 8123 --token dapi123 [--runtime 17]`.
+// Prints the URL and token to use as DATABRICKS_HOST / DATABRICKS_TOKEN and stops cleanly on Ctrl-C.
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLUSTER_ID, startEmulator } from './emulator.js';
 
@@ -10,6 +10,7 @@ const { values } = parseArgs({
     'fs-root': { type: 'string' },
     python: { type: 'string' },
     'cluster-state': { type: 'string', default: 'RUNNING' },
+    runtime: { type: 'string', default: '16.4' },
   },
 });
 
@@ -20,6 +21,7 @@ const emulator = await startEmulator({
   ...(values.python ? { pythonPath: values.python } : {}),
   clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, cluster_name: 'emulator', state: values['cluster-state'] === 'TERMINATED' ? 'TERMINATED' : 'RUNNING' }],
   clusterStartDelayMs: 2000,
+  runtime: values.runtime === '17' ? '17' : '16.4',
 });
 
 process.stdout.write(

@@ -9,6 +9,8 @@ export interface ClusterSeed {
   cluster_id: string;
   cluster_name?: string;
   state?: ClusterState;
+  /** Default: the emulator's runtime profile's. */
+  spark_version?: string;
 }
 
 export interface TerminationReason {
@@ -52,6 +54,7 @@ export class Clusters {
     private readonly startDelayMs: number,
     /** Called when a cluster leaves RUNNING, so its execution contexts die with it. */
     private readonly onTerminated: (clusterId: string) => void,
+    sparkVersion = '16.4.x-scala2.12',
   ) {
     const now = Date.now();
     for (const seed of seeds) {
@@ -61,7 +64,7 @@ export class Clusters {
         cluster_name: seed.cluster_name ?? seed.cluster_id,
         state,
         state_message: state === 'TERMINATED' ? 'Inactive cluster terminated (inactive for 120 minutes).' : '',
-        spark_version: '15.4.x-scala2.12',
+        spark_version: seed.spark_version ?? sparkVersion,
         cluster_source: 'UI',
         creator_user_name: USER,
         single_user_name: USER,

@@ -13,10 +13,12 @@ import { FaultController } from './faults.js';
 import { Jobs, type SubmittedRun } from './jobs.js';
 import { apiError, htmlErrorPage, HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import { Storage } from './storage.js';
+import { RUNTIME_PROFILES, type RuntimeProfileName } from './runtime-profiles.js';
 
 export { FaultController, type FaultMatch, type FaultAction } from './faults.js';
 export type { ClusterSeed, ClusterState, TerminationReason } from './clusters.js';
 export type { SubmittedRun } from './jobs.js';
+export { RUNTIME_PROFILES, OUTPUT_CAP_MARKER, type RuntimeProfileName } from './runtime-profiles.js';
 
 export interface EmulatorOptions {
   /** The PAT clients must send as `Authorization: Bearer <token>`; random by default. */
@@ -38,6 +40,15 @@ export interface EmulatorOptions {
   serverless?: boolean;
   /** Bytes of job task output kept for `runs/get-output` `logs` (default 5 MB, as on the service). */
   jobLogsLimitBytes?: number;
+  /**
+   * The Databricks Runtime line clusters run (default `16.4`, the LTS most workspaces run): its
+   * command output cap, its REPL and its `spark_version` (see runtime-profiles.ts).
+   */
+  runtime?: RuntimeProfileName;
+  /** Execution contexts a cluster keeps before it evicts the least recently used idle one (default 145). */
+  maxContexts?: number;
+  /** What calls on an evicted context answer (default 400 "does not exist"; the real status is undocumented). */
+  evictedContextStatus?: 400 | 500;
 }
 
 export interface RequestRecord {
@@ -63,6 +74,10 @@ export interface Emulator {
   terminateCluster(clusterId: string, reason?: TerminationReason): void;
   /** Kills one context's python process (or every context's), as if the REPL died. */
   loseContext(contextId?: string): void;
+  /** Evicts a context (default: the least recently used), as the service does idle ones; returns its id. */
+  evictContext(contextId?: string): string;
+  /** The execution contexts alive now. */
+  contextIds(): string[];
   /** Every accepted `jobs/runs/submit` body (an idempotent resend is not a new one), oldest first. */
   jobRuns(): SubmittedRun[];
 }
@@ -242,10 +257,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await mkdir(join(fsRoot, 'Workspace', 'Users', 'emulator@example.com'), { recursive: true });
 
   let execution: Execution | undefined;
-  const clusters = new Clusters(options.clusters ?? [{ cluster_id: DEFAULT_CLUSTER_ID, cluster_name: 'emulator', state: 'RUNNING' }], options.clusterStartDelayMs ?? 50, (id) =>
-    execution?.clusterTerminated(id),
+  const runtime = RUNTIME_PROFILES[options.runtime ?? '16.4'];
+  const clusters = new Clusters(
+    options.clusters ?? [{ cluster_id: DEFAULT_CLUSTER_ID, cluster_name: 'emulator', state: 'RUNNING' }],
+    options.clusterStartDelayMs ?? 50,
+    (id) => execution?.clusterTerminated(id),
+    runtime.sparkVersion,
   );
-  execution = new Execution(clusters, { pythonPath: options.pythonPath ?? 'python3', fsRoot });
+  execution = new Execution(clusters, {
+    pythonPath: options.pythonPath ?? 'python3',
+    fsRoot,
+    runtime,
+    maxContexts: options.maxContexts ?? 145,
+    evictedContextStatus: options.evictedContextStatus ?? 400,
+  });
   const storage = new Storage(fsRoot);
   let url = '';
   const jobs = new Jobs(clusters, {
@@ -340,6 +365,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     terminateCluster: (clusterId, reason = { code: 'USER_REQUEST', type: 'SUCCESS', parameters: { username: 'emulator@example.com' } }) =>
       clusters.terminate(clusterId, reason),
     loseContext: (contextId) => execution.loseContext(contextId),
+    evictContext: (contextId) => execution.evictContext(contextId),
+    contextIds: () => execution.contextIds(),
     jobRuns: () => jobs.submissions(),
     async stop() {
       clusters.stop();

@@ -71,8 +71,10 @@ describe('command execution', () => {
     const id = await execute(emulator, CLUSTER, context, 'import time\nfor _ in range(600): time.sleep(0.05)');
     await poll(() => commandStatus(emulator, CLUSTER, context, id), (answer) => answer.body.status === 'Running');
     expect((await call(emulator, 'POST', '/api/1.2/commands/cancel', { clusterId: CLUSTER, contextId: context, commandId: id })).status).toBe(200);
-    const status = await poll(() => commandStatus(emulator, CLUSTER, context, id), (answer) => answer.body.status === 'Cancelled');
-    expect(status.body.status).toBe('Cancelled');
+    // As the service answers: Finished with an error result, not a Cancelled status.
+    const status = await poll(() => commandStatus(emulator, CLUSTER, context, id), (answer) => answer.body.status !== 'Running' && answer.body.status !== 'Cancelling');
+    expect(status.body.status).toBe('Finished');
+    expect(status.body.results.resultType).toBe('error');
     expect(status.body.results.cause).toContain('CommandCancelledException');
     expect((await run(emulator, CLUSTER, context, '1 + 1')).results.data).toMatch(/Out\[\d+\]: 2/);
   });
@@ -81,7 +83,10 @@ describe('command execution', () => {
     const busy = await execute(emulator, CLUSTER, context, 'import time\ntime.sleep(0.3)');
     const queued = await execute(emulator, CLUSTER, context, 'ran_queued = True');
     await call(emulator, 'POST', '/api/1.2/commands/cancel', { clusterId: CLUSTER, contextId: context, commandId: queued });
-    expect((await commandStatus(emulator, CLUSTER, context, queued)).body.status).toBe('Cancelled');
+    expect((await commandStatus(emulator, CLUSTER, context, queued)).body).toMatchObject({
+      status: 'Finished',
+      results: { resultType: 'error', cause: expect.stringContaining('CommandCancelledException') },
+    });
     await poll(() => commandStatus(emulator, CLUSTER, context, busy), (answer) => answer.body.status === 'Finished');
     expect((await run(emulator, CLUSTER, context, "'ran_queued' in globals()")).results.data).toMatch(/False/);
   });

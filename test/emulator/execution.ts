@@ -1,6 +1,8 @@
 // The emulated Command Execution API 1.2: every execution context is a real python3 process running
 // repl-driver.py, commands on one context run one at a time in arrival order, and results, cancel
-// and lost contexts answer with the camelCase shapes and `{error}` bodies of the real service.
+// and lost contexts answer with the camelCase shapes and `{error}` bodies of the real service. The
+// runtime profile decides the output cap and the REPL; idle contexts are evicted least recently
+// used first once a cluster holds its limit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
@@ -8,7 +10,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Clusters } from './clusters.js';
-import { json, legacyError, requireString, type Reply } from './http-util.js';
+import { apiError, HttpError, json, legacyError, requireString, type Reply } from './http-util.js';
+import { capOutput, type RuntimeProfile } from './runtime-profiles.js';
 
 export const REPL_DRIVER_PATH = fileURLToPath(new URL('./repl-driver.py', import.meta.url));
 
@@ -51,12 +54,17 @@ interface ContextRecord {
   current?: CommandRecord;
   count: number;
   exited: Promise<void>;
+  /** When a call last named this context, for least-recently-used eviction. */
+  lastUsed: number;
 }
 
+// The service's answer to `commands/cancel`: `Finished` with this error result (the Databricks VS
+// Code extension's integration tests), not a `Cancelled` status.
 const CANCELLED_RESULTS: Results = {
   resultType: 'error',
-  summary: "<span class='ansi-red-fg'>CommandCancelledException</span>: Command was cancelled",
-  cause: 'com.databricks.backend.common.rpc.CommandCancelledException\n\tat com.databricks.backend.daemon.driver.DriverLocal.cancel',
+  summary: '',
+  cause:
+    'com.databricks.backend.common.rpc.CommandCancelledException\n\tat com.databricks.backend.daemon.driver.DriverLocal.cancel(DriverLocal.scala:1245)\n\tat com.databricks.backend.daemon.driver.DriverWrapper.cancelCommand(DriverWrapper.scala:812)',
 };
 
 const KERNEL_LOST_RESULTS: Results = {
@@ -76,12 +84,18 @@ function clusterTerminatedResults(clusterId: string): Results {
 export interface ExecutionOptions {
   pythonPath: string;
   fsRoot: string;
+  runtime: RuntimeProfile;
+  /** Contexts a cluster keeps before evicting the least recently used idle one (145 on the service). */
+  maxContexts: number;
+  /** What a call on an evicted context answers: the service's status for it is not documented. */
+  evictedContextStatus: 400 | 500;
 }
 
 export class Execution {
   private readonly contexts = new Map<string, ContextRecord>();
   private readonly commands = new Map<string, CommandRecord>();
   private readonly children = new Set<ContextRecord>();
+  private readonly evicted = new Set<string>();
 
   constructor(
     private readonly clusters: Clusters,
@@ -95,6 +109,7 @@ export class Execution {
       throw legacyError(400, `Invalid language: ${language}. Supported languages are python, scala, sql and r.`);
     }
     if (language !== 'python') throw legacyError(400, `The emulator runs only python execution contexts, not ${language}.`);
+    this.evictFor(clusterId);
     const context = this.spawnContext(clusterId);
     return json({ id: context.id });
   }
@@ -109,7 +124,7 @@ export class Execution {
   handleDestroyContext(body: Record<string, unknown>): Reply {
     this.requireCluster(body);
     const context = this.requireContext(body);
-    this.dropContext(context, CANCELLED_RESULTS, 'Cancelled');
+    this.dropContext(context, CANCELLED_RESULTS, 'Finished');
     return json({ id: context.id });
   }
 
@@ -140,7 +155,7 @@ export class Execution {
     const context = this.contexts.get(command.contextId);
     if (command.status === 'Queued' && context) {
       context.queue = context.queue.filter((queued) => queued !== command);
-      this.finish(command, 'Cancelled', CANCELLED_RESULTS);
+      this.finish(command, 'Finished', CANCELLED_RESULTS);
     } else if (command.status === 'Running' && context) {
       command.status = 'Cancelling';
       // The REPL ignores an interrupt that lands before the cell has started (a stray SIGINT
@@ -188,6 +203,43 @@ export class Execution {
     }
   }
 
+  /** Evicts a context as the service does an idle one (the least recently used one of the cluster by default). */
+  evictContext(contextId?: string): string {
+    const context = contextId ? this.contexts.get(contextId) : this.leastRecentlyUsed(undefined, () => true);
+    if (!context) throw new Error(`no execution context ${contextId ?? 'to evict'}`);
+    this.evict(context);
+    return context.id;
+  }
+
+  /** Ids of the contexts alive now. */
+  contextIds(): string[] {
+    return [...this.contexts.keys()];
+  }
+
+  /** Makes room for one more context on a cluster at its limit: the least recently used idle one goes. */
+  private evictFor(clusterId: string): void {
+    const onCluster = [...this.contexts.values()].filter((context) => context.clusterId === clusterId);
+    if (onCluster.length < this.options.maxContexts) return;
+    const idle = this.leastRecentlyUsed(clusterId, (context) => !context.current && context.queue.length === 0);
+    if (!idle) throw legacyError(400, `Too many execution contexts are open right now (limit ${this.options.maxContexts}) and none is idle.`);
+    this.evict(idle);
+  }
+
+  private leastRecentlyUsed(clusterId: string | undefined, eligible: (context: ContextRecord) => boolean): ContextRecord | undefined {
+    let oldest: ContextRecord | undefined;
+    for (const context of this.contexts.values()) {
+      if (clusterId !== undefined && context.clusterId !== clusterId) continue;
+      if (!eligible(context)) continue;
+      if (!oldest || context.lastUsed < oldest.lastUsed) oldest = context;
+    }
+    return oldest;
+  }
+
+  private evict(context: ContextRecord): void {
+    this.evicted.add(context.id);
+    this.dropContext(context, KERNEL_LOST_RESULTS, 'Error');
+  }
+
   /** Kills every python process and waits until all have exited. */
   async stop(): Promise<void> {
     const all = [...this.children];
@@ -199,7 +251,8 @@ export class Execution {
   }
 
   private spawnContext(clusterId: string): ContextRecord {
-    const child = spawn(this.options.pythonPath, ['-u', '-c', BOOT, REPL_DRIVER_PATH], {
+    const args = ['-u', '-c', BOOT, REPL_DRIVER_PATH, ...(this.options.runtime.swapsStdout ? ['--swap-stdout'] : [])];
+    const child = spawn(this.options.pythonPath, args, {
       cwd: this.options.fsRoot,
       env: { ...process.env, CHOPPA_FS_ROOT: this.options.fsRoot, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -217,6 +270,7 @@ export class Execution {
       queue: [],
       count: 0,
       exited,
+      lastUsed: Date.now(),
     };
     this.contexts.set(context.id, context);
     this.children.add(context);
@@ -249,8 +303,8 @@ export class Execution {
     const command = context.current;
     if (!command || command.id !== answer.id) return;
     context.current = undefined;
-    if (answer.cancelled) this.finish(command, 'Cancelled', CANCELLED_RESULTS);
-    else this.finish(command, 'Finished', answer.results ?? { resultType: 'text', data: '' });
+    if (answer.cancelled) this.finish(command, 'Finished', CANCELLED_RESULTS);
+    else this.finish(command, 'Finished', this.capped(answer.results ?? { resultType: 'text', data: '' }));
     this.pump(context);
   }
 
@@ -264,6 +318,12 @@ export class Execution {
     context.input.write(JSON.stringify({ id: next.id, command: next.command, count: context.count }) + '\n');
   }
 
+  /** A text result over the runtime's cap keeps its head and tail around the marker. */
+  private capped(results: Results): Results {
+    if (results.resultType !== 'text') return results;
+    return { resultType: 'text', data: capOutput(results.data, this.options.runtime.outputCap) };
+  }
+
   private finish(command: CommandRecord, status: CommandStatus, results: Results): void {
     command.status = status;
     command.results = results;
@@ -274,7 +334,7 @@ export class Execution {
   private dropContext(context: ContextRecord, results: Results, status: CommandStatus): void {
     this.contexts.delete(context.id);
     if (context.current) this.finish(context.current, status, results);
-    for (const queued of context.queue) this.finish(queued, 'Cancelled', CANCELLED_RESULTS);
+    for (const queued of context.queue) this.finish(queued, 'Finished', CANCELLED_RESULTS);
     context.current = undefined;
     context.queue = [];
     context.child.kill('SIGKILL');
@@ -299,16 +359,29 @@ export class Execution {
   private requireContext(params: Record<string, unknown>): ContextRecord {
     const contextId = requireString(params, 'contextId', true);
     const context = this.contexts.get(contextId);
-    if (!context || context.clusterId !== params['clusterId']) throw legacyError(400, `Context ${contextId} does not exist.`);
+    if (!context || context.clusterId !== params['clusterId']) throw this.missingContext(contextId);
+    context.lastUsed = Date.now();
     return context;
+  }
+
+  /** A gone context: 400 as for one that never existed, or the configured status for an evicted one. */
+  private missingContext(contextId: string): HttpError {
+    if (this.evicted.has(contextId) && this.options.evictedContextStatus === 500) {
+      return apiError(500, 'INTERNAL_ERROR', `Execution context ${contextId} was evicted; create a new context.`);
+    }
+    return legacyError(400, `Context ${contextId} does not exist.`);
   }
 
   private findCommand(params: Record<string, unknown>): CommandRecord {
     const commandId = requireString(params, 'commandId', true);
     const contextId = requireString(params, 'contextId', true);
     const command = this.commands.get(commandId);
-    if (command && command.contextId === contextId && command.clusterId === params['clusterId']) return command;
-    if (!this.contexts.has(contextId)) throw legacyError(400, `Context ${contextId} does not exist.`);
+    if (command && command.contextId === contextId && command.clusterId === params['clusterId']) {
+      const context = this.contexts.get(contextId);
+      if (context) context.lastUsed = Date.now();
+      return command;
+    }
+    if (!this.contexts.has(contextId)) throw this.missingContext(contextId);
     throw legacyError(400, `Command ${commandId} does not exist.`);
   }
 }

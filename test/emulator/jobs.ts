@@ -300,6 +300,13 @@ export class Jobs {
     if (body['git_source'] !== undefined) badRequest('The emulator does not run tasks from git_source.');
     const environments = Array.isArray(body['environments']) ? body['environments'].filter(isObject) : [];
     const environmentKeys = new Set(environments.map((environment) => environment['environment_key']));
+    for (const environment of environments) {
+      // `client` is the deprecated name of `environment_version` (compute.Environment); one is needed.
+      const spec = isObject(environment['spec']) ? environment['spec'] : {};
+      if (typeof spec['environment_version'] !== 'string' && typeof spec['client'] !== 'string') {
+        badRequest(`Environment ${String(environment['environment_key'])} needs spec.environment_version.`);
+      }
+    }
     const keys = new Set<string>();
     for (const task of tasks) {
       const key = task['task_key'];

@@ -3,6 +3,7 @@
 # JSON lines on fd 3 and results leave on fd 4, so nothing user code prints can corrupt them. It is
 # loaded as a module (not as __main__) so that none of its names leak into the user namespace.
 import ast
+import contextlib
 import html
 import io
 import json
@@ -17,7 +18,7 @@ import __main__
 COMMAND_FILE = '<command--1>'
 RULE = '-' * 75
 
-state = {'executing': False, 'cell': None}
+state = {'executing': False, 'cell': None, 'swap': False}
 
 
 def on_sigint(signum, frame):
@@ -120,22 +121,44 @@ def error_results(etype, value, tb):
     return {'resultType': 'error', 'summary': summary_of(etype, value), 'cause': cause}
 
 
+class CellBuffer(io.TextIOBase):
+    """The per-command stream of a swapping REPL: whatever any thread writes while it is
+    installed belongs to the cell, as with `contextlib.redirect_stdout(io.StringIO())`."""
+
+    def __init__(self, output):
+        self._output = output
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        self._output.append(text)
+        return len(text)
+
+
 def run_cell(source, count):
+    if not state['swap']:
+        return run_cell_in(source, count, contextlib.ExitStack(), [])
+    output = []
+    # A REPL built on redirect_stdout: each command gets its own streams, and the previous
+    # ones are back in place as soon as the command ends.
+    streams = contextlib.ExitStack()
+    streams.enter_context(contextlib.redirect_stdout(CellBuffer(output)))
+    streams.enter_context(contextlib.redirect_stderr(CellBuffer(output)))
+    return run_cell_in(source, count, streams, output)
+
+
+def run_cell_in(source, count, streams, output):
     namespace = __main__.__dict__
     # Registering the text lets tracebacks show the cell's own source lines.
     linecache.cache[COMMAND_FILE] = (len(source), None, source.splitlines(True), COMMAND_FILE)
-    output = []
     state['cell'] = output
     state['executing'] = True
     value = None
     try:
-        tree = ast.parse(source, filename=COMMAND_FILE, mode='exec')
-        last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
-        exec(compile(tree, COMMAND_FILE, 'exec'), namespace)
-        if last is not None:
-            value = eval(compile(last, COMMAND_FILE, 'eval'), namespace)
+        with streams:
+            run_code(source, namespace, count)
+            value = state.pop('value', None)
     except KeyboardInterrupt:
         state['executing'] = False
         state['cell'] = None
@@ -158,11 +181,25 @@ def run_cell(source, count):
     return {'results': {'resultType': 'text', 'data': text}}
 
 
+def run_code(source, namespace, count):
+    tree = ast.parse(source, filename=COMMAND_FILE, mode='exec')
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, COMMAND_FILE, 'exec'), namespace)
+    if last is not None:
+        state['value'] = eval(compile(last, COMMAND_FILE, 'eval'), namespace)
+
+
 def main():
     commands = os.fdopen(3, 'rb')
     answers = os.fdopen(4, 'wb')
-    sys.stdout = CellStream(sys.stdout)
-    sys.stderr = CellStream(sys.stderr)
+    # `--swap-stdout`: a REPL that swaps the streams per command; otherwise one stream for
+    # the life of the process.
+    state['swap'] = '--swap-stdout' in sys.argv[2:]
+    if not state['swap']:
+        sys.stdout = CellStream(sys.stdout)
+        sys.stderr = CellStream(sys.stderr)
     signal.signal(signal.SIGINT, on_sigint)
     sys.argv = ['']
     answers.write(b'{"ready": true}\n')

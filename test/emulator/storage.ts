@@ -130,7 +130,8 @@ export class Storage {
     if (!info) throw this.notFound(path);
     if (info.isDirectory()) throw apiError(400, 'INVALID_PARAMETER_VALUE', `The emulator does not export directories (${path}); export each file.`);
     if (info.size > MAX_NOTEBOOK_BYTES) {
-      throw apiError(400, 'MAX_NOTEBOOK_SIZE_EXCEEDED', `File size exported is (${info.size} bytes), exceeded max size (${MAX_NOTEBOOK_BYTES} bytes)`);
+      // The service's words for an export over 10 MB (databricks/cli#3691): "imported", and BAD_REQUEST.
+      throw apiError(400, 'BAD_REQUEST', `File size imported is (${info.size} bytes), exceeded max size (${MAX_NOTEBOOK_BYTES} bytes)`);
     }
     const content = await readFile(local);
     if (flag(query.get('direct_download'), false)) {

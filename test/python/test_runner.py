@@ -112,7 +112,8 @@ class RunnerTest(unittest.TestCase):
             report = json.loads(self.runner.poll(body['run_id']))
         seen += report['stdout']
         self.assertEqual(seen, 'one\ntwo\n')
-        self.assertEqual(report['envelope']['stdout'], 'one\ntwo\n')
+        # The envelope never repeats the output that went out in the reports.
+        self.assertNotIn('stdout', report['envelope'])
         again = json.loads(self.runner.poll(body['run_id']))
         self.assertEqual((again['state'], again['stdout']), ('done', ''))
 
@@ -139,7 +140,7 @@ class RunnerTest(unittest.TestCase):
             report = self.run_payload(body)
         finally:
             sys.stdout = saved
-        self.assertEqual(report['envelope']['stdout'], 'mine\n')
+        self.assertEqual(report['stdout'], 'mine\n')
         self.assertIn('theirs', ''.join(captured))
 
     def test_cancel_is_not_swallowed_by_except_exception(self):
@@ -155,7 +156,7 @@ class RunnerTest(unittest.TestCase):
             self.assertEqual(report['state'], 'cancelling')
             report = json.loads(self.runner.poll(body['run_id']))
         self.assertEqual(report['envelope']['status'], 'cancelled')
-        self.assertEqual(report['envelope']['stdout'], 'go\n')
+        self.assertEqual(seen, 'go\n')
 
     def test_spark_job_group_is_set_and_cancelled(self):
         spark = FakeSpark()
@@ -237,6 +238,111 @@ class RunnerTest(unittest.TestCase):
         with open(os.path.join(self.root, 'dbfs', 'results', 'r.json'), encoding='utf-8') as handle:
             envelope = json.load(handle)
         self.assertEqual(envelope['value']['json'], 2)
+
+
+class WireProtocolTest(unittest.TestCase):
+    """Reports under a budget, resent from acknowledged positions, envelopes in pieces."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix='choppa-unit-')
+        os.environ['CHOPPA_FS_ROOT'] = self.root
+        self.runner = install()['_choppa_runner']
+
+    def drain(self, body, budget, lose_every=0):
+        """Polls like a backend: acknowledges what arrived, sends the same acks again after a
+        lost report (every `lose_every`-th), and assembles the envelope. Returns the reports'
+        lengths, the output and the envelope."""
+        sizes, out, err, pieces = [], [], [], []
+        acks = [0, 0, 0]
+        text = self.runner.start(encode(body), budget)
+        count = 0
+        while True:
+            count += 1
+            sizes.append(len(text))
+            if lose_every and count % lose_every == 0:
+                text = self.runner.poll(body['run_id'], acks[0], acks[1], acks[2], budget)
+                continue
+            report = json.loads(text)
+            self.assertEqual((report['out_at'], report['err_at']), (acks[0], acks[1]))
+            out.append(report['stdout'])
+            err.append(report['stderr'])
+            acks[0], acks[1] = report['out'], report['err']
+            part = report.get('envelope_part')
+            if part is not None:
+                self.assertEqual(part['at'], acks[2])
+                pieces.append(part['text'])
+                acks[2] += len(part['text'])
+            if report['state'] == 'done':
+                envelope = report.get('envelope') or json.loads(''.join(pieces))
+                return sizes, ''.join(out), ''.join(err), envelope
+            if not report.get('more'):
+                import time
+                time.sleep(0.002)
+            text = self.runner.poll(body['run_id'], acks[0], acks[1], acks[2], budget)
+
+    def test_every_report_fits_the_budget_and_nothing_is_lost(self):
+        body = payload(
+            'def f(n):\n    import sys\n    for i in range(n):\n'
+            '        print("line %d \\u00e9\\t\\"q\\"" % i)\n'
+            '        if i % 97 == 0:\n            print("err", i, file=sys.stderr)\n'
+            '    return list(range(10000))\n', args_source='3000')
+        sizes, out, err, envelope = self.drain(body, 16000, lose_every=7)
+        self.assertLessEqual(max(sizes), 16000)
+        self.assertEqual(out, ''.join('line %d \u00e9\t"q"\n' % i for i in range(3000)))
+        self.assertEqual(err, ''.join('err %d\n' % i for i in range(0, 3000, 97)))
+        # A 49 KB list: its JSON does not fit one report, so it came in pieces, whole.
+        self.assertEqual(envelope['value']['json'], list(range(10000)))
+        self.assertNotIn('stdout', envelope)
+
+    def test_a_huge_single_print_leaves_in_budget_sized_pieces(self):
+        body = payload('def f():\n    print("x" * 200000, end="")\n    return 1\n')
+        sizes, out, _, envelope = self.drain(body, 5000)
+        self.assertLessEqual(max(sizes), 5000)
+        self.assertEqual(out, 'x' * 200000)
+        self.assertEqual(envelope['value']['json'], 1)
+
+    def test_heavy_output_goes_to_a_side_file_removed_once_acknowledged(self):
+        body = payload('def f():\n    print("\u00e9" * 50000)\n    return 1\n')
+        self.runner.start(encode(body), 2000)
+        self.runner._runs[body['run_id']].finished.wait(10)
+        report = json.loads(self.runner.poll(body['run_id'], 0, 0, 0, 2000, 10000))
+        entry = report['stdout_file']
+        self.assertEqual((entry['at'], entry['chars'], report['stdout']), (0, 50001, ''))
+        self.assertEqual(report['out'], 50001)
+        local = os.path.join(self.root, entry['path'].lstrip('/'))
+        with open(local, encoding='utf-8') as handle:
+            self.assertEqual(handle.read(), '\u00e9' * 50000 + '\n')
+        # Asked again from the same position (a lost answer): the same file.
+        again = json.loads(self.runner.poll(body['run_id'], 0, 0, 0, 2000, 10000))
+        self.assertEqual(again['stdout_file'], entry)
+        done = json.loads(self.runner.poll(body['run_id'], 50001, 0, 0, 2000, 10000))
+        self.assertEqual(done['state'], 'done')
+        self.assertFalse(os.path.exists(local))
+
+    def test_print_reaches_the_run_when_the_repl_swapped_stdout(self):
+        import contextlib
+        import io
+        sys.choppa_unit_gate = threading.Event()
+        body = payload(
+            'def f():\n    import sys\n    print("first line")\n'
+            '    sys.choppa_unit_gate.wait(10)\n    print("second line")\n    return 0\n')
+        # Each command runs inside its own redirect_stdout, as a REPL built on it does.
+        with contextlib.redirect_stdout(io.StringIO()):
+            first = json.loads(self.runner.start(encode(body)))
+        between = io.StringIO()
+        with contextlib.redirect_stdout(between):
+            sys.choppa_unit_gate.set()
+            while not self.runner._runs[body['run_id']].finished.wait(0.01):
+                pass
+        seen = first['stdout']
+        while True:
+            with contextlib.redirect_stdout(io.StringIO()):
+                report = json.loads(self.runner.poll(body['run_id']))
+            seen += report['stdout']
+            if report['state'] == 'done':
+                break
+        self.assertEqual(seen, 'first line\nsecond line\n')
+        self.assertEqual(between.getvalue(), '')
 
 
 if __name__ == '__main__':

@@ -70,8 +70,10 @@ export interface RemoteFrame {
 export interface RemoteError {
   type: string;
   message: string;
-  /** Frames inside the shipped source, outermost first. */
+  /** Frames inside the shipped source, outermost first: the outermost and innermost 50 at most. */
   frames: RemoteFrame[];
+  /** How many frames between those were left out (a deep recursion). */
+  framesOmitted?: number;
   /** The formatted traceback as Python printed it. */
   traceback?: string;
   /**
@@ -82,6 +84,7 @@ export interface RemoteError {
 }
 
 interface OutcomeBase {
+  /** The end of the run's output (at most `OUTPUT_TAIL_CHARS`, headed by a line saying what was left out); `onOutput` got all of it. */
   stdout: string;
   stderr: string;
   durationMs: number;
@@ -91,7 +94,8 @@ export type RunOutcome =
   | (OutcomeBase & { status: 'ok'; value: ValueInfo })
   | (OutcomeBase & { status: 'ok'; ref: ArtifactRef })
   | (OutcomeBase & { status: 'error'; error: RemoteError })
-  | (OutcomeBase & { status: 'cancelled' });
+  /** `message` says who cancelled when it was not this run's own signal (the command was cancelled on the cluster). */
+  | (OutcomeBase & { status: 'cancelled'; message?: string });
 
 /** What a backend reports while it works, for work-done progress. */
 export interface ProgressReport {

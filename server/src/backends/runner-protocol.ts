@@ -2,33 +2,76 @@
 // backend sends these same commands (to a local python3 process or to a Databricks execution
 // context) and reads the same reports.
 import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOptions, RunOutcome, RunPayload, ValueInfo } from './backend.js';
+import type { OutputTail } from './output-tail.js';
 
-/** What `start`, `poll` and `cancel` return: new output since the last report, and the state. */
+/** What `start`, `poll` and `cancel` return: output after the acknowledged positions, and the state. */
 export interface RunnerReport {
   runId: string | null;
   state: 'running' | 'cancelling' | 'done' | 'unknown';
   stdout: string;
   stderr: string;
-  /** Present once `state` is `done`. */
+  /**
+   * Where this report's output starts and ends in each stream, in the runner's characters
+   * (code points); the next poll acknowledges the ends. Absent from a runner that predates them.
+   */
+  positions?: { outAt: number; out: number; errAt: number; err: number };
+  /** A piece of the envelope's JSON text, when the envelope does not fit one report. */
+  envelopePart?: { at: number; text: string; size: number };
+  /** A stream's output in a side file under the artifact dir (heavy output, when the poll allowed it). */
+  stdoutFile?: OutputFile;
+  stderrFile?: OutputFile;
+  /** The runner has more to send at once: poll again without waiting. */
+  more: boolean;
+  /** Present once `state` is `done` and the envelope came whole in this report. */
   outcome?: RunOutcome;
+}
+
+/** Output the runner wrote to a side file: `chars` characters (code points) from position `at`. */
+export interface OutputFile {
+  path: string;
+  at: number;
+  chars: number;
+  bytes: number;
+}
+
+/** What a poll acknowledges, the most characters its report may have, and from how much waiting output a stream goes to a side file (0: never). */
+export interface PollCursor {
+  out: number;
+  err: number;
+  envelope: number;
+  budget: number;
+  spill?: number;
 }
 
 /** Run ids are spliced into commands, so they are held to a safe alphabet (the runner agrees). */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-/** `_choppa_runner.start("<base64 JSON payload>")`: starts a run, returns its first report. */
-export function startCommand(payload: RunPayload): string {
-  return `_choppa_runner.start("${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64')}")`;
+/** `_choppa_runner.start("<base64 JSON payload>", budget)`: starts a run, returns its first report. */
+export function startCommand(payload: RunPayload, budget?: number): string {
+  const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
+  return `_choppa_runner.start("${encoded}"${budget === undefined ? '' : `, ${checkedCount(budget)}`})`;
 }
 
-/** `_choppa_runner.poll("<run id>")`: new output, state, and the envelope when done. */
-export function pollCommand(runId: string): string {
-  return `_choppa_runner.poll("${checkedRunId(runId)}")`;
+/** `_choppa_runner.poll("<run id>", out, err, envelope, budget)`: output after the acknowledged positions, state, envelope. */
+export function pollCommand(runId: string, cursor?: PollCursor): string {
+  return `_choppa_runner.poll("${checkedRunId(runId)}"${cursorArguments(cursor)})`;
 }
 
-/** `_choppa_runner.cancel("<run id>")`: interrupts the worker thread and its Spark job group. */
-export function cancelCommand(runId: string): string {
-  return `_choppa_runner.cancel("${checkedRunId(runId)}")`;
+/** `_choppa_runner.cancel("<run id>", ...)`: interrupts the worker thread and its Spark job group; answers like `poll`. */
+export function cancelCommand(runId: string, cursor?: PollCursor): string {
+  return `_choppa_runner.cancel("${checkedRunId(runId)}"${cursorArguments(cursor)})`;
+}
+
+function cursorArguments(cursor: PollCursor | undefined): string {
+  if (!cursor) return '';
+  const counts = [cursor.out, cursor.err, cursor.envelope, cursor.budget, ...(cursor.spill ? [cursor.spill] : [])];
+  return `, ${counts.map(checkedCount).join(', ')}`;
+}
+
+/** Numbers are spliced into commands too: only non-negative integers. */
+function checkedCount(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid count ${value}`);
+  return String(value);
 }
 
 /** `_choppa_runner.info()`: `{runner_version, python, pid, executable}` as JSON. */
@@ -57,7 +100,27 @@ export function parseReport(text: string): RunnerReport | BackendFailure {
     state,
     stdout: typeof raw['stdout'] === 'string' ? raw['stdout'] : '',
     stderr: typeof raw['stderr'] === 'string' ? raw['stderr'] : '',
+    more: raw['more'] === true,
   };
+  const { out_at: outAt, out, err_at: errAt, err } = raw;
+  if (isCount(outAt) && isCount(out) && isCount(errAt) && isCount(err)) report.positions = { outAt, out, errAt, err };
+  const part = raw['envelope_part'];
+  if (part !== undefined) {
+    if (!isRecord(part) || !isCount(part['at']) || typeof part['text'] !== 'string' || !isCount(part['size'])) {
+      return { failure: 'the runner sent a malformed piece of its envelope' };
+    }
+    report.envelopePart = { at: part['at'], text: part['text'], size: part['size'] };
+  }
+  for (const [key, field] of [['stdout_file', 'stdoutFile'], ['stderr_file', 'stderrFile']] as const) {
+    const file = raw[key];
+    if (file === undefined) continue;
+    if (!isRecord(file) || typeof file['path'] !== 'string' || !isCount(file['at']) || !isCount(file['chars']) || !isCount(file['bytes'])) {
+      return { failure: `the runner sent a malformed ${key}` };
+    }
+    report[field] = { path: file['path'], at: file['at'], chars: file['chars'], bytes: file['bytes'] };
+  }
+  // An envelope in pieces is put together by the caller (RunnerChannel).
+  if (state === 'done' && !('envelope' in raw) && report.envelopePart) return report;
   if (state === 'done') {
     const outcome = outcomeFromEnvelope(raw['envelope']);
     if ('failure' in outcome) return outcome;
@@ -123,18 +186,33 @@ function valueInfoFrom(raw: unknown): ValueInfo | undefined {
   return value;
 }
 
+/** The runner's bounds of an error envelope, held here too whatever sent it (an older runner, a job's result file). */
+export const ERROR_TEXT_MAX = 64 * 1024;
+export const FRAMES_KEPT = 50;
+
 function remoteErrorFrom(raw: unknown): RemoteError | undefined {
   if (!isRecord(raw)) return undefined;
-  const { type, message, frames, traceback, origin } = raw;
+  const { type, message, frames, traceback, origin, frames_omitted: omitted } = raw;
   if (typeof type !== 'string' || typeof message !== 'string') return undefined;
+  const all = Array.isArray(frames) ? frames : [];
+  const kept = all.length > 2 * FRAMES_KEPT ? [...all.slice(0, FRAMES_KEPT), ...all.slice(-FRAMES_KEPT)] : all;
   const error: RemoteError = {
-    type,
-    message,
-    frames: Array.isArray(frames) ? frames.flatMap(frameFrom) : [],
+    type: clipped(type, 1000),
+    message: clipped(message, ERROR_TEXT_MAX),
+    frames: kept.flatMap(frameFrom),
     origin: origin === 'backend' ? 'backend' : 'remote',
   };
-  if (typeof traceback === 'string') error.traceback = traceback;
+  const framesOmitted = (isCount(omitted) ? omitted : 0) + all.length - kept.length;
+  if (framesOmitted > 0) error.framesOmitted = framesOmitted;
+  if (typeof traceback === 'string') error.traceback = clipped(traceback, ERROR_TEXT_MAX);
   return error;
+}
+
+/** `text` at most about `limit` characters: head and tail around a note, as the runner cuts. */
+export function clipped(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const half = Math.floor(limit / 2);
+  return `${text.slice(0, half)}\n[... ${text.length - 2 * half} characters omitted ...]\n${text.slice(-half)}`;
 }
 
 function frameFrom(raw: unknown): RemoteFrame[] {
@@ -142,36 +220,54 @@ function frameFrom(raw: unknown): RemoteFrame[] {
   return [
     {
       line: raw['line'],
-      function: typeof raw['function'] === 'string' ? raw['function'] : '?',
-      text: typeof raw['text'] === 'string' ? raw['text'] : '',
+      function: typeof raw['function'] === 'string' ? clipped(raw['function'], 500) : '?',
+      text: typeof raw['text'] === 'string' ? clipped(raw['text'], 500) : '',
     },
   ];
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A run's output as the backend keeps it: the bounded tail of each stream. */
+export interface RunOutput {
+  stdout: OutputTail;
+  stderr: OutputTail;
+}
+
 /**
- * Hands a report's new output to the run's listeners: each stream to `onOutput` and into the
- * accumulated `output`, the latest non-empty line to `onProgress`. True when there was output.
+ * Hands a report's new output to the run's listeners: each stream whole to `onOutput` and into
+ * the bounded `output` tails, the latest non-empty line to `onProgress`. True when there was output.
  */
-export function deliverOutput(
-  report: RunnerReport,
-  output: { stdout: string; stderr: string },
-  listeners: Pick<RunOptions, 'onOutput' | 'onProgress'>,
-): boolean {
+export function deliverOutput(report: RunnerReport, output: RunOutput, listeners: Pick<RunOptions, 'onOutput' | 'onProgress'>): boolean {
   let delivered = false;
   for (const stream of ['stdout', 'stderr'] as const) {
     const text = report[stream];
     if (!text) continue;
     delivered = true;
-    output[stream] += text;
+    output[stream].append(text);
     listeners.onOutput?.(stream, text);
   }
-  const lastLine = (report.stdout + report.stderr).split('\n').filter((line) => line.trim() !== '').pop();
+  const lastLine = lastNonEmptyLine(report.stderr) ?? lastNonEmptyLine(report.stdout);
   if (lastLine !== undefined) listeners.onProgress?.({ message: lastLine.trim().slice(0, 200) });
   return delivered;
+}
+
+/** Scans back from the end only, so a report of many lines costs its last line, not all of them. */
+function lastNonEmptyLine(text: string): string | undefined {
+  let end = text.length;
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 1);
+    const line = text.slice(start + 1, end);
+    if (line.trim() !== '') return line;
+    end = start < 0 ? 0 : start;
+  }
+  return undefined;
 }
 
 /**
@@ -180,15 +276,16 @@ export function deliverOutput(
  */
 export function endings(
   started: number,
-  output: { stdout: string; stderr: string },
-): { backendError: (message: string, traceback?: string) => RunOutcome; cancelled: () => RunOutcome } {
+  output: RunOutput,
+): { backendError: (message: string, traceback?: string) => RunOutcome; cancelled: (message?: string) => RunOutcome } {
+  const texts = () => ({ stdout: output.stdout.text(), stderr: output.stderr.text() });
   return {
     backendError: (message, traceback) => ({
       status: 'error',
       error: { type: 'BackendError', message, frames: [], origin: 'backend', ...(traceback ? { traceback } : {}) },
-      ...output,
+      ...texts(),
       durationMs: Date.now() - started,
     }),
-    cancelled: () => ({ status: 'cancelled', ...output, durationMs: Date.now() - started }),
+    cancelled: (message) => ({ status: 'cancelled', ...(message ? { message } : {}), ...texts(), durationMs: Date.now() - started }),
   };
 }

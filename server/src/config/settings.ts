@@ -12,6 +12,7 @@ export interface Settings {
   clusterId: string | null;
   autoStartCluster: boolean;
   compute: 'cluster' | 'serverless';
+  serverless: { environmentVersion: string };
   runs: { maxParallel: number };
   pythonPath: string;
   localRoot: string | null;
@@ -76,6 +77,12 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     default: 'cluster',
     enum: ['cluster', 'serverless'],
     description: 'Where submitted jobs run on Databricks: the resolved cluster, or serverless compute (`environments`, no cluster).',
+  },
+  'serverless.environmentVersion': {
+    type: 'string',
+    default: '4',
+    description:
+      'The serverless environment version of submitted jobs on serverless compute (`environments[].spec.environment_version`): `4` is Python 3.12; `1` (Python 3.10) is deprecated.',
   },
   'runs.maxParallel': {
     type: 'integer',
@@ -167,6 +174,7 @@ export function parseSettings(raw: RawSettings): Settings {
     clusterId: pick(section, 'clusterId') as string | null,
     autoStartCluster: pick(section, 'autoStartCluster') as boolean,
     compute: pick(section, 'compute') as Settings['compute'],
+    serverless: { environmentVersion: pick(section, 'serverless.environmentVersion') as string },
     runs: { maxParallel: pick(section, 'runs.maxParallel') as number },
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,

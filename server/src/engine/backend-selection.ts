@@ -184,6 +184,7 @@ export class BackendSelection {
       clusterId,
       runnerSource: this.runnerSource,
       autoStartCluster: this.options.settings.autoStartCluster,
+      serverlessEnvironmentVersion: this.options.settings.serverless.environmentVersion,
       logger: this.options.logger,
     });
     this.clusters.set(clusterId, backend);

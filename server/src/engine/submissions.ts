@@ -9,6 +9,7 @@ import { stateSubdir, writeAtomic } from './state-dir.js';
 import type { ResultStore, SubmissionRecord, SubmissionTarget } from './result-store.js';
 import type { RunRecord } from './run-record.js';
 import type { CodeVersion } from './result-identity.js';
+import { boundedOutput } from '../backends/output-tail.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const POLL_FIRST_MS = 500;
@@ -198,7 +199,8 @@ export class Submissions {
       args: record.args,
       ...(record.call !== undefined ? { call: record.call } : {}),
       ...(record.version !== undefined ? { version: record.version } : {}),
-      stdout: status.logs ?? '',
+      // The log file has all of it; the record keeps the bounded tail, as for runs.
+      stdout: boundedOutput(status.logs ?? ''),
       stderr: '',
       durationMs: Date.now() - Date.parse(record.createdAt),
       backend: record.backend,

@@ -357,7 +357,8 @@ export class Workspace {
         ...(prepared.boundTo !== undefined ? { boundTo: prepared.boundTo } : {}),
       });
       record.logPath = log.path;
-      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : 'cancelled'} after ${formatDuration(record.durationMs)}\n`);
+      const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
+      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
       this.saveRecord(key, record);
       return commandResult(record, fn.defLine);
     } finally {

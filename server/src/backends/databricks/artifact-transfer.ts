@@ -208,8 +208,15 @@ async function downloadWorkspaceFile(
   }
 }
 
+/** The service's 400 for an export over 10 MB: "File size imported is (N bytes), exceeded max size (10485760 bytes)". */
+const EXPORT_LIMIT_MESSAGE = /exceeded max size \(\d+ bytes\)/i;
+
 function workspaceFailure(context: TransferContext, error: DatabricksApiError): string {
-  if (error.errorCode === 'MAX_NOTEBOOK_SIZE_EXCEEDED' || error.errorCode === 'MAX_READ_SIZE_EXCEEDED') {
+  if (
+    error.errorCode === 'MAX_NOTEBOOK_SIZE_EXCEEDED' ||
+    error.errorCode === 'MAX_READ_SIZE_EXCEEDED' ||
+    (error.status === 400 && EXPORT_LIMIT_MESSAGE.test(error.message))
+  ) {
     return `${error.message}; the Workspace export API cannot download files this large, so store large results under a /Volumes/... artifact_dir`;
   }
   return describeFailure(context, error);

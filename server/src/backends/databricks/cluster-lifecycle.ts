@@ -13,6 +13,8 @@ export interface ClusterDetails {
   cluster_name?: string;
   state?: string;
   state_message?: string;
+  /** The runtime, `16.4.x-scala2.12`: it decides the command output cap. */
+  spark_version?: string;
   termination_reason?: { code?: string; type?: string; parameters?: Record<string, string> };
 }
 

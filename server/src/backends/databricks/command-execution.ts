@@ -26,8 +26,13 @@ export type CommandOutcome =
   | { kind: 'text'; data: string; truncated: boolean }
   /** `Finished` with `resultType: "error"`: the command raised. `detail` is the cleaned cause. */
   | { kind: 'error'; message: string; detail: string }
-  /** The command itself ended `Error` or `Cancelled` (the context or cluster went away, or a cancel). */
+  /** The command itself ended `Error` (the context or cluster went away). */
   | { kind: 'ended'; status: string; message: string }
+  /**
+   * The command was cancelled: `Cancelled`, or as the service reports it after `commands/cancel`,
+   * `Finished` with an error result whose `cause` holds `CommandCancelledException`.
+   */
+  | { kind: 'cancelled'; message: string }
   /** A call failed: `execute` means the command was never accepted. */
   | { kind: 'api'; phase: 'execute' | 'status'; error: DatabricksApiError }
   /** `deadline` passed first; the command was cancelled with `commands/cancel`. */
@@ -107,7 +112,7 @@ export async function executeCommand(
     if (!status.ok) return { kind: 'api', phase: 'status', error: status.error };
     const state = status.value.status ?? '';
     if (!TERMINAL_STATUSES.has(state)) continue;
-    return outcomeOf(state, status.value.results ?? undefined);
+    return commandOutcome(state, status.value.results ?? undefined);
   }
 }
 
@@ -201,15 +206,25 @@ export function errorResultMessage(results: CommandResults | undefined): string 
   return last?.trim() ?? 'the command failed without a message';
 }
 
-function outcomeOf(status: string, results: CommandResults | undefined): CommandOutcome {
+/** How a command that reached the terminal `status` ended, from its `results`. */
+export function commandOutcome(status: string, results: CommandResults | undefined): CommandOutcome {
   if (status === 'Finished' && results?.resultType !== 'error') {
     const data = results?.data;
     const text = typeof data === 'string' ? data : data === undefined || data === null ? '' : JSON.stringify(data);
     return { kind: 'text', data: text, truncated: results?.truncated === true };
   }
   const message = errorResultMessage(results);
+  if (status === 'Cancelled' || /CommandCancelledException/.test(results?.cause ?? '')) {
+    return { kind: 'cancelled', message: cancelledMessage(results) };
+  }
   if (status === 'Finished') return { kind: 'error', message, detail: stripAnsi(results?.cause ?? '').trim() };
   return { kind: 'ended', status, message: results ? message : `the command ended ${status}` };
+}
+
+/** A readable sentence for a cancelled command, instead of the JVM stack frame its cause ends with. */
+function cancelledMessage(results: CommandResults | undefined): string {
+  const summary = stripHtml(stripAnsi(results?.summary ?? '')).trim().split('\n')[0]?.trim() ?? '';
+  return summary !== '' && !/^\s*at\s/.test(summary) ? summary : 'the command was cancelled';
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */

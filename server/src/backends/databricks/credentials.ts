@@ -36,6 +36,8 @@ export interface CredentialDeps {
   requestTimeoutMs?: number;
   /** Per CLI invocation. */
   commandTimeoutMs?: number;
+  /** The OS, for how CLIs are started (`az` is `az.cmd` on Windows); `process.platform` when absent. */
+  platform?: NodeJS.Platform;
 }
 
 /**
@@ -279,7 +281,12 @@ function azureCli(tenantId: string | undefined, workspaceResourceId: string | un
     workspaceResourceId === undefined ? {} : { 'X-Databricks-Azure-Workspace-Resource-Id': workspaceResourceId };
 
   const fetchToken = async (): Promise<TokenResult> => {
-    const ran = await runCli(deps, 'az', args, 'az CLI not found on PATH: install the Azure CLI and run `az login`');
+    // On Windows the Azure CLI is a batch file, which only a shell runs (the Python SDK uses
+    // shell=True there); the arguments are then checked to need no quoting.
+    const windows = (deps.platform ?? process.platform) === 'win32';
+    const unsafe = windows ? args.find((arg) => !SHELL_SAFE_ARGUMENT.test(arg)) : undefined;
+    if (unsafe !== undefined) return { ok: false, error: `refusing to pass ${JSON.stringify(unsafe)} to az.cmd through a shell` };
+    const ran = await runCli(deps, windows ? 'az.cmd' : 'az', args, 'az CLI not found on PATH: install the Azure CLI and run `az login`', windows);
     if (!ran.ok) return ran;
     if (ran.code !== 0) {
       return { ok: false, error: `cannot get access token: ${firstLine(ran.stderr) ?? `az exited with code ${ran.code}`}` };
@@ -307,10 +314,13 @@ function azureCli(tenantId: string | undefined, workspaceResourceId: string | un
 
 type CliRun = { ok: true; code: number | null; stdout: string; stderr: string } | { ok: false; error: string };
 
-async function runCli(deps: CredentialDeps, command: string, args: string[], notFound: string): Promise<CliRun> {
+/** Arguments a shell passes on unchanged (ids, GUIDs, URLs without spaces or metacharacters). */
+const SHELL_SAFE_ARGUMENT = /^[A-Za-z0-9._:\/=-]+$/;
+
+async function runCli(deps: CredentialDeps, command: string, args: string[], notFound: string, shell = false): Promise<CliRun> {
   const timeoutMs = deps.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   try {
-    const output = await deps.runCommand(command, args, { timeoutMs });
+    const output = await deps.runCommand(command, args, { timeoutMs, ...(shell ? { shell } : {}) });
     if (output.code === null) return { ok: false, error: `cannot get access token: ${command} did not finish within ${timeoutMs} ms` };
     return { ok: true, ...output };
   } catch (error) {

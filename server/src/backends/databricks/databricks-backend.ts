@@ -2,6 +2,10 @@
 // installed once, driven by the same short start/poll/cancel commands as the local process. It
 // makes sure the cluster runs first, recreates a lost context for the next run, and turns every
 // failure of the workspace into a backend error that says what happened and what to do.
+import { randomUUID } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {
   ArtifactRef,
   Backend,
@@ -15,7 +19,9 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { OutputTail } from '../output-tail.js';
+import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
+import { deliverOutput, endings, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -30,6 +36,8 @@ import {
 import { describeApiFailure, isAuthFailure } from './failure-messages.js';
 import type { DatabricksHttpClient } from './http-client.js';
 import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
+import { reportBudgetFor } from './runtime-limits.js';
+import { DEFAULT_SETTINGS } from '../../config/settings.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
@@ -69,6 +77,13 @@ export interface DatabricksBackendOptions {
   autoStartCluster: boolean;
   logger?: (message: string) => void;
   timing?: DatabricksTiming;
+  /**
+   * The most characters one runner report may have. Default: from the cluster's runtime
+   * (`runtime-limits.ts`), below its command output cap.
+   */
+  reportBudget?: number;
+  /** The serverless environment version of submitted jobs (`choppa.serverless.environmentVersion`). */
+  serverlessEnvironmentVersion?: string;
 }
 
 type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
@@ -94,6 +109,8 @@ export class DatabricksBackend implements Backend {
   private readonly timing: Required<DatabricksTiming>;
   private contextId: string | undefined;
   private creation: Creation | undefined;
+  /** Learnt from the cluster's runtime when a context is created; halved for good after a cut report. */
+  private reportBudget: number;
   private disposed = false;
 
   constructor(options: DatabricksBackendOptions) {
@@ -113,6 +130,7 @@ export class DatabricksBackend implements Backend {
       commandTimeoutMs: 5 * 60_000,
       ...options.timing,
     };
+    this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
   }
 
   label(): string {
@@ -122,7 +140,7 @@ export class DatabricksBackend implements Backend {
   async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
     const started = Date.now();
     const { signal, onOutput, onProgress } = options;
-    const output = { stdout: '', stderr: '' };
+    const output = { stdout: new OutputTail(), stderr: new OutputTail() };
     const { backendError, cancelled } = endings(started, output);
     const { clusterId } = this.options;
 
@@ -134,6 +152,8 @@ export class DatabricksBackend implements Backend {
     if (signal?.aborted) return cancelled();
 
     const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
+    const channel = new RunnerChannel(payload.run_id, this.reportBudget);
+    channel.spill = spillThreshold(this.reportBudget);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.
@@ -144,7 +164,7 @@ export class DatabricksBackend implements Backend {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      let command = startCommand(payload);
+      let command = channel.start(payload);
       let starting = true;
       let retriedStart = false;
       let delay = 0;
@@ -161,12 +181,22 @@ export class DatabricksBackend implements Backend {
             `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
           );
         }
+        if (answer.kind === 'cancelled') {
+          if (cancelDeadline !== undefined) return cancelled();
+          // Cancelled on the cluster, not from here (a notebook UI, another client): the run
+          // stops too, rather than going on unwatched.
+          if (!starting) await this.runnerCommand(context.id, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
+          return cancelled(`the command running ${payload.function_name} was cancelled on cluster ${clusterId} (${answer.message})`);
+        }
         if (answer.kind !== 'text') {
-          // The cached context may be gone (a new run finds out first): one fresh start.
+          // The cached context may be gone (evicted while idle: a new run finds out first):
+          // destroy what is left, one fresh context, the runner again, one more start.
           if (starting && !retriedStart && freshContextMayHelp(answer)) {
             retriedStart = true;
-            this.log(`context ${context.id} is unusable (${summarize(answer)}); creating a new one`);
-            await this.forgetContext(context.id, answer.kind === 'error');
+            const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
+            this.log(`context ${context.id}: ${lost}; creating a new one`);
+            onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
+            await this.forgetContext(context.id, true);
             context = await this.acquireContext(options);
             if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
             continue;
@@ -175,14 +205,31 @@ export class DatabricksBackend implements Backend {
           const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
           return backendError(failure.message, failure.traceback);
         }
-        const report = parseReport(lastJsonLine(answer.data));
-        if ('failure' in report) {
+        const read = channel.accept(isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data));
+        if ('failure' in read) {
           const truncated = answer.truncated ? ' (Databricks truncated the command result)' : '';
-          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${report.failure}${truncated}`);
+          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${read.failure}${truncated}`);
         }
         starting = false;
+        if (read.kind === 'truncated') {
+          // Nothing is lost: the runner keeps what was not acknowledged and sends it again.
+          this.reportBudget = Math.min(this.reportBudget, read.budget);
+          this.log(`run ${payload.run_id}: a report was cut by the cluster's output cap; polling again with at most ${read.budget} characters`);
+          command = cancelSent || !signal?.aborted ? channel.poll() : channel.cancel();
+          continue;
+        }
+        const report = read.report;
+        if (report.stdoutFile || report.stderrFile) {
+          const unread = await this.readOutputFiles(report);
+          channel.filesRead(unread === undefined);
+          if (unread !== undefined) {
+            this.log(`run ${payload.run_id}: could not read an output side file (${unread}); asking for that output inline`);
+            command = channel.poll();
+            continue;
+          }
+        }
         if (deliver(report)) delay = this.timing.runnerPollFirstMs;
-        if (report.outcome) return report.outcome;
+        if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
         if (report.state === 'unknown') {
           await this.forgetContext(context.id, false);
           return backendError(
@@ -193,16 +240,16 @@ export class DatabricksBackend implements Backend {
           this.log(`run ${payload.run_id} did not stop within the cancel grace; leaving it behind on the cluster`);
           return cancelled();
         }
-        if (!signal?.aborted || cancelSent) {
+        if (!report.more && (!signal?.aborted || cancelSent)) {
           await pause(delay, cancelSent ? undefined : signal);
           delay = Math.min(this.timing.runnerPollMaxMs, Math.max(this.timing.runnerPollFirstMs, Math.ceil(delay * GROWTH)));
         }
         if (signal?.aborted && !cancelSent) {
           cancelSent = true;
           onAbort();
-          command = cancelCommand(payload.run_id);
+          command = channel.cancel();
         } else {
-          command = pollCommand(payload.run_id);
+          command = channel.poll();
         }
       }
     } finally {
@@ -296,6 +343,7 @@ export class DatabricksBackend implements Backend {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
+    this.reportBudget = this.options.reportBudget ?? reportBudgetFor(cluster.cluster.spark_version);
 
     onProgress({ message: `creating an execution context on cluster ${clusterId}` });
     const context = await createContext(client, clusterId, {
@@ -334,6 +382,39 @@ export class DatabricksBackend implements Backend {
         ? describeApiFailure(installed.error, `installing the runner on cluster ${clusterId}`, host)
         : summarize(installed);
     return { ok: false, failure: `could not load the choppa runner on cluster ${clusterId}: ${reason}` };
+  }
+
+  /**
+   * Reads a report's side files of output into its `stdout`/`stderr`; the reason when one
+   * cannot be read whole (the caller then asks for the output inline).
+   */
+  private async readOutputFiles(report: RunnerReport): Promise<string | undefined> {
+    for (const [stream, file] of [['stdout', report.stdoutFile], ['stderr', report.stderrFile]] as const) {
+      if (!file) continue;
+      const text = await this.readOutputFile(file);
+      if (typeof text !== 'string') return text.failure;
+      report[stream] = text;
+    }
+    return undefined;
+  }
+
+  private async readOutputFile(file: OutputFile): Promise<string | BackendFailure> {
+    const local = join(tmpdir(), `choppa-output-${randomUUID()}.txt`);
+    try {
+      const fetched = await fetchArtifact(this.transferContext(), file.path, local);
+      if ('failure' in fetched) return fetched;
+      if (fetched.size !== file.bytes) return { failure: `${file.path} has ${fetched.size} bytes, not ${file.bytes}` };
+      const text = await readFile(local, 'utf8');
+      // Code points, as the runner counts: a mangled character would change the count.
+      let chars = 0;
+      for (let index = 0; index < text.length; index++) {
+        const code = text.charCodeAt(index);
+        if (code < 0xdc00 || code > 0xdfff) chars += 1;
+      }
+      return chars === file.chars ? text : { failure: `${file.path} decodes to ${chars} characters, not ${file.chars}` };
+    } finally {
+      await unlink(local).catch(() => {});
+    }
   }
 
   /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
@@ -393,8 +474,8 @@ export class DatabricksBackend implements Backend {
   }
 
   private jobContext(): JobContext {
-    const { clusterId, runnerSource } = this.options;
-    return { ...this.transferContext(), clusterId, runnerSource };
+    const { clusterId, runnerSource, serverlessEnvironmentVersion } = this.options;
+    return { ...this.transferContext(), clusterId, runnerSource, serverlessEnvironmentVersion: serverlessEnvironmentVersion ?? DEFAULT_SETTINGS.serverless.environmentVersion };
   }
 
   private address(contextId: string): ContextAddress {
@@ -418,14 +499,32 @@ export class DatabricksBackend implements Backend {
 function freshContextMayHelp(answer: CommandOutcome): boolean {
   switch (answer.kind) {
     case 'api':
-      return !isAuthFailure(answer.error) && (answer.error.status === 400 || answer.error.status === 404);
+      if (isAuthFailure(answer.error) || answer.error.status === 429) return false;
+      // The status for an evicted context is not documented (databricks-api.md §11): any
+      // refusal of `commands/execute` says the command never ran, so a fresh start is safe.
+      // Once accepted, only a context that does not exist says the same; a 500 on a status
+      // check may hide a command that runs.
+      if (answer.phase === 'execute') return answer.error.status >= 400;
+      return answer.error.status === 400 || answer.error.status === 404;
     case 'error':
-      return /_choppa_runner/.test(answer.message) || /kernel|python process/i.test(answer.message);
+      return (
+        /_choppa_runner/.test(answer.message) ||
+        /kernel|python process/i.test(answer.message) ||
+        /context\b.*\b(does not exist|not found|evicted|gone|no longer|closed)/i.test(answer.message)
+      );
     case 'ended':
       return true;
     default:
       return false;
   }
+}
+
+/**
+ * From how many waiting characters a stream goes to a side file: under a small budget, heavy
+ * output would take a command per report (900 for 14 MB under 16,000), where a file takes one read.
+ */
+function spillThreshold(budget: number): number {
+  return budget < 100_000 ? 4 * budget : 0;
 }
 
 function summarize(answer: CommandOutcome): string {
@@ -434,6 +533,7 @@ function summarize(answer: CommandOutcome): string {
       return answer.error.message;
     case 'error':
     case 'ended':
+    case 'cancelled':
       return answer.message;
     case 'deadline':
       return 'the command did not finish in time';

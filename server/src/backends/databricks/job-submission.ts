@@ -22,6 +22,8 @@ export interface JobContext extends TransferContext {
   clusterId: string;
   /** The text of server/python/runner.py, uploaded with every job. */
   runnerSource: string;
+  /** `spec.environment_version` of serverless runs (`choppa.serverless.environmentVersion`). */
+  serverlessEnvironmentVersion: string;
 }
 
 /** The Jobs API version the client speaks; 2.2 differs only in paging `runs/get` (§3.1). */
@@ -95,7 +97,8 @@ export async function submitJob(context: JobContext, request: SubmitRequest, sig
   };
   if (request.compute === 'serverless') {
     task['environment_key'] = ENVIRONMENT_KEY;
-    body['environments'] = [{ environment_key: ENVIRONMENT_KEY, spec: { client: '1' } }];
+    // `environment_version`, not the deprecated `client` (whose version 1 is Python 3.10).
+    body['environments'] = [{ environment_key: ENVIRONMENT_KEY, spec: { environment_version: context.serverlessEnvironmentVersion } }];
   } else {
     task['existing_cluster_id'] = context.clusterId;
   }

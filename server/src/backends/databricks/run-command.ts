@@ -9,6 +9,11 @@ export interface RunCommandOptions {
   timeoutMs?: number;
   /** Replaces the environment (PATH lookup included); defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run through the system shell: needed for a `.cmd` on Windows (`az.cmd`), which Node refuses
+   * to spawn without one. The caller must pass only arguments that need no quoting.
+   */
+  shell?: boolean;
 }
 
 export interface CommandOutput {
@@ -19,7 +24,7 @@ export interface CommandOutput {
 }
 
 /**
- * Runs `cmd args` without a shell. Rejects only when the process cannot start; an error with
+ * Runs `cmd args`, without a shell unless `options.shell`. Rejects only when the process cannot start; an error with
  * `code === 'ENOENT'` means the executable was not found.
  */
 export type RunCommand = (cmd: string, args: string[], options: RunCommandOptions) => Promise<CommandOutput>;
@@ -32,6 +37,7 @@ export const runCommand: RunCommand = (cmd, args, options) =>
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: options.signal,
       timeout: options.timeoutMs,
+      ...(options.shell ? { shell: true } : {}),
       windowsHide: true,
     });
     let stdout = '';

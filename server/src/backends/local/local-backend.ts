@@ -23,18 +23,9 @@ import type {
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
-import {
-  artifactRefFrom,
-  cancelCommand,
-  deliverOutput,
-  endings,
-  INFO_COMMAND,
-  parseReport,
-  pollCommand,
-  RUN_ID_PATTERN,
-  startCommand,
-  type RunnerReport,
-} from '../runner-protocol.js';
+import { OutputTail } from '../output-tail.js';
+import { artifactRefFrom, deliverOutput, endings, INFO_COMMAND, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
+import { RunnerChannel } from '../runner-channel.js';
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
 export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
@@ -50,6 +41,8 @@ export interface LocalBackendOptions {
   cancelGraceMs?: number;
 }
 
+/** A local process has no output cap; a large budget keeps heavy output to few round trips. */
+const LOCAL_REPORT_BUDGET = 1 << 20;
 const POLL_FIRST_MS = 5;
 const POLL_MAX_MS = 200;
 /**
@@ -82,7 +75,7 @@ export class LocalBackend implements Backend {
   async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
     const started = Date.now();
     const { signal, onOutput, onProgress } = options;
-    const output = { stdout: '', stderr: '' };
+    const output = { stdout: new OutputTail(), stderr: new OutputTail() };
     const { backendError, cancelled } = endings(started, output);
 
     if (this.disposed) return backendError('the local backend was shut down; run again to start a new one');
@@ -96,14 +89,15 @@ export class LocalBackend implements Backend {
 
     const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
 
+    const channel = new RunnerChannel(payload.run_id, LOCAL_REPORT_BUDGET);
     let cancelDeadline: number | undefined;
     // The first abort turns the next command into a cancel; after that it is polls again.
     const nextCommand = (): string => {
-      if (!signal?.aborted || cancelDeadline !== undefined) return pollCommand(payload.run_id);
+      if (!signal?.aborted || cancelDeadline !== undefined) return channel.poll();
       cancelDeadline = Date.now() + (this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
-      return cancelCommand(payload.run_id);
+      return channel.cancel();
     };
-    let command = startCommand(payload);
+    let command = channel.start(payload);
     let delay = POLL_FIRST_MS;
     for (;;) {
       let answer: Awaited<ReturnType<PythonProcess['command']>>;
@@ -112,7 +106,7 @@ export class LocalBackend implements Backend {
       } catch (error) {
         if (!(error instanceof PythonExitedError)) return backendError(`the local backend failed: ${String(error)}`);
         if (cancelDeadline !== undefined) return cancelled();
-        if (python.stderrTail) output.stderr += python.stderrTail;
+        output.stderr.append(python.stderrTail);
         return backendError(
           `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
         );
@@ -121,10 +115,15 @@ export class LocalBackend implements Backend {
         const last = answer.error.trim().split('\n').pop() ?? answer.error;
         return backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error);
       }
-      const report = parseReport(answer.result);
-      if ('failure' in report) return backendError(report.failure);
+      const read = channel.accept(answer.result);
+      if ('failure' in read) return backendError(read.failure);
+      if (read.kind === 'truncated') {
+        command = channel.poll();
+        continue;
+      }
+      const report = read.report;
       if (deliver(report)) delay = POLL_FIRST_MS;
-      if (report.outcome) return report.outcome;
+      if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
       if (report.state === 'unknown') {
         return backendError(
           `the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`,
@@ -134,7 +133,7 @@ export class LocalBackend implements Backend {
         this.log(`run ${payload.run_id} did not stop in time after cancel; leaving it behind`);
         return cancelled();
       }
-      if (!signal?.aborted || cancelDeadline !== undefined) {
+      if (!report.more && (!signal?.aborted || cancelDeadline !== undefined)) {
         await wait(delay, cancelDeadline === undefined ? signal : undefined);
         delay = Math.min(POLL_MAX_MS, Math.ceil(delay * 1.5));
       }

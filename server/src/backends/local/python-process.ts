@@ -92,15 +92,21 @@ export class PythonProcess {
     // EPIPE after the process died; the exit handler reports it.
     this.commands.on('error', () => {});
     const answers = child.stdio[4] as Readable;
-    let buffered = '';
+    // Chunks of the answer line in progress: each chunk is searched once and joined once,
+    // so a long answer costs linear time (string concatenation plus a search from the start
+    // was quadratic in it).
+    let partial: string[] = [];
     answers.setEncoding('utf8');
     answers.on('data', (chunk: string) => {
-      buffered += chunk;
+      let start = 0;
       let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        this.answer(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
+      while ((newline = chunk.indexOf('\n', start)) >= 0) {
+        partial.push(chunk.slice(start, newline));
+        this.answer(partial.join(''));
+        partial = [];
+        start = newline + 1;
       }
+      if (start < chunk.length) partial.push(chunk.slice(start));
     });
     answers.on('error', () => {});
     const log = (stream: string) => (chunk: Buffer) => {

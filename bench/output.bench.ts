@@ -1,0 +1,175 @@
+// `npm run bench` (second part): what heavy output costs end to end, through the real server over
+// stdio: a run printing 200,000 lines (14 MB) against the same loop without the prints (the
+// baseline), and a trivial run, on the local backend and on the workspace emulator in both
+// runtime profiles; then the size of `.choppa/state.json` and of the run log after it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { EditorClient } from 'choppa-lsp/demo/editor-client.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LINES = 200_000;
+const CLUSTER_ID = '0123-456789-emulator';
+
+// `heavy` prints 200,000 lines of 70 characters; `quiet` builds the same lines and drops them;
+// `sunk` prints them into an io.StringIO (what `print` itself costs, with no transport).
+const SOURCE = `from choppa import Choppa
+
+dutch = Choppa()
+
+
+@dutch.remote
+def heavy(n):
+    for i in range(n):
+        print(f"line {i:08d} " + "x" * 55)
+    return n
+
+
+@dutch.remote
+def quiet(n):
+    kept = 0
+    for i in range(n):
+        kept += len(f"line {i:08d} " + "x" * 55)
+    return kept
+
+
+@dutch.remote
+def sunk(n):
+    import io
+    sink = io.StringIO()
+    for i in range(n):
+        print(f"line {i:08d} " + "x" * 55, file=sink)
+    return sink.tell()
+
+
+@dutch.remote
+def trivial():
+    return 1
+
+
+@dutch.remote
+def huge_error():
+    raise ValueError("x" * 10 * 2**20)
+
+
+@dutch.remote
+def deep_error():
+    import sys
+    sys.setrecursionlimit(10**5)
+
+    def down(k):
+        return down(k + 1)
+
+    return down(0)
+`;
+
+interface Target {
+  name: string;
+  rounds: number;
+  env: () => Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }>;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function row(name: string, samples: number[]): string {
+  return `  ${name.padEnd(34)} p50 ${percentile(samples, 50).toFixed(0).padStart(6)} ms   p90 ${percentile(samples, 90).toFixed(0).padStart(6)} ms`;
+}
+
+/** The emulator as its own process (`npm run emulator`), in one runtime profile. */
+async function startEmulator(runtime: '16.4' | '17'): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'vite-node'), ['test/emulator/cli.ts', '--', '--runtime', runtime], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  let host = '';
+  let token = '';
+  for await (const line of lines) {
+    const match = /^\s*(DATABRICKS_HOST|DATABRICKS_TOKEN)=(\S+)/.exec(line);
+    if (match?.[1] === 'DATABRICKS_HOST') host = match[2]!;
+    if (match?.[1] === 'DATABRICKS_TOKEN') token = match[2]!;
+    if (host && token) break;
+  }
+  return {
+    env: { DATABRICKS_HOST: host, DATABRICKS_TOKEN: token, DATABRICKS_CLUSTER_ID: CLUSTER_ID },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function measure(target: Target): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'choppa-output-bench-'));
+  const { env, stop } = await target.env();
+  const editor = await EditorClient.start({
+    root,
+    env: { DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '', ...env },
+  });
+  try {
+    const uri = await editor.open(join(root, 'jobs.py'), SOURCE);
+    const run = async (fn: string, args?: string): Promise<{ ms: number; result: { status: string; stdout?: string; logPath?: string } }> => {
+      const t0 = performance.now();
+      const result = await editor.executeCommand<{ status: string; stdout?: string; logPath?: string }>('choppa.run', { uri, function: fn, ...(args ? { args } : {}) });
+      if (result.status !== 'ok') throw new Error(`${fn} ended ${JSON.stringify(result).slice(0, 500)}`);
+      return { ms: performance.now() - t0, result };
+    };
+    await run('trivial');
+    const heavy: number[] = [];
+    const quiet: number[] = [];
+    const trivial: number[] = [];
+    const sunk: number[] = [];
+    let logPath = '';
+    for (let round = 0; round < target.rounds; round += 1) {
+      quiet.push((await run('quiet', String(LINES))).ms);
+      sunk.push((await run('sunk', String(LINES))).ms);
+      const printed = await run('heavy', String(LINES));
+      heavy.push(printed.ms);
+      logPath = printed.result.logPath ?? '';
+      trivial.push((await run('trivial')).ms);
+    }
+    const state = statSync(join(root, '.choppa', 'state.json')).size;
+    const log = logPath ? statSync(logPath).size : 0;
+    const ratio = percentile(heavy, 50) / percentile(quiet, 50);
+    const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+    process.stdout.write(`${target.name} (${target.rounds} rounds):\n`);
+    process.stdout.write(`${row('trivial run', trivial)}\n`);
+    process.stdout.write(`${row(`quiet: ${LINES} lines built (baseline)`, quiet)}\n`);
+    process.stdout.write(`${row('sunk: printed into io.StringIO', sunk)}\n`);
+    process.stdout.write(
+      `${row(`heavy: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the baseline, ${(percentile(heavy, 50) / percentile(sunk, 50)).toFixed(2)}x sunk, at p50\n`,
+    );
+    process.stdout.write(`  state.json ${(state / 1024).toFixed(0)} KB, run log ${(log / 1024 / 1024).toFixed(1)} MB (the whole output)\n`);
+    process.stdout.write(`  target: heavy at most 3x the baseline at p50: ${met(ratio <= 3)}; state.json at most 256 KB: ${met(state <= 256 * 1024)}\n`);
+    for (const fn of ['huge_error', 'deep_error']) {
+      const t0 = performance.now();
+      const result = await editor.executeCommand<{ status: string; error?: { frames?: unknown[] } }>('choppa.run', { uri, function: fn });
+      const ms = performance.now() - t0;
+      const size = JSON.stringify(result).length;
+      process.stdout.write(
+        `  ${fn.padEnd(10)} ${result.status} in ${ms.toFixed(0)} ms, response ${(size / 1024).toFixed(0)} KB, ${result.error?.frames?.length ?? 0} frames; target at most 2 s and 1 MB: ${met(ms <= 2000 && size <= 1024 * 1024)}\n`,
+      );
+    }
+    process.stdout.write(`  state.json after the errors ${(statSync(join(root, '.choppa', 'state.json')).size / 1024).toFixed(0)} KB\n\n`);
+  } finally {
+    await editor.stop();
+    await stop();
+  }
+}
+
+const targets: Target[] = [
+  { name: 'local backend', rounds: 5, env: async () => ({ env: {}, stop: async () => {} }) },
+  { name: 'emulator, DBR 17 (10 MB output cap)', rounds: 3, env: () => startEmulator('17') },
+  { name: 'emulator, DBR 16.4 (50,000-character output cap)', rounds: 3, env: () => startEmulator('16.4') },
+];
+
+process.stdout.write('Heavy output end to end, through the server over stdio:\n\n');
+for (const target of targets) await measure(target);

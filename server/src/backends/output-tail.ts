@@ -1,0 +1,58 @@
+// The bounded end of a run's output that travels with its outcome, its stored record and
+// `.choppa/state.json`. The whole output goes to listeners as it arrives (the engine appends it
+// to `.choppa/logs/`); only the last `OUTPUT_TAIL_CHARS` characters are kept here.
+
+/** The most characters of each stream an outcome, a record or `state.json` carries. */
+export const OUTPUT_TAIL_CHARS = 64 * 1024;
+
+/** The first line of a tail that lost its beginning; the run log has the whole output. */
+export function omittedLine(count: number): string {
+  return `[... ${count} earlier characters omitted; the run log has the whole output ...]\n`;
+}
+
+/**
+ * The last `limit` characters of a stream, appended to in chunks. Appending is amortised
+ * linear: chunks are joined and cut only once they hold twice the limit.
+ */
+export class OutputTail {
+  private chunks: string[] = [];
+  private held = 0;
+  private dropped = 0;
+
+  constructor(private readonly limit: number = OUTPUT_TAIL_CHARS) {}
+
+  append(text: string): void {
+    if (text === '') return;
+    this.chunks.push(text);
+    this.held += text.length;
+    if (this.held > 2 * this.limit) this.compact();
+  }
+
+  /** Characters appended in all. */
+  get total(): number {
+    return this.dropped + this.held;
+  }
+
+  /** The tail, headed by a line saying how much came before when anything was dropped. */
+  text(): string {
+    this.compact();
+    const kept = this.chunks.join('');
+    return this.dropped > 0 ? omittedLine(this.dropped) + kept : kept;
+  }
+
+  private compact(): void {
+    let joined = this.chunks.join('');
+    if (joined.length > this.limit) {
+      this.dropped += joined.length - this.limit;
+      joined = joined.slice(joined.length - this.limit);
+    }
+    this.chunks = joined === '' ? [] : [joined];
+    this.held = joined.length;
+  }
+}
+
+/** Caps an output text that arrived whole (a submitted job's log) the same way. */
+export function boundedOutput(text: string, limit: number = OUTPUT_TAIL_CHARS): string {
+  if (text.length <= limit) return text;
+  return omittedLine(text.length - limit) + text.slice(text.length - limit);
+}

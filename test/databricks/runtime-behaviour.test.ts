@@ -1,0 +1,126 @@
+// How the Databricks backend copes with what real clusters do and our emulator used not to,
+// over real HTTP: a context evicted between runs (answered 400, or 500) replaced by exactly one
+// new context; a report cut by the output cap recovered by polling again; the cancel shape of
+// the service (`Finished` + `CommandCancelledException`) read as cancelled; the report budget
+// learnt from the cluster's runtime; heavy output through side files.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProgressReport } from '../../server/src/backends/backend.js';
+import { commandOutcome } from '../../server/src/backends/databricks/command-execution.js';
+import { expectValue, payload, py, runRecording } from '../backends/contract.js';
+import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
+import { call, commandStatus, createContext, execute, poll } from '../emulator/support.js';
+import { makeHarness, type Harness } from './harness.js';
+
+const harnesses: Harness[] = [];
+async function make(...args: Parameters<typeof makeHarness>): Promise<Harness> {
+  const harness = await makeHarness(...args);
+  harnesses.push(harness);
+  return harness;
+}
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((harness) => harness.cleanup()));
+});
+
+const creates = (harness: Harness) => harness.emulator.stats.count('POST', '/api/1.2/contexts/create');
+
+describe.each([400, 500] as const)('a context evicted between runs, answered %i', (status) => {
+  it('is replaced by exactly one new context, the run succeeds, and the progress says so', async () => {
+    const harness = await make({ emulator: { maxContexts: 2, evictedContextStatus: status } });
+    expect(expectValue(await harness.backend.run(payload({ source: py('def f():', '    return 1') }))).json).toBe(1);
+    const ours = harness.emulator.contextIds();
+    expect(ours).toHaveLength(1);
+    // Other users of the shared cluster open contexts; ours, idle and least recently used, goes.
+    await createContext(harness.emulator, DEFAULT_CLUSTER_ID);
+    await createContext(harness.emulator, DEFAULT_CLUSTER_ID);
+    expect(harness.emulator.contextIds()).not.toContain(ours[0]);
+    const before = creates(harness);
+
+    const messages: string[] = [];
+    const outcome = await harness.backend.run(payload({ source: py('def f():', "    print('again')", '    return 2') }), {
+      onProgress: (report: ProgressReport) => messages.push(report.message),
+    });
+    expect(expectValue(outcome).json).toBe(2);
+    expect(outcome.stdout).toBe('again\n');
+    expect(creates(harness)).toBe(before + 1);
+    expect(messages.some((message) => message.includes('is gone') && message.includes('creating a new one'))).toBe(true);
+    // And the new context stays: the next run creates none.
+    expect(expectValue(await harness.backend.run(payload({ source: py('def f():', '    return 3') }))).json).toBe(3);
+    expect(creates(harness)).toBe(before + 1);
+  });
+});
+
+describe('the output cap', () => {
+  it('recovers a report cut by a 50,000-character cap: polls again with a smaller budget and loses nothing', async () => {
+    // A budget above the cap, as if the runtime were misread: the first big report is cut.
+    const harness = await make({ emulator: { runtime: '16.4' }, backend: { reportBudget: 200_000 } });
+    const { outcome, streamed } = await runRecording(
+      harness.backend,
+      payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d' % i)", '    return list(range(10000))'), args_source: '20000' }),
+    );
+    const expected = Array.from({ length: 20000 }, (_, i) => String(i).padStart(7, '0') + '\n').join('');
+    expect(streamed.stdout).toBe(expected);
+    expect(expectValue(outcome).json).toEqual(Array.from({ length: 10000 }, (_, i) => i));
+    expect(harness.logs.some((line) => line.includes("cut by the cluster's output cap"))).toBe(true);
+  });
+
+  it('sends large reports to a DBR 17 cluster: 1 MB of output in a handful of polls', async () => {
+    const harness = await make({ emulator: { runtime: '17' } });
+    const { streamed } = await runRecording(
+      harness.backend,
+      payload({ source: py('def f():', "    print('x' * (1 << 20))", '    return 1') }),
+    );
+    expect(streamed.stdout.length).toBe((1 << 20) + 1);
+    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(10);
+  });
+
+  it('keeps DBR 16.4 reports under 16,000 characters', async () => {
+    const harness = await make({ emulator: { runtime: '16.4' } });
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('x' * 60000)", '    return 1') }));
+    expect(streamed.stdout.length).toBe(60_001);
+    // 60 KB at most 16,000 characters a report: at least four reports (the start's and three polls'), and the install.
+    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('brings heavy output on DBR 16.4 through side files under the artifact dir, removed once read', async () => {
+    const harness = await make({ emulator: { runtime: '16.4' } });
+    const { outcome, streamed } = await runRecording(
+      harness.backend,
+      payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d é' % i)", '    return n'), args_source: '300000' }),
+    );
+    expect(expectValue(outcome).json).toBe(300000);
+    expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} é\n`).join(''));
+    expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBeGreaterThanOrEqual(1);
+    // 3 MB would be 190 reports of 16,000 characters.
+    expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(60);
+    const leftovers = await readdir(join(harness.emulator.fsRoot, 'Workspace/Shared/choppa-contract/.choppa/output'), { recursive: true }).catch(() => []);
+    expect(leftovers.filter((name) => name.endsWith('.txt'))).toEqual([]);
+  });
+
+  it('asks for the output inline when a side file cannot be read', async () => {
+    const harness = await make({ emulator: { runtime: '16.4' } });
+    harness.emulator.faults.status({ method: 'GET', path: '/api/2.0/workspace/export' }, 404, { times: 100 });
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('y' * 200000)", '    return 1') }));
+    expect(streamed.stdout).toBe('y'.repeat(200000) + '\n');
+    expect(harness.logs.some((line) => line.includes('could not read an output side file'))).toBe(true);
+  });
+});
+
+describe('the real cancel shape', () => {
+  it('reads Finished + CommandCancelledException as cancelled, with a readable message', async () => {
+    const harness = await make();
+    const { emulator } = harness;
+    const contextId = await createContext(emulator, DEFAULT_CLUSTER_ID);
+    const id = await execute(emulator, DEFAULT_CLUSTER_ID, contextId, 'import time\nfor _ in range(600): time.sleep(0.05)');
+    await poll(() => commandStatus(emulator, DEFAULT_CLUSTER_ID, contextId, id), (answer) => answer.body.status === 'Running');
+    await call(emulator, 'POST', '/api/1.2/commands/cancel', { clusterId: DEFAULT_CLUSTER_ID, contextId, commandId: id });
+    const ended = await poll(() => commandStatus(emulator, DEFAULT_CLUSTER_ID, contextId, id), (answer) => !['Running', 'Cancelling'].includes(answer.body.status));
+    expect(ended.body.status).toBe('Finished');
+    expect(commandOutcome(ended.body.status, ended.body.results)).toEqual({ kind: 'cancelled', message: 'the command was cancelled' });
+  });
+
+  it('still reads a Cancelled status as cancelled', () => {
+    expect(commandOutcome('Cancelled', undefined)).toEqual({ kind: 'cancelled', message: 'the command was cancelled' });
+  });
+});
