@@ -9,6 +9,7 @@ import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
 import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
+import { recoverStatement } from './statement-recovery.js';
 import { choppaNames, type ImportClause } from './imports.js';
 import { instanceSpan, resolveInstances } from './instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
@@ -79,7 +80,8 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
       const node = cursor.currentNode;
       let summary: StatementSummary;
       try {
-        summary = summarizeStatement(node, source, text, queries);
+        // A broken statement is cut where later top-level statements start, so its error stays local.
+        summary = recoverStatement(node, source, row, queries) ?? summarizeStatement(node, source, text, queries);
       } catch {
         summary = emptySummary();
       }
