@@ -8,6 +8,7 @@ import { codeLens } from './protocol/handlers/code-lens.js';
 import { didChangeConfiguration } from './protocol/handlers/did-change-configuration.js';
 import { didChange } from './protocol/handlers/did-change.js';
 import { didClose } from './protocol/handlers/did-close.js';
+import { didChangeWatchedFiles } from './protocol/handlers/did-change-watched-files.js';
 import { didOpen } from './protocol/handlers/did-open.js';
 import { executeCommand } from './protocol/handlers/execute-command.js';
 import { hover } from './protocol/handlers/hover.js';
@@ -31,6 +32,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onDidChangeTextDocument((params) => didChange(session, params));
   connection.onDidCloseTextDocument((params) => didClose(session, params));
   connection.onDidChangeConfiguration((params) => didChangeConfiguration(session, params));
+  connection.onDidChangeWatchedFiles((params) => didChangeWatchedFiles(session, params));
   connection.onCodeAction((params) => codeAction(session, params));
   connection.onCodeLens((params) => codeLens(session, params));
   connection.onHover((params) => hover(session, params));

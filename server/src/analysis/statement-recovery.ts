@@ -88,5 +88,7 @@ function merge(into: StatementSummary, from: StatementSummary): void {
   into.functions.push(...from.functions);
   into.calls.push(...from.calls);
   into.sessions.push(...from.sessions);
+  into.moduleImports.push(...from.moduleImports);
+  into.constructors.push(...from.constructors);
   for (const [name, count] of from.nameCounts) into.nameCounts.set(name, (into.nameCounts.get(name) ?? 0) + count);
 }

@@ -7,6 +7,7 @@ import type { FileAnalysis } from '../analysis/model.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import { parseSettings, type Settings } from '../config/settings.js';
+import { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
@@ -36,6 +37,22 @@ export function projectRoot(filePath: string): string {
     if (parent === dir) return dirname(filePath);
     dir = parent;
   }
+}
+
+/**
+ * The folder the CLI indexes for a file: the nearest one with a project marker (`pyproject.toml`,
+ * `setup.cfg`, `setup.py`, `.git`, `.choppa`), else the folder above the file's packages.
+ */
+export function indexRoot(filePath: string): string {
+  for (let dir = dirname(filePath); ; ) {
+    if (['pyproject.toml', 'setup.cfg', 'setup.py', '.git', '.choppa'].some((marker) => existsSync(join(dir, marker)))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  let dir = dirname(filePath);
+  while (existsSync(join(dir, '__init__.py')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
 }
 
 /** The settings the CLI runs with: its options, and the interpreter from `$CHOPPA_PYTHON`. */
@@ -78,14 +95,17 @@ function showConfig(options: CliOptions, io: Io): number {
   return result.ok ? 0 : 1;
 }
 
-function loadFile(documents: Documents, file: string): { path: string; text: string; analysis: FileAnalysis } {
+function loadFile(documents: Documents, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis } {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
-  return { path, text, analysis: documents.analyzeText(text).analysis };
+  // The same workspace index as the server: instances and functions imported from other modules.
+  const index = new WorkspaceIndex({ queries: documents.compiledQueries });
+  index.addFolder(root ?? indexRoot(path));
+  return { path, text, analysis: index.analysisOf(path) ?? documents.analyzeText(text).analysis };
 }
 
 function listFile(documents: Documents, options: CliOptions, io: Io): number {
-  const { path, analysis } = loadFile(documents, options.target);
+  const { path, analysis } = loadFile(documents, options.target, options.root);
   if (options.json) {
     io.out(`${JSON.stringify({ file: path, ...analysis }, null, 2)}\n`);
     return 0;
@@ -94,6 +114,11 @@ function listFile(documents: Documents, options: CliOptions, io: Io): number {
   for (const instance of analysis.instances) {
     const fields = [`cluster_id=${String(instance.clusterId ?? '-')}`, `artifact_dir=${String(instance.artifactDir ?? '-')}`, `result_size_max=${String(instance.resultSizeMax ?? '-')}`];
     io.out(`  instance  ${instance.name}  line ${instance.callSpan.start.line + 1}  ${fields.join('  ')}\n`);
+  }
+  for (const instance of analysis.importedInstances) {
+    const fields = [`cluster_id=${String(instance.clusterId ?? '-')}`, `artifact_dir=${String(instance.artifactDir ?? '-')}`, `result_size_max=${String(instance.resultSizeMax ?? '-')}`];
+    const where = `${relative(process.cwd(), instance.path) || instance.path}:${instance.line + 1}`;
+    io.out(`  instance  ${instance.name}  from ${instance.module} (${where})  ${fields.join('  ')}\n`);
   }
   for (const fn of analysis.functions) {
     const params = fn.params.map((param) => param.name).join(', ');
@@ -133,7 +158,7 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     io.err(`choppa-lsp ${options.command}: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file);
+  const { path, analysis } = loadFile(documents, file, options.root);
   const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
@@ -208,7 +233,7 @@ async function submitTarget(documents: Documents, options: CliOptions, io: Io): 
     io.err(`choppa-lsp submit: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file);
+  const { path, analysis } = loadFile(documents, file, options.root);
   const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
   try {
     const args = cliArguments(documents, options, io);

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import type { CallArgument, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
+import type { CallArgument, DecoratedFunction, FileAnalysis, InstanceSettings, Pos } from '../analysis/model.js';
+import { runTarget } from '../workspace-index/run-target.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
@@ -43,7 +44,7 @@ export interface DereferenceResult {
 /** What a run or a submission needs once planned. */
 interface Prepared {
   fn: DecoratedFunction;
-  instance: ChoppaInstance | undefined;
+  instance: InstanceSettings | undefined;
   backend: Backend;
   payload: RunPayload;
   key: string;
@@ -162,17 +163,18 @@ export class Workspace {
 
   /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
   private prepare(request: RunRequest): Prepared | { error: NonNullable<RunCommandResult['error']> } {
-    const fn = request.analysis.functions.find((candidate) => candidate.name === request.functionName);
-    if (!fn) {
+    // The function may be defined in another module (a call site of an imported function).
+    const target = runTarget(request.analysis, request.functionName, request.filePath);
+    if (!target) {
       return { error: { type: 'ChoppaError', message: `There is no function \`${request.functionName}\` decorated by a Choppa instance in ${basename(request.filePath)}.` } };
     }
-    const instance = request.analysis.instances.find((candidate) => candidate.name === fn.instance);
+    const { fn, instance } = target;
     const plan: ArgumentPlan = request.args
       ? planArguments(request.args.parsed, request.args.source, {
           fn,
           bindings: request.analysis.bindings,
           position: request.args.position,
-          lastResult: (name) => this.lastResult(request.filePath, name),
+          lastResult: (name) => this.lastResult(runTarget(request.analysis, name, request.filePath)?.definedIn ?? request.filePath, name),
         })
       : planWithoutArguments(fn);
     if (!plan.ok) return { error: { type: 'ArgumentError', message: plan.message, ...(plan.missing ? { missing: plan.missing } : {}) } };
@@ -189,7 +191,7 @@ export class Workspace {
       result_size_max: instance?.resultSizeMax ?? null,
       artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
-    return { fn, instance, backend: selected.backend, payload, key: this.key(request.filePath, fn.name) };
+    return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name) };
   }
 
   /** Plans, runs and stores one run; never throws for user-caused failures. */

@@ -6,6 +6,7 @@ import type { Session } from '../../session.js';
 import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
 import { problemDiagnostic } from '../diagnostics.js';
 import { runCommands } from '../run-commands.js';
+import { runTarget } from '../../workspace-index/run-target.js';
 
 export function codeAction(session: Session, params: CodeActionParams): CodeAction[] {
   const uri = params.textDocument.uri;
@@ -35,9 +36,11 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
   if (!only) {
     const pos = fromPosition(params.range.start);
     const call = callAt(analysis, pos);
-    const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+    // A call site may call a function defined in another module; its results live there.
+    const target = call ? runTarget(analysis, call.function, path) : undefined;
+    const fn = call ? target?.fn : functionAt(analysis, pos);
     if (fn) {
-      for (const command of runCommands(uri, fn, session.runContext(path, fn.name), call)) actions.push({ title: command.title, command });
+      for (const command of runCommands(uri, fn, session.runContext(target?.definedIn ?? path, fn.name), call)) actions.push({ title: command.title, command });
     }
   }
   return actions;

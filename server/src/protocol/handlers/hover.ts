@@ -4,6 +4,7 @@ import type { Hover, HoverParams } from 'vscode-languageserver/node';
 import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
 import { functionHover, instanceHover } from '../../engine/hover-text.js';
 import type { Session } from '../../session.js';
+import { runTarget } from '../../workspace-index/run-target.js';
 import { fromPosition, toRange } from '../convert.js';
 
 export function hover(session: Session, params: HoverParams): Hover | null {
@@ -13,9 +14,10 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const pos = fromPosition(params.position);
   const workspace = session.workspaceFor(path);
   const call = callAt(analysis, pos);
-  const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+  const target = call ? runTarget(analysis, call.function, path) : undefined;
+  const fn = call ? target?.fn : functionAt(analysis, pos);
   if (fn) {
-    const value = functionHover(fn, workspace.lastResult(path, fn.name));
+    const value = functionHover(fn, workspace.lastResult(target?.definedIn ?? path, fn.name));
     return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);

@@ -3,6 +3,7 @@
 import type { InlayHint, InlayHintParams } from 'vscode-languageserver/node';
 import { shortOutcome } from '../../engine/format.js';
 import type { Session } from '../../session.js';
+import { runTarget } from '../../workspace-index/run-target.js';
 import { fromRange, spansTouch, toPosition } from '../convert.js';
 
 export function inlayHint(session: Session, params: InlayHintParams): InlayHint[] {
@@ -15,7 +16,7 @@ export function inlayHint(session: Session, params: InlayHintParams): InlayHint[
   const hints: InlayHint[] = [];
   for (const call of analysis.calls) {
     if (!spansTouch(call.span, visible)) continue;
-    const record = workspace.lastResult(path, call.function);
+    const record = workspace.lastResult(runTarget(analysis, call.function, path)?.definedIn ?? path, call.function);
     if (!record) continue;
     hints.push({ position: toPosition(call.span.end), label: `⇒ ${shortOutcome(record, 40)}`, paddingLeft: true });
   }
