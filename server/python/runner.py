@@ -14,6 +14,7 @@ def _choppa_install(namespace):
     import ctypes
     import datetime
     import hashlib
+    import importlib
     import json
     import linecache
     import os
@@ -28,7 +29,8 @@ def _choppa_install(namespace):
     import types
     import uuid
 
-    version = 1
+    # 2: runs may carry a `bundle` of project code (a warm context with runner 1 would ignore it).
+    version = 2
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -245,6 +247,69 @@ def _choppa_install(namespace):
         def __getattr__(self, name):
             return getattr(self._choppa_fallback, name)
 
+    class CodeBundles(object):
+        """The project code shipped with runs: one content-hashed zip per code version, on
+        `sys.path` (and `addPyFile`'d for executors where `spark` exists). Runs of one version
+        share its modules; a run of another version waits until those runs are done, then the
+        previous version's modules are purged from `sys.modules`, so no run ever imports a
+        module of another version."""
+
+        def __init__(self):
+            self.cond = threading.Condition()
+            self.active = None
+            self.users = 0
+            self.tops = set()
+            self.path = None
+            self.added = set()
+
+        def enter(self, bundle):
+            with self.cond:
+                # Waits in short steps, so a cancellation (an asynchronous exception) gets in.
+                while self.users and self.active != bundle['hash']:
+                    self.cond.wait(0.2)
+                if self.active != bundle['hash']:
+                    self._switch(bundle)
+                self.users += 1
+
+        def leave(self):
+            with self.cond:
+                self.users -= 1
+                self.cond.notify_all()
+
+        def _switch(self, bundle):
+            try:
+                local = map_path(bundle['path'])
+            except ValueError as exc:
+                raise Refusal('ChoppaCodeError', 'the project code path %s: %s' % (bundle['path'], exc))
+            digest = hashlib.sha256()
+            try:
+                with open(local, 'rb') as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b''):
+                        digest.update(block)
+            except OSError as exc:
+                raise Refusal('ChoppaCodeError', 'the project code %s cannot be read here (%s)' % (bundle['path'], exc))
+            if digest.hexdigest() != bundle['hash']:
+                raise Refusal('ChoppaCodeError', 'the project code %s does not match its hash; run again to upload it anew' % bundle['path'])
+            tops = set(name.split('.')[0] for name in bundle['modules'])
+            stale = tops | self.tops
+            for name in list(sys.modules):
+                if name.split('.')[0] in stale:
+                    sys.modules.pop(name, None)
+            if self.path is not None:
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+            sys.path.insert(0, local)
+            importlib.invalidate_caches()
+            self.active, self.path, self.tops = bundle['hash'], local, tops
+            spark = notebook_value('spark')
+            if spark is not None and bundle['hash'] not in self.added:
+                try:
+                    spark.sparkContext.addPyFile(local)
+                    self.added.add(bundle['hash'])
+                except Exception:
+                    # Serverless and shared clusters may refuse it; the driver still imports.
+                    pass
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -255,6 +320,7 @@ def _choppa_install(namespace):
             self._runs = collections.OrderedDict()
             self._values = collections.OrderedDict()
             self._lock = threading.Lock()
+            self._bundles = CodeBundles()
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""
@@ -436,13 +502,21 @@ def _choppa_install(namespace):
             payload = run.payload
             self._join_spark_group(run)
             filename = '<choppa:%s>' % payload['function_name']
+            run.bundled = False
+            try:
+                return self._execute_bundled(run, payload, filename)
+            finally:
+                if run.bundled:
+                    self._bundles.leave()
+
+        def _execute_bundled(self, run, payload, filename):
             try:
                 with run.lock:
                     if run.cancel_requested:
                         raise ChoppaCancelled()
                     run.phase = 'user'
                 try:
-                    value = self._call(payload, filename)
+                    value = self._call(payload, filename, run)
                 finally:
                     with run.lock:
                         run.phase = 'finish'
@@ -464,14 +538,20 @@ def _choppa_install(namespace):
             except Refusal as refusal:
                 return failure(refusal.kind, refusal.message)
 
-        def _call(self, payload, filename):
+        def _call(self, payload, filename, run=None):
             args, kwargs = self._arguments(payload)
+            if payload.get('bundle') is not None:
+                self._bundles.enter(payload['bundle'])
+                run.bundled = True
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             code = compile(source, filename, 'exec', __future__.annotations.compiler_flag, True)
             scope = {'__name__': '__choppa__', '__builtins__': builtins}
+            if payload.get('bundle') is not None and payload['bundle'].get('package'):
+                # Relative imports in the function resolve against its own package, shipped.
+                scope['__package__'] = payload['bundle']['package']
             for name in notebook_globals:
                 value = notebook_value(name)
                 if value is not None:
@@ -697,6 +777,18 @@ def _choppa_install(namespace):
         payload['result_size_max'] = limit
         if not isinstance(payload.get('artifact_dir', ''), str):
             raise bad('artifact_dir must be a string')
+        bundle = payload.get('bundle')
+        if bundle is not None:
+            modules = bundle.get('modules') if isinstance(bundle, dict) else None
+            if (not isinstance(bundle, dict) or not isinstance(bundle.get('path'), str)
+                    or not isinstance(bundle.get('hash'), str) or not re.match(r'[0-9a-f]{64}\Z', bundle['hash'])
+                    or not isinstance(modules, list) or len(modules) > 10000
+                    or not all(isinstance(name, str) and all(part.isidentifier() for part in name.split('.')) for name in modules)):
+                raise bad('bundle must be {path, hash (sha256 hex), modules (dotted names)}')
+            package = bundle.get('package')
+            if package is not None and (not isinstance(package, str) or not all(part.isidentifier() for part in package.split('.'))):
+                raise bad('bundle package %r is not a dotted name' % (package,))
+        payload['bundle'] = bundle
         return payload
 
     def artifact_location(payload):

@@ -128,6 +128,7 @@ export class Session {
         backends,
         warn: (message) => this.warn(message),
         maxParallel: this.settings.runs.maxParallel,
+        index: this.index,
         onSubmissionChange: (record, ended) => this.submissionChanged(record, ended),
       });
       this.workspaces.set(stateDir, workspace);

@@ -8,6 +8,19 @@ import { dirname, join } from 'node:path';
 export const PROJECT_FILES: Record<string, string> = {
   'pyproject.toml': '[project]\nname = "analytics"\n\n[tool.setuptools.packages.find]\nwhere = ["src", "."]\n',
   '.gitignore': 'build/\n*.generated.py\n',
+  // The library itself, vendored: `analytics/__init__.py` imports the instance, so any shipped
+  // `analytics` module needs `choppa` importable where it runs (it ships as project code here).
+  'choppa/__init__.py': [
+    'class Choppa:',
+    '    def __init__(self, **settings):',
+    '        self.settings = settings',
+    '',
+    '    def remote(self, function):',
+    '        return function',
+    '',
+    '    artifact = submit = remote',
+    '',
+  ].join('\n'),
   'analytics/__init__.py': '"""Analytics: the instance is re-exported here."""\nfrom .cluster import dc\n',
   'analytics/cluster.py': [
     'from choppa import Choppa',

@@ -31,7 +31,7 @@ describe('files and module names', () => {
     for (const skipped of ['.venv/lib/site.py', 'node_modules/pkg/thing.py', 'build/lib/analytics/jobs.py', 'analytics/skip.generated.py']) {
       expect(index.has(at(skipped)), skipped).toBe(false);
     }
-    expect(index.fileCount).toBe(13);
+    expect(index.fileCount).toBe(14);
   });
 
   it('names modules as Python would, with the src layout as a package root', () => {

@@ -64,7 +64,7 @@ function cliSettings(options: CliOptions): Settings {
   });
 }
 
-function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
+function openWorkspace(root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
   const stateDir = join(root, '.choppa');
   const backends = new BackendSelection({
     settings: cliSettings(options),
@@ -76,7 +76,7 @@ function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
   if (backends.mode === 'local' && !options.json && options.command !== 'list') {
     io.err('… no Databricks workspace is configured: running on the embedded local Python backend\n');
   }
-  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`) });
+  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`), ...(index ? { index } : {}) });
 }
 
 function showConfig(options: CliOptions, io: Io): number {
@@ -95,13 +95,13 @@ function showConfig(options: CliOptions, io: Io): number {
   return result.ok ? 0 : 1;
 }
 
-function loadFile(documents: Documents, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis } {
+function loadFile(documents: Documents, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis; index: WorkspaceIndex } {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
   // The same workspace index as the server: instances and functions imported from other modules.
   const index = new WorkspaceIndex({ queries: documents.compiledQueries });
   index.addFolder(root ?? indexRoot(path));
-  return { path, text, analysis: index.analysisOf(path) ?? documents.analyzeText(text).analysis };
+  return { path, text, analysis: index.analysisOf(path) ?? documents.analyzeText(text).analysis, index };
 }
 
 function listFile(documents: Documents, options: CliOptions, io: Io): number {
@@ -158,8 +158,8 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     io.err(`choppa-lsp ${options.command}: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file, options.root);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -233,8 +233,8 @@ async function submitTarget(documents: Documents, options: CliOptions, io: Io): 
     io.err(`choppa-lsp submit: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file, options.root);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
   try {
     const args = cliArguments(documents, options, io);
     if (args === 'invalid') return 2;

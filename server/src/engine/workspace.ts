@@ -6,6 +6,9 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { CallArgument, DecoratedFunction, FileAnalysis, InstanceSettings, Pos } from '../analysis/model.js';
 import { runTarget } from '../workspace-index/run-target.js';
+import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { buildBundle, type CodeBundle } from '../bundle/code-bundle.js';
+import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
@@ -48,6 +51,8 @@ interface Prepared {
   backend: Backend;
   payload: RunPayload;
   key: string;
+  /** The project code the function imports (`bundle/`), shipped before the run. */
+  bundle?: CodeBundle;
 }
 
 /** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
@@ -71,6 +76,8 @@ export interface WorkspaceOptions {
   maxParallel?: number;
   /** Told when a submitted run changes state, and when it ends. */
   onSubmissionChange?: (record: SubmissionRecord, ended: boolean) => void;
+  /** The workspace index: the project modules a function imports ship with its runs. */
+  index?: WorkspaceIndex;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -125,6 +132,7 @@ export class Workspace {
   readonly stateDir: string;
   readonly backends: BackendSelection;
   private readonly warn: (message: string) => void;
+  private readonly index: WorkspaceIndex | undefined;
   private active = 0;
   private retired = false;
   private readonly inflight = new Map<string, InflightRun>();
@@ -136,6 +144,7 @@ export class Workspace {
     this.stateDir = options.stateDir;
     this.backends = options.backends;
     this.warn = options.warn;
+    this.index = options.index;
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
@@ -191,7 +200,10 @@ export class Workspace {
       result_size_max: instance?.resultSizeMax ?? null,
       artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
-    return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name) };
+    const bundle = this.index ? buildBundle(this.index, target.definedIn, fn.name, payload.artifact_dir) : undefined;
+    if (bundle && 'failure' in bundle) return { error: { type: 'ChoppaCodeError', message: bundle.failure } };
+    if (bundle) payload.bundle = bundle.ref;
+    return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name), ...(bundle ? { bundle } : {}) };
   }
 
   /** Plans, runs and stores one run; never throws for user-caused failures. */
@@ -217,16 +229,17 @@ export class Workspace {
         return commandResult(record, fn.defLine);
       }
       request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
-      const outcome = await backend
-        .run(payload, {
+      const progress = request.onProgress ? { onProgress: request.onProgress } : {};
+      const outcome = await shipThenRun(backend, prepared.bundle, { signal: controller.signal, ...progress }, () =>
+        backend.run(payload, {
           signal: controller.signal,
-          ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          ...progress,
           onOutput: (stream, text) => {
             log.append(text);
             request.onOutput?.(stream, text);
           },
-        })
-        .finally(() => this.queue.release());
+        }),
+      ).finally(() => this.queue.release());
       const record = recordFromOutcome(outcome, { runId, function: fn.name, mode: request.mode, args: payload.args_source, backend: backend.label() });
       record.logPath = log.path;
       log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : 'cancelled'} after ${formatDuration(record.durationMs)}\n`);
@@ -256,6 +269,8 @@ export class Workspace {
       const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
       return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
     }
+    const unshipped = await shipBundle(prepared.backend, prepared.bundle, request.signal ? { signal: request.signal } : {});
+    if (unshipped !== undefined) return { status: 'error', function: request.functionName, error: { type: 'ChoppaCodeError', message: unshipped } };
     const record = await this.submissions.submit({ key: prepared.key, payload: prepared.payload, compute, target, backend: prepared.backend });
     if (!record.handle) {
       return { status: 'error', function: record.function, id: record.id, error: { type: 'SubmitError', message: record.stateMessage ?? 'the run was not submitted' } };

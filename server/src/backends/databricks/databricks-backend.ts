@@ -6,6 +6,7 @@ import type {
   ArtifactRef,
   Backend,
   BackendFailure,
+  CodeUpload,
   FetchOptions,
   ProgressReport,
   RunOptions,
@@ -17,6 +18,7 @@ import type {
 } from '../backend.js';
 import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
+import { shipCode } from './code-upload.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
   createContext,
@@ -208,6 +210,10 @@ export class DatabricksBackend implements Backend {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  shipCode(code: CodeUpload, options: FetchOptions = {}): Promise<{ uploaded: boolean } | BackendFailure> {
+    return shipCode(this.transferContext(), code, options.signal);
   }
 
   readArtifactMetadata(path: string, options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {

@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type {
+  CodeUpload,
   ArtifactRef,
   Backend,
   BackendFailure,
@@ -21,6 +22,7 @@ import type {
   SubmittedStatus,
 } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
 import {
@@ -140,6 +142,10 @@ export class LocalBackend implements Backend {
       }
       command = nextCommand();
     }
+  }
+
+  shipCode(code: CodeUpload): Promise<{ uploaded: boolean } | BackendFailure> {
+    return shipCodeToRoot(this.options.fsRoot, code);
   }
 
   async readArtifactMetadata(path: string, _options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {
