@@ -126,6 +126,10 @@ describe.each([localSetup(), emulatorSetup()])('a multi-package project on the $
     const lenses = await editor.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
     expect(lenses.map((lens) => lens.command?.title).filter((title) => title?.startsWith('Run'))).toHaveLength(6);
     expect(editor.registrations.map((registration) => registration.method)).toContain('workspace/didChangeWatchedFiles');
+    const hover = await editor.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'vocabulary') });
+    const shown = (hover.contents as { value: string }).value;
+    expect(shown).toContain('Ships with `vocabulary`: 4 project modules');
+    expect(shown).toMatch(/- `analytics\.text_tools` \(analytics\/text_tools\.py, 5\d B\)/);
   });
 
   it('runs functions that import project modules, shipped as one bundle', async () => {

@@ -35,7 +35,7 @@ const MEMO_KEEP_GENERATIONS = 20;
 
 /** An analysis with nothing in it. */
 export function emptyAnalysis(): FileAnalysis {
-  return { instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [], imports: [], importedInstances: [], importedFunctions: [] };
+  return { instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [], imports: [], decoratedNames: [], importedInstances: [], importedFunctions: [] };
 }
 
 /**
@@ -178,6 +178,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     bindings: [],
     problems,
     imports: summaries.flatMap((summary) => summary.moduleImports),
+    decoratedNames: summaries.flatMap((summary) => summary.functions.filter((candidate) => candidate.scope.kind === 'module').map((candidate) => candidate.name)),
     importedInstances: facts?.instances ?? [],
     importedFunctions: facts?.functions ?? [],
   };

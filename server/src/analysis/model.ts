@@ -211,6 +211,11 @@ export interface FileAnalysis {
   problems: Problem[];
   /** Every import of the file (for the workspace index and the bundle). */
   imports: ModuleImport[];
+  /**
+   * Module-level functions with a `@x.remote`-like decorator, whatever `x` is: the ones that
+   * may turn out decorated once imports are resolved.
+   */
+  decoratedNames: string[];
   /** Instances of other modules that decorate functions here (from `ImportFacts`). */
   importedInstances: ImportedInstance[];
   /** Decorated functions of other modules called here (from `ImportFacts`). */

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
-import { functionClosure } from './module-closure.js';
+import { functionClosure, type ModuleClosure } from './module-closure.js';
 import { zipArchive, type ZipEntry } from './zip-archive.js';
 
 /** A bundle larger than this is refused: project code, not data, is what ships. */
@@ -39,8 +39,31 @@ export interface CodeBundle {
  * (then nothing ships and the payload has no `bundle`).
  */
 export function buildBundle(index: WorkspaceIndex, filePath: string, functionName: string, artifactDir: string): CodeBundle | undefined | { failure: string } {
-  const closure = functionClosure(index, filePath, functionName);
-  if (closure.modules.size === 0) return undefined;
+  return index.pass(() => {
+    const closure = functionClosure(index, filePath, functionName);
+    if (closure.modules.size === 0) return undefined;
+    // The same modules in the same versions make the same zip: reuse the last one.
+    const key = `${filePath}\0${functionName}\0${artifactDir}`;
+    const versions = [...closure.modules.values()].map((source) => `${source}@${index.tokenOf(source) ?? '?'}`).join('\0');
+    let recent = recentByIndex.get(index);
+    if (!recent) recentByIndex.set(index, (recent = new Map()));
+    const cached = recent.get(key);
+    if (cached && cached.versions === versions && !versions.includes('?')) return cached.bundle;
+    const built = pack(index, filePath, functionName, artifactDir, closure);
+    if (!('failure' in built)) {
+      recent.delete(key);
+      recent.set(key, { versions, bundle: built });
+      if (recent.size > RECENT_BUNDLES) recent.delete(recent.keys().next().value as string);
+    }
+    return built;
+  });
+}
+
+// The last bundles built, by function: a run right after a hover reuses the hover's zip.
+const RECENT_BUNDLES = 32;
+const recentByIndex = new WeakMap<WorkspaceIndex, Map<string, { versions: string; bundle: CodeBundle }>>();
+
+function pack(index: WorkspaceIndex, filePath: string, functionName: string, artifactDir: string, closure: ModuleClosure): CodeBundle | { failure: string } {
   const entries: ZipEntry[] = [];
   const files: CodeBundle['files'] = [];
   let total = 0;

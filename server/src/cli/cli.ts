@@ -8,11 +8,14 @@ import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import { parseSettings, type Settings } from '../config/settings.js';
 import { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { runTarget as findRunTarget } from '../workspace-index/run-target.js';
+import { buildBundle } from '../bundle/code-bundle.js';
+import { describeBundle } from '../bundle/describe-bundle.js';
 import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
-import { Workspace, type RunRequest } from '../engine/workspace.js';
+import { DEFAULT_ARTIFACT_DIR, Workspace, type RunRequest } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
@@ -129,6 +132,34 @@ function listFile(documents: Documents, options: CliOptions, io: Io): number {
   }
   if (analysis.functions.length === 0) io.out('  no Choppa-decorated functions\n');
   return 0;
+}
+
+function showBundle(documents: Documents, options: CliOptions, io: Io): number {
+  const [file, name] = splitTarget(options.target);
+  if (!name) {
+    io.err(`choppa-lsp bundle: expected FILE:FUNCTION, got ${options.target}\n`);
+    return 2;
+  }
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const target = findRunTarget(analysis, name, path);
+  if (!target) {
+    io.err(`There is no function \`${name}\` decorated by a Choppa instance in ${relative(process.cwd(), path) || path}.\n`);
+    return 1;
+  }
+  const bundle = buildBundle(index, target.definedIn, name, target.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR);
+  if (options.json) {
+    const shape =
+      bundle === undefined
+        ? { function: name, modules: [] }
+        : 'failure' in bundle
+          ? { function: name, error: bundle.failure }
+          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, size }) => ({ module, name: entry, size })), external: bundle.external };
+    io.out(`${JSON.stringify(shape, null, 2)}\n`);
+  } else {
+    io.out(`${describeBundle(name, bundle).join('\n').replace(/`/g, '')}\n`);
+    if (bundle && !('failure' in bundle)) io.out(`\nzip: ${bundle.ref.path}\n`);
+  }
+  return bundle && 'failure' in bundle ? 1 : 0;
 }
 
 function printRunResult(result: RunCommandResult, path: string, io: Io, json: boolean): void {
@@ -319,6 +350,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         return await derefTarget(documents, options, io);
       case 'config':
         return showConfig(options, io);
+      case 'bundle':
+        return showBundle(documents, options, io);
       case 'submit':
         return await submitTarget(documents, options, io);
       case 'runs':

@@ -89,6 +89,8 @@ function exportOf(module: string, name: string, lookup: ModuleLookup, hops: numb
     if (lookup.hasModule(`${base}.${imported.name}`)) return undefined;
     return exportOf(base, imported.name, lookup, hops + 1);
   }
+  // Only a function with a Choppa-like decorator can be one; anything else needs no resolution.
+  if (!raw.decoratedNames.includes(name)) return undefined;
   const resolved = lookup.resolved(module);
   const fn = resolved?.functions.find((candidate) => candidate.name === name);
   if (!resolved || !fn) return undefined;
@@ -111,8 +113,7 @@ function exportsOf(module: string, lookup: ModuleLookup): Map<string, Export> {
   const names = new Set<string>();
   for (const instance of raw.instances) names.add(instance.name);
   for (const imported of raw.imports) if (imported.moduleLevel && imported.name !== undefined && imported.name !== '*') names.add(imported.bound);
-  const resolved = lookup.resolved(module);
-  for (const fn of resolved?.functions ?? raw.functions) names.add(fn.name);
+  for (const name of raw.decoratedNames) names.add(name);
   for (const name of names) {
     const value = exportOf(module, name, lookup, 0);
     if (value) found.set(name, value);

@@ -46,7 +46,12 @@ interface FolderEntry {
 interface Parsed {
   token: string;
   analysis: FileAnalysis;
+  /** The disk text, kept for small files so a bundle does not read it again. */
+  text?: string;
 }
+
+/** Disk texts up to this size stay cached beside their analysis. */
+const CACHED_TEXT_BYTES = 256 * 1024;
 
 interface Resolved {
   analysis: FileAnalysis;
@@ -58,11 +63,15 @@ export class WorkspaceIndex {
   private readonly folders = new Map<string, FolderEntry>();
   private readonly modules = new Map<string, string>();
   private readonly moduleNames = new Map<string, string>();
+  /** Every package prefix of a module name (namespace packages have no file of their own). */
+  private readonly packages = new Set<string>();
   private readonly parsed = new Map<string, Parsed>();
   private readonly resolved = new Map<string, Resolved>();
   /** Dependency sets of the resolutions under way (nested through imports). */
   private readonly tracking: Map<string, string>[] = [];
   private parser: Parser | undefined;
+  /** File tokens already read during the current pass (see `pass`). */
+  private tokens: Map<string, string | undefined> | undefined;
 
   constructor(private readonly options: WorkspaceIndexOptions) {}
 
@@ -130,10 +139,7 @@ export class WorkspaceIndex {
 
   /** Whether a module name is a package or module of the workspace (namespace packages too). */
   hasModule(module: string): boolean {
-    if (this.modules.has(module)) return true;
-    const prefix = `${module}.`;
-    for (const name of this.modules.keys()) if (name.startsWith(prefix)) return true;
-    return false;
+    return this.modules.has(module) || this.packages.has(module);
   }
 
   /** Whether the file is indexed (in a folder, not ignored). */
@@ -145,6 +151,8 @@ export class WorkspaceIndex {
   textOf(path: string): string | undefined {
     const open = this.options.openBuffer?.(path);
     if (open) return open.text;
+    const cached = this.parsed.get(path);
+    if (cached?.text !== undefined && cached.token === this.tokenOf(path)) return cached.text;
     try {
       if (statSync(path).size > MAX_FILE_BYTES) return undefined;
       return readFileSync(path, 'utf8');
@@ -170,13 +178,33 @@ export class WorkspaceIndex {
       this.parser ??= createPythonParser();
       const tree = this.parser.parse(text);
       analysis = analyze(tree, text, this.options.queries);
+      this.parsed.set(path, { token, analysis, ...(text.length <= CACHED_TEXT_BYTES ? { text } : {}) });
+      return analysis;
     }
     this.parsed.set(path, { token, analysis });
     return analysis;
   }
 
+  /**
+   * Runs `work` with each file's token read at most once (a stat per file, not per use): the
+   * files are taken as they are when the pass starts. Passes nest.
+   */
+  pass<T>(work: () => T): T {
+    if (this.tokens) return work();
+    this.tokens = new Map();
+    try {
+      return work();
+    } finally {
+      this.tokens = undefined;
+    }
+  }
+
   /** The analysis of a file with its imports resolved (instances and functions of other modules). */
   analysisOf(path: string): FileAnalysis | undefined {
+    return this.pass(() => this.resolve(path));
+  }
+
+  private resolve(path: string): FileAnalysis | undefined {
     const cached = this.resolved.get(path);
     if (cached && [...cached.deps].every(([dep, token]) => (this.tokenOf(dep) ?? '') === token)) {
       for (const deps of this.tracking) for (const [dep, token] of cached.deps) deps.set(dep, token);
@@ -221,7 +249,7 @@ export class WorkspaceIndex {
       },
     };
     const module = this.moduleOf(path) ?? this.scriptModule(path);
-    return resolveImportFacts({ module, isPackage: isPackageInit(path), imports: raw.imports }, lookup);
+    return this.pass(() => resolveImportFacts({ module, isPackage: isPackageInit(path), imports: raw.imports }, lookup));
   }
 
   private readonly resolving = new Set<string>();
@@ -230,7 +258,7 @@ export class WorkspaceIndex {
   private guarded(path: string): FileAnalysis | undefined {
     this.resolving.add(path);
     try {
-      return this.analysisOf(path);
+      return this.resolve(path);
     } finally {
       this.resolving.delete(path);
     }
@@ -242,7 +270,15 @@ export class WorkspaceIndex {
     return path.slice(path.lastIndexOf(sep) + 1).replace(/\.py$/, '');
   }
 
-  private tokenOf(path: string): string | undefined {
+  /** What identifies a file's current text: its open buffer's version, or its disk stat. */
+  tokenOf(path: string): string | undefined {
+    if (this.tokens?.has(path)) return this.tokens.get(path);
+    const token = this.readToken(path);
+    this.tokens?.set(path, token);
+    return token;
+  }
+
+  private readToken(path: string): string | undefined {
     const open = this.options.openBuffer?.(path);
     if (open) return `open:${open.version}`;
     try {
@@ -266,6 +302,7 @@ export class WorkspaceIndex {
   private rebuildModules(): void {
     this.modules.clear();
     this.moduleNames.clear();
+    this.packages.clear();
     this.resolved.clear();
     for (const entry of this.folders.values()) {
       for (const path of entry.files) {
@@ -274,6 +311,7 @@ export class WorkspaceIndex {
           if (name === undefined) continue;
           this.moduleNames.set(path, name);
           if (!this.modules.has(name)) this.modules.set(name, path);
+          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) this.packages.add(name.slice(0, dot));
           break;
         }
       }

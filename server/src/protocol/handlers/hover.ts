@@ -5,6 +5,10 @@ import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
 import { functionHover, instanceHover } from '../../engine/hover-text.js';
 import type { Session } from '../../session.js';
 import { runTarget } from '../../workspace-index/run-target.js';
+import type { DecoratedFunction, FileAnalysis } from '../../analysis/model.js';
+import { buildBundle } from '../../bundle/code-bundle.js';
+import { describeBundle } from '../../bundle/describe-bundle.js';
+import { DEFAULT_ARTIFACT_DIR } from '../../engine/workspace.js';
 import { fromPosition, toRange } from '../convert.js';
 
 export function hover(session: Session, params: HoverParams): Hover | null {
@@ -17,7 +21,9 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const target = call ? runTarget(analysis, call.function, path) : undefined;
   const fn = call ? target?.fn : functionAt(analysis, pos);
   if (fn) {
-    const value = functionHover(fn, workspace.lastResult(target?.definedIn ?? path, fn.name));
+    const definedIn = target?.definedIn ?? path;
+    const shipped = shippedWith(session, analysis, definedIn, fn);
+    const value = `${functionHover(fn, workspace.lastResult(definedIn, fn.name))}\n\n${shipped.join('\n')}`;
     return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);
@@ -30,4 +36,10 @@ export function hover(session: Session, params: HoverParams): Hover | null {
     return { contents: { kind: 'markdown', value }, range: toRange(instance.callSpan) };
   }
   return null;
+}
+
+// What a run of `fn` would ship now (the same bundle the run builds).
+function shippedWith(session: Session, analysis: FileAnalysis, definedIn: string, fn: DecoratedFunction): string[] {
+  const artifactDir = runTarget(analysis, fn.name, definedIn)?.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR;
+  return describeBundle(fn.name, buildBundle(session.index, definedIn, fn.name, artifactDir));
 }
