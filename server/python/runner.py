@@ -22,7 +22,9 @@ def _choppa_install(namespace):
     import re
     import reprlib
     import shutil
+    import subprocess
     import sys
+    import tempfile
     import threading
     import time
     import traceback
@@ -310,6 +312,99 @@ def _choppa_install(namespace):
                     # Serverless and shared clusters may refuse it; the driver still imports.
                     pass
 
+    class Requirements(object):
+        """The project's requirements, pip-installed once per hash of their lines into a folder
+        this machine keeps (`<CHOPPA_FS_ROOT or tmp>/.choppa-requirements/<hash>`) and reused by
+        every later run; installed only when an import of the shipped code is missing here. The
+        folder is zipped for executors (`addPyFile`) where `spark` exists."""
+
+        pip_deadline = 900
+
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.added = set()
+
+        def base(self):
+            root = os.environ.get('CHOPPA_FS_ROOT') or tempfile.gettempdir()
+            return os.path.join(root, '.choppa-requirements')
+
+        def ensure(self, requirements):
+            target = os.path.join(self.base(), requirements['hash'])
+            complete = os.path.isfile(os.path.join(target, '.choppa-complete'))
+            if complete:
+                self._use(target, requirements['hash'])
+            missing = [name for name in requirements['imports'] if not self._findable(name)]
+            if not missing or complete:
+                return
+            with self.lock:
+                if not os.path.isfile(os.path.join(target, '.choppa-complete')):
+                    self._install(requirements, target, missing)
+            self._use(target, requirements['hash'])
+
+        def _findable(self, name):
+            if name in sys.modules:
+                return True
+            try:
+                import importlib.util
+                return importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                return False
+
+        def _install(self, requirements, target, missing):
+            os.makedirs(self.base(), exist_ok=True)
+            work = tempfile.mkdtemp(prefix=requirements['hash'][:12] + '-', dir=self.base())
+            listing = os.path.join(work, 'requirements.txt')
+            with open(listing, 'w') as handle:
+                handle.write('\n'.join(requirements['lines']) + '\n')
+            folder = os.path.join(work, 'site')
+            log_path = os.path.join(work, 'pip.log')
+            command = [sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input',
+                       '--quiet', '--target', folder, '-r', listing]
+            with open(log_path, 'wb') as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                deadline = time.monotonic() + self.pip_deadline
+                try:
+                    # Short waits, so a cancellation of the run gets in and ends pip with it.
+                    while process.poll() is None:
+                        if time.monotonic() > deadline:
+                            raise Refusal('ChoppaRequirementsError', 'pip did not finish installing the requirements within %d s' % self.pip_deadline)
+                        time.sleep(0.1)
+                except BaseException:
+                    process.kill()
+                    process.wait()
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise
+            if process.returncode != 0:
+                with open(log_path, 'rb') as log:
+                    tail = log.read()[-2000:].decode('utf-8', 'replace').strip()
+                shutil.rmtree(work, ignore_errors=True)
+                raise Refusal('ChoppaRequirementsError', 'pip could not install the requirements (needed for %s): %s' % (', '.join(missing), tail))
+            with open(os.path.join(folder, '.choppa-complete'), 'w') as handle:
+                handle.write('\n'.join(requirements['lines']) + '\n')
+            try:
+                os.rename(folder, target)
+            except OSError:
+                # Another process installed the same hash first: theirs is as good.
+                pass
+            shutil.rmtree(work, ignore_errors=True)
+
+        def _use(self, target, digest):
+            if target not in sys.path:
+                sys.path.insert(0, target)
+                importlib.invalidate_caches()
+            spark = notebook_value('spark')
+            if spark is None or digest in self.added:
+                return
+            wheelhouse = target + '.zip'
+            try:
+                if not os.path.isfile(wheelhouse):
+                    partial = shutil.make_archive(target + '.part', 'zip', target)
+                    os.replace(partial, wheelhouse)
+                spark.sparkContext.addPyFile(wheelhouse)
+                self.added.add(digest)
+            except Exception:
+                pass
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -321,6 +416,7 @@ def _choppa_install(namespace):
             self._values = collections.OrderedDict()
             self._lock = threading.Lock()
             self._bundles = CodeBundles()
+            self._requirements = Requirements()
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""
@@ -540,6 +636,8 @@ def _choppa_install(namespace):
 
         def _call(self, payload, filename, run=None):
             args, kwargs = self._arguments(payload)
+            if payload.get('requirements') is not None:
+                self._requirements.ensure(payload['requirements'])
             if payload.get('bundle') is not None:
                 self._bundles.enter(payload['bundle'])
                 run.bundled = True
@@ -789,6 +887,18 @@ def _choppa_install(namespace):
             if package is not None and (not isinstance(package, str) or not all(part.isidentifier() for part in package.split('.'))):
                 raise bad('bundle package %r is not a dotted name' % (package,))
         payload['bundle'] = bundle
+        requirements = payload.get('requirements')
+        if requirements is not None:
+            if (not isinstance(requirements, dict) or not isinstance(requirements.get('hash'), str)
+                    or not re.match(r'[0-9a-f]{64}\Z', requirements['hash'])
+                    or not isinstance(requirements.get('lines'), list) or len(requirements['lines']) > 500
+                    or not all(isinstance(line, str) and '\n' not in line for line in requirements['lines'])
+                    or not isinstance(requirements.get('imports'), list)
+                    or not all(isinstance(name, str) and name.isidentifier() for name in requirements['imports'])):
+                raise bad('requirements must be {hash (sha256 hex), lines, imports (module names)}')
+            if hashlib.sha256('\n'.join(requirements['lines']).encode('utf-8')).hexdigest() != requirements['hash']:
+                raise bad('the requirements hash does not match their lines')
+        payload['requirements'] = requirements
         return payload
 
     def artifact_location(payload):

@@ -129,6 +129,7 @@ export class Session {
         warn: (message) => this.warn(message),
         maxParallel: this.settings.runs.maxParallel,
         index: this.index,
+        requirementsFile: this.settings.requirementsFile,
         onSubmissionChange: (record, ended) => this.submissionChanged(record, ended),
       });
       this.workspaces.set(stateDir, workspace);

@@ -31,6 +31,13 @@ export interface RunPayload {
    * part of the run's code version.
    */
   bundle?: { path: string; hash: string; modules: string[]; package?: string };
+  /**
+   * Requirement lines to pip-install before the run (`bundle/requirements.ts`), and the
+   * third-party top-level modules the shipped code imports: when one of them cannot be found
+   * where the run happens, the runner installs the lines once per `hash` into a folder it keeps
+   * (and reuses), and puts it on `sys.path`.
+   */
+  requirements?: { hash: string; lines: string[]; imports: string[] };
 }
 
 /** Project code to make available where runs happen, at `path` (see `RunPayload.bundle`). */

@@ -18,6 +18,7 @@ export interface Settings {
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
   scopeLint: { enable: boolean };
+  requirementsFile: string | null;
 }
 
 /** Whatever the client sent; anything may be missing or of the wrong type. */
@@ -108,6 +109,12 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     default: true,
     description: 'Warn about names a remote function uses that do not exist on the cluster.',
   },
+  requirementsFile: {
+    type: 'string',
+    default: null,
+    description:
+      'Requirements file (relative to the workspace folder) whose lines are installed with pip for runs that import third-party packages, once per version of its lines. Default: `requirements.txt`, else `[project] dependencies` of `pyproject.toml`.',
+  },
 };
 
 export const DEFAULT_SETTINGS: Settings = parseSettings(undefined);
@@ -165,5 +172,6 @@ export function parseSettings(raw: RawSettings): Settings {
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
+    requirementsFile: pick(section, 'requirementsFile') as string | null,
   };
 }

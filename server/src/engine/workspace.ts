@@ -9,6 +9,7 @@ import { runTarget } from '../workspace-index/run-target.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { buildBundle, type CodeBundle } from '../bundle/code-bundle.js';
 import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
+import { requirementsFor } from '../bundle/run-requirements.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
@@ -78,6 +79,8 @@ export interface WorkspaceOptions {
   onSubmissionChange?: (record: SubmissionRecord, ended: boolean) => void;
   /** The workspace index: the project modules a function imports ship with its runs. */
   index?: WorkspaceIndex;
+  /** Setting `choppa.requirementsFile`. */
+  requirementsFile?: string | null;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -133,6 +136,7 @@ export class Workspace {
   readonly backends: BackendSelection;
   private readonly warn: (message: string) => void;
   private readonly index: WorkspaceIndex | undefined;
+  private readonly requirementsFile: string | null;
   private active = 0;
   private retired = false;
   private readonly inflight = new Map<string, InflightRun>();
@@ -145,6 +149,7 @@ export class Workspace {
     this.backends = options.backends;
     this.warn = options.warn;
     this.index = options.index;
+    this.requirementsFile = options.requirementsFile ?? null;
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
@@ -203,6 +208,9 @@ export class Workspace {
     const bundle = this.index ? buildBundle(this.index, target.definedIn, fn.name, payload.artifact_dir) : undefined;
     if (bundle && 'failure' in bundle) return { error: { type: 'ChoppaCodeError', message: bundle.failure } };
     if (bundle) payload.bundle = bundle.ref;
+    const requirements = requirementsFor(this.index, target.definedIn, fn.name, this.root, this.requirementsFile);
+    if (requirements && 'failure' in requirements) return { error: { type: 'ChoppaRequirementsError', message: requirements.failure } };
+    if (requirements) payload.requirements = requirements;
     return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name), ...(bundle ? { bundle } : {}) };
   }
 
