@@ -427,6 +427,18 @@ def _choppa_install(namespace):
                 'executable': sys.executable,
             })
 
+        def missing(self, names_b64):
+            """Which of the top-level modules named (base64 JSON list) cannot be imported here,
+            with the requirement folders already installed on the path; as JSON."""
+            try:
+                names = json.loads(base64.b64decode(names_b64).decode('utf-8'))
+            except Exception:
+                names = None
+            if not isinstance(names, list):
+                return json.dumps({'error': 'expected a base64 JSON list of module names'})
+            names = [name for name in names[:1000] if isinstance(name, str) and name.isidentifier()]
+            return json.dumps({'missing': [name for name in names if not self._requirements._findable(name)]})
+
         def start(self, payload_b64):
             """Starts a run in a worker thread and returns its first report. Starting a run_id
             that is already known returns that run's report instead (a retried command)."""

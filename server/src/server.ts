@@ -39,6 +39,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.languages.inlayHint.on((params) => inlayHint(session, params));
   connection.onExecuteCommand((params, token, workDone) => executeCommand(session, params, token, workDone));
   connection.onShutdown(() => session.disposeWorkspaces());
+  session.importCheckListeners.push(() => {
+    for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
+  });
   session.submissionListeners.push((uri) => {
     publishDiagnostics(session, uri);
     refreshResultViews(session);

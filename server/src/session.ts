@@ -14,6 +14,7 @@ import type { RunContext } from './protocol/run-commands.js';
 import type { SubmissionRecord } from './engine/result-store.js';
 import { analyze } from './analysis/analyze.js';
 import { WorkspaceIndex, type OpenBuffer } from './workspace-index/workspace-index.js';
+import { MissingImports } from './bundle/missing-imports.js';
 
 // What other files can see of a file: its instances' settings and its decorated functions.
 function exportSignature(analysis: FileAnalysis): string {
@@ -43,6 +44,10 @@ export class Session {
   private toldLocal = false;
   /** The Python files of the workspace folders, their module names and what they export. */
   readonly index: WorkspaceIndex;
+  /** What the last check before each run found missing on the backend. */
+  readonly missingImports = new MissingImports();
+  /** Told when the imports a file's functions lack have changed (the server republishes). */
+  readonly importCheckListeners: Array<(filePath: string) => void> = [];
 
   constructor(options: SessionOptions) {
     this.connection = options.connection;
@@ -75,6 +80,11 @@ export class Session {
 
   private readonly bufferIds = new WeakMap<object, number>();
   private bufferCount = 0;
+
+  /** Where runs of a file's functions go, for messages (`cluster 0123-…`, `local python3.11`). */
+  backendLabelFor(filePath: string): string {
+    return this.workspaceFor(filePath).backends.labelFor(undefined);
+  }
 
   /** Indexes the workspace folders (once the client said which they are). */
   indexFolders(): void {
@@ -130,6 +140,10 @@ export class Session {
         maxParallel: this.settings.runs.maxParallel,
         index: this.index,
         requirementsFile: this.settings.requirementsFile,
+        onImportCheck: (file, functionName, missing) => {
+          if (!this.missingImports.record(file, functionName, missing)) return;
+          for (const listener of this.importCheckListeners) listener(file);
+        },
         onSubmissionChange: (record, ended) => this.submissionChanged(record, ended),
       });
       this.workspaces.set(stateDir, workspace);

@@ -533,6 +533,11 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(expectValue(back).json).toEqual(['old', 'old']);
     });
 
+    it('says which imports it lacks, judged where runs happen', async () => {
+      expect(await backend().missingImports(['json', 'choppa_surely_missing_module', 'os'])).toEqual(['choppa_surely_missing_module']);
+      expect(await backend().missingImports([])).toEqual([]);
+    });
+
     it('refuses a bundle whose bytes do not match its hash', async () => {
       const code = codeBundle({ 'tampered_mod.py': 'X = 1\n' });
       const other = codeBundle({ 'tampered_mod.py': 'X = 2\n' });

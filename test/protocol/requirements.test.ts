@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CodeAction } from 'vscode-languageserver-protocol';
 import { zipArchive } from '../../server/src/bundle/zip-archive.js';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
 
@@ -23,6 +24,12 @@ const JOBS = [
   'def tiny():',
   '    import tinypkg',
   '    return tinypkg.VALUE',
+  '',
+  '@dc.remote',
+  'def lacking():',
+  '    import tinypkg',
+  '    import choppa_not_installed_anywhere.sub',
+  '    return 1',
   '',
 ].join('\n');
 
@@ -84,6 +91,23 @@ describe('requirements of the project', () => {
     expect(second).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
     expect(readdirSync(installed())).toEqual([hash]);
     expect(statSync(marker).mtimeMs).toBe(installedAt);
+  });
+
+  it('warns on the import line of a module the backend lacks and no requirement declares, with a quick fix', async () => {
+    const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'lacking' });
+    expect(result.error?.type).toBe('ModuleNotFoundError');
+    const diagnostics = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'missing-import'));
+    const warnings = diagnostics.filter((d) => d.code === 'missing-import');
+    expect(warnings.map((d) => [d.severity, d.range.start.line])).toEqual([[2, JOBS.split('\n').indexOf('    import choppa_not_installed_anywhere.sub')]]);
+    expect(String(warnings[0]?.message)).toMatch(/^`choppa_not_installed_anywhere` cannot be imported on local python[\d.]+ \(checked before the last run of lacking\)/);
+    const actions = await editor.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: warnings[0]!.range,
+      context: { diagnostics: warnings },
+    });
+    const fix = actions.find((action) => action.title === 'Add `choppa_not_installed_anywhere` to requirements.txt');
+    const requirementsUri = editor.uri(join(root, 'requirements.txt'));
+    expect(fix?.edit?.changes?.[requirementsUri]?.[0]?.newText).toBe('choppa_not_installed_anywhere\n');
   });
 
   it('says what pip said when a requirement cannot be installed', async () => {

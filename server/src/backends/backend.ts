@@ -189,6 +189,11 @@ export interface Backend {
    * `uploaded` says whether bytes were sent. Runs and submissions call it before they start.
    */
   shipCode(code: CodeUpload, options?: FetchOptions): Promise<{ uploaded: boolean } | BackendFailure>;
+  /**
+   * Which of these top-level module names cannot be imported where runs happen (the warm
+   * process or execution context is the judge), with installed requirements on the path.
+   */
+  missingImports(names: readonly string[], options?: FetchOptions): Promise<string[] | BackendFailure>;
   /** Ends warm processes and contexts (submitted runs keep going). */
   dispose(): Promise<void>;
 }

@@ -4,18 +4,28 @@
 import type { Backend, ProgressReport, RunOutcome } from '../backends/backend.js';
 import { formatBytes } from '../engine/format.js';
 import type { CodeBundle } from './code-bundle.js';
+import { declares, type CodePlan } from './code-plan.js';
 
-/** Ships `bundle` (when there is one), then runs `start`; a failed upload is the run's error. */
+/**
+ * Ships the plan's bundle (when there is one), asks the backend which third-party imports of the
+ * shipped code it lacks (`onImportCheck`, the ones the requirements do not declare), then runs
+ * `start`; a failed upload is the run's error.
+ */
 export async function shipThenRun(
   backend: Backend,
-  bundle: CodeBundle | undefined,
-  options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void },
+  plan: CodePlan,
+  options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void; onImportCheck?: (missing: string[]) => void },
   start: () => Promise<RunOutcome>,
 ): Promise<RunOutcome> {
   const started = Date.now();
-  const shipped = await shipBundle(backend, bundle, options);
+  const shipped = await shipBundle(backend, plan.bundle, options);
   if (shipped !== undefined) {
     return { status: 'error', error: { type: 'ChoppaCodeError', message: shipped, frames: [], origin: 'backend' }, stdout: '', stderr: '', durationMs: Date.now() - started };
+  }
+  if (options.onImportCheck && plan.external.length > 0) {
+    const missing = await backend.missingImports(plan.external, options.signal ? { signal: options.signal } : {});
+    // A check that could not be made says nothing; the run itself will tell.
+    if (!('failure' in missing)) options.onImportCheck(missing.filter((name) => !declares(plan.requirements?.lines ?? [], name)));
   }
   return start();
 }

@@ -7,9 +7,8 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import type { CallArgument, DecoratedFunction, FileAnalysis, InstanceSettings, Pos } from '../analysis/model.js';
 import { runTarget } from '../workspace-index/run-target.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
-import { buildBundle, type CodeBundle } from '../bundle/code-bundle.js';
+import { planCode, type CodePlan } from '../bundle/code-plan.js';
 import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
-import { requirementsFor } from '../bundle/run-requirements.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
 import { planArguments, planWithoutArguments, type ArgumentPlan } from './arguments.js';
@@ -53,7 +52,9 @@ interface Prepared {
   payload: RunPayload;
   key: string;
   /** The project code the function imports (`bundle/`), shipped before the run. */
-  bundle?: CodeBundle;
+  code: CodePlan;
+  /** The file that defines the function. */
+  definedIn: string;
 }
 
 /** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
@@ -81,6 +82,8 @@ export interface WorkspaceOptions {
   index?: WorkspaceIndex;
   /** Setting `choppa.requirementsFile`. */
   requirementsFile?: string | null;
+  /** Told, before each run, which third-party imports of its code the backend lacks. */
+  onImportCheck?: (filePath: string, functionName: string, missing: string[]) => void;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -137,6 +140,7 @@ export class Workspace {
   private readonly warn: (message: string) => void;
   private readonly index: WorkspaceIndex | undefined;
   private readonly requirementsFile: string | null;
+  private readonly onImportCheck: WorkspaceOptions['onImportCheck'];
   private active = 0;
   private retired = false;
   private readonly inflight = new Map<string, InflightRun>();
@@ -150,6 +154,7 @@ export class Workspace {
     this.warn = options.warn;
     this.index = options.index;
     this.requirementsFile = options.requirementsFile ?? null;
+    this.onImportCheck = options.onImportCheck;
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
@@ -205,13 +210,12 @@ export class Workspace {
       result_size_max: instance?.resultSizeMax ?? null,
       artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
-    const bundle = this.index ? buildBundle(this.index, target.definedIn, fn.name, payload.artifact_dir) : undefined;
-    if (bundle && 'failure' in bundle) return { error: { type: 'ChoppaCodeError', message: bundle.failure } };
-    if (bundle) payload.bundle = bundle.ref;
-    const requirements = requirementsFor(this.index, target.definedIn, fn.name, this.root, this.requirementsFile);
-    if (requirements && 'failure' in requirements) return { error: { type: 'ChoppaRequirementsError', message: requirements.failure } };
-    if (requirements) payload.requirements = requirements;
-    return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name), ...(bundle ? { bundle } : {}) };
+    // The project code and requirements that ship with the run (`bundle/`).
+    const code = planCode(this.index, target.definedIn, fn.name, { artifactDir: payload.artifact_dir, root: this.root, requirementsFile: this.requirementsFile });
+    if ('failure' in code) return { error: { type: code.type, message: code.failure } };
+    if (code.bundle) payload.bundle = code.bundle.ref;
+    if (code.requirements) payload.requirements = code.requirements;
+    return { fn, instance, backend: selected.backend, payload, key: this.key(target.definedIn, fn.name), code, definedIn: target.definedIn };
   }
 
   /** Plans, runs and stores one run; never throws for user-caused failures. */
@@ -238,7 +242,8 @@ export class Workspace {
       }
       request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
       const progress = request.onProgress ? { onProgress: request.onProgress } : {};
-      const outcome = await shipThenRun(backend, prepared.bundle, { signal: controller.signal, ...progress }, () =>
+      const checked = (missing: string[]): void => this.onImportCheck?.(prepared.definedIn, fn.name, missing);
+      const outcome = await shipThenRun(backend, prepared.code, { signal: controller.signal, ...progress, onImportCheck: checked }, () =>
         backend.run(payload, {
           signal: controller.signal,
           ...progress,
@@ -277,7 +282,7 @@ export class Workspace {
       const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
       return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
     }
-    const unshipped = await shipBundle(prepared.backend, prepared.bundle, request.signal ? { signal: request.signal } : {});
+    const unshipped = await shipBundle(prepared.backend, prepared.code.bundle, request.signal ? { signal: request.signal } : {});
     if (unshipped !== undefined) return { status: 'error', function: request.functionName, error: { type: 'ChoppaCodeError', message: unshipped } };
     const record = await this.submissions.submit({ key: prepared.key, payload: prepared.payload, compute, target, backend: prepared.backend });
     if (!record.handle) {

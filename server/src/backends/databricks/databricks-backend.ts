@@ -16,7 +16,18 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import {
+  cancelCommand,
+  deliverOutput,
+  endings,
+  missingImportsCommand,
+  parseMissingImports,
+  parseReport,
+  pollCommand,
+  RUN_ID_PATTERN,
+  startCommand,
+  type RunnerReport,
+} from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
@@ -210,6 +221,16 @@ export class DatabricksBackend implements Backend {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  async missingImports(names: readonly string[], options: FetchOptions = {}): Promise<string[] | BackendFailure> {
+    if (names.length === 0) return [];
+    if (this.disposed) return { failure: `the Databricks backend for cluster ${this.options.clusterId} was shut down` };
+    const context = await this.acquireContext(options);
+    if (!context.ok) return { failure: context.failure };
+    const answer = await this.runnerCommand(context.id, missingImportsCommand(names), () => undefined);
+    if (answer.kind !== 'text') return { failure: `could not ask cluster ${this.options.clusterId} which imports it lacks (${summarize(answer)})` };
+    return parseMissingImports(lastJsonLine(answer.data));
   }
 
   shipCode(code: CodeUpload, options: FetchOptions = {}): Promise<{ uploaded: boolean } | BackendFailure> {

@@ -31,6 +31,8 @@ import {
   deliverOutput,
   endings,
   INFO_COMMAND,
+  missingImportsCommand,
+  parseMissingImports,
   parseReport,
   pollCommand,
   RUN_ID_PATTERN,
@@ -141,6 +143,18 @@ export class LocalBackend implements Backend {
         delay = Math.min(POLL_MAX_MS, Math.ceil(delay * 1.5));
       }
       command = nextCommand();
+    }
+  }
+
+  async missingImports(names: readonly string[]): Promise<string[] | BackendFailure> {
+    if (names.length === 0) return [];
+    const python = await this.ensureProcess(undefined);
+    if ('failure' in python) return python;
+    try {
+      const answer = await python.command(missingImportsCommand(names));
+      return answer.ok ? parseMissingImports(answer.result) : { failure: `the runner could not check imports: ${answer.error.trim().split('\n').pop() ?? ''}` };
+    } catch (error) {
+      return { failure: `the local Python process could not check imports: ${String(error)}` };
     }
   }
 

@@ -6,6 +6,7 @@ import type { Session } from '../../session.js';
 import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
 import { problemDiagnostic } from '../diagnostics.js';
 import { runCommands } from '../run-commands.js';
+import { addRequirementActions } from '../missing-import-diagnostics.js';
 import { runTarget } from '../../workspace-index/run-target.js';
 
 export function codeAction(session: Session, params: CodeActionParams): CodeAction[] {
@@ -18,6 +19,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
   const actions: CodeAction[] = [];
   const range = fromRange(params.range);
   if (wants(CodeActionKind.QuickFix)) {
+    actions.push(...addRequirementActions(session, path, params.context.diagnostics));
     for (const problem of analysis.problems) {
       if (!spansTouch(problem.span, range)) continue;
       for (const fix of problem.fixes) {
