@@ -89,6 +89,9 @@ export class Session {
   /** Indexes the workspace folders (once the client said which they are). */
   indexFolders(): void {
     for (const root of this.roots) this.index.addFolder(root);
+    for (const folder of this.index.truncatedFolders()) {
+      this.warn(`choppa: ${folder} has more than 20,000 Python files or 50,000 folders; the workspace index stopped there, so modules past it are not found.`);
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 // Finds the Python files of a workspace folder the way a user thinks of "the project": every
 // `.py` file, minus what `.gitignore` files exclude, virtualenvs (any folder with a
-// `pyvenv.cfg`), `node_modules`, `.choppa`, `.git` and caches. Bounded: past `maxFiles` the walk
-// stops and says so.
+// `pyvenv.cfg`), `node_modules`, `.choppa`, `.git` and caches. Bounded: past `maxFiles` files or
+// `MAX_DIRECTORIES` folders the walk stops and says so.
 
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -28,10 +28,12 @@ const SKIPPED = new Set([
 
 /** More files than this in one folder is not a project we index whole. */
 export const MAX_FILES = 20_000;
+/** Nor is a tree of more folders than this (a data folder, a home directory). */
+export const MAX_DIRECTORIES = 50_000;
 
 export interface PythonFiles {
   files: string[];
-  /** True when the walk stopped at `MAX_FILES`. */
+  /** True when the walk stopped at `MAX_FILES` or `MAX_DIRECTORIES`. */
   truncated: boolean;
 }
 
@@ -39,9 +41,14 @@ export interface PythonFiles {
 export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): PythonFiles {
   const files: string[] = [];
   let truncated = false;
+  let directories = 0;
   // Each level carries the rules of the `.gitignore` files above it, relative to their folder.
   const walk = (dir: string, rules: { base: string; ignore: Ignore }[]): void => {
     if (truncated) return;
+    if (++directories > MAX_DIRECTORIES) {
+      truncated = true;
+      return;
+    }
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
