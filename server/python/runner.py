@@ -14,6 +14,7 @@ def _choppa_install(namespace):
     import ctypes
     import datetime
     import hashlib
+    import importlib
     import json
     import linecache
     import os
@@ -21,14 +22,18 @@ def _choppa_install(namespace):
     import re
     import reprlib
     import shutil
+    import subprocess
     import sys
+    import tempfile
     import threading
     import time
     import traceback
     import types
     import uuid
 
-    version = 2
+    # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`
+    # (a warm context with an older runner gets a new one).
+    version = 3
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -357,6 +362,162 @@ def _choppa_install(namespace):
         print.__doc__ = original.__doc__
         return print
 
+    class CodeBundles(object):
+        """The project code shipped with runs: one content-hashed zip per code version, on
+        `sys.path` (and `addPyFile`'d for executors where `spark` exists). Runs of one version
+        share its modules; a run of another version waits until those runs are done, then the
+        previous version's modules are purged from `sys.modules`, so no run ever imports a
+        module of another version."""
+
+        def __init__(self):
+            self.cond = threading.Condition()
+            self.active = None
+            self.users = 0
+            self.tops = set()
+            self.path = None
+            self.added = set()
+
+        def enter(self, bundle):
+            with self.cond:
+                # Waits in short steps, so a cancellation (an asynchronous exception) gets in.
+                while self.users and self.active != bundle['hash']:
+                    self.cond.wait(0.2)
+                if self.active != bundle['hash']:
+                    self._switch(bundle)
+                self.users += 1
+
+        def leave(self):
+            with self.cond:
+                self.users -= 1
+                self.cond.notify_all()
+
+        def _switch(self, bundle):
+            try:
+                local = map_path(bundle['path'])
+            except ValueError as exc:
+                raise Refusal('ChoppaCodeError', 'the project code path %s: %s' % (bundle['path'], exc))
+            digest = hashlib.sha256()
+            try:
+                with open(local, 'rb') as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b''):
+                        digest.update(block)
+            except OSError as exc:
+                raise Refusal('ChoppaCodeError', 'the project code %s cannot be read here (%s)' % (bundle['path'], exc))
+            if digest.hexdigest() != bundle['hash']:
+                raise Refusal('ChoppaCodeError', 'the project code %s does not match its hash; run again to upload it anew' % bundle['path'])
+            tops = set(name.split('.')[0] for name in bundle['modules'])
+            stale = tops | self.tops
+            for name in list(sys.modules):
+                if name.split('.')[0] in stale:
+                    sys.modules.pop(name, None)
+            if self.path is not None:
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+            sys.path.insert(0, local)
+            importlib.invalidate_caches()
+            self.active, self.path, self.tops = bundle['hash'], local, tops
+            spark = notebook_value('spark')
+            if spark is not None and bundle['hash'] not in self.added:
+                try:
+                    spark.sparkContext.addPyFile(local)
+                    self.added.add(bundle['hash'])
+                except Exception:
+                    # Serverless and shared clusters may refuse it; the driver still imports.
+                    pass
+
+    class Requirements(object):
+        """The project's requirements, pip-installed once per hash of their lines into a folder
+        this machine keeps (`<CHOPPA_FS_ROOT or tmp>/.choppa-requirements/<hash>`) and reused by
+        every later run; installed only when an import of the shipped code is missing here. The
+        folder is zipped for executors (`addPyFile`) where `spark` exists."""
+
+        pip_deadline = 900
+
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.added = set()
+
+        def base(self):
+            root = os.environ.get('CHOPPA_FS_ROOT') or tempfile.gettempdir()
+            return os.path.join(root, '.choppa-requirements')
+
+        def ensure(self, requirements):
+            target = os.path.join(self.base(), requirements['hash'])
+            complete = os.path.isfile(os.path.join(target, '.choppa-complete'))
+            if complete:
+                self._use(target, requirements['hash'])
+            missing = [name for name in requirements['imports'] if not self._findable(name)]
+            if not missing or complete:
+                return
+            with self.lock:
+                if not os.path.isfile(os.path.join(target, '.choppa-complete')):
+                    self._install(requirements, target, missing)
+            self._use(target, requirements['hash'])
+
+        def _findable(self, name):
+            if name in sys.modules:
+                return True
+            try:
+                import importlib.util
+                return importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                return False
+
+        def _install(self, requirements, target, missing):
+            os.makedirs(self.base(), exist_ok=True)
+            work = tempfile.mkdtemp(prefix=requirements['hash'][:12] + '-', dir=self.base())
+            listing = os.path.join(work, 'requirements.txt')
+            with open(listing, 'w') as handle:
+                handle.write('\n'.join(requirements['lines']) + '\n')
+            folder = os.path.join(work, 'site')
+            log_path = os.path.join(work, 'pip.log')
+            command = [sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input',
+                       '--quiet', '--target', folder, '-r', listing]
+            with open(log_path, 'wb') as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                deadline = time.monotonic() + self.pip_deadline
+                try:
+                    # Short waits, so a cancellation of the run gets in and ends pip with it.
+                    while process.poll() is None:
+                        if time.monotonic() > deadline:
+                            raise Refusal('ChoppaRequirementsError', 'pip did not finish installing the requirements within %d s' % self.pip_deadline)
+                        time.sleep(0.1)
+                except BaseException:
+                    process.kill()
+                    process.wait()
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise
+            if process.returncode != 0:
+                with open(log_path, 'rb') as log:
+                    tail = log.read()[-2000:].decode('utf-8', 'replace').strip()
+                shutil.rmtree(work, ignore_errors=True)
+                raise Refusal('ChoppaRequirementsError', 'pip could not install the requirements (needed for %s): %s' % (', '.join(missing), tail))
+            with open(os.path.join(folder, '.choppa-complete'), 'w') as handle:
+                handle.write('\n'.join(requirements['lines']) + '\n')
+            try:
+                os.rename(folder, target)
+            except OSError:
+                # Another process installed the same hash first: theirs is as good.
+                pass
+            shutil.rmtree(work, ignore_errors=True)
+
+        def _use(self, target, digest):
+            if target not in sys.path:
+                sys.path.insert(0, target)
+                importlib.invalidate_caches()
+            spark = notebook_value('spark')
+            if spark is None or digest in self.added:
+                return
+            wheelhouse = target + '.zip'
+            try:
+                if not os.path.isfile(wheelhouse):
+                    partial = shutil.make_archive(target + '.part', 'zip', target)
+                    os.replace(partial, wheelhouse)
+                spark.sparkContext.addPyFile(wheelhouse)
+                self.added.add(digest)
+            except Exception:
+                pass
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -367,6 +528,8 @@ def _choppa_install(namespace):
             self._runs = collections.OrderedDict()
             self._values = collections.OrderedDict()
             self._lock = threading.Lock()
+            self._bundles = CodeBundles()
+            self._requirements = Requirements()
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""
@@ -376,6 +539,18 @@ def _choppa_install(namespace):
                 'pid': os.getpid(),
                 'executable': sys.executable,
             })
+
+        def missing(self, names_b64):
+            """Which of the top-level modules named (base64 JSON list) cannot be imported here,
+            with the requirement folders already installed on the path; as JSON."""
+            try:
+                names = json.loads(base64.b64decode(names_b64).decode('utf-8'))
+            except Exception:
+                names = None
+            if not isinstance(names, list):
+                return json.dumps({'error': 'expected a base64 JSON list of module names'})
+            names = [name for name in names[:1000] if isinstance(name, str) and name.isidentifier()]
+            return json.dumps({'missing': [name for name in names if not self._requirements._findable(name)]})
 
         def start(self, payload_b64, budget=None):
             """Starts a run in a worker thread and returns its first report. Starting a run_id
@@ -639,13 +814,21 @@ def _choppa_install(namespace):
             payload = run.payload
             self._join_spark_group(run)
             filename = '<choppa:%s>' % payload['function_name']
+            run.bundled = False
+            try:
+                return self._execute_bundled(run, payload, filename)
+            finally:
+                if run.bundled:
+                    self._bundles.leave()
+
+        def _execute_bundled(self, run, payload, filename):
             try:
                 with run.lock:
                     if run.cancel_requested:
                         raise ChoppaCancelled()
                     run.phase = 'user'
                 try:
-                    value = self._call(payload, filename)
+                    value = self._call(payload, filename, run)
                 finally:
                     with run.lock:
                         run.phase = 'finish'
@@ -667,14 +850,22 @@ def _choppa_install(namespace):
             except Refusal as refusal:
                 return failure(refusal.kind, refusal.message)
 
-        def _call(self, payload, filename):
+        def _call(self, payload, filename, run=None):
             args, kwargs = self._arguments(payload)
+            if payload.get('requirements') is not None:
+                self._requirements.ensure(payload['requirements'])
+            if payload.get('bundle') is not None:
+                self._bundles.enter(payload['bundle'])
+                run.bundled = True
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             code = compile(source, filename, 'exec', __future__.annotations.compiler_flag, True)
             scope = {'__name__': '__choppa__', '__builtins__': builtins}
+            if payload.get('bundle') is not None and payload['bundle'].get('package'):
+                # Relative imports in the function resolve against its own package, shipped.
+                scope['__package__'] = payload['bundle']['package']
             for name in notebook_globals:
                 value = notebook_value(name)
                 if value is not None:
@@ -936,6 +1127,30 @@ def _choppa_install(namespace):
         payload['result_size_max'] = limit
         if not isinstance(payload.get('artifact_dir', ''), str):
             raise bad('artifact_dir must be a string')
+        bundle = payload.get('bundle')
+        if bundle is not None:
+            modules = bundle.get('modules') if isinstance(bundle, dict) else None
+            if (not isinstance(bundle, dict) or not isinstance(bundle.get('path'), str)
+                    or not isinstance(bundle.get('hash'), str) or not re.match(r'[0-9a-f]{64}\Z', bundle['hash'])
+                    or not isinstance(modules, list) or len(modules) > 10000
+                    or not all(isinstance(name, str) and all(part.isidentifier() for part in name.split('.')) for name in modules)):
+                raise bad('bundle must be {path, hash (sha256 hex), modules (dotted names)}')
+            package = bundle.get('package')
+            if package is not None and (not isinstance(package, str) or not all(part.isidentifier() for part in package.split('.'))):
+                raise bad('bundle package %r is not a dotted name' % (package,))
+        payload['bundle'] = bundle
+        requirements = payload.get('requirements')
+        if requirements is not None:
+            if (not isinstance(requirements, dict) or not isinstance(requirements.get('hash'), str)
+                    or not re.match(r'[0-9a-f]{64}\Z', requirements['hash'])
+                    or not isinstance(requirements.get('lines'), list) or len(requirements['lines']) > 500
+                    or not all(isinstance(line, str) and '\n' not in line for line in requirements['lines'])
+                    or not isinstance(requirements.get('imports'), list)
+                    or not all(isinstance(name, str) and name.isidentifier() for name in requirements['imports'])):
+                raise bad('requirements must be {hash (sha256 hex), lines, imports (module names)}')
+            if hashlib.sha256('\n'.join(requirements['lines']).encode('utf-8')).hexdigest() != requirements['hash']:
+                raise bad('the requirements hash does not match their lines')
+        payload['requirements'] = requirements
         return payload
 
     def artifact_location(payload):

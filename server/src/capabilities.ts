@@ -11,6 +11,7 @@ export function serverCapabilities(): ServerCapabilities {
     codeLensProvider: { resolveProvider: false },
     hoverProvider: true,
     inlayHintProvider: true,
+    workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     // Invariant: every command a code action or lens carries is listed here (Neovim's lens
     // runner and Helix only execute listed commands).
     executeCommandProvider: { commands: Object.values(COMMANDS) },

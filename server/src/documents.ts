@@ -25,6 +25,12 @@ export interface OpenDocument {
   readonly analysis: FileAnalysis;
 }
 
+/**
+ * Completes a document's own analysis with what its imports resolve to (the workspace index);
+ * `raw` is the analysis of the text alone.
+ */
+export type AnalysisResolver = (uri: string, syntax: SyntaxDocument, raw: FileAnalysis) => FileAnalysis;
+
 /** Called once the analysis of a change (or of later changes coalesced with it) is ready. */
 export type AnalyzedListener = (document: OpenDocument) => void;
 
@@ -41,12 +47,16 @@ class LiveDocument implements OpenDocument {
     version: number,
     readonly syntax: SyntaxDocument,
     private readonly queries: CompiledQueries,
+    private readonly resolver: () => AnalysisResolver | undefined,
   ) {
     this.version = version;
   }
 
   get analysis(): FileAnalysis {
-    this.#analysis ??= analyze(this.syntax.tree, this.syntax.text, this.queries);
+    if (!this.#analysis) {
+      const raw = analyze(this.syntax.tree, this.syntax.text, this.queries);
+      this.#analysis = this.resolver()?.(this.uri, this.syntax, raw) ?? raw;
+    }
     return this.#analysis;
   }
 
@@ -61,6 +71,8 @@ class LiveDocument implements OpenDocument {
 
 export class Documents {
   private readonly open = new Map<string, LiveDocument>();
+  /** Set by the session once the workspace index exists. */
+  resolver: AnalysisResolver | undefined;
 
   /**
    * `parser` serves one-shot parses only (argument lists); every open document owns its parser,
@@ -81,7 +93,7 @@ export class Documents {
 
   /** Parses and analyses a document that was just opened (or reopened with new text). */
   openDocument(uri: string, version: number, text: string): OpenDocument {
-    const document = new LiveDocument(uri, version, new SyntaxDocument(text), this.queries);
+    const document = new LiveDocument(uri, version, new SyntaxDocument(text), this.queries, () => this.resolver);
     void document.analysis;
     this.open.set(uri, document);
     return document;
@@ -116,6 +128,16 @@ export class Documents {
 
   close(uri: string): void {
     this.open.delete(uri);
+  }
+
+  /** Forgets every document's resolved analysis: what other files export has changed. */
+  invalidateResolved(except?: string): void {
+    for (const document of this.open.values()) if (document.uri !== except) document.textChanged();
+  }
+
+  /** The compiled queries (shared with the workspace index, so it reuses the same memo). */
+  get compiledQueries(): CompiledQueries {
+    return this.queries;
   }
 
   /** Analyses text that is not open in the editor (a file on disk, for the CLI). */

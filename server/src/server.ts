@@ -8,6 +8,7 @@ import { codeLens } from './protocol/handlers/code-lens.js';
 import { didChangeConfiguration } from './protocol/handlers/did-change-configuration.js';
 import { didChange } from './protocol/handlers/did-change.js';
 import { didClose } from './protocol/handlers/did-close.js';
+import { didChangeWatchedFiles } from './protocol/handlers/did-change-watched-files.js';
 import { didOpen } from './protocol/handlers/did-open.js';
 import { executeCommand } from './protocol/handlers/execute-command.js';
 import { hover } from './protocol/handlers/hover.js';
@@ -48,6 +49,7 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   connection.onDidChangeTextDocument(life.notification('textDocument/didChange', (params) => didChange(session, params)));
   connection.onDidCloseTextDocument(life.notification('textDocument/didClose', (params) => didClose(session, params)));
   connection.onDidChangeConfiguration(life.notification('workspace/didChangeConfiguration', (params) => didChangeConfiguration(session, params)));
+  connection.onDidChangeWatchedFiles(life.notification('workspace/didChangeWatchedFiles', (params) => didChangeWatchedFiles(session, params)));
   connection.onCodeAction(life.request('textDocument/codeAction', (params) => codeAction(session, params)));
   connection.onCodeLens(life.request('textDocument/codeLens', (params) => codeLens(session, params)));
   connection.onHover(life.request('textDocument/hover', (params) => hover(session, params)));
@@ -56,6 +58,9 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   connection.onShutdown(() => {
     life.shutDown();
     return session.disposeWorkspaces();
+  });
+  session.importCheckListeners.push(() => {
+    for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   });
   session.submissionListeners.push((uri) => {
     publishDiagnostics(session, uri);

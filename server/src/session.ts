@@ -12,6 +12,19 @@ import { Workspace } from './engine/workspace.js';
 import { pathToUri, uriToPath } from './protocol/convert.js';
 import type { RunContext } from './protocol/run-commands.js';
 import type { SubmissionRecord } from './engine/result-store.js';
+import { analyze } from './analysis/analyze.js';
+import { WorkspaceIndex, type OpenBuffer } from './workspace-index/workspace-index.js';
+import { MissingImports } from './bundle/missing-imports.js';
+
+// What other files can see of a file: its instances' settings and its decorated functions.
+function exportSignature(analysis: FileAnalysis): string {
+  let signature = '';
+  for (const instance of analysis.instances) {
+    signature += `${instance.name}=${String(instance.clusterId)}|${String(instance.artifactDir)}|${String(instance.resultSizeMax)}|${instance.dynamic.join(',')};`;
+  }
+  for (const fn of analysis.functions) signature += `${fn.name}:${fn.kind}:${fn.instance}:${fn.source};`;
+  return signature;
+}
 
 export interface SessionOptions {
   connection: Connection;
@@ -29,12 +42,75 @@ export class Session {
   private readonly workspaces = new Map<string, Workspace>();
   private readonly runnerPath: string;
   private toldLocal = false;
+  /** The Python files of the workspace folders, their module names and what they export. */
+  readonly index: WorkspaceIndex;
+  /** What the last check before each run found missing on the backend. */
+  readonly missingImports = new MissingImports();
+  /** Told when the imports a file's functions lack have changed (the server republishes). */
+  readonly importCheckListeners: Array<(filePath: string) => void> = [];
 
   constructor(options: SessionOptions) {
     this.connection = options.connection;
     this.documents = options.documents;
     this.runnerPath = options.runnerPath;
+    const queries = this.documents.compiledQueries;
+    this.index = new WorkspaceIndex({ queries, openBuffer: (path) => this.openBuffer(path) });
+    // An open document's analysis includes what its imports resolve to.
+    this.documents.resolver = (uri, syntax, raw) => {
+      const path = uriToPath(uri);
+      if (path === undefined) return raw;
+      const facts = this.index.factsFor(path, raw);
+      if (facts.instances.length === 0 && facts.functions.length === 0) return raw;
+      return analyze(syntax.tree, syntax.text, queries, facts);
+    };
   }
+
+  /** The open buffer of a file path, for the index (open buffers win over the disk). */
+  private openBuffer(path: string): OpenBuffer | undefined {
+    for (const document of this.documents.all()) {
+      if (uriToPath(document.uri) !== path) continue;
+      const { syntax } = document;
+      // A reopened document starts its versions again: the syntax object tells them apart.
+      let id = this.bufferIds.get(syntax);
+      if (id === undefined) this.bufferIds.set(syntax, (id = ++this.bufferCount));
+      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get tree() { return syntax.tree; } };
+    }
+    return undefined;
+  }
+
+  private readonly bufferIds = new WeakMap<object, number>();
+  private bufferCount = 0;
+
+  /** Where runs of a file's functions go, for messages (`cluster 0123-…`, `local python3.11`). */
+  backendLabelFor(filePath: string): string {
+    return this.workspaceFor(filePath).backends.labelFor(undefined);
+  }
+
+  /** Indexes the workspace folders (once the client said which they are). */
+  indexFolders(): void {
+    for (const root of this.roots) this.index.addFolder(root);
+    for (const folder of this.index.truncatedFolders()) {
+      this.warn(`choppa: ${folder} has more than 20,000 Python files or 50,000 folders; the workspace index stopped there, so modules past it are not found.`);
+    }
+  }
+
+  /**
+   * Tells the other open documents that what `uri` exports may have changed, when it has: they
+   * are analysed again with the new facts and their diagnostics republished by `republish`.
+   */
+  exportsMayHaveChanged(uri: string, republish: (uri: string) => void): void {
+    const document = this.documents.get(uri);
+    if (!document) return;
+    const signature = exportSignature(document.analysis);
+    if (this.exportSignatures.get(uri) === signature) return;
+    const first = !this.exportSignatures.has(uri);
+    this.exportSignatures.set(uri, signature);
+    if (first && signature === '') return;
+    this.documents.invalidateResolved(uri);
+    for (const other of this.documents.all()) if (other.uri !== uri) republish(other.uri);
+  }
+
+  private readonly exportSignatures = new Map<string, string>();
 
   /** The workspace root holding a file: the deepest workspace folder that contains it. */
   rootOf(filePath: string): string | null {
@@ -65,6 +141,12 @@ export class Session {
         backends,
         warn: (message) => this.warn(message),
         maxParallel: this.settings.runs.maxParallel,
+        index: this.index,
+        requirementsFile: this.settings.requirementsFile,
+        onImportCheck: (file, functionName, missing) => {
+          if (!this.missingImports.record(file, functionName, missing)) return;
+          for (const listener of this.importCheckListeners) listener(file);
+        },
         onSubmissionChange: (record, ended) => this.submissionChanged(record, ended),
       });
       this.workspaces.set(stateDir, workspace);

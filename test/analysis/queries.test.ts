@@ -8,10 +8,12 @@ describe('query files', () => {
     expect(Object.keys(sources).sort()).toMatchInlineSnapshot(`
       [
         "calls",
+        "constructor-calls",
         "decorators",
         "identifiers",
         "imports",
         "instances",
+        "module-imports",
         "sessions",
       ]
     `);

@@ -77,7 +77,7 @@ describe('never throws on broken code', () => {
     for (const text of ['', '\n', '@dutch.remote', '@dutch.remote\n', '@dutch.rem', 'def f(', 'x = "unclosed', '\u0000\u0001', ')))(((', 'from choppa import Choppa\nd = Choppa(\n@d.remote\ndef f(']) {
       expect(() => analyzeText(text), JSON.stringify(text)).not.toThrow();
     }
-    expect(analyzeText('')).toEqual({ instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [] });
+    expect(analyzeText('')).toEqual({ instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [], imports: [], decoratedNames: [], importedInstances: [], importedFunctions: [] });
   });
 
   it('half-typed code still yields what can be found', () => {

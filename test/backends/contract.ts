@@ -19,6 +19,7 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../../server/src/backends/backend.js';
+import { zipArchive } from '../../server/src/bundle/zip-archive.js';
 
 export interface BackendUnderTest {
   backend: Backend;
@@ -41,6 +42,14 @@ export function payload(overrides: Partial<RunPayload> & Pick<RunPayload, 'sourc
     artifact_dir: '/Workspace/Shared/choppa-contract',
     ...overrides,
   };
+}
+
+/** A code bundle of the given files, at its content-hashed path under the contract's artifact dir. */
+export function codeBundle(files: Record<string, string>): { path: string; hash: string; zip: Buffer; value: string } {
+  const zip = zipArchive(Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) })));
+  const hash = createHash('sha256').update(zip).digest('hex');
+  const value = /"([^"]*)"/.exec(Object.values(files)[0] ?? '')?.[1] ?? '';
+  return { path: `/Workspace/Shared/choppa-contract/.choppa/code/${hash}.zip`, hash, zip, value };
 }
 
 /** Python source from lines, so tests read like the function they ship. */
@@ -622,6 +631,46 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       const status = await waitSubmitted(backend(), second);
       expect(status.state).toBe('succeeded');
       expect(status.ref?.preview).toBe('42');
+    });
+
+    it('ships a code bundle once per hash, and runs import from it', async () => {
+      const code = codeBundle({ 'shipped_mod/__init__.py': `VALUE = ${JSON.stringify(randomUUID())}\n` });
+      expect(await backend().shipCode(code)).toEqual({ uploaded: true });
+      expect(await backend().shipCode(code)).toEqual({ uploaded: false });
+      const source = py('def f():', '    import shipped_mod', '    return shipped_mod.VALUE');
+      const outcome = await backend().run(payload({ source, bundle: { path: code.path, hash: code.hash, modules: ['shipped_mod'] } }));
+      expect(expectValue(outcome).json).toBe(code.value);
+    });
+
+    it('runs each version of the code with its own modules, also concurrently', async () => {
+      const older = codeBundle({ 'versioned_mod.py': 'import time\nVERSION = "old"\n' });
+      const newer = codeBundle({ 'versioned_mod.py': 'VERSION = "new"\n' });
+      for (const code of [older, newer]) expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const source = py('def f(pause):', '    import time, versioned_mod', '    time.sleep(pause)', '    import versioned_mod as again', '    return [versioned_mod.VERSION, again.VERSION]');
+      const bundle = (code: typeof older) => ({ path: code.path, hash: code.hash, modules: ['versioned_mod'] });
+      const [slow, fast] = await Promise.all([
+        backend().run(payload({ source, args_source: '0.6', bundle: bundle(older) })),
+        new Promise((resolve) => setTimeout(resolve, 150)).then(() => backend().run(payload({ source, args_source: '0', bundle: bundle(newer) }))),
+      ]);
+      expect(expectValue(slow!).json).toEqual(['old', 'old']);
+      expect(expectValue(fast!).json).toEqual(['new', 'new']);
+      const back = await backend().run(payload({ source, args_source: '0', bundle: bundle(older) }));
+      expect(expectValue(back).json).toEqual(['old', 'old']);
+    });
+
+    it('says which imports it lacks, judged where runs happen', async () => {
+      expect(await backend().missingImports(['json', 'choppa_surely_missing_module', 'os'])).toEqual(['choppa_surely_missing_module']);
+      expect(await backend().missingImports([])).toEqual([]);
+    });
+
+    it('refuses a bundle whose bytes do not match its hash', async () => {
+      const code = codeBundle({ 'tampered_mod.py': 'X = 1\n' });
+      const other = codeBundle({ 'tampered_mod.py': 'X = 2\n' });
+      expect(await backend().shipCode({ ...other, path: code.path })).not.toHaveProperty('failure');
+      const source = py('def f():', '    import tampered_mod', '    return tampered_mod.X');
+      const error = expectError(await backend().run(payload({ source, bundle: { path: code.path, hash: code.hash, modules: ['tampered_mod'] } })));
+      expect(error.type).toBe('ChoppaCodeError');
+      expect(error.message).toContain('does not match its hash');
     });
 
     it('fails readArtifactMetadata and fetchArtifact for a missing or outside path', async () => {

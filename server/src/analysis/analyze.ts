@@ -4,14 +4,16 @@
 // Pure and total: any input, however broken, yields a FileAnalysis.
 
 import type Parser from 'tree-sitter';
-import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos, Problem, TextEdit } from './model.js';
+import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, ImportFacts, Pos, Problem, TextEdit } from './model.js';
 import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
 import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
+import { recoverStatement } from './statement-recovery.js';
 import { choppaNames, type ImportClause } from './imports.js';
-import { instanceSpan, resolveInstances } from './instances.js';
+import { instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
+import { unfollowedProblems } from './unfollowed-instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
 import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-lint.js';
 
@@ -34,16 +36,18 @@ const MEMO_KEEP_GENERATIONS = 20;
 
 /** An analysis with nothing in it. */
 export function emptyAnalysis(): FileAnalysis {
-  return { instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [] };
+  return { instances: [], functions: [], calls: [], sessions: [], bindings: [], problems: [], imports: [], decoratedNames: [], importedInstances: [], importedFunctions: [] };
 }
 
 /**
  * Analyzes one parsed Python file. Never throws: broken or half-typed code yields whatever can
- * be found. Results of unchanged top-level statements are reused from `queries.memo`.
+ * be found. Results of unchanged top-level statements are reused from `queries.memo`. `facts`
+ * are what the workspace index resolved this file's imports to (instances and decorated
+ * functions of other modules).
  */
-export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries): FileAnalysis {
+export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
   try {
-    return combine(summarize(tree, text, queries), text, queries.memo);
+    return combine(summarize(tree, text, queries), text, queries.memo, facts);
   } catch {
     return emptyAnalysis();
   }
@@ -80,7 +84,8 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
       const node = cursor.currentNode;
       let summary: StatementSummary;
       try {
-        summary = summarizeStatement(node, source, text, queries);
+        // A broken statement is cut where later top-level statements start, so its error stays local.
+        summary = recoverStatement(node, source, row, queries) ?? summarizeStatement(node, source, text, queries);
       } catch {
         summary = emptySummary();
       }
@@ -134,7 +139,7 @@ function lintCacheOf(memo: Map<string, unknown>): WeakMap<FunctionCandidate, { s
   return cache;
 }
 
-function combine(summaries: StatementSummary[], text: string, memo: Map<string, unknown>): FileAnalysis {
+function combine(summaries: StatementSummary[], text: string, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
   const lintCache = lintCacheOf(memo);
   const imports: ImportClause[] = [];
   const kinds = new Map<string, ModuleNameKind>();
@@ -149,18 +154,22 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     }
     for (const { name, kind } of summary.names) setKind(name, kind);
   }
+  const choppa = choppaNames(imports);
   const instances = resolveInstances(
     summaries.flatMap((summary) => summary.instances),
-    choppaNames(imports),
+    choppa,
   );
   const instanceNames = new Set(instances.map((instance) => instance.name));
   for (const name of instanceNames) setKind(name, 'instance');
+  // Imported ones decorate too; they keep their `import` kind for the scope lint.
+  for (const imported of facts?.instances ?? []) if (!instanceNames.has(imported.name)) instanceNames.add(imported.name);
 
   const { functions: resolved, problems } = resolveFunctions(
     summaries.flatMap((summary) => summary.functions),
     instanceNames,
   );
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
+  for (const imported of facts?.functions ?? []) if (kinds.get(imported.name) === 'import') functionNames.add(imported.name);
   const calls: CallSite[] = [];
   const analysis: FileAnalysis = {
     instances,
@@ -169,7 +178,12 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     sessions: [],
     bindings: [],
     problems,
+    imports: summaries.flatMap((summary) => summary.moduleImports),
+    decoratedNames: summaries.flatMap((summary) => summary.functions.filter((candidate) => candidate.scope.kind === 'module').map((candidate) => candidate.name)),
+    importedInstances: facts?.instances ?? [],
+    importedFunctions: facts?.functions ?? [],
   };
+  problems.push(...unfollowedProblems(summaries.flatMap((summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
   for (const summary of summaries) {
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);

@@ -78,7 +78,7 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
     const decorated = captureOf(match, 'decorated');
     const name = captureOf(match, 'name');
     const decorator = captureOf(match, 'decorator');
-    const instance = captureOf(match, 'instance')?.text;
+    const instance = captureOf(match, 'instance')?.text.replace(/\s+/g, '');
     const kind = captureOf(match, 'kind')?.text as RunKind | undefined;
     if (!definition || !decorated || !name || !decorator || !instance || !kind) continue;
     const key = definition.startIndex;

@@ -66,15 +66,17 @@ export function resolveInstances(
 ): ChoppaInstance[] {
   const instances: ChoppaInstance[] = [];
   for (const candidate of candidates) {
-    const callee = candidate.constructorName;
-    const dot = callee.indexOf('.');
-    const isChoppa =
-      dot === -1 ? choppa.classes.has(callee) : callee.slice(dot + 1) === 'Choppa' && choppa.modules.has(callee.slice(0, dot));
-    if (!isChoppa) continue;
+    if (!isChoppaConstructor(candidate.constructorName, choppa)) continue;
     const { constructorName: _constructor, ...instance } = candidate;
     instances.push(instance);
   }
   return instances;
+}
+
+/** Whether a callee as written (`Choppa`, `ch.Choppa`) is `choppa.Choppa`, given the imports. */
+export function isChoppaConstructor(callee: string, choppa: { classes: ReadonlySet<string>; modules: ReadonlySet<string> }): boolean {
+  const dot = callee.indexOf('.');
+  return dot === -1 ? choppa.classes.has(callee) : callee.slice(dot + 1) === 'Choppa' && choppa.modules.has(callee.slice(0, dot));
 }
 
 /** The span an instance is "at": from its name to the end of the constructor call. */

@@ -137,6 +137,7 @@ export interface Fix {
 
 export type ProblemCode =
   | 'free-name'
+  | 'instance-not-followed'
   | 'async-not-supported'
   | 'method-not-supported'
   | 'nested-not-supported';
@@ -152,6 +153,65 @@ export interface Problem {
   fixes: Fix[];
 }
 
+/**
+ * One imported name (or module) of an `import` statement anywhere in the file, as plain data
+ * for the workspace index: `from ..a.b import c as d` is `{module: 'a.b', level: 2, name: 'c',
+ * bound: 'd'}`; `import a.b` is `{module: 'a.b', level: 0, bound: 'a'}`; `from m import *` has
+ * `name: '*'`.
+ */
+export interface ModuleImport {
+  module: string;
+  /** Leading dots of a relative import (0 for an absolute one). */
+  level: number;
+  /** The name imported from `module` (`from m import name`). */
+  name?: string;
+  /** The name the import binds in its scope. */
+  bound: string;
+  /** True for an import at module level (the ones other modules can re-export). */
+  moduleLevel: boolean;
+  /** The top-level function the import is inside, if any (what ships with that function). */
+  within?: string;
+  /** Where the import statement starts. */
+  at: Pos;
+}
+
+/** The constant settings of a `Choppa(...)` call, wherever it is defined. */
+export type InstanceSettings = Pick<ChoppaInstance, 'clusterId' | 'artifactDir' | 'resultSizeMax' | 'dynamic'>;
+
+/** A Choppa instance defined in another module and reachable by a name of this file. */
+export interface ImportedInstance extends InstanceSettings {
+  /** How this file names it: `dc`, `d`, `m.dc`. */
+  name: string;
+  /** The module that defines it (`analytics.cluster`) and its name there. */
+  module: string;
+  definedAs: string;
+  /** The defining file and the line of its `Choppa(...)` call. */
+  path: string;
+  line: number;
+}
+
+/** A decorated function defined in another module and imported into this file by name. */
+export interface ImportedFunction {
+  /** The name it is bound to in this file. */
+  name: string;
+  module: string;
+  /** The defining file. */
+  path: string;
+  /** The function as analysed in its own file (spans are in that file). */
+  fn: DecoratedFunction;
+  /** The settings of the instance that decorates it, when the analysis could read them. */
+  instance?: InstanceSettings;
+}
+
+/**
+ * What the workspace index found this file's imports to be, handed to the analysis as plain
+ * data so it stays free of I/O: instances and decorated functions of other modules.
+ */
+export interface ImportFacts {
+  instances: ImportedInstance[];
+  functions: ImportedFunction[];
+}
+
 /** Everything the server knows about one file. */
 export interface FileAnalysis {
   instances: ChoppaInstance[];
@@ -160,4 +220,15 @@ export interface FileAnalysis {
   sessions: SessionBlock[];
   bindings: Binding[];
   problems: Problem[];
+  /** Every import of the file (for the workspace index and the bundle). */
+  imports: ModuleImport[];
+  /**
+   * Module-level functions with a `@x.remote`-like decorator, whatever `x` is: the ones that
+   * may turn out decorated once imports are resolved.
+   */
+  decoratedNames: string[];
+  /** Instances of other modules that decorate functions here (from `ImportFacts`). */
+  importedInstances: ImportedInstance[];
+  /** Decorated functions of other modules called here (from `ImportFacts`). */
+  importedFunctions: ImportedFunction[];
 }

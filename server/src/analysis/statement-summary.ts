@@ -3,7 +3,7 @@
 // and only re-reads the statements an edit touched.
 
 import type Parser from 'tree-sitter';
-import type { CallSite, SessionBlock } from './model.js';
+import type { CallSite, ModuleImport, SessionBlock } from './model.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { queryNamed } from '../syntax/queries.js';
 import { readImports, type ImportClause } from './imports.js';
@@ -11,6 +11,8 @@ import { readInstanceCandidates, type InstanceCandidate } from './instances.js';
 import { readFunctionCandidates, type FunctionCandidate } from './decorated-functions.js';
 import { readCalls } from './call-sites.js';
 import { readSessions } from './sessions.js';
+import { readModuleImports } from './module-imports.js';
+import { readConstructorCalls, type ConstructorCall } from './unfollowed-instances.js';
 import { readModuleBindings, type AssignmentInfo, type ModuleNameInfo } from './bindings.js';
 
 /** The plain-data findings of one top-level statement, before the module is put together. */
@@ -22,13 +24,28 @@ export interface StatementSummary {
   functions: FunctionCandidate[];
   calls: CallSite[];
   sessions: SessionBlock[];
+  /** Every import in the statement, at any depth. */
+  moduleImports: ModuleImport[];
+  /** Calls whose callee mentions `Choppa`, wherever they are. */
+  constructors: ConstructorCall[];
   /** How often each identifier occurs in the statement. */
   nameCounts: Map<string, number>;
 }
 
 /** A summary with nothing in it. */
 export function emptySummary(): StatementSummary {
-  return { imports: [], names: [], assignments: [], instances: [], functions: [], calls: [], sessions: [], nameCounts: new Map() };
+  return {
+    imports: [],
+    names: [],
+    assignments: [],
+    instances: [],
+    functions: [],
+    calls: [],
+    sessions: [],
+    moduleImports: [],
+    constructors: [],
+    nameCounts: new Map(),
+  };
 }
 
 const DEFINITIONS = new Set(['function_definition', 'class_definition', 'decorated_definition']);
@@ -51,6 +68,12 @@ export function summarizeStatement(
   const hasCall = source.includes('(');
   if (!isDefinition && source.includes('import')) {
     summary.imports = guard(() => readImports(statement, queryNamed(queries, 'imports')), []);
+  }
+  if (source.includes('import')) {
+    summary.moduleImports = guard(() => readModuleImports(statement, queryNamed(queries, 'module-imports')), []);
+  }
+  if (hasCall && source.includes('Choppa')) {
+    summary.constructors = guard(() => readConstructorCalls(statement, queryNamed(queries, 'constructor-calls')), []);
   }
   const bindings = guard(() => readModuleBindings(statement), { names: [], assignments: [] });
   summary.names = bindings.names;

@@ -30,6 +30,28 @@ export interface RunPayload {
   result_size_max: number | null;
   /** Where artifacts go: `/Workspace/...`, `/Volumes/...` or `dbfs:/...`. */
   artifact_dir: string;
+  /**
+   * The project code the function imports, shipped as a content-hashed zip (`bundle/`): the
+   * runner puts `path` on `sys.path` after checking its sha256 against `hash`, and purges
+   * `modules` of another version from `sys.modules`. Absent when the function imports no project
+   * module. `package` is the function's own package, so its relative imports resolve. `hash` is
+   * part of the run's code version.
+   */
+  bundle?: { path: string; hash: string; modules: string[]; package?: string };
+  /**
+   * Requirement lines to pip-install before the run (`bundle/requirements.ts`), and the
+   * third-party top-level modules the shipped code imports: when one of them cannot be found
+   * where the run happens, the runner installs the lines once per `hash` into a folder it keeps
+   * (and reuses), and puts it on `sys.path`.
+   */
+  requirements?: { hash: string; lines: string[]; imports: string[] };
+}
+
+/** Project code to make available where runs happen, at `path` (see `RunPayload.bundle`). */
+export interface CodeUpload {
+  path: string;
+  hash: string;
+  zip: Uint8Array;
 }
 
 /** A small value that came back inline. */
@@ -178,6 +200,16 @@ export interface Backend {
   submittedStatus(handle: SubmittedHandle, options?: FetchOptions): Promise<SubmittedStatus | BackendFailure>;
   /** Cancels a submitted run where it runs. */
   cancelSubmitted(handle: SubmittedHandle): Promise<{ cancelled: true } | BackendFailure>;
+  /**
+   * Puts a code bundle at its storage path unless it is already there (same name, same hash):
+   * `uploaded` says whether bytes were sent. Runs and submissions call it before they start.
+   */
+  shipCode(code: CodeUpload, options?: FetchOptions): Promise<{ uploaded: boolean } | BackendFailure>;
+  /**
+   * Which of these top-level module names cannot be imported where runs happen (the warm
+   * process or execution context is the judge), with installed requirements on the path.
+   */
+  missingImports(names: readonly string[], options?: FetchOptions): Promise<string[] | BackendFailure>;
   /** Ends warm processes and contexts (submitted runs keep going). */
   dispose(): Promise<void>;
 }

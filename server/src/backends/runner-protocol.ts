@@ -74,6 +74,22 @@ function checkedCount(value: number): string {
   return String(value);
 }
 
+/** `_choppa_runner.missing("<base64 JSON names>")`: `{missing: [names]}`, the ones not importable. */
+export function missingImportsCommand(names: readonly string[]): string {
+  return `_choppa_runner.missing("${Buffer.from(JSON.stringify(names), 'utf8').toString('base64')}")`;
+}
+
+/** Reads the answer of `missingImportsCommand`. */
+export function parseMissingImports(text: string): string[] | BackendFailure {
+  try {
+    const raw = JSON.parse(text) as unknown;
+    if (isRecord(raw) && Array.isArray(raw['missing']) && raw['missing'].every((name) => typeof name === 'string')) return raw['missing'] as string[];
+    return { failure: `the runner could not check imports: ${isRecord(raw) && typeof raw['error'] === 'string' ? raw['error'] : text.slice(0, 200)}` };
+  } catch {
+    return { failure: `the runner answered something that is not JSON: ${text.slice(0, 200)}` };
+  }
+}
+
 /** `_choppa_runner.info()`: `{runner_version, python, pid, executable}` as JSON. */
 export const INFO_COMMAND = '_choppa_runner.info()';
 

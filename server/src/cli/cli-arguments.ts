@@ -9,6 +9,7 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
                                           run a function remotely and print its result
   choppa-lsp artifact FILE:FUNCTION [--args "..."] [--json]
                                           run a function and store its result as an artifact
+  choppa-lsp bundle FILE:FUNCTION [--json] the project modules that ship with a function's runs
   choppa-lsp deref REF_PATH|FILE:FUNCTION [--json]
                                           download an artifact into .choppa/artifacts/, verified
   choppa-lsp submit FILE:FUNCTION [--args "..."] [--serverless] [--json]
@@ -41,7 +42,7 @@ With no Databricks workspace configured (no host from the options, DATABRICKS_HO
 `;
 
 export interface CliOptions {
-  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel';
+  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel' | 'bundle';
   target: string;
   args?: string;
   root?: string;
@@ -54,7 +55,7 @@ export interface CliOptions {
   databricks: { host?: string; profile?: string; configFile?: string; authType?: string; clusterId?: string };
 }
 
-const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel']);
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel', 'bundle']);
 
 const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
   '--host': 'host',

@@ -7,11 +7,15 @@ import type { FileAnalysis } from '../analysis/model.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import { parseSettings, type Settings } from '../config/settings.js';
+import { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { runTarget as findRunTarget } from '../workspace-index/run-target.js';
+import { buildBundle } from '../bundle/code-bundle.js';
+import { describeBundle } from '../bundle/describe-bundle.js';
 import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
-import { Workspace, type RunRequest } from '../engine/workspace.js';
+import { DEFAULT_ARTIFACT_DIR, Workspace, type RunRequest } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
@@ -38,6 +42,22 @@ export function projectRoot(filePath: string): string {
   }
 }
 
+/**
+ * The folder the CLI indexes for a file: the nearest one with a project marker (`pyproject.toml`,
+ * `setup.cfg`, `setup.py`, `.git`, `.choppa`), else the folder above the file's packages.
+ */
+export function indexRoot(filePath: string): string {
+  for (let dir = dirname(filePath); ; ) {
+    if (['pyproject.toml', 'setup.cfg', 'setup.py', '.git', '.choppa'].some((marker) => existsSync(join(dir, marker)))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  let dir = dirname(filePath);
+  while (existsSync(join(dir, '__init__.py')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** The settings the CLI runs with: its options, and the interpreter from `$CHOPPA_PYTHON`. */
 function cliSettings(options: CliOptions): Settings {
   return parseSettings({
@@ -47,7 +67,7 @@ function cliSettings(options: CliOptions): Settings {
   });
 }
 
-function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
+function openWorkspace(root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
   const stateDir = join(root, '.choppa');
   const backends = new BackendSelection({
     settings: cliSettings(options),
@@ -59,7 +79,7 @@ function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
   if (backends.mode === 'local' && !options.json && options.command !== 'list') {
     io.err('… no Databricks workspace is configured: running on the embedded local Python backend\n');
   }
-  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`) });
+  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`), ...(index ? { index } : {}) });
 }
 
 function showConfig(options: CliOptions, io: Io): number {
@@ -78,14 +98,17 @@ function showConfig(options: CliOptions, io: Io): number {
   return result.ok ? 0 : 1;
 }
 
-function loadFile(documents: Documents, file: string): { path: string; text: string; analysis: FileAnalysis } {
+function loadFile(documents: Documents, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis; index: WorkspaceIndex } {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
-  return { path, text, analysis: documents.analyzeText(text).analysis };
+  // The same workspace index as the server: instances and functions imported from other modules.
+  const index = new WorkspaceIndex({ queries: documents.compiledQueries });
+  index.addFolder(root ?? indexRoot(path));
+  return { path, text, analysis: index.analysisOf(path) ?? documents.analyzeText(text).analysis, index };
 }
 
 function listFile(documents: Documents, options: CliOptions, io: Io): number {
-  const { path, analysis } = loadFile(documents, options.target);
+  const { path, analysis } = loadFile(documents, options.target, options.root);
   if (options.json) {
     io.out(`${JSON.stringify({ file: path, ...analysis }, null, 2)}\n`);
     return 0;
@@ -94,6 +117,11 @@ function listFile(documents: Documents, options: CliOptions, io: Io): number {
   for (const instance of analysis.instances) {
     const fields = [`cluster_id=${String(instance.clusterId ?? '-')}`, `artifact_dir=${String(instance.artifactDir ?? '-')}`, `result_size_max=${String(instance.resultSizeMax ?? '-')}`];
     io.out(`  instance  ${instance.name}  line ${instance.callSpan.start.line + 1}  ${fields.join('  ')}\n`);
+  }
+  for (const instance of analysis.importedInstances) {
+    const fields = [`cluster_id=${String(instance.clusterId ?? '-')}`, `artifact_dir=${String(instance.artifactDir ?? '-')}`, `result_size_max=${String(instance.resultSizeMax ?? '-')}`];
+    const where = `${relative(process.cwd(), instance.path) || instance.path}:${instance.line + 1}`;
+    io.out(`  instance  ${instance.name}  from ${instance.module} (${where})  ${fields.join('  ')}\n`);
   }
   for (const fn of analysis.functions) {
     const params = fn.params.map((param) => param.name).join(', ');
@@ -104,6 +132,34 @@ function listFile(documents: Documents, options: CliOptions, io: Io): number {
   }
   if (analysis.functions.length === 0) io.out('  no Choppa-decorated functions\n');
   return 0;
+}
+
+function showBundle(documents: Documents, options: CliOptions, io: Io): number {
+  const [file, name] = splitTarget(options.target);
+  if (!name) {
+    io.err(`choppa-lsp bundle: expected FILE:FUNCTION, got ${options.target}\n`);
+    return 2;
+  }
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const target = findRunTarget(analysis, name, path);
+  if (!target) {
+    io.err(`There is no function \`${name}\` decorated by a Choppa instance in ${relative(process.cwd(), path) || path}.\n`);
+    return 1;
+  }
+  const bundle = buildBundle(index, target.definedIn, name, target.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR);
+  if (options.json) {
+    const shape =
+      bundle === undefined
+        ? { function: name, modules: [] }
+        : 'failure' in bundle
+          ? { function: name, error: bundle.failure }
+          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, size }) => ({ module, name: entry, size })), external: bundle.external };
+    io.out(`${JSON.stringify(shape, null, 2)}\n`);
+  } else {
+    io.out(`${describeBundle(name, bundle).join('\n').replace(/`/g, '')}\n`);
+    if (bundle && !('failure' in bundle)) io.out(`\nzip: ${bundle.ref.path}\n`);
+  }
+  return bundle && 'failure' in bundle ? 1 : 0;
 }
 
 function printRunResult(result: RunCommandResult, path: string, io: Io, json: boolean): void {
@@ -133,8 +189,8 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     io.err(`choppa-lsp ${options.command}: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -210,8 +266,8 @@ async function submitTarget(documents: Documents, options: CliOptions, io: Io): 
     io.err(`choppa-lsp submit: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis } = loadFile(documents, file);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io);
+  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
   try {
     const args = cliArguments(documents, options, io);
     if (args === 'invalid') return 2;
@@ -296,6 +352,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         return await derefTarget(documents, options, io);
       case 'config':
         return showConfig(options, io);
+      case 'bundle':
+        return showBundle(documents, options, io);
       case 'submit':
         return await submitTarget(documents, options, io);
       case 'runs':

@@ -20,6 +20,7 @@ export interface Settings {
   codeLens: { enable: boolean };
   scopeLint: { enable: boolean };
   cache: 'off' | 'on';
+  requirementsFile: string | null;
 }
 
 /** Whatever the client sent; anything may be missing or of the wrong type. */
@@ -123,6 +124,12 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     default: true,
     description: 'Warn about names a remote function uses that do not exist on the cluster.',
   },
+  requirementsFile: {
+    type: 'string',
+    default: null,
+    description:
+      'Requirements file (relative to the workspace folder) whose lines are installed with pip for runs that import third-party packages, once per version of its lines. Default: `requirements.txt`, else `[project] dependencies` of `pyproject.toml`.',
+  },
 };
 
 export const DEFAULT_SETTINGS: Settings = parseSettings(undefined);
@@ -182,5 +189,6 @@ export function parseSettings(raw: RawSettings): Settings {
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
     cache: pick(section, 'cache') as Settings['cache'],
+    requirementsFile: pick(section, 'requirementsFile') as string | null,
   };
 }

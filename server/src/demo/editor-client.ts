@@ -67,6 +67,8 @@ export class EditorClient {
   configurationRequests = 0;
   readonly progress: Array<{ token: unknown; value: unknown }> = [];
   readonly stderr: string[] = [];
+  /** What the server registered dynamically (`client/registerCapability`). */
+  readonly registrations: Array<{ method: string; registerOptions?: unknown }> = [];
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   private diagnosticWaiters: Array<Waiter<PublishDiagnosticsParams>> = [];
   private messageWaiters: Array<Waiter<{ type: number; message: string }>> = [];
@@ -99,6 +101,10 @@ export class EditorClient {
       return params.items.map(() => options.configuration ?? null);
     });
     this.connection.onRequest('window/workDoneProgress/create', () => null);
+    this.connection.onRequest('client/registerCapability', (params: { registrations: Array<{ method: string; registerOptions?: unknown }> }) => {
+      this.registrations.push(...params.registrations);
+      return null;
+    });
     this.connection.onRequest('window/showDocument', (params: { uri: string }) => {
       this.shownDocuments.push(params.uri);
       return { success: true };
@@ -142,6 +148,12 @@ export class EditorClient {
       textDocument: { uri, languageId: 'python', version: 1, text },
     });
     return uri;
+  }
+
+  /** Closes a document. */
+  async close(uri: string): Promise<void> {
+    this.versions.delete(uri);
+    await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
   }
 
   /** Sends one incremental change. */

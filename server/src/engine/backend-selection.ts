@@ -94,7 +94,7 @@ export class BackendSelection {
   }
 
   /** The configuration problem a `Choppa(...)` line should show, if any. */
-  problemFor(instance: ChoppaInstance | undefined): string | undefined {
+  problemFor(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): string | undefined {
     if (this.mode === 'local' || !this.config) return undefined;
     if (!this.config.ok) return `Databricks configuration: ${this.config.error}`;
     const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
@@ -104,7 +104,7 @@ export class BackendSelection {
   }
 
   /** The backend runs of `instance` go to, or why there is none. */
-  forInstance(instance: ChoppaInstance | undefined): Selected {
+  forInstance(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): Selected {
     if (this.mode === 'local') return { backend: this.localBackend() };
     const problem = this.problemFor(instance);
     if (problem !== undefined || !this.config?.ok) return { failure: problem ?? 'Databricks is not configured' };
@@ -137,7 +137,7 @@ export class BackendSelection {
   }
 
   /** A short label of where runs of `instance` go. */
-  labelFor(instance: ChoppaInstance | undefined): string {
+  labelFor(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): string {
     const selected = this.forInstance(instance);
     return 'backend' in selected ? selected.backend.label() : 'nowhere yet (see the problem on the Choppa line)';
   }

@@ -4,7 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import type { Binding, CallArgument, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, Pos } from '../analysis/model.js';
+import type { Binding, CallArgument, CallSite, DecoratedFunction, FileAnalysis, InstanceSettings, Pos } from '../analysis/model.js';
+import { runTarget } from '../workspace-index/run-target.js';
+import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { planCode, type CodePlan } from '../bundle/code-plan.js';
+import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
 import { callKey } from '../analysis/call-sites.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
@@ -49,7 +53,7 @@ export interface DereferenceResult {
 /** What a run or a submission needs once planned. */
 interface Prepared {
   fn: DecoratedFunction;
-  instance: ChoppaInstance | undefined;
+  instance: InstanceSettings | undefined;
   backend: Backend;
   payload: RunPayload;
   /** The function's key in the store. */
@@ -59,6 +63,10 @@ interface Prepared {
   version: CodeVersion;
   /** The name the call's result is bound to, when the run came from `x = f(...)`. */
   boundTo: string | undefined;
+  /** The project code the function imports (`bundle/`), shipped before the run. */
+  code: CodePlan;
+  /** The file that defines the function. */
+  definedIn: string;
 }
 
 /** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
@@ -82,8 +90,12 @@ export interface WorkspaceOptions {
   maxParallel?: number;
   /** Told when a submitted run changes state, and when it ends. */
   onSubmissionChange?: (record: SubmissionRecord, ended: boolean) => void;
-  /** The hash of the project code a function ships with (the bundle), when any ships. */
-  bundleHash?: (filePath: string, fn: DecoratedFunction) => string | undefined;
+  /** The workspace index: the project modules a function imports ship with its runs. */
+  index?: WorkspaceIndex;
+  /** Setting `choppa.requirementsFile`. */
+  requirementsFile?: string | null;
+  /** Told, before each run, which third-party imports of its code the backend lacks. */
+  onImportCheck?: (filePath: string, functionName: string, missing: string[]) => void;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -138,7 +150,9 @@ export class Workspace {
   readonly stateDir: string;
   readonly backends: BackendSelection;
   private readonly warn: (message: string) => void;
-  private readonly bundleHash: (filePath: string, fn: DecoratedFunction) => string | undefined;
+  private readonly index: WorkspaceIndex | undefined;
+  private readonly requirementsFile: string | null;
+  private readonly onImportCheck: WorkspaceOptions['onImportCheck'];
   private active = 0;
   private retired = false;
   private readonly inflight = new Map<string, InflightRun>();
@@ -150,7 +164,9 @@ export class Workspace {
     this.stateDir = options.stateDir;
     this.backends = options.backends;
     this.warn = options.warn;
-    this.bundleHash = options.bundleHash ?? (() => undefined);
+    this.index = options.index;
+    this.requirementsFile = options.requirementsFile ?? null;
+    this.onImportCheck = options.onImportCheck;
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
@@ -201,19 +217,28 @@ export class Workspace {
     return this.store.history(this.key(filePath, functionName), call);
   }
 
+  /** The project code (bundle and requirements) `fn` would ship with now, as one hash; undefined when none ships. */
+  private codeHash(definedIn: string, fn: DecoratedFunction, code?: CodePlan): string | undefined {
+    const plan = code ?? planCode(this.index, definedIn, fn.name, { artifactDir: DEFAULT_ARTIFACT_DIR, root: this.root, requirementsFile: this.requirementsFile });
+    if ('failure' in plan) return `unplannable:${plan.failure}`;
+    const parts = [plan.bundle?.ref.hash, plan.requirements?.hash].filter((part): part is string => part !== undefined);
+    return parts.length > 0 ? parts.join('+') : undefined;
+  }
+
   /** Why a stored result of `fn` no longer matches the code as `analysis` has it, if it does not. */
   staleness(filePath: string, analysis: FileAnalysis, fn: DecoratedFunction, record: RunRecord, depth = 0): string | undefined {
     // Chains deeper than this are not followed; what is shown still says the direct causes.
     if (depth > 8) return undefined;
     return staleness(record.version, {
       fn,
-      bundle: this.bundleHash(filePath, fn),
+      bundle: this.codeHash(runTarget(analysis, fn.name, filePath)?.definedIn ?? filePath, fn),
       bindingAt: (name, position) => bindingAt(analysis.bindings, name, position),
       upstream: (input) => {
         const upstream = this.store.forCall(input.function, input.call);
         if (!upstream || upstream.status !== 'ok') return undefined;
         const name = input.function.slice(input.function.lastIndexOf('::') + 2);
-        const producer = this.key(filePath, name) === input.function ? analysis.functions.find((candidate) => candidate.name === name) : undefined;
+        const target = runTarget(analysis, name, filePath);
+        const producer = target && this.key(target.definedIn, name) === input.function ? target.fn : undefined;
         const stale = producer ? this.staleness(filePath, analysis, producer, upstream, depth + 1) : undefined;
         return { runId: upstream.cached?.from ?? upstream.runId, ...(stale !== undefined ? { stale } : {}) };
       },
@@ -222,20 +247,23 @@ export class Workspace {
 
   /** The result of exactly the call a binding names, and whether it is still current. */
   private upstream(filePath: string, analysis: FileAnalysis, binding: Binding & { callOf: string }): Upstream {
-    const fnKey = this.key(filePath, binding.callOf);
+    // The producer may be imported: its results live under the file that defines it.
+    const target = runTarget(analysis, binding.callOf, filePath);
+    const fnKey = this.key(target?.definedIn ?? filePath, binding.callOf);
     const record = binding.call ? this.store.forCall(fnKey, binding.call.key) : undefined;
-    const producer = analysis.functions.find((candidate) => candidate.name === binding.callOf);
+    const producer = target?.fn;
     const stale = record && producer ? this.staleness(filePath, analysis, producer, record, 1) : undefined;
     return { fnKey, record, stale };
   }
 
   /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
   private prepare(request: RunRequest): Prepared | { error: NonNullable<RunCommandResult['error']> } {
-    const fn = request.analysis.functions.find((candidate) => candidate.name === request.functionName);
-    if (!fn) {
+    // The function may be defined in another module (a call site of an imported function).
+    const target = runTarget(request.analysis, request.functionName, request.filePath);
+    if (!target) {
       return { error: { type: 'ChoppaError', message: `There is no function \`${request.functionName}\` decorated by a Choppa instance in ${basename(request.filePath)}.` } };
     }
-    const instance = request.analysis.instances.find((candidate) => candidate.name === fn.instance);
+    const { fn, instance } = target;
     const plan: ArgumentPlan = request.args
       ? planArguments(request.args.parsed, request.args.source, {
           fn,
@@ -262,7 +290,12 @@ export class Workspace {
       result_size_max: instance?.resultSizeMax ?? null,
       artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
-    const bundle = this.bundleHash(request.filePath, fn);
+    // The project code and requirements that ship with the run (`bundle/`).
+    const code = planCode(this.index, target.definedIn, fn.name, { artifactDir: payload.artifact_dir, root: this.root, requirementsFile: this.requirementsFile });
+    if ('failure' in code) return { error: { type: code.type, message: code.failure } };
+    if (code.bundle) payload.bundle = code.bundle.ref;
+    if (code.requirements) payload.requirements = code.requirements;
+    const bundle = this.codeHash(target.definedIn, fn, code);
     const version = codeVersion({ source: sourceHash(fn.source), ...(bundle !== undefined ? { bundle } : {}), mode, inputs: plan.inputs });
     const position = request.args?.position;
     const site = position
@@ -273,10 +306,12 @@ export class Workspace {
       instance,
       backend: selected.backend,
       payload,
-      key: this.key(request.filePath, fn.name),
+      key: this.key(target.definedIn, fn.name),
       call: request.args ? callKey(request.args.parsed) : '',
       version,
       boundTo: site?.boundTo,
+      code,
+      definedIn: target.definedIn,
     };
   }
 
@@ -299,7 +334,7 @@ export class Workspace {
    * undefined when it would run: lets the protocol answer a hit without showing any progress.
    */
   cached(request: RunRequest): RunCommandResult | undefined {
-    if (request.fresh || !request.cache && !request.analysis.functions.some((fn) => fn.name === request.functionName && fn.cacheOptIn)) return undefined;
+    if (request.fresh || (!request.cache && !runTarget(request.analysis, request.functionName, request.filePath)?.fn.cacheOptIn)) return undefined;
     const prepared = this.prepare(request);
     if ('error' in prepared) return undefined;
     const hit = this.cacheHit(request, prepared);
@@ -336,16 +371,18 @@ export class Workspace {
         return commandResult(record, fn.defLine);
       }
       request.onProgress?.({ message: `Running ${fn.name} on ${backend.label()}` });
-      const outcome = await backend
-        .run(payload, {
+      const progress = request.onProgress ? { onProgress: request.onProgress } : {};
+      const checked = (missing: string[]): void => this.onImportCheck?.(prepared.definedIn, fn.name, missing);
+      const outcome = await shipThenRun(backend, prepared.code, { signal: controller.signal, ...progress, onImportCheck: checked }, () =>
+        backend.run(payload, {
           signal: controller.signal,
-          ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          ...progress,
           onOutput: (stream, text) => {
             log.append(text);
             request.onOutput?.(stream, text);
           },
-        })
-        .finally(() => this.queue.release());
+        }),
+      ).finally(() => this.queue.release());
       const record = recordFromOutcome(outcome, {
         runId,
         function: fn.name,
@@ -389,6 +426,8 @@ export class Workspace {
       const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
       return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
     }
+    const unshipped = await shipBundle(prepared.backend, prepared.code.bundle, request.signal ? { signal: request.signal } : {});
+    if (unshipped !== undefined) return { status: 'error', function: request.functionName, error: { type: 'ChoppaCodeError', message: unshipped } };
     const record = await this.submissions.submit({ key: prepared.key, call: prepared.call, version: prepared.version, payload: prepared.payload, compute, target, backend: prepared.backend });
     if (!record.handle) {
       return { status: 'error', function: record.function, id: record.id, error: { type: 'SubmitError', message: record.stateMessage ?? 'the run was not submitted' } };

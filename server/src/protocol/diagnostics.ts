@@ -3,6 +3,7 @@
 // that raised, with the remote frames as related information).
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver/node';
 import type { DecoratedFunction, Problem } from '../analysis/model.js';
+import { missingImportDiagnostics } from './missing-import-diagnostics.js';
 import { summaryLine } from '../engine/format.js';
 import { errorLine, type RunRecord } from '../engine/run-record.js';
 import type { Session } from '../session.js';
@@ -93,6 +94,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     if (problem === undefined) continue;
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
+  diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.text));
   const lineRange = lineRanges(document.syntax.text);
   for (const fn of analysis.functions) {
     const submitted = workspace.pendingSubmission(path, fn.name);

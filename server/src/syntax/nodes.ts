@@ -40,6 +40,15 @@ export function enclosingScope(node: Node): EnclosingScope {
   return { kind: 'module' };
 }
 
+/** The outermost function definition around `node`, if any (a nested one counts as its owner). */
+export function outermostFunction(node: Node): Node | undefined {
+  let found: Node | undefined;
+  for (let parent = node.parent; parent; parent = parent.parent) {
+    if (parent.type === 'function_definition') found = parent;
+  }
+  return found;
+}
+
 /** A parameter read from a `parameters` list, with its name node. */
 export interface ParamNode {
   name: string;

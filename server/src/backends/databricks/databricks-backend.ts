@@ -10,6 +10,7 @@ import type {
   ArtifactRef,
   Backend,
   BackendFailure,
+  CodeUpload,
   FetchOptions,
   ProgressReport,
   RunOptions,
@@ -21,8 +22,9 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { deliverOutput, endings, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { deliverOutput, endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
+import { shipCode } from './code-upload.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
   createContext,
@@ -255,6 +257,20 @@ export class DatabricksBackend implements Backend {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  async missingImports(names: readonly string[], options: FetchOptions = {}): Promise<string[] | BackendFailure> {
+    if (names.length === 0) return [];
+    if (this.disposed) return { failure: `the Databricks backend for cluster ${this.options.clusterId} was shut down` };
+    const context = await this.acquireContext(options);
+    if (!context.ok) return { failure: context.failure };
+    const answer = await this.runnerCommand(context.id, missingImportsCommand(names), () => undefined);
+    if (answer.kind !== 'text') return { failure: `could not ask cluster ${this.options.clusterId} which imports it lacks (${summarize(answer)})` };
+    return parseMissingImports(lastJsonLine(answer.data));
+  }
+
+  shipCode(code: CodeUpload, options: FetchOptions = {}): Promise<{ uploaded: boolean } | BackendFailure> {
+    return shipCode(this.transferContext(), code, options.signal);
   }
 
   readArtifactMetadata(path: string, options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {

@@ -9,6 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type {
+  CodeUpload,
   ArtifactRef,
   Backend,
   BackendFailure,
@@ -21,10 +22,11 @@ import type {
   SubmittedStatus,
 } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
 import { OutputTail } from '../output-tail.js';
-import { artifactRefFrom, deliverOutput, endings, INFO_COMMAND, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
+import { artifactRefFrom, deliverOutput, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
@@ -139,6 +141,22 @@ export class LocalBackend implements Backend {
       }
       command = nextCommand();
     }
+  }
+
+  async missingImports(names: readonly string[]): Promise<string[] | BackendFailure> {
+    if (names.length === 0) return [];
+    const python = await this.ensureProcess(undefined);
+    if ('failure' in python) return python;
+    try {
+      const answer = await python.command(missingImportsCommand(names));
+      return answer.ok ? parseMissingImports(answer.result) : { failure: `the runner could not check imports: ${answer.error.trim().split('\n').pop() ?? ''}` };
+    } catch (error) {
+      return { failure: `the local Python process could not check imports: ${String(error)}` };
+    }
+  }
+
+  shipCode(code: CodeUpload): Promise<{ uploaded: boolean } | BackendFailure> {
+    return shipCodeToRoot(this.options.fsRoot, code);
   }
 
   async readArtifactMetadata(path: string, _options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {

@@ -13,6 +13,8 @@ export function loadAnalysis(session: Session, uri: string): { path: string; ana
   if (path === undefined) return { failure: `${uri} is not a file on disk; save it first.` };
   const open = session.analysisOf(uri);
   if (open) return { path, analysis: open };
+  const indexed = session.index.analysisOf(path);
+  if (indexed) return { path, analysis: indexed };
   try {
     return { path, analysis: session.documents.analyzeText(readFileSync(path, 'utf8')).analysis };
   } catch (error) {

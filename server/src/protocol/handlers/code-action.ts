@@ -6,6 +6,8 @@ import type { Session } from '../../session.js';
 import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
 import { problemDiagnostic } from '../diagnostics.js';
 import { runCommands } from '../run-commands.js';
+import { addRequirementActions } from '../missing-import-diagnostics.js';
+import { runTarget } from '../../workspace-index/run-target.js';
 
 export function codeAction(session: Session, params: CodeActionParams): CodeAction[] {
   const uri = params.textDocument.uri;
@@ -17,6 +19,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
   const actions: CodeAction[] = [];
   const range = fromRange(params.range);
   if (wants(CodeActionKind.QuickFix)) {
+    actions.push(...addRequirementActions(session, path, params.context.diagnostics));
     for (const problem of analysis.problems) {
       if (!spansTouch(problem.span, range)) continue;
       for (const fix of problem.fixes) {
@@ -35,9 +38,11 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
   if (!only) {
     const pos = fromPosition(params.range.start);
     const call = callAt(analysis, pos);
-    const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+    // A call site may call a function defined in another module; its results live there.
+    const target = call ? runTarget(analysis, call.function, path) : undefined;
+    const fn = call ? target?.fn : functionAt(analysis, pos);
     if (fn) {
-      for (const command of runCommands(uri, fn, session.runContext(path, fn, analysis, call), call)) actions.push({ title: command.title, command });
+      for (const command of runCommands(uri, fn, session.runContext(target?.definedIn ?? path, fn, analysis, call), call)) actions.push({ title: command.title, command });
     }
   }
   return actions;

@@ -10,6 +10,8 @@ export function didChange(session: Session, params: DidChangeTextDocumentParams)
     // This runs in a continuation, where a throw would take the server down instead of one request.
     try {
       publishDiagnostics(session, uri);
+      // Other open files that import this one see its new instances and functions.
+      session.exportsMayHaveChanged(uri, (other) => publishDiagnostics(session, other));
     } catch (error) {
       session.log(`choppa: publishing diagnostics for ${uri} failed: ${String(error)}`);
     }

@@ -4,6 +4,11 @@ import type { Hover, HoverParams } from 'vscode-languageserver/node';
 import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
 import { functionHover, instanceHover } from '../../engine/hover-text.js';
 import type { Session } from '../../session.js';
+import { runTarget } from '../../workspace-index/run-target.js';
+import type { DecoratedFunction, FileAnalysis } from '../../analysis/model.js';
+import { buildBundle } from '../../bundle/code-bundle.js';
+import { describeBundle } from '../../bundle/describe-bundle.js';
+import { DEFAULT_ARTIFACT_DIR } from '../../engine/workspace.js';
 import { fromPosition, toRange } from '../convert.js';
 
 export function hover(session: Session, params: HoverParams): Hover | null {
@@ -13,14 +18,18 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const pos = fromPosition(params.position);
   const workspace = session.workspaceFor(path);
   const call = callAt(analysis, pos);
-  const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
+  const target = call ? runTarget(analysis, call.function, path) : undefined;
+  const fn = call ? target?.fn : functionAt(analysis, pos);
   if (fn) {
-    // On a call, that call's result; on the function, its newest result of any call.
-    const found = call ? workspace.resultAtCall(path, call) : undefined;
-    const record = call ? found?.record : workspace.latestResult(path, fn.name);
+    // On a call, that call's result; on the function, its newest result of any call. Results of
+    // an imported function live under the file that defines it.
+    const definedIn = target?.definedIn ?? path;
+    const found = call ? workspace.resultAtCall(definedIn, call) : undefined;
+    const record = call ? found?.record : workspace.latestResult(definedIn, fn.name);
     const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, record) : undefined].filter(Boolean);
-    const history = record ? workspace.history(path, fn.name, record.call ?? record.args.trim()) : [];
-    const value = functionHover(fn, record, { ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history });
+    const history = record ? workspace.history(definedIn, fn.name, record.call ?? record.args.trim()) : [];
+    const shipped = shippedWith(session, analysis, definedIn, fn);
+    const value = `${functionHover(fn, record, { ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history })}\n\n${shipped.join('\n')}`;
     return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);
@@ -33,4 +42,10 @@ export function hover(session: Session, params: HoverParams): Hover | null {
     return { contents: { kind: 'markdown', value }, range: toRange(instance.callSpan) };
   }
   return null;
+}
+
+// What a run of `fn` would ship now (the same bundle the run builds).
+function shippedWith(session: Session, analysis: FileAnalysis, definedIn: string, fn: DecoratedFunction): string[] {
+  const artifactDir = runTarget(analysis, fn.name, definedIn)?.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR;
+  return describeBundle(fn.name, buildBundle(session.index, definedIn, fn.name, artifactDir));
 }

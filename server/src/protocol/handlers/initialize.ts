@@ -8,6 +8,8 @@ import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
+import { didChangeWorkspaceFolders } from './did-change-workspace-folders.js';
+import { DidChangeWatchedFilesNotification } from 'vscode-languageserver/node';
 
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
@@ -26,9 +28,30 @@ export function initialize(session: Session, params: InitializeParams): Initiali
 }
 
 export function initialized(session: Session): void {
+  watchProjectFiles(session);
+  // Documents opened before the index existed were analysed without it.
+  session.indexFolders();
+  session.documents.invalidateResolved();
+  for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
   session.ready = pullConfiguration(session).then((pulled) => {
     if (pulled) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   });
+}
+
+// The index follows the disk through the client's file watcher, where the client lets the
+// server register one, and follows workspace folders where the client sends their changes.
+function watchProjectFiles(session: Session): void {
+  const workspace = session.capabilities.workspace;
+  if (workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
+    void session.connection.client
+      .register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/{pyproject.toml,setup.cfg,.gitignore}' }],
+      })
+      .catch((error: unknown) => session.log(`choppa: could not watch project files: ${String(error)}`));
+  }
+  if (workspace?.workspaceFolders === true) {
+    session.connection.workspace.onDidChangeWorkspaceFolders((event) => didChangeWorkspaceFolders(session, event));
+  }
 }

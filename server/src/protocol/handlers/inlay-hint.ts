@@ -4,6 +4,7 @@
 import type { InlayHint, InlayHintParams } from 'vscode-languageserver/node';
 import { shortOutcome } from '../../engine/format.js';
 import type { Session } from '../../session.js';
+import { runTarget } from '../../workspace-index/run-target.js';
 import { fromRange, spansTouch, toPosition } from '../convert.js';
 
 export function inlayHint(session: Session, params: InlayHintParams): InlayHint[] {
@@ -16,11 +17,11 @@ export function inlayHint(session: Session, params: InlayHintParams): InlayHint[
   const hints: InlayHint[] = [];
   for (const call of analysis.calls) {
     if (!spansTouch(call.span, visible)) continue;
-    const found = workspace.resultAtCall(path, call);
-    const fn = analysis.functions.find((candidate) => candidate.name === call.function);
-    if (!found || !fn) continue;
+    const target = runTarget(analysis, call.function, path);
+    const found = target ? workspace.resultAtCall(target.definedIn, call) : undefined;
+    if (!found || !target) continue;
     const { record, argsChanged } = found;
-    const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, fn, record)].filter(Boolean);
+    const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, target.fn, record)].filter(Boolean);
     const hint: InlayHint = { position: toPosition(call.span.end), label: `⇒ ${shortOutcome(record, 40)}${reasons.length > 0 ? ' (stale)' : ''}`, paddingLeft: true };
     if (reasons.length > 0) hint.tooltip = `Stale: ${reasons.join('; ')}. Run this call again.`;
     hints.push(hint);

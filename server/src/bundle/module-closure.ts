@@ -1,0 +1,56 @@
+// The project modules a function needs where it runs: the workspace modules it imports inside
+// its body (relative imports resolved against its own module), their packages' `__init__.py`,
+// and, transitively, whatever those modules import anywhere in them. Imports that are not
+// workspace modules are third-party (the cluster's own, or requirements).
+
+import { basename } from 'node:path';
+import type { ModuleImport } from '../analysis/model.js';
+import { absoluteModule, isPackageInit, parentChain } from '../workspace-index/module-names.js';
+import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+
+export interface ModuleClosure {
+  /** Module name → file, in the order they were found. */
+  modules: Map<string, string>;
+  /** Top-level names imported that are not workspace modules (`numpy`, `pandas`). */
+  external: string[];
+}
+
+/** At most this many modules ship with one function. */
+export const MAX_MODULES = 2_000;
+
+/** The closure of the imports inside `functionName` of `filePath`. */
+export function functionClosure(index: WorkspaceIndex, filePath: string, functionName: string): ModuleClosure {
+  const modules = new Map<string, string>();
+  const external = new Set<string>();
+  const queue: { module: string; isPackage: boolean; imports: ModuleImport[] }[] = [];
+  const own = index.rawAnalysis(filePath);
+  const ownModule = index.moduleOf(filePath) ?? basename(filePath, '.py');
+  queue.push({
+    module: ownModule,
+    isPackage: isPackageInit(filePath),
+    imports: (own?.imports ?? []).filter((imported) => imported.within === functionName),
+  });
+  const include = (module: string): void => {
+    for (const name of parentChain(module)) {
+      if (modules.has(name) || modules.size >= MAX_MODULES) continue;
+      const path = index.pathOfModule(name);
+      if (path === undefined) continue;
+      modules.set(name, path);
+      queue.push({ module: name, isPackage: isPackageInit(path), imports: index.rawAnalysis(path)?.imports ?? [] });
+    }
+  };
+  while (queue.length > 0) {
+    const { module, isPackage, imports } = queue.shift()!;
+    for (const imported of imports) {
+      const base = imported.name === undefined ? imported.module : absoluteModule(module, isPackage, imported.level, imported.module);
+      if (base === undefined) continue;
+      if (!index.hasModule(base)) {
+        if (imported.level === 0) external.add(base.split('.')[0] ?? base);
+        continue;
+      }
+      include(base);
+      if (imported.name !== undefined && imported.name !== '*' && index.hasModule(`${base}.${imported.name}`)) include(`${base}.${imported.name}`);
+    }
+  }
+  return { modules, external: [...external].sort() };
+}

@@ -1,0 +1,57 @@
+// Where a workspace folder's importable packages start, as Python would see them once the
+// project is installed: the folder itself, plus a `src/` layout declared in `pyproject.toml` or
+// `setup.cfg` (setuptools, hatch, poetry, flit spellings) or found by setuptools' own rule (a
+// `src/` folder that is not itself a package). Pure: the caller reads the files.
+
+import { join, normalize } from 'node:path';
+
+export interface ProjectFiles {
+  pyproject?: string;
+  setupCfg?: string;
+  /** Whether `<folder>/<relative>` is a directory, and whether it holds an `__init__.py`. */
+  isDir: (relative: string) => boolean;
+  isPackage: (relative: string) => boolean;
+}
+
+/** Absolute package roots of `folder`, most specific first, the folder itself last. */
+export function packageRoots(folder: string, files: ProjectFiles): string[] {
+  const relatives = new Set<string>();
+  for (const where of declaredRoots(files)) relatives.add(where);
+  if (files.isDir('src') && !files.isPackage('src')) relatives.add('src');
+  const roots: string[] = [];
+  for (const relative of relatives) {
+    const clean = normalize(relative).replace(/\/+$/, '');
+    if (clean === '' || clean === '.' || clean.startsWith('..') || !files.isDir(clean)) continue;
+    roots.push(join(folder, clean));
+  }
+  roots.push(folder);
+  return [...new Set(roots)];
+}
+
+function declaredRoots(files: ProjectFiles): string[] {
+  const found: string[] = [];
+  const pyproject = files.pyproject ?? '';
+  // [tool.setuptools.packages.find] where = ["src"]
+  for (const match of pyproject.matchAll(/^\s*where\s*=\s*\[([^\]]*)\]/gm)) found.push(...quoted(match[1] ?? ''));
+  // [tool.setuptools] package-dir = {"" = "src"}
+  for (const match of pyproject.matchAll(/package-dir\s*=\s*\{\s*""\s*=\s*"([^"]*)"/g)) found.push(match[1] ?? '');
+  // poetry: packages = [{ include = "pkg", from = "src" }]
+  for (const match of pyproject.matchAll(/\bfrom\s*=\s*"([^"]*)"/g)) found.push(match[1] ?? '');
+  // hatch: packages = ["src/pkg"]
+  for (const match of pyproject.matchAll(/^\s*packages\s*=\s*\[([^\]]*)\]/gm)) {
+    for (const entry of quoted(match[1] ?? '')) {
+      const slash = entry.lastIndexOf('/');
+      if (slash > 0) found.push(entry.slice(0, slash));
+    }
+  }
+  const setupCfg = files.setupCfg ?? '';
+  // [options] package_dir = \n    = src     (or `package_dir = =src`)
+  for (const match of setupCfg.matchAll(/^\s*package_dir\s*=\s*(?:\n\s+)?=\s*(\S+)/gm)) found.push(match[1] ?? '');
+  // [options.packages.find] where = src
+  for (const match of setupCfg.matchAll(/^\s*where\s*=\s*(\S+)/gm)) found.push(match[1] ?? '');
+  return found;
+}
+
+function quoted(list: string): string[] {
+  return [...list.matchAll(/["']([^"']*)["']/g)].map((match) => match[1] ?? '');
+}

@@ -1,0 +1,355 @@
+// The workspace index: every Python file of each workspace folder, the module name Python would
+// give it, and (lazily, cached while the file is unchanged) its analysis. It resolves a file's
+// imports into `ImportFacts`, so a Choppa instance or a decorated function defined in one module
+// is known wherever it is imported. Open buffers win over the disk. The index owns its caches,
+// hence a class.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import type Parser from 'tree-sitter';
+import { analyze } from '../analysis/analyze.js';
+import type { FileAnalysis, ImportFacts } from '../analysis/model.js';
+import { createPythonParser } from '../syntax/parser.js';
+import type { CompiledQueries } from '../syntax/queries.js';
+import { findPythonFiles, MAX_FILES } from './python-files.js';
+import { packageRoots } from './package-roots.js';
+import { isPackageInit, moduleNameOf } from './module-names.js';
+import { resolveImportFacts, type ModuleLookup } from './import-facts.js';
+
+/** A file larger than this is not read: generated code, not something a function ships. */
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+/** An open editor buffer: it wins over the file on disk. */
+export interface OpenBuffer {
+  /** Changes whenever the text changes (and differs between two openings of a file). */
+  version: string;
+  readonly text: string;
+  readonly tree: Parser.Tree;
+}
+
+export interface WorkspaceIndexOptions {
+  queries: CompiledQueries;
+  /** The open buffer of a path, if the editor has it open. */
+  openBuffer?: (path: string) => OpenBuffer | undefined;
+  maxFiles?: number;
+}
+
+export type FileChangeKind = 'created' | 'changed' | 'deleted';
+
+interface FolderEntry {
+  folder: string;
+  roots: string[];
+  files: Set<string>;
+  truncated: boolean;
+}
+
+interface Parsed {
+  token: string;
+  analysis: FileAnalysis;
+  /** The disk text, kept for small files so a bundle does not read it again. */
+  text?: string;
+}
+
+/** Disk texts up to this size stay cached beside their analysis. */
+const CACHED_TEXT_BYTES = 256 * 1024;
+
+interface Resolved {
+  analysis: FileAnalysis;
+  /** The files it was resolved from, with the token each had. */
+  deps: Map<string, string>;
+}
+
+export class WorkspaceIndex {
+  private readonly folders = new Map<string, FolderEntry>();
+  private readonly modules = new Map<string, string>();
+  private readonly moduleNames = new Map<string, string>();
+  /** Every package prefix of a module name (namespace packages have no file of their own). */
+  private readonly packages = new Set<string>();
+  private readonly parsed = new Map<string, Parsed>();
+  private readonly resolved = new Map<string, Resolved>();
+  /** Dependency sets of the resolutions under way (nested through imports). */
+  private readonly tracking: Map<string, string>[] = [];
+  private parser: Parser | undefined;
+  /** File tokens already read during the current pass (see `pass`). */
+  private tokens: Map<string, string | undefined> | undefined;
+
+  constructor(private readonly options: WorkspaceIndexOptions) {}
+
+  /** Indexes a workspace folder (again, when it is already known). */
+  addFolder(folder: string): void {
+    const { files, truncated } = findPythonFiles(folder, this.options.maxFiles ?? MAX_FILES);
+    this.folders.set(folder, { folder, roots: rootsOf(folder), files: new Set(files), truncated });
+    this.rebuildModules();
+  }
+
+  removeFolder(folder: string): void {
+    if (this.folders.delete(folder)) this.rebuildModules();
+  }
+
+  /** The indexed folders. */
+  folderList(): string[] {
+    return [...this.folders.keys()];
+  }
+
+  /** Folders whose walk stopped at the file limit. */
+  truncatedFolders(): string[] {
+    return [...this.folders.values()].filter((entry) => entry.truncated).map((entry) => entry.folder);
+  }
+
+  get fileCount(): number {
+    let count = 0;
+    for (const entry of this.folders.values()) count += entry.files.size;
+    return count;
+  }
+
+  /** Applies file events (`workspace/didChangeWatchedFiles`, or a watcher of the CLI). */
+  filesChanged(changes: readonly { path: string; kind: FileChangeKind }[]): void {
+    let structural = false;
+    for (const { path, kind } of changes) {
+      this.parsed.delete(path);
+      const base = path.slice(path.lastIndexOf(sep) + 1);
+      // A project file or an ignore file changes what the folder's roots or files are.
+      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === '.gitignore') {
+        const entry = this.folderOf(path);
+        if (entry) this.addFolder(entry.folder);
+        continue;
+      }
+      if (!path.endsWith('.py')) continue;
+      const entry = this.folderOf(path);
+      if (!entry) continue;
+      if (kind === 'deleted' && entry.files.delete(path)) structural = true;
+      if (kind === 'created' && !entry.files.has(path) && existsSync(path)) {
+        entry.files.add(path);
+        structural = true;
+      }
+    }
+    if (structural) this.rebuildModules();
+    this.resolved.clear();
+  }
+
+  /** The dotted module name of an indexed file. */
+  moduleOf(path: string): string | undefined {
+    return this.moduleNames.get(path);
+  }
+
+  /** The file of a module (`pkg/__init__.py` for a package). */
+  pathOfModule(module: string): string | undefined {
+    return this.modules.get(module);
+  }
+
+  /** Whether a module name is a package or module of the workspace (namespace packages too). */
+  hasModule(module: string): boolean {
+    return this.modules.has(module) || this.packages.has(module);
+  }
+
+  /** Whether the file is indexed (in a folder, not ignored). */
+  has(path: string): boolean {
+    return this.folderOf(path)?.files.has(path) ?? false;
+  }
+
+  /** The text of a file: the open buffer when there is one, else the disk (undefined if unreadable). */
+  textOf(path: string): string | undefined {
+    const open = this.options.openBuffer?.(path);
+    if (open) return open.text;
+    const cached = this.parsed.get(path);
+    if (cached?.text !== undefined && cached.token === this.tokenOf(path)) return cached.text;
+    try {
+      if (statSync(path).size > MAX_FILE_BYTES) return undefined;
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The file's own analysis (no import facts), cached while its text is unchanged. */
+  rawAnalysis(path: string): FileAnalysis | undefined {
+    const token = this.tokenOf(path);
+    for (const deps of this.tracking) deps.set(path, token ?? '');
+    if (token === undefined) return undefined;
+    const cached = this.parsed.get(path);
+    if (cached?.token === token) return cached.analysis;
+    const open = this.options.openBuffer?.(path);
+    let analysis: FileAnalysis;
+    if (open) {
+      analysis = analyze(open.tree, open.text, this.options.queries);
+    } else {
+      const text = this.textOf(path);
+      if (text === undefined) return undefined;
+      this.parser ??= createPythonParser();
+      const tree = this.parser.parse(text);
+      analysis = analyze(tree, text, this.options.queries);
+      this.parsed.set(path, { token, analysis, ...(text.length <= CACHED_TEXT_BYTES ? { text } : {}) });
+      return analysis;
+    }
+    this.parsed.set(path, { token, analysis });
+    return analysis;
+  }
+
+  /**
+   * Runs `work` with each file's token read at most once (a stat per file, not per use): the
+   * files are taken as they are when the pass starts. Passes nest.
+   */
+  pass<T>(work: () => T): T {
+    if (this.tokens) return work();
+    this.tokens = new Map();
+    try {
+      return work();
+    } finally {
+      this.tokens = undefined;
+    }
+  }
+
+  /** The analysis of a file with its imports resolved (instances and functions of other modules). */
+  analysisOf(path: string): FileAnalysis | undefined {
+    return this.pass(() => this.resolve(path));
+  }
+
+  private resolve(path: string): FileAnalysis | undefined {
+    const cached = this.resolved.get(path);
+    if (cached && [...cached.deps].every(([dep, token]) => (this.tokenOf(dep) ?? '') === token)) {
+      for (const deps of this.tracking) for (const [dep, token] of cached.deps) deps.set(dep, token);
+      return cached.analysis;
+    }
+    const deps = new Map<string, string>();
+    this.tracking.push(deps);
+    try {
+      const raw = this.rawAnalysis(path);
+      if (!raw) return undefined;
+      const facts = this.factsFor(path, raw);
+      let analysis = raw;
+      if (facts.instances.length > 0 || facts.functions.length > 0) {
+        const open = this.options.openBuffer?.(path);
+        const text = open?.text ?? this.textOf(path) ?? '';
+        this.parser ??= createPythonParser();
+        analysis = analyze(open?.tree ?? this.parser.parse(text), text, this.options.queries, facts);
+      }
+      this.resolved.set(path, { analysis, deps });
+      return analysis;
+    } finally {
+      this.tracking.pop();
+      for (const outer of this.tracking) for (const [dep, token] of deps) outer.set(dep, token);
+    }
+  }
+
+  /**
+   * What the imports of a file (analysed as `raw`) resolve to. Files outside every folder are
+   * resolved against the folders all the same (a script beside the project).
+   */
+  factsFor(path: string, raw: FileAnalysis): ImportFacts {
+    const lookup: ModuleLookup = {
+      pathOf: (module) => this.pathOfModule(module),
+      hasModule: (module) => this.hasModule(module),
+      raw: (module) => {
+        const file = this.pathOfModule(module);
+        return file === undefined ? undefined : this.rawAnalysis(file);
+      },
+      resolved: (module) => {
+        const file = this.pathOfModule(module);
+        return file === undefined || this.resolving.has(file) ? undefined : this.guarded(file);
+      },
+    };
+    const module = this.moduleOf(path) ?? this.scriptModule(path);
+    return this.pass(() => resolveImportFacts({ module, isPackage: isPackageInit(path), imports: raw.imports }, lookup));
+  }
+
+  private readonly resolving = new Set<string>();
+
+  // A module's resolution can import the module asking for it: the cycle yields nothing there.
+  private guarded(path: string): FileAnalysis | undefined {
+    this.resolving.add(path);
+    try {
+      return this.resolve(path);
+    } finally {
+      this.resolving.delete(path);
+    }
+  }
+
+  // A file outside the package roots (a script) still resolves absolute imports; its own name
+  // only matters for relative imports, which a script cannot use.
+  private scriptModule(path: string): string {
+    return path.slice(path.lastIndexOf(sep) + 1).replace(/\.py$/, '');
+  }
+
+  /** What identifies a file's current text: its open buffer's version, or its disk stat. */
+  tokenOf(path: string): string | undefined {
+    if (this.tokens?.has(path)) return this.tokens.get(path);
+    const token = this.readToken(path);
+    this.tokens?.set(path, token);
+    return token;
+  }
+
+  private readToken(path: string): string | undefined {
+    const open = this.options.openBuffer?.(path);
+    if (open) return `open:${open.version}`;
+    try {
+      const stat = statSync(path);
+      if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return undefined;
+      return `disk:${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private folderOf(path: string): FolderEntry | undefined {
+    let best: FolderEntry | undefined;
+    for (const entry of this.folders.values()) {
+      const prefix = entry.folder.endsWith(sep) ? entry.folder : entry.folder + sep;
+      if (path.startsWith(prefix) && (!best || entry.folder.length > best.folder.length)) best = entry;
+    }
+    return best;
+  }
+
+  private rebuildModules(): void {
+    this.modules.clear();
+    this.moduleNames.clear();
+    this.packages.clear();
+    this.resolved.clear();
+    for (const entry of this.folders.values()) {
+      for (const path of entry.files) {
+        for (const root of entry.roots) {
+          const name = moduleNameOf(root, path);
+          if (name === undefined) continue;
+          this.moduleNames.set(path, name);
+          if (!this.modules.has(name)) this.modules.set(name, path);
+          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) this.packages.add(name.slice(0, dot));
+          break;
+        }
+      }
+    }
+  }
+}
+
+function rootsOf(folder: string): string[] {
+  const read = (name: string): string | undefined => {
+    try {
+      return readFileSync(join(folder, name), 'utf8').slice(0, 256 * 1024);
+    } catch {
+      return undefined;
+    }
+  };
+  const isDir = (relative: string): boolean => {
+    try {
+      return statSync(join(folder, relative)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const pyproject = read('pyproject.toml');
+  const setupCfg = read('setup.cfg');
+  return packageRoots(folder, {
+    ...(pyproject !== undefined ? { pyproject } : {}),
+    ...(setupCfg !== undefined ? { setupCfg } : {}),
+    isDir,
+    isPackage: (relative) => existsSync(join(folder, relative, '__init__.py')),
+  });
+}
+
+/** The deepest folder of `folders` that holds `path`, or its own folder. */
+export function folderFor(folders: readonly string[], path: string): string {
+  let best: string | undefined;
+  for (const folder of folders) {
+    const prefix = folder.endsWith(sep) ? folder : folder + sep;
+    if (path.startsWith(prefix) && (!best || folder.length > best.length)) best = folder;
+  }
+  return best ?? dirname(path);
+}

@@ -1,0 +1,123 @@
+// Requirements, offline: a tiny package built into a wheel here, declared in requirements.txt with
+// `--no-index --find-links`, is pip-installed into a folder keyed by the hash of the lines the
+// first time a run needs it, and reused by later runs; a run that imports only what is already
+// there installs nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeAction } from 'vscode-languageserver-protocol';
+import { zipArchive } from '../../server/src/bundle/zip-archive.js';
+import { EditorClient, tempDir } from '../support/lsp-client.js';
+
+const JOBS = [
+  'from choppa import Choppa',
+  '',
+  'dc = Choppa()',
+  '',
+  '@dc.remote',
+  'def plain():',
+  '    import json',
+  '    return json.dumps([1])',
+  '',
+  '@dc.remote',
+  'def tiny():',
+  '    import tinypkg',
+  '    return tinypkg.VALUE',
+  '',
+  '@dc.remote',
+  'def lacking():',
+  '    import tinypkg',
+  '    import choppa_not_installed_anywhere.sub',
+  '    return 1',
+  '',
+].join('\n');
+
+/** A pure-Python wheel of `tinypkg` 0.1, built by hand (a wheel is a zip with a dist-info). */
+function buildWheel(dir: string): void {
+  const files: Record<string, string> = {
+    'tinypkg/__init__.py': 'VALUE = "tiny from a wheel"\n',
+    'tinypkg-0.1.dist-info/METADATA': 'Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n',
+    'tinypkg-0.1.dist-info/WHEEL': 'Wheel-Version: 1.0\nGenerator: choppa-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+  };
+  const record = Object.entries(files).map(([name, text]) => {
+    const digest = createHash('sha256').update(text).digest('base64url');
+    return `${name},sha256=${digest},${Buffer.byteLength(text)}`;
+  });
+  record.push('tinypkg-0.1.dist-info/RECORD,,');
+  files['tinypkg-0.1.dist-info/RECORD'] = `${record.join('\n')}\n`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tinypkg-0.1-py3-none-any.whl'), zipArchive(Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) }))));
+}
+
+interface RunResult {
+  status: string;
+  value?: { json?: unknown };
+  error?: { type: string; message: string };
+}
+
+let root: string;
+let editor: EditorClient;
+let uri: string;
+const installed = (): string => join(root, '.choppa', 'fs', '.choppa-requirements');
+
+beforeAll(async () => {
+  root = tempDir();
+  const wheels = join(root, 'wheels');
+  buildWheel(wheels);
+  writeFileSync(join(root, 'requirements.txt'), `# offline\n--no-index\n--find-links ${wheels}\ntinypkg==0.1\n`);
+  editor = await EditorClient.start({ root, env: { DATABRICKS_CONFIG_FILE: join(root, 'none'), PIP_CONFIG_FILE: '/dev/null' } });
+  uri = await editor.open(join(root, 'jobs.py'), JOBS);
+});
+afterAll(async () => {
+  await editor.stop();
+});
+
+describe('requirements of the project', () => {
+  it('installs nothing for a run whose imports are already there', async () => {
+    expect(await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'plain' })).toMatchObject({ status: 'ok', value: { json: '[1]' } });
+    expect(existsSync(installed())).toBe(false);
+  });
+
+  it('installs the declared requirements once, keyed by the hash of their lines, and reuses them', async () => {
+    const first = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'tiny' });
+    expect(first).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
+    const lines = ['--no-index', `--find-links ${join(root, 'wheels')}`, 'tinypkg==0.1'];
+    const hash = createHash('sha256').update(lines.join('\n')).digest('hex');
+    expect(readdirSync(installed())).toEqual([hash]);
+    const marker = join(installed(), hash, '.choppa-complete');
+    const installedAt = statSync(marker).mtimeMs;
+    const second = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'tiny' });
+    expect(second).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
+    expect(readdirSync(installed())).toEqual([hash]);
+    expect(statSync(marker).mtimeMs).toBe(installedAt);
+  });
+
+  it('warns on the import line of a module the backend lacks and no requirement declares, with a quick fix', async () => {
+    const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'lacking' });
+    expect(result.error?.type).toBe('ModuleNotFoundError');
+    const diagnostics = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'missing-import'));
+    const warnings = diagnostics.filter((d) => d.code === 'missing-import');
+    expect(warnings.map((d) => [d.severity, d.range.start.line])).toEqual([[2, JOBS.split('\n').indexOf('    import choppa_not_installed_anywhere.sub')]]);
+    expect(String(warnings[0]?.message)).toMatch(/^`choppa_not_installed_anywhere` cannot be imported on local python[\d.]+ \(checked before the last run of lacking\)/);
+    const actions = await editor.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: warnings[0]!.range,
+      context: { diagnostics: warnings },
+    });
+    const fix = actions.find((action) => action.title === 'Add `choppa_not_installed_anywhere` to requirements.txt');
+    const requirementsUri = editor.uri(join(root, 'requirements.txt'));
+    expect(fix?.edit?.changes?.[requirementsUri]?.[0]?.newText).toBe('choppa_not_installed_anywhere\n');
+  });
+
+  it('says what pip said when a requirement cannot be installed', async () => {
+    writeFileSync(join(root, 'requirements.txt'), `--no-index\n--find-links ${join(root, 'wheels')}\ntinypkg==0.1\nnot-there-at-all==9\n`);
+    await editor.stop();
+    editor = await EditorClient.start({ root, env: { DATABRICKS_CONFIG_FILE: join(root, 'none'), PIP_CONFIG_FILE: '/dev/null' } });
+    uri = await editor.open(join(root, 'jobs.py'), JOBS.replace('tinypkg', 'tinypkg_missing'));
+    const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'tiny' });
+    expect(result.status).toBe('error');
+    expect(result.error?.type).toBe('ChoppaRequirementsError');
+    expect(result.error?.message).toContain('not-there-at-all');
+  });
+});

@@ -1,0 +1,127 @@
+// The workspace index on a real multi-package folder: which files it sees, the module names
+// Python would give them, and Choppa instances and decorated functions found across modules.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkspaceIndex } from '../../server/src/workspace-index/workspace-index.js';
+import { absoluteModule, moduleNameOf } from '../../server/src/workspace-index/module-names.js';
+import { compileQueries } from '../../server/src/syntax/queries.js';
+import { loadQuerySources } from '../../server/src/query-files.js';
+import { createPythonParser } from '../../server/src/syntax/parser.js';
+import { tempDir } from '../support/lsp-client.js';
+import { writeProject } from '../support/project-fixture.js';
+
+const queries = compileQueries(loadQuerySources());
+let root: string;
+let index: WorkspaceIndex;
+
+beforeAll(() => {
+  root = tempDir();
+  writeProject(root);
+  index = new WorkspaceIndex({ queries });
+  index.addFolder(root);
+});
+
+const at = (relative: string): string => join(root, relative);
+
+describe('files and module names', () => {
+  it('indexes the project and skips the virtualenv, node_modules and gitignored files', () => {
+    expect(index.has(at('analytics/jobs.py'))).toBe(true);
+    expect(index.has(at('src/mathlib/core.py'))).toBe(true);
+    for (const skipped of ['.venv/lib/site.py', 'node_modules/pkg/thing.py', 'build/lib/analytics/jobs.py', 'analytics/skip.generated.py']) {
+      expect(index.has(at(skipped)), skipped).toBe(false);
+    }
+    expect(index.fileCount).toBe(14);
+  });
+
+  it('names modules as Python would, with the src layout as a package root', () => {
+    expect(index.moduleOf(at('analytics/__init__.py'))).toBe('analytics');
+    expect(index.moduleOf(at('analytics/reports/summary.py'))).toBe('analytics.reports.summary');
+    expect(index.moduleOf(at('src/mathlib/core.py'))).toBe('mathlib.core');
+    expect(index.pathOfModule('mathlib')).toBe(at('src/mathlib/__init__.py'));
+  });
+
+  it('resolves relative imports like Python', () => {
+    expect(absoluteModule('analytics.reports.summary', false, 2, 'cluster')).toBe('analytics.cluster');
+    expect(absoluteModule('analytics', true, 1, 'cluster')).toBe('analytics.cluster');
+    expect(absoluteModule('analytics.jobs', false, 1, '')).toBe('analytics');
+    expect(absoluteModule('top', false, 1, 'x')).toBeUndefined();
+    expect(moduleNameOf('/p', '/p/a-b/c.py')).toBeUndefined();
+  });
+});
+
+describe('instances across modules', () => {
+  const settings = { clusterId: '0123-456789-abcdefgh', artifactDir: '/Workspace/Shared/analytics', resultSizeMax: 1000000 };
+
+  it('finds `from pkg.mod import dc` and gives its functions every action', () => {
+    const analysis = index.analysisOf(at('analytics/jobs.py'));
+    expect(analysis?.functions.map((fn) => [fn.name, fn.instance])).toEqual([
+      ['plain', 'dc'],
+      ['vocabulary', 'dc'],
+      ['counted', 'dc'],
+    ]);
+    expect(analysis?.importedInstances).toEqual([
+      { name: 'dc', module: 'analytics.cluster', definedAs: 'dc', path: at('analytics/cluster.py'), line: 2, dynamic: [], ...settings },
+    ]);
+  });
+
+  it('finds `from ..mod import dc as d`, `import pkg.mod as m` and a re-export from __init__', () => {
+    expect(index.analysisOf(at('analytics/reports/summary.py'))?.functions.map((fn) => `${fn.instance}.${fn.name}`)).toEqual(['d.summary']);
+    expect(index.analysisOf(at('scripts/aliased.py'))?.functions.map((fn) => `${fn.instance}.${fn.name}`)).toEqual(['m.dc.twice']);
+    const reexported = index.analysisOf(at('scripts/reexported.py'));
+    expect(reexported?.functions.map((fn) => fn.name)).toEqual(['shout']);
+    expect(reexported?.importedInstances[0]).toMatchObject({ name: 'dc', module: 'analytics.cluster', ...settings });
+  });
+
+  it('gives call sites of a decorated function of another module, with its instance', () => {
+    const analysis = index.analysisOf(at('scripts/calls.py'));
+    expect(analysis?.calls.map((call) => `${call.function}(${call.argsSource})`)).toEqual(['plain(6, 7)', 'vocabulary("A b a")']);
+    expect(analysis?.importedFunctions.map((fn) => [fn.name, fn.module, fn.fn.source.split('\n')[0], fn.instance?.clusterId])).toEqual([
+      ['plain', 'analytics.jobs', 'def plain(a, b):', settings.clusterId],
+      ['vocabulary', 'analytics.jobs', 'def vocabulary(text):', settings.clusterId],
+    ]);
+  });
+
+  it('says so for instances it cannot follow', () => {
+    const problems = index.analysisOf(at('scripts/unfollowed.py'))?.problems ?? [];
+    expect(problems.map((problem) => [problem.code, problem.severity, problem.span.start.line])).toEqual([
+      ['instance-not-followed', 'information', 4],
+      ['instance-not-followed', 'information', 7],
+    ]);
+    expect(problems[0]?.message).toContain('assigned to `self.c`');
+    expect(problems[1]?.message).toContain('created inside `make`');
+  });
+
+  it('follows edits on disk and new or deleted files', () => {
+    const scratch = tempDir();
+    writeProject(scratch);
+    const own = new WorkspaceIndex({ queries });
+    own.addFolder(scratch);
+    const jobs = join(scratch, 'analytics/jobs.py');
+    expect(own.analysisOf(jobs)?.importedInstances[0]?.clusterId).toBe('0123-456789-abcdefgh');
+    writeFileSync(join(scratch, 'analytics/cluster.py'), 'from choppa import Choppa\n\ndc = Choppa(cluster_id="9999-000000-zzzzzzzz")\n');
+    expect(own.analysisOf(jobs)?.importedInstances[0]?.clusterId).toBe('9999-000000-zzzzzzzz');
+    rmSync(join(scratch, 'analytics/cluster.py'));
+    rmSync(join(scratch, 'analytics/__init__.py'));
+    own.filesChanged([{ path: join(scratch, 'analytics/cluster.py'), kind: 'deleted' }, { path: join(scratch, 'analytics/__init__.py'), kind: 'deleted' }]);
+    expect(own.analysisOf(jobs)?.functions).toEqual([]);
+    writeFileSync(join(scratch, 'analytics/cluster.py'), 'import choppa\n\ndc = choppa.Choppa(cluster_id="1111-000000-aaaaaaaa")\n');
+    own.filesChanged([{ path: join(scratch, 'analytics/cluster.py'), kind: 'created' }]);
+    expect(own.analysisOf(jobs)?.importedInstances[0]?.clusterId).toBe('1111-000000-aaaaaaaa');
+  });
+
+  it('lets an open buffer win over the disk', () => {
+    let text = 'from choppa import Choppa\n\ndc = Choppa(cluster_id="open-buffer")\n';
+    let version = 1;
+    const parser = createPythonParser();
+    const own = new WorkspaceIndex({
+      queries,
+      openBuffer: (path) => (path === at('analytics/cluster.py') ? { version: String(version), text, tree: parser.parse(text) } : undefined),
+    });
+    own.addFolder(root);
+    expect(own.analysisOf(at('analytics/jobs.py'))?.importedInstances[0]?.clusterId).toBe('open-buffer');
+    text = text.replace('open-buffer', 'edited');
+    version += 1;
+    expect(own.analysisOf(at('analytics/jobs.py'))?.importedInstances[0]?.clusterId).toBe('edited');
+  });
+});
