@@ -64,6 +64,11 @@ const text = [
   '        yield i',
   '',
   '@dutch.remote',
+  'def scaled(x):',
+  '    from helpers import factor',
+  '    return x * factor()',
+  '',
+  '@dutch.remote',
   'def fact(n):',
   '    return 1 if n <= 1 else n * fact(n - 1)',
   '',
@@ -74,6 +79,7 @@ const text = [
   'double(5)',
   'n_regions(REGIONS)',
   'fact(5)',
+  'scaled(4)',
   '',
 ].join('\n');
 
@@ -120,6 +126,7 @@ describe.each(targets)('result identity on $name', (target) => {
     root = tempDir();
     mkdirSync(join(root, '.git'));
     writeFileSync(join(root, 'pipeline.py'), text);
+    writeFileSync(join(root, 'helpers.py'), 'def factor():\n    return 2\n');
     await start();
   });
   afterAll(async () => {
@@ -208,6 +215,17 @@ describe.each(targets)('result identity on $name', (target) => {
     expect((await runAt('double(5)')).value?.json).toBe(15);
     expect((await resultDiagnostic('double', (d) => !message(d).includes('stale'))).message).toMatch(/^double\(5\) → 15/);
     expect(await hintOn('double(5)')).toBe('⇒ 15');
+  });
+
+  it('marks a result stale when a module it ships changes, and clears it after a re-run', async () => {
+    expect((await runAt('scaled(4)')).value?.json).toBe(8);
+    expect(await hintOn('scaled(4)')).toBe('⇒ 8');
+    const helpers = await editor.open(join(root, 'helpers.py'), 'def factor():\n    return 2\n');
+    await editor.change(helpers, { start: { line: 1, character: 11 }, end: { line: 1, character: 12 } }, '3');
+    expect(await hintOn('scaled(4)')).toBe('⇒ 8 (stale)');
+    expect(message(await resultDiagnostic('scaled', (d) => message(d).includes('stale')))).toContain('stale: a shipped module changed');
+    expect((await runAt('scaled(4)')).value?.json).toBe(12);
+    expect(await hintOn('scaled(4)')).toBe('⇒ 12');
   });
 
   it('marks a downstream result stale when its upstream call has a newer result', async () => {

@@ -114,3 +114,29 @@ export function publishDiagnostics(session: Session, uri: string): void {
   if (!document) return;
   void session.connection.sendDiagnostics({ uri, version: document.version, diagnostics: diagnosticsFor(session, uri) });
 }
+
+const pendingOthers = new WeakMap<Session, NodeJS.Timeout>();
+/** How long edits of one file must pause before other files' results are checked against it. */
+const OTHERS_DELAY_MS = 250;
+
+/**
+ * Republishes the other open documents once edits of `uri` pause: a module shipped with their
+ * functions may have changed, which makes their results stale (result identity counts the bundle).
+ */
+export function publishOthersSoon(session: Session, uri: string): void {
+  const pending = pendingOthers.get(session);
+  if (pending) clearTimeout(pending);
+  const timer = setTimeout(() => {
+    pendingOthers.delete(session);
+    for (const other of session.documents.all()) {
+      if (other.uri === uri) continue;
+      try {
+        publishDiagnostics(session, other.uri);
+      } catch (error) {
+        session.log(`choppa: publishing diagnostics for ${other.uri} failed: ${String(error)}`);
+      }
+    }
+  }, OTHERS_DELAY_MS);
+  timer.unref();
+  pendingOthers.set(session, timer);
+}
