@@ -2,7 +2,7 @@
 // or submitted), open a run's output log, and list every run the workspace is following.
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Session } from '../../session.js';
-import { pathToUri } from '../convert.js';
+import { openOrTell } from '../open-document.js';
 import { parseRunTargetArguments } from '../extensions.js';
 
 function target(session: Session, raw: unknown, command: string) {
@@ -45,7 +45,7 @@ export function showLog(session: Session, raw: unknown): { path: string } {
     session.info(`choppa: ${message}`);
     throw new ResponseError(ErrorCodes.InvalidRequest, message);
   }
-  if (session.supportsShowDocument) void session.connection.window.showDocument({ uri: pathToUri(logPath), takeFocus: true }).catch(() => undefined);
+  openOrTell(session, logPath, 'run log');
   return { path: logPath };
 }
 

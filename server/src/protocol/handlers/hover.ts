@@ -1,10 +1,18 @@
 // `textDocument/hover`: on a decorated function, its decorator or a call of it, the last
 // result; on a `Choppa(...)` instance, what the analysis read from it.
-import type { Hover, HoverParams } from 'vscode-languageserver/node';
+import type { Hover, HoverParams, MarkupContent } from 'vscode-languageserver/node';
 import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
 import { functionHover, instanceHover } from '../../engine/hover-text.js';
+import { markdownToPlainText } from '../../engine/plain-text.js';
 import type { Session } from '../../session.js';
 import { fromPosition, toRange } from '../convert.js';
+
+/** Markdown, or plain text when the client lists plaintext first or no markdown at all. */
+function contents(session: Session, markdown: string): MarkupContent {
+  const formats = session.capabilities.textDocument?.hover?.contentFormat;
+  const plain = formats !== undefined && formats.length > 0 && (formats[0] === 'plaintext' || !formats.includes('markdown'));
+  return plain ? { kind: 'plaintext', value: markdownToPlainText(markdown) } : { kind: 'markdown', value: markdown };
+}
 
 export function hover(session: Session, params: HoverParams): Hover | null {
   const analysis = session.analysisOf(params.textDocument.uri);
@@ -16,7 +24,7 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
   if (fn) {
     const value = functionHover(fn, workspace.lastResult(path, fn.name));
-    return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
+    return { contents: contents(session, value), range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);
   if (instance) {
@@ -25,7 +33,7 @@ export function hover(session: Session, params: HoverParams): Hover | null {
       problem: workspace.backends.problemFor(instance),
       configuration: workspace.backends.describe(),
     });
-    return { contents: { kind: 'markdown', value }, range: toRange(instance.callSpan) };
+    return { contents: contents(session, value), range: toRange(instance.callSpan) };
   }
   return null;
 }
