@@ -139,7 +139,7 @@ describe('running on the local backend', () => {
     expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
     expect(result.error!.message).toContain('`x`');
     // A warning, not an error: clients that can prompt for `missing` do so next.
-    const message = await editor.waitForMessage((text) => text.includes('`fails` needs arguments'));
+    const message = await editor.waitForMessage((text) => text.includes('`fails` needs a value for `x`.'));
     expect(message.type).toBe(2);
   });
 
@@ -154,7 +154,7 @@ describe('running on the local backend', () => {
       const result = await prompting.executeCommand<RunResult>('choppa.run', { uri: promptingUri, function: 'fails' });
       expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
       // Notifications precede the response on the wire, so none came for this run.
-      expect(prompting.messages.filter((m) => m.message.includes('needs arguments'))).toEqual([]);
+      expect(prompting.messages.filter((m) => m.message.includes('needs a value'))).toEqual([]);
     } finally {
       await prompting.stop();
     }

@@ -134,8 +134,10 @@ describe('settings have one schema', () => {
     for (const key of keys) {
       const spec = SETTINGS_SCHEMA[key]!;
       const mirrored = properties[`choppa.${key}`]!;
-      expect(mirrored.default, key).toEqual(spec.default);
-      expect(mirrored.type, key).toEqual(spec.default === null ? [spec.type, 'null'] : spec.type);
+      // VS Code edits only non-null settings in its UI: an unset string is "" there, which
+      // parseSettings reads as unset.
+      expect(mirrored.default, key).toEqual(spec.default === null ? '' : spec.default);
+      expect(mirrored.type, key).toEqual(spec.type);
       expect(mirrored.enum, key).toEqual(spec.enum);
       expect(mirrored.markdownDescription, key).toEqual(spec.description);
     }

@@ -18,6 +18,7 @@ export interface Settings {
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
   scopeLint: { enable: boolean };
+  diagnostics: { resultSeverity: 'hint' | 'information' };
 }
 
 /** Whatever the client sent; anything may be missing or of the wrong type. */
@@ -103,6 +104,13 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     default: true,
     description: 'Show Run/Artifact code lenses above decorated functions.',
   },
+  'diagnostics.resultSeverity': {
+    type: 'string',
+    default: 'hint',
+    enum: ['hint', 'information'],
+    description:
+      'Severity of the diagnostic that shows a run\'s result at its function: `hint` keeps results out of the problem lists (VS Code\'s Problems panel, Neovim\'s and Helix\'s counts); `information` counts them. Errors a run raised are always errors.',
+  },
   'scopeLint.enable': {
     type: 'boolean',
     default: true,
@@ -165,5 +173,6 @@ export function parseSettings(raw: RawSettings): Settings {
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
+    diagnostics: { resultSeverity: pick(section, 'diagnostics.resultSeverity') as Settings['diagnostics']['resultSeverity'] },
   };
 }

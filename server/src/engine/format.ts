@@ -20,7 +20,10 @@ export interface SummaryLike extends OutcomeLike {
   backend?: string;
 }
 
-/** `512 B`, `1.2 KB`, `3.4 MB`, `1.2 GB` (powers of 1024, as a data scientist reads them). */
+/**
+ * `512 B`, `17.6 KB`, `176 KB`, `1.2 GB` (powers of 1024, as a data scientist reads them; one
+ * decimal below 100). The VS Code client's `formatBytes` follows the same rule.
+ */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -30,7 +33,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  return `${value < 100 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /** `12 ms`, `0.8 s`, `2 min 5 s`. */
@@ -72,4 +75,21 @@ export function summaryLine(record: SummaryLike): string {
 /** A value's type and size, as hover shows it: `int · 5 B pickled`. */
 export function describeValue(value: ValueInfo): string {
   return value.size === null ? `${value.type} · not picklable` : `${value.type} · ${formatBytes(value.size)} pickled`;
+}
+
+/** `just now`, `2 min ago`, `3 h ago`, `yesterday`, `5 days ago`, else the date: when something happened. */
+export function formatRelativeTime(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((now - then) / 1000);
+  if (seconds < 0) return iso.slice(0, 16).replace('T', ' ');
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days === 1) return 'yesterday';
+  if (days < 14) return `${days} days ago`;
+  return iso.slice(0, 10);
 }

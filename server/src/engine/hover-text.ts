@@ -1,7 +1,7 @@
 // The Markdown a hover shows for a decorated function or a call of one: the last result with
 // its size, type, duration and backend, and what to do next. Plain text in, plain text out.
 import type { ChoppaInstance, DecoratedFunction } from '../analysis/model.js';
-import { describeValue, formatBytes, formatDuration } from './format.js';
+import { describeValue, formatBytes, formatDuration, formatRelativeTime, oneLine } from './format.js';
 import type { RunRecord } from './run-record.js';
 
 function fence(text: string, language = 'python'): string {
@@ -15,14 +15,23 @@ function tail(text: string, lines = 10): string {
   return all.length <= lines ? all.join('\n') : ['…', ...all.slice(-lines)].join('\n');
 }
 
+/** Where a hover is shown, which decides what it need not repeat. */
+export interface HoverPlace {
+  /** On the function's name, where the result diagnostic (call, value, duration) shows with it. */
+  besideDiagnostic?: boolean;
+  now?: number;
+}
+
 /** Hover Markdown for a decorated function and its last run, if any. */
-export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined): string {
+export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined, place: HoverPlace = {}): string {
   const header = `**@${fn.instance}.${fn.kind}** \`${fn.name}\``;
   if (!record) {
     return `${header}\n\nNot run yet. Use the code action **Run remotely** (or **Run as artifact**) to run it.`;
   }
   const parts = [header, ''];
-  const when = `${formatDuration(record.durationMs)} on ${record.backend}, ${record.finishedAt}`;
+  // Beside the diagnostic, say only what it does not: when, and the full value when it was cut.
+  const ago = formatRelativeTime(record.finishedAt, place.now);
+  const when = place.besideDiagnostic ? ago : `${formatDuration(record.durationMs)} on ${record.backend}, ${ago}`;
   const call = `\`${fn.name}(${record.args})\``;
   if (record.status === 'cancelled') {
     parts.push(`Last run ${call} was **cancelled** (${when}).`);
@@ -36,14 +45,17 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
       '',
       `- path: \`${ref.path}\``,
       `- size: ${formatBytes(ref.size)} · type: \`${ref.type}\``,
-      `- created: ${ref.created} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
+      `- created: ${formatRelativeTime(ref.created, place.now)} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
       '',
       fence(ref.preview),
       '',
       'Dereference it with the code action **Dereference last artifact** (command `choppa.dereference`): it is downloaded into `.choppa/artifacts/` with a preview.',
     );
   } else if (record.value) {
-    parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when}):`, '', fence(record.value.repr));
+    const repr = record.value.repr;
+    const shown = place.besideDiagnostic && !repr.includes('\n') && oneLine(repr, 60) === repr;
+    parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when})${shown ? '.' : ':'}`);
+    if (!shown) parts.push('', fence(repr));
   }
   const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
   if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n'), 'text'));

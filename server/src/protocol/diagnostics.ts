@@ -29,12 +29,12 @@ export function problemDiagnostic(problem: Problem): Diagnostic {
   return diagnostic;
 }
 
-function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string): Diagnostic {
+function runDiagnostic(fn: DecoratedFunction, record: RunRecord, text: string, uri: string, resultSeverity: DiagnosticSeverity): Diagnostic {
   if (record.status === 'cancelled') {
     return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-cancelled', message: `${fn.name}: run cancelled` };
   }
   if (!record.error) {
-    return { range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Information, source: SOURCE, code: 'run-result', message: summaryLine(record) };
+    return { range: toRange(fn.nameSpan), severity: resultSeverity, source: SOURCE, code: 'run-result', message: summaryLine(record) };
   }
   const error = record.error;
   const lastLine = fn.span.end.line;
@@ -74,6 +74,8 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     if (problem === undefined) continue;
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
+  // A result is news, not a problem: Hint keeps it out of problem lists unless asked otherwise.
+  const resultSeverity = session.settings.diagnostics.resultSeverity === 'information' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
   for (const fn of analysis.functions) {
     const submitted = workspace.pendingSubmission(path, fn.name);
     if (submitted) {
@@ -82,7 +84,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
       diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
     }
     const record = workspace.lastResult(path, fn.name);
-    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri));
+    if (record) diagnostics.push(runDiagnostic(fn, record, document.syntax.text, uri, resultSeverity));
   }
   return diagnostics;
 }

@@ -23,7 +23,7 @@ export function hover(session: Session, params: HoverParams): Hover | null {
   const call = callAt(analysis, pos);
   const fn = call ? analysis.functions.find((candidate) => candidate.name === call.function) : functionAt(analysis, pos);
   if (fn) {
-    const value = functionHover(fn, workspace.lastResult(path, fn.name));
+    const value = functionHover(fn, workspace.lastResult(path, fn.name), { besideDiagnostic: !call });
     return { contents: contents(session, value), range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);

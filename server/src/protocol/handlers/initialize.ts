@@ -12,6 +12,7 @@ import { pullConfiguration } from './did-change-configuration.js';
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
   session.capabilities = params.capabilities;
+  session.clientName = params.clientInfo?.name;
   const folders = params.workspaceFolders ?? [];
   const roots = folders.map((folder) => uriToPath(folder.uri)).filter((path): path is string => path !== undefined);
   // Helix sends `rootUri: null` and no folders when it finds no root marker: state then lives
@@ -26,6 +27,7 @@ export function initialize(session: Session, params: InitializeParams): Initiali
 }
 
 export function initialized(session: Session): void {
+  if (session.supportsWorkDoneProgress) session.progress.listen();
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
   session.ready = pullConfiguration(session).then((pulled) => {
