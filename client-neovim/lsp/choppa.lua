@@ -5,4 +5,6 @@ return {
   filetypes = { 'python' },
   root_markers = { '.choppa', 'pyproject.toml', '.git' },
   settings = { choppa = {} },
+  -- Messages as one short line (no "Press ENTER"); see |choppa-messages|.
+  handlers = require('choppa').handlers,
 }

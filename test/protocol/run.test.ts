@@ -93,7 +93,8 @@ describe('running on the local backend', () => {
     expect(result.stdout).toBe('adding 1 5\n');
     const diagnostics = await editor.waitForDiagnostics(uri, resultFor('add'));
     const info = diagnostics.find((d) => d.code === 'run-result')!;
-    expect(info.severity).toBe(3);
+    // Hint by default: a result is not a problem (choppa.diagnostics.resultSeverity).
+    expect(info.severity).toBe(4);
     expect(info.range.start).toEqual(positionOf(text, 'add(a'));
     expect(info.message).toMatch(/^add\(1, b=5\) → 6 · \d+ ms · local python3\.\d+$/);
     const hover = await hoverText('add(1, b=5)');

@@ -143,6 +143,20 @@ describe('settings have one schema', () => {
     }
   });
 
+  it('the Neovim plugin knows every key, to warn about the others in :checkhealth', () => {
+    const lua = readFileSync(join(REPO, 'client-neovim', 'lua', 'choppa', 'settings.lua'), 'utf8');
+    const block = /M\.KEYS = \{([^}]*)\}/.exec(lua)?.[1] ?? '';
+    expect([...block.matchAll(/'([^']+)'/g)].map((match) => match[1]).sort()).toEqual(keys);
+  });
+
+  it('the Neovim help ships its tags, so :help choppa works without :helptags', () => {
+    const help = readFileSync(join(REPO, 'client-neovim', 'doc', 'choppa.txt'), 'utf8');
+    const tags = readFileSync(join(REPO, 'client-neovim', 'doc', 'tags'), 'utf8');
+    const defined = [...help.matchAll(/\*([^*\s|]+)\*/g)].map((match) => match[1]).sort();
+    const listed = tags.trim().split('\n').map((line) => line.split('\t')[0]).sort();
+    expect(listed).toEqual(defined);
+  });
+
   it('the Neovim help documents every setting', () => {
     const help = readFileSync(join(REPO, 'client-neovim', 'doc', 'choppa.txt'), 'utf8');
     const documented = [...help.matchAll(/\*choppa-setting-([A-Za-z.]+)\*/g)].map((match) => match[1]).sort();
