@@ -166,7 +166,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     const dereference = codeLens(page, 'Dereference last artifact of get_stuff');
     await dereference.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await dereference.click();
-    await page.locator('.tab', { hasText: 'preview.txt' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.locator('.tab', { hasText: 'preview.md' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     expect(await page.locator('.editor-group-container').count()).toBe(2);
     await expect.poll(() => page.locator('.editor-group-container').nth(1).innerText(), { timeout: UI_TIMEOUT }).toContain('sha256');
     await shot('artifact-preview-beside');

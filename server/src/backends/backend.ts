@@ -35,6 +35,8 @@ export interface ValueInfo {
   size: number | null;
   /** The value itself when it is small and JSON-able. */
   json?: unknown;
+  /** A Markdown table of its first rows and columns with its shape, when it is table-like. */
+  table?: string;
 }
 
 /** A result stored remotely: `<artifact_dir>/<name>.pkl` plus a `.json` sidecar. */
@@ -44,6 +46,8 @@ export interface ArtifactRef {
   sha256: string;
   type: string;
   preview: string;
+  /** As `ValueInfo.table`. */
+  table?: string;
   /** ISO 8601. */
   created: string;
 }

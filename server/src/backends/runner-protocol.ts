@@ -108,7 +108,17 @@ export function artifactRefFrom(raw: unknown): ArtifactRef | undefined {
   ) {
     return undefined;
   }
-  return { path, size, sha256, type, preview, created };
+  const ref: ArtifactRef = { path, size, sha256, type, preview, created };
+  const table = tableFrom(raw['table']);
+  if (table !== undefined) ref.table = table;
+  return ref;
+}
+
+/** The runner caps a table at 4,000 characters; anything else is not one of its tables. */
+const TABLE_MAX = 4000;
+
+function tableFrom(raw: unknown): string | undefined {
+  return typeof raw === 'string' && raw.length <= TABLE_MAX ? raw : undefined;
 }
 
 function valueInfoFrom(raw: unknown): ValueInfo | undefined {
@@ -118,6 +128,8 @@ function valueInfoFrom(raw: unknown): ValueInfo | undefined {
   if (size !== null && typeof size !== 'number') return undefined;
   const value: ValueInfo = { repr, type, size };
   if ('json' in raw) value.json = raw['json'];
+  const table = tableFrom(raw['table']);
+  if (table !== undefined) value.table = table;
   return value;
 }
 

@@ -47,7 +47,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
       `- size: ${formatBytes(ref.size)} · type: \`${ref.type}\``,
       `- created: ${formatRelativeTime(ref.created, place.now)} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
       '',
-      fence(ref.preview),
+      ref.table ?? fence(ref.preview),
       '',
       'Dereference it with the code action **Dereference last artifact** (command `choppa.dereference`): it is downloaded into `.choppa/artifacts/` with a preview.',
     );
@@ -55,7 +55,7 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
     const repr = record.value.repr;
     const shown = place.besideDiagnostic && !repr.includes('\n') && oneLine(repr, 60) === repr;
     parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when})${shown ? '.' : ':'}`);
-    if (!shown) parts.push('', fence(repr));
+    if (!shown) parts.push('', record.value.table ?? fence(repr));
   }
   const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
   if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n'), 'text'));
