@@ -195,8 +195,10 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await page.locator('.tab', { hasText: 'preview.md' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     expect(await page.locator('.editor-group-container').count()).toBe(2);
     const preview = page.locator('.editor-group-container').nth(1);
-    await expect.poll(() => preview.innerText(), { timeout: UI_TIMEOUT }).toContain('| row | square |');
-    expect((await preview.innerText()).replace(/\u00a0/g, ' ')).toContain('5 rows × 2 columns');
+    // Monaco renders spaces as non-breaking ones.
+    const previewText = async (): Promise<string> => (await preview.innerText()).replace(/\u00a0/g, ' ');
+    await expect.poll(previewText, { timeout: UI_TIMEOUT }).toContain('| row | square |');
+    expect(await previewText()).toContain('5 rows × 2 columns');
     await shot('artifact-table-preview');
   });
 
