@@ -143,6 +143,16 @@ eglot runs one server per major mode, so this replaces another Python server."
   (let ((text (apply #'format format-string args)))
     (message "choppa: %s" (truncate-string-to-width (replace-regexp-in-string "\n" " " text) 300))))
 
+(defun choppa--format-bytes (size)
+  "SIZE in bytes as the server writes it: 512 B, 17.6 KB, 176 KB, 1.2 GB."
+  (if (not (numberp size)) "?"
+    (let ((value (float size)) (units '("B" "KB" "MB" "GB" "TB")))
+      (while (and (>= value 1024) (cdr units))
+        (setq value (/ value 1024) units (cdr units)))
+      (cond ((equal (car units) "B") (format "%d B" size))
+            ((< value 100) (format "%.1f %s" value (car units)))
+            (t (format "%d %s" (round value) (car units)))))))
+
 (defun choppa--summary (result argument)
   "One line for a run RESULT of ARGUMENT."
   (let ((call (format "%s(%s)" (or (plist-get result :function) (plist-get argument :function))
@@ -153,8 +163,8 @@ eglot runs one server per major mode, so this replaces another Python server."
     (pcase (plist-get result :status)
       ("cancelled" (format "%s cancelled" call))
       ("submitted" (format "%s submitted (run %s)" call (plist-get result :runId)))
-      ("ok" (cond (ref (format "%s → ArtifactRef %s (%s bytes); M-x choppa-deref downloads it"
-                               call (plist-get ref :path) (plist-get ref :size)))
+      ("ok" (cond (ref (format "%s → ArtifactRef %s (%s); M-x choppa-deref downloads it"
+                               call (plist-get ref :path) (choppa--format-bytes (plist-get ref :size))))
                   (value (format "%s → %s" call (plist-get value :repr)))
                   (t (format "%s → None" call))))
       (_ (format "%s failed: %s: %s" call (plist-get error :type) (plist-get error :message))))))
@@ -197,7 +207,7 @@ eglot runs one server per major mode, so this replaces another Python server."
            (run-at-time 0 nil #'choppa--ask-and-rerun server command argument missing buffer)
          (choppa--message "%s" (choppa--summary result argument)))))
     ("choppa.dereference"
-     (choppa--message "%s (%s bytes)" (plist-get result :localPath) (plist-get result :size))
+     (choppa--message "%s (%s)" (plist-get result :localPath) (choppa--format-bytes (plist-get result :size)))
      (choppa--open (plist-get result :previewPath)))
     ("choppa.showLog" (choppa--open (plist-get result :path)))
     ("choppa.cancel" (choppa--message "%s" (plist-get result :message)))
@@ -265,13 +275,15 @@ Required parameters nobody gave are asked for with `read-string'."
 
 ;;;###autoload
 (defun choppa-run-artifact (&optional args)
-  "Run the Choppa function at point as an artifact; with a prefix argument, ask for ARGS."
+  "Run the Choppa function at point as an artifact.
+With a prefix argument, ask for ARGS first."
   (interactive (choppa--read-args))
   (choppa--run-command "choppa.runArtifact" args))
 
 ;;;###autoload
 (defun choppa-submit (&optional args)
-  "Submit the Choppa function at point as a job; with a prefix argument, ask for ARGS."
+  "Submit the Choppa function at point as a job.
+With a prefix argument, ask for ARGS first."
   (interactive (choppa--read-args))
   (choppa--run-command "choppa.submit" args))
 
@@ -282,7 +294,8 @@ Required parameters nobody gave are asked for with `read-string'."
 
 ;;;###autoload
 (defun choppa-deref (&optional function)
-  "Download the last artifact of the function at point (or FUNCTION) and show its preview."
+  "Download the last artifact of the function at point (or FUNCTION).
+The verified copy's preview is shown in another window."
   (interactive)
   (let* ((server (choppa--server))
          (target (if (and function (not (string-empty-p function)))

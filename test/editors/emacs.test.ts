@@ -2,8 +2,8 @@
 // a code-action run and an 11 s run do not block Emacs (eglot's own request would time out
 // after 10 s), progress shows in the mode line, missing arguments are asked for with
 // read-string, hover is plain text, deref opens the preview and cancel stops a run.
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, REPO_ROOT, SERVER_JS, type Sandbox } from './support/headless-env.js';
@@ -92,6 +92,16 @@ describe('Emacs with eglot', () => {
     return found.detail as T;
   }
 
+  it('byte-compiles client-emacs/choppa.el without a warning', () => {
+    const copy = join(sandbox.dir, 'choppa.el');
+    copyFileSync(join(REPO_ROOT, 'client-emacs', 'choppa.el'), copy);
+    const compile = spawnSync(EMACS, ['--batch', '-Q', '--eval',
+      `(progn (setq package-directory-list '("/usr/share/emacs/site-lisp/elpa")) (package-initialize) (setq byte-compile-error-on-warn t) (unless (byte-compile-file ${JSON.stringify(copy)}) (kill-emacs 1)))`,
+    ], { encoding: 'utf8', env: sandbox.env, timeout: 60_000 });
+    expect(compile.stderr).not.toMatch(/Warning|Error/);
+    expect(compile.status).toBe(0);
+  });
+
   it('starts choppa-lsp as eglot-choppa for python-mode', () => {
     const detail = step<{ class: string; root: string; commands: string[] }>('attach');
     expect(scenario!.version).toMatch(/^28\./);
@@ -143,7 +153,7 @@ describe('Emacs with eglot', () => {
 
   it('opens the preview of an artifact with choppa-deref, and the server says where it is', () => {
     const detail = step<{ ran: string; preview: string; firstLine: string; serverMessage: string }>('deref opens the preview');
-    expect(detail.ran).toMatch(/^choppa: get_stuff\(\) → ArtifactRef /);
+    expect(detail.ran).toMatch(/^choppa: get_stuff\(\) → ArtifactRef \S+ \(1\.2 MB\); M-x choppa-deref downloads it$/);
     expect(detail.preview.startsWith(`${sandbox.project}/.choppa/artifacts/`)).toBe(true);
     expect(detail.firstLine).toMatch(/^ArtifactRef /);
     expect(detail.serverMessage).toContain(detail.preview);
