@@ -64,6 +64,11 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.preview.lines[0]).toMatch(/^ArtifactRef /);
   });
 
+  it('opens the preview from the Dereference code action too (0.7 has no showDocument)', () => {
+    const { preview } = step<{ preview: string }>('the Dereference code action opens the preview');
+    expect(preview).toMatch(new RegExp(`^${sandbox.project}/\\.choppa/artifacts/get_stuff-.+\\.preview\\.md$`));
+  });
+
   it('prompts for missing arguments through vim.ui.input, pre-filled with the last ones', () => {
     const detail = step<{ first: string; second: string; prompts: Array<{ prompt: string; default: string }> }>(
       'Choppa run prompts for arguments',

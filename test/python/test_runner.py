@@ -219,6 +219,32 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(table.split('\n')[0], '|  | a | b |')
         self.assertIn('12 rows \u00d7 2 columns (showing 10 \u00d7 2)', table)
 
+    def test_spark_dataframe_previews_its_first_rows_without_counting(self):
+        # A stand-in with the module and the methods of pyspark.sql.DataFrame: only limit() and
+        # collect() of the first rows may be called, never count() or a full collect().
+        source = (
+            'def f():\n'
+            '    class DataFrame(object):\n'
+            '        columns = ["id", "name"]\n'
+            '        limited = None\n'
+            '        def limit(self, n):\n'
+            '            self.limited = n\n'
+            '            return self\n'
+            '        def collect(self):\n'
+            '            if self.limited is None:\n'
+            '                raise RuntimeError("collected everything")\n'
+            '            return [(i, "n%d" % i) for i in range(self.limited)]\n'
+            '        def count(self):\n'
+            '            raise RuntimeError("counted")\n'
+            '    DataFrame.__module__ = "pyspark.sql.dataframe"\n'
+            '    return DataFrame()\n')
+        table = self.run_payload(payload(source))['envelope']['value']['table']
+        lines = table.split('\n')
+        self.assertEqual(lines[0], '| id | name |')
+        self.assertEqual(lines[2], '| 0 | n0 |')
+        self.assertEqual(len([line for line in lines if line.startswith('| ')]), 11)
+        self.assertEqual(lines[-1], 'first 10 rows \u00d7 2 columns')
+
     def test_other_values_have_no_table_and_nested_ones_are_pretty_printed(self):
         body = payload('def f():\n    return {"config": {"layers": [64, 128, 256], "dropout": 0.1}, "metrics": {"loss": [0.9, 0.5, 0.25, 0.125], "accuracy": 0.97}}\n')
         value = self.run_payload(body)['envelope']['value']

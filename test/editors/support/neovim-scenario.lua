@@ -180,6 +180,27 @@ step('Choppa deref opens the preview', function()
   return { ran = ran, preview = preview, windows = #vim.api.nvim_list_wins() }
 end)
 
+step('the Dereference code action opens the preview', function()
+  cursor_to('def get_stuff')
+  local source = vim.api.nvim_get_current_buf()
+  pick = 'Dereference last artifact of get_stuff'
+  vim.lsp.buf.code_action()
+  local preview
+  wait_for('a window showing the preview', function()
+    for _, window in ipairs(vim.api.nvim_list_wins()) do
+      local name = vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(window))
+      if name:find('/.choppa/artifacts/', 1, true) then
+        preview = name
+        return true
+      end
+    end
+    return false
+  end)
+  vim.cmd('only')
+  vim.api.nvim_set_current_buf(source)
+  return { preview = preview }
+end)
+
 step('Choppa run prompts for arguments', function()
   prompts = {}
   cursor_to('def ratio')
