@@ -1,12 +1,14 @@
 // Emacs 28 with Debian's eglot 1.9 end to end, in `emacs --batch` with client-emacs/choppa.el:
 // a code-action run and an 11 s run do not block Emacs (eglot's own request would time out
 // after 10 s), progress shows in the mode line, missing arguments are asked for with
-// read-string, hover is plain text, deref opens the preview and cancel stops a run.
+// read-string, hover is plain text, deref opens the preview and cancel stops a run. Then in a
+// terminal (tmux), as a user sees it: the mode line shows the run and Emacs takes keys meanwhile.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, REPO_ROOT, SERVER_JS, type Sandbox } from './support/headless-env.js';
+import { TmuxSession } from './support/tmux.js';
 
 const INSTALL = 'scripts/install-emacs.sh';
 const EMACS = '/usr/bin/emacs';
@@ -163,4 +165,71 @@ describe('Emacs with eglot', () => {
     const detail = step<{ cancelled: string }>('cancel stops a run');
     expect(detail.cancelled).toBe('choppa: slow() cancelled');
   });
+});
+
+describe('Emacs with eglot in a terminal', () => {
+  const missing = missingEditor(EMACS, INSTALL) ?? missingEditor(EGLOT, INSTALL) ?? missingEditor('/usr/bin/tmux', INSTALL);
+  if (missing) {
+    it.skipIf(!process.env.CI)(missing, () => {
+      expect.fail(missing);
+    });
+    return;
+  }
+
+  let sandbox: Sandbox;
+  let tmux: TmuxSession | undefined;
+  beforeAll(async () => {
+    sandbox = createSandbox('choppa-emacs-tty-');
+    appendFileSync(sandbox.file, SLOW);
+    const init = join(sandbox.dir, 'init.el');
+    // What the README tells users to write, with the server of this checkout.
+    writeFileSync(init, [
+      `(setq package-directory-list '("/usr/share/emacs/site-lisp/elpa"))`,
+      '(package-initialize)',
+      `(add-to-list 'load-path ${JSON.stringify(join(REPO_ROOT, 'client-emacs'))})`,
+      "(require 'choppa)",
+      `(setq choppa-server-command '(${JSON.stringify(process.execPath)} ${JSON.stringify(SERVER_JS)} "--stdio"))`,
+      '(choppa-eglot-setup)',
+      "(add-hook 'python-mode-hook #'eglot-ensure)",
+      '(setq python-indent-guess-indent-offset nil inhibit-startup-screen t)',
+    ].join('\n'));
+    tmux = TmuxSession.start({
+      socket: `choppa-emacs-${process.pid}`,
+      cwd: sandbox.project,
+      env: { ...sandbox.env, TERM: 'xterm-256color' },
+      width: 140,
+      height: 30,
+      command: [EMACS, '-nw', '-Q', '-l', init, sandbox.file],
+    });
+    await tmux.waitForScreen('eglot to manage the buffer', (screen) => /eglot:/.test(screen), 60_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await tmux?.stop();
+    sandbox?.remove();
+  });
+
+  it('shows the run in the mode line and keeps taking keys until its result arrives', async () => {
+    const session = tmux!;
+    session.send(['M-<']);
+    session.send(['C-s']);
+    session.send(['def slow'], true);
+    session.send(['Enter']);
+    session.send(['M-x']);
+    session.send(['choppa-run'], true);
+    session.send(['Enter']);
+    const running = await session.waitForScreen('the run in the mode line', (screen) => screen.includes('choppa: Running slow'), 30_000);
+    expect(running).not.toContain('slow() → 11');
+    // Emacs takes keys meanwhile: evaluate (+ 40 2) in *scratch* while the run goes on.
+    session.send(['C-x', 'b']);
+    session.send(['*scratch*'], true);
+    session.send(['Enter']);
+    session.send(['(+ 40 2)'], true);
+    session.send(['C-j']);
+    const answered = await session.waitForScreen('the evaluation', (screen) => /^42$/m.test(screen), 10_000);
+    expect(answered).toContain('choppa: Running slow');
+    const done = await session.waitForScreen('the result in the echo area', (screen) => screen.includes('choppa: slow() → 11'), 60_000);
+    expect(done).not.toContain('choppa: Running slow');
+    expect(done).not.toMatch(/[Tt]imed out/);
+  }, 120_000);
 });
