@@ -112,6 +112,18 @@ eglot runs one server per major mode, so this replaces another Python server."
         (choppa--execute server name (and (> (length arguments) 0) (aref arguments 0)))
       (cl-call-next-method))))
 
+;; eglot 1.16 and later run code actions through `eglot-execute', not `eglot-execute-command'.
+(cl-defmethod eglot-execute ((server eglot-choppa) action)
+  "Send choppa's own commands in ACTION without blocking Emacs.
+Other actions go to eglot."
+  (let ((command (if (stringp (plist-get action :command)) action (plist-get action :command))))
+    (if (and command (null (plist-get action :edit))
+             (member (plist-get command :command) choppa--long-commands))
+        (let ((arguments (plist-get command :arguments)))
+          (choppa--execute server (plist-get command :command)
+                           (and (> (length arguments) 0) (elt arguments 0))))
+      (cl-call-next-method))))
+
 ;; Requests in flight, newest first: (id . description), for `choppa-cancel' with nothing
 ;; under point.
 (defvar choppa--in-flight nil)
