@@ -64,7 +64,7 @@ M.handlers = {
     end
     pcall(vim.lsp.log.info, 'choppa: window/showMessage', result.message)
     local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
-    require('choppa.commands').notify_line(result.message:gsub('^choppa: ', ''), levels[result.type] or vim.log.levels.INFO)
+    require('choppa.commands').notify_line(result.message, levels[result.type] or vim.log.levels.INFO)
     return vim.NIL
   end,
 }
