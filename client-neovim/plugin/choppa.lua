@@ -1,5 +1,5 @@
 -- Defines `:Choppa {subcommand}` (run, artifact, deref, status, submit, cancel, log, runs).
--- It loads nothing until used and sets no keymaps; see |choppa-commands|.
+-- It sets no keymaps; see |choppa-commands|.
 if vim.g.loaded_choppa then
   return
 end
@@ -14,6 +14,14 @@ end, {
     return require('choppa.commands').complete(arg_lead, cmd_line)
   end,
 })
+
+-- Code actions and lenses carry the server's commands: handled here they prompt for missing
+-- arguments, open previews and list runs like `:Choppa` does (see |choppa-actions|).
+for _, name in ipairs(require('choppa.commands').HANDLED) do
+  vim.lsp.commands[name] = function(command, ctx)
+    require('choppa.commands').handle(command, ctx)
+  end
+end
 
 -- With `vim.lsp.enable('choppa')` (0.11+) there is no setup() on_attach: hook lens refreshes here.
 if vim.fn.exists('##LspAttach') == 1 then

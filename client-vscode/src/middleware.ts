@@ -4,16 +4,19 @@
 // to show open beside the code instead of over it.
 import * as vscode from 'vscode';
 import type { Middleware } from 'vscode-languageclient/node';
-import { isDereferenceResult, isRunArguments, isRunResult, SERVER_COMMANDS, wantsArguments, type RunArguments, type RunResult } from './protocol.js';
+import { isDereferenceResult, isRunArguments, isRunResult, moreActionsOf, SERVER_COMMANDS, wantsArguments, type RunArguments, type RunResult } from './protocol.js';
 import type { Runs } from './runs.js';
 
 type Next = (command: string, args: unknown[]) => vscode.ProviderResult<unknown>;
 
 async function askForArguments(runs: Runs, args: RunArguments, result: RunResult, typed: string | undefined): Promise<string | undefined> {
+  const missing = result.error?.missing;
+  // Names the parameters; the server's message speaks of "args" and is for other clients.
+  const signature = `${args.function}(${missing?.join(', ') ?? '…'})`;
   return vscode.window.showInputBox({
-    title: `Choppa: arguments for ${args.function}`,
-    prompt: result.error?.message.replace(/`/g, '') ?? `Arguments for ${args.function}`,
-    placeHolder: 'Python arguments, e.g. 1, b=2',
+    title: `Choppa: arguments for ${signature}`,
+    prompt: missing ? `Values for ${missing.join(', ')}, as Python arguments` : (result.error?.message.replace(/`/g, '') ?? `Arguments for ${args.function}`),
+    placeHolder: missing ? missing.map((name) => `${name}=…`).join(', ') : 'Python arguments, e.g. 1, b=2',
     value: typed ?? runs.lastArguments(args) ?? '',
     ignoreFocusOut: true,
   });
@@ -43,7 +46,8 @@ async function run(runs: Runs, command: string, args: RunArguments, next: Next):
       current = { ...args, args: answer };
       continue;
     }
-    runs.record(current, result);
+    // A submission's handle is not a result; the server reports the job when it ends.
+    if ((result.status as string) !== 'submitted') runs.record(current, result);
     return result;
   }
 }
@@ -52,8 +56,16 @@ export function middleware(runs: Runs): Middleware {
   return {
     executeCommand: async (command, args, next) => {
       const [argument] = args as unknown[];
-      if ((command === SERVER_COMMANDS.run || command === SERVER_COMMANDS.runArtifact) && isRunArguments(argument)) {
+      const runLike = command === SERVER_COMMANDS.run || command === SERVER_COMMANDS.runArtifact || command === SERVER_COMMANDS.submit;
+      if (runLike && isRunArguments(argument)) {
         return run(runs, command, argument, next);
+      }
+      if (command === SERVER_COMMANDS.moreActions) {
+        // The "⋯ more" lens: the function's other commands in a quick pick.
+        const actions = moreActionsOf(await next(command, args));
+        const picked = await vscode.window.showQuickPick(actions.map((action) => ({ label: action.title, action })), { title: 'Choppa' });
+        if (!picked) return undefined;
+        return vscode.commands.executeCommand(picked.action.command, ...(picked.action.arguments ?? []));
       }
       const result = await next(command, args);
       if (command === SERVER_COMMANDS.dereference && isDereferenceResult(result)) runs.recordDereference(result);

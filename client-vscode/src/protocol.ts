@@ -6,7 +6,23 @@ export const SERVER_COMMANDS = {
   run: 'choppa.run',
   runArtifact: 'choppa.runArtifact',
   dereference: 'choppa.dereference',
+  submit: 'choppa.submit',
+  moreActions: 'choppa.moreActions',
 } as const;
+
+/** A command as the server hands it out (a lens's or an action's). */
+export interface ServerCommand {
+  title: string;
+  command: string;
+  arguments?: unknown[];
+}
+
+/** The result of `choppa.moreActions`. */
+export function moreActionsOf(value: unknown): ServerCommand[] {
+  if (value === null || typeof value !== 'object') return [];
+  const actions = (value as { actions?: unknown }).actions;
+  return Array.isArray(actions) ? actions.filter((action): action is ServerCommand => typeof action?.title === 'string' && typeof action?.command === 'string') : [];
+}
 
 /** The argument of `choppa.run` / `choppa.runArtifact`. */
 export interface RunArguments {
@@ -24,7 +40,7 @@ export interface RunResult {
   args?: string;
   value?: { repr: string; type: string; size?: number };
   ref?: { path: string; size: number; sha256: string; type?: string };
-  error?: { type: string; message: string; line?: number };
+  error?: { type: string; message: string; line?: number; missing?: string[] };
   stdout?: string;
   stderr?: string;
   durationMs: number;

@@ -22,6 +22,7 @@ export function summarize(result: RunResult): string {
   return result.value?.repr ?? 'None';
 }
 
+/** The server's size format (`server/src/engine/format.ts`): one decimal below 100. */
 function formatBytes(size: number): string {
   if (size < 1024) return `${size} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -31,7 +32,7 @@ function formatBytes(size: number): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  return `${value < 100 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 function callLabel(name: string, args: string | undefined): string {

@@ -10,8 +10,8 @@ apt_install() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  apt-get -o DPkg::Lock::Timeout=900 update -q
+  apt-get -o DPkg::Lock::Timeout=900 install -y -q "${missing[@]}"
 }
 
 # Fetches trixie .debs with a private apt source list and state, so the system's apt is untouched.

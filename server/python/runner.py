@@ -19,6 +19,7 @@ def _choppa_install(namespace):
     import linecache
     import os
     import pickle
+    import pprint
     import re
     import reprlib
     import shutil
@@ -49,6 +50,10 @@ def _choppa_install(namespace):
     by_value_max = 16 * 1024
     kept_runs = 64
     repr_max = 2000
+    table_rows = 10
+    table_columns = 8
+    table_cell = 40
+    table_max = 4000
     json_max = 64 * 1024
     # Every report is one line of JSON of at most `budget` characters, which the backend picks
     # below the command output cap of the runtime it talks to (50,000 characters on Databricks
@@ -158,6 +163,87 @@ def _choppa_install(namespace):
         if len(text) > repr_max:
             text = text[:repr_max - 1] + '\u2026'
         return text
+
+    def pretty_repr(value, text):
+        """A nested list/dict/tuple that `text` (its short repr) shows whole, pretty-printed and
+        wrapped; `text` itself for anything else or anything cut."""
+        if not isinstance(value, (list, tuple, dict)) or '...' in text or len(text) <= 80:
+            return text
+        try:
+            pretty = pprint.pformat(value, width=80, compact=True, sort_dicts=False)
+        except Exception:
+            return text
+        return pretty if len(pretty) <= repr_max else text
+
+    def table_cell_text(cell):
+        try:
+            text = short_repr.repr(cell) if not isinstance(cell, str) else cell
+        except Exception:
+            text = '?'
+        text = text.replace('\\', '\\\\').replace('|', '\\|').replace('\r', ' ').replace('\n', ' ')
+        return text if len(text) <= table_cell else text[:table_cell - 1] + '\u2026'
+
+    def table_rows_of(value):
+        """(columns, first rows, total rows or None, total columns) of a table-like value, or None:
+        a list or tuple of dicts or of equal-length tuples/lists, a pandas or Spark DataFrame.
+        Reads only the first rows, never the whole value."""
+        module = getattr(type(value), '__module__', '') or ''
+        if module.startswith('pandas') and hasattr(value, 'iloc') and hasattr(value, 'columns'):
+            columns = [str(column) for column in list(value.columns)]
+            head = value.iloc[:table_rows, :table_columns]
+            rows = [[index] + list(row) for index, row in zip(head.index, head.itertuples(index=False, name=None))]
+            return [''] + columns[:table_columns], rows, len(value), len(columns)
+        if module.startswith('pyspark') and hasattr(value, 'limit') and hasattr(value, 'columns'):
+            columns = list(value.columns)
+            rows = [list(row)[:table_columns] for row in value.limit(table_rows).collect()]
+            return columns[:table_columns], rows, None, len(columns)
+        if not isinstance(value, (list, tuple)) or len(value) == 0:
+            return None
+        first = value[:table_rows]
+        if all(isinstance(row, dict) for row in first):
+            columns = []
+            for row in first:
+                for key in row:
+                    if key not in columns:
+                        columns.append(key)
+            if not columns:
+                return None
+            rows = [[row.get(column, '') for column in columns[:table_columns]] for row in first]
+            return [str(column) for column in columns[:table_columns]], rows, len(value), len(columns)
+        if all(isinstance(row, (tuple, list)) for row in first):
+            width = len(first[0])
+            if width == 0 or any(len(row) != width for row in first):
+                return None
+            if any(isinstance(cell, (list, tuple, dict)) for row in first for cell in row):
+                return None
+            columns = [str(index) for index in range(min(width, table_columns))]
+            return columns, [list(row)[:table_columns] for row in first], len(value), width
+        return None
+
+    def table_preview(value):
+        """A Markdown table of the first rows and columns of a table-like value, with its shape;
+        None for anything else (or when reading it fails: a preview never fails a run)."""
+        try:
+            found = table_rows_of(value)
+        except Exception:
+            return None
+        if found is None:
+            return None
+        columns, rows, total_rows, total_columns = found
+        lines = [
+            '| ' + ' | '.join(table_cell_text(column) for column in columns) + ' |',
+            '|' + '---|' * len(columns),
+        ]
+        for row in rows:
+            cells = [table_cell_text(cell) for cell in row] + [''] * (len(columns) - len(row))
+            lines.append('| ' + ' | '.join(cells) + ' |')
+        shown_columns = len(columns) - (1 if columns and columns[0] == '' else 0)
+        shape = '%s rows' % total_rows if total_rows is not None else 'first %d rows' % len(rows)
+        shape += ' \u00d7 %d columns' % total_columns
+        if (total_rows is not None and total_rows > len(rows)) or total_columns > shown_columns:
+            shape += ' (showing %d \u00d7 %d)' % (len(rows), shown_columns)
+        text = '\n'.join(lines + ['', shape])
+        return text if len(text) <= table_max else None
 
     def iso_now():
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -1025,10 +1111,11 @@ def _choppa_install(namespace):
 
         def _result(self, run, value):
             payload = run.payload
-            preview = safe_repr(value)
+            preview = pretty_repr(value, safe_repr(value))
+            table = table_preview(value)
             kind = type_name(type(value))
             if payload['mode'] != 'remote':
-                stored = store_artifact(payload, value, kind, preview)
+                stored = store_artifact(payload, value, kind, preview, table)
                 return stored if stored.get('status') == 'error' else {'status': 'ok', 'ref': stored}
             limit = payload['result_size_max']
             # Small pickles are kept to travel back by value; `spill_after` keeps them in memory.
@@ -1043,8 +1130,10 @@ def _choppa_install(namespace):
                 return unpicklable(payload, value, kind, exc)
             size = sink.size
             if sink.spilled():
-                return {'status': 'ok', 'ref': sink.commit(kind, preview)}
+                return {'status': 'ok', 'ref': sink.commit(kind, preview, table)}
             info = {'repr': preview, 'type': kind, 'size': size}
+            if table is not None:
+                info['table'] = table
             if size <= by_value_max and sink.buffer is not None:
                 info['pickle'] = base64.b64encode(b''.join(sink.buffer)).decode('ascii')
             sink.discard()
@@ -1248,7 +1337,7 @@ def _choppa_install(namespace):
                 remove_quietly(self.temporary)
             self.buffer = []
 
-        def commit(self, kind, preview):
+        def commit(self, kind, preview, table=None):
             """Renames the pickle into place, then writes the sidecar; returns the ref."""
             logical_dir, local_dir = artifact_location(self.payload)
             local_pkl = '%s/%s.pkl' % (local_dir, self.base())
@@ -1260,6 +1349,8 @@ def _choppa_install(namespace):
                 'preview': preview,
                 'created': iso_now(),
             }
+            if table is not None:
+                ref['table'] = table
             try:
                 self.file.close()
                 self.file = None
@@ -1275,7 +1366,7 @@ def _choppa_install(namespace):
                     'could not write the artifact %s (%s)' % (ref['path'], exc))
             return ref
 
-    def store_artifact(payload, value, kind, preview):
+    def store_artifact(payload, value, kind, preview, table=None):
         sink = PickleSink(payload, spill_after=-1)
         try:
             pickle.dump(value, sink, protocol=4)
@@ -1286,7 +1377,7 @@ def _choppa_install(namespace):
             return unpicklable(payload, value, kind, exc)
         if not sink.spilled():
             sink._spill()
-        return sink.commit(kind, preview)
+        return sink.commit(kind, preview, table)
 
     def return_line(source, function_name):
         """The line (of the shipped source) of the function's one `return`, else of its first

@@ -2,7 +2,7 @@
 // open documents and one `Workspace` (store + backend) per state folder. Notification handlers
 // change it; request handlers read it and hand runs to the engine.
 import { dirname, join, sep } from 'node:path';
-import type { ClientCapabilities, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
+import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
 import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
@@ -11,6 +11,7 @@ import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
 import { pathToUri, uriToPath } from './protocol/convert.js';
 import type { RunContext } from './protocol/run-commands.js';
+import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';
 import { analyze } from './analysis/analyze.js';
 import { WorkspaceIndex, type OpenBuffer } from './workspace-index/workspace-index.js';
@@ -48,9 +49,13 @@ export class Session {
   readonly missingImports = new MissingImports();
   /** Told when the imports a file's functions lack have changed (the server republishes). */
   readonly importCheckListeners: Array<(filePath: string) => void> = [];
+  /** The client's name from `initialize` (`clientInfo.name`), to word advice for that editor. */
+  clientName: string | undefined;
+  readonly progress: ProgressTokens;
 
   constructor(options: SessionOptions) {
     this.connection = options.connection;
+    this.progress = new ProgressTokens(options.connection);
     this.documents = options.documents;
     this.runnerPath = options.runnerPath;
     const queries = this.documents.compiledQueries;
@@ -181,16 +186,16 @@ export class Session {
   readonly submissionListeners: Array<(uri: string) => void> = [];
 
   /** Work-done progress of each submitted run being followed, by our run id. */
-  private readonly jobProgress = new Map<string, Promise<WorkDoneProgressServerReporter | undefined>>();
+  private readonly jobProgress = new Map<string, Promise<ServerProgress | undefined>>();
 
   /** Shows a followed job as a cancellable work-done progress, ended when the job ends. */
   private trackJobProgress(workspace: Workspace | undefined, record: SubmissionRecord, ended: boolean): void {
     let progress = this.jobProgress.get(record.id);
     if (!progress && !ended && this.supportsWorkDoneProgress) {
-      progress = this.connection.window.createWorkDoneProgress().then(
+      progress = this.progress.create().then(
         (reporter) => {
-          reporter.begin(`Job ${record.function}`, undefined, record.state, true);
-          reporter.token.onCancellationRequested(() => void workspace?.submissions.cancel(record.id));
+          reporter.begin(`Job ${record.function}`, record.state, true);
+          reporter.onCancel(() => void workspace?.submissions.cancel(record.id));
           return reporter;
         },
         () => undefined,
@@ -213,7 +218,10 @@ export class Session {
     if (ended) {
       const result = workspace?.store.byRunId(record.key, record.id);
       const how = result?.status === 'ok' ? `finished: ${result.ref ? `ArtifactRef ${result.ref.path}` : 'ok'}` : result?.status === 'cancelled' ? 'was cancelled' : `failed: ${result?.error?.type ?? ''} ${result?.error?.message ?? record.stateMessage ?? ''}`;
-      this.info(`choppa: submitted run of ${record.function} (${record.handle?.runId ?? record.id}) ${how}`);
+      const message = `choppa: submitted run of ${record.function} (${record.handle?.runId ?? record.id}) ${how}`;
+      // A failed job is an error, not news.
+      if (record.state === 'failed' || result?.status === 'error') this.error(message);
+      else this.info(message);
     }
     const uri = path === undefined ? undefined : pathToUri(path);
     for (const document of this.documents.all()) {
@@ -236,7 +244,7 @@ export class Session {
    */
   updateSettings(settings: Settings): void {
     // Inlay hints, lenses and lint read the settings directly; everything else shapes backends.
-    const shaping = (value: Settings) => JSON.stringify({ ...value, inlayHints: 0, codeLens: 0, scopeLint: 0 });
+    const shaping = (value: Settings) => JSON.stringify({ ...value, inlayHints: 0, codeLens: 0, scopeLint: 0, diagnostics: 0 });
     const changed = shaping(settings) !== shaping(this.settings);
     this.settings = settings;
     if (!changed) return;

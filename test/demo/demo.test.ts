@@ -13,7 +13,7 @@ describe('npm run demo', () => {
     expect(result.status).toBe(0);
     const out = result.stdout;
     expect(out).toContain('⚠ warning line 43: `json` is a module-level import');
-    expect(out).toMatch(/ℹ info line 14: add\(1, 2\) → 3 · \d+ ms · local python3\.\d+/);
+    expect(out).toMatch(/· hint line 14: add\(1, 2\) → 3 · \d+ ms · local python3\.\d+/);
     expect(out).toMatch(/get_stuff\(\) → ArtifactRef 1\.2 MB \(list\)/);
     expect(out).toMatch(/analyze_stuff\(data\) → \{'count': 200000, 'max': 39999600001\}/);
     expect(out).toContain('✖ error line 38: ZeroDivisionError: division by zero');

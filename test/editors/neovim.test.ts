@@ -1,6 +1,8 @@
-// Neovim end to end, on 0.7.2 and 0.10: the plugin attaches through setup(), a code action
-// runs `add(1, 2)`, the result shows as diagnostic and hover, `:Choppa deref` opens the
-// preview, `:Choppa run` prompts for missing arguments, and `:checkhealth choppa` is OK.
+// Neovim end to end, on 0.7.2 and 0.10: the plugin attaches through setup() with settings in
+// the README's shape, a code action runs `add(1, 2)`, the result shows as diagnostic and hover,
+// `:Choppa deref` opens the preview, code actions, lenses and `:Choppa run` prompt for missing
+// arguments, runs land in the quickfix list, messages fit one line, `:help choppa` works, and
+// `:checkhealth choppa` names the one unknown setting.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, type Sandbox } from './support/headless-env.js';
@@ -41,7 +43,7 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.commands).toContain('choppa.run');
   });
 
-  it('runs add(1, 2) from its code action and shows an Information diagnostic at the function', () => {
+  it('runs add(1, 2) from its code action and shows the result at the function, with the severity set in settings = { choppa = ... }', () => {
     const detail = step<{ message: string; severity: number; info: number; lnum: number }>('code action runs add');
     expect(detail.message.startsWith('add(1, 2) → 3')).toBe(true);
     expect(detail.severity).toBe(detail.info);
@@ -62,6 +64,11 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.preview.lines[0]).toMatch(/^ArtifactRef /);
   });
 
+  it('opens the preview from the Dereference code action too (0.7 has no showDocument)', () => {
+    const { preview } = step<{ preview: string }>('the Dereference code action opens the preview');
+    expect(preview).toMatch(new RegExp(`^${sandbox.project}/\\.choppa/artifacts/get_stuff-.+\\.preview\\.md$`));
+  });
+
   it('prompts for missing arguments through vim.ui.input, pre-filled with the last ones', () => {
     const detail = step<{ first: string; second: string; prompts: Array<{ prompt: string; default: string }> }>(
       'Choppa run prompts for arguments',
@@ -69,38 +76,74 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(detail.first).toBe('choppa: ratio(6, 3) → 2.0');
     expect(detail.second).toBe('choppa: ratio(1, 4) → 0.25');
     expect(detail.prompts).toEqual([
-      { prompt: 'ratio(', default: '' },
-      { prompt: 'ratio(', default: '6, 3' },
+      { prompt: 'ratio(a, b): ', default: '' },
+      { prompt: 'ratio(a, b): ', default: '6, 3' },
     ]);
+  });
+
+  it('prompts for missing arguments from the code-action menu too', () => {
+    const detail = step<{ ran: string; prompt: { prompt: string } }>('code action prompts for missing arguments');
+    expect(detail.ran).toBe('choppa: ratio(2, 4) → 0.5');
+    expect(detail.prompt.prompt).toBe('ratio(a, b): ');
   });
 
   it('runs as artifact with :Choppa artifact and reports the client with :Choppa status', () => {
     const detail = step<{ artifact: string; status: string }>('Choppa artifact and status');
-    expect(detail.artifact).toMatch(/^choppa: squares_table\(\) → ArtifactRef \/Workspace\/Shared\/choppa-demo\//);
-    expect(detail.status).toContain(`root ${sandbox.project}`);
-    expect(detail.status).toContain('choppa.dereference');
+    expect(detail.artifact).toMatch(/^choppa: squares_table\(\) → ArtifactRef list \d+ B$/);
+    // One line, cut to fit: the whole root is in :checkhealth choppa.
+    expect(detail.status).toMatch(/^choppa: client \d+ attached, root \//);
   });
 
   it('submits a job, lists runs and opens a run log with :Choppa submit, runs and log', () => {
-    const detail = step<{ submitted: string; runs: string; log: string; completion: string[] }>('Choppa submit, runs and log');
+    const detail = step<{ submitted: string; runs: string; quickfix: Array<{ file: string; lnum: number; text: string }>; log: string; completion: string[] }>(
+      'Choppa submit, runs and log',
+    );
     expect(detail.submitted).toContain('submitted');
-    expect(detail.runs).toContain('squares_table');
+    expect(detail.runs).toMatch(/^choppa: \d+ runs in the quickfix list$/);
+    const lines = readFileSync(sandbox.file, 'utf8').split('\n');
+    const squares = detail.quickfix.find((item) => item.text.startsWith('squares_table: '));
+    expect(squares).toMatchObject({ file: sandbox.file, lnum: lines.findIndex((line) => line.startsWith('def squares_table(')) + 1 });
+    expect(detail.quickfix.some((item) => /^add: ok, finished /.test(item.text))).toBe(true);
     expect(detail.log).toMatch(/\.choppa\/logs\/squares_table-.+\.log$/);
     expect(detail.completion).toEqual(['artifact', 'cancel', 'deref', 'log', 'run', 'runs', 'status', 'submit']);
   });
 
-  it('shows the server code lenses, refreshed by the plugin', () => {
+  it('shows one run lens and a "⋯ more" lens per function, refreshed by the plugin', () => {
     const { titles } = step<{ titles: string[] }>('code lenses are shown and refreshed');
     expect(titles).toContain('Run add remotely');
-    expect(titles).toContain('Submit add as a job');
+    expect(titles).toContain('⋯ more');
+    expect(titles).not.toContain('Submit add as a job');
   });
 
-  it('reports OK in :checkhealth choppa', () => {
+  it('offers the other actions behind "⋯ more", and they prompt for arguments', () => {
+    const detail = step<{ ran: string; menus: string[][]; prompt: { prompt: string } }>('the more lens offers the other actions, which prompt for arguments');
+    expect(detail.menus[0]).toEqual(['Run add remotely', '⋯ more']);
+    expect(detail.menus[1]).toEqual(expect.arrayContaining(['Run add as artifact', 'Submit add as a job', 'Show run log of add']));
+    expect(detail.menus[1]).not.toContain('Run add remotely');
+    expect(detail.prompt.prompt).toBe('add(a, b): ');
+    expect(detail.ran).toMatch(/^choppa: add\(3, 4\) → ArtifactRef /);
+  });
+
+  it('answers :Choppa cancel in one line, and keeps every message to one line (no Press ENTER)', () => {
+    expect(step<{ message: string }>('cancel says so in one line').message).toBe('choppa: There is no run of it in flight to cancel.');
+    const { long, count } = step<{ long: string[]; count: number }>('messages fit one line');
+    expect(count).toBeGreaterThan(10);
+    expect(long).toEqual([]);
+  });
+
+  it('opens :help choppa without running :helptags', () => {
+    expect(step<{ name: string }>('help opens without helptags').name).toMatch(/client-neovim\/doc\/choppa\.txt$/);
+  });
+
+  it('reports OK in :checkhealth choppa, and warns about the unknown setting', () => {
     const { lines } = step<{ lines: string[] }>('checkhealth choppa');
     const report = lines.join('\n');
     expect(report).toMatch(/OK:? server runs/);
     expect(report).toMatch(/OK:? local backend Python: Python 3/);
-    expect(report).toMatch(/OK:? attached: client \d+/);
-    expect(report).not.toMatch(/ERROR|WARNING/);
+    expect(report).toContain(`attached: client ${/client (\d+) \(root /.exec(report)?.[1]} (root ${sandbox.project})`);
+    expect(report).toMatch(/OK:? server commands: .*choppa\.dereference/);
+    // The one stray key of the scenario's settings, and nothing else.
+    expect(report).toMatch(/WARNING:? unknown settings \(ignored by the server\): pythonPth/);
+    expect(report.match(/ERROR|WARNING/g)).toEqual(['WARNING']);
   });
 });

@@ -1,8 +1,10 @@
 // The VS Code client end to end: the packaged .vsix installed into code-server, driven in
-// headless Chromium on a copy of examples/demo. A code action runs `add(1, 2)` and the hover
-// shows 3; a lens runs `ratio` with arguments typed into the input box; the run log shows its
-// output; a dereferenced artifact's preview opens beside the code. Screenshots go to
-// test/.artifacts/vscode/.
+// headless Chromium on a copy of examples/demo. One run lens and "⋯ more" per function; a code
+// action runs `add(1, 2)`, the result is a hint whose hover adds to it instead of repeating it;
+// a lens runs `ratio` with arguments typed into an input box that names them; the run log shows
+// its output; a table-like artifact shows as a table in hover and in its preview, opened beside
+// the code through "⋯ more"; nullable settings are editable in the Settings UI. Screenshots go
+// to test/.artifacts/vscode/ (docs/ keeps three of them for the README).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import {
   startCodeServer,
   type RunningCodeServer,
 } from './support/code-server.js';
-import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
+import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, moreLens, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
 const STEP_TIMEOUT = 180_000;
@@ -92,9 +94,11 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     if (root) rmSync(root, { recursive: true, force: true });
   }, SETUP_TIMEOUT);
 
-  it('opens pipeline.py with the server\'s code lenses', async () => {
+  it('opens pipeline.py with one run lens and a "⋯ more" lens per function', async () => {
     await openFile(page, 'pipeline.py', 'def add(a, b):');
     await codeLens(page, 'Run add remotely').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const row = page.locator('.codelens-decoration', { hasText: 'Run add remotely' }).first();
+    expect((await row.locator('a').allInnerTexts()).map((title) => title.trim())).toEqual(['Run add remotely', '⋯ more']);
     await shot('opened-with-lenses');
   });
 
@@ -107,11 +111,16 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await page.keyboard.press('Escape');
     await codeAction(page, 'Run add(1, 2) remotely');
     await gotoLine(page, ...at('add(a, b)'));
-    await expect.poll(() => page.locator('.editor-group-container .squiggly-info').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    // A hint: the result is not a problem, so the Problems count stays at zero.
+    await expect.poll(() => page.locator('.editor-group-container .squiggly-hint').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.editor-group-container .squiggly-info').count()).toBe(0);
     const hover = await hoverWord(page, 'def add(a, b):', 'add', /returned/);
     const text = await hover.innerText();
-    expect(text).toContain('add(1, 2)');
-    expect(text).toMatch(/^3$/m);
+    // The diagnostic line says the call and the value once; the hover adds type, size and when.
+    expect(text).toContain('add(1, 2) → 3');
+    expect(text).toMatch(/returned int · \d+(\.\d)? B pickled \((just now|\d+ min ago)\)\./);
+    expect(text).not.toMatch(/^3$/m);
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT/);
     await shot('hover-add-3');
   });
 
@@ -121,15 +130,15 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await codeLens(page, 'Run ratio remotely').click();
     const input = page.locator('.quick-input-widget');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await expect.poll(() => input.innerText(), { timeout: UI_TIMEOUT }).toContain('arguments for ratio');
+    await expect.poll(() => input.innerText(), { timeout: UI_TIMEOUT }).toContain('arguments for ratio(a, b)');
+    expect(await input.innerText()).toContain('Values for a, b, as Python arguments');
     await page.keyboard.type('6, 3');
     await shot('input-box-ratio');
     await page.keyboard.press('Enter');
     await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
     const hover = await hoverWord(page, 'def ratio(a, b):', 'ratio', /returned/);
     const text = await hover.innerText();
-    expect(text).toContain('ratio(6, 3)');
-    expect(text).toMatch(/^2\.0$/m);
+    expect(text).toContain('ratio(6, 3) → 2.0');
     await shot('hover-ratio-2.0');
   });
 
@@ -160,15 +169,48 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   });
 
-  it('opens a dereferenced artifact\'s preview beside the code', async () => {
-    await gotoLine(page, ...at('get_stuff(n='));
-    await codeLens(page, 'Run get_stuff remotely').click();
-    const dereference = codeLens(page, 'Dereference last artifact of get_stuff');
-    await dereference.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await dereference.click();
-    await page.locator('.tab', { hasText: 'preview.txt' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  it('shows a table-like artifact as a table in hover, and opens its preview beside the code from "⋯ more"', async () => {
+    await page.mouse.move(5, 400);
+    await gotoLine(page, ...at('squares_table(rows=5)'));
+    await codeLens(page, 'Run squares_table remotely').click();
+    const hover = await hoverWord(page, 'def squares_table(rows=5):', 'squares_table', /5 rows × 2 columns/);
+    // Rendered as a table: a header cell per column, a row per record.
+    expect(await hover.locator('table th').allInnerTexts()).toEqual(['row', 'square']);
+    expect(await hover.locator('table tr').count()).toBe(6);
+    await shot('hover-table');
+    await page.mouse.move(5, 400);
+    await moreLens(page, 'squares_table').click();
+    const pick = page.locator('.quick-input-widget');
+    await pick.locator('.monaco-list-row', { hasText: 'Run squares_table as artifact' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.keyboard.type('as artifact');
+    await page.keyboard.press('Enter');
+    await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await expect.poll(async () => {
+      await moreLens(page, 'squares_table').click();
+      const found = await pick.locator('.monaco-list-row', { hasText: 'Dereference last artifact of squares_table' }).count();
+      if (found === 0) await page.keyboard.press('Escape');
+      return found;
+    }, { timeout: UI_TIMEOUT }).toBe(1);
+    await pick.locator('.monaco-list-row', { hasText: 'Dereference last artifact of squares_table' }).click();
+    await page.locator('.tab', { hasText: 'preview.md' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     expect(await page.locator('.editor-group-container').count()).toBe(2);
-    await expect.poll(() => page.locator('.editor-group-container').nth(1).innerText(), { timeout: UI_TIMEOUT }).toContain('sha256');
-    await shot('artifact-preview-beside');
+    const preview = page.locator('.editor-group-container').nth(1);
+    // Monaco renders spaces as non-breaking ones.
+    const previewText = async (): Promise<string> => (await preview.innerText()).replace(/\u00a0/g, ' ');
+    await expect.poll(previewText, { timeout: UI_TIMEOUT }).toContain('| row | square |');
+    expect(await previewText()).toContain('5 rows × 2 columns');
+    await shot('artifact-table-preview');
+  });
+
+  it('lets the nullable settings be edited in the Settings UI', async () => {
+    await palette(page, 'Preferences: Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.keyboard.type('choppa.clusterId');
+    const item = editor.locator('.setting-item', { hasText: 'Cluster Id' }).first();
+    await item.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await expect.poll(() => item.locator('input').count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    expect(await item.innerText()).not.toContain('Edit in settings.json');
+    await shot('settings-ui-cluster-id');
   });
 });

@@ -12,7 +12,7 @@ async function lensFunctions(name: string, text: string): Promise<string[]> {
   const uri = await workspace.editor.open(join(workspace.root, name), text);
   const lenses = await workspace.editor.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
   const names = lenses
-    .filter((lens) => lens.command?.command === 'choppa.runArtifact')
+    .filter((lens) => ['choppa.run', 'choppa.runArtifact', 'choppa.submit'].includes(lens.command?.command ?? ''))
     .map((lens) => (lens.command?.arguments?.[0] as { function: string }).function);
   return names;
 }

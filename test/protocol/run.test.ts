@@ -93,7 +93,8 @@ describe('running on the local backend', () => {
     expect(result.stdout).toBe('adding 1 5\n');
     const diagnostics = await editor.waitForDiagnostics(uri, resultFor('add'));
     const info = diagnostics.find((d) => d.code === 'run-result')!;
-    expect(info.severity).toBe(3);
+    // Hint by default: a result is not a problem (choppa.diagnostics.resultSeverity).
+    expect(info.severity).toBe(4);
     expect(info.range.start).toEqual(positionOf(text, 'add(a'));
     expect(info.message).toMatch(/^add\(1, b=5\) → 6 · \d+ ms · local python3\.\d+$/);
     const hover = await hoverText('add(1, b=5)');
@@ -139,7 +140,7 @@ describe('running on the local backend', () => {
     expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
     expect(result.error!.message).toContain('`x`');
     // A warning, not an error: clients that can prompt for `missing` do so next.
-    const message = await editor.waitForMessage((text) => text.includes('`fails` needs arguments'));
+    const message = await editor.waitForMessage((text) => text.includes('`fails` needs a value for `x`.'));
     expect(message.type).toBe(2);
   });
 
@@ -154,7 +155,7 @@ describe('running on the local backend', () => {
       const result = await prompting.executeCommand<RunResult>('choppa.run', { uri: promptingUri, function: 'fails' });
       expect(result.error).toMatchObject({ type: 'ArgumentError', missing: ['x'] });
       // Notifications precede the response on the wire, so none came for this run.
-      expect(prompting.messages.filter((m) => m.message.includes('needs arguments'))).toEqual([]);
+      expect(prompting.messages.filter((m) => m.message.includes('needs a value'))).toEqual([]);
     } finally {
       await prompting.stop();
     }

@@ -100,6 +100,9 @@ describe('submit', () => {
       expect(error.message).toContain('IndexError');
       const hover = await editor.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(source, 'broken()') });
       expect((hover.contents as { value: string }).value).toContain('Traceback');
+      // Reported as an error, not as news.
+      const said = await editor.waitForMessage((message) => message.includes('submitted run of broken') && message.includes('failed'));
+      expect(said.type).toBe(1);
     } finally {
       await editor.stop();
     }

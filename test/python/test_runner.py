@@ -189,6 +189,80 @@ class RunnerTest(unittest.TestCase):
         body['max_result_size'] = 100
         self.assertIn('ref', self.run_payload(body)['envelope'])
 
+    def test_list_of_dicts_previews_as_a_table_with_its_shape(self):
+        body = payload('def f():\n    return [{"row": i, "square": i * i, "note": "a|b"} for i in range(25)]\n')
+        table = self.run_payload(body)['envelope']['value']['table']
+        lines = table.split('\n')
+        self.assertEqual(lines[0], '| row | square | note |')
+        self.assertEqual(lines[1], '|---|---|---|')
+        self.assertEqual(lines[2], '| 0 | 0 | a\\|b |')
+        self.assertEqual(len([line for line in lines if line.startswith('| ')]), 11)
+        self.assertEqual(lines[-1], '25 rows \u00d7 3 columns (showing 10 \u00d7 3)')
+
+    def test_list_of_tuples_previews_as_a_table_and_artifacts_keep_it(self):
+        body = payload('def f():\n    return [(1, "x"), (2, "y")]\n', mode='artifact')
+        ref = self.run_payload(body)['envelope']['ref']
+        self.assertEqual(ref['table'].split('\n'), ['| 0 | 1 |', '|---|---|', '| 1 | x |', '| 2 | y |', '', '2 rows \u00d7 2 columns'])
+        local = os.path.join(self.root, ref['path'].lstrip('/')[:-len('.pkl')] + '.json')
+        with open(local) as sidecar:
+            self.assertEqual(json.load(sidecar)['table'], ref['table'])
+
+    def test_pandas_dataframe_previews_as_a_table_when_pandas_is_there(self):
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            # Where pandas is missing no DataFrame can be returned: assert the plain case instead.
+            body = payload('def f():\n    return {"a": 1}\n')
+            self.assertNotIn('table', self.run_payload(body)['envelope']['value'])
+            return
+        body = payload('def f():\n    import pandas\n    return pandas.DataFrame({"a": range(12), "b": ["x"] * 12})\n')
+        table = self.run_payload(body)['envelope']['value']['table']
+        self.assertEqual(table.split('\n')[0], '|  | a | b |')
+        self.assertIn('12 rows \u00d7 2 columns (showing 10 \u00d7 2)', table)
+
+    def test_spark_dataframe_previews_its_first_rows_without_counting(self):
+        # A stand-in with the module and the methods of pyspark.sql.DataFrame: only limit() and
+        # collect() of the first rows may be called, never count() or a full collect().
+        source = (
+            'def f():\n'
+            '    class DataFrame(object):\n'
+            '        columns = ["id", "name"]\n'
+            '        limited = None\n'
+            '        def limit(self, n):\n'
+            '            self.limited = n\n'
+            '            return self\n'
+            '        def collect(self):\n'
+            '            if self.limited is None:\n'
+            '                raise RuntimeError("collected everything")\n'
+            '            return [(i, "n%d" % i) for i in range(self.limited)]\n'
+            '        def count(self):\n'
+            '            raise RuntimeError("counted")\n'
+            '    DataFrame.__module__ = "pyspark.sql.dataframe"\n'
+            '    DataFrame.__qualname__ = "DataFrame"\n'
+            # Importable under that name, so the result pickles as a real one would have to.
+            '    import sys, types\n'
+            '    for name in ("pyspark", "pyspark.sql", "pyspark.sql.dataframe"):\n'
+            '        sys.modules.setdefault(name, types.ModuleType(name))\n'
+            '    sys.modules["pyspark.sql.dataframe"].DataFrame = DataFrame\n'
+            '    return DataFrame()\n')
+        table = self.run_payload(payload(source))['envelope']['value']['table']
+        lines = table.split('\n')
+        self.assertEqual(lines[0], '| id | name |')
+        self.assertEqual(lines[2], '| 0 | n0 |')
+        self.assertEqual(len([line for line in lines if line.startswith('| ')]), 11)
+        self.assertEqual(lines[-1], 'first 10 rows \u00d7 2 columns')
+
+    def test_other_values_have_no_table_and_nested_ones_are_pretty_printed(self):
+        body = payload('def f():\n    return {"config": {"layers": [64, 128, 256], "dropout": 0.1}, "metrics": {"loss": [0.9, 0.5, 0.25, 0.125], "accuracy": 0.97}}\n')
+        value = self.run_payload(body)['envelope']['value']
+        self.assertNotIn('table', value)
+        self.assertIn('\n', value['repr'])
+        self.assertTrue(all(len(line) <= 80 for line in value['repr'].split('\n')))
+        self.assertEqual(eval(value['repr']), eval(body['source'].split('return ')[1]))
+        for flat in ('[1, 2, 3]', '"text"', '[[1, [2, 3]]]'):
+            body = payload('def f():\n    return %s\n' % flat)
+            self.assertNotIn('table', self.run_payload(body)['envelope']['value'])
+
     def test_coroutine_functions_are_awaited(self):
         body = payload('async def f(x):\n    return x * 2\n', args_source='21')
         self.assertEqual(self.run_payload(body)['envelope']['value']['json'], 42)

@@ -134,11 +134,27 @@ describe('settings have one schema', () => {
     for (const key of keys) {
       const spec = SETTINGS_SCHEMA[key]!;
       const mirrored = properties[`choppa.${key}`]!;
-      expect(mirrored.default, key).toEqual(spec.default);
-      expect(mirrored.type, key).toEqual(spec.default === null ? [spec.type, 'null'] : spec.type);
+      // VS Code edits only non-null settings in its UI: an unset string is "" there, which
+      // parseSettings reads as unset.
+      expect(mirrored.default, key).toEqual(spec.default === null ? '' : spec.default);
+      expect(mirrored.type, key).toEqual(spec.type);
       expect(mirrored.enum, key).toEqual(spec.enum);
       expect(mirrored.markdownDescription, key).toEqual(spec.description);
     }
+  });
+
+  it('the Neovim plugin knows every key, to warn about the others in :checkhealth', () => {
+    const lua = readFileSync(join(REPO, 'client-neovim', 'lua', 'choppa', 'settings.lua'), 'utf8');
+    const block = /M\.KEYS = \{([^}]*)\}/.exec(lua)?.[1] ?? '';
+    expect([...block.matchAll(/'([^']+)'/g)].map((match) => match[1]).sort()).toEqual(keys);
+  });
+
+  it('the Neovim help ships its tags, so :help choppa works without :helptags', () => {
+    const help = readFileSync(join(REPO, 'client-neovim', 'doc', 'choppa.txt'), 'utf8');
+    const tags = readFileSync(join(REPO, 'client-neovim', 'doc', 'tags'), 'utf8');
+    const defined = [...help.matchAll(/\*([^*\s|]+)\*/g)].map((match) => match[1]).sort();
+    const listed = tags.trim().split('\n').map((line) => line.split('\t')[0]).sort();
+    expect(listed).toEqual(defined);
   });
 
   it('the Neovim help documents every setting', () => {

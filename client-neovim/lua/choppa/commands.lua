@@ -1,6 +1,7 @@
--- The `:Choppa` subcommands: thin wrappers that find the Choppa function under the cursor
--- through the server's own code actions and send `workspace/executeCommand`. They add only
--- what the protocol leaves to the client: prompting for arguments and opening returned paths.
+-- The `:Choppa` subcommands and the `vim.lsp.commands` handlers of the server's commands: thin
+-- wrappers that find the Choppa function under the cursor through the server's own code actions
+-- and send `workspace/executeCommand`. They add only what the protocol leaves to the client:
+-- prompting for arguments, opening returned paths, the runs in the quickfix list, short messages.
 
 local M = {}
 
@@ -15,10 +16,22 @@ local optional = {
   runs = 'choppa.listRuns',
 }
 
+--- Says one line, cut to fit the command line, so it never asks to "Press ENTER".
+---@param message string
+---@param level? integer
+function M.notify_line(message, level)
+  local line = vim.split(message, '\n', { plain = true })[1] or ''
+  local width = math.max(20, (vim.v.echospace or 0) > 0 and vim.v.echospace or (vim.o.columns - 12))
+  if vim.fn.strdisplaywidth(line) > width then
+    line = vim.fn.strcharpart(line, 0, width - 1) .. '…'
+  end
+  vim.notify(line, level or vim.log.levels.INFO)
+end
+
 ---@param message string
 ---@param level? integer
 local function notify(message, level)
-  vim.notify('choppa: ' .. message, level or vim.log.levels.INFO)
+  M.notify_line('choppa: ' .. message, level)
 end
 
 ---@param bufnr integer
@@ -61,20 +74,187 @@ local function server_has(client, command)
 end
 
 ---@param client table
----@param bufnr integer
----@param command string
----@param argument table
----@param on_result fun(result: table)
-local function execute(client, bufnr, command, argument, on_result)
+---@return boolean
+local function supports_show_document(client)
+  local capabilities = client.config and client.config.capabilities or vim.lsp.protocol.make_client_capabilities()
+  local window = capabilities.window or {}
+  return type(window.showDocument) == 'table' and window.showDocument.support == true
+end
+
+-- Sends a command and hands its result on; errors are said, not thrown.
+local function send(client, bufnr, command, argument, on_result)
   request(client, 'workspace/executeCommand', { command = command, arguments = { argument } }, function(err, result)
     if err then
-      notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
+      notify(err.message or tostring(err), vim.log.levels.ERROR)
       return
     end
     on_result(result or {})
     -- Results change the lenses (a Dereference lens appears, a Cancel lens goes).
     require('choppa').refresh_lenses(bufnr)
   end, bufnr)
+end
+
+-- `512 B`, `17.6 KB`, `176 KB`: the server's size format.
+local function format_bytes(size)
+  if type(size) ~= 'number' then
+    return '?'
+  end
+  if size < 1024 then
+    return string.format('%d B', size)
+  end
+  local units = { 'KB', 'MB', 'GB', 'TB' }
+  local value, unit = size / 1024, 1
+  while value >= 1024 and unit < #units do
+    value, unit = value / 1024, unit + 1
+  end
+  return (value < 100 and string.format('%.1f', value) or string.format('%d', math.floor(value + 0.5))) .. ' ' .. units[unit]
+end
+
+---@param result table
+---@param sent table the arguments the command was sent
+---@return string
+local function summary(result, sent)
+  local call = string.format('%s(%s)', result['function'] or sent['function'], result.args or sent.args or '')
+  if result.status == 'cancelled' then
+    return call .. ' cancelled'
+  end
+  if result.status == 'submitted' then
+    return string.format('%s submitted (run %s)', call, tostring(result.runId))
+  end
+  if result.status ~= 'ok' then
+    local error = result.error or {}
+    return string.format('%s failed: %s: %s', call, error.type or 'Error', error.message or '')
+  end
+  if result.ref then
+    -- Type and size only, so the line fits; the hover has the path.
+    return string.format('%s → ArtifactRef %s %s', call, tostring(result.ref.type or ''), format_bytes(result.ref.size))
+  end
+  return string.format('%s → %s', call, result.value and result.value.repr or 'None')
+end
+
+local function split_open(path)
+  vim.cmd('split ' .. vim.fn.fnameescape(path))
+end
+
+-- Where the runs of `:Choppa runs` live: the file and line of each function.
+local function locate(root, key, name)
+  local file = key:match('^(.*)::') or ''
+  local path = file:sub(1, 1) == '/' and file or ((root or vim.fn.getcwd()) .. '/' .. file)
+  local lnum = 1
+  local bufnr = vim.fn.bufnr(path)
+  local lines = bufnr ~= -1 and vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+    or (vim.fn.filereadable(path) == 1 and vim.fn.readfile(path, '', 10000) or {})
+  for index, line in ipairs(lines) do
+    if line:match('^%s*def%s+' .. vim.pesc(name) .. '%s*%(') then
+      lnum = index
+      break
+    end
+  end
+  return path, lnum
+end
+
+-- `choppa.listRuns` as the quickfix list: runs in flight, submitted jobs, stored results.
+local function runs_to_quickfix(client, result)
+  local root = client.config and client.config.root_dir
+  local items = {}
+  local function add(entry, text, key)
+    local path, lnum = locate(root, key or entry.key or '', entry['function'] or '?')
+    table.insert(items, { filename = path, lnum = lnum, text = text })
+  end
+  for _, run in ipairs(result.running or {}) do
+    add(run, string.format('%s: running for %ds', run['function'], math.floor((run.ageMs or 0) / 1000)))
+  end
+  for _, job in ipairs(result.submitted or {}) do
+    add(job, string.format('%s: job %s %s', job['function'], tostring((job.handle or {}).runId or job.id), tostring(job.state)))
+  end
+  for _, record in ipairs(result.results or {}) do
+    add(record, string.format('%s: %s, finished %s%s', record['function'], tostring(record.status), tostring(record.finishedAt),
+      type(record.ref) == 'string' and (' · ' .. record.ref) or ''))
+  end
+  vim.fn.setqflist({}, ' ', { title = 'choppa runs', items = items })
+  vim.cmd('botright copen')
+  vim.cmd('wincmd p')
+  notify(string.format('%d runs in the quickfix list', #items))
+end
+
+--- Sends a server command and does with its result what the user expects: asks for missing
+--- arguments and sends it again, says the outcome, opens a preview or log, lists runs.
+---@param client table
+---@param bufnr integer
+---@param command string
+---@param argument table
+function M.execute(client, bufnr, command, argument)
+  send(client, bufnr, command, argument, function(result)
+    if command == 'choppa.run' or command == 'choppa.runArtifact' or command == 'choppa.submit' then
+      local error = result.error or {}
+      -- With no arguments given, an ArgumentError can only mean required parameters are missing.
+      if argument.args == nil and result.status == 'error' and error.type == 'ArgumentError' then
+        local key = argument.uri .. '#' .. argument['function']
+        local missing = type(error.missing) == 'table' and table.concat(error.missing, ', ') or ''
+        vim.ui.input({ prompt = argument['function'] .. '(' .. missing .. '): ', default = last_args[key] or '' }, function(input)
+          if input == nil or vim.trim(input) == '' then
+            return
+          end
+          last_args[key] = input
+          local again = vim.deepcopy(argument)
+          again.args = input
+          M.execute(client, bufnr, command, again)
+        end)
+        return
+      end
+      local ok = result.status == 'ok' or result.status == 'submitted'
+      notify(summary(result, argument), ok and vim.log.levels.INFO or vim.log.levels.ERROR)
+    elseif command == 'choppa.dereference' then
+      notify(string.format('%s (%s)', result.localPath or '?', format_bytes(result.size)))
+      -- Clients with window/showDocument get the preview opened by the server.
+      if result.previewPath and not supports_show_document(client) then
+        split_open(result.previewPath)
+      end
+    elseif command == 'choppa.showLog' then
+      if type(result.path) == 'string' and not supports_show_document(client) then
+        split_open(result.path)
+      end
+    elseif command == 'choppa.cancel' then
+      notify(tostring(result.message or (result.cancelled and 'cancelled' or 'nothing to cancel')))
+    elseif command == 'choppa.listRuns' then
+      runs_to_quickfix(client, result)
+    elseif command == 'choppa.moreActions' then
+      local actions = result.actions or {}
+      vim.ui.select(actions, {
+        prompt = 'choppa: ' .. tostring(argument['function']),
+        format_item = function(action)
+          return action.title
+        end,
+      }, function(action)
+        if action then
+          M.execute(client, bufnr, action.command, vim.deepcopy((action.arguments or {})[1] or {}))
+        end
+      end)
+    end
+  end)
+end
+
+--- The server commands whose results this plugin handles, for `vim.lsp.commands`: code actions
+--- and lenses then prompt, open and list like the `:Choppa` commands do.
+M.HANDLED = {
+  'choppa.run',
+  'choppa.runArtifact',
+  'choppa.submit',
+  'choppa.dereference',
+  'choppa.showLog',
+  'choppa.cancel',
+  'choppa.listRuns',
+  'choppa.moreActions',
+}
+
+--- A `vim.lsp.commands` handler: `command` is the LSP Command, `ctx` has client_id and bufnr.
+function M.handle(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if not client then
+    return
+  end
+  local bufnr = ctx.bufnr or vim.api.nvim_get_current_buf()
+  M.execute(client, bufnr, command.command, vim.deepcopy((command.arguments or {})[1] or {}))
 end
 
 -- Asks the server for the code actions at the cursor and calls back with the arguments of
@@ -84,7 +264,7 @@ local function command_at_cursor(client, bufnr, wanted, callback)
   params.context = { diagnostics = {} }
   request(client, 'textDocument/codeAction', params, function(err, actions)
     if err then
-      notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
+      notify(err.message or tostring(err), vim.log.levels.ERROR)
       return
     end
     for _, action in ipairs(actions or {}) do
@@ -98,68 +278,21 @@ local function command_at_cursor(client, bufnr, wanted, callback)
   end, bufnr)
 end
 
----@param result table
----@return string
----@param sent table the arguments the command was sent
-local function summary(result, sent)
-  local call = string.format('%s(%s)', result['function'] or sent['function'], result.args or sent.args or '')
-  if result.status == 'cancelled' then
-    return call .. ' cancelled'
-  end
-  if result.status ~= 'ok' then
-    local error = result.error or {}
-    return string.format('%s failed: %s: %s', call, error.type or 'Error', error.message or '')
-  end
-  if result.ref then
-    return string.format('%s → ArtifactRef %s (%d bytes); `:Choppa deref` downloads it', call, result.ref.path, result.ref.size)
-  end
-  return string.format('%s → %s', call, result.value and result.value.repr or 'None')
-end
-
-local function run(kind, user_args)
+local function run(command, user_args)
   local bufnr, client = attached()
   if not client then
     return
   end
-  local command = kind == 'artifact' and 'choppa.runArtifact' or 'choppa.run'
   command_at_cursor(client, bufnr, command, function(argument)
     if not argument then
       return notify('no Choppa function or call under the cursor', vim.log.levels.WARN)
     end
-    local key = argument.uri .. '#' .. argument['function']
-    local function go(arg)
-      if arg.args then
-        last_args[key] = arg.args
-      end
-      execute(client, bufnr, command, arg, function(result)
-        -- With no arguments given, an ArgumentError can only mean required parameters are
-        -- missing: ask for them instead of failing.
-        if arg.args == nil and result.status == 'error' and (result.error or {}).type == 'ArgumentError' then
-          vim.ui.input({ prompt = argument['function'] .. '(', default = last_args[key] or '' }, function(input)
-            if input == nil then
-              return
-            end
-            arg.args = input
-            go(arg)
-          end)
-          return
-        end
-        notify(summary(result, arg), result.status == 'ok' and vim.log.levels.INFO or vim.log.levels.ERROR)
-      end)
-    end
     if user_args ~= '' then
       argument.args = user_args
+      last_args[argument.uri .. '#' .. argument['function']] = user_args
     end
-    go(argument)
+    M.execute(client, bufnr, command, argument)
   end)
-end
-
----@param client table
----@return boolean
-local function supports_show_document(client)
-  local capabilities = client.config and client.config.capabilities or vim.lsp.protocol.make_client_capabilities()
-  local window = capabilities.window or {}
-  return type(window.showDocument) == 'table' and window.showDocument.support == true
 end
 
 local function deref(function_name)
@@ -167,23 +300,14 @@ local function deref(function_name)
   if not client then
     return
   end
-  local function go(argument)
-    execute(client, bufnr, 'choppa.dereference', argument, function(result)
-      notify(string.format('%s (%d bytes, sha256 %s)', result.localPath or '?', result.size or 0, result.sha256 or '?'))
-      -- Clients with window/showDocument get the preview opened by the server.
-      if result.previewPath and not supports_show_document(client) then
-        vim.cmd('split ' .. vim.fn.fnameescape(result.previewPath))
-      end
-    end)
-  end
   if function_name ~= '' then
-    return go({ uri = vim.uri_from_bufnr(bufnr), ['function'] = function_name })
+    return M.execute(client, bufnr, 'choppa.dereference', { uri = vim.uri_from_bufnr(bufnr), ['function'] = function_name })
   end
   command_at_cursor(client, bufnr, 'choppa.run', function(argument)
     if not argument then
       return notify('no Choppa function or call under the cursor (or give one: `:Choppa deref NAME`)', vim.log.levels.WARN)
     end
-    go({ uri = argument.uri, ['function'] = argument['function'] })
+    M.execute(client, bufnr, 'choppa.dereference', { uri = argument.uri, ['function'] = argument['function'] })
   end)
 end
 
@@ -193,9 +317,8 @@ local function status()
   if not client then
     return notify('the choppa client is not attached to this buffer', vim.log.levels.WARN)
   end
-  local provider = (client.server_capabilities or {}).executeCommandProvider or {}
-  notify(string.format('client %d attached, root %s, server commands: %s', client.id,
-    client.config.root_dir or '(none)', table.concat(provider.commands or {}, ', ')))
+  -- One short line; `:checkhealth choppa` lists the server's commands.
+  notify(string.format('client %d attached, root %s', client.id, client.config.root_dir or '(none)'))
 end
 
 -- Subcommands whose command the server does not offer (an older server) answer so instead
@@ -207,39 +330,28 @@ local function optional_command(name, rest)
   end
   local command = optional[name]
   if not server_has(client, command) then
-    return notify(string.format('`:Choppa %s` is not available yet in this server version (it does not offer %s)', name, command),
-      vim.log.levels.WARN)
-  end
-  local function show(result)
-    if type(result) == 'table' and type(result.path) == 'string' then
-      -- Clients with window/showDocument get the log opened by the server.
-      if not supports_show_document(client) then
-        vim.cmd('split ' .. vim.fn.fnameescape(result.path))
-      end
-    else
-      notify(vim.inspect(result))
-    end
+    return notify(string.format('`:Choppa %s` is not available in this server version', name), vim.log.levels.WARN)
   end
   if name == 'runs' then
-    return execute(client, bufnr, command, { uri = vim.uri_from_bufnr(bufnr) }, show)
+    return M.execute(client, bufnr, command, { uri = vim.uri_from_bufnr(bufnr) })
+  end
+  if name == 'submit' then
+    return run(command, rest)
   end
   command_at_cursor(client, bufnr, 'choppa.run', function(argument)
     if not argument then
       return notify('no Choppa function or call under the cursor', vim.log.levels.WARN)
     end
-    if rest ~= '' then
-      argument.args = rest
-    end
-    execute(client, bufnr, command, argument, show)
+    M.execute(client, bufnr, command, { uri = argument.uri, ['function'] = argument['function'] })
   end)
 end
 
 local subcommands = {
   run = function(rest)
-    run('remote', rest)
+    run('choppa.run', rest)
   end,
   artifact = function(rest)
-    run('artifact', rest)
+    run('choppa.runArtifact', rest)
   end,
   deref = deref,
   status = status,

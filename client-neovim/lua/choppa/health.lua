@@ -39,7 +39,7 @@ function M.check()
     end
   end
 
-  local python = (config.settings or {}).pythonPath or 'python3'
+  local python = require('choppa.settings').section(config.settings).pythonPath or 'python3'
   if vim.fn.executable(python) ~= 1 then
     error(string.format('`%s` not found: the local backend needs it', python),
       { 'Install python3 or set the `pythonPath` setting' })
@@ -50,6 +50,15 @@ function M.check()
     else
       error(string.format('`%s --version` failed: %s', python, output))
     end
+  end
+
+  local settings = require('choppa.settings')
+  local unknown = settings.unknown_keys(settings.section(config.settings))
+  if #unknown > 0 then
+    warn(string.format('unknown settings (ignored by the server): %s', table.concat(unknown, ', ')),
+      { 'See :help choppa-settings for the keys; both `settings = { ... }` and `settings = { choppa = { ... } }` work' })
+  else
+    ok('settings: every key is known')
   end
 
   local attached = {}
@@ -64,6 +73,13 @@ function M.check()
   if #attached > 0 then
     for _, line in ipairs(attached) do
       ok('attached: ' .. line)
+    end
+    for _, client in ipairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do
+      local provider = client.name == 'choppa' and (client.server_capabilities or {}).executeCommandProvider
+      if provider then
+        ok('server commands: ' .. table.concat(provider.commands or {}, ', '))
+        break
+      end
     end
   else
     warn('the choppa client is not attached to any buffer',

@@ -6,7 +6,7 @@
 ---@field cmd? string[] The server command (default `{ 'choppa-lsp', '--stdio' }`).
 ---@field filetypes? string[] Filetypes to attach to (default `{ 'python' }`).
 ---@field root_markers? string[] Files or folders marking the project root.
----@field settings? table The `choppa` settings section (see |choppa-settings|).
+---@field settings? table The `choppa` settings (see |choppa-settings|), as `{ pythonPath = ... }` or `{ choppa = { pythonPath = ... } }`.
 ---@field capabilities? table Client capabilities (default: Neovim's own).
 ---@field on_attach? fun(client: table, bufnr: integer)
 
@@ -55,18 +55,43 @@ function M.root_dir(bufnr)
   end
 end
 
+--- Server messages as one short line, so they never ask to "Press ENTER"; the whole text goes
+--- to the LSP log (|vim.lsp.log|), where multi-line messages (a preview's first lines) are kept.
+M.handlers = {
+  ['window/showMessage'] = function(_, result, ctx)
+    if type(result) ~= 'table' or type(result.message) ~= 'string' then
+      return vim.NIL
+    end
+    pcall(vim.lsp.log.info, 'choppa: window/showMessage', result.message)
+    local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
+    require('choppa.commands').notify_line(result.message, levels[result.type] or vim.log.levels.INFO)
+    return vim.NIL
+  end,
+}
+
+--- Makes `:help choppa` work without `:helptags`: the plugin ships doc/tags, and generates it
+--- when that file is missing (a copy without it, e.g. a sparse checkout).
+function M.ensure_help_tags()
+  local doc = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h') .. '/doc'
+  if vim.fn.filereadable(doc .. '/tags') == 0 and vim.fn.isdirectory(doc) == 1 then
+    pcall(vim.cmd, 'helptags ' .. vim.fn.fnameescape(doc))
+  end
+end
+
 ---@param bufnr integer
 ---@return table
 local function client_config(bufnr)
   local config = M.config
+  local section = require('choppa.settings').section(config.settings)
   -- Both paths carry the settings: Neovim 0.7 does not advertise workspace/configuration, so
   -- the server reads `init_options` there and asks for `settings` where it can.
   return {
     name = 'choppa',
     cmd = config.cmd,
     root_dir = M.root_dir(bufnr),
-    settings = { choppa = config.settings },
-    init_options = { choppa = config.settings },
+    settings = { choppa = section },
+    init_options = { choppa = section },
+    handlers = M.handlers,
     -- The plugin asks for missing arguments itself (:Choppa run), so it says so to the server.
     capabilities = vim.tbl_deep_extend(
       'force',
@@ -146,6 +171,7 @@ end
 ---@param opts? choppa.Config
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  M.ensure_help_tags()
   local group = vim.api.nvim_create_augroup('choppa', { clear = true })
   vim.api.nvim_create_autocmd('FileType', {
     group = group,

@@ -69,6 +69,8 @@ export interface ValueInfo {
    * that a later call can be passed this value after a restart, or from the CLI.
    */
   pickle?: string;
+  /** A Markdown table of its first rows and columns with its shape, when it is table-like. */
+  table?: string;
 }
 
 /** A result stored remotely: `<artifact_dir>/<name>.pkl` plus a `.json` sidecar. */
@@ -78,6 +80,8 @@ export interface ArtifactRef {
   sha256: string;
   type: string;
   preview: string;
+  /** As `ValueInfo.table`. */
+  table?: string;
   /** ISO 8601. */
   created: string;
 }

@@ -187,7 +187,17 @@ export function artifactRefFrom(raw: unknown): ArtifactRef | undefined {
   ) {
     return undefined;
   }
-  return { path, size, sha256, type, preview, created };
+  const ref: ArtifactRef = { path, size, sha256, type, preview, created };
+  const table = tableFrom(raw['table']);
+  if (table !== undefined) ref.table = table;
+  return ref;
+}
+
+/** The runner caps a table at 4,000 characters; anything else is not one of its tables. */
+const TABLE_MAX = 4000;
+
+function tableFrom(raw: unknown): string | undefined {
+  return typeof raw === 'string' && raw.length <= TABLE_MAX ? raw : undefined;
 }
 
 function valueInfoFrom(raw: unknown): ValueInfo | undefined {
@@ -199,6 +209,8 @@ function valueInfoFrom(raw: unknown): ValueInfo | undefined {
   if ('json' in raw) value.json = raw['json'];
   // A small result's pickle, for passing it by value later; bounded by the runner (16 KB).
   if (typeof raw['pickle'] === 'string' && raw['pickle'].length <= 32 * 1024) value.pickle = raw['pickle'];
+  const table = tableFrom(raw['table']);
+  if (table !== undefined) value.table = table;
   return value;
 }
 

@@ -21,6 +21,7 @@ export interface Settings {
   scopeLint: { enable: boolean };
   cache: 'off' | 'on';
   requirementsFile: string | null;
+  diagnostics: { resultSeverity: 'hint' | 'information' };
 }
 
 /** Whatever the client sent; anything may be missing or of the wrong type. */
@@ -119,6 +120,13 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     default: true,
     description: 'Show Run/Artifact code lenses above decorated functions.',
   },
+  'diagnostics.resultSeverity': {
+    type: 'string',
+    default: 'hint',
+    enum: ['hint', 'information'],
+    description:
+      'Severity of the diagnostic that shows a run\'s result at its function: `hint` keeps results out of the problem lists (VS Code\'s Problems panel, Neovim\'s and Helix\'s counts); `information` counts them. Errors a run raised are always errors.',
+  },
   'scopeLint.enable': {
     type: 'boolean',
     default: true,
@@ -190,5 +198,6 @@ export function parseSettings(raw: RawSettings): Settings {
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },
     cache: pick(section, 'cache') as Settings['cache'],
     requirementsFile: pick(section, 'requirementsFile') as string | null,
+    diagnostics: { resultSeverity: pick(section, 'diagnostics.resultSeverity') as Settings['diagnostics']['resultSeverity'] },
   };
 }

@@ -39,6 +39,8 @@ export interface ClientOptions {
   /** The workspace root; null sends `rootUri: null` and no folders, as Helix can. */
   root: string | null;
   capabilities?: ClientCapabilities;
+  /** `clientInfo.name` (`helix`, `Neovim`, `Visual Studio Code`); none by default. */
+  clientName?: string;
   initializationOptions?: unknown;
   /** Answer to `workspace/configuration` for the `choppa` section. */
   configuration?: unknown;
@@ -131,6 +133,7 @@ export class EditorClient {
       rootUri,
       workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
       capabilities: options.capabilities ?? RICH_CAPABILITIES,
+      ...(options.clientName ? { clientInfo: { name: options.clientName } } : {}),
       initializationOptions: options.initializationOptions,
     });
     await client.connection.sendNotification('initialized', {});

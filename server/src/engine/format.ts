@@ -23,7 +23,10 @@ export interface SummaryLike extends OutcomeLike {
   computedAt?: string;
 }
 
-/** `512 B`, `1.2 KB`, `3.4 MB`, `1.2 GB` (powers of 1024, as a data scientist reads them). */
+/**
+ * `512 B`, `17.6 KB`, `176 KB`, `1.2 GB` (powers of 1024, as a data scientist reads them; one
+ * decimal below 100). The VS Code client's `formatBytes` follows the same rule.
+ */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -33,7 +36,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  return `${value < 100 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /** `12 ms`, `0.8 s`, `2 min 5 s`. */
@@ -64,16 +67,6 @@ export function shortOutcome(record: OutcomeLike, max = 60): string {
   return '?';
 }
 
-/** `just now`, `42 s ago`, `3 min ago`, `2 h ago`, `5 days ago`. */
-export function formatAge(ms: number): string {
-  if (ms < 5_000) return 'just now';
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s ago`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
-  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h ago`;
-  const days = Math.round(ms / 86_400_000);
-  return `${days} day${days === 1 ? '' : 's'} ago`;
-}
-
 /**
  * The one-line summary of a run: `add(1, 2) → 3 · 0.8 s · local python3.11`; a cached one says
  * `cached 3 min ago` instead of its duration.
@@ -83,11 +76,28 @@ export function summaryLine(record: SummaryLike, now = Date.now()): string {
   const mode = record.mode === 'artifact' ? ' [artifact]' : '';
   const backend = record.backend ? ` · ${record.backend}` : '';
   const computedAt = typeof record.cached === 'object' ? record.cached.computedAt : record.cached ? record.computedAt : undefined;
-  const took = computedAt !== undefined ? `cached ${formatAge(now - Date.parse(computedAt))}` : formatDuration(record.durationMs);
+  const took = computedAt !== undefined ? `cached ${formatRelativeTime(computedAt, now)}` : formatDuration(record.durationMs);
   return `${call}${mode} → ${shortOutcome(record)} · ${took}${backend}`;
 }
 
 /** A value's type and size, as hover shows it: `int · 5 B pickled`. */
 export function describeValue(value: ValueInfo): string {
   return value.size === null ? `${value.type} · not picklable` : `${value.type} · ${formatBytes(value.size)} pickled`;
+}
+
+/** `just now`, `2 min ago`, `3 h ago`, `yesterday`, `5 days ago`, else the date: when something happened. */
+export function formatRelativeTime(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((now - then) / 1000);
+  if (seconds < 0) return iso.slice(0, 16).replace('T', ' ');
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days === 1) return 'yesterday';
+  if (days < 14) return `${days} days ago`;
+  return iso.slice(0, 10);
 }

@@ -1,18 +1,9 @@
 // The Markdown a hover shows for a decorated function or a call of one: the last result with
 // its size, type, duration and backend, and what to do next. Plain text in, plain text out.
 import type { ChoppaInstance, DecoratedFunction } from '../analysis/model.js';
-import { describeValue, formatAge, formatBytes, formatDuration, oneLine } from './format.js';
+import { describeValue, formatBytes, formatDuration, formatRelativeTime, oneLine } from './format.js';
 import type { HistoryEntry } from './result-store.js';
 import type { RunRecord } from './run-record.js';
-
-/** What a function hover shows beside its last result. */
-export interface ResultContext {
-  /** Why the result no longer matches the code, when it does not. */
-  stale?: string;
-  /** The runs of the same call, newest first. */
-  history?: HistoryEntry[];
-  now?: number;
-}
 
 /** Up to three runs of one call: arguments, outcome, duration or cached. */
 function historyLines(history: readonly HistoryEntry[], now: number): string[] {
@@ -23,7 +14,7 @@ function historyLines(history: readonly HistoryEntry[], now: number): string[] {
     '',
     ...history.slice(0, 3).map((entry) => {
       const took = entry.cached ? 'cached' : formatDuration(entry.durationMs);
-      return `- \`(${oneLine(entry.args, 40)})\` → ${oneLine(entry.outcome, 50)} · ${took} · ${formatAge(now - Date.parse(entry.finishedAt))}`;
+      return `- \`(${oneLine(entry.args, 40)})\` → ${oneLine(entry.outcome, 50)} · ${took} · ${formatRelativeTime(entry.finishedAt, now)}`;
     }),
   ];
 }
@@ -39,17 +30,29 @@ function tail(text: string, lines = 10): string {
   return all.length <= lines ? all.join('\n') : ['…', ...all.slice(-lines)].join('\n');
 }
 
+/** Where a hover is shown, which decides what it need not repeat, and what it adds about the result. */
+export interface HoverPlace {
+  /** On the function's name, where the result diagnostic (call, value, duration) shows with it. */
+  besideDiagnostic?: boolean;
+  /** Why the result no longer matches the code, when it does not. */
+  stale?: string;
+  /** The runs of the same call, newest first. */
+  history?: HistoryEntry[];
+  now?: number;
+}
+
 /** Hover Markdown for a decorated function (or one call of it) and its last run, if any. */
-export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined, context: ResultContext = {}): string {
+export function functionHover(fn: DecoratedFunction, record: RunRecord | undefined, place: HoverPlace = {}): string {
   const header = `**@${fn.instance}.${fn.kind}** \`${fn.name}\``;
   if (!record) {
     return `${header}\n\nNot run yet. Use the code action **Run remotely** (or **Run as artifact**) to run it.`;
   }
-  const now = context.now ?? Date.now();
   const parts = [header, ''];
-  if (context.stale !== undefined) parts.push(`**Stale:** ${context.stale}. This result is from older code or inputs; run it again.`, '');
-  const took = record.cached ? `cached ${formatAge(now - Date.parse(record.cached.computedAt))} (no run)` : formatDuration(record.durationMs);
-  const when = `${took} on ${record.backend}, ${formatAge(now - Date.parse(record.finishedAt))}`;
+  if (place.stale !== undefined) parts.push(`**Stale:** ${place.stale}. This result is from older code or inputs; run it again.`, '');
+  // Beside the diagnostic, say only what it does not: when, and the full value when it was cut.
+  const ago = formatRelativeTime(record.finishedAt, place.now);
+  const took = record.cached ? `cached from a run ${formatRelativeTime(record.cached.computedAt, place.now)}` : formatDuration(record.durationMs);
+  const when = place.besideDiagnostic ? ago : `${took} on ${record.backend}, ${ago}`;
   const call = `\`${fn.name}(${record.args})\``;
   if (record.status === 'cancelled') {
     parts.push(`Last run ${call} was **cancelled** (${when}).`);
@@ -63,18 +66,21 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
       '',
       `- path: \`${ref.path}\``,
       `- size: ${formatBytes(ref.size)} · type: \`${ref.type}\``,
-      `- created: ${ref.created} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
+      `- created: ${formatRelativeTime(ref.created, place.now)} · sha256: \`${ref.sha256.slice(0, 16)}…\``,
       '',
-      fence(ref.preview),
+      ref.table ?? fence(ref.preview),
       '',
       'Dereference it with the code action **Dereference last artifact** (command `choppa.dereference`): it is downloaded into `.choppa/artifacts/` with a preview.',
     );
   } else if (record.value) {
-    parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when}):`, '', fence(record.value.repr));
+    const repr = record.value.repr;
+    const shown = place.besideDiagnostic && !repr.includes('\n') && oneLine(repr, 60) === repr;
+    parts.push(`Last run ${call} returned \`${describeValue(record.value)}\` (${when})${shown ? '.' : ':'}`);
+    if (!shown) parts.push('', record.value.table ?? fence(repr));
   }
   const output = [record.stdout && `stdout:\n${tail(record.stdout)}`, record.stderr && `stderr:\n${tail(record.stderr)}`].filter(Boolean);
   if (output.length > 0) parts.push('', 'Output:', '', fence(output.join('\n'), 'text'));
-  parts.push(...historyLines(context.history ?? [], now));
+  parts.push(...historyLines(place.history ?? [], place.now ?? Date.now()));
   return parts.join('\n');
 }
 

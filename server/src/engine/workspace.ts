@@ -14,6 +14,7 @@ import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type Ru
 import type { BackendSelection } from './backend-selection.js';
 import { bindingAt, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
 import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
+import { artifactPreview as previewText } from './artifact-preview.js';
 import { formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
@@ -120,28 +121,6 @@ export function safeArtifactName(remotePath: string): string {
   const last = remotePath.split(/[\\/]/).pop() ?? '';
   const cleaned = last.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
   return cleaned.length > 0 ? cleaned.slice(0, 200) : 'artifact.pkl';
-}
-
-function previewText(ref: ArtifactRef, localPath: string): string {
-  return [
-    `ArtifactRef ${ref.path}`,
-    `type:     ${ref.type}`,
-    `size:     ${formatBytes(ref.size)} (${ref.size} bytes)`,
-    `sha256:   ${ref.sha256} (verified)`,
-    `created:  ${ref.created}`,
-    `local:    ${localPath}`,
-    '',
-    'Preview',
-    '',
-    ref.preview,
-    '',
-    'Load it in Python:',
-    '',
-    '    import pickle',
-    `    with open(${JSON.stringify(localPath)}, "rb") as f:`,
-    '        value = pickle.load(f)',
-    '',
-  ].join('\n');
 }
 
 export class Workspace {
@@ -502,7 +481,7 @@ export class Workspace {
       };
     }
     renameSync(temp, localPath);
-    const previewPath = `${localPath}.preview.txt`;
+    const previewPath = `${localPath}.preview.md`;
     writeAtomic(previewPath, previewText(meta, localPath));
     return { localPath, previewPath, size: fetched.size, sha256: fetched.sha256, ref: meta };
   }

@@ -41,7 +41,7 @@ export function problemDiagnostic(problem: Problem): Diagnostic {
   return diagnostic;
 }
 
-function runDiagnostic(fn: DecoratedFunction, record: RunRecord, lineRange: (line: number) => Diagnostic['range'], uri: string, stale: string | undefined): Diagnostic {
+function runDiagnostic(fn: DecoratedFunction, record: RunRecord, lineRange: (line: number) => Diagnostic['range'], uri: string, stale: string | undefined, resultSeverity: DiagnosticSeverity): Diagnostic {
   // A result whose code version no longer matches says so: the word "stale" and what changed.
   const staleNote = stale === undefined ? '' : ` · stale: ${stale}; run it again`;
   if (record.status === 'cancelled') {
@@ -50,7 +50,7 @@ function runDiagnostic(fn: DecoratedFunction, record: RunRecord, lineRange: (lin
   if (!record.error) {
     return {
       range: toRange(fn.nameSpan),
-      severity: DiagnosticSeverity.Information,
+      severity: resultSeverity,
       source: SOURCE,
       code: stale === undefined ? 'run-result' : 'run-result-stale',
       message: `${summaryLine(record)}${staleNote}`,
@@ -96,6 +96,8 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
   }
   diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.text));
   const lineRange = lineRanges(document.syntax.text);
+  // A result is news, not a problem: Hint keeps it out of problem lists unless asked otherwise.
+  const resultSeverity = session.settings.diagnostics.resultSeverity === 'information' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
   for (const fn of analysis.functions) {
     const submitted = workspace.pendingSubmission(path, fn.name);
     if (submitted) {
@@ -104,7 +106,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
       diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
     }
     const record = workspace.latestResult(path, fn.name);
-    if (record) diagnostics.push(runDiagnostic(fn, record, lineRange, uri, workspace.staleness(path, analysis, fn, record)));
+    if (record) diagnostics.push(runDiagnostic(fn, record, lineRange, uri, workspace.staleness(path, analysis, fn, record), resultSeverity));
   }
   return diagnostics;
 }

@@ -11,6 +11,7 @@ export const COMMANDS = {
   dereference: 'choppa.dereference',
   showLog: 'choppa.showLog',
   listRuns: 'choppa.listRuns',
+  moreActions: 'choppa.moreActions',
 } as const;
 
 export type CommandName = (typeof COMMANDS)[keyof typeof COMMANDS];

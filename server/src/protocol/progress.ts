@@ -10,6 +10,12 @@ export interface ProgressHandle {
   report: (report: ProgressReport) => void;
 }
 
+interface Reporter {
+  begin(title: string): void;
+  report(message: string): void;
+  done(): void;
+}
+
 /** Runs `work` inside a work-done progress titled `title`; progress is optional for clients. */
 export async function withProgress<T>(
   session: Session,
@@ -21,17 +27,21 @@ export async function withProgress<T>(
   const controller = new AbortController();
   const cancel = (): void => controller.abort();
   const subscriptions = [token.onCancellationRequested(cancel)];
-  let reporter: WorkDoneProgressReporter | undefined = attached;
+  let reporter: Reporter | undefined = attached && {
+    begin: (begun) => attached.begin(begun, undefined, undefined, true),
+    report: (message) => attached.report(message),
+    done: () => attached.done(),
+  };
   if (!reporter && session.supportsWorkDoneProgress) {
     try {
-      const created = await session.connection.window.createWorkDoneProgress();
-      subscriptions.push(created.token.onCancellationRequested(cancel));
+      const created = await session.progress.create();
+      created.onCancel(cancel);
       reporter = created;
     } catch {
       reporter = undefined;
     }
   }
-  reporter?.begin(title, undefined, undefined, true);
+  reporter?.begin(title);
   try {
     return await work({
       signal: controller.signal,

@@ -47,6 +47,16 @@ export class TmuxSession {
     this.tmux(['send-keys', '-t', 'main', ...(literal ? ['-l'] : []), ...keys]);
   }
 
+  /**
+   * Sends Escape on its own: a terminal program reading Escape and the next key in one read
+   * takes them as Alt+key (Escape then `/` became Alt-/ in Helix), and no screen change says
+   * when Escape was read, so this is the one place that waits on time.
+   */
+  async escape(): Promise<void> {
+    this.send(['Escape']);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+
   screen(): string {
     return this.tmux(['capture-pane', '-p', '-t', 'main']);
   }

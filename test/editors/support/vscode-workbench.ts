@@ -80,6 +80,11 @@ export function codeLens(page: Page, title: string): Locator {
   return page.locator('.codelens-decoration a', { hasText: title }).first();
 }
 
+/** The "⋯ more" lens in the lens row of function `name`. */
+export function moreLens(page: Page, name: string): Locator {
+  return page.locator('.codelens-decoration', { hasText: `Run ${name} remotely` }).first().locator('a', { hasText: '⋯ more' });
+}
+
 /**
  * Hovers the token `word` on the rendered line holding `lineText` until the hover contains
  * `expected` (a hover opened before the result arrived is closed by moving away, then reopened).

@@ -3,8 +3,8 @@
 import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import type { DereferenceResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
-import { pathToUri } from '../convert.js';
 import { parseDereferenceArguments } from '../extensions.js';
+import { openOrTell } from '../open-document.js';
 import { withProgress } from '../progress.js';
 
 export async function dereference(
@@ -41,9 +41,7 @@ export async function dereference(
     session.error(`choppa: ${result.failure}`);
     throw new ResponseError(ErrorCodes.InternalError, result.failure);
   }
-  if (session.supportsShowDocument) {
-    void session.connection.window.showDocument({ uri: pathToUri(result.previewPath), takeFocus: true }).catch(() => undefined);
-  }
+  openOrTell(session, result.previewPath, `preview of ${result.localPath.split('/').pop()}`);
   const { ref: _ref, ...summary } = result;
   return summary;
 }

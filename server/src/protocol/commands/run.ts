@@ -5,6 +5,7 @@ import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languag
 import type { RunCommandResult, RunMode } from '../../engine/run-record.js';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
+import { missingArgumentsMessage } from '../missing-arguments.js';
 import { withProgress } from '../progress.js';
 import { readRunInput, refreshResultViews } from './shared.js';
 
@@ -37,7 +38,7 @@ export async function runFunction(
   // Missing arguments are a question, not a failure: clients that prompt (VS Code, the Neovim
   // plugin) ask for `error.missing` themselves; a warning tells the others what to do.
   if (result.error?.missing) {
-    if (!session.promptsForArguments) session.warn(`choppa: ${result.error.message}`);
+    if (!session.promptsForArguments) session.warn(`choppa: ${missingArgumentsMessage(name, result.error.missing, session.clientName)}`);
   } else if (result.status === 'error' && result.error && result.error.line === undefined) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   }

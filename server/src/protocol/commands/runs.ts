@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Session } from '../../session.js';
-import { pathToUri } from '../convert.js';
+import { openOrTell } from '../open-document.js';
 import { parseRunTargetArguments } from '../extensions.js';
 import { confinedPath } from '../../engine/state-dir.js';
 
@@ -49,7 +49,7 @@ export function showLog(session: Session, raw: unknown): { path: string } {
     session.info(`choppa: ${message}`);
     throw new ResponseError(ErrorCodes.InvalidRequest, message);
   }
-  if (session.supportsShowDocument) void session.connection.window.showDocument({ uri: pathToUri(logPath), takeFocus: true }).catch(() => undefined);
+  openOrTell(session, logPath, 'run log');
   return { path: logPath };
 }
 

@@ -3,6 +3,7 @@
 import type { SubmitCommandResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
+import { missingArgumentsMessage } from '../missing-arguments.js';
 import { readRunInput } from './shared.js';
 
 export async function submitFunction(session: Session, raw: unknown): Promise<SubmitCommandResult> {
@@ -16,7 +17,7 @@ export async function submitFunction(session: Session, raw: unknown): Promise<Su
     session.settings.compute,
   );
   if (result.error?.missing) {
-    if (!session.promptsForArguments) session.warn(`choppa: ${result.error.message}`);
+    if (!session.promptsForArguments) session.warn(`choppa: ${missingArgumentsMessage(name, result.error.missing, session.clientName)}`);
   } else if (result.error) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   } else {

@@ -1,7 +1,8 @@
 // `textDocument/codeAction`: the run commands at a decorated function or a call site, and the
 // scope-lint quick fixes for problems under the cursor.
 import { CodeActionKind, type CodeAction, type CodeActionParams } from 'vscode-languageserver/node';
-import { callAt, functionAt } from '../../analysis/analyze.js';
+import { functionAt } from '../../analysis/analyze.js';
+import { callAtOrOnLine } from '../../analysis/line-targets.js';
 import type { Session } from '../../session.js';
 import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
 import { problemDiagnostic } from '../diagnostics.js';
@@ -37,7 +38,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
   // left out when the client asks for specific kinds only (e.g. source actions on save).
   if (!only) {
     const pos = fromPosition(params.range.start);
-    const call = callAt(analysis, pos);
+    const call = callAtOrOnLine(analysis, pos);
     // A call site may call a function defined in another module; its results live there.
     const target = call ? runTarget(analysis, call.function, path) : undefined;
     const fn = call ? target?.fn : functionAt(analysis, pos);

@@ -4,6 +4,7 @@ import { ErrorCodes, ResponseError, type CancellationToken, type ExecuteCommandP
 import type { Session } from '../../session.js';
 import { dereference } from '../commands/dereference.js';
 import { runFunction } from '../commands/run.js';
+import { moreActions } from '../commands/more-actions.js';
 import { cancelRun, listRuns, showLog } from '../commands/runs.js';
 import { submitFunction } from '../commands/submit.js';
 import { COMMANDS } from '../extensions.js';
@@ -32,6 +33,8 @@ export async function executeCommand(
       return showLog(session, argument);
     case COMMANDS.listRuns:
       return listRuns(session, argument);
+    case COMMANDS.moreActions:
+      return moreActions(session, argument);
     default:
       throw new ResponseError(ErrorCodes.InvalidRequest, `Unknown command ${params.command}`);
   }

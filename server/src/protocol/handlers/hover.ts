@@ -1,8 +1,9 @@
 // `textDocument/hover`: on a decorated function, its decorator or a call of it, the last
 // result; on a `Choppa(...)` instance, what the analysis read from it.
-import type { Hover, HoverParams } from 'vscode-languageserver/node';
+import type { Hover, HoverParams, MarkupContent } from 'vscode-languageserver/node';
 import { callAt, functionAt, instanceAt } from '../../analysis/analyze.js';
 import { functionHover, instanceHover } from '../../engine/hover-text.js';
+import { markdownToPlainText } from '../../engine/plain-text.js';
 import type { Session } from '../../session.js';
 import { runTarget } from '../../workspace-index/run-target.js';
 import type { DecoratedFunction, FileAnalysis } from '../../analysis/model.js';
@@ -10,6 +11,13 @@ import { buildBundle } from '../../bundle/code-bundle.js';
 import { describeBundle } from '../../bundle/describe-bundle.js';
 import { DEFAULT_ARTIFACT_DIR } from '../../engine/workspace.js';
 import { fromPosition, toRange } from '../convert.js';
+
+/** Markdown, or plain text when the client lists plaintext first or no markdown at all. */
+function contents(session: Session, markdown: string): MarkupContent {
+  const formats = session.capabilities.textDocument?.hover?.contentFormat;
+  const plain = formats !== undefined && formats.length > 0 && (formats[0] === 'plaintext' || !formats.includes('markdown'));
+  return plain ? { kind: 'plaintext', value: markdownToPlainText(markdown) } : { kind: 'markdown', value: markdown };
+}
 
 export function hover(session: Session, params: HoverParams): Hover | null {
   const analysis = session.analysisOf(params.textDocument.uri);
@@ -29,8 +37,8 @@ export function hover(session: Session, params: HoverParams): Hover | null {
     const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, record) : undefined].filter(Boolean);
     const history = record ? workspace.history(definedIn, fn.name, record.call ?? record.args.trim()) : [];
     const shipped = shippedWith(session, analysis, definedIn, fn);
-    const value = `${functionHover(fn, record, { ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history })}\n\n${shipped.join('\n')}`;
-    return { contents: { kind: 'markdown', value }, range: toRange(call ? call.nameSpan : fn.nameSpan) };
+    const text = functionHover(fn, record, { besideDiagnostic: !call, ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history });
+    return { contents: contents(session, `${text}\n\n${shipped.join('\n')}`), range: toRange(call ? call.nameSpan : fn.nameSpan) };
   }
   const instance = instanceAt(analysis, pos);
   if (instance) {
@@ -39,7 +47,7 @@ export function hover(session: Session, params: HoverParams): Hover | null {
       problem: workspace.backends.problemFor(instance),
       configuration: workspace.backends.describe(),
     });
-    return { contents: { kind: 'markdown', value }, range: toRange(instance.callSpan) };
+    return { contents: contents(session, value), range: toRange(instance.callSpan) };
   }
   return null;
 }

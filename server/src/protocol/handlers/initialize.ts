@@ -14,6 +14,7 @@ import { DidChangeWatchedFilesNotification } from 'vscode-languageserver/node';
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
   session.capabilities = params.capabilities;
+  session.clientName = params.clientInfo?.name;
   const folders = params.workspaceFolders ?? [];
   const roots = folders.map((folder) => uriToPath(folder.uri)).filter((path): path is string => path !== undefined);
   // Helix sends `rootUri: null` and no folders when it finds no root marker: state then lives
@@ -33,6 +34,7 @@ export function initialized(session: Session): void {
   session.indexFolders();
   session.documents.invalidateResolved();
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
+  if (session.supportsWorkDoneProgress) session.progress.listen();
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
   session.ready = pullConfiguration(session).then((pulled) => {
