@@ -15,6 +15,7 @@ import { Workspace, type RunRequest } from '../engine/workspace.js';
 import { loadQuerySources } from '../query-files.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
+import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
 
 interface Io {
@@ -279,7 +280,8 @@ async function followRuns(options: CliOptions, io: Io): Promise<number> {
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const options = parseCliArguments(argv);
   if ('usage' in options) {
-    (options.exitCode === 0 ? io.out : io.err)(options.usage);
+    const text = options.version ? `${options.usage}${describeParserEngine()}\n` : options.usage;
+    (options.exitCode === 0 ? io.out : io.err)(text);
     return options.exitCode;
   }
   const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));
