@@ -127,7 +127,12 @@ export class Documents {
   /** Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. */
   parseArguments(source: string): CallArgument[] | undefined {
     if (source.trim() === '') return [];
-    return argumentsOfTree(this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`));
+    const tree = this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`);
+    try {
+      return argumentsOfTree(tree);
+    } finally {
+      this.parser.free(tree);
+    }
   }
 
   private schedule(document: LiveDocument): void {

@@ -19,6 +19,12 @@ export interface PythonParser {
   parseFor(text: string, oldTree: Tree | undefined, timeoutMicros: number): Tree | null;
   /** Drops a parse that was stopped part-way, so the next call starts afresh. */
   reset(): void;
+  /**
+   * Frees a tree nobody reads any more. WebAssembly trees live outside the JS heap (about 15 MB
+   * for a 10,000-line file) and the garbage collector does not see that weight, so superseded
+   * trees are freed here; native ones are left to the collector. Reading a freed tree is a bug.
+   */
+  free(tree: Tree): void;
 }
 
 export interface ParserEngine {

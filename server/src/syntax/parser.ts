@@ -5,7 +5,7 @@
 
 import type { Pos } from '../analysis/model.js';
 import { lineStarts, offsetAt, positionAt } from './line-index.js';
-import { parserEngine, type PythonParser } from './parser-engine.js';
+import { parserEngine, type ParserEngine, type PythonParser } from './parser-engine.js';
 import type { Point, Tree } from './tree.js';
 
 /** A parser set to the Python grammar, from the engine chosen at start. */
@@ -30,11 +30,12 @@ export interface TextChange {
  * partial parse and compose on the last complete tree, so the next parse covers all of them.
  *
  * Invariant: `tree` is always the parse of `text`; reading it while pending finishes the parse
- * first, synchronously. Each document owns its parser, because a partial parse lives in the
+ * first, synchronously. A tree (and its nodes) is valid until the next parse completes: the
+ * WebAssembly engine frees superseded trees, so nothing keeps nodes across edits. Each document owns its parser, because a partial parse lives in the
  * parser that started it.
  */
 export class SyntaxDocument {
-  readonly #parser = createPythonParser();
+  readonly #parser: PythonParser;
   #text: string;
   /**
    * The last complete parse with every later edit applied (`tree.edit`), so it is positioned on
@@ -45,8 +46,12 @@ export class SyntaxDocument {
   #pending = false;
   #starts: number[] | undefined;
 
-  /** Parses `text` completely: opening a document has nothing older to show in the meantime. */
-  constructor(text: string) {
+  /**
+   * Parses `text` completely: opening a document has nothing older to show in the meantime.
+   * `engine` defaults to the one chosen at start (the benchmark compares both side by side).
+   */
+  constructor(text: string, engine: ParserEngine = parserEngine()) {
+    this.#parser = engine.createParser();
     this.#text = text;
     this.#tree = this.#parser.parse(text);
   }
@@ -102,6 +107,7 @@ export class SyntaxDocument {
     this.#abandonPartialParse();
     this.#text = text;
     this.#starts = undefined;
+    if (this.#tree) this.#parser.free(this.#tree);
     this.#tree = undefined;
     this.#pending = true;
   }
@@ -126,6 +132,8 @@ export class SyntaxDocument {
     // only matters when a parse starts).
     const tree = this.#parser.parseFor(this.#text, this.#tree, timeoutMicros);
     if (!tree) return false;
+    // The new tree shares what it reused from the old one; the old one itself is nobody's now.
+    if (this.#tree && this.#tree !== tree) this.#parser.free(this.#tree);
     this.#tree = tree;
     this.#pending = false;
     return true;

@@ -1,6 +1,7 @@
 // The parser engine over `web-tree-sitter`: the tree-sitter runtime and the Python grammar
 // (`tree-sitter-python.wasm`, shipped in the grammar's npm package) on WebAssembly. Loads on
-// every platform without a compiler; trees and queries are freed by finalizers when collected.
+// every platform without a compiler. Its finalizers free trees only after a collection that
+// their tiny JS objects rarely cause, so superseded trees are freed explicitly (`free`).
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -40,6 +41,7 @@ export async function loadWasmEngine(nativeUnavailable?: string): Promise<Parser
       },
       parseFor,
       reset: () => parser.reset(),
+      free: (tree) => (tree as unknown as { delete(): void }).delete(),
     };
   };
   return {
