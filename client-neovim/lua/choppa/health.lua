@@ -85,7 +85,8 @@ function M.check()
     end
   end
 
-  local python = (config.settings or {}).pythonPath or 'python3'
+  -- The server's default, `python3`, means `python` on Windows.
+  local python = (config.settings or {}).pythonPath or (vim.fn.has('win32') == 1 and 'python' or 'python3')
   if vim.fn.executable(python) ~= 1 then
     error(string.format('`%s` not found: the local backend needs it', python),
       { 'Install Python 3 (e.g. `sudo apt install python3`, `brew install python`, or python.org on Windows)', 'or set the `pythonPath` setting to an interpreter' })
