@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, REPO_ROOT, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS } from './support/neovim.js';
 import { noCompiler } from '../install/no-compiler.js';
+import { packServer } from '../support/packaging.js';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'server', 'package.json'), 'utf8')) as { version: string }).version;
 const INSTALL_LINE = `npm install -g choppa-lsp@${VERSION}`;
@@ -18,9 +19,7 @@ let prefix: string;
 
 beforeAll(() => {
   sandbox = createSandbox('choppa-nvim-health-');
-  const pack = spawnSync('npm', ['pack', '-w', 'server', '--pack-destination', sandbox.dir, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(pack.stderr);
-  const tarball = join(sandbox.dir, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]!.filename);
+  const { tarball } = packServer(sandbox.dir);
   prefix = join(sandbox.dir, 'npm-global');
   // Without a compiler, as most users install it: the server then parses on WebAssembly.
   const install = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {

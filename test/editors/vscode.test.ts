@@ -18,7 +18,7 @@ import {
   startCodeServer,
   type RunningCodeServer,
 } from './support/code-server.js';
-import { packageVsix } from '../support/vsix.js';
+import { packageVsix } from '../support/packaging.js';
 import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
+import { packServer, type PackedServer } from '../support/packaging.js';
 import { noCompiler, type NoCompiler } from './no-compiler.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -18,7 +19,7 @@ const TARBALL_BUDGET = 400 * 1024;
 let dir: string;
 let shims: NoCompiler;
 let tarball: string;
-let packed: { files: Array<{ path: string }>; size: number };
+let packed: PackedServer;
 let prefix: string;
 let installLog: string;
 let installStatus: number | null;
@@ -39,11 +40,8 @@ function npm(args: string[], cwd: string, extraPath: string[] = []): { status: n
 beforeAll(() => {
   dir = tempDir('choppa-install-');
   shims = noCompiler(dir);
-  const pack = npm(['pack', '-w', 'server', '--pack-destination', dir, '--json'], REPO);
-  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
-  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }>; size: number }>;
-  packed = info!;
-  tarball = join(dir, info!.filename);
+  packed = packServer(dir, { ...process.env, PATH: shims.path() });
+  tarball = packed.tarball;
   prefix = join(dir, 'prefix');
   const install = npm(['install', '-g', '--prefix', prefix, '--foreground-scripts', tarball], dir);
   installStatus = install.status;
@@ -52,7 +50,7 @@ beforeAll(() => {
 
 describe('npm install -g of the packed server, without a compiler', () => {
   it('packs the runner, the queries, the README, CHANGELOG and LICENSE, and no sources or maps, within budget', () => {
-    const paths = packed.files.map((file) => file.path);
+    const paths = packed.files;
     expect(paths).toEqual(expect.arrayContaining(['bin/choppa-lsp.js', 'dist/main.js', 'python/runner.py', 'queries/decorators.scm', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
     expect(paths.filter((path) => /\.(ts|map|tsbuildinfo)$/.test(path) || path.startsWith('src/'))).toEqual([]);
     expect(packed.size).toBeLessThan(TARBALL_BUDGET);

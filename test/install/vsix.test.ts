@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
-import { packageVsix } from '../support/vsix.js';
+import { packageVsix } from '../support/packaging.js';
 import { noCompiler, type NoCompiler } from './no-compiler.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
