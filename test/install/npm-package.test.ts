@@ -2,9 +2,9 @@
 // a temporary prefix on a PATH where gcc, g++, cc, c++ and make fail, then an LSP session from
 // the installed bin that runs a function as an artifact and dereferences it (on WebAssembly, the
 // native addon having failed to build); `npx choppa-lsp` from the tarball too.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
@@ -139,4 +139,36 @@ describe('npx choppa-lsp from the tarball', () => {
       await editor.stop();
     }
   }, 180_000);
+});
+
+describe('a native addon that is there but does not load (a prebuild for a newer libstdc++)', () => {
+  const installed = (): string => join(prefix, 'lib', 'node_modules', 'choppa-lsp');
+  const version = (env: NodeJS.ProcessEnv): SpawnSyncReturns<string> =>
+    spawnSync(join(prefix, 'bin', 'choppa-lsp'), ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: shims.path(join(prefix, 'bin')), ...env } });
+
+  beforeAll(() => {
+    // What Debian 12 and Ubuntu 22.04 get from tree-sitter 0.25's linux-x64 prebuild.
+    const fake = join(installed(), 'node_modules', 'tree-sitter');
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: 'tree-sitter', version: '0.25.0', main: 'index.js' }));
+    writeFileSync(join(fake, 'index.js'), "throw new Error(\"/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.31' not found (required by tree_sitter_runtime_binding.node)\");\n");
+  });
+  afterAll(() => {
+    rmSync(join(installed(), 'node_modules', 'tree-sitter'), { recursive: true, force: true });
+  });
+
+  it('falls back to WebAssembly and says why', () => {
+    const result = version({ CHOPPA_PARSER: '' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('(WebAssembly)');
+    expect(result.stdout).toContain("native tree-sitter not loaded: /lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.31' not found");
+  });
+
+  it('refuses to start when CHOPPA_PARSER=native asks for it, with the loader\'s reason', () => {
+    const result = version({ CHOPPA_PARSER: 'native' });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('CHOPPA_PARSER=native, but the native tree-sitter binding does not load');
+    expect(result.stderr).toContain('GLIBCXX_3.4.31');
+  });
 });
