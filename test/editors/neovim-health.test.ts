@@ -8,27 +8,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, REPO_ROOT, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS } from './support/neovim.js';
-import { noCompiler } from '../install/no-compiler.js';
-import { packServer } from '../support/packaging.js';
+import { installServerGlobally, pathWithout } from '../support/packaging.js';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'server', 'package.json'), 'utf8')) as { version: string }).version;
 const INSTALL_LINE = `npm install -g choppa-lsp@${VERSION}`;
 
 let sandbox: Sandbox;
-let prefix: string;
+let serverBin: string;
 
 beforeAll(() => {
   sandbox = createSandbox('choppa-nvim-health-');
-  const { tarball } = packServer(sandbox.dir);
-  prefix = join(sandbox.dir, 'npm-global');
-  // Without a compiler, as most users install it: the server then parses on WebAssembly.
-  const install = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
-    cwd: sandbox.dir,
-    encoding: 'utf8',
-    timeout: 240_000,
-    env: { ...process.env, PATH: noCompiler(sandbox.dir).path() },
-  });
-  if (install.status !== 0) throw new Error(install.stderr);
+  serverBin = installServerGlobally(sandbox.dir);
 }, 300_000);
 afterAll(() => sandbox?.remove());
 
@@ -50,8 +40,7 @@ function checkhealth(binary: string, cmd: string[], pathFirst: string[]): string
     cwd: sandbox.project,
     encoding: 'utf8',
     timeout: 60_000,
-    // The sandbox's PATH has the repository's node_modules/.bin, where a choppa-lsp is linked.
-    env: { ...sandbox.env, PATH: [...pathFirst, ...(process.env.PATH ?? '').split(':').filter((dir) => dir && !dir.includes('node_modules'))].join(':') },
+    env: { ...sandbox.env, PATH: pathWithout(pathFirst) },
   });
   try {
     return readFileSync(out, 'utf8');
@@ -70,7 +59,7 @@ describe.each(NEOVIMS)('Neovim $label :checkhealth choppa', ({ binary }) => {
   }
 
   it('with the server from npm install -g: OK, with its version and the parser', () => {
-    const report = checkhealth(binary, ['choppa-lsp', '--stdio'], [join(prefix, 'bin')]);
+    const report = checkhealth(binary, ['choppa-lsp', '--stdio'], [serverBin]);
     expect(report).toMatch(new RegExp(`OK:? server runs: \`choppa-lsp --stdio\` \\(choppa-lsp ${VERSION.replace(/\./g, '\\.')}\\)`));
     expect(report).toMatch(/OK:? parser: web-tree-sitter [\d.]+ \(WebAssembly\)/);
     expect(report).toMatch(/OK:? Node\.js v\d+/);

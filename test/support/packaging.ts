@@ -4,8 +4,10 @@
 // building at once would mix their files. A lock folder serialises them; each caller gets its
 // own copy of the result.
 import { execFileSync } from 'node:child_process';
+import { delimiter } from 'node:path';
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { noCompiler } from '../install/no-compiler.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const LOCK = join(REPO, 'client-vscode', '.package-lock-dir');
@@ -64,4 +66,26 @@ export function packServer(folder: string, env: NodeJS.ProcessEnv = process.env)
     const [info] = JSON.parse(stdout) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
     return { tarball: join(folder, info!.filename), size: info!.size, files: info!.files.map((file) => file.path) };
   });
+}
+
+/**
+ * The README's install line, `npm install -g choppa-lsp`, of the packed server into
+ * `<folder>/npm-global` on a PATH where compilers fail (as on most users' machines); returns
+ * that prefix's `bin` folder. The server there parses on WebAssembly.
+ */
+export function installServerGlobally(folder: string): string {
+  const { tarball } = packServer(folder);
+  const prefix = join(folder, 'npm-global');
+  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
+    cwd: folder,
+    stdio: 'pipe',
+    timeout: 240_000,
+    env: { ...process.env, PATH: noCompiler(folder).path() },
+  });
+  return join(prefix, 'bin');
+}
+
+/** `PATH` with `first` before the current one minus any `node_modules` folder (the repository links a choppa-lsp there). */
+export function pathWithout(first: string[], path = process.env['PATH'] ?? ''): string {
+  return [...first, ...path.split(delimiter).filter((dir) => dir && !dir.includes('node_modules'))].join(delimiter);
 }
