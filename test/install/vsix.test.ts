@@ -3,13 +3,13 @@
 // carries, unpacked outside the repository on a PATH without a compiler, parses on WebAssembly
 // and runs a function and dereferences its artifact over LSP.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
 import { packageVsix } from '../support/packaging.js';
 import { noCompiler, type NoCompiler } from './no-compiler.js';
+import { runAndDereference } from './run-and-dereference.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 /** What the .vsix may weigh: the server, its runtime packages and two WebAssembly modules. */
@@ -95,11 +95,6 @@ describe('the server inside the .vsix, unpacked outside the repository without a
   });
 
   it('runs a function as an artifact and dereferences it, verified', async () => {
-    const result = await editor.executeCommand<{ status: string; ref?: { size: number; sha256: string } }>('choppa.runArtifact', { uri, function: 'table' });
-    expect(result.status).toBe('ok');
-    const deref = await editor.executeCommand<{ localPath: string }>('choppa.dereference', { uri, function: 'table' });
-    const bytes = readFileSync(deref.localPath);
-    expect(bytes.length).toBe(result.ref!.size);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(result.ref!.sha256);
+    await runAndDereference(editor, uri, 'table');
   }, 60_000);
 });

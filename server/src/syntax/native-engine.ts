@@ -3,7 +3,7 @@
 // types are declared here by hand, so the server builds without the addon installed.
 
 import { createRequire } from 'node:module';
-import type { ParserEngine, PythonParser } from './parser-engine.js';
+import { pythonParser, type ParserEngine, type PythonParser } from './parser-engine.js';
 import type { Query, Tree } from './tree.js';
 
 const require = createRequire(import.meta.url);
@@ -47,17 +47,12 @@ export function loadNativeEngine(): ParserEngine {
       // resumes (the old tree only matters when a parse starts).
       return parser.parse(text, oldTree, { bufferSize: INPUT_CHUNK }) ?? null;
     };
-    return {
-      parse(text, oldTree) {
-        const tree = parseFor(text, oldTree, 0);
-        if (!tree) throw new Error('tree-sitter returned no tree for an unbounded parse');
-        return tree;
-      },
+    return pythonParser({
       parseFor,
       reset: () => parser.reset(),
       // The binding frees a tree when the collector takes it, and sees its native weight.
       free: () => undefined,
-    };
+    });
   };
   const probe = createParser().parse('x = 1\n');
   if (probe?.rootNode.type !== 'module') throw new Error('the native tree-sitter binding loaded but does not parse');

@@ -27,6 +27,18 @@ export interface PythonParser {
   free(tree: Tree): void;
 }
 
+/** A parser from its sliced parse: `parse` is `parseFor` without a time limit. */
+export function pythonParser(parts: Omit<PythonParser, 'parse'>): PythonParser {
+  return {
+    ...parts,
+    parse(text, oldTree) {
+      const tree = parts.parseFor(text, oldTree, 0);
+      if (!tree) throw new Error('the parser returned no tree for a parse without a time limit');
+      return tree;
+    },
+  };
+}
+
 export interface ParserEngine {
   readonly kind: ParserKind;
   /** What runs, for `--version`, logs and health checks: `tree-sitter 0.25.0 (native addon)`. */

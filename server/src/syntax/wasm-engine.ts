@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Language, Parser, Query as WasmQuery } from 'web-tree-sitter';
-import type { ParserEngine, PythonParser } from './parser-engine.js';
+import { pythonParser, type ParserEngine, type PythonParser } from './parser-engine.js';
 import type { Query, Tree } from './tree.js';
 
 const require = createRequire(import.meta.url);
@@ -33,16 +33,11 @@ export async function loadWasmEngine(nativeUnavailable?: string): Promise<Parser
       // Our Tree is web-tree-sitter's own Tree seen through the shared interface.
       return parser.parse(text, (oldTree ?? null) as never, options) as unknown as Tree | null;
     };
-    return {
-      parse(text, oldTree) {
-        const tree = parseFor(text, oldTree, 0);
-        if (!tree) throw new Error('web-tree-sitter returned no tree for an unbounded parse');
-        return tree;
-      },
+    return pythonParser({
       parseFor,
       reset: () => parser.reset(),
       free: (tree) => (tree as unknown as { delete(): void }).delete(),
-    };
+    });
   };
   return {
     kind: 'wasm',
