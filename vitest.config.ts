@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    setupFiles: ['test/support/parser-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { analyze } from 'choppa-lsp/analysis/analyze.js';
 import type { Pos } from 'choppa-lsp/analysis/model.js';
 import { EditorClient } from 'choppa-lsp/demo/editor-client.js';
@@ -13,6 +14,8 @@ import { Documents } from 'choppa-lsp/documents.js';
 import { loadQuerySources } from 'choppa-lsp/query-files.js';
 import { compileQueries } from 'choppa-lsp/syntax/queries.js';
 import { createPythonParser, SyntaxDocument } from 'choppa-lsp/syntax/parser.js';
+import { loadParserEngine } from 'choppa-lsp/syntax/load-parser-engine.js';
+import { describeParserEngine } from 'choppa-lsp/syntax/parser-engine.js';
 
 const FUNCTIONS = 500;
 const LINES = 10_000;
@@ -41,7 +44,7 @@ export function generateFile(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function percentile(samples: number[], p: number): number {
+export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -53,7 +56,7 @@ function row(name: string, samples: number[], baseline?: number[]): string {
   return `${name.padEnd(44)} p50 ${p50.toFixed(2).padStart(7)} ms   p99 ${p99.toFixed(2).padStart(7)} ms${ratio}`;
 }
 
-interface Keystroke {
+export interface Keystroke {
   start: Pos;
   end: Pos;
   text: string;
@@ -65,7 +68,7 @@ interface Keystroke {
  * over much of the file), spread across the file so no region stays hot; every eighth round also
  * an Enter and a Backspace near the top, which moves every statement below.
  */
-function keystrokes(round: number): Keystroke[] {
+export function keystrokes(round: number): Keystroke[] {
   const line = FIRST_DEF + ((round * 37) % (FUNCTIONS - 1)) * FUNCTION_LINES + 4;
   const at = { line, character: 4 };
   const typed = [
@@ -112,6 +115,8 @@ class Ticker {
 }
 
 async function main(): Promise<void> {
+  await loadParserEngine();
+  process.stdout.write(`${describeParserEngine()} (CHOPPA_PARSER=wasm for the other path; parser-engines.bench compares both)\n`);
   const text = generateFile();
   const parser = createPythonParser();
   const queries = compileQueries(loadQuerySources());
@@ -218,4 +223,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${row('textDocument/hover', hover)}\n`);
 }
 
-void main();
+// Run when executed, not when the parser-engine benchmark imports the file and keystrokes.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main();

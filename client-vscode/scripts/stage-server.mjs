@@ -1,6 +1,9 @@
 // Copies the built server into client-vscode/server/ for the .vsix: bin, dist, python, queries,
-// package.json and the runtime node_modules it resolves (with the native tree-sitter addons for
-// this platform only). Run after `tsc -b` at the root; `npm run package` calls it.
+// package.json and the runtime node_modules it resolves. The .vsix is universal: no native addon
+// goes in (the optional `tree-sitter` binding is left out, and so are the grammar's prebuilds),
+// so the server parses on WebAssembly with `tree-sitter-python.wasm` on every platform. Also
+// copies the root LICENSE and CHANGELOG.md beside the manifest for vsce. Run after `tsc -b` at
+// the root; `npm run package` calls it.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +12,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const serverDir = join(repo, 'server');
 const out = join(here, '..', 'server');
-const platformPrebuild = `${process.platform}-${process.arch}`;
 
 if (!existsSync(join(serverDir, 'dist', 'main.js'))) {
   throw new Error(`${serverDir}/dist/main.js is missing: run \`npx tsc -b\` at the repository root first.`);
@@ -24,17 +26,16 @@ function resolvePackage(name, fromDir) {
   }
 }
 
-/** Leaves out sources, other platforms' prebuilds and build leftovers; keeps `.node` addons. */
+/**
+ * Leaves out sources, native builds and prebuilds (no platform's addon goes in), debug builds
+ * and type declarations; keeps `.wasm` files, which are what the server parses with here.
+ */
 function keep(source, packageDir) {
   const rel = relative(packageDir, source).split(sep);
   if (rel[0] === '' || rel.length === 0) return true;
-  const [top, second] = rel;
-  if (top === 'node_modules') return false;
-  if (top === 'vendor' || top === 'test' || top === 'tests') return false;
-  if (top === 'src') return rel.length === 1 || (rel.length === 2 && second === 'node-types.json');
-  if (top === 'prebuilds') return rel.length === 1 || second === platformPrebuild;
-  if (top === 'build') return rel.length === 1 || (second === 'Release' && (rel.length === 2 || source.endsWith('.node')));
-  return !/\.(wasm|map|d\.ts|d\.mts|d\.cts|gyp|cc|h)$/.test(source);
+  const [top] = rel;
+  if (['node_modules', 'vendor', 'test', 'tests', 'src', 'prebuilds', 'build', 'debug', 'bindings'].includes(top)) return false;
+  return !/\.(node|map|d\.ts|d\.mts|d\.cts|gyp|cc|c|h|js\.map)$/.test(source);
 }
 
 rmSync(out, { recursive: true, force: true });
@@ -62,4 +63,5 @@ while (queue.length > 0) {
     queue.push(found);
   }
 }
-console.log(`staged the server and ${staged.size} packages into ${out}`);
+for (const doc of ['LICENSE', 'CHANGELOG.md']) cpSync(join(repo, doc), join(here, '..', doc));
+console.log(`staged the server and ${staged.size} packages into ${out} (no native addon: the server parses on WebAssembly)`);

@@ -2,7 +2,7 @@
 // its current text. A change does a bounded amount of work at once (the edit and one parse slice);
 // the rest of the reparse and the analysis run in `setImmediate` continuations so other messages
 // get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
-import type Parser from 'tree-sitter';
+import type { PythonParser } from './syntax/parser-engine.js';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
 import { analyze } from './analysis/analyze.js';
 import { ARGUMENT_LIST_PREFIX, argumentsOfTree } from './analysis/argument-list.js';
@@ -79,7 +79,7 @@ export class Documents {
    * because a parse paused mid-way lives in the parser that started it.
    */
   constructor(
-    private readonly parser: Parser,
+    private readonly parser: PythonParser,
     private readonly queries: CompiledQueries,
   ) {}
 
@@ -149,7 +149,12 @@ export class Documents {
   /** Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. */
   parseArguments(source: string): CallArgument[] | undefined {
     if (source.trim() === '') return [];
-    return argumentsOfTree(this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`));
+    const tree = this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`);
+    try {
+      return argumentsOfTree(tree);
+    } finally {
+      this.parser.free(tree);
+    }
   }
 
   private schedule(document: LiveDocument): void {

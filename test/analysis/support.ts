@@ -1,7 +1,7 @@
 // Shared helpers for the analysis tests: parse and analyze a snippet, find `$0` cursors, apply
 // edits, and print results compactly so inline snapshots stay readable.
 
-import Parser from 'tree-sitter';
+import type * as Parser from '../../server/src/syntax/tree.js';
 import { createPythonParser } from '../../server/src/syntax/parser.js';
 import { compileQueries, type CompiledQueries } from '../../server/src/syntax/queries.js';
 import { loadQuerySources } from '../../server/src/query-files.js';

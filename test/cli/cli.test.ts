@@ -86,11 +86,21 @@ describe('choppa-lsp CLI', () => {
     expect(stdout).toContain('jobs.py:21');
   });
 
-  it('prints its version', () => {
+  it('prints its version and which parser runs', () => {
     const { code, stdout } = cli('--version');
     expect(code).toBe(0);
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'server', 'package.json'), 'utf8')) as { version: string };
-    expect(stdout).toBe(`choppa-lsp ${pkg.version}\n`);
+    const parser = process.env['CHOPPA_PARSER'] === 'wasm' ? 'web-tree-sitter 0\\.\\d+\\.\\d+ \\(WebAssembly\\)' : 'tree-sitter 0\\.25\\.\\d+ \\(native addon\\)';
+    expect(stdout).toMatch(new RegExp(`^choppa-lsp ${pkg.version.replace(/\\./g, '\\.')}\nparser: ${parser}, tree-sitter-python 0\\.25\\.\\d+\n$`));
+  });
+
+  it('runs on WebAssembly when asked to (CHOPPA_PARSER=wasm), and lists the same functions', () => {
+    const native = cliWith({ CHOPPA_PARSER: 'native' }, 'list', file);
+    const wasm = cliWith({ CHOPPA_PARSER: 'wasm' }, 'list', file);
+    expect(wasm.code).toBe(0);
+    expect(wasm.stdout).toContain('add');
+    expect(wasm.stdout).toBe(native.stdout);
+    expect(cliWith({ CHOPPA_PARSER: 'wasm' }, '--version').stdout).toContain('(WebAssembly)');
   });
 
   it('exits 2 on a usage error', () => {

@@ -1,8 +1,9 @@
-// Helix 25.01 end to end, in tmux: with the documented languages.toml (which keeps Helix's own
-// Python servers), `space a` at the start of the line of `add(1, 2)` offers "Run add(1, 2)
-// remotely", the result `add(1, 2) → 3` is a HINT in the diagnostics picker (`space d`), the
-// progress token is readable, a function with required parameters says how to give them in
-// Helix, and a dereferenced preview is announced with its path. Helix has no lenses.
+// Helix 25.01 end to end, in tmux, with the server from `npm install -g` of the packed package and
+// the documented languages.toml (which keeps Helix's own Python servers): `space a` at the start
+// of the line of `add(1, 2)` offers "Run add(1, 2) remotely", the result `add(1, 2) → 3` is a HINT
+// in the diagnostics picker (`space d`), the progress token is readable, a function with required
+// parameters says how to give them in Helix, and a dereferenced preview is announced with its
+// path. Helix has no lenses.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, waitFor, type Sandbox } from './support/headless-env.js';
 import { HELIX, configureHelix } from './support/helix.js';
 import { TmuxSession } from './support/tmux.js';
+import { installServerGlobally, pathWithout } from '../support/packaging.js';
 
 const INSTALL = 'scripts/install-helix.sh';
 const RUN_ADD = 'Run add(1, 2) remotely';
@@ -32,6 +34,9 @@ describe('Helix', () => {
   beforeAll(async () => {
     sandbox = createSandbox('choppa-helix-');
     configureHelix(sandbox);
+    // The README's install: the server from `npm install -g` (no compiler), found by the
+    // documented `command = "choppa-lsp"`, not the repository's linked bin.
+    sandbox.env.PATH = pathWithout([installServerGlobally(sandbox.dir)], sandbox.env.PATH);
     log = join(sandbox.dir, 'helix.log');
     tmux = TmuxSession.start({
       socket: `choppa-test-${process.pid}`,
@@ -44,7 +49,7 @@ describe('Helix', () => {
     await tmux.waitForScreen('Helix to show the file', (screen) => screen.includes('def add(a, b):'));
     // Code actions asked for before the server has the document would come back empty.
     await waitFor('choppa-lsp to receive the document', () => (/choppa -> .*textDocument\/didOpen/.test(logText()) ? true : undefined));
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (tmux) {

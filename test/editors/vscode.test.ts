@@ -6,7 +6,7 @@
 // the code through "⋯ more"; nullable settings are editable in the Settings UI. Screenshots go
 // to test/.artifacts/vscode/ (docs/ keeps three of them for the README).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -21,6 +21,7 @@ import {
   startCodeServer,
   type RunningCodeServer,
 } from './support/code-server.js';
+import { packageVsix } from '../support/packaging.js';
 import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, moreLens, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
@@ -47,13 +48,14 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
   let context: BrowserContext | undefined;
   let page: Page;
   let shot: (name: string) => Promise<string>;
+  let dirs: ReturnType<typeof codeServerDirs>;
 
   beforeAll(async () => {
     root = realpathSync(mkdtempSync(join(tmpdir(), 'choppa-vscode-')));
-    // The .vsix is built from the server tsc -b just emitted (`npm test` runs tsc -b first).
-    execFileSync('npm', ['run', 'package'], { cwd: join(REPO, 'client-vscode'), stdio: 'pipe' });
-    const dirs = codeServerDirs(root);
-    const installed = await installExtension(dirs, join(REPO, 'client-vscode', 'choppa-lsp.vsix'));
+    // The .vsix is built from the server tsc -b just emitted (`npm test` runs tsc -b first). It is
+    // the universal one: no native addon inside, so the server parses on WebAssembly.
+    dirs = codeServerDirs(root);
+    const installed = await installExtension(dirs, packageVsix(join(root, 'choppa-lsp.vsix')));
     expect(installed).toMatch(/successfully installed/i);
     writeFileSync(
       join(dirs.userData, 'User', 'settings.json'),
@@ -100,6 +102,20 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
     const row = page.locator('.codelens-decoration', { hasText: 'Run add remotely' }).first();
     expect((await row.locator('a').allInnerTexts()).map((title) => title.trim())).toEqual(['Run add remotely', '⋯ more']);
     await shot('opened-with-lenses');
+  });
+
+  it('installed the extension without a native addon; its server log says WebAssembly', async () => {
+    const files = (readdirSync(dirs.extensions, { recursive: true }) as string[]).map(String);
+    expect(files.some((file) => file.endsWith('tree-sitter-python.wasm'))).toBe(true);
+    expect(files.filter((file) => file.endsWith('.node'))).toEqual([]);
+    // The languageclient writes the server's window/logMessage lines to the `choppa-lsp` log.
+    const serverLog = (): string =>
+      (readdirSync(root, { recursive: true }) as string[])
+        .map(String)
+        .filter((file) => /choppa-lsp\.log$/.test(file))
+        .map((file) => readFileSync(join(root, file), 'utf8'))
+        .join('\n');
+    await expect.poll(serverLog, { timeout: UI_TIMEOUT }).toMatch(/parser: web-tree-sitter [\d.]+ \(WebAssembly\)/);
   });
 
   it('runs add(1, 2) from the call site\'s code action; the hover shows 3', async () => {

@@ -3,7 +3,7 @@
 // are Choppa instances, which functions they decorate, what each module-level name is).
 // Pure and total: any input, however broken, yields a FileAnalysis.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis, ImportFacts, Pos, Problem, TextEdit } from './model.js';
 import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';

@@ -1,6 +1,6 @@
 // Reads argument source typed by a user (`"1, b=data"`, from an input box or the CLI) into the
 // same `CallArgument`s a call site yields, so both go through one argument resolution.
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import { readArguments } from './call-sites.js';
 import type { CallArgument } from './model.js';
 

@@ -1,7 +1,7 @@
 // Names bound at module scope: the assignments argument resolution follows
 // (`data = get_stuff()`), and what kind of thing each module-level name is, for the scope lint.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { Span } from './model.js';
 import { moduleBindings, spanOf } from '../syntax/nodes.js';
 import { literalSource } from './constants.js';

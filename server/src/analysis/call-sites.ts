@@ -2,7 +2,7 @@
 // them (keyword, bare identifier, splat). Which of them call a decorated function is decided
 // once the whole file's functions are known.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { CallArgument, CallSite } from './model.js';
 import { spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';

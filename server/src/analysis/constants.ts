@@ -2,7 +2,7 @@
 // a number. Anything that would need the program to run (names, calls, f-string substitutions)
 // is not a constant, and the caller reports it as dynamic.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 
 type Node = Parser.SyntaxNode;
 

@@ -2,7 +2,7 @@
 // shipped (source, parameters), where quick fixes insert text, and the forms we cannot ship
 // (async functions, methods, nested functions), which become problems instead.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { DecoratedFunction, Param, Pos, Problem, RunKind, Span } from './model.js';
 import {
   blockStatements,

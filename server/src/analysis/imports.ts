@@ -1,7 +1,7 @@
 // Module-level imports: which names they bind, which of them bring in `choppa.Choppa`, and how
 // to remove one imported name again (for the "move the import into the function" quick fix).
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { Span } from './model.js';
 import { blockStatements, enclosingScope, spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';

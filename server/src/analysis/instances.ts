@@ -1,7 +1,7 @@
 // `Choppa` instances: module-level assignments of a `Choppa(...)` call, and the constructor
 // settings the analysis can read as constants (cluster, artifact folder, result size limit).
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { ChoppaInstance, Span } from './model.js';
 import { foldConstant } from './constants.js';
 import { enclosingScope, spanOf } from '../syntax/nodes.js';

@@ -1,7 +1,7 @@
 // Every import of a file, at any depth, as plain data: which modules the file needs, and which
 // ones a given top-level function needs when it ships. The workspace index resolves them.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { ModuleImport } from './model.js';
 import { enclosingScope, outermostFunction, posOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';

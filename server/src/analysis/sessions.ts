@@ -1,6 +1,6 @@
 // `with inst.session():` blocks, inside which the library reuses one remote process.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { SessionBlock } from './model.js';
 import { spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';

@@ -3,9 +3,9 @@
 // this reparses such a statement piece by piece, cut where a new top-level statement starts at
 // column 0, so the functions after the error are found with their own spans.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { CompiledQueries } from '../syntax/queries.js';
-import { createPythonParser } from '../syntax/parser.js';
+import type { ParserEngine, PythonParser } from '../syntax/parser-engine.js';
 import { shiftLines } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
 
@@ -13,7 +13,8 @@ import { emptySummary, summarizeStatement, type StatementSummary } from './state
 // broken code, so it is never a cut.
 const CONTINUATION = /^(?:else\b|elif\b|except\b|finally\b|case\b|[)\]},.#]|$|\s)/;
 
-let parser: Parser | undefined;
+// One parser per engine: the pieces must be parsed by the engine the queries were compiled for.
+const parsers = new WeakMap<ParserEngine, PythonParser>();
 
 /**
  * The summary of a broken top-level statement that spans several top-level statements' worth
@@ -24,32 +25,46 @@ export function recoverStatement(statement: Parser.SyntaxNode, source: string, r
   if (!statement.hasError || statement.startPosition.column !== 0) return undefined;
   const cuts = cutPoints(statement, source);
   if (cuts.length === 0) return undefined;
-  parser ??= createPythonParser();
+  let parser = parsers.get(queries.engine);
+  if (!parser) {
+    parser = queries.engine.createParser();
+    parsers.set(queries.engine, parser);
+  }
   const merged = emptySummary();
   const bounds = [0, ...cuts, source.length];
   let pieceRow = row;
   for (let index = 0; index + 1 < bounds.length; index++) {
     const piece = source.slice(bounds[index], bounds[index + 1]);
     const tree = parser.parse(piece);
-    for (const child of tree.rootNode.children) {
-      const childSource = piece.slice(child.startIndex, child.endIndex);
-      let summary: StatementSummary;
-      try {
-        summary = summarizeStatement(child, childSource, piece, queries);
-      } catch {
-        summary = emptySummary();
-      }
-      merge(merged, shiftLines(summary, pieceRow));
+    try {
+      summarizePiece(tree, piece, pieceRow, queries, merged);
+    } finally {
+      // A WebAssembly tree is freed when nobody reads it any more (the summaries are plain data).
+      parser.free(tree);
     }
     pieceRow += countNewlines(piece);
   }
   return merged;
 }
 
+function summarizePiece(tree: Parser.Tree, piece: string, pieceRow: number, queries: CompiledQueries, merged: StatementSummary): void {
+  for (const child of tree.rootNode.children) {
+    const childSource = piece.slice(child.startIndex, child.endIndex);
+    let summary: StatementSummary;
+    try {
+      summary = summarizeStatement(child, childSource, piece, queries);
+    } catch {
+      summary = emptySummary();
+    }
+    merge(merged, shiftLines(summary, pieceRow));
+  }
+}
+
 // Offsets (within `source`) of column-0 lines that start a new statement: not a continuation,
 // not inside a string, and not the `def` under a decorator (the decorator's piece owns it).
 function cutPoints(statement: Parser.SyntaxNode, source: string): number[] {
   const cuts: number[] = [];
+  const strings = stringRanges(statement);
   let underDecorator = source.startsWith('@');
   let at = source.indexOf('\n');
   while (at !== -1 && at + 1 < source.length) {
@@ -57,7 +72,7 @@ function cutPoints(statement: Parser.SyntaxNode, source: string): number[] {
     at = source.indexOf('\n', lineStart);
     const line = source.slice(lineStart, at === -1 ? source.length : at);
     if (CONTINUATION.test(line)) continue;
-    if (insideString(statement, lineStart)) continue;
+    if (insideString(strings, lineStart)) continue;
     const decorator = line.startsWith('@');
     if (!underDecorator) cuts.push(lineStart);
     underDecorator = decorator;
@@ -65,13 +80,14 @@ function cutPoints(statement: Parser.SyntaxNode, source: string): number[] {
   return cuts;
 }
 
-function insideString(statement: Parser.SyntaxNode, offset: number): boolean {
-  let node: Parser.SyntaxNode | null = statement.descendantForIndex(statement.startIndex + offset);
-  while (node && node.id !== statement.id) {
-    if (node.type === 'string' || node.type === 'string_content') return node.startIndex < statement.startIndex + offset;
-    node = node.parent;
-  }
-  return false;
+// Whether an offset of the statement's text lies inside one of its string literals. Read from
+// the string nodes' ranges, which both parser engines report alike.
+function stringRanges(statement: Parser.SyntaxNode): Array<[number, number]> {
+  return statement.descendantsOfType('string').map((node) => [node.startIndex - statement.startIndex, node.endIndex - statement.startIndex]);
+}
+
+function insideString(ranges: ReadonlyArray<[number, number]>, offset: number): boolean {
+  return ranges.some(([start, end]) => start < offset && offset < end);
 }
 
 function countNewlines(text: string): number {

@@ -2,7 +2,7 @@
 // only on the statement's text, node type and where it starts, so `analyze` memoizes it by text
 // and only re-reads the statements an edit touched.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { CallSite, ModuleImport, SessionBlock } from './model.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { queryNamed } from '../syntax/queries.js';

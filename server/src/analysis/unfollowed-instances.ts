@@ -2,7 +2,7 @@
 // (`self.c = Choppa()`), created inside a function, or never bound to a module-level name. Their
 // decorators are not recognised, so the user is told why instead of seeing nothing.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
 import type { ChoppaInstance, Problem, Span } from './model.js';
 import { enclosingScope, spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';

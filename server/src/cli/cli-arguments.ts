@@ -65,9 +65,10 @@ const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
   '--cluster-id': 'clusterId',
 };
 
-export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number } {
+export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number; version?: true } {
   const [command, ...rest] = argv;
-  if (command === '--version' || command === '-v' || command === 'version') return { usage: `choppa-lsp ${VERSION}\n`, exitCode: 0 };
+  // The caller adds which parser runs: that is known only once the engine is loaded.
+  if (command === '--version' || command === '-v' || command === 'version') return { usage: `choppa-lsp ${VERSION}\n`, exitCode: 0, version: true };
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }

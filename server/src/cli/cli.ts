@@ -19,6 +19,7 @@ import { DEFAULT_ARTIFACT_DIR, Workspace, type RunRequest } from '../engine/work
 import { loadQuerySources } from '../query-files.js';
 import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
+import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
 
 interface Io {
@@ -337,7 +338,8 @@ async function followRuns(options: CliOptions, io: Io): Promise<number> {
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const options = parseCliArguments(argv);
   if ('usage' in options) {
-    (options.exitCode === 0 ? io.out : io.err)(options.usage);
+    const text = options.version ? `${options.usage}${describeParserEngine()}\n` : options.usage;
+    (options.exitCode === 0 ? io.out : io.err)(text);
     return options.exitCode;
   }
   const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));

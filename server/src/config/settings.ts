@@ -95,7 +95,7 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
   pythonPath: {
     type: 'string',
     default: 'python3',
-    description: 'The Python interpreter of the embedded local backend.',
+    description: 'The Python interpreter of the embedded local backend (the default `python3` runs `python` on Windows).',
   },
   localRoot: {
     type: 'string',

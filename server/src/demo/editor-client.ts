@@ -45,6 +45,8 @@ export interface ClientOptions {
   /** Answer to `workspace/configuration` for the `choppa` section. */
   configuration?: unknown;
   env?: NodeJS.ProcessEnv;
+  /** The server command (default: this checkout's built server with `--stdio`). */
+  command?: string[];
 }
 
 interface Waiter<T> {
@@ -64,6 +66,8 @@ function settle<T>(waiters: Array<Waiter<T>>, value: T): Array<Waiter<T>> {
 export class EditorClient {
   readonly connection: ProtocolConnection;
   readonly messages: Array<{ type: number; message: string }> = [];
+  /** `window/logMessage` texts, in order. */
+  readonly logs: string[] = [];
   readonly shownDocuments: string[] = [];
   /** How many times the server asked for `workspace/configuration`. */
   configurationRequests = 0;
@@ -93,7 +97,9 @@ export class EditorClient {
       this.messages.push(params);
       this.messageWaiters = settle(this.messageWaiters, params);
     });
-    this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.onNotification('window/logMessage', (params: { message: string }) => {
+      if (this.logs.length < 1000) this.logs.push(params.message);
+    });
     this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => {
       this.progress.push(params);
       this.progressWaiters = settle(this.progressWaiters, params);
@@ -122,7 +128,8 @@ export class EditorClient {
   /** Spawns the server and completes the initialize handshake. */
   static async start(options: ClientOptions): Promise<EditorClient> {
     const home = mkdtempSync(join(tmpdir(), 'choppa-home-'));
-    const child = spawn(process.execPath, [SERVER_BIN, '--stdio'], {
+    const [command, ...args] = options.command ?? [process.execPath, SERVER_BIN, '--stdio'];
+    const child = spawn(command!, args, {
       cwd: options.root ?? home,
       env: { ...process.env, XDG_CACHE_HOME: join(home, 'cache'), HOME: home, ...options.env },
     });

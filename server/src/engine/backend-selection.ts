@@ -4,7 +4,6 @@
 // wrong when the configuration is broken or names no cluster, and where it looked.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import type { ChoppaInstance } from '../analysis/model.js';
 import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
@@ -19,6 +18,7 @@ import { describeConfig } from '../config/describe-config.js';
 import type { Settings } from '../config/settings.js';
 import type { SubmissionTarget } from './result-store.js';
 import { VERSION } from '../version.js';
+import { findExecutable, pythonCommand } from '../platform/host-paths.js';
 
 export interface BackendSelectionOptions {
   settings: Settings;
@@ -32,18 +32,17 @@ export interface BackendSelectionOptions {
 
 export type Selected = { backend: Backend } | { failure: string };
 
-/** True when an executable `name` is on the PATH of `env`. */
+/** True when an executable `name` is on the PATH of `env` (`az.cmd` counts as `az` on Windows). */
 function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
+  const isExecutable = (file: string): boolean => {
     try {
-      accessSync(join(dir, name), constants.X_OK);
+      accessSync(file, constants.X_OK);
       return true;
     } catch {
-      continue;
+      return false;
     }
-  }
-  return false;
+  };
+  return findExecutable(name, env, process.platform, isExecutable) !== undefined;
 }
 
 /** Resolves the Databricks configuration from settings, environment and config file. */
@@ -159,7 +158,7 @@ export class BackendSelection {
 
   private localBackend(): LocalBackend {
     this.local ??= new LocalBackend({
-      pythonPath: this.options.settings.pythonPath,
+      pythonPath: pythonCommand(this.options.settings.pythonPath, process.platform),
       fsRoot: this.options.settings.localRoot ?? this.options.defaultLocalRoot,
       runnerPath: this.options.runnerPath,
       logger: this.options.logger,

@@ -4,14 +4,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, writeFileSync, writeSync, existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
+import { userCacheDir } from '../platform/host-paths.js';
 
 /**
  * The state folder for a workspace root: `<root>/.choppa`. With no root (Helix sends none
- * when it finds no root marker) it lives in the user cache dir, keyed by the file's folder.
+ * when it finds no root marker) it lives in the user cache dir (per platform), keyed by the
+ * file's folder.
  */
 export function stateDirFor(root: string | null, fileFolder: string, env: NodeJS.ProcessEnv = process.env): string {
   if (root !== null) return join(root, '.choppa');
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const cache = userCacheDir(env, process.platform, homedir());
   const key = createHash('sha256').update(fileFolder).digest('hex').slice(0, 16);
   return join(cache, 'choppa-lsp', key);
 }

@@ -2,7 +2,7 @@
 // uses but does not bind, which names a statement binds at module scope) and small structural
 // readers. Everything that is a plain pattern lives in `server/queries/*.scm` instead.
 
-import type Parser from 'tree-sitter';
+import type * as Parser from './tree.js';
 import type { Pos, Span } from '../analysis/model.js';
 
 type Node = Parser.SyntaxNode;

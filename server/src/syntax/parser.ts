@@ -1,28 +1,17 @@
 // Owns the parser and the tree of one Python document, and keeps the tree in step with edits by
-// `tree.edit` plus an incremental reparse that can run in time-boxed slices. The node binding
-// counts indexes and columns in UTF-16 code units when it parses a JS string, so LSP positions
-// map onto it directly. Pure: scheduling the slices is the caller's business.
+// `tree.edit` plus an incremental reparse that can run in time-boxed slices. Both parser engines
+// count indexes and columns in UTF-16 code units when they parse a JS string, so LSP positions
+// map onto them directly. Pure: scheduling the slices is the caller's business.
 
-import Parser from 'tree-sitter';
-import Python from 'tree-sitter-python';
 import type { Pos } from '../analysis/model.js';
 import { lineStarts, offsetAt, positionAt } from './line-index.js';
+import { parserEngine, type ParserEngine, type PythonParser } from './parser-engine.js';
+import type { Point, Tree } from './tree.js';
 
-/** A parser set to the Python grammar. */
-export function createPythonParser(): Parser {
-  const parser = new Parser();
-  parser.setLanguage(Python as unknown as Parser.Language);
-  return parser;
+/** A parser set to the Python grammar, from the engine chosen at start. */
+export function createPythonParser(): PythonParser {
+  return parserEngine().createParser();
 }
-
-/**
- * How many UTF-16 units the binding copies out of the text per read. Its default (32K units) is
- * a buffer allocated and freed on every parse call, and with glibc a request that large first
- * consolidates every small block freed since the last one: after old trees were freed, that took
- * 10–60 ms inside a 2.5 ms slice, where tree-sitter's timeout cannot interrupt it. A small buffer
- * keeps parse calls off that path; the reads it adds are cheap slices of a flat string.
- */
-const INPUT_CHUNK = 256;
 
 /** One LSP content change with a range. */
 export interface TextChange {
@@ -41,23 +30,28 @@ export interface TextChange {
  * partial parse and compose on the last complete tree, so the next parse covers all of them.
  *
  * Invariant: `tree` is always the parse of `text`; reading it while pending finishes the parse
- * first, synchronously. Each document owns its parser, because a partial parse lives in the
+ * first, synchronously. A tree (and its nodes) is valid until the next parse completes: the
+ * WebAssembly engine frees superseded trees, so nothing keeps nodes across edits. Each document owns its parser, because a partial parse lives in the
  * parser that started it.
  */
 export class SyntaxDocument {
-  readonly #parser = createPythonParser();
+  readonly #parser: PythonParser;
   #text: string;
   /**
    * The last complete parse with every later edit applied (`tree.edit`), so it is positioned on
    * `#text` but its nodes may be stale while `#pending`. Undefined after `replaceAll` until the
    * fresh parse completes: there is nothing worth reusing then.
    */
-  #tree: Parser.Tree | undefined;
+  #tree: Tree | undefined;
   #pending = false;
   #starts: number[] | undefined;
 
-  /** Parses `text` completely: opening a document has nothing older to show in the meantime. */
-  constructor(text: string) {
+  /**
+   * Parses `text` completely: opening a document has nothing older to show in the meantime.
+   * `engine` defaults to the one chosen at start (the benchmark compares both side by side).
+   */
+  constructor(text: string, engine: ParserEngine = parserEngine()) {
+    this.#parser = engine.createParser();
     this.#text = text;
     this.#tree = this.#parser.parse(text);
   }
@@ -67,7 +61,7 @@ export class SyntaxDocument {
   }
 
   /** The parse of `text`; while `pending`, reading it finishes the parse first (synchronously). */
-  get tree(): Parser.Tree {
+  get tree(): Tree {
     this.finishParse();
     return this.#tree!;
   }
@@ -113,6 +107,7 @@ export class SyntaxDocument {
     this.#abandonPartialParse();
     this.#text = text;
     this.#starts = undefined;
+    if (this.#tree) this.#parser.free(this.#tree);
     this.#tree = undefined;
     this.#pending = true;
   }
@@ -133,11 +128,12 @@ export class SyntaxDocument {
 
   /** One call into tree-sitter with a timeout (0: none); resumes a parse that timed out. */
   #parseFor(timeoutMicros: number): boolean {
-    this.#parser.setTimeoutMicros(timeoutMicros);
-    // The binding returns no tree when the timeout ran out; calling again with the same text
-    // resumes (the old tree only matters when a parse starts).
-    const tree = this.#parser.parse(this.#text, this.#tree, { bufferSize: INPUT_CHUNK }) as Parser.Tree | null | undefined;
+    // No tree means the timeout ran out; calling again with the same text resumes (the old tree
+    // only matters when a parse starts).
+    const tree = this.#parser.parseFor(this.#text, this.#tree, timeoutMicros);
     if (!tree) return false;
+    // The new tree shares what it reused from the old one; the old one itself is nobody's now.
+    if (this.#tree && this.#tree !== tree) this.#parser.free(this.#tree);
     this.#tree = tree;
     this.#pending = false;
     return true;
@@ -154,7 +150,7 @@ export class SyntaxDocument {
   }
 }
 
-function toPoint(pos: Pos): Parser.Point {
+function toPoint(pos: Pos): Point {
   return { row: pos.line, column: pos.character };
 }
 

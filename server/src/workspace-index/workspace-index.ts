@@ -6,7 +6,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import type Parser from 'tree-sitter';
+import type * as Parser from '../syntax/tree.js';
+import type { PythonParser } from '../syntax/parser-engine.js';
 import { analyze } from '../analysis/analyze.js';
 import type { FileAnalysis, ImportFacts } from '../analysis/model.js';
 import { createPythonParser } from '../syntax/parser.js';
@@ -69,7 +70,7 @@ export class WorkspaceIndex {
   private readonly resolved = new Map<string, Resolved>();
   /** Dependency sets of the resolutions under way (nested through imports). */
   private readonly tracking: Map<string, string>[] = [];
-  private parser: Parser | undefined;
+  private parser: PythonParser | undefined;
   /** File tokens already read during the current pass (see `pass`). */
   private tokens: Map<string, string | undefined> | undefined;
 
@@ -177,7 +178,12 @@ export class WorkspaceIndex {
       if (text === undefined) return undefined;
       this.parser ??= createPythonParser();
       const tree = this.parser.parse(text);
-      analysis = analyze(tree, text, this.options.queries);
+      try {
+        analysis = analyze(tree, text, this.options.queries);
+      } finally {
+        // The analysis is plain data; a WebAssembly tree must be freed once nobody reads it.
+        this.parser.free(tree);
+      }
       this.parsed.set(path, { token, analysis, ...(text.length <= CACHED_TEXT_BYTES ? { text } : {}) });
       return analysis;
     }
@@ -220,8 +226,17 @@ export class WorkspaceIndex {
       if (facts.instances.length > 0 || facts.functions.length > 0) {
         const open = this.options.openBuffer?.(path);
         const text = open?.text ?? this.textOf(path) ?? '';
-        this.parser ??= createPythonParser();
-        analysis = analyze(open?.tree ?? this.parser.parse(text), text, this.options.queries, facts);
+        if (open) {
+          analysis = analyze(open.tree, text, this.options.queries, facts);
+        } else {
+          this.parser ??= createPythonParser();
+          const tree = this.parser.parse(text);
+          try {
+            analysis = analyze(tree, text, this.options.queries, facts);
+          } finally {
+            this.parser.free(tree);
+          }
+        }
       }
       this.resolved.set(path, { analysis, deps });
       return analysis;

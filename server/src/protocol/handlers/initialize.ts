@@ -4,6 +4,7 @@ import type { InitializeParams, InitializeResult } from 'vscode-languageserver/n
 import { serverCapabilities } from '../../capabilities.js';
 import { parseSettings } from '../../config/settings.js';
 import { VERSION } from '../../version.js';
+import { describeParserEngine } from '../../syntax/parser-engine.js';
 import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
@@ -35,6 +36,8 @@ export function initialized(session: Session): void {
   session.documents.invalidateResolved();
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   if (session.supportsWorkDoneProgress) session.progress.listen();
+  // Clients show this in their LSP log (VS Code's output channel, Neovim's lsp.log).
+  session.log(`choppa-lsp ${VERSION}, ${describeParserEngine().replace('\n', '; ')}`);
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
   session.ready = pullConfiguration(session).then((pulled) => {
