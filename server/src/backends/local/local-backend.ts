@@ -278,7 +278,7 @@ export class LocalBackend implements Backend {
     });
     if ('error' in started) {
       return {
-        failure: `could not start the Python interpreter \`${pythonPath}\` (${started.error.code ?? started.error.message}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
+        failure: `could not start the Python interpreter \`${pythonPath}\` (${started.error.code === 'ETIMEDOUT' || started.error.code === 'EEXITED' ? started.error.message : (started.error.code ?? started.error.message)}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
       };
     }
     try {

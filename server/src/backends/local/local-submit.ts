@@ -2,6 +2,7 @@
 // in its own process group, with its files in `<fsRoot>/.choppa-jobs/<run id>/`, so it outlives
 // the server and any later backend instance on the same `fsRoot` can poll or cancel it.
 import { execFile, spawn } from 'node:child_process';
+import { scrubbedEnvironment } from './python-process.js';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,7 +100,7 @@ async function startJob(options: LocalJobOptions, request: SubmitRequest, dir: s
       cwd: options.fsRoot,
       detached: true,
       stdio: ['ignore', log!.fd, log!.fd],
-      env: { ...process.env, CHOPPA_FS_ROOT: options.fsRoot, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' },
+      env: { ...scrubbedEnvironment(process.env), CHOPPA_FS_ROOT: options.fsRoot, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' },
     });
     child.once('error', (error) => resolve({ error }));
     child.once('spawn', () => {

@@ -13,10 +13,29 @@ import type { Readable, Writable } from 'node:stream';
  */
 const HOST_SOURCE = String.raw`
 def _choppa_host():
-    import json, os, traceback, __main__
+    import json, os, sys, threading, time, traceback, __main__
+    # Dies with the server: the kernel kills it when its parent goes (Linux), and a watchdog
+    # notices a new parent elsewhere, so no interpreter outlives a crashed or killed server.
+    parent = os.getppid()
+    try:
+        import ctypes, signal
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+    def watchdog():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+    threading.Thread(target=watchdog, name='choppa-watchdog', daemon=True).start()
     commands = os.fdopen(3, 'rb')
     answers = os.fdopen(4, 'wb')
     namespace = __main__.__dict__
+    # The handshake: the interpreter started and reads commands.
+    answers.write(b'{"ready": true}\n')
+    answers.flush()
     for line in commands:
         try:
             message = json.loads(line)
@@ -63,6 +82,25 @@ export interface PythonProcessOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger?: ((message: string) => void) | undefined;
+  /** How long the interpreter may take to start and answer the handshake (default 30 s). */
+  startTimeoutMs?: number;
+  /** Variables user code may see although they hold credentials (setting `choppa.passEnvironment`). */
+  passEnvironment?: readonly string[];
+}
+
+/** An interpreter slower than this to start is broken or hanging (a wrapper waiting on input, a stuck site hook). */
+export const START_TIMEOUT_MS = 30_000;
+
+// Credentials the server itself may hold; user code runs without them unless passed on purpose.
+const SECRET_VARIABLES = /^(DATABRICKS_|ARM_|AZURE_|AWS_SECRET|AWS_SESSION_TOKEN$|GOOGLE_APPLICATION_CREDENTIALS$|GITHUB_TOKEN$)/;
+
+/** The environment for user code: the server's, without credentials (unless `pass` names them). */
+export function scrubbedEnvironment(env: NodeJS.ProcessEnv, pass: readonly string[] = []): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!SECRET_VARIABLES.test(name) || pass.includes(name)) kept[name] = value;
+  }
+  return kept;
 }
 
 type Answer = { ok: true; result: string } | { ok: false; error: string };
@@ -84,6 +122,9 @@ export class PythonProcess {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly exited: Promise<PythonExit>;
+  private markReady: () => void = () => undefined;
+  /** Resolves when the host answered its handshake. */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
   private constructor(child: ChildProcess, logger: ((message: string) => void) | undefined) {
     this.child = child;
@@ -130,11 +171,15 @@ export class PythonProcess {
     });
   }
 
-  /** Spawns the host; resolves when the OS started it, or with the spawn error (ENOENT, EACCES). */
+  /**
+   * Spawns the host; resolves once it answered the handshake, or with the spawn error (ENOENT,
+   * EACCES), or with ETIMEDOUT when it started but did not answer within `startTimeoutMs` (then
+   * it is killed), or with an early exit.
+   */
   static async start(options: PythonProcessOptions): Promise<PythonProcess | { error: NodeJS.ErrnoException }> {
     const child = spawn(options.pythonPath, ['-u', '-c', HOST_SOURCE], {
       cwd: options.cwd,
-      env: options.env,
+      env: scrubbedEnvironment(options.env, options.passEnvironment),
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
@@ -142,7 +187,26 @@ export class PythonProcess {
       child.once('error', (error) => resolve(error));
     });
     if (started) return { error: started };
-    return new PythonProcess(child, options.logger);
+    const python = new PythonProcess(child, options.logger);
+    const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      python.ready.then(() => 'ready' as const),
+      python.whenExited().then(() => 'exited' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'ready') return python;
+    if (outcome === 'timeout') {
+      await python.kill(100);
+      const error: NodeJS.ErrnoException = new Error(`it started but did not answer within ${Math.round(timeoutMs / 1000)} s`);
+      error.code = 'ETIMEDOUT';
+      return { error };
+    }
+    const exit = python.exit ?? (await python.whenExited());
+    const error: NodeJS.ErrnoException = new Error(`it exited at start (${describeExit(exit)})${python.stderrTail ? `: ${python.stderrTail.trim().split('\n').pop()}` : ''}`);
+    error.code = 'EEXITED';
+    return { error };
   }
 
   /** False once the process has exited, even before `exit` is filled in. */
@@ -182,7 +246,11 @@ export class PythonProcess {
       return;
     }
     if (typeof raw !== 'object' || raw === null) return;
-    const message = raw as { id?: unknown; ok?: unknown; result?: unknown; error?: unknown };
+    const message = raw as { id?: unknown; ok?: unknown; result?: unknown; error?: unknown; ready?: unknown };
+    if (message.ready === true) {
+      this.markReady();
+      return;
+    }
     if (typeof message.id !== 'number') return;
     const pending = this.pending.get(message.id);
     if (!pending) return;
