@@ -45,6 +45,9 @@ def _choppa_install(namespace):
         'getArgument',
     )
     kept_values = 64
+    # The values kept for chaining by run id are bounded by their pickled bytes too: three runs
+    # of a 500 MB result must not keep 1.5 GB alive. The oldest go first.
+    kept_value_bytes = 512 * 1024 * 1024
     # A result whose pickle is at most this many bytes travels back with it (base64), so the
     # server can pass it by value to a later call after a restart or from the CLI.
     by_value_max = 16 * 1024
@@ -613,6 +616,8 @@ def _choppa_install(namespace):
             self._routes = {}
             self._runs = collections.OrderedDict()
             self._values = collections.OrderedDict()
+            self._value_bytes = collections.OrderedDict()
+            self.kept_value_bytes = kept_value_bytes
             self._lock = threading.Lock()
             self._bundles = CodeBundles()
             self._requirements = Requirements()
@@ -1099,6 +1104,7 @@ def _choppa_install(namespace):
                 with self._lock:
                     if ref['run_id'] in self._values:
                         self._values.move_to_end(ref['run_id'])
+                        self._value_bytes.move_to_end(ref['run_id'])
                         return self._values[ref['run_id']]
                 call = ref.get('call') if isinstance(ref.get('call'), str) else 'run %s' % ref['run_id']
                 raise Refusal(
@@ -1145,9 +1151,13 @@ def _choppa_install(namespace):
                 if text is not None and len(text.encode('utf-8')) <= json_max:
                     info['json'] = json.loads(text)
             with self._lock:
-                self._values[run.id] = value
-                while len(self._values) > kept_values:
-                    self._values.popitem(last=False)
+                if size <= self.kept_value_bytes:
+                    self._values[run.id] = value
+                    self._value_bytes[run.id] = size
+                while self._values and (len(self._values) > kept_values
+                                        or sum(self._value_bytes.values()) > self.kept_value_bytes):
+                    oldest, _ = self._values.popitem(last=False)
+                    self._value_bytes.pop(oldest, None)
             return {'status': 'ok', 'value': info}
 
         def _join_spark_group(self, run):

@@ -68,6 +68,27 @@ class RunnerTest(unittest.TestCase):
     def run_payload(self, body):
         return json.loads(self.runner.run(encode(body)))
 
+    def test_values_kept_for_chaining_are_bounded_by_bytes_oldest_first(self):
+        self.runner.kept_value_bytes = 25000
+        ids = []
+        for _ in range(3):
+            body = payload('def f():\n    return "x" * 10000\n')
+            ids.append(body['run_id'])
+            self.assertEqual(self.run_payload(body)['envelope']['status'], 'ok')
+        # 3 x 10 KB over a 25 KB cap: the first is gone, the last two are kept.
+        def chained(run_id):
+            body = payload('def f(x):\n    return len(x)\n', args_source='x',
+                           args_refs={'x': {'run_id': run_id, 'call': 'big() at line 7'}})
+            return self.run_payload(body)['envelope']
+        gone = chained(ids[0])
+        self.assertEqual(gone['status'], 'error')
+        self.assertIn('run `big() at line 7` again', gone['error']['message'])
+        self.assertEqual(chained(ids[2])['value']['json'], 10000)
+        # A single value over the cap is never kept.
+        huge = payload('def f():\n    return "y" * 30000\n')
+        self.run_payload(huge)
+        self.assertEqual(chained(huge['run_id'])['status'], 'error')
+
     def test_install_adds_one_name_and_is_idempotent(self):
         namespace = {'__name__': '__main__', 'json': 'user value'}
         install(namespace)
