@@ -707,6 +707,14 @@ def _choppa_install(namespace):
             if '--payload-file' not in options:
                 sys.stderr.write('usage: runner.py --payload-file F [--result-file R]\n')
                 return 2
+            pid_file = os.environ.get('CHOPPA_JOB_PID_FILE')
+            if pid_file:
+                # A local job says which process it is, so a server that died before recording
+                # the pid still finds (and can cancel) the job.
+                try:
+                    write_atomically(pid_file, str(os.getpid()).encode('ascii'))
+                except OSError:
+                    pass
             with open(self._local_file(options['--payload-file']), 'rb') as handle:
                 raw = handle.read().strip()
             payload_b64 = raw if not raw.startswith(b'{') else base64.b64encode(raw)

@@ -17,6 +17,8 @@ export interface LocalJobOptions {
   logger?: ((message: string) => void) | undefined;
   /** How long a cancelled job gets after SIGTERM before its group is killed (default 2 s). */
   cancelGraceMs?: number;
+  /** How long a resubmit waits for the first submit with its token to write the handle (default 10 s). */
+  claimWaitMs?: number;
 }
 
 /**
@@ -38,6 +40,10 @@ const JOBS_FOLDER = '.choppa-jobs';
 const TOKENS_FOLDER = 'tokens';
 const JOB_FILE = 'job.json';
 const CANCEL_MARKER = 'cancel-requested';
+/** The job writes its own pid here at start, so a server killed before `job.json` got the pid still finds it. */
+const PID_FILE = 'runner.pid';
+/** A job with neither a pid nor a result this long after its submit never started. */
+const START_GRACE_MS = 30_000;
 const LOG_TAIL_BYTES = 64 * 1024;
 /** How long an idempotent resubmit waits for a concurrent first submit to write its handle. */
 const CLAIM_WAIT_MS = 10_000;
@@ -62,7 +68,12 @@ export async function submitLocalJob(options: LocalJobOptions, request: SubmitRe
     await writeFile(tokenFile, runId, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if (errorCode(error) !== 'EEXIST') return { failure: `cannot prepare the local job folder ${root} (${errorCode(error)})` };
-    return existingJob(root, tokenFile);
+    const existing = await existingJob(root, tokenFile, options.claimWaitMs ?? CLAIM_WAIT_MS);
+    if (!('retake' in existing)) return existing;
+    // The first submit holds the token but died before its job folder was complete: nothing
+    // ran, so this submit starts the job under the run id the token names.
+    await rm(join(root, existing.retake), { recursive: true, force: true });
+    return startJob(options, { ...request, payload: { ...request.payload, run_id: existing.retake } }, join(root, existing.retake));
   }
   const started = await startJob(options, request, join(root, runId));
   // A submit that started nothing releases its token, so the engine's retry can start the job.
@@ -90,6 +101,9 @@ async function startJob(options: LocalJobOptions, request: SubmitRequest, dir: s
   try {
     await writeFile(data.payloadFile, JSON.stringify({ ...request.payload, mode: 'artifact' }), { mode: 0o600 });
     log = await open(data.logFile, 'a', 0o600);
+    // Written before the process starts (pid 0 until it is known): a server killed at any
+    // instant after this leaves a handle that a restart finds, and the job's pid file says the rest.
+    await writeFile(join(dir, JOB_FILE), JSON.stringify({ runId, data: { ...data } }), { mode: 0o600 });
   } catch (error) {
     return { failure: `cannot write the local job files under ${dir} (${errorCode(error)})` };
   }
@@ -100,7 +114,7 @@ async function startJob(options: LocalJobOptions, request: SubmitRequest, dir: s
       cwd: options.fsRoot,
       detached: true,
       stdio: ['ignore', log!.fd, log!.fd],
-      env: { ...scrubbedEnvironment(process.env), CHOPPA_FS_ROOT: options.fsRoot, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' },
+      env: { ...scrubbedEnvironment(process.env), CHOPPA_FS_ROOT: options.fsRoot, CHOPPA_JOB_PID_FILE: join(dir, PID_FILE), PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' },
     });
     child.once('error', (error) => resolve({ error }));
     child.once('spawn', () => {
@@ -122,16 +136,27 @@ async function startJob(options: LocalJobOptions, request: SubmitRequest, dir: s
   return handle;
 }
 
-/** The handle the first submit with this token wrote, waiting briefly if it is still starting. */
-async function existingJob(root: string, tokenFile: string): Promise<SubmittedHandle | BackendFailure> {
-  const deadline = Date.now() + CLAIM_WAIT_MS;
+/**
+ * The handle the first submit with this token wrote, waiting briefly if it is still starting;
+ * `retake` when that submit died before writing it (nothing was started).
+ */
+async function existingJob(root: string, tokenFile: string, waitMs: number): Promise<SubmittedHandle | BackendFailure | { retake: string }> {
+  const deadline = Date.now() + waitMs;
   for (;;) {
     const runId = (await readFile(tokenFile, 'utf8').catch(() => '')).trim();
     if (RUN_ID_PATTERN.test(runId)) {
       const text = await readFile(join(root, runId, JOB_FILE), 'utf8').catch(() => undefined);
-      if (text !== undefined) return JSON.parse(text) as SubmittedHandle;
+      if (text !== undefined) {
+        try {
+          return JSON.parse(text) as SubmittedHandle;
+        } catch {
+          // Torn by a kill mid-write: the job never started (the file precedes the process).
+        }
+      }
+      if (Date.now() > deadline) return { retake: runId };
+    } else if (Date.now() > deadline) {
+      return { failure: 'an earlier submit with the same idempotency token did not finish starting its job; submit again' };
     }
-    if (Date.now() > deadline) return { failure: 'an earlier submit with the same idempotency token did not finish starting its job; submit again' };
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -143,6 +168,7 @@ async function existingJob(root: string, tokenFile: string): Promise<SubmittedHa
 export async function localJobStatus(options: LocalJobOptions, handle: SubmittedHandle): Promise<SubmittedStatus | BackendFailure> {
   const data = jobData(options, handle);
   if ('failure' in data) return data;
+  if (data.pid === 0) await adoptPid(data);
   // Liveness first: the runner writes its result before exiting, so a process found gone here
   // has left its result (if any) for the read below.
   const alive = await isOurProcess(data);
@@ -168,6 +194,7 @@ export async function localJobStatus(options: LocalJobOptions, handle: Submitted
   );
   if (alive) return cancelRequested ? { state: 'terminating', stateMessage: 'cancelling' } : { state: 'running', stateMessage: `pid ${data.pid}` };
   if (cancelRequested) return { state: 'cancelled', logs };
+  if (data.pid === 0 && Date.now() - Date.parse(data.startedAt) < START_GRACE_MS) return { state: 'pending', stateMessage: 'starting' };
   const last = logs.trim().split('\n').pop();
   return {
     state: 'failed',
@@ -185,6 +212,7 @@ export async function localJobStatus(options: LocalJobOptions, handle: Submitted
 export async function cancelLocalJob(options: LocalJobOptions, handle: SubmittedHandle): Promise<{ cancelled: true } | BackendFailure> {
   const data = jobData(options, handle);
   if ('failure' in data) return data;
+  if (data.pid === 0) await adoptPid(data);
   if (!(await isOurProcess(data))) return { cancelled: true };
   await writeFile(join(data.dir, CANCEL_MARKER), new Date().toISOString(), { mode: 0o600 });
   signalGroup(data.pid, 'SIGTERM');
@@ -214,6 +242,21 @@ function jobData(options: LocalJobOptions, handle: SubmittedHandle): LocalJobDat
     resultFile: join(dir, 'result.json'),
     logFile: join(dir, 'output.log'),
   };
+}
+
+/**
+ * The pid of a job whose handle was written before its process started (the server died in
+ * between): the one the job wrote itself, trusted only while that process runs this job.
+ */
+async function adoptPid(data: LocalJobData): Promise<void> {
+  const pid = Number.parseInt(await readFile(join(data.dir, PID_FILE), 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (process.platform === 'linux') {
+    const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!command.includes(data.resultFile)) return;
+  }
+  data.pid = pid;
+  data.processStart = (await processStart(pid)) ?? '';
 }
 
 /** Whether `pid` is still the process the job started (not exited, not a zombie, not reused). */
