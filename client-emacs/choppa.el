@@ -252,8 +252,13 @@ Other actions go to eglot."
     server))
 
 (defun choppa--argument-at-point (server command)
-  "The arguments of COMMAND among the server's code actions at point, or nil."
-  (let ((actions (jsonrpc-request
+  "The arguments of COMMAND among the server's code actions at point, or nil.
+COMMAND may be a list of commands.  An `@x.artifact' function offers only
+\"choppa.runArtifact\" (it always runs as one), so \"choppa.run\" takes that too."
+  (let ((accepted (cond ((listp command) command)
+                        ((equal command "choppa.run") '("choppa.run" "choppa.runArtifact"))
+                        (t (list command))))
+        (actions (jsonrpc-request
                   server :textDocument/codeAction
                   (list :textDocument (eglot--TextDocumentIdentifier)
                         :range (list :start (eglot--pos-to-lsp-position (point))
@@ -261,7 +266,7 @@ Other actions go to eglot."
                         :context (list :diagnostics [])))))
     (cl-loop for action across actions
              for cmd = (if (stringp (plist-get action :command)) action (plist-get action :command))
-             when (and cmd (equal (plist-get cmd :command) command)
+             when (and cmd (member (plist-get cmd :command) accepted)
                        (> (length (plist-get cmd :arguments)) 0))
              return (copy-sequence (aref (plist-get cmd :arguments) 0)))))
 
@@ -301,7 +306,7 @@ With a prefix argument, ask for ARGS first."
 
 (defun choppa--target-at-point (server)
   "The {uri, function} of the Choppa function at point, or nil."
-  (let ((argument (choppa--argument-at-point server "choppa.run")))
+  (let ((argument (choppa--argument-at-point server '("choppa.run" "choppa.runArtifact" "choppa.submit"))))
     (and argument (list :uri (plist-get argument :uri) :function (plist-get argument :function)))))
 
 ;;;###autoload

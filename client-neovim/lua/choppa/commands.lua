@@ -257,9 +257,21 @@ function M.handle(command, ctx)
   M.execute(client, bufnr, command.command, vim.deepcopy((command.arguments or {})[1] or {}))
 end
 
+-- The run commands that name the function under the cursor: an `@x.artifact` function offers
+-- only `choppa.runArtifact` (it always runs as one), so asking for `choppa.run` takes that too.
+local RUN_COMMANDS = { 'choppa.run', 'choppa.runArtifact', 'choppa.submit' }
+
 -- Asks the server for the code actions at the cursor and calls back with the arguments of
--- the wanted command (`{uri, function, args?, position?}`), or nil when there is none.
+-- the wanted command (`{uri, function, args?, position?}`; `wanted` may list several, first
+-- found wins in the server's order), or nil when there is none.
 local function command_at_cursor(client, bufnr, wanted, callback)
+  local accepted = {}
+  for _, name in ipairs(type(wanted) == 'table' and wanted or { wanted }) do
+    accepted[name] = true
+  end
+  if wanted == 'choppa.run' then
+    accepted['choppa.runArtifact'] = true
+  end
   local params = vim.lsp.util.make_range_params(0, client.offset_encoding)
   params.context = { diagnostics = {} }
   request(client, 'textDocument/codeAction', params, function(err, actions)
@@ -269,7 +281,7 @@ local function command_at_cursor(client, bufnr, wanted, callback)
     end
     for _, action in ipairs(actions or {}) do
       local command = type(action.command) == 'table' and action.command or action
-      if command.command == wanted and command.arguments and command.arguments[1] then
+      if accepted[command.command] and command.arguments and command.arguments[1] then
         callback(vim.deepcopy(command.arguments[1]))
         return
       end
@@ -303,7 +315,7 @@ local function deref(function_name)
   if function_name ~= '' then
     return M.execute(client, bufnr, 'choppa.dereference', { uri = vim.uri_from_bufnr(bufnr), ['function'] = function_name })
   end
-  command_at_cursor(client, bufnr, 'choppa.run', function(argument)
+  command_at_cursor(client, bufnr, RUN_COMMANDS, function(argument)
     if not argument then
       return notify('no Choppa function or call under the cursor (or give one: `:Choppa deref NAME`)', vim.log.levels.WARN)
     end
@@ -338,7 +350,7 @@ local function optional_command(name, rest)
   if name == 'submit' then
     return run(command, rest)
   end
-  command_at_cursor(client, bufnr, 'choppa.run', function(argument)
+  command_at_cursor(client, bufnr, RUN_COMMANDS, function(argument)
     if not argument then
       return notify('no Choppa function or call under the cursor', vim.log.levels.WARN)
     end

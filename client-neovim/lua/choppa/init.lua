@@ -62,7 +62,11 @@ M.handlers = {
     if type(result) ~= 'table' or type(result.message) ~= 'string' then
       return vim.NIL
     end
-    pcall(vim.lsp.log.info, 'choppa: window/showMessage', result.message)
+    -- `vim.lsp.log` is a field from 0.8 on; 0.7 has only the module.
+    local ok, log = pcall(require, 'vim.lsp.log')
+    if ok and log and log.info then
+      pcall(log.info, 'choppa: window/showMessage', result.message)
+    end
     local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
     require('choppa.commands').notify_line(result.message, levels[result.type] or vim.log.levels.INFO)
     return vim.NIL

@@ -182,14 +182,15 @@ export class Submissions {
 
   /** Stores the ended run's result like any run's, with its logs, and says so. */
   private finish(record: SubmissionRecord, status: SubmittedStatus): void {
-    const logPath = runLogPath(this.options.stateDir, record.function, record.id);
-    if (status.logs) {
-      try {
-        stateSubdir(this.options.stateDir, 'logs');
-        writeAtomic(logPath, status.logs);
-      } catch (error) {
-        this.options.warn(`Could not write ${logPath}: ${(error as Error).message}`);
-      }
+    // Every ended job has a log to show, like every run (a silent job's says how it ended).
+    let logPath: string | undefined = runLogPath(this.options.stateDir, record.function, record.id);
+    const header = `# ${record.function}(${record.args}) submitted as ${record.handle?.runId ?? record.id} on ${record.backend}, ${record.createdAt}\n`;
+    try {
+      stateSubdir(this.options.stateDir, 'logs');
+      writeAtomic(logPath, `${header}${status.logs ?? ''}${status.logs && !status.logs.endsWith('\n') ? '\n' : ''}# ${status.state}\n`);
+    } catch (error) {
+      this.options.warn(`Could not write ${logPath}: ${(error as Error).message}`);
+      logPath = undefined;
     }
     const result: RunRecord = {
       runId: record.id,
@@ -205,7 +206,7 @@ export class Submissions {
       durationMs: Date.now() - Date.parse(record.createdAt),
       backend: record.backend,
       finishedAt: new Date().toISOString(),
-      ...(status.logs ? { logPath } : {}),
+      ...(logPath !== undefined ? { logPath } : {}),
       ...(record.handle ? { submitted: { runId: record.handle.runId, ...(record.handle.runPageUrl ? { runPageUrl: record.handle.runPageUrl } : {}) } } : {}),
     };
     if (status.ref) result.ref = status.ref;
