@@ -326,5 +326,12 @@ describe.each(targets)('result identity on $name', (target) => {
       env: { ...clean, HOME: root, DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), ...target.env() },
     });
     expect((JSON.parse(cli.stdout) as RunResult).value?.json).toBe(3);
+    // `choppa-lsp run` of an `@dutch.artifact` function stores an artifact, as every action does.
+    const artifact = await promisify(execFile)(process.execPath, [SERVER_BIN, 'run', 'pipeline.py:table', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...clean, HOME: root, DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), ...target.env() },
+    });
+    expect((JSON.parse(artifact.stdout) as RunResult).ref?.path).toMatch(/^\/Volumes\/main\/default\/ids\/table-/);
   });
 });
