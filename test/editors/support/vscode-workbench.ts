@@ -82,7 +82,8 @@ export function codeLens(page: Page, title: string): Locator {
 
 /** The "⋯ more" lens in the lens row of function `name`. */
 export function moreLens(page: Page, name: string): Locator {
-  return page.locator('.codelens-decoration', { hasText: `Run ${name} remotely` }).first().locator('a', { hasText: '⋯ more' });
+  // The run lens of any kind (`Run f remotely`, `Run f as artifact`, `Submit f as a job`) sits beside it.
+  return page.locator('.codelens-decoration', { hasText: new RegExp(`(Run|Submit) ${name} `) }).first().locator('a', { hasText: '⋯ more' });
 }
 
 /**
