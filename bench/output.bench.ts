@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EditorClient } from 'choppa-lsp/demo/editor-client.js';
+import { percentile } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINES = 200_000;
@@ -74,10 +75,6 @@ interface Target {
   env: () => Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }>;
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function row(name: string, samples: number[]): string {
   return `  ${name.padEnd(34)} p50 ${percentile(samples, 50).toFixed(0).padStart(6)} ms   p90 ${percentile(samples, 90).toFixed(0).padStart(6)} ms`;

@@ -11,6 +11,7 @@ import { buildBundle } from 'choppa-lsp/bundle/code-bundle.js';
 import { loadQuerySources } from 'choppa-lsp/query-files.js';
 import { compileQueries } from 'choppa-lsp/syntax/queries.js';
 import { WorkspaceIndex } from 'choppa-lsp/workspace-index/workspace-index.js';
+import { percentile } from './stats.js';
 
 const PACKAGES = 100;
 const MODULES = 19;
@@ -38,10 +39,6 @@ function generateProject(root: string): void {
   }
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function row(name: string, samples: number[], baseline?: number[]): string {
   const p50 = percentile(samples, 50);

@@ -9,11 +9,8 @@ import { EditorClient } from 'choppa-lsp/demo/editor-client.js';
 import { ResultStore } from 'choppa-lsp/engine/result-store.js';
 import type { RunRecord } from 'choppa-lsp/engine/run-record.js';
 import { writeAtomic } from 'choppa-lsp/engine/state-dir.js';
+import { percentile } from './stats.js';
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function row(name: string, samples: number[], baseline?: number[]): string {
   const p50 = percentile(samples, 50);
