@@ -26,15 +26,13 @@ import { describeExit, PythonExitedError, PythonProcess } from './python-process
 import {
   artifactRefFrom,
   cancelCommand,
-  deliverOutput,
   endings,
   INFO_COMMAND,
-  parseReport,
   pollCommand,
   RUN_ID_PATTERN,
   startCommand,
-  type RunnerReport,
 } from '../runner-protocol.js';
+import { pollRunner } from '../runner-poll.js';
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
 export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
@@ -81,7 +79,7 @@ export class LocalBackend implements Backend {
 
   async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
     const started = Date.now();
-    const { signal, onOutput, onProgress } = options;
+    const { signal, onProgress } = options;
     const output = { stdout: '', stderr: '' };
     const { backendError, cancelled } = endings(started, output);
 
@@ -94,52 +92,40 @@ export class LocalBackend implements Backend {
     if ('failure' in python) return backendError(python.failure);
     if (signal?.aborted) return cancelled();
 
-    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
-
-    let cancelDeadline: number | undefined;
-    // The first abort turns the next command into a cancel; after that it is polls again.
-    const nextCommand = (): string => {
-      if (!signal?.aborted || cancelDeadline !== undefined) return pollCommand(payload.run_id);
-      cancelDeadline = Date.now() + (this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
-      return cancelCommand(payload.run_id);
-    };
-    let command = startCommand(payload);
-    let delay = POLL_FIRST_MS;
-    for (;;) {
-      let answer: Awaited<ReturnType<PythonProcess['command']>>;
-      try {
-        answer = await python.command(command);
-      } catch (error) {
-        if (!(error instanceof PythonExitedError)) return backendError(`the local backend failed: ${String(error)}`);
-        if (cancelDeadline !== undefined) return cancelled();
-        if (python.stderrTail) output.stderr += python.stderrTail;
-        return backendError(
-          `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
-        );
-      }
-      if (!answer.ok) {
-        const last = answer.error.trim().split('\n').pop() ?? answer.error;
-        return backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error);
-      }
-      const report = parseReport(answer.result);
-      if ('failure' in report) return backendError(report.failure);
-      if (deliver(report)) delay = POLL_FIRST_MS;
-      if (report.outcome) return report.outcome;
-      if (report.state === 'unknown') {
-        return backendError(
-          `the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`,
-        );
-      }
-      if (cancelDeadline !== undefined && Date.now() > cancelDeadline) {
-        this.log(`run ${payload.run_id} did not stop in time after cancel; leaving it behind`);
-        return cancelled();
-      }
-      if (!signal?.aborted || cancelDeadline !== undefined) {
-        await wait(delay, cancelDeadline === undefined ? signal : undefined);
-        delay = Math.min(POLL_MAX_MS, Math.ceil(delay * 1.5));
-      }
-      command = nextCommand();
-    }
+    return pollRunner(
+      {
+        payload,
+        commands: { start: startCommand(payload), poll: pollCommand(payload.run_id), cancel: cancelCommand(payload.run_id) },
+        send: async (command, cancelling) => {
+          let answer: Awaited<ReturnType<PythonProcess['command']>>;
+          try {
+            answer = await python.command(command);
+          } catch (error) {
+            if (!(error instanceof PythonExitedError)) return { end: backendError(`the local backend failed: ${String(error)}`) };
+            if (cancelling) return { end: cancelled() };
+            if (python.stderrTail) output.stderr += python.stderrTail;
+            return {
+              end: backendError(
+                `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
+              ),
+            };
+          }
+          if (answer.ok) return { text: answer.result };
+          const last = answer.error.trim().split('\n').pop() ?? answer.error;
+          return { end: backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error) };
+        },
+        output,
+        backendError,
+        cancelled,
+        unknownRun: () =>
+          backendError(`the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`),
+        cancelGraceMs: this.options.cancelGraceMs ?? CANCEL_GRACE_MS,
+        firstDelayMs: POLL_FIRST_MS,
+        maxDelayMs: POLL_MAX_MS,
+        log: (message) => this.log(message),
+      },
+      options,
+    );
   }
 
   async readArtifactMetadata(path: string, _options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {
@@ -306,17 +292,4 @@ function refusedPath(path: string): BackendFailure {
 function errorCode(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   return code ?? message;
-}
-
-/** Resolves after `ms`, or early when `signal` aborts. */
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

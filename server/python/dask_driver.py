@@ -1,0 +1,585 @@
+# The Dask backend's warm local process: executed once in the host loop of
+# `backends/local/python-process.ts`, it holds one `distributed.Client` and defines `_choppa_dask`,
+# which answers the same start/poll/cancel reports as the runner while the runner itself runs on a
+# worker (`client.submit`). Results stay on the cluster: values in the worker's runner, refs as
+# published datasets holding the pickle's future. Only Dask's own API is used.
+
+
+def _choppa_dask_install(namespace):
+    import base64
+    import collections
+    import hashlib
+    import json
+    import os
+    import threading
+    import time
+    import uuid
+
+    import distributed
+    from distributed import Client, Event, fire_and_forget, get_client, get_worker
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    artifact_prefix = 'choppa-artifact:'
+    submit_prefix = 'choppa-submit:'
+    token_prefix = 'choppa-submit-token:'
+    # Where the runner on a worker stages pickles it loads or writes, under the worker's own
+    # CHOPPA_FS_ROOT: argument files and the take-run's output never collide with user paths.
+    staging_dir = '/Workspace/.choppa-dask'
+    output_keep = 1 << 20
+    # What one run may forward as live output: events stay in the scheduler's event log
+    # (`distributed.scheduler.events-log-length` per topic), so a run's share of it is capped.
+    forward_max = 4 << 20
+    event_chunk = 64 * 1024
+    kept_runs = 64
+    kept_holders = 256
+    fetch_chunk = 8 << 20
+
+    class RunnerPlugin(WorkerPlugin):
+        """Executes runner.py once per worker process (its own namespace) and gives the worker a
+        private CHOPPA_FS_ROOT for the files the runner stages; a new worker gets it too."""
+
+        def __init__(self, source, digest):
+            self.source = source
+            self.digest = digest
+            self.runner = None
+
+        def setup(self, worker):
+            import os as _os
+            root = _os.path.join(worker.local_directory, 'choppa-fs')
+            _os.makedirs(root, exist_ok=True)
+            # The runner maps storage paths under this root at each call.
+            _os.environ.setdefault('CHOPPA_FS_ROOT', root)
+            scope = {'__name__': 'choppa_runner'}
+            exec(compile(self.source, 'runner.py', 'exec'), scope)
+            self.runner = scope['_choppa_runner']
+
+    def worker_runner(plugin_name):
+        plugin = get_worker().plugins.get(plugin_name)
+        if plugin is None or getattr(plugin, 'runner', None) is None:
+            raise RuntimeError('the choppa runner is not installed on worker %s' % get_worker().address)
+        return plugin.runner
+
+    def stage_inputs(runner, run_id, inputs, refs):
+        """Writes each argument's pickle where the runner loads {path} refs from; returns the
+        local files to remove after the run."""
+        written = []
+        for name, blob in inputs.items():
+            logical = '%s/inputs/%s/%s.pkl' % (staging_dir, run_id, name)
+            local = runner.map_path(logical)
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            with open(local, 'wb') as handle:
+                handle.write(blob)
+            written.append(local)
+            refs[name] = {'path': logical}
+        return written
+
+    def take_pickle(runner, ref):
+        """Reads a ref's pickle the runner wrote on this worker, and removes it and its sidecar."""
+        local = runner.map_path(ref['path'])
+        try:
+            with open(local, 'rb') as handle:
+                blob = handle.read()
+        finally:
+            for path in (local, local[:-len('.pkl')] + '.json'):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+        if len(blob) != ref['size'] or hashlib.sha256(blob).hexdigest() != ref['sha256']:
+            raise RuntimeError('the pickle of %s changed on the worker before it was read' % ref['path'])
+        return blob
+
+    def execute(payload, inputs, plugin_name, cancel_name, topic):
+        """Runs one payload with the worker's runner, forwarding output to `topic` (when set) and
+        watching the cancel Event; returns (envelope, pickle bytes of a ref or None)."""
+        worker = get_worker()
+        runner = worker_runner(plugin_name)
+        run_id = payload['run_id']
+        refs = dict(payload.get('args_refs') or {})
+        files = stage_inputs(runner, run_id, inputs, refs)
+        payload = dict(payload, args_refs=refs)
+        forwarded = [0]
+
+        def forward(report):
+            if topic is None:
+                return
+            for stream in ('stdout', 'stderr'):
+                text = report.get(stream) or ''
+                while text:
+                    room = forward_max - forwarded[0]
+                    if room <= 0:
+                        break
+                    chunk = text[:min(event_chunk, room)]
+                    text = text[len(chunk):]
+                    forwarded[0] += len(chunk)
+                    if forwarded[0] >= forward_max:
+                        chunk += '\n[live output stops here: over %d characters; the run log ' \
+                                 'keeps the tail]\n' % forward_max
+                    worker.log_event(topic, {'run_id': run_id, 'stream': stream, 'text': chunk})
+
+        try:
+            encoded = base64.b64encode(json.dumps(payload).encode('utf-8')).decode('ascii')
+            report = json.loads(runner.start(encoded))
+            forward(report)
+            started = time.monotonic()
+            delay = 0.0005
+            next_check = started + 0.05
+            cancel = None
+            while report.get('state') != 'done':
+                time.sleep(delay)
+                delay = min(0.05, delay * 1.5)
+                now = time.monotonic()
+                if cancel_name is not None and now >= next_check:
+                    # An RPC to the scheduler: asked at most every 100 ms, never for short runs.
+                    next_check = now + 0.1
+                    if cancel is None:
+                        cancel = Event(cancel_name, client=get_client())
+                    if cancel.is_set() and report.get('state') == 'running':
+                        report = json.loads(runner.cancel(run_id))
+                        forward(report)
+                        continue
+                report = json.loads(runner.poll(run_id))
+                if report.get('state') == 'unknown':
+                    raise RuntimeError('the runner on %s lost run %s' % (worker.address, run_id))
+                forward(report)
+        finally:
+            for path in files:
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+        envelope = report.get('envelope') or {}
+        blob = None
+        ref = envelope.get('ref') if envelope.get('status') == 'ok' else None
+        if isinstance(ref, dict):
+            try:
+                blob = take_pickle(runner, ref)
+            except Exception as exc:
+                envelope = {'status': 'error', 'stdout': envelope.get('stdout', ''),
+                            'stderr': envelope.get('stderr', ''),
+                            'durationMs': envelope.get('durationMs', 0),
+                            'error': {'type': 'ChoppaArtifactError', 'frames': [], 'origin': 'backend',
+                                      'message': 'the result could not be kept on the cluster: %s' % exc}}
+        return envelope, blob
+
+    def run_task(payload, inputs, plugin_name, cancel_name, topic):
+        """A run (remote or artifact): the envelope goes to the driver as the last event on
+        `topic`, so the driver never gathers data; the task's result is the pickle of a ref
+        (kept on the cluster) or None."""
+        worker = get_worker()
+        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, topic)
+        # The output was streamed; the envelope need not carry it through the event log again.
+        slim = dict(envelope, stdout='', stderr='')
+        worker.log_event(topic, {'run_id': payload['run_id'], 'done': slim, 'worker': worker.address})
+        return blob
+
+    def submitted_task(payload, inputs, plugin_name, cancel_name):
+        """A submitted run: no one listens live, so the envelope is part of the result."""
+        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, None)
+        for stream in ('stdout', 'stderr'):
+            text = envelope.get(stream) or ''
+            if len(text) > output_keep:
+                envelope[stream] = '[... %d characters omitted ...]\n%s' % (
+                    len(text) - output_keep, text[-output_keep:])
+        return {'envelope': envelope, 'pickle': blob}
+
+    def take_task(run_id, plugin_name):
+        """The pickle of a value the runner of this worker holds from run `run_id` (for a later
+        run on another worker), through the runner's own {run_id} resolution."""
+        runner = worker_runner(plugin_name)
+        take_id = 'take-%s' % uuid.uuid4().hex
+        payload = {
+            'run_id': take_id, 'mode': 'artifact', 'function_name': '_choppa_take',
+            'source': 'def _choppa_take(value):\n    return value\n', 'args_source': 'value',
+            'args_refs': {'value': {'run_id': run_id}}, 'result_size_max': None,
+            'artifact_dir': staging_dir + '/take',
+        }
+        report = json.loads(runner.run(base64.b64encode(json.dumps(payload).encode('utf-8')).decode('ascii')))
+        envelope = report.get('envelope') or {}
+        if envelope.get('status') != 'ok':
+            error = envelope.get('error') or {}
+            raise RuntimeError(error.get('message') or 'the value of run %s could not be read' % run_id)
+        return take_pickle(runner, envelope['ref'])
+
+    def pick(result, field):
+        return result[field]
+
+    def byte_slice(blob, start, size):
+        return blob[start:start + size]
+
+    class Run(object):
+        def __init__(self, run_id):
+            self.id = run_id
+            self.lock = threading.Lock()
+            self.changed = threading.Event()
+            self.out = []
+            self.err = []
+            self.out_size = 0
+            self.err_size = 0
+            self.whole = {'stdout': [], 'stderr': []}
+            self.kept = {'stdout': 0, 'stderr': 0}
+            self.omitted = {'stdout': 0, 'stderr': 0}
+            self.envelope = None
+            self.worker = None
+            self.future = None
+            self.cancel_name = None
+            self.cancelled = False
+            self.failure = None
+            self.future_done_at = None
+
+        def add(self, stream, text):
+            with self.lock:
+                (self.out if stream == 'stdout' else self.err).append(text)
+                parts = self.whole[stream]
+                parts.append(text)
+                self.kept[stream] += len(text)
+                while self.kept[stream] > output_keep and len(parts) > 1:
+                    first = parts.pop(0)
+                    self.kept[stream] -= len(first)
+                    self.omitted[stream] += len(first)
+            self.changed.set()
+
+        def take(self):
+            with self.lock:
+                out, err = ''.join(self.out), ''.join(self.err)
+                self.out, self.err = [], []
+            return out, err
+
+        def text(self, stream):
+            with self.lock:
+                text = ''.join(self.whole[stream])
+                omitted = self.omitted[stream]
+            if len(text) > output_keep:
+                omitted += len(text) - output_keep
+                text = text[-output_keep:]
+            return '[... %d characters omitted ...]\n%s' % (omitted, text) if omitted else text
+
+    class Driver(object):
+        def __init__(self, address, runner_source, connect_timeout):
+            self.address = address
+            self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+            digest = hashlib.sha256(runner_source.encode('utf-8')).hexdigest()[:16]
+            self.plugin_name = 'choppa-runner-%s' % digest
+            self.client.register_worker_plugin(RunnerPlugin(runner_source, digest), name=self.plugin_name)
+            self.topic = 'choppa-output-%s' % uuid.uuid4().hex
+            self.runs = collections.OrderedDict()
+            # Which worker's runner holds the value of a remote run, for {run_id} arguments.
+            self.holders = collections.OrderedDict()
+            self.fetches = {}
+            self.lock = threading.Lock()
+            self.client.subscribe_topic(self.topic, self._on_event)
+
+        def info(self):
+            workers = self.client.scheduler_info().get('workers', {})
+            return json.dumps({
+                'scheduler': self.address, 'workers': len(workers),
+                'distributed': distributed.__version__,
+                'python': '%d.%d.%d' % tuple(__import__('sys').version_info[:3]),
+            })
+
+        def connected(self):
+            return self.client.status == 'running'
+
+        def _on_event(self, event):
+            message = event[1] if isinstance(event, (tuple, list)) and len(event) == 2 else None
+            if not isinstance(message, dict):
+                return
+            run = self.runs.get(message.get('run_id'))
+            if run is None:
+                return
+            if 'done' in message:
+                run.worker = message.get('worker')
+                run.envelope = message['done']
+                run.changed.set()
+            elif isinstance(message.get('text'), str):
+                run.add(message.get('stream'), message['text'])
+
+        def _on_future_done(self, run):
+            def callback(future):
+                run.future_done_at = time.monotonic()
+                run.changed.set()
+            return callback
+
+        def _inputs(self, payload):
+            """Futures for the payload's refs: a dataset's pickle for {path}, a take from the
+            holding worker for {run_id}; the worker to pin the run to (the first holder)."""
+            inputs = {}
+            refs = dict(payload.get('args_refs') or {})
+            pin = None
+            workers = self.client.scheduler_info().get('workers', {})
+            for name, ref in list(refs.items()):
+                if not isinstance(ref, dict):
+                    continue
+                if isinstance(ref.get('path'), str):
+                    try:
+                        dataset = self.client.get_dataset(artifact_prefix + ref['path'])
+                    except KeyError:
+                        raise LookupError(
+                            'argument `%s`: the artifact %s is not on the Dask cluster (it lives '
+                            'as long as the scheduler); run the function that made it again'
+                            % (name, ref['path']))
+                    inputs[name] = dataset['pickle']
+                    del refs[name]
+                elif isinstance(ref.get('run_id'), str):
+                    holder = self.holders.get(ref['run_id'])
+                    if holder is None or holder not in workers:
+                        continue
+                    if pin is None or pin == holder:
+                        pin = holder
+                        continue
+                    inputs[name] = self.client.submit(
+                        take_task, ref['run_id'], self.plugin_name, workers=[holder],
+                        allow_other_workers=False, pure=False, key='choppa-take-%s' % uuid.uuid4().hex)
+                    del refs[name]
+            return inputs, refs, pin
+
+        def start(self, payload_b64):
+            payload = json.loads(base64.b64decode(payload_b64).decode('utf-8'))
+            run_id = payload['run_id']
+            if run_id in self.runs:
+                return self.poll(run_id)
+            run = Run(run_id)
+            self.runs[run_id] = run
+            self._trim()
+            if not self.connected():
+                run.failure = 'the Dask scheduler at %s is not connected (client %s)' % (self.address, self.client.status)
+                return self.poll(run_id)
+            try:
+                inputs, refs, pin = self._inputs(payload)
+            except LookupError as exc:
+                run.envelope = {'status': 'error', 'error': {
+                    'type': 'ChoppaArtifactError', 'message': str(exc), 'frames': [], 'origin': 'remote'}}
+                return self.poll(run_id)
+            payload['args_refs'] = refs
+            run.cancel_name = 'choppa-cancel-%s' % run_id
+            options = {'workers': [pin], 'allow_other_workers': False} if pin else {}
+            run.future = self.client.submit(
+                run_task, payload, inputs, self.plugin_name, run.cancel_name, self.topic,
+                key='choppa-run-%s' % run_id, pure=False, retries=0, **options)
+            run.future.add_done_callback(self._on_future_done(run))
+            return self.poll(run_id)
+
+        def poll(self, run_id, wait_ms=0):
+            run = self.runs.get(run_id)
+            if run is None:
+                return json.dumps({'run_id': run_id, 'state': 'unknown'})
+            if wait_ms and not run.changed.is_set() and run.envelope is None:
+                run.changed.wait(wait_ms / 1000.0)
+            run.changed.clear()
+            self._settle(run)
+            out, err = run.take()
+            report = {'run_id': run_id, 'state': 'running', 'stdout': out, 'stderr': err}
+            if run.cancelled and run.envelope is None and run.failure is None:
+                report['state'] = 'cancelling'
+            if run.envelope is not None or run.failure is not None:
+                report['state'] = 'done'
+                report['envelope'] = self._final(run)
+                self._finish(run)
+            return json.dumps(report)
+
+        def _settle(self, run):
+            """Turns a task that ended without its envelope event into a failure (after a short
+            grace for the event, which travels apart from the task's result)."""
+            if run.envelope is not None or run.failure is not None:
+                return
+            future = run.future
+            if not self.connected():
+                run.failure = ('lost the connection to the Dask scheduler at %s while the run was '
+                               'going; its state on the cluster is unknown. Check the scheduler, '
+                               'then run again' % self.address)
+                return
+            if future is None or run.future_done_at is None:
+                return
+            if future.status == 'finished' and time.monotonic() - run.future_done_at < 2.0:
+                return
+            if future.status == 'error':
+                try:
+                    exc = future.exception(timeout=1)
+                except Exception as problem:
+                    exc = problem
+                run.failure = 'the Dask task of this run failed: %s: %s' % (type(exc).__name__, exc)
+            elif future.status == 'cancelled':
+                run.failure = ('the Dask scheduler at %s dropped the run (it restarted or the '
+                               'connection was lost); run again' % self.address)
+            else:
+                run.failure = 'the Dask task finished without reporting a result'
+
+        def _final(self, run):
+            if run.failure is not None:
+                envelope = {'status': 'error', 'error': {
+                    'type': 'BackendError', 'message': run.failure, 'frames': [], 'origin': 'backend'}}
+            else:
+                envelope = dict(run.envelope)
+            envelope['stdout'] = run.text('stdout')
+            envelope['stderr'] = run.text('stderr')
+            return envelope
+
+        def _finish(self, run):
+            envelope = run.envelope or {}
+            ref = envelope.get('ref') if envelope.get('status') == 'ok' else None
+            if isinstance(ref, dict) and run.future is not None:
+                # The ref stays on the cluster: its pickle's future under a name the path gives.
+                self.client.publish_dataset(
+                    **{artifact_prefix + ref['path']: {'ref': ref, 'pickle': run.future}}, override=True)
+            elif envelope.get('status') == 'ok' and run.worker:
+                self.holders[run.id] = run.worker
+                while len(self.holders) > kept_holders:
+                    self.holders.popitem(last=False)
+            if run.cancelled and run.cancel_name:
+                try:
+                    Event(run.cancel_name, client=self.client).clear()
+                except Exception:
+                    pass
+            self.runs.pop(run.id, None)
+            run.future = None
+
+        def _trim(self):
+            while len(self.runs) > kept_runs * 4:
+                self.runs.popitem(last=False)
+
+        def cancel(self, run_id):
+            run = self.runs.get(run_id)
+            if run is None:
+                return json.dumps({'run_id': run_id, 'state': 'unknown'})
+            if not run.cancelled and run.cancel_name and self.connected():
+                run.cancelled = True
+                Event(run.cancel_name, client=self.client).set()
+            return self.poll(run_id)
+
+        def artifact(self, path):
+            """The ref of a published artifact as JSON, or {"missing": ...}."""
+            try:
+                dataset = self.client.get_dataset(artifact_prefix + path)
+            except KeyError:
+                return json.dumps({'missing': 'no artifact %s on the Dask cluster at %s' % (path, self.address)})
+            return json.dumps({'ref': dataset['ref']})
+
+        def fetch(self, path, destination):
+            """Starts gathering an artifact's pickle into `destination` in 8 MB slices (bounded
+            memory); `fetch_poll` reports progress and the end."""
+            try:
+                dataset = self.client.get_dataset(artifact_prefix + path)
+            except KeyError:
+                return json.dumps({'state': 'done', 'missing': 'no artifact %s on the Dask cluster at %s' % (path, self.address)})
+            ident = uuid.uuid4().hex
+            job = {'state': 'running', 'written': 0, 'total': dataset['ref']['size']}
+            self.fetches[ident] = job
+
+            def work():
+                future = dataset['pickle']
+                digest = hashlib.sha256()
+                partial = '%s.part-%s' % (destination, ident[:12])
+                try:
+                    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, 'wb') as handle:
+                        start = 0
+                        while True:
+                            piece = self.client.submit(byte_slice, future, start, fetch_chunk, pure=False).result()
+                            if not piece:
+                                break
+                            handle.write(piece)
+                            digest.update(piece)
+                            start += len(piece)
+                            job['written'] = start
+                            if job.get('abort'):
+                                raise RuntimeError('cancelled')
+                    os.replace(partial, destination)
+                    job.update(state='done', size=start, sha256=digest.hexdigest())
+                except BaseException as exc:
+                    try:
+                        os.remove(partial)
+                    except OSError:
+                        pass
+                    job.update(state='done', error='%s: %s' % (type(exc).__name__, exc))
+
+            threading.Thread(target=work, daemon=True).start()
+            return json.dumps({'id': ident})
+
+        def fetch_poll(self, ident, wait_ms=0, abort=False):
+            job = self.fetches.get(ident)
+            if job is None:
+                return json.dumps({'state': 'done', 'error': 'unknown fetch'})
+            if abort:
+                job['abort'] = True
+            deadline = time.monotonic() + wait_ms / 1000.0
+            while job['state'] != 'done' and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if job['state'] == 'done':
+                self.fetches.pop(ident, None)
+            return json.dumps(job)
+
+        def submit(self, payload_b64, token):
+            """Fire and forget: the run's futures under a published dataset (the handle a later
+            driver finds again), claimed by the idempotency token first."""
+            payload = json.loads(base64.b64decode(payload_b64).decode('utf-8'))
+            payload['mode'] = 'artifact'
+            run_id = payload['run_id']
+            claim = token_prefix + hashlib.sha256(token.encode('utf-8')).hexdigest()
+            handle = {'run_id': run_id, 'dataset': submit_prefix + run_id, 'scheduler': self.address}
+            try:
+                self.client.publish_dataset(**{claim: handle})
+            except KeyError:
+                return json.dumps({'handle': self.client.get_dataset(claim)})
+            try:
+                inputs, refs, pin = self._inputs(payload)
+            except LookupError as exc:
+                self.client.unpublish_dataset(claim)
+                return json.dumps({'failure': str(exc)})
+            payload['args_refs'] = refs
+            options = {'workers': [pin], 'allow_other_workers': False} if pin else {}
+            whole = self.client.submit(
+                submitted_task, payload, inputs, self.plugin_name, 'choppa-cancel-%s' % run_id,
+                key='choppa-submit-%s' % run_id, pure=False, retries=0, **options)
+            envelope = self.client.submit(pick, whole, 'envelope', key='choppa-submit-envelope-%s' % run_id)
+            blob = self.client.submit(pick, whole, 'pickle', key='choppa-submit-pickle-%s' % run_id)
+            fire_and_forget([whole, envelope, blob])
+            self.client.publish_dataset(**{handle['dataset']: {
+                'whole': whole, 'envelope': envelope, 'pickle': blob, 'function': payload['function_name']}})
+            return json.dumps({'handle': handle})
+
+        def submitted(self, dataset_name):
+            """State of a submitted run; its envelope once it ended (the ref then published)."""
+            try:
+                dataset = self.client.get_dataset(dataset_name)
+            except KeyError:
+                return json.dumps({'state': 'failed', 'message': 'the Dask scheduler at %s no longer knows this run (it was restarted)' % self.address})
+            whole = dataset['whole']
+            if whole.status == 'pending':
+                return json.dumps({'state': 'running'})
+            if whole.status != 'finished':
+                try:
+                    exc = whole.exception(timeout=5)
+                    message = '%s: %s' % (type(exc).__name__, exc)
+                except Exception as problem:
+                    message = '%s (%s)' % (whole.status, problem)
+                return json.dumps({'state': 'failed', 'message': 'the Dask task failed: %s' % message})
+            envelope = dataset['envelope'].result(timeout=30)
+            ref = envelope.get('ref') if envelope.get('status') == 'ok' else None
+            if isinstance(ref, dict):
+                self.client.publish_dataset(
+                    **{artifact_prefix + ref['path']: {'ref': ref, 'pickle': dataset['pickle']}}, override=True)
+            return json.dumps({'state': 'ended', 'envelope': envelope})
+
+        def cancel_submitted(self, run_id):
+            Event('choppa-cancel-%s' % run_id, client=self.client).set()
+            return 'ok'
+
+        def count_submitted(self):
+            return str(sum(1 for name in self.client.list_datasets() if str(name).startswith(submit_prefix)))
+
+        def close(self):
+            try:
+                self.client.close(timeout=2)
+            except Exception:
+                pass
+
+    def connect(address, runner_b64, connect_timeout):
+        source = base64.b64decode(runner_b64).decode('utf-8')
+        namespace['_choppa_dask'] = Driver(address, source, connect_timeout)
+        return namespace['_choppa_dask'].info()
+
+    namespace['_choppa_dask_connect'] = connect
+
+
+_choppa_dask_install(globals())
+del _choppa_dask_install
