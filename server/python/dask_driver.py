@@ -278,7 +278,7 @@ def _choppa_dask_install(namespace):
             })
 
         def connected(self):
-            return self.client.status == 'running'
+            return self.client.status == 'running' and self.client.scheduler_comm is not None
 
         def _on_event(self, event):
             message = event[1] if isinstance(event, (tuple, list)) and len(event) == 2 else None
@@ -333,8 +333,7 @@ def _choppa_dask_install(namespace):
                     del refs[name]
             return inputs, refs, pin
 
-        def start(self, payload_b64):
-            payload = json.loads(base64.b64decode(payload_b64).decode('utf-8'))
+        def start(self, payload):
             run_id = payload['run_id']
             if run_id in self.runs:
                 return self.poll(run_id)
@@ -508,10 +507,9 @@ def _choppa_dask_install(namespace):
                 self.fetches.pop(ident, None)
             return json.dumps(job)
 
-        def submit(self, payload_b64, token):
+        def submit(self, payload, token):
             """Fire and forget: the run's futures under a published dataset (the handle a later
             driver finds again), claimed by the idempotency token first."""
-            payload = json.loads(base64.b64decode(payload_b64).decode('utf-8'))
             payload['mode'] = 'artifact'
             run_id = payload['run_id']
             claim = token_prefix + hashlib.sha256(token.encode('utf-8')).hexdigest()
@@ -562,7 +560,7 @@ def _choppa_dask_install(namespace):
 
         def cancel_submitted(self, run_id):
             Event('choppa-cancel-%s' % run_id, client=self.client).set()
-            return 'ok'
+            return {'cancelled': True}
 
         def count_submitted(self):
             return str(sum(1 for name in self.client.list_datasets() if str(name).startswith(submit_prefix)))
@@ -573,12 +571,33 @@ def _choppa_dask_install(namespace):
             except Exception:
                 pass
 
-    def connect(address, runner_b64, connect_timeout):
-        source = base64.b64decode(runner_b64).decode('utf-8')
-        namespace['_choppa_dask'] = Driver(address, source, connect_timeout)
-        return namespace['_choppa_dask'].info()
+    methods = (
+        'info', 'connected', 'start', 'poll', 'cancel', 'artifact', 'fetch', 'fetch_poll', 'submit',
+        'submitted', 'cancel_submitted', 'count_submitted', 'close',
+    )
+    state = {}
 
-    namespace['_choppa_dask_connect'] = connect
+    def call(message_b64):
+        """The one entry point: base64 JSON `{method, args}` (arguments never spliced into
+        source); `connect` makes the driver, the rest are its methods."""
+        message = json.loads(base64.b64decode(message_b64).decode('utf-8'))
+        method, args = message['method'], message.get('args') or []
+        if method == 'connect':
+            address, runner_source, connect_timeout = args
+            old = state.pop('driver', None)
+            if old is not None:
+                old.close()
+            state['driver'] = Driver(address, runner_source, connect_timeout)
+            return state['driver'].info()
+        if method not in methods:
+            raise ValueError('unknown driver method %r' % (method,))
+        driver = state.get('driver')
+        if driver is None:
+            raise RuntimeError('the Dask driver is not connected')
+        result = getattr(driver, method)(*args)
+        return result if isinstance(result, str) else json.dumps(result)
+
+    namespace['_choppa_dask_call'] = call
 
 
 _choppa_dask_install(globals())
