@@ -226,6 +226,7 @@ def _choppa_dask_install(namespace):
             self.cancelled = False
             self.failure = None
             self.future_done_at = None
+            self.started = time.monotonic()
 
         def add(self, stream, text):
             with self.lock:
@@ -409,6 +410,7 @@ def _choppa_dask_install(namespace):
                     'type': 'BackendError', 'message': run.failure, 'frames': [], 'origin': 'backend'}}
             else:
                 envelope = dict(run.envelope)
+            envelope.setdefault('durationMs', int((time.monotonic() - run.started) * 1000))
             envelope['stdout'] = run.text('stdout')
             envelope['stderr'] = run.text('stderr')
             return envelope

@@ -73,9 +73,14 @@ export class LocalDaskCluster {
     this.scheduler?.kill('SIGKILL');
   }
 
-  /** Starts a fresh scheduler on the same port (and the workers reconnect to it). */
+  /**
+   * Starts a fresh scheduler on the same port, with fresh workers: workers without a nanny close
+   * when they lose their scheduler (after the task they were running), and never reconnect.
+   */
   async restartScheduler(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => stopChild(worker, 0)));
     await this.startScheduler(this.port);
+    await Promise.all(this.workers.map((_, index) => this.startWorker(index)));
   }
 
   /** Stops every process and removes the temp folder. */
@@ -130,7 +135,7 @@ export class LocalDaskCluster {
       ],
       `worker-${index}`,
     );
-    this.workers.push(child);
+    this.workers[index] = child;
     await waitForLine(child, /Registered to:/, this.options.timeoutMs, 'dask-worker');
   }
 }
@@ -160,11 +165,11 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, na
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

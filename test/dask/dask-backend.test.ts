@@ -1,0 +1,218 @@
+// What only the Dask backend has, on a real loopback cluster: refs that move worker to worker
+// without passing through the server, dereference in slices, submitted runs found again by a new
+// server, and a scheduler that cannot be reached or dies mid-run.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, expectRef, expectValue, payload, py, runRecording, submitOk, submitRequest, waitSubmitted } from '../backends/contract.js';
+import { LocalDaskCluster, makeDaskBackend } from './harness.js';
+
+/** A field of /proc/<pid>/status in bytes (VmRSS, VmHWM). */
+async function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+  if (!match) throw new Error(`no ${field} for ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('dask backend on a loopback cluster', () => {
+  let cluster: LocalDaskCluster;
+  let subject: Awaited<ReturnType<typeof makeDaskBackend>>;
+  beforeAll(async () => {
+    cluster = await LocalDaskCluster.start();
+    subject = await makeDaskBackend(cluster.address);
+  }, 90_000);
+  afterAll(async () => {
+    await subject?.cleanup();
+    await cluster?.stop();
+  });
+
+  it('labels itself with the scheduler', () => {
+    expect(subject.backend.label()).toBe(`dask ${cluster.address}`);
+  });
+
+  it('chains a 120 MB ref worker to worker and dereferences it in slices, never holding it in the driver', async () => {
+    const size = 120 << 20;
+    const ref = expectRef(
+      await subject.backend.run(payload({ mode: 'artifact', function_name: 'make', source: py('def make(n):', "    return b'\\x07' * n"), args_source: String(size) })),
+    );
+    expect(ref.type).toBe('bytes');
+    expect(ref.size).toBeGreaterThan(size);
+    const driver = subject.backend.driverPid()!;
+    const before = await memoryOf(driver, 'VmRSS');
+    const value = expectValue(
+      await subject.backend.run(
+        payload({ source: py('def f(data):', '    return [len(data), data[:2].hex()]'), args_source: 'data', args_refs: { data: { path: ref.path } } }),
+      ),
+    );
+    expect(value.json).toEqual([size, '0707']);
+    // Had the pickle passed through the driver (the only way to the server), its peak would
+    // have grown by the artifact's size.
+    expect((await memoryOf(driver, 'VmHWM')) - before).toBeLessThan(size / 4);
+
+    const destination = join(tmpdir(), `choppa-dask-deref-${process.pid}.pkl`);
+    const progress: number[] = [];
+    try {
+      const fetched = await subject.backend.fetchArtifact(ref.path, destination, {
+        onProgress: (report) => progress.push(report.percentage ?? -1),
+      });
+      expect(fetched).toEqual({ size: ref.size, sha256: ref.sha256 });
+      expect(await sha256File(destination)).toBe(ref.sha256);
+      // 8 MB slices: the driver never held the whole pickle either.
+      expect((await memoryOf(driver, 'VmHWM')) - before).toBeLessThan(size / 4);
+      expect(progress.at(-1)).toBeGreaterThanOrEqual(0);
+    } finally {
+      await rm(destination, { force: true });
+    }
+  }, 120_000);
+
+  it('passes a value held by one worker to a run, wherever the scheduler would put it', async () => {
+    // Several producers spread over both workers; one consumer takes all of their values.
+    const producers = await Promise.all(
+      [1, 2, 3, 4].map(async (n) => {
+        const body = payload({ source: py('def f(n):', '    import time', '    time.sleep(0.2)', "    return {'n': n}"), args_source: String(n) });
+        expectValue(await subject.backend.run(body));
+        return body.run_id;
+      }),
+    );
+    const value = expectValue(
+      await subject.backend.run(
+        payload({
+          source: py('def f(a, b, c, d):', "    return [a['n'], b['n'], c['n'], d['n']]"),
+          args_source: 'a, b, c, d',
+          args_refs: Object.fromEntries(['a', 'b', 'c', 'd'].map((name, i) => [name, { run_id: producers[i]! }])),
+        }),
+      ),
+    );
+    expect(value.json).toEqual([1, 2, 3, 4]);
+  });
+
+  it('streams output lines in order while the run goes on', async () => {
+    const arrivals: number[] = [];
+    const { outcome, streamed } = await runRecording(
+      subject.backend,
+      payload({ source: py('def f():', '    import time', '    for i in range(20):', "        print('line', i, flush=True)", '        time.sleep(0.05)', '    return 1') }),
+      { onOutput: () => arrivals.push(Date.now()) },
+    );
+    const expected = Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join('');
+    expect(streamed.stdout).toBe(expected);
+    expect(outcome.stdout).toBe(expected);
+    // Live: the output came in several pieces spread over the run, not once at its end.
+    expect(arrivals.length).toBeGreaterThan(3);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
+  });
+
+  it('keeps a submitted run and its result for a new server (a new driver) after a restart', async () => {
+    const request = submitRequest({ source: py('def f(n):', '    import time', "    print('slow start')", '    time.sleep(1.5)', '    return list(range(n))'), args_source: '500' });
+    const handle = await submitOk(subject.backend, request);
+    // The server goes away: its driver and client close while the run is going.
+    await subject.cleanup();
+    subject = await makeDaskBackend(cluster.address);
+    const again = await submitOk(subject.backend, request);
+    expect(again.runId).toBe(handle.runId);
+    const status = await waitSubmitted(subject.backend, JSON.parse(JSON.stringify(handle)));
+    expect(status.state, JSON.stringify(status)).toBe('succeeded');
+    expect(status.ref?.preview.startsWith('[0, 1, 2')).toBe(true);
+    expect(status.logs).toContain('slow start');
+    expect(await subject.backend.readArtifactMetadata(status.ref!.path)).toEqual(status.ref);
+  }, 60_000);
+});
+
+describe('dask backend without a scheduler', () => {
+  it('says the scheduler cannot be reached, quickly, and how to fix it', async () => {
+    const address = `tcp://127.0.0.1:${await closedPort()}`;
+    const { backend, cleanup } = await makeDaskBackend(address, { connectTimeoutMs: 2000 });
+    try {
+      const started = Date.now();
+      const error = expectError(await backend.run(payload({ source: py('def f():', '    return 1') })));
+      expect(error.origin).toBe('backend');
+      expect(error.message).toContain(`cannot reach the Dask scheduler at ${address}`);
+      expect(error.message).toContain('choppa.dask.scheduler');
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses an address that is not a scheduler address before starting anything', async () => {
+    const { backend, cleanup } = await makeDaskBackend('127.0.0.1:8786');
+    try {
+      const error = expectError(await backend.run(payload({ source: py('def f():', '    return 1') })));
+      expect(error.message).toBe('the Dask scheduler address "127.0.0.1:8786" is not like tcp://host:port');
+      expect(backend.driverPid()).toBeUndefined();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('says which Python lacks distributed', async () => {
+    const { backend, cleanup } = await makeDaskBackend('tcp://127.0.0.1:1', { pythonPath: process.env['CHOPPA_TEST_PYTHON_WITHOUT_DASK'] ?? 'python3', connectTimeoutMs: 1000 });
+    try {
+      const error = expectError(await backend.run(payload({ source: py('def f():', '    return 1') })));
+      // On machines whose python3 has distributed, the connect fails instead: both are clear.
+      expect(error.message).toMatch(/cannot import distributed.*choppa\.dask\.pythonPath|cannot reach the Dask scheduler/);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('dask backend when the scheduler dies mid-run', () => {
+  let cluster: LocalDaskCluster;
+  beforeAll(async () => {
+    cluster = await LocalDaskCluster.start({ workers: 1 });
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('ends the run with a clear error, refuses while it is down, and serves again once it is back', async () => {
+    const { backend, cleanup } = await makeDaskBackend(cluster.address, { connectTimeoutMs: 3000 });
+    try {
+      expect(expectValue(await backend.run(payload({ source: py('def f():', '    return 1') }))).json).toBe(1);
+      const started = Date.now();
+      const outcome = await backend.run(
+        payload({ source: py('def f():', '    import time', "    print('started', flush=True)", '    time.sleep(60)') }),
+        {
+          onOutput: (_stream, text) => {
+            if (text.includes('started')) cluster.killScheduler();
+          },
+        },
+      );
+      const error = expectError(outcome);
+      expect(error.origin).toBe('backend');
+      expect(error.message).toMatch(/Dask scheduler at tcp:\/\/127\.0\.0\.1:\d+/);
+      expect(outcome.stdout).toContain('started');
+      expect(Date.now() - started).toBeLessThan(30_000);
+
+      const down = expectError(await backend.run(payload({ source: py('def f():', '    return 2') })));
+      expect(down.message).toContain(`cannot reach the Dask scheduler at ${cluster.address}`);
+
+      await cluster.restartScheduler();
+      // The same backend connects to the new scheduler on the next run.
+      const back = await backend.run(payload({ source: py('def f():', '    return 3') }));
+      expect(expectValue(back).json).toBe(3);
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
+});
