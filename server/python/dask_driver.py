@@ -267,6 +267,8 @@ def _choppa_dask_install(namespace):
             # Which worker's runner holds the value of a remote run, for {run_id} arguments.
             self.holders = collections.OrderedDict()
             self.fetches = {}
+            # Datasets of submitted runs being followed, so their futures keep their state.
+            self.followed = collections.OrderedDict()
             self.lock = threading.Lock()
             self.client.subscribe_topic(self.topic, self._on_event)
 
@@ -539,10 +541,20 @@ def _choppa_dask_install(namespace):
 
         def submitted(self, dataset_name):
             """State of a submitted run; its envelope once it ended (the ref then published)."""
-            try:
-                dataset = self.client.get_dataset(dataset_name)
-            except KeyError:
-                return json.dumps({'state': 'failed', 'message': 'the Dask scheduler at %s no longer knows this run (it was restarted)' % self.address})
+            dataset = self.followed.get(dataset_name)
+            if dataset is None:
+                try:
+                    dataset = self.client.get_dataset(dataset_name)
+                except KeyError:
+                    return json.dumps({'state': 'failed', 'message': 'the Dask scheduler at %s no longer knows this run (it was restarted)' % self.address})
+                # A future fresh from a dataset reads `pending` until the scheduler's report on
+                # its key arrives: give it a moment, and keep it so later polls see its state.
+                settle = time.monotonic() + 0.5
+                while dataset['whole'].status == 'pending' and time.monotonic() < settle:
+                    time.sleep(0.01)
+                self.followed[dataset_name] = dataset
+                while len(self.followed) > kept_holders:
+                    self.followed.popitem(last=False)
             whole = dataset['whole']
             if whole.status == 'pending':
                 return json.dumps({'state': 'running'})
@@ -554,6 +566,7 @@ def _choppa_dask_install(namespace):
                     message = '%s (%s)' % (whole.status, problem)
                 return json.dumps({'state': 'failed', 'message': 'the Dask task failed: %s' % message})
             envelope = dataset['envelope'].result(timeout=30)
+            self.followed.pop(dataset_name, None)
             ref = envelope.get('ref') if envelope.get('status') == 'ok' else None
             if isinstance(ref, dict):
                 self.client.publish_dataset(

@@ -38,12 +38,17 @@ export function projectRoot(filePath: string): string {
   }
 }
 
-/** The settings the CLI runs with: its options, and the interpreter from `$CHOPPA_PYTHON`. */
+/**
+ * The settings the CLI runs with: its options, and the interpreters from `$CHOPPA_PYTHON` and
+ * `$CHOPPA_DASK_PYTHON`.
+ */
 function cliSettings(options: CliOptions): Settings {
+  const daskPython = options.dask.pythonPath ?? process.env.CHOPPA_DASK_PYTHON;
   return parseSettings({
     ...options.databricks,
-    backend: options.local ? 'local' : 'auto',
+    backend: options.local ? 'local' : (options.backend ?? 'auto'),
     ...(process.env.CHOPPA_PYTHON ? { pythonPath: process.env.CHOPPA_PYTHON } : {}),
+    dask: { ...(options.dask.scheduler ? { scheduler: options.dask.scheduler } : {}), ...(daskPython ? { pythonPath: daskPython } : {}) },
   });
 }
 
