@@ -8,12 +8,20 @@ import { deliverOutput, parseReport, type RunnerReport } from './runner-protocol
 /** What one command came back as: the report's text, or an ending the transport decided. */
 export type CommandAnswer = { text: string } | { end: RunOutcome };
 
+/** What a transport may know about the cancellation while it sends a command. */
+export interface CancelState {
+  /** True once the cancel command went out. */
+  cancelSent: boolean;
+  /** When the run's cancel grace ends (set as soon as the signal aborts). */
+  deadline: () => number | undefined;
+}
+
 export interface RunnerPollOptions {
   payload: RunPayload;
   /** The three command strings of this backend's runner (or stand-in). */
   commands: { start: string; poll: string; cancel: string };
-  /** Sends one command; `cancelling` is true once the cancel command went out. */
-  send: (command: string, cancelling: boolean) => Promise<CommandAnswer>;
+  /** Sends one command. */
+  send: (command: string, cancel: CancelState) => Promise<CommandAnswer>;
   /** The output gathered so far; filled as reports arrive. */
   output: { stdout: string; stderr: string };
   /** Builds the outcome of a run that ended without an envelope. */
@@ -21,11 +29,13 @@ export interface RunnerPollOptions {
   cancelled: () => RunOutcome;
   /** The failure when the runner no longer knows the run (its process or context was replaced). */
   unknownRun: () => RunOutcome | Promise<RunOutcome>;
-  /** How long a cancelled run may take to stop before `cancelled` is reported anyway. */
+  /** How long a cancelled run may take to stop, from the abort, before `cancelled` is reported anyway. */
   cancelGraceMs: number;
   /** Gaps between polls; 0 for a transport whose `poll` waits for news itself. */
   firstDelayMs: number;
   maxDelayMs: number;
+  /** The gap before the first poll (default `firstDelayMs`). */
+  initialDelayMs?: number;
   /** How a report that is not valid becomes a message (the backend adds where it came from). */
   describeBadReport?: (failure: string) => string;
   log?: (message: string) => void;
@@ -42,30 +52,46 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
   const { signal } = listeners;
   const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, listeners);
   let cancelDeadline: number | undefined;
-  let command = commands.start;
-  let delay = options.firstDelayMs;
-  for (;;) {
-    const answer = await send(command, cancelDeadline !== undefined);
-    if ('end' in answer) return answer.end;
-    const report = parseReport(answer.text);
-    if ('failure' in report) return options.backendError(options.describeBadReport?.(report.failure) ?? report.failure);
-    if (deliver(report)) delay = options.firstDelayMs;
-    if (report.outcome) return report.outcome;
-    if (report.state === 'unknown') return options.unknownRun();
-    if (cancelDeadline !== undefined && Date.now() > cancelDeadline) {
-      options.log?.(`run ${options.payload.run_id} did not stop within the cancel grace; leaving it behind`);
-      return cancelled();
+  let cancelSent = false;
+  const onAbort = (): void => {
+    cancelDeadline ??= Date.now() + options.cancelGraceMs;
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const cancel: CancelState = {
+    get cancelSent() {
+      return cancelSent;
+    },
+    deadline: () => cancelDeadline,
+  };
+  try {
+    let command = commands.start;
+    let delay = options.initialDelayMs ?? options.firstDelayMs;
+    for (;;) {
+      const answer = await send(command, cancel);
+      if ('end' in answer) return answer.end;
+      const report = parseReport(answer.text);
+      if ('failure' in report) return options.backendError(options.describeBadReport?.(report.failure) ?? report.failure);
+      if (deliver(report)) delay = options.firstDelayMs;
+      if (report.outcome) return report.outcome;
+      if (report.state === 'unknown') return await options.unknownRun();
+      if (cancelSent && cancelDeadline !== undefined && Date.now() > cancelDeadline) {
+        options.log?.(`run ${options.payload.run_id} did not stop within the cancel grace; leaving it behind`);
+        return cancelled();
+      }
+      if (!signal?.aborted || cancelSent) {
+        if (delay > 0) await pause(delay, cancelSent ? undefined : signal);
+        delay = Math.min(options.maxDelayMs, Math.max(options.firstDelayMs, Math.ceil(delay * GROWTH)));
+      }
+      if (signal?.aborted && !cancelSent) {
+        cancelSent = true;
+        onAbort();
+        command = commands.cancel;
+      } else {
+        command = commands.poll;
+      }
     }
-    if (!signal?.aborted || cancelDeadline !== undefined) {
-      if (delay > 0) await pause(delay, cancelDeadline === undefined ? signal : undefined);
-      delay = Math.min(options.maxDelayMs, Math.max(options.firstDelayMs, Math.ceil(delay * GROWTH)));
-    }
-    if (signal?.aborted && cancelDeadline === undefined) {
-      cancelDeadline = Date.now() + options.cancelGraceMs;
-      command = commands.cancel;
-    } else {
-      command = commands.poll;
-    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

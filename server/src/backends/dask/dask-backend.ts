@@ -94,14 +94,14 @@ export class DaskBackend implements Backend {
           poll: driverCall('poll', payload.run_id, POLL_WAIT_MS),
           cancel: driverCall('cancel', payload.run_id),
         },
-        send: async (command, cancelling) => {
+        send: async (command, { cancelSent }) => {
           try {
             const answer = await driver.process.command(command);
             if (answer.ok) return { text: answer.result };
             const last = answer.error.trim().split('\n').pop() ?? answer.error;
             return { end: backendError(`the Dask driver failed while running ${payload.function_name}: ${last}`) };
           } catch (error) {
-            if (cancelling) return { end: cancelled() };
+            if (cancelSent) return { end: cancelled() };
             const exit = error instanceof PythonExitedError ? describeExit(error.exit) : String(error);
             return { end: backendError(`the Dask driver process exited (${exit}) while running ${payload.function_name}; it will be restarted on the next run`) };
           }

@@ -15,7 +15,8 @@ import type {
   SubmittedHandle,
   SubmittedStatus,
 } from '../backend.js';
-import { cancelCommand, deliverOutput, endings, parseReport, pollCommand, RUN_ID_PATTERN, startCommand, type RunnerReport } from '../runner-protocol.js';
+import { cancelCommand, endings, pollCommand, RUN_ID_PATTERN, startCommand } from '../runner-protocol.js';
+import { pollRunner } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
@@ -129,85 +130,76 @@ export class DatabricksBackend implements Backend {
     if (this.disposed) return backendError(`the Databricks backend for cluster ${clusterId} was shut down; run again`);
     if (!RUN_ID_PATTERN.test(payload.run_id)) return backendError(`run id ${JSON.stringify(payload.run_id)} is not [A-Za-z0-9_.-]+`);
     if (signal?.aborted) return cancelled();
-    let context = await this.acquireContext(options);
+    const context = await this.acquireContext(options);
     if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
     if (signal?.aborted) return cancelled();
 
-    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
-
-    // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
-    // waiting past that deadline is cancelled with `commands/cancel`.
-    let cancelDeadline: number | undefined;
-    let cancelSent = false;
-    const onAbort = (): void => {
-      cancelDeadline ??= Date.now() + this.timing.cancelGraceMs;
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let command = startCommand(payload);
-      let starting = true;
-      let retriedStart = false;
-      let delay = 0;
-      onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
-      for (;;) {
-        const answer = await this.runnerCommand(context.id, command, () => cancelDeadline);
-        if (answer.kind === 'deadline') {
-          if (cancelDeadline !== undefined) {
-            this.log(`run ${payload.run_id}: the runner did not answer within the cancel grace; cancelled its command`);
-            return cancelled();
+    onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
+    let contextId = context.id;
+    const start = startCommand(payload);
+    let starting = true;
+    let retriedStart = false;
+    let truncated = false;
+    return pollRunner(
+      {
+        payload,
+        commands: { start, poll: pollCommand(payload.run_id), cancel: cancelCommand(payload.run_id) },
+        // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command
+        // still waiting past that deadline is cancelled with `commands/cancel`.
+        send: async (command, cancel) => {
+          for (;;) {
+            const answer = await this.runnerCommand(contextId, command, cancel.deadline);
+            if (answer.kind === 'deadline') {
+              if (cancel.deadline() !== undefined) {
+                this.log(`run ${payload.run_id}: the runner did not answer within the cancel grace; cancelled its command`);
+                return { end: cancelled() };
+              }
+              await this.forgetContext(contextId, true);
+              return {
+                end: backendError(
+                  `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
+                ),
+              };
+            }
+            if (answer.kind !== 'text') {
+              // The cached context may be gone (a new run finds out first): one fresh start.
+              if (starting && !retriedStart && command === start && freshContextMayHelp(answer)) {
+                retriedStart = true;
+                this.log(`context ${contextId} is unusable (${summarize(answer)}); creating a new one`);
+                await this.forgetContext(contextId, answer.kind === 'error');
+                const fresh = await this.acquireContext(options);
+                if (!fresh.ok) return { end: fresh.cancelled || signal?.aborted ? cancelled() : backendError(fresh.failure) };
+                contextId = fresh.id;
+                continue;
+              }
+              if (cancel.deadline() !== undefined) return { end: cancelled() };
+              const failure = await this.describeCommandFailure(answer, contextId, payload.function_name, starting);
+              return { end: backendError(failure.message, failure.traceback) };
+            }
+            starting = false;
+            truncated = answer.truncated === true;
+            return { text: lastJsonLine(answer.data) };
           }
-          await this.forgetContext(context.id, true);
-          return backendError(
-            `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
-          );
-        }
-        if (answer.kind !== 'text') {
-          // The cached context may be gone (a new run finds out first): one fresh start.
-          if (starting && !retriedStart && freshContextMayHelp(answer)) {
-            retriedStart = true;
-            this.log(`context ${context.id} is unusable (${summarize(answer)}); creating a new one`);
-            await this.forgetContext(context.id, answer.kind === 'error');
-            context = await this.acquireContext(options);
-            if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
-            continue;
-          }
-          if (cancelDeadline !== undefined) return cancelled();
-          const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
-          return backendError(failure.message, failure.traceback);
-        }
-        const report = parseReport(lastJsonLine(answer.data));
-        if ('failure' in report) {
-          const truncated = answer.truncated ? ' (Databricks truncated the command result)' : '';
-          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${report.failure}${truncated}`);
-        }
-        starting = false;
-        if (deliver(report)) delay = this.timing.runnerPollFirstMs;
-        if (report.outcome) return report.outcome;
-        if (report.state === 'unknown') {
-          await this.forgetContext(context.id, false);
+        },
+        output,
+        backendError,
+        cancelled,
+        unknownRun: async () => {
+          await this.forgetContext(contextId, false);
           return backendError(
             `the execution context on cluster ${clusterId} no longer knows run ${payload.run_id} of ${payload.function_name} (it was restarted); run it again`,
           );
-        }
-        if (cancelDeadline !== undefined && cancelSent && Date.now() > cancelDeadline) {
-          this.log(`run ${payload.run_id} did not stop within the cancel grace; leaving it behind on the cluster`);
-          return cancelled();
-        }
-        if (!signal?.aborted || cancelSent) {
-          await pause(delay, cancelSent ? undefined : signal);
-          delay = Math.min(this.timing.runnerPollMaxMs, Math.max(this.timing.runnerPollFirstMs, Math.ceil(delay * GROWTH)));
-        }
-        if (signal?.aborted && !cancelSent) {
-          cancelSent = true;
-          onAbort();
-          command = cancelCommand(payload.run_id);
-        } else {
-          command = pollCommand(payload.run_id);
-        }
-      }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+        },
+        describeBadReport: (failure) =>
+          `the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${failure}${truncated ? ' (Databricks truncated the command result)' : ''}`,
+        cancelGraceMs: this.timing.cancelGraceMs,
+        initialDelayMs: 0,
+        firstDelayMs: this.timing.runnerPollFirstMs,
+        maxDelayMs: this.timing.runnerPollMaxMs,
+        log: (message) => this.log(message),
+      },
+      options,
+    );
   }
 
   readArtifactMetadata(path: string, options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {

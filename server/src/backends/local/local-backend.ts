@@ -96,13 +96,13 @@ export class LocalBackend implements Backend {
       {
         payload,
         commands: { start: startCommand(payload), poll: pollCommand(payload.run_id), cancel: cancelCommand(payload.run_id) },
-        send: async (command, cancelling) => {
+        send: async (command, { cancelSent }) => {
           let answer: Awaited<ReturnType<PythonProcess['command']>>;
           try {
             answer = await python.command(command);
           } catch (error) {
             if (!(error instanceof PythonExitedError)) return { end: backendError(`the local backend failed: ${String(error)}`) };
-            if (cancelling) return { end: cancelled() };
+            if (cancelSent) return { end: cancelled() };
             if (python.stderrTail) output.stderr += python.stderrTail;
             return {
               end: backendError(
