@@ -1,7 +1,7 @@
 // What only the Dask backend has, on a real loopback cluster: refs that move worker to worker
 // without passing through the server, dereference in slices, submitted runs found again by a new
 // server, and a scheduler that cannot be reached or dies mid-run.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -120,6 +120,35 @@ describe('dask backend on a loopback cluster', () => {
     expect(arrivals.length).toBeGreaterThan(3);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
   });
+
+  it('cancels through the runner and frees the worker thread: all four worker threads run at once afterwards', async () => {
+    const controller = new AbortController();
+    const outcome = await subject.backend.run(
+      payload({ source: py('def f():', '    import time', "    print('spinning', flush=True)", '    while True:', '        time.sleep(0.01)') }),
+      { signal: controller.signal, onOutput: (_stream, text) => text.includes('spinning') && controller.abort() },
+    );
+    expect(outcome.status).toBe('cancelled');
+    // Two workers with two threads each: four runs that wait for each other pass only if the
+    // cancelled run gave its thread back.
+    const token = join(tmpdir(), `choppa-dask-slots-${randomUUID()}`);
+    const source = py(
+      'def f(token, me):',
+      '    import os, time',
+      "    open('%s-%d' % (token, me), 'w').close()",
+      '    deadline = time.time() + 20',
+      "    while not all(os.path.exists('%s-%d' % (token, k)) for k in range(4)):",
+      '        if time.time() > deadline:',
+      "            raise TimeoutError('not every worker thread was free')",
+      '        time.sleep(0.01)',
+      '    return me',
+    );
+    try {
+      const all = await Promise.all([0, 1, 2, 3].map((me) => subject.backend.run(payload({ source, args_source: `${JSON.stringify(token)}, ${me}` }))));
+      expect(all.map((one) => expectValue(one).json)).toEqual([0, 1, 2, 3]);
+    } finally {
+      await Promise.all([0, 1, 2, 3].map((me) => rm(`${token}-${me}`, { force: true })));
+    }
+  }, 60_000);
 
   it('keeps a submitted run and its result for a new server (a new driver) after a restart', async () => {
     const request = submitRequest({ source: py('def f(n):', '    import time', "    print('slow start')", '    time.sleep(1.5)', '    return list(range(n))'), args_source: '500' });
