@@ -100,6 +100,15 @@ describe('choppa-lsp --backend dask', () => {
     expect(waited.stdout).toMatch(/^table → ArtifactRef .* \(list\) at \/Volumes\/main\/default\/cli\/table-/);
   });
 
+  it('config says where runs go, and fails without a scheduler', async () => {
+    const set = await dask('config');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(`choppa.backend is "dask": runs go to the Dask scheduler at ${cluster.address} (from choppa.dask.scheduler), through ${DASK_PYTHON}.\n`);
+    const unset = await cli({}, 'config', '--backend', 'dask');
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain('no Dask scheduler is set');
+  });
+
   it('says the scheduler cannot be reached', async () => {
     const { code, stdout, stderr } = await cli({}, 'run', `${file}:add`, '--args', '1, 2', '--backend', 'dask', '--scheduler', 'tcp://127.0.0.1:1', '--dask-python', DASK_PYTHON);
     expect(code).toBe(1);

@@ -69,6 +69,13 @@ function openWorkspace(root: string, options: CliOptions, io: Io): Workspace {
 
 function showConfig(options: CliOptions, io: Io): number {
   const settings = cliSettings(options);
+  if (settings.backend === 'dask') {
+    const selection = new BackendSelection({ settings, env: process.env, defaultLocalRoot: '', runnerPath: RUNNER_PATH, logger: () => undefined });
+    const problem = selection.problemFor(undefined);
+    if (options.json) io.out(`${JSON.stringify({ ok: problem === undefined, backend: 'dask', description: selection.describe() }, null, 2)}\n`);
+    else (problem === undefined ? io.out : io.err)(`${selection.describe()}\n`);
+    return problem === undefined ? 0 : 1;
+  }
   const result = resolveWorkspaceConfig(settings, process.env);
   if (options.json) {
     const summary = result.ok
