@@ -89,12 +89,17 @@ def _choppa_dask_install(namespace):
             raise RuntimeError('the pickle of %s changed on the worker before it was read' % ref['path'])
         return blob
 
-    def execute(payload, inputs, plugin_name, cancel_name, topic):
+    def execute(payload, inputs, plugin_name, cancel_name, topic, queued_since=None):
         """Runs one payload with the worker's runner, forwarding output to `topic` (when set) and
         watching the cancel Event; returns (envelope, pickle bytes of a ref or None)."""
         worker = get_worker()
         runner = worker_runner(plugin_name)
         run_id = payload['run_id']
+        # A run that waited in the queue may have been cancelled meanwhile: ask before starting
+        # (one RPC, only for runs that did wait).
+        if cancel_name is not None and queued_since is not None and time.time() - queued_since > 0.5:
+            if Event(cancel_name, client=get_client()).is_set():
+                return {'status': 'cancelled', 'stdout': '', 'stderr': '', 'durationMs': 0}, None
         refs = dict(payload.get('args_refs') or {})
         files = stage_inputs(runner, run_id, inputs, refs)
         payload = dict(payload, args_refs=refs)
@@ -162,20 +167,20 @@ def _choppa_dask_install(namespace):
                                       'message': 'the result could not be kept on the cluster: %s' % exc}}
         return envelope, blob
 
-    def run_task(payload, inputs, plugin_name, cancel_name, topic):
+    def run_task(payload, inputs, plugin_name, cancel_name, topic, queued_since):
         """A run (remote or artifact): the envelope goes to the driver as the last event on
         `topic`, so the driver never gathers data; the task's result is the pickle of a ref
         (kept on the cluster) or None."""
         worker = get_worker()
-        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, topic)
+        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, topic, queued_since)
         # The output was streamed; the envelope need not carry it through the event log again.
         slim = dict(envelope, stdout='', stderr='')
         worker.log_event(topic, {'run_id': payload['run_id'], 'done': slim, 'worker': worker.address})
         return blob
 
-    def submitted_task(payload, inputs, plugin_name, cancel_name):
+    def submitted_task(payload, inputs, plugin_name, cancel_name, queued_since):
         """A submitted run: no one listens live, so the envelope is part of the result."""
-        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, None)
+        envelope, blob = execute(payload, inputs, plugin_name, cancel_name, None, queued_since)
         for stream in ('stdout', 'stderr'):
             text = envelope.get(stream) or ''
             if len(text) > output_keep:
@@ -356,7 +361,7 @@ def _choppa_dask_install(namespace):
             run.cancel_name = 'choppa-cancel-%s' % run_id
             options = {'workers': [pin], 'allow_other_workers': False} if pin else {}
             run.future = self.client.submit(
-                run_task, payload, inputs, self.plugin_name, run.cancel_name, self.topic,
+                run_task, payload, inputs, self.plugin_name, run.cancel_name, self.topic, time.time(),
                 key='choppa-run-%s' % run_id, pure=False, retries=0, **options)
             run.future.add_done_callback(self._on_future_done(run))
             return self.poll(run_id)
@@ -530,7 +535,7 @@ def _choppa_dask_install(namespace):
             payload['args_refs'] = refs
             options = {'workers': [pin], 'allow_other_workers': False} if pin else {}
             whole = self.client.submit(
-                submitted_task, payload, inputs, self.plugin_name, 'choppa-cancel-%s' % run_id,
+                submitted_task, payload, inputs, self.plugin_name, 'choppa-cancel-%s' % run_id, time.time(),
                 key='choppa-submit-%s' % run_id, pure=False, retries=0, **options)
             envelope = self.client.submit(pick, whole, 'envelope', key='choppa-submit-envelope-%s' % run_id)
             blob = self.client.submit(pick, whole, 'pickle', key='choppa-submit-pickle-%s' % run_id)

@@ -2,7 +2,7 @@
 // without passing through the server, dereference in slices, submitted runs found again by a new
 // server, and a scheduler that cannot be reached or dies mid-run.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,33 @@ describe('dask backend on a loopback cluster', () => {
       expect(all.map((one) => expectValue(one).json)).toEqual([0, 1, 2, 3]);
     } finally {
       await Promise.all([0, 1, 2, 3].map((me) => rm(`${token}-${me}`, { force: true })));
+    }
+  }, 60_000);
+
+  it('never starts a run cancelled while it waited in the queue', async () => {
+    const quick = await makeDaskBackend(cluster.address, { cancelGraceMs: 1000 });
+    const gate = join(tmpdir(), `choppa-dask-gate-${randomUUID()}`);
+    const marker = join(tmpdir(), `choppa-dask-ran-${randomUUID()}`);
+    try {
+      // Four runs hold every worker thread until the gate opens.
+      const blockers = [0, 1, 2, 3].map((i) =>
+        quick.backend.run(payload({ source: py('def f(gate, i):', '    import os, time', '    while not os.path.exists(gate):', '        time.sleep(0.01)', '    return i'), args_source: `${JSON.stringify(gate)}, ${i}` })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const controller = new AbortController();
+      const queued = quick.backend.run(payload({ source: py('def f(marker):', "    open(marker, 'w').close()", '    return 1'), args_source: JSON.stringify(marker) }), { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      controller.abort();
+      expect((await queued).status).toBe('cancelled');
+      writeFileSync(gate, 'go');
+      expect((await Promise.all(blockers)).map((one) => expectValue(one).json)).toEqual([0, 1, 2, 3]);
+      // The queued task now reaches a free thread: it must see the cancel and not run.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await quick.cleanup();
+      await rm(gate, { force: true });
+      await rm(marker, { force: true });
     }
   }, 60_000);
 
