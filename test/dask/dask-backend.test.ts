@@ -232,6 +232,29 @@ describe('dask backend without a scheduler', () => {
   });
 });
 
+describe('dask backend on a scheduler without workers', () => {
+  it('says the run waits for a worker, and can be cancelled meanwhile', async () => {
+    const cluster = await LocalDaskCluster.start({ workers: 0 });
+    const { backend, cleanup } = await makeDaskBackend(cluster.address, { cancelGraceMs: 500 });
+    try {
+      const controller = new AbortController();
+      const messages: string[] = [];
+      const outcome = await backend.run(payload({ source: py('def f():', '    return 1') }), {
+        signal: controller.signal,
+        onProgress: (report) => {
+          messages.push(report.message);
+          if (report.message.startsWith('waiting for a Dask worker')) setTimeout(() => controller.abort(), 200);
+        },
+      });
+      expect(messages).toContain(`waiting for a Dask worker: the scheduler at ${cluster.address} has none yet`);
+      expect(outcome.status).toBe('cancelled');
+    } finally {
+      await cleanup();
+      await cluster.stop();
+    }
+  }, 60_000);
+});
+
 describe('dask backend when the scheduler dies mid-run', () => {
   let cluster: LocalDaskCluster;
   beforeAll(async () => {

@@ -90,6 +90,9 @@ describe('dask backend over LSP', () => {
     expect(result.backend).toBe(`dask ${cluster.address}`);
     const diagnostics = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
     expect(diagnostics.find((d) => d.code === 'run-result')?.message).toContain(`dask ${cluster.address}`);
+    // The worker's output reached the run log too.
+    const log = await editor.executeCommand<{ path: string }>('choppa.showLog', { uri, function: 'add' });
+    expect(readFileSync(log.path, 'utf8')).toContain('adding on a worker 1 5');
   });
 
   it('keeps a ref over max_result_size on the cluster and chains it into the next call', async () => {

@@ -18,7 +18,7 @@ import { mapLogicalPath } from '../fs-paths.js';
 import { describeExit, PythonExitedError } from '../local/python-process.js';
 import { artifactRefFrom, endings, outcomeFromEnvelope, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { pause, pollRunner } from '../runner-poll.js';
-import { DaskDriver, driverCall, type DaskDriverOptions } from './dask-driver.js';
+import { DaskDriver, driverCall, type DaskClusterInfo, type DaskDriverOptions } from './dask-driver.js';
 
 export interface DaskBackendOptions extends Omit<DaskDriverOptions, 'connectTimeoutMs'> {
   connectTimeoutMs?: number;
@@ -84,7 +84,14 @@ export class DaskBackend implements Backend {
     const driver = await this.ensureDriver(onProgress);
     if ('failure' in driver) return backendError(driver.failure);
     if (signal?.aborted) return cancelled();
-    onProgress?.({ message: `running ${payload.function_name} on dask ${this.options.scheduler}` });
+    const cluster = await driver.call<DaskClusterInfo>('info');
+    // Dask queues a run until a worker comes; say so rather than look stuck.
+    const waiting = !('failure' in cluster) && cluster.workers === 0;
+    onProgress?.({
+      message: waiting
+        ? `waiting for a Dask worker: the scheduler at ${this.options.scheduler} has none yet`
+        : `running ${payload.function_name} on dask ${this.options.scheduler}`,
+    });
 
     const outcome = await pollRunner(
       {
