@@ -264,7 +264,7 @@ describe('dask backend when the scheduler dies mid-run', () => {
     await cluster?.stop();
   });
 
-  it('ends the run with a clear error, refuses while it is down, and serves again once it is back', async () => {
+  it('ends the run with a clear error, refuses while it is down, serves again once it is back, and gives up on a hung one', async () => {
     const { backend, cleanup } = await makeDaskBackend(cluster.address, { connectTimeoutMs: 3000 });
     try {
       expect(expectValue(await backend.run(payload({ source: py('def f():', '    return 1') }))).json).toBe(1);
@@ -287,6 +287,19 @@ describe('dask backend when the scheduler dies mid-run', () => {
       expect(down.message).toContain(`cannot reach the Dask scheduler at ${cluster.address}`);
 
       await cluster.restartScheduler();
+      // A scheduler that hangs (connected, mute): a driver call gives up at its deadline.
+      const hung = await makeDaskBackend(cluster.address, { commandTimeoutMs: 3000 });
+      try {
+        expect(expectValue(await hung.backend.run(payload({ source: py('def f():', '    return 4') }))).json).toBe(4);
+        cluster.pauseScheduler(true);
+        const asked = Date.now();
+        const failure = await hung.backend.readArtifactMetadata('/Workspace/Shared/missing.pkl');
+        expect(failure).toEqual({ failure: `the Dask driver got no answer from the scheduler at ${cluster.address} within 3 s (in artifact); it was restarted` });
+        expect(Date.now() - asked).toBeLessThan(10_000);
+      } finally {
+        cluster.pauseScheduler(false);
+        await hung.cleanup();
+      }
       // The same backend connects to the new scheduler on the next run.
       const back = await backend.run(payload({ source: py('def f():', '    return 3') }));
       expect(expectValue(back).json).toBe(3);

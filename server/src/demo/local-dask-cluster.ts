@@ -73,6 +73,11 @@ export class LocalDaskCluster {
     this.scheduler?.kill('SIGKILL');
   }
 
+  /** Stops (SIGSTOP) or resumes (SIGCONT) the scheduler: a hung scheduler, connected but mute. */
+  pauseScheduler(paused: boolean): void {
+    this.scheduler?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /**
    * Starts a fresh scheduler on the same port, with fresh workers: workers without a nanny close
    * when they lose their scheduler (after the task they were running), and never reconnect.

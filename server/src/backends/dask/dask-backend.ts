@@ -103,12 +103,19 @@ export class DaskBackend implements Backend {
         },
         send: async (command, { cancelSent }) => {
           try {
-            const answer = await driver.process.command(command);
+            const answer = await driver.command(command);
             if (answer.ok) return { text: answer.result };
             const last = answer.error.trim().split('\n').pop() ?? answer.error;
             return { end: backendError(`the Dask driver failed while running ${payload.function_name}: ${last}`) };
           } catch (error) {
             if (cancelSent) return { end: cancelled() };
+            if (driver.timedOut) {
+              return {
+                end: backendError(
+                  `the Dask scheduler at ${this.options.scheduler} did not answer within ${driver.commandTimeoutMs / 1000} s while running ${payload.function_name}; the driver was restarted, run again`,
+                ),
+              };
+            }
             const exit = error instanceof PythonExitedError ? describeExit(error.exit) : String(error);
             return { end: backendError(`the Dask driver process exited (${exit}) while running ${payload.function_name}; it will be restarted on the next run`) };
           }

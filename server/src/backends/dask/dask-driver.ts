@@ -18,9 +18,14 @@ export interface DaskDriverOptions {
   driverPath: string;
   /** How long connecting to the scheduler may take. */
   connectTimeoutMs: number;
+  /** How long one command may take before the driver is deemed hung (default 60 s). */
+  commandTimeoutMs?: number;
   cwd: string;
   logger?: ((message: string) => void) | undefined;
 }
+
+/** How long one driver command may take before the driver is deemed hung. */
+export const COMMAND_TIMEOUT_MS = 60_000;
 
 /** What `info` reports once connected. */
 export interface DaskClusterInfo {
@@ -40,6 +45,7 @@ export class DaskDriver {
   private constructor(
     readonly process: PythonProcess,
     readonly info: DaskClusterInfo,
+    readonly commandTimeoutMs: number,
   ) {}
 
   /** Starts the process, loads the driver and connects; a failure says what to change. */
@@ -84,7 +90,7 @@ export class DaskDriver {
       }
       const info = JSON.parse(connected.result) as DaskClusterInfo;
       options.logger?.(`dask driver ${started.pid} connected to ${scheduler} (${info.workers} workers, distributed ${info.distributed})`);
-      return new DaskDriver(started, info);
+      return new DaskDriver(started, info, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
     } catch (error) {
       const exit = error instanceof PythonExitedError ? describeExit(error.exit) : String(error);
       return { failure: `the Dask driver \`${pythonPath}\` exited while connecting to ${scheduler} (${exit}): ${lastLine(started.stderrTail)}` };
@@ -97,10 +103,30 @@ export class DaskDriver {
     return this.process.alive;
   }
 
+  /**
+   * Sends one command with a deadline: every driver command is short (a poll waits 25 ms at
+   * most), so one that takes longer means a hung scheduler call; the driver is then killed,
+   * which rejects the command with `PythonExitedError`, and the next request starts a new one.
+   */
+  async command(code: string, timeoutMs = this.commandTimeoutMs): ReturnType<PythonProcess['command']> {
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      void this.process.kill(0);
+    }, timeoutMs);
+    try {
+      return await this.process.command(code);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True once a command outlived its deadline (and the process was killed for it). */
+  timedOut = false;
+
   /** Calls a driver method; its JSON answer parsed, or a failure naming the method. */
   async call<T>(method: string, ...args: unknown[]): Promise<T | BackendFailure> {
     try {
-      const answer = await this.process.command(driverCall(method, ...args));
+      const answer = await this.command(driverCall(method, ...args));
       if (!answer.ok) return { failure: `the Dask driver failed in ${method}: ${lastLine(answer.error)}` };
       try {
         return JSON.parse(answer.result) as T;
@@ -108,6 +134,7 @@ export class DaskDriver {
         return { failure: `the Dask driver answered ${method} with something that is not JSON: ${answer.result.slice(0, 200)}` };
       }
     } catch (error) {
+      if (this.timedOut) return { failure: `the Dask driver got no answer from the scheduler at ${this.info.scheduler} within ${this.commandTimeoutMs / 1000} s (in ${method}); it was restarted` };
       const exit = error instanceof PythonExitedError ? describeExit(error.exit) : String(error);
       return { failure: `the Dask driver exited (${exit}); it will be restarted on the next request` };
     }
