@@ -342,6 +342,9 @@ def _choppa_dask_install(namespace):
             return inputs, refs, pin
 
         def start(self, payload):
+            # TODO(issue 9, once the bundle lands): a payload naming a bundle zip gets it shipped
+            # here first, with `self.client.upload_file(path)` once per bundle hash (Dask puts it
+            # on sys.path of every worker, new ones too); `submit` does the same.
             run_id = payload['run_id']
             if run_id in self.runs:
                 return self.poll(run_id)
