@@ -45,11 +45,21 @@ def _choppa_dask_install(namespace):
 
         def setup(self, worker):
             import os as _os
+            import sys as _sys
+            import types as _types
             root = _os.path.join(worker.local_directory, 'choppa-fs')
             _os.makedirs(root, exist_ok=True)
             # The runner maps storage paths under this root at each call.
             _os.environ.setdefault('CHOPPA_FS_ROOT', root)
-            scope = {'__name__': 'choppa_runner'}
+            # Every driver that connects registers the plugin again (Dask then tears the old
+            # instance down): the runner lives in a per-process scope, so executing runner.py
+            # again keeps the first runner, its held values and its runs.
+            runtime = _sys.modules.get('_choppa_dask_runtime')
+            if runtime is None:
+                runtime = _types.ModuleType('_choppa_dask_runtime')
+                runtime.scopes = {}
+                _sys.modules['_choppa_dask_runtime'] = runtime
+            scope = runtime.scopes.setdefault(self.digest, {'__name__': 'choppa_runner'})
             exec(compile(self.source, 'runner.py', 'exec'), scope)
             self.runner = scope['_choppa_runner']
 

@@ -106,6 +106,22 @@ describe('dask backend on a loopback cluster', () => {
     expect(value.json).toEqual([1, 2, 3, 4]);
   });
 
+  it('keeps held values when another server connects to the same scheduler', async () => {
+    const first = payload({ source: py('def f():', "    return {'kept': True}") });
+    expectValue(await subject.backend.run(first));
+    const other = await makeDaskBackend(cluster.address);
+    try {
+      // The other server's driver registers the runner on every worker too.
+      expectValue(await other.backend.run(payload({ source: py('def f():', '    return 0') })));
+    } finally {
+      await other.cleanup();
+    }
+    const value = expectValue(
+      await subject.backend.run(payload({ source: py('def g(x):', "    return x['kept']"), function_name: 'g', args_source: 'x', args_refs: { x: { run_id: first.run_id } } })),
+    );
+    expect(value.json).toBe(true);
+  });
+
   it('streams output lines in order while the run goes on', async () => {
     const arrivals: number[] = [];
     const { outcome, streamed } = await runRecording(
