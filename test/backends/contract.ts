@@ -547,19 +547,26 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
     });
 
     it('runs two functions concurrently', async () => {
-      // Each run waits at a barrier the other must reach, so they pass only if both run at once.
-      const token = randomUUID();
+      // Each run marks that it started and waits for the other's mark, so they pass only if both
+      // run at once. The marks are files: the two runs may land in different processes (Dask).
+      const token = join(tmpdir(), `choppa-barrier-${randomUUID()}`);
       const source = py(
-        'def f(token, result):',
-        '    import sys, threading',
-        "    barrier = sys.__dict__.setdefault('choppa_test_' + token, threading.Barrier(2))",
-        '    barrier.wait(timeout=20)',
+        'def f(token, result, other):',
+        '    import os, time',
+        "    open(token + '-' + result, 'w').close()",
+        '    deadline = time.time() + 20',
+        "    while not os.path.exists(token + '-' + other):",
+        '        if time.time() > deadline:',
+        "            raise TimeoutError('the other run never started')",
+        '        time.sleep(0.01)',
         '    return result',
       );
       const [a, b] = await Promise.all([
-        backend().run(payload({ source, args_source: `'${token}', 'a'` })),
-        backend().run(payload({ source, args_source: `'${token}', 'b'` })),
+        backend().run(payload({ source, args_source: `${JSON.stringify(token)}, 'a', 'b'` })),
+        backend().run(payload({ source, args_source: `${JSON.stringify(token)}, 'b', 'a'` })),
       ]);
+      await rm(`${token}-a`, { force: true });
+      await rm(`${token}-b`, { force: true });
       expect(expectValue(a!).json).toBe('a');
       expect(expectValue(b!).json).toBe('b');
     });

@@ -19,4 +19,17 @@ describe('npm run demo', () => {
     expect(out).toContain('✖ error line 38: ZeroDivisionError: division by zero');
     expect(out).toMatch(/local copy: examples\/demo\/\.choppa\/artifacts\/get_stuff-\S+\.pkl \(1307375 bytes, sha256 [0-9a-f]{16}… verified\)/);
   });
+
+  it('plays the same steps on a Dask cluster it starts on loopback (npm run demo -- --dask)', () => {
+    const result = spawnSync(process.execPath, [join(REPO, 'server', 'dist', 'demo', 'demo.js'), '--dask'], { cwd: REPO, encoding: 'utf8', timeout: 150_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/on a Dask cluster on loopback \(tcp:\/\/127\.0\.0\.1:\d+, 2 workers\)/);
+    expect(out).toMatch(/· hint line 14: add\(1, 2\) → 3 · \d+ ms · dask tcp:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/get_stuff\(\) → ArtifactRef 1\.2 MB \(list\)/);
+    expect(out).toMatch(/analyze_stuff\(data\) → \{'count': 200000, 'max': 39999600001\}/);
+    expect(out).toContain('✖ error line 38: ZeroDivisionError: division by zero');
+    expect(out).toMatch(/local copy: examples\/demo\/\.choppa\/artifacts\/get_stuff-\S+\.pkl \(1307375 bytes, sha256 [0-9a-f]{16}… verified\)/);
+  }, 160_000);
 });

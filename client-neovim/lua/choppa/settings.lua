@@ -14,6 +14,8 @@ M.KEYS = {
   'codeLens.enable',
   'compute',
   'configFile',
+  'dask.pythonPath',
+  'dask.scheduler',
   'diagnostics.resultSeverity',
   'host',
   'inlayHints.enable',

@@ -182,7 +182,7 @@ export interface SubmittedStatus {
 
 /** The contract every backend keeps; results are unions, failures never throw. */
 export interface Backend {
-  readonly kind: 'local' | 'databricks';
+  readonly kind: 'local' | 'databricks' | 'dask';
   /** A short human label for diagnostics and hover (`local python3.11`, `cluster 0123-…`). */
   label(): string;
   /** Runs one payload to completion (or cancellation through `signal`). */

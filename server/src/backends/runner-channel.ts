@@ -29,6 +29,19 @@ export type ChannelAnswer =
   | { kind: 'truncated'; budget: number }
   | BackendFailure;
 
+/**
+ * How the channel's commands are spelled: the runner's own (`runner-protocol.ts`) by default; a
+ * backend that speaks to the runner through a stand-in (the Dask driver) passes its own, with the
+ * same positions and budget.
+ */
+export interface RunnerCommands {
+  start(payload: RunPayload, budget: number): string;
+  poll(runId: string, cursor: PollCursor): string;
+  cancel(runId: string, cursor: PollCursor): string;
+}
+
+const RUNNER_COMMANDS: RunnerCommands = { start: startCommand, poll: pollCommand, cancel: cancelCommand };
+
 export class RunnerChannel {
   private out = 0;
   private err = 0;
@@ -43,18 +56,19 @@ export class RunnerChannel {
   constructor(
     private readonly runId: string,
     public budget: number,
+    private readonly commands: RunnerCommands = RUNNER_COMMANDS,
   ) {}
 
   start(payload: RunPayload): string {
-    return startCommand(payload, this.budget);
+    return this.commands.start(payload, this.budget);
   }
 
   poll(): string {
-    return pollCommand(this.runId, this.cursor());
+    return this.commands.poll(this.runId, this.cursor());
   }
 
   cancel(): string {
-    return cancelCommand(this.runId, this.cursor());
+    return this.commands.cancel(this.runId, this.cursor());
   }
 
   /** Reads one answer (the command's whole text result, or the line the runner returned). */

@@ -33,6 +33,12 @@ Options:
   --host URL, --profile NAME, --config-file PATH, --auth-type TYPE, --cluster-id ID
                   Databricks settings; they win over DATABRICKS_* variables and the config file
   --local         run on the embedded local backend even when a workspace is configured
+  --backend auto|local|dask
+                  where runs go (default auto: Databricks when configured, else local)
+  --scheduler ADDRESS
+                  the Dask scheduler for --backend dask (default: $DASK_SCHEDULER_ADDRESS)
+  --dask-python PATH
+                  the Python holding the Dask client (default python3, or $CHOPPA_DASK_PYTHON)
   -h, --help      this text
   -v, --version   the version
 
@@ -51,6 +57,9 @@ export interface CliOptions {
   fresh: boolean;
   local: boolean;
   serverless: boolean;
+  backend?: 'auto' | 'local' | 'dask';
+  /** Dask settings given as options. */
+  dask: { scheduler?: string; pythonPath?: string };
   /** Databricks settings given as options, keyed like the settings schema. */
   databricks: { host?: string; profile?: string; configFile?: string; authType?: string; clusterId?: string };
 }
@@ -73,7 +82,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     return { usage: USAGE, exitCode: command === undefined ? 2 : 0 };
   }
   if (!COMMANDS.has(command)) return { usage: `choppa-lsp: unknown command ${command}\n\n${USAGE}`, exitCode: 2 };
-  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'cache' | 'fresh' | 'local' | 'serverless' | 'databricks'> = {
+  const options: Partial<CliOptions> & Pick<CliOptions, 'json' | 'cache' | 'fresh' | 'local' | 'serverless' | 'databricks' | 'dask'> = {
     command: command as CliOptions['command'],
     json: false,
     cache: false,
@@ -81,6 +90,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     local: false,
     serverless: false,
     databricks: {},
+    dask: {},
   };
   for (let i = 0; i < rest.length; i += 1) {
     const arg = rest[i]!;
@@ -91,6 +101,19 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
       if (value === undefined) return { usage: `choppa-lsp: ${flag} needs a value\n\n${USAGE}`, exitCode: 2 };
       options.databricks[setting] = value;
       if (inline === undefined) i += 1;
+      continue;
+    }
+    if (flag === '--backend' || flag === '--scheduler' || flag === '--dask-python') {
+      const value = inline ?? rest[i + 1];
+      if (value === undefined) return { usage: `choppa-lsp: ${flag} needs a value\n\n${USAGE}`, exitCode: 2 };
+      if (inline === undefined) i += 1;
+      if (flag === '--backend') {
+        if (value !== 'auto' && value !== 'local' && value !== 'dask') {
+          return { usage: `choppa-lsp: --backend is auto, local or dask, not ${value}\n\n${USAGE}`, exitCode: 2 };
+        }
+        options.backend = value;
+      } else if (flag === '--scheduler') options.dask.scheduler = value;
+      else options.dask.pythonPath = value;
       continue;
     }
     if (arg === '--json') options.json = true;

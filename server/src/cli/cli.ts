@@ -59,12 +59,17 @@ export function indexRoot(filePath: string): string {
   return dir;
 }
 
-/** The settings the CLI runs with: its options, and the interpreter from `$CHOPPA_PYTHON`. */
+/**
+ * The settings the CLI runs with: its options, and the interpreters from `$CHOPPA_PYTHON` and
+ * `$CHOPPA_DASK_PYTHON`.
+ */
 function cliSettings(options: CliOptions): Settings {
+  const daskPython = options.dask.pythonPath ?? process.env.CHOPPA_DASK_PYTHON;
   return parseSettings({
     ...options.databricks,
-    backend: options.local ? 'local' : 'auto',
+    backend: options.local ? 'local' : (options.backend ?? 'auto'),
     ...(process.env.CHOPPA_PYTHON ? { pythonPath: process.env.CHOPPA_PYTHON } : {}),
+    dask: { ...(options.dask.scheduler ? { scheduler: options.dask.scheduler } : {}), ...(daskPython ? { pythonPath: daskPython } : {}) },
   });
 }
 
@@ -85,6 +90,13 @@ function openWorkspace(root: string, options: CliOptions, io: Io, index?: Worksp
 
 function showConfig(options: CliOptions, io: Io): number {
   const settings = cliSettings(options);
+  if (settings.backend === 'dask') {
+    const selection = new BackendSelection({ settings, env: process.env, defaultLocalRoot: '', runnerPath: RUNNER_PATH, logger: () => undefined });
+    const problem = selection.problemFor(undefined);
+    if (options.json) io.out(`${JSON.stringify({ ok: problem === undefined, backend: 'dask', description: selection.describe() }, null, 2)}\n`);
+    else (problem === undefined ? io.out : io.err)(`${selection.describe()}\n`);
+    return problem === undefined ? 0 : 1;
+  }
   const result = resolveWorkspaceConfig(settings, process.env);
   if (options.json) {
     const summary = result.ok

@@ -4,7 +4,7 @@
 
 /** Resolved, complete settings. */
 export interface Settings {
-  backend: 'auto' | 'local';
+  backend: 'auto' | 'local' | 'dask';
   host: string | null;
   profile: string | null;
   configFile: string | null;
@@ -16,6 +16,7 @@ export interface Settings {
   runs: { maxParallel: number };
   pythonPath: string;
   localRoot: string | null;
+  dask: { scheduler: string | null; pythonPath: string };
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
   scopeLint: { enable: boolean };
@@ -40,9 +41,9 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
   backend: {
     type: 'string',
     default: 'auto',
-    enum: ['auto', 'local'],
+    enum: ['auto', 'local', 'dask'],
     description:
-      'Where runs go: `auto` uses the Databricks workspace when one is configured (settings, `DATABRICKS_*` environment variables or `~/.databrickscfg`) and the embedded local Python backend otherwise; `local` always uses the local backend.',
+      'Where runs go: `auto` uses the Databricks workspace when one is configured (settings, `DATABRICKS_*` environment variables or `~/.databrickscfg`) and the embedded local Python backend otherwise; `local` always uses the local backend; `dask` runs on the Dask cluster of `choppa.dask.scheduler`.',
   },
   host: {
     type: 'string',
@@ -109,6 +110,18 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     enum: ['off', 'on'],
     description:
       '`on` serves a run from the last successful result of the same call when the code version (function source, shipped code, arguments) is unchanged, without running anything. Off by default, because a remote function usually reads data that changes under it; `# choppa: cache` on a decorator line turns it on for that function alone, and `fresh: true` (or the code action "Run … again (ignore cache)") runs anyway.',
+  },
+  'dask.scheduler': {
+    type: 'string',
+    default: null,
+    description:
+      'Address of the Dask scheduler for `choppa.backend: "dask"` (`tcp://host:8786`). Default: the `DASK_SCHEDULER_ADDRESS` environment variable.',
+  },
+  'dask.pythonPath': {
+    type: 'string',
+    default: 'python3',
+    description:
+      'The Python that holds the Dask client for `choppa.backend: "dask"`: it must import `distributed`, at the version (and Python version) of the cluster.',
   },
   'inlayHints.enable': {
     type: 'boolean',
@@ -193,6 +206,7 @@ export function parseSettings(raw: RawSettings): Settings {
     runs: { maxParallel: pick(section, 'runs.maxParallel') as number },
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,
+    dask: { scheduler: pick(section, 'dask.scheduler') as string | null, pythonPath: pick(section, 'dask.pythonPath') as string },
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },
     scopeLint: { enable: pick(section, 'scopeLint.enable') as boolean },

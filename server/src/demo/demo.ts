@@ -1,11 +1,13 @@
 // `npm run demo`: plays an editor against the real server over stdio on the example project,
 // on the embedded local backend, and prints what the editor would show at each step: the
 // scope warning, a run's diagnostic, hover and inlay hint, a ref over the size limit, a chained
-// call, a remote error at its line, and a dereference.
+// call, a remote error at its line, and a dereference. `--dask` plays the same steps on a Dask
+// cluster it starts on loopback (or the one `--scheduler tcp://...` names).
 import { readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { CodeAction, Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
 import { EditorClient } from './editor-client.js';
+import { DASK_PYTHON, LocalDaskCluster } from './local-dask-cluster.js';
 
 const EXAMPLE = resolve(import.meta.dirname, '..', '..', '..', 'examples', 'demo', 'pipeline.py');
 
@@ -30,17 +32,39 @@ function showDiagnostic(diagnostic: Diagnostic): string {
   return `${icon} line ${diagnostic.range.start.line + 1}: ${messageOf(diagnostic)}`;
 }
 
+/** Where the demo runs: the embedded backend, or a Dask cluster (started here unless named). */
+async function target(argv: string[]): Promise<{ label: string; options?: unknown; stop: () => Promise<void> }> {
+  if (!argv.includes('--dask')) return { label: 'the embedded local backend', stop: async () => {} };
+  const named = argv[argv.indexOf('--scheduler') + 1];
+  const cluster = argv.includes('--scheduler') && named ? undefined : await LocalDaskCluster.start();
+  const scheduler = cluster?.address ?? named!;
+  return {
+    label: cluster ? `a Dask cluster on loopback (${scheduler}, 2 workers)` : `the Dask cluster at ${scheduler}`,
+    options: { backend: 'dask', dask: { scheduler, pythonPath: DASK_PYTHON } },
+    stop: async () => cluster?.stop(),
+  };
+}
+
 async function main(): Promise<number> {
   const text = readFileSync(EXAMPLE, 'utf8');
   const root = resolve(EXAMPLE, '..');
   // The demo owns the example's state: start from nothing so every step shows its own result.
   rmSync(resolve(root, '.choppa'), { recursive: true, force: true });
-  const editor = await EditorClient.start({ root });
+  const where = await target(process.argv.slice(2));
+  try {
+    return await play(text, root, where.label, where.options);
+  } finally {
+    await where.stop();
+  }
+}
+
+async function play(text: string, root: string, label: string, initializationOptions: unknown): Promise<number> {
+  const editor = await EditorClient.start({ root, initializationOptions });
   const uri = await editor.open(EXAMPLE, text);
   const shown = (diagnostics: Diagnostic[], code: string, fn: string): Diagnostic | undefined =>
     diagnostics.find((d) => d.code === code && (messageOf(d).startsWith(`${fn}(`) || messageOf(d).includes(` in ${fn} `)));
 
-  say(bold(`choppa-lsp demo: ${relative(process.cwd(), EXAMPLE)} on the embedded local backend`));
+  say(bold(`choppa-lsp demo: ${relative(process.cwd(), EXAMPLE)} on ${label}`));
   say(dim('An editor opened the file; this is what it shows.'));
   say();
 

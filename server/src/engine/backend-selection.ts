@@ -1,9 +1,10 @@
 // Decides where a workspace's runs go: the Databricks workspace the settings, `DATABRICKS_*`
 // environment and `~/.databrickscfg` resolve to (one backend per cluster, one HTTP client), or
-// the embedded local python3 when no workspace is configured at all. It also says what is
-// wrong when the configuration is broken or names no cluster, and where it looked.
+// the embedded local python3 when no workspace is configured at all, or the Dask scheduler when
+// `choppa.backend` is `dask`. It also says what is wrong when the configuration is broken or
+// names no cluster, and where it looked.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import type { ChoppaInstance } from '../analysis/model.js';
 import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
@@ -12,6 +13,8 @@ import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
 import { runCommand } from '../backends/databricks/run-command.js';
 import { userAgent } from '../backends/databricks/user-agent.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
+import { DaskBackend, schedulerProblem } from '../backends/dask/dask-backend.js';
+import { DASK_DRIVER_PATH } from '../backends/dask/dask-driver.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { resolveCluster, resolveConfig, type ResolveResult } from '../config/databricks-config.js';
 import { describeConfig } from '../config/describe-config.js';
@@ -73,10 +76,14 @@ function nothingConfigured(result: ResolveResult, settings: Settings, env: NodeJ
 }
 
 export class BackendSelection {
-  /** `local` when runs go to the embedded python3; `databricks` when a workspace resolved. */
-  readonly mode: 'local' | 'databricks' | 'misconfigured';
+  /**
+   * `local` when runs go to the embedded python3; `databricks` when a workspace resolved; `dask`
+   * when `choppa.backend` says so.
+   */
+  readonly mode: 'local' | 'databricks' | 'misconfigured' | 'dask';
   readonly config: ResolveResult | undefined;
   private local: LocalBackend | undefined;
+  private dask: DaskBackend | undefined;
   private client: DatabricksHttpClient | undefined;
   private readonly clusters = new Map<string, DatabricksBackend>();
   private runnerSource: string | undefined;
@@ -84,6 +91,10 @@ export class BackendSelection {
   constructor(private readonly options: BackendSelectionOptions) {
     if (options.settings.backend === 'local') {
       this.mode = 'local';
+      return;
+    }
+    if (options.settings.backend === 'dask') {
+      this.mode = 'dask';
       return;
     }
     const result = resolveWorkspaceConfig(options.settings, options.env, options.homeDir);
@@ -94,6 +105,7 @@ export class BackendSelection {
 
   /** The configuration problem a `Choppa(...)` line should show, if any. */
   problemFor(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): string | undefined {
+    if (this.mode === 'dask') return schedulerProblem(this.daskScheduler());
     if (this.mode === 'local' || !this.config) return undefined;
     if (!this.config.ok) return `Databricks configuration: ${this.config.error}`;
     const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
@@ -105,6 +117,7 @@ export class BackendSelection {
   /** The backend runs of `instance` go to, or why there is none. */
   forInstance(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): Selected {
     if (this.mode === 'local') return { backend: this.localBackend() };
+    if (this.mode === 'dask') return this.daskSelected();
     const problem = this.problemFor(instance);
     if (problem !== undefined || !this.config?.ok) return { failure: problem ?? 'Databricks is not configured' };
     const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
@@ -115,6 +128,7 @@ export class BackendSelection {
   /** A backend that can read artifacts by logical path (any cluster of the workspace will do). */
   forArtifacts(): Selected {
     if (this.mode === 'local') return { backend: this.localBackend() };
+    if (this.mode === 'dask') return this.daskSelected();
     if (!this.config?.ok) return { failure: this.problemFor(undefined) ?? 'Databricks is not configured' };
     const first = this.clusters.values().next();
     if (!first.done) return { backend: first.value };
@@ -125,6 +139,13 @@ export class BackendSelection {
   /** The backend a stored submission target names (after a restart, say). */
   forTarget(target: SubmissionTarget): Selected {
     if (target.kind === 'local') return { backend: this.localBackend() };
+    if (target.kind === 'dask') {
+      // A handle holds the scheduler it was submitted to; only that scheduler knows the run.
+      if (this.mode !== 'dask' || this.daskScheduler() !== target.scheduler) {
+        return { failure: `this run was submitted to the Dask scheduler at ${target.scheduler}; set choppa.backend to "dask" and choppa.dask.scheduler to it to follow it` };
+      }
+      return this.daskSelected();
+    }
     if (!this.config?.ok) return { failure: this.problemFor(undefined) ?? 'Databricks is not configured' };
     return { backend: this.clusterBackend(target.clusterId) };
   }
@@ -132,6 +153,7 @@ export class BackendSelection {
   /** The target to store for a submission that went to `backend`. */
   targetOf(backend: Backend): SubmissionTarget {
     for (const [clusterId, candidate] of this.clusters) if (candidate === backend) return { kind: 'databricks', clusterId };
+    if (this.dask && backend === this.dask) return { kind: 'dask', scheduler: this.daskScheduler() ?? '' };
     return { kind: 'local' };
   }
 
@@ -144,6 +166,13 @@ export class BackendSelection {
   /** What was resolved and from where, secrets redacted (like `databricks auth describe`). */
   describe(): string {
     if (this.options.settings.backend === 'local') return 'choppa.backend is "local": runs use the embedded local Python backend.';
+    if (this.mode === 'dask') {
+      const from = this.options.settings.dask.scheduler ? 'choppa.dask.scheduler' : 'DASK_SCHEDULER_ADDRESS';
+      const scheduler = this.daskScheduler();
+      return scheduler
+        ? `choppa.backend is "dask": runs go to the Dask scheduler at ${scheduler} (from ${from}), through ${this.options.settings.dask.pythonPath}.`
+        : `choppa.backend is "dask": ${schedulerProblem(scheduler)}.`;
+    }
     if (this.mode === 'local') return 'No Databricks workspace is configured: runs use the embedded local Python backend.';
     return describeConfig(this.config!);
   }
@@ -151,9 +180,31 @@ export class BackendSelection {
   async dispose(): Promise<void> {
     const all: Backend[] = [...this.clusters.values()];
     if (this.local) all.push(this.local);
+    if (this.dask) all.push(this.dask);
     this.clusters.clear();
     this.local = undefined;
+    this.dask = undefined;
     await Promise.all(all.map((backend) => backend.dispose()));
+  }
+
+  /** The scheduler address: the setting, else Dask's own `DASK_SCHEDULER_ADDRESS`. */
+  private daskScheduler(): string | null {
+    return this.options.settings.dask.scheduler ?? (this.options.env['DASK_SCHEDULER_ADDRESS'] || null);
+  }
+
+  private daskSelected(): Selected {
+    const scheduler = this.daskScheduler();
+    const problem = schedulerProblem(scheduler);
+    if (problem !== undefined || scheduler === null) return { failure: problem ?? 'no Dask scheduler' };
+    this.dask ??= new DaskBackend({
+      pythonPath: pythonCommand(this.options.settings.dask.pythonPath, process.platform),
+      scheduler,
+      runnerPath: this.options.runnerPath,
+      driverPath: DASK_DRIVER_PATH,
+      cwd: tmpdir(),
+      logger: this.options.logger,
+    });
+    return { backend: this.dask };
   }
 
   private localBackend(): LocalBackend {

@@ -14,7 +14,7 @@ import { ensureStateDir, writeAtomic } from './state-dir.js';
 import { withStateLock } from './state-lock.js';
 
 /** Where a submitted run went, so a restarted server finds the same backend again. */
-export type SubmissionTarget = { kind: 'local' } | { kind: 'databricks'; clusterId: string };
+export type SubmissionTarget = { kind: 'local' } | { kind: 'databricks'; clusterId: string } | { kind: 'dask'; scheduler: string };
 
 /** A submitted run as the store keeps it, from before the request until its result is in. */
 export interface SubmissionRecord {

@@ -26,8 +26,9 @@ import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
 import { OutputTail } from '../output-tail.js';
-import { artifactRefFrom, deliverOutput, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, type RunnerReport } from '../runner-protocol.js';
+import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
+import { pollRunner } from '../runner-poll.js';
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
 export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
@@ -76,7 +77,7 @@ export class LocalBackend implements Backend {
 
   async run(payload: RunPayload, options: RunOptions = {}): Promise<RunOutcome> {
     const started = Date.now();
-    const { signal, onOutput, onProgress } = options;
+    const { signal, onProgress } = options;
     const output = { stdout: new OutputTail(), stderr: new OutputTail() };
     const { backendError, cancelled } = endings(started, output);
 
@@ -89,58 +90,40 @@ export class LocalBackend implements Backend {
     if ('failure' in python) return backendError(python.failure);
     if (signal?.aborted) return cancelled();
 
-    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
-
-    const channel = new RunnerChannel(payload.run_id, LOCAL_REPORT_BUDGET);
-    let cancelDeadline: number | undefined;
-    // The first abort turns the next command into a cancel; after that it is polls again.
-    const nextCommand = (): string => {
-      if (!signal?.aborted || cancelDeadline !== undefined) return channel.poll();
-      cancelDeadline = Date.now() + (this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
-      return channel.cancel();
-    };
-    let command = channel.start(payload);
-    let delay = POLL_FIRST_MS;
-    for (;;) {
-      let answer: Awaited<ReturnType<PythonProcess['command']>>;
-      try {
-        answer = await python.command(command);
-      } catch (error) {
-        if (!(error instanceof PythonExitedError)) return backendError(`the local backend failed: ${String(error)}`);
-        if (cancelDeadline !== undefined) return cancelled();
-        output.stderr.append(python.stderrTail);
-        return backendError(
-          `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
-        );
-      }
-      if (!answer.ok) {
-        const last = answer.error.trim().split('\n').pop() ?? answer.error;
-        return backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error);
-      }
-      const read = channel.accept(answer.result);
-      if ('failure' in read) return backendError(read.failure);
-      if (read.kind === 'truncated') {
-        command = channel.poll();
-        continue;
-      }
-      const report = read.report;
-      if (deliver(report)) delay = POLL_FIRST_MS;
-      if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
-      if (report.state === 'unknown') {
-        return backendError(
-          `the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`,
-        );
-      }
-      if (cancelDeadline !== undefined && Date.now() > cancelDeadline) {
-        this.log(`run ${payload.run_id} did not stop in time after cancel; leaving it behind`);
-        return cancelled();
-      }
-      if (!report.more && (!signal?.aborted || cancelDeadline !== undefined)) {
-        await wait(delay, cancelDeadline === undefined ? signal : undefined);
-        delay = Math.min(POLL_MAX_MS, Math.ceil(delay * 1.5));
-      }
-      command = nextCommand();
-    }
+    return pollRunner(
+      {
+        payload,
+        channel: new RunnerChannel(payload.run_id, LOCAL_REPORT_BUDGET),
+        send: async (command, { cancelSent }) => {
+          let answer: Awaited<ReturnType<PythonProcess['command']>>;
+          try {
+            answer = await python.command(command);
+          } catch (error) {
+            if (!(error instanceof PythonExitedError)) return { end: backendError(`the local backend failed: ${String(error)}`) };
+            if (cancelSent) return { end: cancelled() };
+            output.stderr.append(python.stderrTail);
+            return {
+              end: backendError(
+                `the local Python process exited (${describeExit(error.exit)}) while running ${payload.function_name}; it will be restarted on the next run`,
+              ),
+            };
+          }
+          if (answer.ok) return { text: answer.result };
+          const last = answer.error.trim().split('\n').pop() ?? answer.error;
+          return { end: backendError(`the runner failed while running ${payload.function_name}: ${last}`, answer.error) };
+        },
+        output,
+        backendError,
+        cancelled,
+        unknownRun: () =>
+          backendError(`the local Python process no longer knows run ${payload.run_id} of ${payload.function_name}; run it again`),
+        cancelGraceMs: this.options.cancelGraceMs ?? CANCEL_GRACE_MS,
+        firstDelayMs: POLL_FIRST_MS,
+        maxDelayMs: POLL_MAX_MS,
+        log: (message) => this.log(message),
+      },
+      options,
+    );
   }
 
   async missingImports(names: readonly string[]): Promise<string[] | BackendFailure> {
@@ -323,17 +306,4 @@ function refusedPath(path: string): BackendFailure {
 function errorCode(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   return code ?? message;
-}
-
-/** Resolves after `ms`, or early when `signal` aborts. */
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
