@@ -661,9 +661,9 @@ def _choppa_install(namespace):
                 return json.dumps({'run_id': run_id, 'state': 'unknown'})
             return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
-        def cancel(self, run_id, out=None, err=None, envelope=None, budget=None):
+        def cancel(self, run_id, out=None, err=None, envelope=None, budget=None, spill=None):
             """Interrupts a run's worker thread and its Spark jobs (the run ends `cancelled`);
-            returns the run's report like `poll`."""
+            returns the run's report like `poll` (the same arguments, `spill` included)."""
             self._install_routers()
             run = self._runs.get(run_id)
             if run is None:
@@ -681,7 +681,7 @@ def _choppa_install(namespace):
                 finally:
                     run.lock.release()
             self._cancel_spark(run.id)
-            return json.dumps(self._report(run, (out, err, envelope), budget))
+            return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
         def run(self, payload_b64, tee=False):
             """Starts a run, waits for it, and returns its whole output and envelope at once

@@ -3,6 +3,8 @@
 // success after retries or in a clear error (with the backend still serving), and cancellation
 // that falls back to `commands/cancel`.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { expectError, expectValue, payload, py } from '../backends/contract.js';
 import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
@@ -246,6 +248,23 @@ describe('faults', () => {
     expect(error.message).toContain('Server Error');
     expect(error.message).toContain('try again');
     expect(error.message).not.toMatch(/<[a-z/]/i);
+    await expectOne(harness);
+  });
+
+  it('cancels the run on the cluster when a check of a running command fails for good, and says so', async () => {
+    const marker = `/Workspace/Shared/unit/${Date.now()}-still-running.txt`;
+    const source = py('def f(path):', '    import time, os', '    time.sleep(2)', "    target = os.environ.get('CHOPPA_FS_ROOT', '') + path", "    open(target, 'w').write('ran on')", '    return 1');
+    const run = harness.backend.run(payload({ source, args_source: JSON.stringify(marker) }));
+    // Once the run is going, one status check answers the gateway's HTML 500 (not retried).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    harness.emulator.faults.html500({ method: 'GET', path: '/api/1.2/commands/status' }, 1);
+    const error = expectError(await run);
+    harness.emulator.faults.clear();
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('HTTP 500');
+    expect(error.message, harness.logs.join('\n')).toContain('The run was cancelled on cluster');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(existsSync(join(harness.emulator.fsRoot, marker))).toBe(false);
     await expectOne(harness);
   });
 

@@ -205,7 +205,16 @@ export class DatabricksBackend implements Backend {
           }
           if (cancelDeadline !== undefined) return cancelled();
           const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
-          return backendError(failure.message, failure.traceback);
+          if (starting) return backendError(failure.message, failure.traceback);
+          // The run goes on on the cluster whatever happened to this check: stop it before
+          // saying so, rather than leave it running unwatched.
+          const stop = await this.runnerCommand(context.id, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
+          const stopped = stop.kind === 'text' || stop.kind === 'cancelled';
+          this.log(`run ${payload.run_id}: a check of its command failed for good; ${stopped ? 'cancelled the run on the cluster' : `could not cancel the run on the cluster (${summarize(stop)})`}`);
+          const after = stopped
+            ? ` The run was cancelled on cluster ${clusterId}.`
+            : ` The run may still be running on cluster ${clusterId}; restart its execution context or the cluster to stop it.`;
+          return backendError(`${failure.message}${after}`, failure.traceback);
         }
         const read = channel.accept(isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data));
         if ('failure' in read) {
