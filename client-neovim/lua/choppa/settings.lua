@@ -20,6 +20,7 @@ M.KEYS = {
   'host',
   'inlayHints.enable',
   'localRoot',
+  'passEnvironment',
   'profile',
   'pythonPath',
   'requirementsFile',

@@ -16,6 +16,7 @@ export interface Settings {
   runs: { maxParallel: number };
   pythonPath: string;
   localRoot: string | null;
+  passEnvironment: string | null;
   dask: { scheduler: string | null; pythonPath: string };
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
@@ -97,6 +98,11 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     type: 'string',
     default: 'python3',
     description: 'The Python interpreter of the embedded local backend (the default `python3` runs `python` on Windows).',
+  },
+  passEnvironment: {
+    type: 'string',
+    default: null,
+    description: 'Comma-separated names of environment variables that user code may see although they hold credentials (`DATABRICKS_*`, `ARM_*`, `AZURE_*` and similar are removed from the environment of the local Python otherwise).',
   },
   localRoot: {
     type: 'string',
@@ -206,6 +212,7 @@ export function parseSettings(raw: RawSettings): Settings {
     runs: { maxParallel: pick(section, 'runs.maxParallel') as number },
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,
+    passEnvironment: pick(section, 'passEnvironment') as string | null,
     dask: { scheduler: pick(section, 'dask.scheduler') as string | null, pythonPath: pick(section, 'dask.pythonPath') as string },
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },

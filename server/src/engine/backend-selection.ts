@@ -213,6 +213,7 @@ export class BackendSelection {
       fsRoot: this.options.settings.localRoot ?? this.options.defaultLocalRoot,
       runnerPath: this.options.runnerPath,
       logger: this.options.logger,
+      passEnvironment: (this.options.settings.passEnvironment ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     });
     return this.local;
   }

@@ -42,6 +42,8 @@ export interface LocalBackendOptions {
   logger?: (message: string) => void;
   /** How long a cancelled run may take to stop before `cancelled` is reported anyway. */
   cancelGraceMs?: number;
+  /** Credential variables user code may see anyway (setting `choppa.passEnvironment`). */
+  passEnvironment?: readonly string[];
 }
 
 /** A local process has no output cap; a large budget keeps heavy output to few round trips. */
@@ -258,6 +260,7 @@ export class LocalBackend implements Backend {
       cwd: fsRoot,
       env: { ...process.env, CHOPPA_FS_ROOT: fsRoot, PYTHONIOENCODING: 'utf-8' },
       logger: this.options.logger,
+      ...(this.options.passEnvironment ? { passEnvironment: this.options.passEnvironment } : {}),
     });
     if ('error' in started) {
       return {
