@@ -2,7 +2,8 @@
 // oauth-m2m, databricks-cli and azure-cli, each turning a resolved `AuthMethod` into request
 // headers. Tokens are cached until shortly before expiry; failures name the strategy and the
 // reason, never a secret.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici-loader.js';
 import type { AuthMethod } from '../../config/databricks-config.js';
 import { Secret } from '../../config/redact.js';
 import { parseApiError } from './api-error.js';
@@ -157,7 +158,7 @@ function oauthM2m(clientId: string, clientSecret: Secret, scopes: string[], deps
     try {
       const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
       if (deps.userAgent !== undefined) headers['User-Agent'] = deps.userAgent;
-      const response = await request(url, {
+      const response = await (await undici()).request(url, {
         method: init.method,
         headers,
         body: init.body,

@@ -4,7 +4,8 @@
 // Invariant: no credential ever appears in a result or a log line, and none is sent over
 // plain http:// to a host other than this machine.
 import type { Readable } from 'node:stream';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici-loader.js';
 import {
   CLIENT_ERROR_CODES,
   clientError,
@@ -286,7 +287,7 @@ export class DatabricksHttpClient {
     };
 
     try {
-      const response = await undiciRequest(url, {
+      const response = await (await undici()).request(url, {
         method: out.method,
         headers,
         body: out.body,
