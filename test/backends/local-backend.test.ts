@@ -3,7 +3,7 @@
 // interpreter path, the storage layout under `fsRoot`, detached submitted jobs).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,17 @@ describe('local backend', () => {
 
   it('refuses to fetch into place when the source maps outside fsRoot', async () => {
     expect(await local.backend.fetchArtifact('dbfs:/../x.pkl', join(local.fsRoot, 'out.pkl'))).toHaveProperty('failure');
+  });
+
+  it('refuses to read an artifact through a symbolic link planted inside fsRoot', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'choppa-outside-'));
+    await writeFile(join(outside, 'secret.pkl'), 'not yours');
+    await writeFile(join(outside, 'secret.json'), JSON.stringify({ path: '/Volumes/x', size: 9, sha256: 'a'.repeat(64), type: 'str', preview: "'x'", created: '' }));
+    await mkdir(join(local.fsRoot, 'Volumes'), { recursive: true });
+    await symlink(outside, join(local.fsRoot, 'Volumes', 'planted'));
+    const fetched = await local.backend.fetchArtifact('/Volumes/planted/secret.pkl', join(tmpdir(), `choppa-never-${Date.now()}.pkl`));
+    expect(fetched).toMatchObject({ failure: expect.stringContaining('/Volumes/planted/secret.pkl') });
+    expect(await local.backend.readArtifactMetadata('/Volumes/planted/secret.pkl')).toHaveProperty('failure');
   });
 });
 

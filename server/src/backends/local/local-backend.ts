@@ -3,8 +3,8 @@
 // start/poll/cancel commands a Databricks execution context gets.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,23 @@ import { OutputTail } from '../output-tail.js';
 import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
 import { pollRunner } from '../runner-poll.js';
+
+/**
+ * Whether `local` really lies under the fs root once links are resolved: a symbolic link planted
+ * inside `.choppa/fs` (a cloned repository can carry one) must not lead a read elsewhere. A path
+ * that does not exist passes; reading it then says it is missing.
+ */
+async function insideRoot(fsRoot: string, local: string): Promise<boolean> {
+  let root: string;
+  let real: string;
+  try {
+    [root, real] = await Promise.all([realpath(fsRoot), realpath(local)]);
+  } catch {
+    return true;
+  }
+  const inside = relative(root, real);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+}
 
 /** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
 export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
@@ -146,7 +163,7 @@ export class LocalBackend implements Backend {
 
   async readArtifactMetadata(path: string, _options?: FetchOptions): Promise<ArtifactRef | BackendFailure> {
     const local = mapLogicalPath(this.options.fsRoot, path);
-    if (local === undefined) return refusedPath(path);
+    if (local === undefined || !(await insideRoot(this.options.fsRoot, sidecarPath(local)))) return refusedPath(path);
     let text: string;
     try {
       text = await readFile(sidecarPath(local), 'utf8');
@@ -168,7 +185,7 @@ export class LocalBackend implements Backend {
     options: FetchOptions = {},
   ): Promise<{ size: number; sha256: string } | BackendFailure> {
     const local = mapLogicalPath(this.options.fsRoot, path);
-    if (local === undefined) return refusedPath(path);
+    if (local === undefined || !(await insideRoot(this.options.fsRoot, local))) return refusedPath(path);
     let total: number;
     try {
       total = (await stat(local)).size;
