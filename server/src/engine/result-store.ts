@@ -73,7 +73,7 @@ const ENDED_SUBMISSIONS_KEPT = 200;
  * The journal is folded into the snapshot past this size, or past half the snapshot's, so that
  * compaction stays amortised O(1) per write however many results are stored.
  */
-const COMPACT_BYTES = 1 << 20;
+const COMPACT_BYTES = 256 * 1024;
 /** Other processes' writes are looked for at most this often. */
 const RELOAD_INTERVAL_MS = 200;
 
