@@ -148,6 +148,31 @@ export class BackendSelection {
     return describeConfig(this.config!);
   }
 
+  /** The workspace's HTTP client and host, for cluster operations (issue 11); none when not Databricks. */
+  workspaceAccess(): { client: DatabricksHttpClient; host: string; authType: string } | undefined {
+    if (this.mode !== 'databricks' || !this.config?.ok) return undefined;
+    const config = this.config.config;
+    this.client ??= new DatabricksHttpClient({
+      host: config.host,
+      credentials: credentialsFor(config.auth, { host: config.host, runCommand }),
+      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
+      logger: this.options.logger,
+    });
+    return { client: this.client, host: config.host, authType: config.auth.type };
+  }
+
+  /** The backend of a cluster this workspace already runs on, if any (its warm context). */
+  existingClusterBackend(clusterId: string): DatabricksBackend | undefined {
+    return this.clusters.get(clusterId);
+  }
+
+  /** The cluster runs of `instance` go to, when it is a Databricks cluster. */
+  clusterIdFor(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): string | undefined {
+    if (this.mode !== 'databricks' || !this.config?.ok) return undefined;
+    const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
+    return cluster.ok && cluster.kind === 'cluster' ? cluster.clusterId : undefined;
+  }
+
   async dispose(): Promise<void> {
     const all: Backend[] = [...this.clusters.values()];
     if (this.local) all.push(this.local);

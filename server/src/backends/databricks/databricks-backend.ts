@@ -294,6 +294,17 @@ export class DatabricksBackend implements Backend {
     return cancelJob(this.jobContext(), handle);
   }
 
+  /**
+   * Destroys the warm execution context so the next run gets a fresh interpreter (runs in flight
+   * on it end as lost). Returns whether there was one.
+   */
+  async restartContext(): Promise<boolean> {
+    const id = this.contextId;
+    if (id === undefined) return false;
+    await this.forgetContext(id, true);
+    return true;
+  }
+
   /** Destroys the execution context; submitted job runs are the service's and keep going. */
   async dispose(): Promise<void> {
     this.disposed = true;
