@@ -241,3 +241,159 @@ describe('cluster diagnostics before any run', () => {
     }
   });
 });
+
+describe('cluster code actions and commands', () => {
+  const actionsAt = async (editor: EditorClient, uri: string, line: number): Promise<CodeAction[]> =>
+    editor.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line, character: 0 }, end: { line, character: 0 } }, context: { diagnostics: [] } });
+
+  it('offers Start, Restart context, Open page and Use cluster per running attachable cluster; Use cluster replaces the id', async () => {
+    const { editor, root } = await serverWith();
+    try {
+      const text = program(`cluster_id="${GAMMA}", artifact_dir="/Volumes/main/default/runs"`);
+      const uri = await editor.open(join(root, 'jobs.py'), text);
+      const actions = await actionsAt(editor, uri, 2);
+      const titles = actions.map((action) => action.title);
+      expect(titles).toEqual(['Start cluster gamma', 'Restart execution context on gamma', 'Open cluster page of gamma', 'Use cluster alpha', 'Use cluster beta']);
+      expect(actions[0]!.command).toMatchObject({ command: 'choppa.startCluster', arguments: [{ clusterId: GAMMA, uri }] });
+      const use = actions.find((action) => action.title === 'Use cluster alpha')!;
+      const edited = applyEdits(text, use.edit!.changes![uri]!);
+      expect(edited.split('\n')[2]).toBe(`dutch = Choppa(cluster_id="${ALPHA}", artifact_dir="/Volumes/main/default/runs")`);
+      // Not on the Choppa line: no cluster actions.
+      expect((await actionsAt(editor, uri, 6)).some((action) => action.title.startsWith('Use cluster'))).toBe(false);
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('"Use cluster" adds cluster_id= when the code names none (the cluster came from the environment)', async () => {
+    const { editor, root } = await serverWith({ DATABRICKS_CLUSTER_ID: BETA });
+    try {
+      const text = program('artifact_dir="/Volumes/main/default/runs"');
+      const uri = await editor.open(join(root, 'jobs.py'), text);
+      const actions = await actionsAt(editor, uri, 2);
+      expect(actions.map((action) => action.title)).toContain('Restart execution context on beta');
+      const use = actions.find((action) => action.title === 'Use cluster alpha')!;
+      expect(applyEdits(text, use.edit!.changes![uri]!).split('\n')[2]).toBe(`dutch = Choppa(cluster_id="${ALPHA}", artifact_dir="/Volumes/main/default/runs")`);
+      const bare = program('');
+      const bareUri = await editor.open(join(root, 'bare.py'), bare);
+      const bareUse = (await actionsAt(editor, bareUri, 2)).find((action) => action.title === 'Use cluster alpha')!;
+      expect(applyEdits(bare, bareUse.edit!.changes![bareUri]!).split('\n')[2]).toBe(`dutch = Choppa(cluster_id="${ALPHA}")`);
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('starts a terminated cluster with progress until RUNNING, and its diagnostic goes', async () => {
+    const started = await startEmulator({ clusters: [{ cluster_id: GAMMA, cluster_name: 'gamma', state: 'TERMINATED' }], clusterStartDelayMs: 400 });
+    const root = tempDir();
+    const editor = await EditorClient.start({ root, env: { DATABRICKS_CONFIG_FILE: join(root, 'none'), DATABRICKS_HOST: started.url, DATABRICKS_TOKEN: started.token } });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), program(`cluster_id="${GAMMA}"`));
+      await editor.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'cluster-terminated'));
+      const result = await editor.executeCommand<{ clusterId: string; state: string }>('choppa.startCluster', { clusterId: GAMMA, uri });
+      expect(result).toEqual({ clusterId: GAMMA, state: 'RUNNING' });
+      const messages = editor.progress.map((p) => (p.value as { message?: string; title?: string }).message ?? (p.value as { title?: string }).title ?? '').join('\n');
+      expect(messages).toContain(`Starting cluster ${GAMMA}`);
+      expect(messages).toMatch(/PENDING/);
+      expect(started.stats.count('POST', '/api/2.1/clusters/start')).toBe(1);
+      await editor.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === 'cluster-terminated'));
+    } finally {
+      await editor.stop();
+      await started.stop();
+    }
+  });
+
+  it('restarts the warm execution context: the next run gets a fresh interpreter', async () => {
+    const { editor, root } = await serverWith();
+    try {
+      const text = [
+        'from choppa import Choppa',
+        '',
+        `dutch = Choppa(cluster_id="${ALPHA}", artifact_dir="/Volumes/main/default/runs")`,
+        '',
+        '@dutch.remote',
+        'def counter():',
+        '    import builtins',
+        '    builtins._choppa_test_count = getattr(builtins, "_choppa_test_count", 0) + 1',
+        '    return builtins._choppa_test_count',
+        '',
+      ].join('\n');
+      const uri = await editor.open(join(root, 'jobs.py'), text);
+      const run = () => editor.executeCommand<{ status: string; value?: { json?: unknown } }>('choppa.run', { uri, function: 'counter' });
+      expect((await run()).value?.json).toBe(1);
+      expect((await run()).value?.json).toBe(2);
+      const destroyed = emulator.stats.count('POST', '/api/1.2/contexts/destroy');
+      const restart = await editor.executeCommand<{ restarted: boolean; clusterId: string }>('choppa.restartContext', { uri });
+      expect(restart).toMatchObject({ restarted: true, clusterId: ALPHA });
+      expect(emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(destroyed + 1);
+      expect((await run()).value?.json).toBe(1);
+      const again = await editor.executeCommand<{ restarted: boolean }>('choppa.restartContext', { clusterId: BETA });
+      expect(again.restarted).toBe(false);
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('lists clusters as JSON, opens the cluster page externally, and lists the project\'s job runs', async () => {
+    const { editor, root } = await serverWith();
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), program(`cluster_id="${ALPHA}"`));
+      const listed = await editor.executeCommand<{ host: string; userName: string; clusters: Array<Record<string, unknown>> }>('choppa.clusters', { uri });
+      expect(listed.userName).toBe('emulator@example.com');
+      expect(listed.clusters.map((c) => c['name'])).toEqual(['alpha', 'beta', 'eps', 'delta', 'gamma']);
+      expect(listed.clusters[0]).toMatchObject({ clusterId: ALPHA, state: 'RUNNING', python: '3.12', nodeType: 'i3.2xlarge', autoscale: { minWorkers: 2, maxWorkers: 8 }, autoterminationMinutes: 60, attachable: true });
+      expect(listed.clusters.find((c) => c['clusterId'] === OTHER)).toMatchObject({ attachable: false });
+      expect(listed.clusters.find((c) => c['clusterId'] === BETA)).toMatchObject({ numWorkers: 2, python: '3.10' });
+
+      const page = await editor.executeCommand<{ url: string; opened: boolean }>('choppa.openClusterPage', { clusterId: ALPHA, uri });
+      expect(page).toEqual({ url: `${emulator.url}/#setting/clusters/${ALPHA}/configuration`, opened: true });
+      expect(editor.shownDocuments).toContain(page.url);
+
+      const submit = async (runName: string): Promise<number> => {
+        const response = await fetch(`${emulator.url}/api/2.2/jobs/runs/submit`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            run_name: runName,
+            tasks: [{ task_key: 't', existing_cluster_id: ALPHA, spark_python_task: { python_file: '/Workspace/Shared/none.py' } }],
+          }),
+        });
+        return ((await response.json()) as { run_id: number }).run_id;
+      };
+      const ours = await submit('choppa add 7f3a');
+      await submit('nightly etl');
+      const runs = await editor.executeCommand<{ runs: Array<Record<string, unknown>> }>('choppa.jobRuns', { uri });
+      expect(runs.runs.map((run) => run['runId'])).toEqual([ours]);
+      expect(runs.runs[0]).toMatchObject({ function: 'add', runName: 'choppa add 7f3a' });
+      expect(String(runs.runs[0]!['runPageUrl'])).toContain(String(ours));
+      expect(typeof runs.runs[0]!['state']).toBe('string');
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('says plainly when no Databricks workspace is configured', async () => {
+    const root = tempDir();
+    const editor = await EditorClient.start({ root, env: { DATABRICKS_CONFIG_FILE: join(root, 'none'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '' } });
+    try {
+      await expect(editor.executeCommand('choppa.clusters', {})).rejects.toThrow(/no Databricks workspace is configured/);
+    } finally {
+      await editor.stop();
+    }
+  });
+});
+
+describe('a cluster the user may not attach to', () => {
+  it('refuses a run with the permission denial, not a credentials error', async () => {
+    const { editor, root } = await serverWith();
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), program(`cluster_id="${OTHER}", artifact_dir="/Volumes/main/default/runs"`));
+      const result = await editor.executeCommand<{ status: string; error?: { message: string } }>('choppa.run', { uri, function: 'add', args: '1, 2' });
+      expect(result.status).toBe('error');
+      expect(result.error?.message).toContain(`You do not have permission to attach to cluster ${OTHER}`);
+      expect(result.error?.message).not.toMatch(/credentials|token/i);
+    } finally {
+      await editor.stop();
+    }
+  });
+});
