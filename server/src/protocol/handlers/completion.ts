@@ -1,96 +1,26 @@
 // `textDocument/completion`: inside `Choppa(cluster_id="|")` the workspace's clusters (running
 // first; name, state, runtime and Python as detail; the id inserted), and inside
 // `artifact_dir="/Volumes/|"` or `"/Workspace/|"` the folders of that level, one level at a time.
-import { CompletionItemKind, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver/node';
-import { completionSite, type CompletionSite } from '../../clusters/choppa-line.js';
-import { clusterDetail, mayAttach, sortClusters } from '../../clusters/cluster-info.js';
-import { listFolders } from '../../clusters/workspace-paths.js';
+import type { CompletionList, CompletionParams } from 'vscode-languageserver/node';
+import { completionSite } from '../../clusters/choppa-line.js';
 import type { Session } from '../../session.js';
-import { clusterScope, type ClusterScope } from '../cluster-scope.js';
-
-const ROOTS = ['/Volumes/', '/Workspace/'];
-/** How far back a `Choppa(` may open the call the cursor is in. */
-const LOOK_BACK_CHARS = 4_000;
-
-const empty: CompletionList = { isIncomplete: false, items: [] };
-
-/** Whether `offset` is inside the parentheses of a `Choppa(` call (also while they are unclosed). */
-function insideChoppaCall(text: string, offset: number): boolean {
-  const from = Math.max(0, offset - LOOK_BACK_CHARS);
-  const before = text.slice(from, offset);
-  const open = before.lastIndexOf('Choppa(');
-  if (open === -1) return false;
-  let depth = 0;
-  for (const char of before.slice(open + 'Choppa'.length)) {
-    if (char === '(') depth++;
-    else if (char === ')') depth--;
-  }
-  return depth > 0;
-}
+import { clusterItems, folderItems, insideChoppaCall, NO_ITEMS } from '../cluster-completion.js';
+import { clusterScope } from '../cluster-scope.js';
 
 export async function completion(session: Session, params: CompletionParams): Promise<CompletionList> {
   const uri = params.textDocument.uri;
   const document = session.documents.get(uri);
   const path = session.pathOf(uri);
-  if (!document || path === undefined) return empty;
+  if (!document || path === undefined) return NO_ITEMS;
   const text = document.syntax.text;
   const lines = text.split('\n');
   const lineText = (lines[params.position.line] ?? '').replace(/\r$/, '');
   const site = completionSite(lineText, params.position);
-  if (!site) return empty;
+  if (!site) return NO_ITEMS;
   const offset = lines.slice(0, params.position.line).reduce((sum, line) => sum + line.length + 1, 0) + params.position.character;
-  if (!insideChoppaCall(text, offset)) return empty;
+  if (!insideChoppaCall(text, offset)) return NO_ITEMS;
   const scope = clusterScope(session, path);
-  if (site.keyword === 'cluster_id') return scope ? clusterItems(scope, site) : empty;
+  if (site.keyword === 'cluster_id') return scope ? clusterItems(scope, site) : NO_ITEMS;
   return folderItems(scope, site);
 }
 
-async function clusterItems(scope: ClusterScope, site: CompletionSite): Promise<CompletionList> {
-  const result = await scope.catalog.list();
-  if (!result.ok) return empty;
-  const range = { start: site.start, end: site.end };
-  const items = sortClusters(result.snapshot.clusters).map((cluster, index): CompletionItem => {
-    const attachable = mayAttach(cluster, result.snapshot.userName);
-    const name = cluster.cluster_name ?? cluster.cluster_id;
-    return {
-      label: name,
-      labelDetails: { description: cluster.state ?? 'UNKNOWN' },
-      kind: CompletionItemKind.Value,
-      detail: `${clusterDetail(cluster)}${attachable === false ? ' · you may not attach' : ''}`,
-      sortText: String(index).padStart(4, '0'),
-      filterText: `${cluster.cluster_id} ${name}`,
-      textEdit: { range, newText: cluster.cluster_id },
-    };
-  });
-  return { isIncomplete: false, items };
-}
-
-async function folderItems(scope: ClusterScope | undefined, site: CompletionSite): Promise<CompletionList> {
-  const typed = site.typed;
-  const slash = typed.lastIndexOf('/');
-  const isRoot = slash <= 0 || !ROOTS.some((root) => typed.startsWith(root));
-  if (isRoot) {
-    const range = { start: site.start, end: { line: site.start.line, character: site.start.character + typed.length } };
-    const items = ROOTS.filter((root) => root.startsWith(typed) || typed === '').map((root, index): CompletionItem => ({
-      label: root,
-      kind: CompletionItemKind.Folder,
-      sortText: String(index),
-      textEdit: { range, newText: root },
-    }));
-    return { isIncomplete: false, items };
-  }
-  if (!scope) return empty;
-  const parent = typed.slice(0, slash + 1);
-  const listing = await listFolders(scope.client, parent);
-  if (!listing.ok) return empty;
-  const segmentStart = { line: site.start.line, character: site.start.character + parent.length };
-  const range = { start: segmentStart, end: { line: site.start.line, character: site.start.character + typed.length } };
-  const items = listing.folders.map((name, index): CompletionItem => ({
-    label: `${name}/`,
-    kind: CompletionItemKind.Folder,
-    detail: `${parent}${name}/`,
-    sortText: String(index).padStart(4, '0'),
-    textEdit: { range, newText: `${name}/` },
-  }));
-  return { isIncomplete: false, items };
-}
