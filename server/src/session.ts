@@ -140,6 +140,7 @@ export class Session {
         settings: this.settings,
         env: process.env,
         defaultLocalRoot: join(stateDir, 'fs'),
+        stateDir,
         runnerPath: this.runnerPath,
         logger: (message) => this.log(message),
       });

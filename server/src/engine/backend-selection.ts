@@ -19,6 +19,11 @@ import type { Settings } from '../config/settings.js';
 import type { SubmissionTarget } from './result-store.js';
 import { VERSION } from '../version.js';
 import { findExecutable, pythonCommand } from '../platform/host-paths.js';
+import { recordContext } from '../clusters/context-registry.js';
+
+function contextRecorder(stateDir: string, host: string, clusterId: string): (change: { created: string } | { dropped: string }) => void {
+  return (change) => recordContext(stateDir, host, clusterId, change);
+}
 
 export interface BackendSelectionOptions {
   settings: Settings;
@@ -28,6 +33,8 @@ export interface BackendSelectionOptions {
   runnerPath: string;
   logger: (message: string) => void;
   homeDir?: string;
+  /** The state folder: each cluster's warm context is recorded there (`clusters/context-registry.ts`). */
+  stateDir?: string;
 }
 
 export type Selected = { backend: Backend } | { failure: string };
@@ -210,6 +217,7 @@ export class BackendSelection {
       autoStartCluster: this.options.settings.autoStartCluster,
       serverlessEnvironmentVersion: this.options.settings.serverless.environmentVersion,
       logger: this.options.logger,
+      ...(this.options.stateDir !== undefined ? { onContextChange: contextRecorder(this.options.stateDir, config.host, clusterId) } : {}),
     });
     this.clusters.set(clusterId, backend);
     return backend;

@@ -86,6 +86,8 @@ export interface DatabricksBackendOptions {
   reportBudget?: number;
   /** The serverless environment version of submitted jobs (`choppa.serverless.environmentVersion`). */
   serverlessEnvironmentVersion?: string;
+  /** Told when the warm context changes (recorded so `choppa-lsp context restart` can find it). */
+  onContextChange?: (change: { created: string } | { dropped: string }) => void;
 }
 
 type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
@@ -315,7 +317,9 @@ export class DatabricksBackend implements Backend {
     const ids = new Set([this.contextId, created?.ok ? created.id : undefined]);
     this.contextId = undefined;
     for (const id of ids) {
-      if (id !== undefined) await destroyContext(this.options.client, this.address(id));
+      if (id === undefined) continue;
+      this.options.onContextChange?.({ dropped: id });
+      await destroyContext(this.options.client, this.address(id));
     }
   }
 
@@ -333,7 +337,10 @@ export class DatabricksBackend implements Backend {
         for (const listener of listeners) listener(report);
       }).then((result) => {
         if (this.creation === fresh) this.creation = undefined;
-        if (result.ok && !this.disposed && !controller.signal.aborted) this.contextId = result.id;
+        if (result.ok && !this.disposed && !controller.signal.aborted) {
+          this.contextId = result.id;
+          this.options.onContextChange?.({ created: result.id });
+        }
         return result;
       });
       this.creation = creation = fresh;
@@ -491,7 +498,10 @@ export class DatabricksBackend implements Backend {
 
   /** Drops a context that turned out to be unusable; `destroy` when it may still exist. */
   private async forgetContext(contextId: string, destroy: boolean): Promise<void> {
-    if (this.contextId === contextId) this.contextId = undefined;
+    if (this.contextId === contextId) {
+      this.contextId = undefined;
+      this.options.onContextChange?.({ dropped: contextId });
+    }
     if (destroy) await destroyContext(this.options.client, this.address(contextId));
   }
 
