@@ -22,6 +22,7 @@ export class ClusterStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('choppa.cluster', vscode.StatusBarAlignment.Left, 49);
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly timer: NodeJS.Timeout;
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(private readonly client: () => LanguageClient | undefined) {
     this.item.name = 'Choppa cluster';
@@ -29,6 +30,12 @@ export class ClusterStatus implements vscode.Disposable {
     this.subscriptions.push(
       vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()),
       vscode.workspace.onDidSaveTextDocument(() => void this.refresh()),
+      // A "Use cluster" code action or a typed id: follow it once typing pauses.
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.document !== vscode.window.activeTextEditor?.document) return;
+        if (this.pending) clearTimeout(this.pending);
+        this.pending = setTimeout(() => void this.refresh(), 500);
+      }),
     );
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
   }
@@ -113,6 +120,7 @@ export class ClusterStatus implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
     for (const subscription of this.subscriptions) subscription.dispose();
     this.item.dispose();
   }
