@@ -46,6 +46,7 @@ describe('cluster problems of a Choppa line', () => {
 
   it('finds each problem with its severity', () => {
     expect(codes('nope')).toEqual(['cluster-unknown:error']);
+    expect(clusterProblems('nope', { ...snapshot, complete: false }, { autoStart: true, localPython: '3.12' })).toEqual([]);
     expect(codes('theirs')).toEqual(['cluster-not-attachable:error']);
     expect(codes('off')).toEqual(['cluster-terminated:information']);
     expect(codes('off', false)).toEqual(['cluster-terminated:warning']);

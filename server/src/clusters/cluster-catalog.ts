@@ -75,7 +75,7 @@ export class ClusterCatalog {
       pageToken = answer.value.next_page_token;
       if (!pageToken) break;
     }
-    const snapshot: ClusterSnapshot = { clusters, userName: await this.userName, fetchedAt: Date.now() };
+    const snapshot: ClusterSnapshot = { clusters, complete: pageToken === undefined, userName: await this.userName, fetchedAt: Date.now() };
     this.last = snapshot;
     const signature = JSON.stringify(clusters.map((c) => [c.cluster_id, c.cluster_name, c.state, c.state_message, c.spark_version, c.single_user_name]));
     if (signature !== this.signature) {

@@ -21,6 +21,8 @@ export interface ClusterInfo {
 /** One `clusters/list` answer and who asked (SCIM `Me`, when it answered). */
 export interface ClusterSnapshot {
   clusters: ClusterInfo[];
+  /** False when the workspace had more clusters than were listed: an id not found may exist. */
+  complete?: boolean;
   userName: string | undefined;
   fetchedAt: number;
 }
