@@ -6,6 +6,7 @@ import { LanguageClient, type LanguageClientOptions } from 'vscode-languageclien
 import { CURSOR_COMMANDS, runAtCursor } from './cursor-commands.js';
 import { middleware } from './middleware.js';
 import { Runs } from './runs.js';
+import { ClusterStatus } from './cluster-status.js';
 import { bundledServer, serverExecutable } from './server-launch.js';
 
 let client: LanguageClient | undefined;
@@ -19,10 +20,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const serverLog = vscode.window.createOutputChannel('choppa-lsp', { log: true });
   const runLog = vscode.window.createOutputChannel('Choppa Runs', { log: true });
   const runs = new Runs(runLog, context.workspaceState);
-  context.subscriptions.push(serverLog, runLog, runs);
+  const clusterStatus = new ClusterStatus(() => client);
+  context.subscriptions.push(serverLog, runLog, runs, clusterStatus);
   context.subscriptions.push(
     vscode.commands.registerCommand('choppa.showRuns', () => runs.showRecent()),
     vscode.commands.registerCommand('choppa.showOutput', () => runs.showLog()),
+    vscode.commands.registerCommand('choppa.pickCluster', () => clusterStatus.pick()),
     ...Object.entries(CURSOR_COMMANDS).map(([id, serverCommand]) => vscode.commands.registerCommand(id, () => runAtCursor(serverCommand))),
   );
 
@@ -50,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     clear: () => undefined,
   });
   await client.start();
+  void clusterStatus.refresh();
 }
 
 export async function deactivate(): Promise<void> {

@@ -10,6 +10,8 @@ export function serverCapabilities(): ServerCapabilities {
     codeActionProvider: true,
     codeLensProvider: { resolveProvider: false },
     hoverProvider: true,
+    // Cluster ids inside `Choppa(cluster_id="`, folders inside `artifact_dir="/Volumes/`.
+    completionProvider: { triggerCharacters: ['"', "'", '/'], resolveProvider: false },
     inlayHintProvider: true,
     workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     // Invariant: every command a code action or lens carries is listed here (Neovim's lens

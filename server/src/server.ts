@@ -12,6 +12,8 @@ import { didChangeWatchedFiles } from './protocol/handlers/did-change-watched-fi
 import { didOpen } from './protocol/handlers/did-open.js';
 import { executeCommand } from './protocol/handlers/execute-command.js';
 import { hover } from './protocol/handlers/hover.js';
+import { completion } from './protocol/handlers/completion.js';
+import { startClusterRefresh } from './protocol/cluster-refresh.js';
 import { initialize, initialized } from './protocol/handlers/initialize.js';
 import { Lifecycle } from './protocol/lifecycle.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
@@ -53,10 +55,13 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   connection.onCodeAction(life.request('textDocument/codeAction', (params) => codeAction(session, params)));
   connection.onCodeLens(life.request('textDocument/codeLens', (params) => codeLens(session, params)));
   connection.onHover(life.request('textDocument/hover', (params) => hover(session, params)));
+  connection.onCompletion(life.request('textDocument/completion', (params) => completion(session, params)));
   connection.languages.inlayHint.on(life.request('textDocument/inlayHint', (params) => inlayHint(session, params)));
   connection.onExecuteCommand(life.request('workspace/executeCommand', (params, token, workDone) => executeCommand(session, params, token, workDone)));
+  const stopClusterRefresh = startClusterRefresh(session);
   connection.onShutdown(() => {
     life.shutDown();
+    stopClusterRefresh();
     return session.disposeWorkspaces();
   });
   session.importCheckListeners.push(() => {

@@ -16,6 +16,7 @@ import type { SubmissionRecord } from './engine/result-store.js';
 import { analyze } from './analysis/analyze.js';
 import { WorkspaceIndex, type OpenBuffer } from './workspace-index/workspace-index.js';
 import { MissingImports } from './bundle/missing-imports.js';
+import { ClusterCatalogs } from './clusters/cluster-catalog.js';
 
 // What other files can see of a file: its instances' settings and its decorated functions.
 function exportSignature(analysis: FileAnalysis): string {
@@ -49,6 +50,8 @@ export class Session {
   readonly missingImports = new MissingImports();
   /** Told when the imports a file's functions lack have changed (the server republishes). */
   readonly importCheckListeners: Array<(filePath: string) => void> = [];
+  /** The cached cluster list of each Databricks workspace (issue 11). */
+  readonly clusterCatalogs = new ClusterCatalogs();
   /** The client's name from `initialize` (`clientInfo.name`), to word advice for that editor. */
   clientName: string | undefined;
   readonly progress: ProgressTokens;
@@ -137,6 +140,7 @@ export class Session {
         settings: this.settings,
         env: process.env,
         defaultLocalRoot: join(stateDir, 'fs'),
+        stateDir,
         runnerPath: this.runnerPath,
         logger: (message) => this.log(message),
       });

@@ -11,6 +11,18 @@ export interface ClusterSeed {
   state?: ClusterState;
   /** Default: the emulator's runtime profile's. */
   spark_version?: string;
+  node_type_id?: string;
+  /** A fixed size (default 0: single node); left out when `autoscale` is given. */
+  num_workers?: number;
+  autoscale?: { min_workers: number; max_workers: number };
+  /** 0 means the cluster never terminates by itself. */
+  autotermination_minutes?: number;
+  /**
+   * The user a SINGLE_USER cluster is assigned to (default: the emulator's one user). Another
+   * user's cluster is listed but refuses execution contexts, as a real one does.
+   */
+  single_user_name?: string;
+  data_security_mode?: 'SINGLE_USER' | 'USER_ISOLATION' | 'NONE';
 }
 
 export interface TerminationReason {
@@ -28,11 +40,12 @@ export interface ClusterDetails {
   spark_version: string;
   cluster_source: 'UI';
   creator_user_name: string;
-  single_user_name: string;
-  data_security_mode: 'SINGLE_USER';
+  single_user_name?: string;
+  data_security_mode: 'SINGLE_USER' | 'USER_ISOLATION' | 'NONE';
   node_type_id: string;
   driver_node_type_id: string;
-  num_workers: number;
+  num_workers?: number;
+  autoscale?: { min_workers: number; max_workers: number };
   autotermination_minutes: number;
   cluster_memory_mb: number;
   cluster_cores: number;
@@ -43,7 +56,9 @@ export interface ClusterDetails {
   termination_reason?: TerminationReason;
 }
 
-const USER = 'emulator@example.com';
+/** The one user of the emulated workspace: the token's owner (SCIM `Me`). */
+export const EMULATOR_USER = 'emulator@example.com';
+const USER = EMULATOR_USER;
 
 export class Clusters {
   private readonly clusters = new Map<string, ClusterDetails>();
@@ -67,12 +82,12 @@ export class Clusters {
         spark_version: seed.spark_version ?? sparkVersion,
         cluster_source: 'UI',
         creator_user_name: USER,
-        single_user_name: USER,
-        data_security_mode: 'SINGLE_USER',
-        node_type_id: 'i3.xlarge',
-        driver_node_type_id: 'i3.xlarge',
-        num_workers: 0,
-        autotermination_minutes: 120,
+        data_security_mode: seed.data_security_mode ?? 'SINGLE_USER',
+        ...((seed.data_security_mode ?? 'SINGLE_USER') === 'SINGLE_USER' ? { single_user_name: seed.single_user_name ?? USER } : {}),
+        node_type_id: seed.node_type_id ?? 'i3.xlarge',
+        driver_node_type_id: seed.node_type_id ?? 'i3.xlarge',
+        ...(seed.autoscale ? { autoscale: { ...seed.autoscale } } : { num_workers: seed.num_workers ?? 0 }),
+        autotermination_minutes: seed.autotermination_minutes ?? 120,
         cluster_memory_mb: 31232,
         cluster_cores: 4,
         start_time: now,
@@ -86,6 +101,15 @@ export class Clusters {
 
   get(clusterId: string): ClusterDetails | undefined {
     return this.clusters.get(clusterId);
+  }
+
+  /**
+   * Whether the token's user may attach to the cluster: a SINGLE_USER cluster only to its
+   * assigned user (what the Databricks VS Code extension checks before offering a cluster).
+   */
+  mayAttach(clusterId: string): boolean {
+    const cluster = this.clusters.get(clusterId);
+    return !cluster || cluster.data_security_mode !== 'SINGLE_USER' || cluster.single_user_name === USER;
   }
 
   /** `clusters/get`; an unknown id is the 400 the SDKs remap to "does not exist". */

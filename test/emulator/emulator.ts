@@ -13,6 +13,8 @@ import { FaultController } from './faults.js';
 import { Jobs, type SubmittedRun } from './jobs.js';
 import { apiError, htmlErrorPage, HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import { Storage } from './storage.js';
+import { UnityCatalog } from './unity-catalog.js';
+import { EMULATOR_USER } from './clusters.js';
 import { RUNTIME_PROFILES, type RuntimeProfileName } from './runtime-profiles.js';
 
 export { FaultController, type FaultMatch, type FaultAction } from './faults.js';
@@ -104,7 +106,7 @@ interface Route {
   handler: Handler;
 }
 
-function routes(clusters: Clusters, execution: Execution, storage: Storage, jobs: Jobs): Route[] {
+function routes(clusters: Clusters, execution: Execution, storage: Storage, jobs: Jobs, catalog: UnityCatalog): Route[] {
   const body = (handler: (params: Record<string, unknown>) => Reply | Promise<Reply>): Handler => (request) => handler(parseJson(request.body));
   const query = (handler: (params: URLSearchParams) => Reply | Promise<Reply>): Handler => (request) => handler(request.query);
   const table: Route[] = [];
@@ -127,6 +129,19 @@ function routes(clusters: Clusters, execution: Execution, storage: Storage, jobs
     );
   }
   table.push(
+    // Who the token belongs to (`userName` is what SINGLE_USER clusters are assigned to).
+    {
+      method: 'GET',
+      path: '/api/2.0/preview/scim/v2/Me',
+      handler: () => ({
+        status: 200,
+        headers: { 'x-databricks-org-id': '900800700600' },
+        body: { id: '7001', userName: EMULATOR_USER, displayName: 'Emulator User', active: true, emails: [{ value: EMULATOR_USER, primary: true, type: 'work' }] },
+      }),
+    },
+    { method: 'GET', path: '/api/2.1/unity-catalog/catalogs', handler: () => catalog.listCatalogs() },
+    { method: 'GET', path: '/api/2.1/unity-catalog/schemas', handler: query((q) => catalog.listSchemas(q)) },
+    { method: 'GET', path: '/api/2.1/unity-catalog/volumes', handler: query((q) => catalog.listVolumes(q)) },
     { method: 'POST', path: '/api/1.2/contexts/create', handler: body((b) => execution.handleCreateContext(b)) },
     { method: 'GET', path: '/api/1.2/contexts/status', handler: query((q) => execution.handleContextStatus(q)) },
     { method: 'POST', path: '/api/1.2/contexts/destroy', handler: body((b) => execution.handleDestroyContext(b)) },
@@ -282,7 +297,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     serverless: options.serverless ?? true,
     ...(options.jobLogsLimitBytes !== undefined ? { logsLimitBytes: options.jobLogsLimitBytes } : {}),
   });
-  const table = routes(clusters, execution, storage, jobs);
+  const table = routes(clusters, execution, storage, jobs, new UnityCatalog(join(fsRoot, 'Volumes')));
   const faults = new FaultController();
   const requests: RequestRecord[] = [];
   const sockets = new Set<Socket>();

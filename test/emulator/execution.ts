@@ -104,6 +104,9 @@ export class Execution {
 
   handleCreateContext(body: Record<string, unknown>): Reply {
     const clusterId = this.requireRunningCluster(body);
+    // The denial Spark Connect clients report for a cluster the user may not attach to
+    // ("PERMISSION_DENIED: You do not have permission to attach to cluster <id>"), in 1.2's shape.
+    if (!this.clusters.mayAttach(clusterId)) throw legacyError(403, `PERMISSION_DENIED: You do not have permission to attach to cluster ${clusterId}`);
     const language = requireString(body, 'language', true);
     if (!['python', 'scala', 'sql', 'r'].includes(language)) {
       throw legacyError(400, `Invalid language: ${language}. Supported languages are python, scala, sql and r.`);

@@ -38,6 +38,40 @@ afterAll(async () => {
 });
 
 describe('the official JS SDK against the emulator', () => {
+  it('lists clusters with their sizes and owner, says who the token is, and lists the Unity Catalog levels above a volume', async () => {
+    const target = await startEmulator({
+      clusters: [
+        { cluster_id: 'auto', cluster_name: 'auto', autoscale: { min_workers: 2, max_workers: 8 }, autotermination_minutes: 0, node_type_id: 'm5.large' },
+        { cluster_id: 'theirs', single_user_name: 'other@example.com' },
+      ],
+    });
+    const sdk = sdkClient(target);
+    try {
+      const listed = [];
+      for await (const cluster of sdk.clusters.list({})) listed.push(cluster);
+      const auto = listed.find((cluster) => cluster.cluster_id === 'auto')!;
+      expect(auto.autoscale).toEqual({ min_workers: 2, max_workers: 8 });
+      expect(auto.num_workers).toBeUndefined();
+      expect(auto).toMatchObject({ node_type_id: 'm5.large', autotermination_minutes: 0, spark_version: '16.4.x-scala2.12', data_security_mode: 'SINGLE_USER' });
+      expect(listed.find((cluster) => cluster.cluster_id === 'theirs')?.single_user_name).toBe('other@example.com');
+      expect((await sdk.currentUser.me()).userName).toBe('emulator@example.com');
+      await sdk.files.createDirectory({ directory_path: '/Volumes/main/raw/landing/2026' });
+      const names = async (items: AsyncIterable<{ name?: string }>): Promise<string[]> => {
+        const found: string[] = [];
+        for await (const item of items) found.push(item.name ?? '');
+        return found;
+      };
+      expect(await names(sdk.catalogs.list({}))).toEqual(['main']);
+      expect(await names(sdk.schemas.list({ catalog_name: 'main' }))).toEqual(['raw']);
+      expect(await names(sdk.volumes.list({ catalog_name: 'main', schema_name: 'raw' }))).toEqual(['landing']);
+      await expect(names(sdk.schemas.list({ catalog_name: 'nope' }))).rejects.toMatchObject({ errorCode: 'CATALOG_DOES_NOT_EXIST', statusCode: 404 });
+      // A context on someone else's single-user cluster is refused.
+      await expect(sdk.commandExecution.create({ clusterId: 'theirs', language: 'python' })).rejects.toMatchObject({ statusCode: 403 });
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('gets a cluster and starts a terminated one, waiting for RUNNING', async () => {
     const cluster = await client.clusters.get({ cluster_id: 'sdk-up' });
     expect(cluster.state).toBe('RUNNING');

@@ -367,6 +367,12 @@ local subcommands = {
   end,
   deref = deref,
   status = status,
+  clusters = function()
+    require('choppa.clusters').pick()
+  end,
+  restart = function()
+    require('choppa.clusters').restart()
+  end,
 }
 for name in pairs(optional) do
   subcommands[name] = function(rest)

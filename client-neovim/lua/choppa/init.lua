@@ -171,6 +171,13 @@ function M.refresh_lenses_on_events(bufnr)
   M.refresh_lenses(bufnr)
 end
 
+--- A statusline component: the buffer's cluster and its state (`alpha RUNNING`), '' when none.
+---@param bufnr? integer
+---@return string
+function M.status(bufnr)
+  return require('choppa.clusters').status(bufnr)
+end
+
 --- Configures the plugin and attaches the client to matching buffers, now and when opened.
 ---@param opts? choppa.Config
 function M.setup(opts)

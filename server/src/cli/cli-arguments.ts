@@ -20,6 +20,12 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
   choppa-lsp cancel RUN_ID                cancel a submitted run
   choppa-lsp config [--json]              the Databricks configuration resolved, and where each
                                           value came from (exit 1 when it does not resolve)
+  choppa-lsp clusters [--json]            the workspace's clusters: state, runtime, Python, size
+  choppa-lsp cluster start ID [--json]    start a cluster and wait until it is RUNNING
+  choppa-lsp context restart [ID]         destroy the warm execution context this project holds
+                                          on a cluster (default: the configured one); the next run
+                                          gets a fresh interpreter
+  choppa-lsp jobs [--json]                the one-time job runs this project submitted
 
 Options:
   --args SOURCE   Python argument source for the function ("1, b=2"); names bound in the file
@@ -48,7 +54,7 @@ With no Databricks workspace configured (no host from the options, DATABRICKS_HO
 `;
 
 export interface CliOptions {
-  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel' | 'bundle';
+  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel' | 'bundle' | ClusterCliCommand;
   target: string;
   args?: string;
   root?: string;
@@ -64,7 +70,12 @@ export interface CliOptions {
   databricks: { host?: string; profile?: string; configFile?: string; authType?: string; clusterId?: string };
 }
 
-const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel', 'bundle']);
+/** The cluster commands (issue 11); `cluster start` and `context restart` are two words. */
+export type ClusterCliCommand = 'clusters' | 'cluster-start' | 'context-restart' | 'jobs';
+const CLUSTER_COMMANDS: Record<string, ClusterCliCommand> = { clusters: 'clusters', 'cluster start': 'cluster-start', 'context restart': 'context-restart', jobs: 'jobs' };
+export const isClusterCommand = (command: string): command is ClusterCliCommand => Object.values(CLUSTER_COMMANDS).includes(command as ClusterCliCommand);
+
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel', 'bundle', ...Object.values(CLUSTER_COMMANDS)]);
 
 const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
   '--host': 'host',
@@ -75,7 +86,13 @@ const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
 };
 
 export function parseCliArguments(argv: string[]): CliOptions | { usage: string; exitCode: number; version?: true } {
-  const [command, ...rest] = argv;
+  let [command, ...rest] = argv;
+  if ((command === 'cluster' || command === 'context') && rest[0] !== undefined && CLUSTER_COMMANDS[`${command} ${rest[0]}`]) {
+    command = CLUSTER_COMMANDS[`${command} ${rest[0]}`];
+    rest = rest.slice(1);
+  } else if (command === 'cluster' || command === 'context') {
+    return { usage: `choppa-lsp: ${command} needs ${command === 'cluster' ? '"start ID"' : '"restart [ID]"'}\n\n${USAGE}`, exitCode: 2 };
+  }
   // The caller adds which parser runs: that is known only once the engine is loaded.
   if (command === '--version' || command === '-v' || command === 'version') return { usage: `choppa-lsp ${VERSION}\n`, exitCode: 0, version: true };
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -134,7 +151,7 @@ export function parseCliArguments(argv: string[]): CliOptions | { usage: string;
     else if (options.target === undefined) options.target = arg;
     else return { usage: `choppa-lsp: unexpected argument ${arg}\n\n${USAGE}`, exitCode: 2 };
   }
-  if (options.target === undefined && (command === 'config' || command === 'runs')) options.target = '';
+  if (options.target === undefined && (command === 'config' || command === 'runs' || command === 'clusters' || command === 'jobs' || command === 'context-restart')) options.target = '';
   if (options.target === undefined) return { usage: `choppa-lsp ${command}: missing target\n\n${USAGE}`, exitCode: 2 };
   return options as CliOptions;
 }

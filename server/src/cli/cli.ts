@@ -21,6 +21,7 @@ import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
+import { runClusterCommand } from './cluster-commands.js';
 
 interface Io {
   out: (text: string) => void;
@@ -79,6 +80,7 @@ function openWorkspace(root: string, options: CliOptions, io: Io, index?: Worksp
     settings: cliSettings(options),
     env: process.env,
     defaultLocalRoot: join(stateDir, 'fs'),
+    stateDir,
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
   });
@@ -346,6 +348,17 @@ async function followRuns(options: CliOptions, io: Io): Promise<number> {
   }
 }
 
+/** The cluster commands (issue 11), on the project's workspace. */
+async function clusterCommand(options: CliOptions, io: Io): Promise<number> {
+  const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
+  const workspace = openWorkspace(root, { ...options, json: true }, io);
+  try {
+    return await runClusterCommand(options, workspace, join(root, '.choppa'), io);
+  } finally {
+    await workspace.dispose();
+  }
+}
+
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const options = parseCliArguments(argv);
@@ -374,6 +387,11 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       case 'wait':
       case 'cancel':
         return await followRuns(options, io);
+      case 'clusters':
+      case 'cluster-start':
+      case 'context-restart':
+      case 'jobs':
+        return await clusterCommand(options, io);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

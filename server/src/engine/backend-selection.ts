@@ -22,6 +22,11 @@ import type { Settings } from '../config/settings.js';
 import type { SubmissionTarget } from './result-store.js';
 import { VERSION } from '../version.js';
 import { findExecutable, pythonCommand } from '../platform/host-paths.js';
+import { recordContext } from '../clusters/context-registry.js';
+
+function contextRecorder(stateDir: string, host: string, clusterId: string): (change: { created: string } | { dropped: string }) => void {
+  return (change) => recordContext(stateDir, host, clusterId, change);
+}
 
 export interface BackendSelectionOptions {
   settings: Settings;
@@ -31,6 +36,8 @@ export interface BackendSelectionOptions {
   runnerPath: string;
   logger: (message: string) => void;
   homeDir?: string;
+  /** The state folder: each cluster's warm context is recorded there (`clusters/context-registry.ts`). */
+  stateDir?: string;
 }
 
 export type Selected = { backend: Backend } | { failure: string };
@@ -177,6 +184,31 @@ export class BackendSelection {
     return describeConfig(this.config!);
   }
 
+  /** The workspace's HTTP client and host, for cluster operations (issue 11); none when not Databricks. */
+  workspaceAccess(): { client: DatabricksHttpClient; host: string; authType: string } | undefined {
+    if (this.mode !== 'databricks' || !this.config?.ok) return undefined;
+    const config = this.config.config;
+    this.client ??= new DatabricksHttpClient({
+      host: config.host,
+      credentials: credentialsFor(config.auth, { host: config.host, runCommand }),
+      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
+      logger: this.options.logger,
+    });
+    return { client: this.client, host: config.host, authType: config.auth.type };
+  }
+
+  /** The backend of a cluster this workspace already runs on, if any (its warm context). */
+  existingClusterBackend(clusterId: string): DatabricksBackend | undefined {
+    return this.clusters.get(clusterId);
+  }
+
+  /** The cluster runs of `instance` go to, when it is a Databricks cluster. */
+  clusterIdFor(instance: Pick<ChoppaInstance, 'clusterId'> | undefined): string | undefined {
+    if (this.mode !== 'databricks' || !this.config?.ok) return undefined;
+    const cluster = resolveCluster(instance?.clusterId ?? undefined, this.config);
+    return cluster.ok && cluster.kind === 'cluster' ? cluster.clusterId : undefined;
+  }
+
   async dispose(): Promise<void> {
     const all: Backend[] = [...this.clusters.values()];
     if (this.local) all.push(this.local);
@@ -237,6 +269,7 @@ export class BackendSelection {
       autoStartCluster: this.options.settings.autoStartCluster,
       serverlessEnvironmentVersion: this.options.settings.serverless.environmentVersion,
       logger: this.options.logger,
+      ...(this.options.stateDir !== undefined ? { onContextChange: contextRecorder(this.options.stateDir, config.host, clusterId) } : {}),
     });
     this.clusters.set(clusterId, backend);
     return backend;

@@ -4,6 +4,7 @@
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver/node';
 import type { DecoratedFunction, Problem } from '../analysis/model.js';
 import { missingImportDiagnostics } from './missing-import-diagnostics.js';
+import { clusterDiagnostics } from './cluster-diagnostics.js';
 import { summaryLine } from '../engine/format.js';
 import { errorLine, type RunRecord } from '../engine/run-record.js';
 import type { Session } from '../session.js';
@@ -95,6 +96,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
   diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.text));
+  diagnostics.push(...clusterDiagnostics(session, path, analysis, document.syntax.text));
   const lineRange = lineRanges(document.syntax.text);
   // A result is news, not a problem: Hint keeps it out of problem lists unless asked otherwise.
   const resultSeverity = session.settings.diagnostics.resultSeverity === 'information' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;

@@ -12,6 +12,11 @@ export const COMMANDS = {
   showLog: 'choppa.showLog',
   listRuns: 'choppa.listRuns',
   moreActions: 'choppa.moreActions',
+  clusters: 'choppa.clusters',
+  startCluster: 'choppa.startCluster',
+  restartContext: 'choppa.restartContext',
+  openClusterPage: 'choppa.openClusterPage',
+  jobRuns: 'choppa.jobRuns',
 } as const;
 
 export type CommandName = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -30,6 +30,7 @@ const object = (path: string): Check => (params) => {
 /** What each method's parameters must look like (only what the handlers read). */
 export const PARAMETER_SHAPES: Record<string, Check[]> = {
   'textDocument/hover': [string('textDocument.uri'), position('position')],
+  'textDocument/completion': [string('textDocument.uri'), position('position')],
   'textDocument/codeAction': [string('textDocument.uri'), range('range'), object('context')],
   'textDocument/codeLens': [string('textDocument.uri')],
   'textDocument/inlayHint': [string('textDocument.uri'), range('range')],

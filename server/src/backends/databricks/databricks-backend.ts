@@ -86,6 +86,8 @@ export interface DatabricksBackendOptions {
   reportBudget?: number;
   /** The serverless environment version of submitted jobs (`choppa.serverless.environmentVersion`). */
   serverlessEnvironmentVersion?: string;
+  /** Told when the warm context changes (recorded so `choppa-lsp context restart` can find it). */
+  onContextChange?: (change: { created: string } | { dropped: string }) => void;
 }
 
 type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
@@ -303,6 +305,17 @@ export class DatabricksBackend implements Backend {
     return cancelJob(this.jobContext(), handle);
   }
 
+  /**
+   * Destroys the warm execution context so the next run gets a fresh interpreter (runs in flight
+   * on it end as lost). Returns whether there was one.
+   */
+  async restartContext(): Promise<boolean> {
+    const id = this.contextId;
+    if (id === undefined) return false;
+    await this.forgetContext(id, true);
+    return true;
+  }
+
   /** Destroys the execution context; submitted job runs are the service's and keep going. */
   async dispose(): Promise<void> {
     this.disposed = true;
@@ -313,7 +326,9 @@ export class DatabricksBackend implements Backend {
     const ids = new Set([this.contextId, created?.ok ? created.id : undefined]);
     this.contextId = undefined;
     for (const id of ids) {
-      if (id !== undefined) await destroyContext(this.options.client, this.address(id));
+      if (id === undefined) continue;
+      this.options.onContextChange?.({ dropped: id });
+      await destroyContext(this.options.client, this.address(id));
     }
   }
 
@@ -331,7 +346,10 @@ export class DatabricksBackend implements Backend {
         for (const listener of listeners) listener(report);
       }).then((result) => {
         if (this.creation === fresh) this.creation = undefined;
-        if (result.ok && !this.disposed && !controller.signal.aborted) this.contextId = result.id;
+        if (result.ok && !this.disposed && !controller.signal.aborted) {
+          this.contextId = result.id;
+          this.options.onContextChange?.({ created: result.id });
+        }
         return result;
       });
       this.creation = creation = fresh;
@@ -489,7 +507,10 @@ export class DatabricksBackend implements Backend {
 
   /** Drops a context that turned out to be unusable; `destroy` when it may still exist. */
   private async forgetContext(contextId: string, destroy: boolean): Promise<void> {
-    if (this.contextId === contextId) this.contextId = undefined;
+    if (this.contextId === contextId) {
+      this.contextId = undefined;
+      this.options.onContextChange?.({ dropped: contextId });
+    }
     if (destroy) await destroyContext(this.options.client, this.address(contextId));
   }
 

@@ -10,6 +10,13 @@ import { CLIENT_ERROR_CODES, type DatabricksApiError } from './api-error.js';
  */
 export function describeApiFailure(error: DatabricksApiError, doing: string, host: string): string {
   const detail = error.message;
+  // A valid token without a permission on the object (a cluster one may not attach to) is not a
+  // credentials problem: saying "check the token" would send the user the wrong way.
+  // (A bad token is a 403 too, `{"error_code": 403, "message": "Invalid access token."}`, which
+  // parses as PERMISSION_DENIED: only a message about a permission counts.)
+  if (error.status === 403 && /\bpermission\b/i.test(detail) && !/\b(access token|credential)/i.test(detail)) {
+    return `Databricks at ${host} denied permission while ${doing} (${detail}); ask the cluster's owner or a workspace admin for access (Can Attach To), or pick another cluster`;
+  }
   if (error.status === 401 || error.status === 403) {
     return `Databricks at ${host} rejected the credentials while ${doing} (HTTP ${error.status}: ${detail}); check the token or profile (choppa settings, DATABRICKS_TOKEN or ~/.databrickscfg) or log in again with \`databricks auth login\``;
   }

@@ -9,8 +9,9 @@ import { problemDiagnostic } from '../diagnostics.js';
 import { runCommands } from '../run-commands.js';
 import { addRequirementActions } from '../missing-import-diagnostics.js';
 import { runTarget } from '../../workspace-index/run-target.js';
+import { clusterActions } from '../cluster-actions.js';
 
-export function codeAction(session: Session, params: CodeActionParams): CodeAction[] {
+export function codeAction(session: Session, params: CodeActionParams): CodeAction[] | Promise<CodeAction[]> {
   const uri = params.textDocument.uri;
   const analysis = session.analysisOf(uri);
   const path = session.pathOf(uri);
@@ -45,6 +46,9 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
     if (fn) {
       for (const command of runCommands(uri, fn, session.runContext(target?.definedIn ?? path, fn, analysis, call), call)) actions.push({ title: command.title, command });
     }
+    // On a `Choppa(...)` line: the cluster's operations and a "Use cluster" per running cluster.
+    const onCluster = clusterActions(session, params, analysis, path);
+    if (onCluster) return onCluster.then((more) => [...actions, ...more]);
   }
   return actions;
 }

@@ -8,6 +8,11 @@ import { moreActions } from '../commands/more-actions.js';
 import { cancelRun, listRuns, showLog } from '../commands/runs.js';
 import { submitFunction } from '../commands/submit.js';
 import { COMMANDS } from '../extensions.js';
+import { listClusters } from '../commands/clusters.js';
+import { startClusterCommand } from '../commands/start-cluster.js';
+import { restartContext } from '../commands/restart-context.js';
+import { openClusterPage } from '../commands/open-cluster-page.js';
+import { jobRuns } from '../commands/job-runs.js';
 
 export async function executeCommand(
   session: Session,
@@ -35,6 +40,16 @@ export async function executeCommand(
       return listRuns(session, argument);
     case COMMANDS.moreActions:
       return moreActions(session, argument);
+    case COMMANDS.clusters:
+      return listClusters(session, argument);
+    case COMMANDS.startCluster:
+      return startClusterCommand(session, argument, token, attached);
+    case COMMANDS.restartContext:
+      return restartContext(session, argument);
+    case COMMANDS.openClusterPage:
+      return openClusterPage(session, argument);
+    case COMMANDS.jobRuns:
+      return jobRuns(session, argument);
     default:
       throw new ResponseError(ErrorCodes.InvalidRequest, `Unknown command ${params.command}`);
   }

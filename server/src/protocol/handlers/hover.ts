@@ -11,6 +11,7 @@ import { buildBundle } from '../../bundle/code-bundle.js';
 import { describeBundle } from '../../bundle/describe-bundle.js';
 import { DEFAULT_ARTIFACT_DIR } from '../../engine/workspace.js';
 import { fromPosition, toRange } from '../convert.js';
+import { clusterIdHover } from '../cluster-hover.js';
 
 /** Markdown, or plain text when the client lists plaintext first or no markdown at all. */
 function contents(session: Session, markdown: string): MarkupContent {
@@ -19,10 +20,12 @@ function contents(session: Session, markdown: string): MarkupContent {
   return plain ? { kind: 'plaintext', value: markdownToPlainText(markdown) } : { kind: 'markdown', value: markdown };
 }
 
-export function hover(session: Session, params: HoverParams): Hover | null {
+export function hover(session: Session, params: HoverParams): Hover | null | Promise<Hover | null> {
   const analysis = session.analysisOf(params.textDocument.uri);
   const path = session.pathOf(params.textDocument.uri);
   if (!analysis || path === undefined) return null;
+  const onClusterId = clusterIdHover(session, params, analysis, path);
+  if (onClusterId) return onClusterId;
   const pos = fromPosition(params.position);
   const workspace = session.workspaceFor(path);
   const call = callAt(analysis, pos);

@@ -1,0 +1,119 @@
+// The cluster commands of the CLI against the emulator, spawned as a user runs them: `clusters`,
+// `cluster start ID`, `jobs`, and `context restart` destroying the warm context a running
+// language server holds for this project (its next run gets a fresh interpreter).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../emulator/emulator.js';
+import { EditorClient, SERVER_BIN, tempDir } from '../support/lsp-client.js';
+
+const ALPHA = '0101-111111-alpha';
+const GAMMA = '0103-333333-gamma';
+const OTHER = '0105-555555-other';
+
+let emulator: Emulator;
+let project: string;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    clusters: [
+      { cluster_id: GAMMA, cluster_name: 'gamma', state: 'TERMINATED', spark_version: '15.4.x-scala2.12' },
+      { cluster_id: ALPHA, cluster_name: 'alpha', state: 'RUNNING', autoscale: { min_workers: 1, max_workers: 4 } },
+      { cluster_id: OTHER, cluster_name: 'eps', state: 'RUNNING', single_user_name: 'someone.else@example.com' },
+    ],
+    clusterStartDelayMs: 300,
+  });
+  project = tempDir();
+  mkdirSync(join(project, '.git'));
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+
+/** Runs the CLI asynchronously (the emulator answers from this process). */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+  const child = spawn(process.execPath, [SERVER_BIN, ...args], {
+    cwd: project,
+    env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: ALPHA },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('choppa-lsp cluster commands', () => {
+  it('lists clusters running first, with runtime, Python and size; JSON too', async () => {
+    const text = await cli('clusters');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines.map((line) => line.split('  ')[1])).toEqual(['alpha', 'eps', 'gamma']);
+    expect(lines[0]).toContain('autoscale 1–4 workers');
+    expect(lines[1]).toContain('(you may not attach)');
+    expect(lines[2]).toContain('TERMINATED  15.4.x-scala2.12 (Python 3.11)');
+    const json = await cli('clusters', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ userName: 'emulator@example.com', clusters: [{ cluster_id: ALPHA }, { cluster_id: OTHER }, { cluster_id: GAMMA }] });
+  });
+
+  it('starts a cluster and waits until it runs, printing its states', async () => {
+    const started = await cli('cluster', 'start', GAMMA);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toBe(`cluster ${GAMMA} is RUNNING\n`);
+    expect(started.stderr).toContain('PENDING');
+    expect((await cli('cluster', 'start')).code).toBe(2);
+    const unknown = await cli('cluster', 'start', '0000-nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('does not exist');
+  });
+
+  it('lists only the job runs choppa submitted', async () => {
+    for (const runName of ['choppa load 1a2b', 'someone else']) {
+      await fetch(`${emulator.url}/api/2.2/jobs/runs/submit`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ run_name: runName, tasks: [{ task_key: 't', existing_cluster_id: ALPHA, spark_python_task: { python_file: '/Workspace/x.py' } }] }),
+      });
+    }
+    const jobs = await cli('jobs', '--json');
+    expect(jobs.code).toBe(0);
+    const runs = JSON.parse(jobs.stdout) as Array<{ function: string; runName: string }>;
+    expect(runs.map((run) => run.runName)).toEqual(['choppa load 1a2b']);
+  });
+
+  it('context restart destroys the warm context the language server holds; its next run is fresh', async () => {
+    const editor = await EditorClient.start({
+      root: project,
+      env: { DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token },
+    });
+    try {
+      const text = [
+        'from choppa import Choppa',
+        '',
+        `dutch = Choppa(cluster_id="${ALPHA}", artifact_dir="/Volumes/main/default/runs")`,
+        '',
+        '@dutch.remote',
+        'def counter():',
+        '    import builtins',
+        '    builtins._choppa_cli_count = getattr(builtins, "_choppa_cli_count", 0) + 1',
+        '    return builtins._choppa_cli_count',
+        '',
+      ].join('\n');
+      const uri = await editor.open(join(project, 'jobs.py'), text);
+      const run = () => editor.executeCommand<{ value?: { json?: unknown } }>('choppa.run', { uri, function: 'counter' });
+      expect((await run()).value?.json).toBe(1);
+      expect((await run()).value?.json).toBe(2);
+      expect(existsSync(join(project, '.choppa', 'contexts.json'))).toBe(true);
+      const restart = await cli('context', 'restart');
+      expect(restart.code).toBe(0);
+      expect(restart.stdout).toMatch(new RegExp(`destroyed execution context \\S+ on cluster ${ALPHA}`));
+      expect((await run()).value?.json).toBe(1);
+      const nothing = await cli('context', 'restart', GAMMA);
+      expect(nothing.stdout).toContain('no warm execution context');
+    } finally {
+      await editor.stop();
+    }
+  });
+});
