@@ -152,6 +152,7 @@ export class Session {
         maxParallel: this.settings.runs.maxParallel,
         index: this.index,
         requirementsFile: this.settings.requirementsFile,
+        artifactDir: this.settings.artifactDir,
         onImportCheck: (file, functionName, missing) => {
           if (!this.missingImports.record(file, functionName, missing)) return;
           for (const listener of this.importCheckListeners) listener(file);

@@ -164,3 +164,46 @@ describe('with a Databricks workspace configured', () => {
     }
   });
 });
+
+describe('where artifacts go when the code names no artifact_dir', () => {
+  const noDir = ['from choppa import Choppa', '', `dutch = Choppa(cluster_id="${DEFAULT_CLUSTER_ID}")`, '', '@dutch.artifact', 'def table():', '    return [1, 2, 3]', ''].join('\n');
+
+  it('is the current user\'s own folder, never a shared one, and the Choppa hover says so', async () => {
+    const { editor, root } = await serverWith({ DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), noDir);
+      const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'table' });
+      expect(result.ref?.path).toMatch(/^\/Workspace\/Users\/emulator@example\.com\/\.choppa\/artifacts\/table-/);
+      const hover = await editor.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(noDir, 'Choppa(') });
+      expect((hover.contents as { value: string }).value).toContain('artifacts go to: your own folder');
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('is the choppa.artifactDir setting when it names one', async () => {
+    const { editor, root } = await serverWith({ DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token }, { artifactDir: '/Volumes/main/default/team' });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), noDir);
+      const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'table' });
+      expect(result.ref?.path).toMatch(/^\/Volumes\/main\/default\/team\/table-/);
+    } finally {
+      await editor.stop();
+    }
+  });
+
+  it('refuses to run, saying why and what to set, when the user cannot be found', async () => {
+    const { editor, root } = await serverWith({ DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token });
+    try {
+      emulator.faults.status({ method: 'GET', path: '/api/2.0/preview/scim/v2/Me' }, 403, { times: 5 });
+      const uri = await editor.open(join(root, 'jobs.py'), noDir);
+      const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'table' });
+      expect(result.status).toBe('error');
+      expect(result.error?.message).toContain('could not find your user folder for artifacts');
+      expect(result.error?.message).toContain('choppa.artifactDir');
+    } finally {
+      emulator.faults.clear();
+      await editor.stop();
+    }
+  });
+});

@@ -6,6 +6,7 @@
 local M = {}
 
 M.KEYS = {
+  'artifactDir',
   'authType',
   'autoStartCluster',
   'backend',

@@ -185,6 +185,12 @@ export interface Backend {
   readonly kind: 'local' | 'databricks' | 'dask';
   /** A short human label for diagnostics and hover (`local python3.11`, `cluster 0123-…`). */
   label(): string;
+  /**
+   * Where artifacts go when neither the code nor the settings name a folder, when this backend
+   * has a private default (a Databricks workspace: the current user's folder). Absent: the
+   * engine's default.
+   */
+  defaultArtifactDir?(options?: FetchOptions): Promise<string | BackendFailure>;
   /** Runs one payload to completion (or cancellation through `signal`). */
   run(payload: RunPayload, options?: RunOptions): Promise<RunOutcome>;
   /** Reads an artifact's `.json` sidecar, without touching the pickle. */

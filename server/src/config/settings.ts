@@ -17,6 +17,7 @@ export interface Settings {
   pythonPath: string;
   localRoot: string | null;
   passEnvironment: string | null;
+  artifactDir: string | null;
   dask: { scheduler: string | null; pythonPath: string };
   inlayHints: { enable: boolean };
   codeLens: { enable: boolean };
@@ -98,6 +99,11 @@ export const SETTINGS_SCHEMA: Record<string, SettingSpec> = {
     type: 'string',
     default: 'python3',
     description: 'The Python interpreter of the embedded local backend (the default `python3` runs `python` on Windows).',
+  },
+  artifactDir: {
+    type: 'string',
+    default: null,
+    description: 'Where artifacts go when `Choppa(...)` names no `artifact_dir` (a `/Workspace/...`, `/Volumes/...` or `dbfs:/...` folder). Unset: your own folder on Databricks (`/Workspace/Users/<you>/.choppa/artifacts`), never a shared one.',
   },
   passEnvironment: {
     type: 'string',
@@ -213,6 +219,7 @@ export function parseSettings(raw: RawSettings): Settings {
     pythonPath: pick(section, 'pythonPath') as string,
     localRoot: pick(section, 'localRoot') as string | null,
     passEnvironment: pick(section, 'passEnvironment') as string | null,
+    artifactDir: pick(section, 'artifactDir') as string | null,
     dask: { scheduler: pick(section, 'dask.scheduler') as string | null, pythonPath: pick(section, 'dask.pythonPath') as string },
     inlayHints: { enable: pick(section, 'inlayHints.enable') as boolean },
     codeLens: { enable: pick(section, 'codeLens.enable') as boolean },

@@ -87,6 +87,8 @@ export function functionHover(fn: DecoratedFunction, record: RunRecord | undefin
 /** Where an instance's runs go, as the backend selection sees it. */
 export interface InstanceContext {
   runsGoTo: string;
+  /** Where artifacts go when the code names no `artifact_dir` (the setting, or the backend's default). */
+  artifactsGoTo: string;
   problem: string | undefined;
   /** The resolved configuration, rendered like `databricks auth describe` (secrets redacted). */
   configuration: string;
@@ -105,6 +107,7 @@ export function instanceHover(instance: ChoppaInstance, context: InstanceContext
     `- artifact_dir: ${show(instance.artifactDir)}`,
     `- result_size_max: ${size}`,
     `- runs go to: ${context.runsGoTo}`,
+    `- artifacts go to: ${instance.artifactDir ? `\`${instance.artifactDir}\`` : context.artifactsGoTo}`,
   ];
   if (instance.dynamic.length > 0) lines.push(`- not constant, so not known here: ${instance.dynamic.map((name) => `\`${name}\``).join(', ')}`);
   if (context.problem) lines.push('', `**Problem:** ${context.problem}`);

@@ -34,6 +34,8 @@ export interface RunRequest {
   mode: RunMode;
   /** Arguments written at a call site or supplied by the client, already split. */
   args?: { source: string; parsed: CallArgument[]; position?: Pos };
+  /** Where artifacts go when the code names no folder, once resolved (`artifactDirFor`). */
+  defaultArtifactDir?: string;
   /** Serve a current cached result without running (setting `choppa.cache`); `# choppa: cache` on the decorator line turns it on for one function. */
   cache?: boolean;
   /** Run even when the cache holds a current result. */
@@ -95,6 +97,8 @@ export interface WorkspaceOptions {
   index?: WorkspaceIndex;
   /** Setting `choppa.requirementsFile`. */
   requirementsFile?: string | null;
+  /** Setting `choppa.artifactDir`: where artifacts go when the code names no folder. */
+  artifactDir?: string | null;
   /** Told, before each run, which third-party imports of its code the backend lacks. */
   onImportCheck?: (filePath: string, functionName: string, missing: string[]) => void;
 }
@@ -131,6 +135,7 @@ export class Workspace {
   private readonly warn: (message: string) => void;
   private readonly index: WorkspaceIndex | undefined;
   private readonly requirementsFile: string | null;
+  private readonly artifactDir: string | null;
   private readonly onImportCheck: WorkspaceOptions['onImportCheck'];
   private active = 0;
   private retired = false;
@@ -145,6 +150,7 @@ export class Workspace {
     this.warn = options.warn;
     this.index = options.index;
     this.requirementsFile = options.requirementsFile ?? null;
+    this.artifactDir = options.artifactDir ?? null;
     this.onImportCheck = options.onImportCheck;
     this.store = new ResultStore(options.stateDir, options.warn);
     this.queue = new RunQueue(options.maxParallel ?? 4);
@@ -267,7 +273,7 @@ export class Workspace {
       ...(Object.keys(plan.argsValues).length > 0 ? { args_values: plan.argsValues } : {}),
       ...(Object.keys(plan.argsLiterals).length > 0 ? { args_literals: plan.argsLiterals } : {}),
       result_size_max: instance?.resultSizeMax ?? null,
-      artifact_dir: instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR,
+      artifact_dir: instance?.artifactDir ?? request.defaultArtifactDir ?? this.artifactDir ?? DEFAULT_ARTIFACT_DIR,
     };
     // The project code and requirements that ship with the run (`bundle/`).
     const code = planCode(this.index, target.definedIn, fn.name, { artifactDir: payload.artifact_dir, root: this.root, requirementsFile: this.requirementsFile });
@@ -292,6 +298,28 @@ export class Workspace {
       code,
       definedIn: target.definedIn,
     };
+  }
+
+  /**
+   * Where the run's artifacts go when `Choppa(...)` names no folder and the setting none either:
+   * the backend's private default (the user's own folder on Databricks). Undefined when the code
+   * or the setting names one, or the backend has no default of its own; a failure when the
+   * backend cannot say whose folder (rather than fall back to a folder everyone can read).
+   */
+  private async artifactDirFor(request: Pick<RunRequest, 'analysis' | 'functionName' | 'filePath' | 'signal'>): Promise<string | undefined | { failure: string }> {
+    const target = runTarget(request.analysis, request.functionName, request.filePath);
+    if (!target || target.instance?.artifactDir || this.artifactDir) return undefined;
+    const selected = this.backends.forInstance(target.instance);
+    if ('failure' in selected || !selected.backend.defaultArtifactDir) return undefined;
+    return selected.backend.defaultArtifactDir(request.signal ? { signal: request.signal } : {});
+  }
+
+  /** Where an instance's artifacts go when its code names no folder, in words for its hover. */
+  artifactsGoTo(instance: InstanceSettings | undefined): string {
+    if (this.artifactDir) return `\`${this.artifactDir}\` (setting choppa.artifactDir)`;
+    const selected = this.backends.forInstance(instance);
+    if (!('failure' in selected) && selected.backend.defaultArtifactDir) return 'your own folder, `/Workspace/Users/<you>/.choppa/artifacts` (set `artifact_dir` or choppa.artifactDir for another)';
+    return `\`${DEFAULT_ARTIFACT_DIR}\``;
   }
 
   /** A current result of the same call and code version, when the cache may serve it. */
@@ -325,7 +353,9 @@ export class Workspace {
   /** Plans, runs and stores one run; never throws for user-caused failures. */
   async run(request: RunRequest): Promise<RunCommandResult> {
     const started = Date.now();
-    const prepared = this.prepare(request);
+    const home = await this.artifactDirFor(request);
+    if (home !== undefined && typeof home !== 'string') return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message: home.failure }, durationMs: Date.now() - started };
+    const prepared = this.prepare(home === undefined ? request : { ...request, defaultArtifactDir: home });
     if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };
     const { fn, backend, payload, key } = prepared;
     const runId = payload.run_id;
@@ -397,7 +427,9 @@ export class Workspace {
    * it ends, and its result (always an ArtifactRef) is stored like any run's.
    */
   async submit(request: Omit<RunRequest, 'mode'>, compute: 'cluster' | 'serverless'): Promise<SubmitCommandResult> {
-    const prepared = this.prepare({ ...request, mode: 'artifact' });
+    const home = await this.artifactDirFor(request);
+    if (home !== undefined && typeof home !== 'string') return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message: home.failure } };
+    const prepared = this.prepare({ ...request, mode: 'artifact', ...(home === undefined ? {} : { defaultArtifactDir: home }) });
     if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error };
     const target = this.backends.targetOf(prepared.backend);
     if (compute === 'serverless' && target.kind === 'databricks' && prepared.payload.artifact_dir.startsWith('dbfs:/')) {

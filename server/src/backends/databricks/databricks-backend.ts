@@ -137,6 +137,25 @@ export class DatabricksBackend implements Backend {
     this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
   }
 
+  /**
+   * The current user's own folder (`/Workspace/Users/<user name>/.choppa/artifacts`, from the SCIM
+   * `Me` endpoint, asked once): `/Workspace/Shared` would show one person's results, often data
+   * extracts, to every user of the workspace.
+   */
+  defaultArtifactDir(): Promise<string | BackendFailure> {
+    this.artifactHome ??= this.options.client.request<{ userName?: string }>('GET', '/api/2.0/preview/scim/v2/Me').then((answer) => {
+      if (answer.ok && typeof answer.value.userName === 'string' && /^[^/\\\0]+$/.test(answer.value.userName)) {
+        return `/Workspace/Users/${answer.value.userName}/.choppa/artifacts`;
+      }
+      this.artifactHome = undefined;
+      const why = answer.ok ? 'the answer had no user name' : answer.error.message;
+      return { failure: `could not find your user folder for artifacts (${why}); set \`artifact_dir\` in Choppa(...) or the setting choppa.artifactDir` };
+    });
+    return this.artifactHome;
+  }
+
+  private artifactHome: Promise<string | BackendFailure> | undefined;
+
   label(): string {
     return `cluster ${this.options.clusterId}`;
   }

@@ -47,6 +47,7 @@ export function hover(session: Session, params: HoverParams): Hover | null | Pro
   if (instance) {
     const value = instanceHover(instance, {
       runsGoTo: workspace.backends.labelFor(instance),
+      artifactsGoTo: workspace.artifactsGoTo(instance),
       problem: workspace.backends.problemFor(instance),
       configuration: workspace.backends.describe(),
     });
