@@ -105,7 +105,7 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(squares).toMatchObject({ file: sandbox.file, lnum: lines.findIndex((line) => line.startsWith('def squares_table(')) + 1 });
     expect(detail.quickfix.some((item) => /^add: ok, finished /.test(item.text))).toBe(true);
     expect(detail.log).toMatch(/\.choppa\/logs\/squares_table-.+\.log$/);
-    expect(detail.completion).toEqual(['artifact', 'cancel', 'deref', 'log', 'run', 'runs', 'status', 'submit']);
+    expect(detail.completion).toEqual(['artifact', 'cancel', 'clusters', 'deref', 'log', 'restart', 'run', 'runs', 'status', 'submit']);
   });
 
   it('shows one run lens and a "⋯ more" lens per function, refreshed by the plugin', () => {
