@@ -34,7 +34,7 @@ interface Path {
 function newPath(name: string, engine: ParserEngine, text: string): Path {
   const queries = compileQueries(loadQuerySources(), engine);
   const document = new SyntaxDocument(text, engine);
-  analyze(document.tree, document.text, queries);
+  analyze(document.chunks, document.text, queries);
   return { name, engine, document, sliced: new SyntaxDocument(text, engine), queries, parser: engine.createParser(), slice: [], fresh: [], full: [], published: [] };
 }
 
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
         path.sliced.finishParse();
         t0 = performance.now();
         path.document.applyEdit(edit);
-        analyze(path.document.tree, path.document.text, path.queries);
+        analyze(path.document.chunks, path.document.text, path.queries);
         path.fresh.push(performance.now() - t0);
       }
     }
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       path.parser.free(tree);
     }
   }
-  if (native.document.text !== wasm.document.text || native.document.tree.rootNode.toString() !== wasm.document.tree.rootNode.toString()) {
+  if (native.document.text !== wasm.document.text || native.document.chunks.map((c) => c.tree.rootNode.toString()).join() !== wasm.document.chunks.map((c) => c.tree.rootNode.toString()).join()) {
     throw new Error('the two engines disagree on the text or its tree');
   }
   process.stdout.write(`In process (${native.fresh.length} keystrokes each, interleaved):\n`);

@@ -30,6 +30,7 @@ interface MemoEntry {
 
 const GENERATION_KEY = '\u0000generation';
 const LINT_KEY = '\u0000lint';
+const CHUNK_KEY = '\u0000chunks';
 // Past this many entries, the memo drops what the last few analyses did not use.
 const MEMO_LIMIT = 20_000;
 const MEMO_KEEP_GENERATIONS = 20;
@@ -45,12 +46,96 @@ export function emptyAnalysis(): FileAnalysis {
  * are what the workspace index resolved this file's imports to (instances and decorated
  * functions of other modules).
  */
-export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
+export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
   try {
-    return combine(summarize(tree, text, queries), text, queries.memo, facts);
+    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text, queries);
+    return combine(summaries, text, queries.memo, facts);
   } catch {
     return emptyAnalysis();
   }
+}
+
+interface ChunkEntry {
+  row: number;
+  summaries: StatementSummary[];
+  generation: number;
+}
+
+function chunkMemoOf(memo: Map<string, unknown>): Map<string, ChunkEntry> {
+  let chunks = memo.get(CHUNK_KEY) as Map<string, ChunkEntry> | undefined;
+  if (!chunks) {
+    chunks = new Map();
+    memo.set(CHUNK_KEY, chunks);
+  }
+  return chunks;
+}
+
+/**
+ * Summaries of a document parsed in chunks (`SyntaxDocument`). A chunk is parsed on its own, so
+ * its summaries depend only on its text and the line it starts on: they are memoized by text and
+ * moved when the chunk moves, and a keystroke reads only the chunk it changed.
+ */
+function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries): StatementSummary[] {
+  const memo = chunkMemoOf(queries.memo);
+  const generation = ((queries.memo.get(GENERATION_KEY) as number | undefined) ?? 0) + 1;
+  queries.memo.set(GENERATION_KEY, generation);
+  const summaries: StatementSummary[] = [];
+  for (const chunk of chunks) {
+    let entry = memo.get(chunk.text);
+    if (!entry) {
+      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries), generation };
+      memo.set(chunk.text, entry);
+    } else if (entry.row !== chunk.row) {
+      entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
+      entry.row = chunk.row;
+    }
+    entry.generation = generation;
+    for (const summary of entry.summaries) summaries.push(summary);
+  }
+  if (memo.size > MEMO_LIMIT) {
+    for (const [key, value] of memo) if (value.generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
+  }
+  return summaries;
+}
+
+/**
+ * Summarizes chunks the memo does not hold yet, until `timeUp()` says stop (checked after each
+ * chunk), so a large file's first analysis can run in slices; `analyze` then only puts the module
+ * together. Returns true when every chunk is summarized. Never throws.
+ */
+export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries, timeUp: () => boolean): boolean {
+  try {
+    const memo = chunkMemoOf(queries.memo);
+    const generation = (queries.memo.get(GENERATION_KEY) as number | undefined) ?? 0;
+    for (const chunk of chunks) {
+      if (memo.has(chunk.text)) continue;
+      if (timeUp()) return false;
+      memo.set(chunk.text, { row: chunk.row, summaries: summarizeChunk(chunk, queries), generation });
+    }
+  } catch {
+    // `analyze` reads what is left.
+  }
+  return true;
+}
+
+// The statements of one chunk, with rows in the document.
+function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): StatementSummary[] {
+  const summaries: StatementSummary[] = [];
+  let starts: number[] | undefined;
+  for (const node of chunk.tree.rootNode.children) {
+    const startIndex = node.startIndex;
+    const source = chunk.text.slice(startIndex, node.endIndex);
+    const local = startIndex === 0 ? 0 : positionAt((starts ??= lineStarts(chunk.text)), startIndex).line;
+    let summary: StatementSummary;
+    try {
+      // A broken statement is cut where later top-level statements start, so its error stays local.
+      summary = recoverStatement(node, source, chunk.row + local, queries) ?? shiftLines(summarizeStatement(node, source, chunk.text, queries), chunk.row);
+    } catch {
+      summary = emptySummary();
+    }
+    summaries.push(summary);
+  }
+  return summaries;
 }
 
 function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): StatementSummary[] {
@@ -101,7 +186,7 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
 
 function evict(memo: Map<string, unknown>, generation: number): void {
   for (const [key, value] of memo) {
-    if (key === GENERATION_KEY || key === LINT_KEY) continue;
+    if (key === GENERATION_KEY || key === LINT_KEY || key === CHUNK_KEY) continue;
     if ((value as MemoEntry).generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
   }
 }

@@ -1,12 +1,13 @@
-// Owns the parser and the tree of one Python document, and keeps the tree in step with edits by
-// `tree.edit` plus an incremental reparse that can run in time-boxed slices. Both parser engines
+// Owns the parser and the parsed chunks of one Python document (`statement-chunks.ts` cuts them),
+// and keeps them in step with edits, parsing what changed in time-boxed slices. Both parser engines
 // count indexes and columns in UTF-16 code units when they parse a JS string, so LSP positions
 // map onto them directly. Pure: scheduling the slices is the caller's business.
 
 import type { Pos } from '../analysis/model.js';
-import { lineStarts, offsetAt, positionAt } from './line-index.js';
+import { lineStarts, offsetAt } from './line-index.js';
+import { chunkStarts } from './statement-chunks.js';
 import { parserEngine, type ParserEngine, type PythonParser } from './parser-engine.js';
-import type { Point, Tree } from './tree.js';
+import type { ParsedChunk, Tree } from './tree.js';
 
 /** A parser set to the Python grammar, from the engine chosen at start. */
 export function createPythonParser(): PythonParser {
@@ -20,128 +21,195 @@ export interface TextChange {
   text: string;
 }
 
+export type { ParsedChunk } from './tree.js';
+
+interface Chunk {
+  text: string;
+  start: number;
+  row: number;
+  /** Undefined until parsed. */
+  tree: Tree | undefined;
+}
+
 /**
- * The text and tree of one document.
+ * The text of one document, cut into chunks at column-0 statement starts (`chunkStarts`), each
+ * parsed into its own small tree. An edit re-cuts the text from the chunk before the edit until
+ * the cuts agree with the old ones again, and only chunks whose text is new are parsed: a
+ * keystroke costs the statement it is in, and tree-sitter's error recovery cannot run past it.
+ * A chunk whose text reappears among the replaced ones keeps its tree (trees are positioned
+ * relative to their chunk, so moving a chunk costs nothing).
  *
- * An edit never parses by itself: it updates `text` and applies `tree.edit` to the last complete
- * tree, and the document becomes `pending`. `continueParse(budgetMs)` then runs one time-boxed
- * slice of the reparse (tree-sitter resumes a timed-out parse where it stopped), and
- * `finishParse()` runs it to the end. Edits that arrive while a parse is pending abandon the
- * partial parse and compose on the last complete tree, so the next parse covers all of them.
- *
- * Invariant: `tree` is always the parse of `text`; reading it while pending finishes the parse
+ * Parsing never happens inside an edit: `continueParse(budgetMs)` parses pending chunks for
+ * about that long (a large chunk in resumable, time-boxed slices), `finishParse()` parses the rest.
+ * Invariant: `chunks` is always the parse of `text`; reading it while pending finishes the parse
  * first, synchronously. A tree (and its nodes) is valid until the next parse completes: the
- * WebAssembly engine frees superseded trees, so nothing keeps nodes across edits. Each document owns its parser, because a partial parse lives in the
- * parser that started it.
+ * WebAssembly engine frees trees that are no longer any chunk's, so nothing keeps nodes across
+ * edits. Each document owns its parser, because a partial parse lives in the parser that started it.
  */
 export class SyntaxDocument {
   readonly #parser: PythonParser;
   #text: string;
-  /**
-   * The last complete parse with every later edit applied (`tree.edit`), so it is positioned on
-   * `#text` but its nodes may be stale while `#pending`. Undefined after `replaceAll` until the
-   * fresh parse completes: there is nothing worth reusing then.
-   */
-  #tree: Tree | undefined;
-  #pending = false;
+  #chunks: Chunk[];
+  /** Indexes of chunks without a tree, in order. */
+  #unparsed: Chunk[] = [];
+  /** Trees of replaced chunks, freed once the parse that could reuse them completes. */
+  #retired: Tree[] = [];
+  /** The text of the chunk a time-boxed parse stopped in, to resume it. */
+  #resuming: string | undefined;
   #starts: number[] | undefined;
 
   /**
-   * Parses `text` completely: opening a document has nothing older to show in the meantime.
+   * Cuts `text` into chunks; parses nothing yet (`continueParse` or reading `chunks` does).
    * `engine` defaults to the one chosen at start (the benchmark compares both side by side).
    */
   constructor(text: string, engine: ParserEngine = parserEngine()) {
     this.#parser = engine.createParser();
     this.#text = text;
-    this.#tree = this.#parser.parse(text);
+    this.#chunks = this.#cut(text, chunkStarts(text), 0);
+    this.#unparsed = [...this.#chunks];
   }
 
   get text(): string {
     return this.#text;
   }
 
-  /** The parse of `text`; while `pending`, reading it finishes the parse first (synchronously). */
-  get tree(): Tree {
+  /** The parsed chunks of `text`, in order; while `pending`, reading them finishes the parse first. */
+  get chunks(): readonly ParsedChunk[] {
     this.finishParse();
-    return this.#tree!;
+    return this.#chunks as ParsedChunk[];
   }
 
-  /** Whether `text` has changed since the last complete parse. */
+  /** Whether some chunk of `text` is not parsed yet. */
   get pending(): boolean {
-    return this.#pending;
+    return this.#unparsed.length > 0;
   }
 
-  /** Applies one ranged change to the text and the last complete tree; parses nothing yet. */
+  /** Applies one ranged change to the text and re-cuts the chunks around it; parses nothing yet. */
   applyEdit(change: TextChange): void {
     const old = this.#text;
-    const starts = this.#lineStarts();
-    let startIndex = offsetAt(old, starts, change.start);
-    let oldEndIndex = offsetAt(old, starts, change.end);
+    const lines = this.#lineStarts();
+    let startIndex = offsetAt(old, lines, change.start);
+    let oldEndIndex = offsetAt(old, lines, change.end);
     if (oldEndIndex < startIndex) [startIndex, oldEndIndex] = [oldEndIndex, startIndex];
-    const startPoint = toPoint(positionAt(starts, startIndex));
-    const oldEndPoint = toPoint(positionAt(starts, oldEndIndex));
     const inserted = change.text;
-    const newEndIndex = startIndex + inserted.length;
-    const lastBreak = inserted.lastIndexOf('\n');
-    const newEndPoint =
-      lastBreak === -1
-        ? { row: startPoint.row, column: startPoint.column + inserted.length }
-        : { row: startPoint.row + countBreaks(inserted), column: inserted.length - lastBreak - 1 };
-    this.#abandonPartialParse();
-    // Successive edits compose on one tree, as tree-sitter allows before a reparse.
-    this.#tree?.edit({
-      startIndex,
-      oldEndIndex,
-      newEndIndex,
-      startPosition: startPoint,
-      oldEndPosition: oldEndPoint,
-      newEndPosition: newEndPoint,
-    });
-    this.#text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
-    this.#starts = undefined;
-    this.#pending = true;
-  }
-
-  /** Replaces the whole text (a full-document change); the next parse starts from scratch. */
-  replaceAll(text: string): void {
-    this.#abandonPartialParse();
+    const text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
+    const delta = inserted.length - (oldEndIndex - startIndex);
+    const rowDelta = countBreaks(inserted) - countBreaks(old.slice(startIndex, oldEndIndex));
     this.#text = text;
     this.#starts = undefined;
-    if (this.#tree) this.#parser.free(this.#tree);
-    this.#tree = undefined;
-    this.#pending = true;
+    // Re-cut from the chunk before the one holding the edit: an edit at a chunk's first line
+    // can make it continue the chunk above.
+    const chunks = this.#chunks;
+    const first = Math.max(0, chunkIndexAt(chunks, startIndex) - 1);
+    const from = chunks[first]!.start;
+    // The old chunks after the edit, by where they start in the new text.
+    let next = first + 1;
+    while (next < chunks.length && chunks[next]!.start < oldEndIndex) next++;
+    const editEnd = startIndex + inserted.length;
+    let stop = chunks.length;
+    let end = text.length;
+    const starts = chunkStarts(text, from, (cut) => {
+      if (cut <= editEnd) return false;
+      while (next < chunks.length && chunks[next]!.start + delta < cut) next++;
+      if (next < chunks.length && chunks[next]!.start + delta === cut) {
+        stop = next;
+        end = cut;
+        return true;
+      }
+      return false;
+    });
+    const fresh = this.#cut(text, starts, chunks[first]!.row, end);
+    const replaced = chunks.slice(first, stop);
+    const kept = chunks.slice(stop);
+    for (const chunk of kept) {
+      chunk.start += delta;
+      chunk.row += rowDelta;
+    }
+    // Chunks whose text is unchanged keep their trees, wherever they moved.
+    const reusable = new Map<string, Tree>();
+    for (const chunk of replaced) if (chunk.tree) reusable.set(chunk.text, chunk.tree);
+    for (const chunk of fresh) {
+      const tree = reusable.get(chunk.text);
+      if (tree) {
+        chunk.tree = tree;
+        reusable.delete(chunk.text);
+      }
+    }
+    for (const tree of reusable.values()) this.#retired.push(tree);
+    this.#chunks = [...chunks.slice(0, first), ...fresh, ...kept];
+    this.#unparsed = this.#chunks.filter((chunk) => !chunk.tree);
+  }
+
+  /** Replaces the whole text (a full-document change). */
+  replaceAll(text: string): void {
+    for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
+    this.#text = text;
+    this.#starts = undefined;
+    this.#chunks = this.#cut(text, chunkStarts(text), 0);
+    this.#unparsed = [...this.#chunks];
   }
 
   /**
-   * Runs the pending parse for about `budgetMs` (tree-sitter checks its clock every few hundred
-   * steps, so a slice can overrun slightly). Returns true when the tree is current.
+   * Parses pending chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
+   * steps, so a slice can overrun slightly). Returns true when every chunk is parsed.
    */
   continueParse(budgetMs: number): boolean {
-    if (!this.#pending) return true;
-    return this.#parseFor(Math.max(1, Math.round(budgetMs * 1000)));
-  }
-
-  /** Finishes a pending parse synchronously, for readers that need the current tree now. */
-  finishParse(): void {
-    if (this.#pending) this.#parseFor(0);
-  }
-
-  /** One call into tree-sitter with a timeout (0: none); resumes a parse that timed out. */
-  #parseFor(timeoutMicros: number): boolean {
-    // No tree means the timeout ran out; calling again with the same text resumes (the old tree
-    // only matters when a parse starts).
-    const tree = this.#parser.parseFor(this.#text, this.#tree, timeoutMicros);
-    if (!tree) return false;
-    // The new tree shares what it reused from the old one; the old one itself is nobody's now.
-    if (this.#tree && this.#tree !== tree) this.#parser.free(this.#tree);
-    this.#tree = tree;
-    this.#pending = false;
+    const deadline = performance.now() + budgetMs;
+    while (this.#unparsed.length > 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      if (!this.#parseNext(Math.max(1, Math.round(left * 1000)))) return false;
+    }
+    this.#freeRetired();
     return true;
   }
 
-  /** A partial parse is of a text that no longer exists: the next parse must start over. */
-  #abandonPartialParse(): void {
-    if (this.#pending) this.#parser.reset();
+  /** Finishes a pending parse synchronously, for readers that need the current trees now. */
+  finishParse(): void {
+    while (this.#unparsed.length > 0) this.#parseNext(0);
+    this.#freeRetired();
+  }
+
+  /** Frees every tree (the document was closed); the document must not be read afterwards. */
+  dispose(): void {
+    for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
+    this.#chunks = [];
+    this.#unparsed = [];
+    this.#freeRetired();
+  }
+
+  /** Parses the first unparsed chunk, for `timeoutMicros` at most (0: no limit). */
+  #parseNext(timeoutMicros: number): boolean {
+    const chunk = this.#unparsed[0]!;
+    // A stopped parse of another text is moot: the next parse must start over.
+    if (this.#resuming !== undefined && this.#resuming !== chunk.text) this.#parser.reset();
+    const tree = this.#parser.parseFor(chunk.text, undefined, timeoutMicros);
+    if (!tree) {
+      this.#resuming = chunk.text;
+      return false;
+    }
+    this.#resuming = undefined;
+    chunk.tree = tree;
+    this.#unparsed.shift();
+    return true;
+  }
+
+  #freeRetired(): void {
+    for (const tree of this.#retired) this.#parser.free(tree);
+    this.#retired = [];
+  }
+
+  /** Chunks of `text` starting at `starts` (the first on line `row`); the last ends at `end`. */
+  #cut(text: string, starts: readonly number[], row: number, end = text.length): Chunk[] {
+    const chunks: Chunk[] = [];
+    for (let index = 0; index < starts.length; index++) {
+      const start = starts[index]!;
+      const stop = index + 1 < starts.length ? starts[index + 1]! : end;
+      const chunkText = text.slice(start, stop);
+      chunks.push({ text: chunkText, start, row, tree: undefined });
+      row += countBreaks(chunkText);
+    }
+    return chunks;
   }
 
   #lineStarts(): number[] {
@@ -150,8 +218,16 @@ export class SyntaxDocument {
   }
 }
 
-function toPoint(pos: Pos): Point {
-  return { row: pos.line, column: pos.character };
+/** The index of the chunk that holds `offset` (the last one starting at or before it). */
+function chunkIndexAt(chunks: readonly Chunk[], offset: number): number {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chunks[mid]!.start <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function countBreaks(text: string): number {

@@ -81,3 +81,12 @@ export interface Query {
   matches(node: SyntaxNode): QueryMatch[];
   captures(node: SyntaxNode): QueryCapture[];
 }
+
+/** One chunk of a document: a run of whole top-level statements, parsed on its own. */
+export interface ParsedChunk {
+  /** The chunk's text; the tree's indexes, rows and columns are relative to it. */
+  readonly text: string;
+  /** The document line the chunk starts on (always at column 0). */
+  readonly row: number;
+  readonly tree: Tree;
+}
