@@ -371,6 +371,7 @@ async function messageWaits(layout: Layout, rounds: number): Promise<number[]> {
   return waits;
 }
 
+/** Server RSS after `keystrokeCount` keystrokes typed as a user types (each waits for its diagnostics). */
 async function memoryAfterTyping(layout: Layout, keystrokeCount: number): Promise<number> {
   const { root, path } = workspace(layout.text, 100);
   const editor = await EditorClient.start({ root });
@@ -380,11 +381,13 @@ async function memoryAfterTyping(layout: Layout, keystrokeCount: number): Promis
     let sent = 0;
     for (let round = 0; sent < keystrokeCount; round += 1) {
       const edits = keystrokes(round, layout);
-      for (const edit of edits) await editor.change(uri, { start: edit.start, end: edit.end }, edit.text);
+      if (round % 40 === 0) {
+        const { typed, undo } = newFunctionEdits(layout);
+        edits.push(...typed, undo);
+      }
+      await typeServed(editor, uri, edits);
       sent += edits.length;
-      if (round % 10 === 0) await editor.waitForDiagnostics(uri);
     }
-    await editor.waitForDiagnostics(uri);
     return rssMb(editor.child.pid!);
   } finally {
     await editor.stop();

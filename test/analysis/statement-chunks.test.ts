@@ -158,6 +158,19 @@ describe('a keystroke is bounded by its statement', () => {
     expect((analyze(doc.chunks, doc.text, queries) as { functions: unknown[] }).functions.length).toBe(30);
   });
 
+  it('an unclosed docstring being typed in a function leaves the functions after it found', () => {
+    const doc = new SyntaxDocument(source);
+    const queries = freshQueries();
+    doc.applyEdit({ start: { line: 3, character: 0 }, end: { line: 3, character: 0 }, text: '@dutch.remote\ndef new(a):\n    """Summarise\n' });
+    const names = (analyze(doc.chunks, doc.text, queries) as { functions: { name: string }[] }).functions.map((fn) => fn.name);
+    expect(names).toContain('f0');
+    expect(names).toContain('f29');
+    expect(names.length).toBeGreaterThanOrEqual(30);
+    doc.applyEdit({ start: { line: 6, character: 0 }, end: { line: 6, character: 0 }, text: '    """\n    return a\n\n' });
+    expect(parsesCleanly(doc.text)).toBe(true);
+    expect(analyze(doc.chunks, doc.text, queries)).toEqual(wholeTree(doc.text));
+  });
+
   it('positions stay exact after edits with non-ASCII text and CRLF', () => {
     const crlf = source.replace(/\n/g, '\r\n');
     const doc = new SyntaxDocument(crlf);

@@ -58,13 +58,14 @@ export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text:
 interface ChunkEntry {
   row: number;
   summaries: StatementSummary[];
-  generation: number;
 }
 
-function chunkMemoOf(memo: Map<string, unknown>): Map<string, ChunkEntry> {
-  let chunks = memo.get(CHUNK_KEY) as Map<string, ChunkEntry> | undefined;
+// Keyed by the chunk's tree: a tree lives exactly as long as its chunk's text is unchanged, so an
+// entry goes when its tree does, and the memo never holds more than the open documents' chunks.
+function chunkMemoOf(memo: Map<string, unknown>): WeakMap<Parser.Tree, ChunkEntry> {
+  let chunks = memo.get(CHUNK_KEY) as WeakMap<Parser.Tree, ChunkEntry> | undefined;
   if (!chunks) {
-    chunks = new Map();
+    chunks = new WeakMap();
     memo.set(CHUNK_KEY, chunks);
   }
   return chunks;
@@ -72,28 +73,22 @@ function chunkMemoOf(memo: Map<string, unknown>): Map<string, ChunkEntry> {
 
 /**
  * Summaries of a document parsed in chunks (`SyntaxDocument`). A chunk is parsed on its own, so
- * its summaries depend only on its text and the line it starts on: they are memoized by text and
+ * its summaries depend only on its text and the line it starts on: they are kept with its tree and
  * moved when the chunk moves, and a keystroke reads only the chunk it changed.
  */
 function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries): StatementSummary[] {
   const memo = chunkMemoOf(queries.memo);
-  const generation = ((queries.memo.get(GENERATION_KEY) as number | undefined) ?? 0) + 1;
-  queries.memo.set(GENERATION_KEY, generation);
   const summaries: StatementSummary[] = [];
   for (const chunk of chunks) {
-    let entry = memo.get(chunk.text);
+    let entry = memo.get(chunk.tree);
     if (!entry) {
-      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries), generation };
-      memo.set(chunk.text, entry);
+      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
+      memo.set(chunk.tree, entry);
     } else if (entry.row !== chunk.row) {
       entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
       entry.row = chunk.row;
     }
-    entry.generation = generation;
     for (const summary of entry.summaries) summaries.push(summary);
-  }
-  if (memo.size > MEMO_LIMIT) {
-    for (const [key, value] of memo) if (value.generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
   }
   return summaries;
 }
@@ -106,11 +101,10 @@ function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: Compile
 export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries, timeUp: () => boolean): boolean {
   try {
     const memo = chunkMemoOf(queries.memo);
-    const generation = (queries.memo.get(GENERATION_KEY) as number | undefined) ?? 0;
     for (const chunk of chunks) {
-      if (memo.has(chunk.text)) continue;
+      if (memo.has(chunk.tree)) continue;
       if (timeUp()) return false;
-      memo.set(chunk.text, { row: chunk.row, summaries: summarizeChunk(chunk, queries), generation });
+      memo.set(chunk.tree, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
     }
   } catch {
     // `analyze` reads what is left.

@@ -23,6 +23,11 @@ export interface TextChange {
 
 export type { ParsedChunk } from './tree.js';
 
+/** Replaced chunks larger than this are not kept for reuse (a statement, not a flipped region). */
+const RECENT_CHUNK_CHARS = 16_384;
+/** Replaced chunks kept for reuse hold at most this many times the document's text. */
+const RECENT_CHARS_FACTOR = 1.5;
+
 interface Chunk {
   text: string;
   start: number;
@@ -54,6 +59,13 @@ export class SyntaxDocument {
   #unparsed: Chunk[] = [];
   /** Trees of replaced chunks, freed once the parse that could reuse them completes. */
   #retired: Tree[] = [];
+  /**
+   * Trees of recently replaced chunks by text, oldest first, so a text that comes back gets its
+   * tree (and its summaries) again: an unclosed `"""` flips the rest of the file into strings and
+   * back until it is closed. At most `RECENT_CHARS_FACTOR` times the text's size, small chunks only.
+   */
+  #recent = new Map<string, Tree>();
+  #recentChars = 0;
   /** The text of the chunk a time-boxed parse stopped in, to resume it. */
   #resuming: string | undefined;
   #starts: number[] | undefined;
@@ -129,13 +141,12 @@ export class SyntaxDocument {
     const reusable = new Map<string, Tree>();
     for (const chunk of replaced) if (chunk.tree) reusable.set(chunk.text, chunk.tree);
     for (const chunk of fresh) {
-      const tree = reusable.get(chunk.text);
-      if (tree) {
-        chunk.tree = tree;
-        reusable.delete(chunk.text);
-      }
+      const tree = reusable.get(chunk.text) ?? this.#recent.get(chunk.text);
+      if (!tree) continue;
+      chunk.tree = tree;
+      if (!reusable.delete(chunk.text)) this.#forget(chunk.text);
     }
-    for (const tree of reusable.values()) this.#retired.push(tree);
+    for (const [chunkText, tree] of reusable) this.#remember(chunkText, tree);
     this.#chunks = [...chunks.slice(0, first), ...fresh, ...kept];
     this.#unparsed = this.#chunks.filter((chunk) => !chunk.tree);
   }
@@ -143,6 +154,7 @@ export class SyntaxDocument {
   /** Replaces the whole text (a full-document change). */
   replaceAll(text: string): void {
     for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
+    for (const chunkText of [...this.#recent.keys()]) this.#retired.push(this.#forget(chunkText)!);
     this.#text = text;
     this.#starts = undefined;
     this.#chunks = this.#cut(text, chunkStarts(text), 0);
@@ -173,6 +185,7 @@ export class SyntaxDocument {
   /** Frees every tree (the document was closed); the document must not be read afterwards. */
   dispose(): void {
     for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
+    for (const chunkText of [...this.#recent.keys()]) this.#retired.push(this.#forget(chunkText)!);
     this.#chunks = [];
     this.#unparsed = [];
     this.#freeRetired();
@@ -192,6 +205,28 @@ export class SyntaxDocument {
     chunk.tree = tree;
     this.#unparsed.shift();
     return true;
+  }
+
+  #remember(chunkText: string, tree: Tree): void {
+    if (chunkText.length > RECENT_CHUNK_CHARS || this.#recent.has(chunkText)) {
+      this.#retired.push(tree);
+      return;
+    }
+    this.#recent.set(chunkText, tree);
+    this.#recentChars += chunkText.length;
+    const limit = this.#text.length * RECENT_CHARS_FACTOR;
+    for (const oldest of this.#recent.keys()) {
+      if (this.#recentChars <= limit) break;
+      this.#retired.push(this.#forget(oldest)!);
+    }
+  }
+
+  #forget(chunkText: string): Tree | undefined {
+    const tree = this.#recent.get(chunkText);
+    if (tree === undefined) return undefined;
+    this.#recent.delete(chunkText);
+    this.#recentChars -= chunkText.length;
+    return tree;
   }
 
   #freeRetired(): void {

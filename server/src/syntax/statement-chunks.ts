@@ -13,6 +13,14 @@ const CONTINUATION = /^(?:else\b|elif\b|except\b|finally\b|case\b|[)\]},.#]|$|\s
 // are syntax errors anyway, which the whole-file parse would also stop at.)
 const STATEMENT_ONLY = /^(?:def\s|class\s|async\s+def\s|import\s|from\s+[\w.]+\s+import\b|@[A-Za-z_])/;
 
+// A column-0 line that ends an indented docstring (a triple-quoted bare string on an indented
+// line): without this, typing `"""` in a function would turn the rest of the file inside out
+// (code into strings and strings into code) until the closing quotes are typed. A definition or
+// decorator at column 0 inside an indented docstring is rare, and when it is there the cut shows
+// (an unterminated string in that function), where a flipped file would lose every function
+// after it. Other strings (`doc = """`) are never cut.
+const ENDS_INDENTED_STRING = /^(?:def\s+\w|class\s+\w|async\s+def\s|@[A-Za-z_])/;
+
 /**
  * The offsets in `text` at which chunks start, beginning with `from` (a chunk start, or 0), up to
  * the end of the text. `until(offset)` may stop the scan early at a cut: the incremental update
@@ -23,6 +31,8 @@ export function chunkStarts(text: string, from = 0, until?: (cut: number) => boo
   let depth = 0;
   // The open string's quote: `"`, `'`, `"""` or `'''`.
   let quote = '';
+  // Whether the open triple-quoted string is an indented docstring.
+  let quoteIndented = false;
   let underDecorator = false;
   let continued = false;
   let lineStart = from;
@@ -30,6 +40,11 @@ export function chunkStarts(text: string, from = 0, until?: (cut: number) => boo
   while (lineStart < text.length) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd === -1) lineEnd = text.length;
+    if (quote.length === 3 && quoteIndented && ENDS_INDENTED_STRING.test(text.slice(lineStart, Math.min(lineEnd, lineStart + 40)))) {
+      quote = '';
+      depth = 0;
+      continued = false;
+    }
     if (!firstLine && quote === '' && !continued) {
       const line = text.slice(lineStart, Math.min(lineEnd, lineStart + 40));
       if (!CONTINUATION.test(line)) {
@@ -74,6 +89,7 @@ export function chunkStarts(text: string, from = 0, until?: (cut: number) => boo
         const q = text[at]!;
         if (text.charCodeAt(at + 1) === code && text.charCodeAt(at + 2) === code) {
           quote = q + q + q;
+          quoteIndented = isDocstringStart(text, lineStart, at);
           at += 3;
         } else {
           quote = q;
@@ -94,6 +110,12 @@ export function chunkStarts(text: string, from = 0, until?: (cut: number) => boo
     lineStart = lineEnd + 1;
   }
   return cuts;
+}
+
+// Whether the quotes at `at` open an indented bare string (a docstring): only indentation and a
+// string prefix before them on their line.
+function isDocstringStart(text: string, lineStart: number, at: number): boolean {
+  return /^[ \t]+[rRuUbBfF]{0,2}$/.test(text.slice(lineStart, at));
 }
 
 // Whether only `\r` (or nothing) lies between `at` and the line end.
