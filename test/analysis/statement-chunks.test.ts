@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { SyntaxDocument } from '../../server/src/syntax/parser.js';
 import { chunkStarts } from '../../server/src/syntax/statement-chunks.js';
-import { freshQueries, parser, parsesCleanly } from './support.js';
+import { chunkShape, freshChunkShape, freshQueries, parser, parsesCleanly } from './support.js';
 
 const PIPELINE = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'demo', 'pipeline.py'), 'utf8');
 
@@ -169,6 +169,18 @@ describe('a keystroke is bounded by its statement', () => {
     doc.applyEdit({ start: { line: 6, character: 0 }, end: { line: 6, character: 0 }, text: '    """\n    return a\n\n' });
     expect(parsesCleanly(doc.text)).toBe(true);
     expect(analyze(doc.chunks, doc.text, queries)).toEqual(wholeTree(doc.text));
+  });
+
+  it('trees dropped after the analysis: the analysis stays, edits still work, a tree read is parsed again', () => {
+    const doc = new SyntaxDocument(source);
+    const queries = freshQueries();
+    const before = analyze(doc.chunks, doc.text, queries);
+    doc.dropTrees();
+    expect(analyze(doc.chunks, doc.text, queries)).toEqual(before);
+    doc.applyEdit({ start: { line: 5, character: 4 }, end: { line: 5, character: 4 }, text: 'x = 1\n    ' });
+    expect(analyze(doc.chunks, doc.text, queries)).toEqual(chunked(doc.text));
+    doc.dropTrees();
+    expect(chunkShape(doc)).toEqual(freshChunkShape(doc.text));
   });
 
   it('positions stay exact after edits with non-ASCII text and CRLF', () => {

@@ -60,10 +60,10 @@ interface ChunkEntry {
   summaries: StatementSummary[];
 }
 
-// Keyed by the chunk's tree: a tree lives exactly as long as its chunk's text is unchanged, so an
-// entry goes when its tree does, and the memo never holds more than the open documents' chunks.
-function chunkMemoOf(memo: Map<string, unknown>): WeakMap<Parser.Tree, ChunkEntry> {
-  let chunks = memo.get(CHUNK_KEY) as WeakMap<Parser.Tree, ChunkEntry> | undefined;
+// Keyed by the chunk's key, which lives as long as its text is a chunk's (or a recently replaced
+// one's): an entry goes with it, and the memo never holds more than the open documents' chunks.
+function chunkMemoOf(memo: Map<string, unknown>): WeakMap<object, ChunkEntry> {
+  let chunks = memo.get(CHUNK_KEY) as WeakMap<object, ChunkEntry> | undefined;
   if (!chunks) {
     chunks = new WeakMap();
     memo.set(CHUNK_KEY, chunks);
@@ -80,10 +80,10 @@ function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: Compile
   const memo = chunkMemoOf(queries.memo);
   const summaries: StatementSummary[] = [];
   for (const chunk of chunks) {
-    let entry = memo.get(chunk.tree);
+    let entry = memo.get(chunk.key);
     if (!entry) {
       entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
-      memo.set(chunk.tree, entry);
+      memo.set(chunk.key, entry);
     } else if (entry.row !== chunk.row) {
       entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
       entry.row = chunk.row;
@@ -102,9 +102,9 @@ export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: Co
   try {
     const memo = chunkMemoOf(queries.memo);
     for (const chunk of chunks) {
-      if (memo.has(chunk.tree)) continue;
+      if (memo.has(chunk.key)) continue;
       if (timeUp()) return false;
-      memo.set(chunk.tree, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
+      memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
     }
   } catch {
     // `analyze` reads what is left.

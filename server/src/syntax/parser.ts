@@ -28,12 +28,42 @@ const RECENT_CHUNK_CHARS = 16_384;
 /** Replaced chunks kept for reuse hold at most this many times the document's text. */
 const RECENT_CHARS_FACTOR = 1.5;
 
-interface Chunk {
-  text: string;
-  start: number;
-  row: number;
-  /** Undefined until parsed. */
-  tree: Tree | undefined;
+/**
+ * One chunk of a document. `key` stands for its text's parse: it stays the same while the text
+ * does (wherever the chunk moves, and when a replaced text comes back), so what is derived from
+ * the parse can be kept under it. The tree may be dropped once that is done (`dropTrees`); reading
+ * `tree` then parses the chunk again.
+ */
+class Chunk implements ParsedChunk {
+  #tree: Tree | undefined;
+
+  constructor(
+    readonly text: string,
+    public start: number,
+    public row: number,
+    readonly key: object,
+    private readonly parseNow: (text: string) => Tree,
+    /** Whether the chunk was parsed (its key carries summaries) even if its tree was dropped. */
+    public parsed: boolean,
+  ) {}
+
+  get tree(): Tree {
+    this.#tree ??= this.parseNow(this.text);
+    this.parsed = true;
+    return this.#tree;
+  }
+
+  set tree(tree: Tree) {
+    this.#tree = tree;
+    this.parsed = true;
+  }
+
+  /** Gives up the tree, for the caller to free. */
+  takeTree(): Tree | undefined {
+    const tree = this.#tree;
+    this.#tree = undefined;
+    return tree;
+  }
 }
 
 /**
@@ -41,34 +71,38 @@ interface Chunk {
  * parsed into its own small tree. An edit re-cuts the text from the chunk before the edit until
  * the cuts agree with the old ones again, and only chunks whose text is new are parsed: a
  * keystroke costs the statement it is in, and tree-sitter's error recovery cannot run past it.
- * A chunk whose text reappears among the replaced ones keeps its tree (trees are positioned
- * relative to their chunk, so moving a chunk costs nothing).
+ * A chunk whose text reappears among the replaced ones, or among recently replaced ones (an undo,
+ * a closed quote), keeps its key and tree.
  *
- * Parsing never happens inside an edit: `continueParse(budgetMs)` parses pending chunks for
- * about that long (a large chunk in resumable, time-boxed slices), `finishParse()` parses the rest.
+ * Parsing never happens inside an edit: `continueParse(budgetMs)` parses new chunks for about
+ * that long (a large chunk in resumable, time-boxed slices), `finishParse()` parses the rest.
  * Invariant: `chunks` is always the parse of `text`; reading it while pending finishes the parse
- * first, synchronously. A tree (and its nodes) is valid until the next parse completes: the
- * WebAssembly engine frees trees that are no longer any chunk's, so nothing keeps nodes across
+ * first, synchronously. A tree (and its nodes) is valid until the next parse completes or
+ * `dropTrees`: the WebAssembly engine frees trees nobody holds, so nothing keeps nodes across
  * edits. Each document owns its parser, because a partial parse lives in the parser that started it.
  */
 export class SyntaxDocument {
   readonly #parser: PythonParser;
   #text: string;
   #chunks: Chunk[];
-  /** Indexes of chunks without a tree, in order. */
+  /** Chunks never parsed, in order. */
   #unparsed: Chunk[] = [];
-  /** Trees of replaced chunks, freed once the parse that could reuse them completes. */
+  /** Trees nobody reads any more, freed once the parse in progress completes. */
   #retired: Tree[] = [];
   /**
-   * Trees of recently replaced chunks by text, oldest first, so a text that comes back gets its
-   * tree (and its summaries) again: an unclosed `"""` flips the rest of the file into strings and
+   * Keys (and trees) of recently replaced chunks by text, oldest first, so a text that comes back
+   * gets them again: an unclosed `"""` at column 0 flips the rest of the file into strings and
    * back until it is closed. At most `RECENT_CHARS_FACTOR` times the text's size, small chunks only.
    */
-  #recent = new Map<string, Tree>();
+  #recent = new Map<string, Chunk>();
   #recentChars = 0;
   /** The text of the chunk a time-boxed parse stopped in, to resume it. */
   #resuming: string | undefined;
   #starts: number[] | undefined;
+  readonly #parseNow = (text: string): Tree => {
+    this.#abandonResumable();
+    return this.#parser.parse(text);
+  };
 
   /**
    * Cuts `text` into chunks; parses nothing yet (`continueParse` or reading `chunks` does).
@@ -88,10 +122,10 @@ export class SyntaxDocument {
   /** The parsed chunks of `text`, in order; while `pending`, reading them finishes the parse first. */
   get chunks(): readonly ParsedChunk[] {
     this.finishParse();
-    return this.#chunks as ParsedChunk[];
+    return this.#chunks;
   }
 
-  /** Whether some chunk of `text` is not parsed yet. */
+  /** Whether some chunk of `text` was never parsed. */
   get pending(): boolean {
     return this.#unparsed.length > 0;
   }
@@ -130,31 +164,24 @@ export class SyntaxDocument {
       }
       return false;
     });
-    const fresh = this.#cut(text, starts, chunks[first]!.row, end);
     const replaced = chunks.slice(first, stop);
     const kept = chunks.slice(stop);
     for (const chunk of kept) {
       chunk.start += delta;
       chunk.row += rowDelta;
     }
-    // Chunks whose text is unchanged keep their trees, wherever they moved.
-    const reusable = new Map<string, Tree>();
-    for (const chunk of replaced) if (chunk.tree) reusable.set(chunk.text, chunk.tree);
-    for (const chunk of fresh) {
-      const tree = reusable.get(chunk.text) ?? this.#recent.get(chunk.text);
-      if (!tree) continue;
-      chunk.tree = tree;
-      if (!reusable.delete(chunk.text)) this.#forget(chunk.text);
-    }
-    for (const [chunkText, tree] of reusable) this.#remember(chunkText, tree);
+    // Replaced chunks go to the recent ones; a new chunk whose text is there takes its key and tree.
+    for (const chunk of replaced) this.#remember(chunk);
+    const fresh = this.#cut(text, starts, chunks[first]!.row, end);
     this.#chunks = [...chunks.slice(0, first), ...fresh, ...kept];
-    this.#unparsed = this.#chunks.filter((chunk) => !chunk.tree);
+    this.#unparsed = this.#unparsed.filter((chunk) => !replaced.includes(chunk));
+    for (const chunk of fresh) if (!chunk.parsed) this.#unparsed.push(chunk);
+    this.#unparsed.sort((a, b) => a.start - b.start);
   }
 
   /** Replaces the whole text (a full-document change). */
   replaceAll(text: string): void {
-    for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
-    for (const chunkText of [...this.#recent.keys()]) this.#retired.push(this.#forget(chunkText)!);
+    this.#retireAll();
     this.#text = text;
     this.#starts = undefined;
     this.#chunks = this.#cut(text, chunkStarts(text), 0);
@@ -162,7 +189,7 @@ export class SyntaxDocument {
   }
 
   /**
-   * Parses pending chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
+   * Parses new chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
    * steps, so a slice can overrun slightly). Returns true when every chunk is parsed.
    */
   continueParse(budgetMs: number): boolean {
@@ -182,20 +209,46 @@ export class SyntaxDocument {
     this.#freeRetired();
   }
 
+  /**
+   * Frees the trees of parsed chunks once what was derived from them is kept under their keys (the
+   * analysis): a reader that still wants a tree gets it parsed again. Trees are most of the weight
+   * of an open document.
+   */
+  dropTrees(): void {
+    if (this.#unparsed.length > 0) return;
+    for (const chunk of this.#chunks) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    for (const chunk of this.#recent.values()) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    this.#freeRetired();
+  }
+
   /** Frees every tree (the document was closed); the document must not be read afterwards. */
   dispose(): void {
-    for (const chunk of this.#chunks) if (chunk.tree) this.#retired.push(chunk.tree);
-    for (const chunkText of [...this.#recent.keys()]) this.#retired.push(this.#forget(chunkText)!);
+    this.#retireAll();
     this.#chunks = [];
     this.#unparsed = [];
     this.#freeRetired();
+  }
+
+  #retireAll(): void {
+    for (const chunk of [...this.#chunks, ...this.#recent.values()]) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    this.#recent.clear();
+    this.#recentChars = 0;
   }
 
   /** Parses the first unparsed chunk, for `timeoutMicros` at most (0: no limit). */
   #parseNext(timeoutMicros: number): boolean {
     const chunk = this.#unparsed[0]!;
     // A stopped parse of another text is moot: the next parse must start over.
-    if (this.#resuming !== undefined && this.#resuming !== chunk.text) this.#parser.reset();
+    if (this.#resuming !== undefined && this.#resuming !== chunk.text) this.#abandonResumable();
     const tree = this.#parser.parseFor(chunk.text, undefined, timeoutMicros);
     if (!tree) {
       this.#resuming = chunk.text;
@@ -207,26 +260,34 @@ export class SyntaxDocument {
     return true;
   }
 
-  #remember(chunkText: string, tree: Tree): void {
-    if (chunkText.length > RECENT_CHUNK_CHARS || this.#recent.has(chunkText)) {
-      this.#retired.push(tree);
+  #abandonResumable(): void {
+    if (this.#resuming === undefined) return;
+    this.#parser.reset();
+    this.#resuming = undefined;
+  }
+
+  #remember(chunk: Chunk): void {
+    if (!chunk.parsed || chunk.text.length > RECENT_CHUNK_CHARS || this.#recent.has(chunk.text)) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
       return;
     }
-    this.#recent.set(chunkText, tree);
-    this.#recentChars += chunkText.length;
+    this.#recent.set(chunk.text, chunk);
+    this.#recentChars += chunk.text.length;
     const limit = this.#text.length * RECENT_CHARS_FACTOR;
     for (const oldest of this.#recent.keys()) {
       if (this.#recentChars <= limit) break;
-      this.#retired.push(this.#forget(oldest)!);
+      const tree = this.#take(oldest)?.takeTree();
+      if (tree) this.#retired.push(tree);
     }
   }
 
-  #forget(chunkText: string): Tree | undefined {
-    const tree = this.#recent.get(chunkText);
-    if (tree === undefined) return undefined;
+  #take(chunkText: string): Chunk | undefined {
+    const chunk = this.#recent.get(chunkText);
+    if (chunk === undefined) return undefined;
     this.#recent.delete(chunkText);
     this.#recentChars -= chunkText.length;
-    return tree;
+    return chunk;
   }
 
   #freeRetired(): void {
@@ -234,14 +295,21 @@ export class SyntaxDocument {
     this.#retired = [];
   }
 
-  /** Chunks of `text` starting at `starts` (the first on line `row`); the last ends at `end`. */
+  /**
+   * Chunks of `text` starting at `starts` (the first on line `row`); the last ends at `end`. A
+   * text among the recently replaced chunks takes that chunk's key and tree.
+   */
   #cut(text: string, starts: readonly number[], row: number, end = text.length): Chunk[] {
     const chunks: Chunk[] = [];
     for (let index = 0; index < starts.length; index++) {
       const start = starts[index]!;
       const stop = index + 1 < starts.length ? starts[index + 1]! : end;
       const chunkText = text.slice(start, stop);
-      chunks.push({ text: chunkText, start, row, tree: undefined });
+      const earlier = this.#take(chunkText);
+      const chunk = new Chunk(chunkText, start, row, earlier?.key ?? {}, this.#parseNow, earlier?.parsed ?? false);
+      const tree = earlier?.takeTree();
+      if (tree) chunk.tree = tree;
+      chunks.push(chunk);
       row += countBreaks(chunkText);
     }
     return chunks;

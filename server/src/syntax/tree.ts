@@ -88,5 +88,7 @@ export interface ParsedChunk {
   readonly text: string;
   /** The document line the chunk starts on (always at column 0). */
   readonly row: number;
+  /** Stays the same while the chunk's text does: what is derived from its parse is kept under it. */
+  readonly key: object;
   readonly tree: Tree;
 }
