@@ -266,7 +266,7 @@ function storedError(i: number): RunRecord {
 }
 
 /** A workspace with the file and `errors` stored remote errors of its functions. */
-function workspace(text: string, errors: number): { root: string; path: string } {
+export function workspace(text: string, errors: number): { root: string; path: string } {
   const root = mkdtempSync(join(tmpdir(), 'choppa-bench-'));
   mkdirSync(join(root, '.git'));
   const path = join(root, 'big.py');

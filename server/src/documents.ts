@@ -26,6 +26,8 @@ export interface OpenDocument {
   readonly syntax: SyntaxDocument;
   /** The analysis of the current text: reading it finishes any pending parse and analysis. */
   readonly analysis: FileAnalysis;
+  /** The analysis of the text alone, before its imports are resolved (computed once per text). */
+  readonly raw: FileAnalysis;
 }
 
 /**
@@ -56,10 +58,22 @@ class LiveDocument implements OpenDocument {
 
   get analysis(): FileAnalysis {
     if (!this.#analysis) {
-      const raw = analyze(this.syntax.chunks, this.syntax.text, this.queries);
+      const raw = this.raw;
       this.#analysis = this.resolver()?.(this.uri, this.syntax, raw) ?? raw;
     }
     return this.#analysis;
+  }
+
+  get raw(): FileAnalysis {
+    this.#raw ??= analyze(this.syntax.chunks, this.syntax.text, this.queries);
+    return this.#raw;
+  }
+
+  #raw: FileAnalysis | undefined;
+
+  /** What the imports resolve to may have changed; the text has not. */
+  resolvedChanged(): void {
+    this.#analysis = undefined;
   }
 
   get analyzed(): boolean {
@@ -68,6 +82,7 @@ class LiveDocument implements OpenDocument {
 
   textChanged(): void {
     this.#analysis = undefined;
+    this.#raw = undefined;
   }
 }
 
@@ -142,7 +157,7 @@ export class Documents {
 
   /** Forgets every document's resolved analysis: what other files export has changed. */
   invalidateResolved(except?: string): void {
-    for (const document of this.open.values()) if (document.uri !== except) document.textChanged();
+    for (const document of this.open.values()) if (document.uri !== except) document.resolvedChanged();
   }
 
   /** The compiled queries (shared with the workspace index, so it reuses the same memo). */

@@ -78,7 +78,7 @@ export class Session {
       // A reopened document starts its versions again: the syntax object tells them apart.
       let id = this.bufferIds.get(syntax);
       if (id === undefined) this.bufferIds.set(syntax, (id = ++this.bufferCount));
-      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get chunks() { return syntax.chunks; } };
+      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get chunks() { return syntax.chunks; }, get raw() { return document.raw; } };
     }
     return undefined;
   }

@@ -235,7 +235,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   }
   const choppa = choppaNames(imports);
   const instances = resolveInstances(
-    summaries.flatMap((summary) => summary.instances),
+    collect(summaries, (summary) => summary.instances),
     choppa,
   );
   const instanceNames = new Set(instances.map((instance) => instance.name));
@@ -244,7 +244,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   for (const imported of facts?.instances ?? []) if (!instanceNames.has(imported.name)) instanceNames.add(imported.name);
 
   const { functions: resolved, problems } = resolveFunctions(
-    summaries.flatMap((summary) => summary.functions),
+    collect(summaries, (summary) => summary.functions),
     instanceNames,
   );
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
@@ -257,12 +257,12 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     sessions: [],
     bindings: [],
     problems,
-    imports: summaries.flatMap((summary) => summary.moduleImports),
-    decoratedNames: summaries.flatMap((summary) => summary.functions.filter((candidate) => candidate.scope.kind === 'module').map((candidate) => candidate.name)),
+    imports: collect(summaries, (summary) => summary.moduleImports),
+    decoratedNames: decoratedNamesOf(summaries),
     importedInstances: facts?.instances ?? [],
     importedFunctions: facts?.functions ?? [],
   };
-  problems.push(...unfollowedProblems(summaries.flatMap((summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
+  problems.push(...unfollowedProblems(collect(summaries, (summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
   for (const summary of summaries) {
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
@@ -282,6 +282,19 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   }
   problems.sort((a, b) => comparePos(a.span.start, b.span.start));
   return analysis;
+}
+
+// What `flatMap` does, without its cost per summary (thousands of summaries on every keystroke).
+function collect<T>(summaries: readonly StatementSummary[], pick: (summary: StatementSummary) => readonly T[]): T[] {
+  const all: T[] = [];
+  for (const summary of summaries) for (const item of pick(summary)) all.push(item);
+  return all;
+}
+
+function decoratedNamesOf(summaries: readonly StatementSummary[]): string[] {
+  const names: string[] = [];
+  for (const summary of summaries) for (const candidate of summary.functions) if (candidate.scope.kind === 'module') names.push(candidate.name);
+  return names;
 }
 
 // `big = load(1000)` binds `big` to that very call (not to `load`'s latest result), and

@@ -26,6 +26,8 @@ export interface OpenBuffer {
   version: string;
   readonly text: string;
   readonly chunks: readonly Parser.ParsedChunk[];
+  /** The buffer's own analysis, when its owner keeps one (the same as analysing `chunks`). */
+  readonly raw?: FileAnalysis;
 }
 
 export interface WorkspaceIndexOptions {
@@ -172,7 +174,7 @@ export class WorkspaceIndex {
     const open = this.options.openBuffer?.(path);
     let analysis: FileAnalysis;
     if (open) {
-      analysis = analyze(open.chunks, open.text, this.options.queries);
+      analysis = open.raw ?? analyze(open.chunks, open.text, this.options.queries);
     } else {
       const text = this.textOf(path);
       if (text === undefined) return undefined;
