@@ -109,15 +109,15 @@ export class Documents {
   }
 
   /**
-   * Opens a document (or reopens it with new text): cuts it into chunks and parses one slice; the
-   * rest of the parse and the analysis follow in continuations, then `onAnalyzed` is called.
+   * Opens a document (or reopens it with new text): cuts it into chunks; the parse and the
+   * analysis follow in continuations, then `onAnalyzed` is called.
    */
   openDocument(uri: string, version: number, text: string, onAnalyzed?: AnalyzedListener): OpenDocument {
     const document = new LiveDocument(uri, version, new SyntaxDocument(text), this.queries, () => this.resolver);
     this.open.get(uri)?.syntax.dispose();
     this.open.set(uri, document);
     document.listener = onAnalyzed;
-    document.syntax.continueParse(PARSE_SLICE_MS);
+    // No parse here: fifty files opened at once would put fifty slices before the next message.
     this.schedule(document);
     return document;
   }
