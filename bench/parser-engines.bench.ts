@@ -14,7 +14,7 @@ import { SyntaxDocument } from 'choppa-lsp/syntax/parser.js';
 import type { ParserEngine, PythonParser } from 'choppa-lsp/syntax/parser-engine.js';
 import { compileQueries, type CompiledQueries } from 'choppa-lsp/syntax/queries.js';
 import { loadWasmEngine } from 'choppa-lsp/syntax/wasm-engine.js';
-import { generateFile, keystrokes, percentile } from './keystroke.bench.js';
+import { generateFile, keystrokes, layoutOf, percentile } from './keystroke.bench.js';
 
 interface Path {
   name: string;
@@ -34,7 +34,7 @@ interface Path {
 function newPath(name: string, engine: ParserEngine, text: string): Path {
   const queries = compileQueries(loadQuerySources(), engine);
   const document = new SyntaxDocument(text, engine);
-  analyze(document.tree, document.text, queries);
+  analyze(document.chunks, document.text, queries);
   return { name, engine, document, sliced: new SyntaxDocument(text, engine), queries, parser: engine.createParser(), slice: [], fresh: [], full: [], published: [] };
 }
 
@@ -51,6 +51,7 @@ function compare(label: string, native: number[], wasm: number[]): { p50: number
 
 async function main(): Promise<void> {
   const text = generateFile();
+  const layout = layoutOf(text);
   const native = newPath('native', loadNativeEngine(), text);
   const wasm = newPath('wasm', await loadWasmEngine(), text);
   process.stdout.write(`native: ${native.engine.description}\nwasm:   ${wasm.engine.description}\n\n`);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
         path.sliced.finishParse();
         t0 = performance.now();
         path.document.applyEdit(edit);
-        analyze(path.document.tree, path.document.text, path.queries);
+        analyze(path.document.chunks, path.document.text, path.queries);
         path.fresh.push(performance.now() - t0);
       }
     }
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       path.parser.free(tree);
     }
   }
-  if (native.document.text !== wasm.document.text || native.document.tree.rootNode.toString() !== wasm.document.tree.rootNode.toString()) {
+  if (native.document.text !== wasm.document.text || native.document.chunks.map((c) => c.tree.rootNode.toString()).join() !== wasm.document.chunks.map((c) => c.tree.rootNode.toString()).join()) {
     throw new Error('the two engines disagree on the text or its tree');
   }
   process.stdout.write(`In process (${native.fresh.length} keystrokes each, interleaved):\n`);
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     }),
   );
   for (let i = 0; i < 100; i += 1) {
-    const line = 8 + ((i * 53) % 500) * 21 + 3;
+    const line = layout.bodies[(i * 53) % layout.bodies.length]!;
     const at = { line, character: 4 };
     for (const { path, editor, uri } of i % 2 === 0 ? editors : [...editors].reverse()) {
       for (const [end, typed] of [[at, 'x'], [{ line, character: 5 }, '']] as const) {

@@ -1,10 +1,11 @@
-// The open Python documents: each keeps its incrementally edited syntax tree and the analysis of
-// its current text. A change does a bounded amount of work at once (the edit and one parse slice);
-// the rest of the reparse and the analysis run in `setImmediate` continuations so other messages
-// get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
+// The open Python documents: each keeps its text parsed in chunks (one small tree per top-level
+// statement run) and the analysis of its current text. Opening or changing a document does a
+// bounded amount of work at once (cutting the text and one parse slice); the rest of the parse,
+// the summaries of new chunks and the analysis run in `setImmediate` continuations so other
+// messages get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
 import type { PythonParser } from './syntax/parser-engine.js';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
-import { analyze } from './analysis/analyze.js';
+import { analyze, summarizeSome } from './analysis/analyze.js';
 import { ARGUMENT_LIST_PREFIX, argumentsOfTree } from './analysis/argument-list.js';
 import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
@@ -12,10 +13,12 @@ import { SyntaxDocument } from './syntax/parser.js';
 
 /**
  * How long one parse slice may run. A keystroke spends one slice inside `didChange` and each
- * continuation one more, so no message waits much longer than this behind a reparse (tree-sitter's
- * error recovery can take ~100 ms on a 10,000-line file).
+ * continuation one more, so no message waits much longer than this behind a parse.
  */
 export const PARSE_SLICE_MS = 2.5;
+
+/** How long one continuation may spend summarizing new chunks (a large file just opened). */
+export const SUMMARY_SLICE_MS = 8;
 
 export interface OpenDocument {
   readonly uri: string;
@@ -23,6 +26,8 @@ export interface OpenDocument {
   readonly syntax: SyntaxDocument;
   /** The analysis of the current text: reading it finishes any pending parse and analysis. */
   readonly analysis: FileAnalysis;
+  /** The analysis of the text alone, before its imports are resolved (computed once per text). */
+  readonly raw: FileAnalysis;
 }
 
 /**
@@ -40,7 +45,6 @@ class LiveDocument implements OpenDocument {
   #analysis: FileAnalysis | undefined;
   /** Who to tell when the current text is analysed; cleared once told. */
   listener: AnalyzedListener | undefined;
-  scheduled = false;
 
   constructor(
     readonly uri: string,
@@ -54,10 +58,22 @@ class LiveDocument implements OpenDocument {
 
   get analysis(): FileAnalysis {
     if (!this.#analysis) {
-      const raw = analyze(this.syntax.tree, this.syntax.text, this.queries);
+      const raw = this.raw;
       this.#analysis = this.resolver()?.(this.uri, this.syntax, raw) ?? raw;
     }
     return this.#analysis;
+  }
+
+  get raw(): FileAnalysis {
+    this.#raw ??= analyze(this.syntax.chunks, this.syntax.text, this.queries);
+    return this.#raw;
+  }
+
+  #raw: FileAnalysis | undefined;
+
+  /** What the imports resolve to may have changed; the text has not. */
+  resolvedChanged(): void {
+    this.#analysis = undefined;
   }
 
   get analyzed(): boolean {
@@ -66,6 +82,7 @@ class LiveDocument implements OpenDocument {
 
   textChanged(): void {
     this.#analysis = undefined;
+    this.#raw = undefined;
   }
 }
 
@@ -91,11 +108,17 @@ export class Documents {
     return this.open.values();
   }
 
-  /** Parses and analyses a document that was just opened (or reopened with new text). */
-  openDocument(uri: string, version: number, text: string): OpenDocument {
+  /**
+   * Opens a document (or reopens it with new text): cuts it into chunks; the parse and the
+   * analysis follow in continuations, then `onAnalyzed` is called.
+   */
+  openDocument(uri: string, version: number, text: string, onAnalyzed?: AnalyzedListener): OpenDocument {
     const document = new LiveDocument(uri, version, new SyntaxDocument(text), this.queries, () => this.resolver);
-    void document.analysis;
+    this.open.get(uri)?.syntax.dispose();
     this.open.set(uri, document);
+    document.listener = onAnalyzed;
+    // No parse here: fifty files opened at once would put fifty slices before the next message.
+    this.schedule(document);
     return document;
   }
 
@@ -126,13 +149,15 @@ export class Documents {
     return document;
   }
 
+  /** Forgets a document and frees its trees. */
   close(uri: string): void {
+    this.open.get(uri)?.syntax.dispose();
     this.open.delete(uri);
   }
 
   /** Forgets every document's resolved analysis: what other files export has changed. */
   invalidateResolved(except?: string): void {
-    for (const document of this.open.values()) if (document.uri !== except) document.textChanged();
+    for (const document of this.open.values()) if (document.uri !== except) document.resolvedChanged();
   }
 
   /** The compiled queries (shared with the workspace index, so it reuses the same memo). */
@@ -143,7 +168,7 @@ export class Documents {
   /** Analyses text that is not open in the editor (a file on disk, for the CLI). */
   analyzeText(text: string): { syntax: SyntaxDocument; analysis: FileAnalysis } {
     const syntax = new SyntaxDocument(text);
-    return { syntax, analysis: analyze(syntax.tree, syntax.text, this.queries) };
+    return { syntax, analysis: analyze(syntax.chunks, syntax.text, this.queries) };
   }
 
   /** Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. */
@@ -157,13 +182,33 @@ export class Documents {
     }
   }
 
+  /**
+   * Queues a document's next unit of work. One continuation runs at a time, for one document
+   * (round robin), so fifty files opened at once do not put fifty slices between two messages.
+   */
   private schedule(document: LiveDocument): void {
-    if (document.scheduled) return;
-    document.scheduled = true;
-    setImmediate(() => {
-      document.scheduled = false;
-      this.advance(document);
-    });
+    this.queue.add(document);
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private readonly queue = new Set<LiveDocument>();
+  private turnScheduled = false;
+
+  private turn(): void {
+    this.turnScheduled = false;
+    const next = this.queue.values().next();
+    if (next.done) return;
+    this.queue.delete(next.value);
+    try {
+      this.advance(next.value);
+    } finally {
+      if (this.queue.size > 0 && !this.turnScheduled) {
+        this.turnScheduled = true;
+        setImmediate(() => this.turn());
+      }
+    }
   }
 
   /**
@@ -178,9 +223,18 @@ export class Documents {
       this.schedule(document);
       return;
     }
+    if (!document.analyzed) {
+      const deadline = performance.now() + SUMMARY_SLICE_MS;
+      if (!summarizeSome(document.syntax.chunks, this.queries, () => performance.now() > deadline)) {
+        this.schedule(document);
+        return;
+      }
+    }
     void document.analysis;
     const listener = document.listener;
     document.listener = undefined;
     listener?.(document);
+    // The summaries are kept under the chunks' keys now; the trees are most of a document's weight.
+    document.syntax.dropTrees();
   }
 }

@@ -69,7 +69,7 @@ export class Session {
       if (path === undefined) return raw;
       const facts = this.index.factsFor(path, raw);
       if (facts.instances.length === 0 && facts.functions.length === 0) return raw;
-      return analyze(syntax.tree, syntax.text, queries, facts);
+      return analyze(syntax.chunks, syntax.text, queries, facts);
     };
   }
 
@@ -81,7 +81,7 @@ export class Session {
       // A reopened document starts its versions again: the syntax object tells them apart.
       let id = this.bufferIds.get(syntax);
       if (id === undefined) this.bufferIds.set(syntax, (id = ++this.bufferCount));
-      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get tree() { return syntax.tree; } };
+      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get chunks() { return syntax.chunks; }, get raw() { return document.raw; } };
     }
     return undefined;
   }

@@ -1,5 +1,7 @@
 // Incremental analysis must equal a fresh one: after every seeded random edit, the analysis of the
-// edited tree with a warm memo is compared with a fresh parse analyzed by new, empty queries.
+// edited document (its chunks re-cut and reparsed where the edit was) with a warm memo is compared
+// with a fresh document analyzed by new, empty queries, and, whenever the text parses cleanly,
+// with the analysis of one whole-file tree.
 // Edits favour what shifts cached statements (lines added or removed above functions). Parses
 // left pending (a slice that ran out of time, then more edits) must end in the same tree.
 
@@ -7,7 +9,8 @@ import { describe, it, expect } from 'vitest';
 import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { lineStarts } from '../../server/src/syntax/line-index.js';
-import { freshQueries, parser } from './support.js';
+import { freshQueries, parser, parsesCleanly, chunkShape, freshChunkShape } from './support.js';
+import type { FileAnalysis } from '../../server/src/analysis/model.js';
 
 // A small seeded generator, so a failing random edit sequence can be replayed.
 function random(seed: number): () => number {
@@ -69,33 +72,48 @@ function randomChange(text: string, next: () => number, eol: string): TextChange
   return { start: { line, character }, end: { line, character: end }, text: piece };
 }
 
-function checkSequence(seed: number, eol: string): number {
+/** The analysis of a fresh document of `text`, with an empty memo. */
+function freshAnalysis(text: string): FileAnalysis {
+  const doc = new SyntaxDocument(text);
+  try {
+    return analyze(doc.chunks, text, freshQueries());
+  } finally {
+    doc.dispose();
+  }
+}
+
+function checkSequence(seed: number, eol: string): { withFunctions: number; clean: number } {
+  let clean = 0;
   const next = random(seed);
   const queries = freshQueries();
   const doc = new SyntaxDocument(BASE.replace(/\n/g, eol));
-  analyze(doc.tree, doc.text, queries);
+  analyze(doc.chunks, doc.text, queries);
   let withFunctions = 0;
   for (let step = 0; step < 40; step++) {
     doc.applyEdit(randomChange(doc.text, next, eol));
-    const incremental = analyze(doc.tree, doc.text, queries);
-    const fresh = analyze(parser.parse(doc.text), doc.text, freshQueries());
+    const incremental = analyze(doc.chunks, doc.text, queries);
+    const fresh = freshAnalysis(doc.text);
     expect(incremental, `seed ${seed}, step ${step}`).toEqual(fresh);
     if (fresh.functions.length > 0) withFunctions++;
+    if (parsesCleanly(doc.text)) {
+      expect(incremental, `seed ${seed}, step ${step}, one tree`).toEqual(analyze(parser.parse(doc.text), doc.text, freshQueries()));
+      clean++;
+    }
   }
-  return withFunctions;
+  return { withFunctions, clean };
 }
 
 describe('incremental analysis equals a fresh one', () => {
   it('lines added above a cached function move its defLine and spans', () => {
     const queries = freshQueries();
     const doc = new SyntaxDocument('from choppa import Choppa\n\ndutch = Choppa()\n\n@dutch.remote\ndef add(a, b=2):\n    return a + b\n');
-    analyze(doc.tree, doc.text, queries);
+    analyze(doc.chunks, doc.text, queries);
     doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, text: '# one\n# two\n# three\n' });
-    const fn = analyze(doc.tree, doc.text, queries).functions[0];
+    const fn = analyze(doc.chunks, doc.text, queries).functions[0];
     expect(fn?.defLine).toBe(8);
     expect(fn?.nameSpan.start).toEqual({ line: 8, character: 4 });
     doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 3, character: 0 }, text: '' });
-    expect(analyze(doc.tree, doc.text, queries).functions[0]?.defLine).toBe(6);
+    expect(analyze(doc.chunks, doc.text, queries).functions[0]?.defLine).toBe(6);
   });
 
   it.each([
@@ -103,8 +121,14 @@ describe('incremental analysis equals a fresh one', () => {
     ['CRLF', '\r\n'],
   ])('random line and character edits, %s', (_name, eol) => {
     let withFunctions = 0;
-    for (let seed = 1; seed <= 10; seed++) withFunctions += checkSequence(seed, eol);
-    // Most steps still have decorated functions, so the comparison is not vacuous.
+    let clean = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const counts = checkSequence(seed, eol);
+      withFunctions += counts.withFunctions;
+      clean += counts.clean;
+    }
+    // Most steps still have decorated functions, so the comparison is not vacuous (few parse
+    // cleanly: statement-chunks.test.ts compares with one whole-file tree on clean code).
     expect(withFunctions).toBeGreaterThan(200);
   });
 });
@@ -113,16 +137,19 @@ describe('incremental analysis equals a fresh one', () => {
 const LARGE = BASE.repeat(40);
 
 describe('parses left pending end in the same tree and analysis', () => {
-  it('an edit leaves the document pending until a slice finishes it or the tree is read', () => {
+  it('a document is pending until slices finish it or its chunks are read', () => {
     const doc = new SyntaxDocument(LARGE);
+    expect(doc.pending).toBe(true);
+    doc.finishParse();
     expect(doc.pending).toBe(false);
     doc.applyEdit({ start: { line: 6, character: 0 }, end: { line: 6, character: 0 }, text: 'x' });
     expect(doc.pending).toBe(true);
     expect(doc.text.split('\n')[6]).toBe('xdef first(a, b=2):');
+    doc.replaceAll(LARGE);
     expect(doc.continueParse(0.001)).toBe(false);
     expect(doc.pending).toBe(true);
-    // Reading the tree finishes the parse: it is never behind the text.
-    expect(doc.tree.rootNode.toString()).toBe(parser.parse(doc.text).rootNode.toString());
+    // Reading the chunks finishes the parse: they are never behind the text.
+    expect(chunkShape(doc)).toEqual(freshChunkShape(doc.text));
     expect(doc.pending).toBe(false);
     expect(doc.continueParse(0.001)).toBe(true);
   });
@@ -144,12 +171,13 @@ describe('parses left pending end in the same tree and analysis', () => {
         const roll = next();
         if (roll < 0.15) doc.continueParse(0.5);
         else if (roll < 0.25) doc.finishParse();
-        else if (roll < 0.3) analyze(doc.tree, doc.text, queries);
+        else if (roll < 0.3) analyze(doc.chunks, doc.text, queries);
       }
       doc.finishParse();
       const fresh = parser.parse(doc.text);
-      expect(doc.tree.rootNode.toString(), `seed ${seed}`).toBe(fresh.rootNode.toString());
-      expect(analyze(doc.tree, doc.text, queries), `seed ${seed}`).toEqual(analyze(fresh, doc.text, freshQueries()));
+      expect(chunkShape(doc), `seed ${seed}`).toEqual(freshChunkShape(doc.text));
+      expect(analyze(doc.chunks, doc.text, queries), `seed ${seed}`).toEqual(freshAnalysis(doc.text));
+      if (parsesCleanly(doc.text)) expect(analyze(doc.chunks, doc.text, queries), `seed ${seed}`).toEqual(analyze(fresh, doc.text, freshQueries()));
       expect(pendingEdits, 'most edits left a parse pending').toBeGreaterThan(30);
     }
   });
@@ -165,7 +193,7 @@ describe('parses left pending end in the same tree and analysis', () => {
     while (!doc.continueParse(0.5));
     expect(doc.text.startsWith('import os\nimport numpy as np\n')).toBe(true);
     const fresh = parser.parse(doc.text);
-    expect(doc.tree.rootNode.toString()).toBe(fresh.rootNode.toString());
-    expect(analyze(doc.tree, doc.text, freshQueries())).toEqual(analyze(fresh, doc.text, freshQueries()));
+    expect(chunkShape(doc)).toEqual(freshChunkShape(doc.text));
+    expect(analyze(doc.chunks, doc.text, freshQueries())).toEqual(analyze(fresh, doc.text, freshQueries()));
   });
 });

@@ -2,7 +2,8 @@
 // edits, and print results compactly so inline snapshots stay readable.
 
 import type * as Parser from '../../server/src/syntax/tree.js';
-import { createPythonParser } from '../../server/src/syntax/parser.js';
+import { createPythonParser, SyntaxDocument } from '../../server/src/syntax/parser.js';
+import type { ParserEngine } from '../../server/src/syntax/parser-engine.js';
 import { compileQueries, type CompiledQueries } from '../../server/src/syntax/queries.js';
 import { loadQuerySources } from '../../server/src/query-files.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
@@ -19,9 +20,17 @@ export function freshQueries(): CompiledQueries {
 
 const shared = freshQueries();
 
-/** Parses and analyzes `text` with the shared queries (and their memo). */
+/**
+ * Parses and analyzes `text` with the shared queries (and their memo) as the server does: cut
+ * into chunks, each parsed on its own.
+ */
 export function analyzeText(text: string, queries: CompiledQueries = shared): FileAnalysis {
-  return analyze(parser.parse(text), text, queries);
+  const doc = new SyntaxDocument(text);
+  try {
+    return analyze(doc.chunks, text, queries);
+  } finally {
+    doc.dispose();
+  }
 }
 
 /** Removes the `$0` marker and returns the text and the marker's position. */
@@ -62,3 +71,18 @@ export function parsesCleanly(text: string): boolean {
 }
 
 export type { Parser };
+
+/** Each chunk of a document as line, text and tree, to compare with a fresh cut and parse. */
+export function chunkShape(doc: SyntaxDocument): string[] {
+  return doc.chunks.map((chunk) => `${chunk.row}|${chunk.text}|${chunk.tree.rootNode.toString()}`);
+}
+
+/** The chunks a fresh document of `text` has (cut and parsed from scratch). */
+export function freshChunkShape(text: string, engine?: ParserEngine): string[] {
+  const doc = new SyntaxDocument(text, engine);
+  try {
+    return chunkShape(doc);
+  } finally {
+    doc.dispose();
+  }
+}

@@ -7,7 +7,7 @@ import { WorkspaceIndex } from '../../server/src/workspace-index/workspace-index
 import { absoluteModule, moduleNameOf } from '../../server/src/workspace-index/module-names.js';
 import { compileQueries } from '../../server/src/syntax/queries.js';
 import { loadQuerySources } from '../../server/src/query-files.js';
-import { createPythonParser } from '../../server/src/syntax/parser.js';
+import { SyntaxDocument } from '../../server/src/syntax/parser.js';
 import { tempDir } from '../support/lsp-client.js';
 import { writeProject } from '../support/project-fixture.js';
 
@@ -113,10 +113,9 @@ describe('instances across modules', () => {
   it('lets an open buffer win over the disk', () => {
     let text = 'from choppa import Choppa\n\ndc = Choppa(cluster_id="open-buffer")\n';
     let version = 1;
-    const parser = createPythonParser();
     const own = new WorkspaceIndex({
       queries,
-      openBuffer: (path) => (path === at('analytics/cluster.py') ? { version: String(version), text, tree: parser.parse(text) } : undefined),
+      openBuffer: (path) => (path === at('analytics/cluster.py') ? { version: String(version), text, chunks: new SyntaxDocument(text).chunks } : undefined),
     });
     own.addFolder(root);
     expect(own.analysisOf(at('analytics/jobs.py'))?.importedInstances[0]?.clusterId).toBe('open-buffer');

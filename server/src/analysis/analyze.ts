@@ -30,6 +30,7 @@ interface MemoEntry {
 
 const GENERATION_KEY = '\u0000generation';
 const LINT_KEY = '\u0000lint';
+const CHUNK_KEY = '\u0000chunks';
 // Past this many entries, the memo drops what the last few analyses did not use.
 const MEMO_LIMIT = 20_000;
 const MEMO_KEEP_GENERATIONS = 20;
@@ -45,12 +46,90 @@ export function emptyAnalysis(): FileAnalysis {
  * are what the workspace index resolved this file's imports to (instances and decorated
  * functions of other modules).
  */
-export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
+export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
   try {
-    return combine(summarize(tree, text, queries), text, queries.memo, facts);
+    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text, queries);
+    return combine(summaries, text, queries.memo, facts);
   } catch {
     return emptyAnalysis();
   }
+}
+
+interface ChunkEntry {
+  row: number;
+  summaries: StatementSummary[];
+}
+
+// Keyed by the chunk's key, which lives as long as its text is a chunk's (or a recently replaced
+// one's): an entry goes with it, and the memo never holds more than the open documents' chunks.
+function chunkMemoOf(memo: Map<string, unknown>): WeakMap<object, ChunkEntry> {
+  let chunks = memo.get(CHUNK_KEY) as WeakMap<object, ChunkEntry> | undefined;
+  if (!chunks) {
+    chunks = new WeakMap();
+    memo.set(CHUNK_KEY, chunks);
+  }
+  return chunks;
+}
+
+/**
+ * Summaries of a document parsed in chunks (`SyntaxDocument`). A chunk is parsed on its own, so
+ * its summaries depend only on its text and the line it starts on: they are kept with its tree and
+ * moved when the chunk moves, and a keystroke reads only the chunk it changed.
+ */
+function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries): StatementSummary[] {
+  const memo = chunkMemoOf(queries.memo);
+  const summaries: StatementSummary[] = [];
+  for (const chunk of chunks) {
+    let entry = memo.get(chunk.key);
+    if (!entry) {
+      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
+      memo.set(chunk.key, entry);
+    } else if (entry.row !== chunk.row) {
+      entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
+      entry.row = chunk.row;
+    }
+    for (const summary of entry.summaries) summaries.push(summary);
+  }
+  return summaries;
+}
+
+/**
+ * Summarizes chunks the memo does not hold yet, until `timeUp()` says stop (checked after each
+ * chunk), so a large file's first analysis can run in slices; `analyze` then only puts the module
+ * together. Returns true when every chunk is summarized. Never throws.
+ */
+export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries, timeUp: () => boolean): boolean {
+  try {
+    const memo = chunkMemoOf(queries.memo);
+    for (const chunk of chunks) {
+      if (memo.has(chunk.key)) continue;
+      if (timeUp()) return false;
+      memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
+    }
+  } catch {
+    // `analyze` reads what is left.
+  }
+  return true;
+}
+
+// The statements of one chunk, with rows in the document.
+function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): StatementSummary[] {
+  const summaries: StatementSummary[] = [];
+  let starts: number[] | undefined;
+  for (const node of chunk.tree.rootNode.children) {
+    const startIndex = node.startIndex;
+    const source = chunk.text.slice(startIndex, node.endIndex);
+    const local = startIndex === 0 ? 0 : positionAt((starts ??= lineStarts(chunk.text)), startIndex).line;
+    let summary: StatementSummary;
+    try {
+      // A broken statement is cut where later top-level statements start, so its error stays local.
+      summary = recoverStatement(node, source, chunk.row + local, queries) ?? shiftLines(summarizeStatement(node, source, chunk.text, queries), chunk.row);
+    } catch {
+      summary = emptySummary();
+    }
+    summaries.push(summary);
+  }
+  return summaries;
 }
 
 function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): StatementSummary[] {
@@ -101,7 +180,7 @@ function summarize(tree: Parser.Tree, text: string, queries: CompiledQueries): S
 
 function evict(memo: Map<string, unknown>, generation: number): void {
   for (const [key, value] of memo) {
-    if (key === GENERATION_KEY || key === LINT_KEY) continue;
+    if (key === GENERATION_KEY || key === LINT_KEY || key === CHUNK_KEY) continue;
     if ((value as MemoEntry).generation < generation - MEMO_KEEP_GENERATIONS) memo.delete(key);
   }
 }
@@ -156,7 +235,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   }
   const choppa = choppaNames(imports);
   const instances = resolveInstances(
-    summaries.flatMap((summary) => summary.instances),
+    collect(summaries, (summary) => summary.instances),
     choppa,
   );
   const instanceNames = new Set(instances.map((instance) => instance.name));
@@ -165,7 +244,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   for (const imported of facts?.instances ?? []) if (!instanceNames.has(imported.name)) instanceNames.add(imported.name);
 
   const { functions: resolved, problems } = resolveFunctions(
-    summaries.flatMap((summary) => summary.functions),
+    collect(summaries, (summary) => summary.functions),
     instanceNames,
   );
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
@@ -178,12 +257,12 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     sessions: [],
     bindings: [],
     problems,
-    imports: summaries.flatMap((summary) => summary.moduleImports),
-    decoratedNames: summaries.flatMap((summary) => summary.functions.filter((candidate) => candidate.scope.kind === 'module').map((candidate) => candidate.name)),
+    imports: collect(summaries, (summary) => summary.moduleImports),
+    decoratedNames: decoratedNamesOf(summaries),
     importedInstances: facts?.instances ?? [],
     importedFunctions: facts?.functions ?? [],
   };
-  problems.push(...unfollowedProblems(summaries.flatMap((summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
+  problems.push(...unfollowedProblems(collect(summaries, (summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
   for (const summary of summaries) {
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
@@ -203,6 +282,19 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
   }
   problems.sort((a, b) => comparePos(a.span.start, b.span.start));
   return analysis;
+}
+
+// What `flatMap` does, without its cost per summary (thousands of summaries on every keystroke).
+function collect<T>(summaries: readonly StatementSummary[], pick: (summary: StatementSummary) => readonly T[]): T[] {
+  const all: T[] = [];
+  for (const summary of summaries) for (const item of pick(summary)) all.push(item);
+  return all;
+}
+
+function decoratedNamesOf(summaries: readonly StatementSummary[]): string[] {
+  const names: string[] = [];
+  for (const summary of summaries) for (const candidate of summary.functions) if (candidate.scope.kind === 'module') names.push(candidate.name);
+  return names;
 }
 
 // `big = load(1000)` binds `big` to that very call (not to `load`'s latest result), and

@@ -1,12 +1,13 @@
-// Owns the parser and the tree of one Python document, and keeps the tree in step with edits by
-// `tree.edit` plus an incremental reparse that can run in time-boxed slices. Both parser engines
+// Owns the parser and the parsed chunks of one Python document (`statement-chunks.ts` cuts them),
+// and keeps them in step with edits, parsing what changed in time-boxed slices. Both parser engines
 // count indexes and columns in UTF-16 code units when they parse a JS string, so LSP positions
 // map onto them directly. Pure: scheduling the slices is the caller's business.
 
 import type { Pos } from '../analysis/model.js';
-import { lineStarts, offsetAt, positionAt } from './line-index.js';
+import { lineStarts, offsetAt } from './line-index.js';
+import { chunkStarts } from './statement-chunks.js';
 import { parserEngine, type ParserEngine, type PythonParser } from './parser-engine.js';
-import type { Point, Tree } from './tree.js';
+import type { ParsedChunk, Tree } from './tree.js';
 
 /** A parser set to the Python grammar, from the engine chosen at start. */
 export function createPythonParser(): PythonParser {
@@ -20,128 +21,298 @@ export interface TextChange {
   text: string;
 }
 
+export type { ParsedChunk } from './tree.js';
+
+/** Replaced chunks larger than this are not kept for reuse (a statement, not a flipped region). */
+const RECENT_CHUNK_CHARS = 16_384;
+/** Replaced chunks kept for reuse hold at most this many times the document's text. */
+const RECENT_CHARS_FACTOR = 1.5;
+
 /**
- * The text and tree of one document.
+ * One chunk of a document. `key` stands for its text's parse: it stays the same while the text
+ * does (wherever the chunk moves, and when a replaced text comes back), so what is derived from
+ * the parse can be kept under it. The tree may be dropped once that is done (`dropTrees`); reading
+ * `tree` then parses the chunk again.
+ */
+class Chunk implements ParsedChunk {
+  #tree: Tree | undefined;
+
+  constructor(
+    readonly text: string,
+    public start: number,
+    public row: number,
+    readonly key: object,
+    private readonly parseNow: (text: string) => Tree,
+    /** Whether the chunk was parsed (its key carries summaries) even if its tree was dropped. */
+    public parsed: boolean,
+  ) {}
+
+  get tree(): Tree {
+    this.#tree ??= this.parseNow(this.text);
+    this.parsed = true;
+    return this.#tree;
+  }
+
+  set tree(tree: Tree) {
+    this.#tree = tree;
+    this.parsed = true;
+  }
+
+  /** Gives up the tree, for the caller to free. */
+  takeTree(): Tree | undefined {
+    const tree = this.#tree;
+    this.#tree = undefined;
+    return tree;
+  }
+}
+
+/**
+ * The text of one document, cut into chunks at column-0 statement starts (`chunkStarts`), each
+ * parsed into its own small tree. An edit re-cuts the text from the chunk before the edit until
+ * the cuts agree with the old ones again, and only chunks whose text is new are parsed: a
+ * keystroke costs the statement it is in, and tree-sitter's error recovery cannot run past it.
+ * A chunk whose text reappears among the replaced ones, or among recently replaced ones (an undo,
+ * a closed quote), keeps its key and tree.
  *
- * An edit never parses by itself: it updates `text` and applies `tree.edit` to the last complete
- * tree, and the document becomes `pending`. `continueParse(budgetMs)` then runs one time-boxed
- * slice of the reparse (tree-sitter resumes a timed-out parse where it stopped), and
- * `finishParse()` runs it to the end. Edits that arrive while a parse is pending abandon the
- * partial parse and compose on the last complete tree, so the next parse covers all of them.
- *
- * Invariant: `tree` is always the parse of `text`; reading it while pending finishes the parse
- * first, synchronously. A tree (and its nodes) is valid until the next parse completes: the
- * WebAssembly engine frees superseded trees, so nothing keeps nodes across edits. Each document owns its parser, because a partial parse lives in the
- * parser that started it.
+ * Parsing never happens inside an edit: `continueParse(budgetMs)` parses new chunks for about
+ * that long (a large chunk in resumable, time-boxed slices), `finishParse()` parses the rest.
+ * Invariant: `chunks` is always the parse of `text`; reading it while pending finishes the parse
+ * first, synchronously. A tree (and its nodes) is valid until the next parse completes or
+ * `dropTrees`: the WebAssembly engine frees trees nobody holds, so nothing keeps nodes across
+ * edits. Each document owns its parser, because a partial parse lives in the parser that started it.
  */
 export class SyntaxDocument {
   readonly #parser: PythonParser;
   #text: string;
+  #chunks: Chunk[];
+  /** Chunks never parsed, in order. */
+  #unparsed: Chunk[] = [];
+  /** Trees nobody reads any more, freed once the parse in progress completes. */
+  #retired: Tree[] = [];
   /**
-   * The last complete parse with every later edit applied (`tree.edit`), so it is positioned on
-   * `#text` but its nodes may be stale while `#pending`. Undefined after `replaceAll` until the
-   * fresh parse completes: there is nothing worth reusing then.
+   * Keys (and trees) of recently replaced chunks by text, oldest first, so a text that comes back
+   * gets them again: an unclosed `"""` at column 0 flips the rest of the file into strings and
+   * back until it is closed. At most `RECENT_CHARS_FACTOR` times the text's size, small chunks only.
    */
-  #tree: Tree | undefined;
-  #pending = false;
+  #recent = new Map<string, Chunk>();
+  #recentChars = 0;
+  /** The text of the chunk a time-boxed parse stopped in, to resume it. */
+  #resuming: string | undefined;
   #starts: number[] | undefined;
+  readonly #parseNow = (text: string): Tree => {
+    this.#abandonResumable();
+    return this.#parser.parse(text);
+  };
 
   /**
-   * Parses `text` completely: opening a document has nothing older to show in the meantime.
+   * Cuts `text` into chunks; parses nothing yet (`continueParse` or reading `chunks` does).
    * `engine` defaults to the one chosen at start (the benchmark compares both side by side).
    */
   constructor(text: string, engine: ParserEngine = parserEngine()) {
     this.#parser = engine.createParser();
     this.#text = text;
-    this.#tree = this.#parser.parse(text);
+    this.#chunks = this.#cut(text, chunkStarts(text), 0);
+    this.#unparsed = [...this.#chunks];
   }
 
   get text(): string {
     return this.#text;
   }
 
-  /** The parse of `text`; while `pending`, reading it finishes the parse first (synchronously). */
-  get tree(): Tree {
+  /** The parsed chunks of `text`, in order; while `pending`, reading them finishes the parse first. */
+  get chunks(): readonly ParsedChunk[] {
     this.finishParse();
-    return this.#tree!;
+    return this.#chunks;
   }
 
-  /** Whether `text` has changed since the last complete parse. */
+  /** Whether some chunk of `text` was never parsed. */
   get pending(): boolean {
-    return this.#pending;
+    return this.#unparsed.length > 0;
   }
 
-  /** Applies one ranged change to the text and the last complete tree; parses nothing yet. */
+  /** Applies one ranged change to the text and re-cuts the chunks around it; parses nothing yet. */
   applyEdit(change: TextChange): void {
     const old = this.#text;
-    const starts = this.#lineStarts();
-    let startIndex = offsetAt(old, starts, change.start);
-    let oldEndIndex = offsetAt(old, starts, change.end);
+    const lines = this.#lineStarts();
+    let startIndex = offsetAt(old, lines, change.start);
+    let oldEndIndex = offsetAt(old, lines, change.end);
     if (oldEndIndex < startIndex) [startIndex, oldEndIndex] = [oldEndIndex, startIndex];
-    const startPoint = toPoint(positionAt(starts, startIndex));
-    const oldEndPoint = toPoint(positionAt(starts, oldEndIndex));
     const inserted = change.text;
-    const newEndIndex = startIndex + inserted.length;
-    const lastBreak = inserted.lastIndexOf('\n');
-    const newEndPoint =
-      lastBreak === -1
-        ? { row: startPoint.row, column: startPoint.column + inserted.length }
-        : { row: startPoint.row + countBreaks(inserted), column: inserted.length - lastBreak - 1 };
-    this.#abandonPartialParse();
-    // Successive edits compose on one tree, as tree-sitter allows before a reparse.
-    this.#tree?.edit({
-      startIndex,
-      oldEndIndex,
-      newEndIndex,
-      startPosition: startPoint,
-      oldEndPosition: oldEndPoint,
-      newEndPosition: newEndPoint,
-    });
-    this.#text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
-    this.#starts = undefined;
-    this.#pending = true;
-  }
-
-  /** Replaces the whole text (a full-document change); the next parse starts from scratch. */
-  replaceAll(text: string): void {
-    this.#abandonPartialParse();
+    const text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
+    const delta = inserted.length - (oldEndIndex - startIndex);
+    const rowDelta = countBreaks(inserted) - countBreaks(old.slice(startIndex, oldEndIndex));
     this.#text = text;
     this.#starts = undefined;
-    if (this.#tree) this.#parser.free(this.#tree);
-    this.#tree = undefined;
-    this.#pending = true;
+    // Re-cut from the chunk before the one holding the edit: an edit at a chunk's first line
+    // can make it continue the chunk above.
+    const chunks = this.#chunks;
+    const first = Math.max(0, chunkIndexAt(chunks, startIndex) - 1);
+    const from = chunks[first]!.start;
+    // The old chunks after the edit, by where they start in the new text.
+    let next = first + 1;
+    while (next < chunks.length && chunks[next]!.start < oldEndIndex) next++;
+    const editEnd = startIndex + inserted.length;
+    let stop = chunks.length;
+    let end = text.length;
+    const starts = chunkStarts(text, from, (cut) => {
+      if (cut <= editEnd) return false;
+      while (next < chunks.length && chunks[next]!.start + delta < cut) next++;
+      if (next < chunks.length && chunks[next]!.start + delta === cut) {
+        stop = next;
+        end = cut;
+        return true;
+      }
+      return false;
+    });
+    const replaced = chunks.slice(first, stop);
+    const kept = chunks.slice(stop);
+    for (const chunk of kept) {
+      chunk.start += delta;
+      chunk.row += rowDelta;
+    }
+    // Replaced chunks go to the recent ones; a new chunk whose text is there takes its key and tree.
+    for (const chunk of replaced) this.#remember(chunk);
+    const fresh = this.#cut(text, starts, chunks[first]!.row, end);
+    this.#chunks = [...chunks.slice(0, first), ...fresh, ...kept];
+    this.#unparsed = this.#unparsed.filter((chunk) => !replaced.includes(chunk));
+    for (const chunk of fresh) if (!chunk.parsed) this.#unparsed.push(chunk);
+    this.#unparsed.sort((a, b) => a.start - b.start);
+  }
+
+  /** Replaces the whole text (a full-document change). */
+  replaceAll(text: string): void {
+    this.#retireAll();
+    this.#text = text;
+    this.#starts = undefined;
+    this.#chunks = this.#cut(text, chunkStarts(text), 0);
+    this.#unparsed = [...this.#chunks];
   }
 
   /**
-   * Runs the pending parse for about `budgetMs` (tree-sitter checks its clock every few hundred
-   * steps, so a slice can overrun slightly). Returns true when the tree is current.
+   * Parses new chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
+   * steps, so a slice can overrun slightly). Returns true when every chunk is parsed.
    */
   continueParse(budgetMs: number): boolean {
-    if (!this.#pending) return true;
-    return this.#parseFor(Math.max(1, Math.round(budgetMs * 1000)));
-  }
-
-  /** Finishes a pending parse synchronously, for readers that need the current tree now. */
-  finishParse(): void {
-    if (this.#pending) this.#parseFor(0);
-  }
-
-  /** One call into tree-sitter with a timeout (0: none); resumes a parse that timed out. */
-  #parseFor(timeoutMicros: number): boolean {
-    // No tree means the timeout ran out; calling again with the same text resumes (the old tree
-    // only matters when a parse starts).
-    const tree = this.#parser.parseFor(this.#text, this.#tree, timeoutMicros);
-    if (!tree) return false;
-    // The new tree shares what it reused from the old one; the old one itself is nobody's now.
-    if (this.#tree && this.#tree !== tree) this.#parser.free(this.#tree);
-    this.#tree = tree;
-    this.#pending = false;
+    const deadline = performance.now() + budgetMs;
+    while (this.#unparsed.length > 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      if (!this.#parseNext(Math.max(1, Math.round(left * 1000)))) return false;
+    }
+    this.#freeRetired();
     return true;
   }
 
-  /** A partial parse is of a text that no longer exists: the next parse must start over. */
-  #abandonPartialParse(): void {
-    if (this.#pending) this.#parser.reset();
+  /** Finishes a pending parse synchronously, for readers that need the current trees now. */
+  finishParse(): void {
+    while (this.#unparsed.length > 0) this.#parseNext(0);
+    this.#freeRetired();
+  }
+
+  /**
+   * Frees the trees of parsed chunks once what was derived from them is kept under their keys (the
+   * analysis): a reader that still wants a tree gets it parsed again. Trees are most of the weight
+   * of an open document.
+   */
+  dropTrees(): void {
+    if (this.#unparsed.length > 0) return;
+    for (const chunk of this.#chunks) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    for (const chunk of this.#recent.values()) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    this.#freeRetired();
+  }
+
+  /** Frees every tree (the document was closed); the document must not be read afterwards. */
+  dispose(): void {
+    this.#retireAll();
+    this.#chunks = [];
+    this.#unparsed = [];
+    this.#freeRetired();
+  }
+
+  #retireAll(): void {
+    for (const chunk of [...this.#chunks, ...this.#recent.values()]) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+    this.#recent.clear();
+    this.#recentChars = 0;
+  }
+
+  /** Parses the first unparsed chunk, for `timeoutMicros` at most (0: no limit). */
+  #parseNext(timeoutMicros: number): boolean {
+    const chunk = this.#unparsed[0]!;
+    // A stopped parse of another text is moot: the next parse must start over.
+    if (this.#resuming !== undefined && this.#resuming !== chunk.text) this.#abandonResumable();
+    const tree = this.#parser.parseFor(chunk.text, undefined, timeoutMicros);
+    if (!tree) {
+      this.#resuming = chunk.text;
+      return false;
+    }
+    this.#resuming = undefined;
+    chunk.tree = tree;
+    this.#unparsed.shift();
+    return true;
+  }
+
+  #abandonResumable(): void {
+    if (this.#resuming === undefined) return;
+    this.#parser.reset();
+    this.#resuming = undefined;
+  }
+
+  #remember(chunk: Chunk): void {
+    if (!chunk.parsed || chunk.text.length > RECENT_CHUNK_CHARS || this.#recent.has(chunk.text)) {
+      const tree = chunk.takeTree();
+      if (tree) this.#retired.push(tree);
+      return;
+    }
+    this.#recent.set(chunk.text, chunk);
+    this.#recentChars += chunk.text.length;
+    const limit = this.#text.length * RECENT_CHARS_FACTOR;
+    for (const oldest of this.#recent.keys()) {
+      if (this.#recentChars <= limit) break;
+      const tree = this.#take(oldest)?.takeTree();
+      if (tree) this.#retired.push(tree);
+    }
+  }
+
+  #take(chunkText: string): Chunk | undefined {
+    const chunk = this.#recent.get(chunkText);
+    if (chunk === undefined) return undefined;
+    this.#recent.delete(chunkText);
+    this.#recentChars -= chunkText.length;
+    return chunk;
+  }
+
+  #freeRetired(): void {
+    for (const tree of this.#retired) this.#parser.free(tree);
+    this.#retired = [];
+  }
+
+  /**
+   * Chunks of `text` starting at `starts` (the first on line `row`); the last ends at `end`. A
+   * text among the recently replaced chunks takes that chunk's key and tree.
+   */
+  #cut(text: string, starts: readonly number[], row: number, end = text.length): Chunk[] {
+    const chunks: Chunk[] = [];
+    for (let index = 0; index < starts.length; index++) {
+      const start = starts[index]!;
+      const stop = index + 1 < starts.length ? starts[index + 1]! : end;
+      const chunkText = ownCopy(text.slice(start, stop));
+      const earlier = this.#take(chunkText);
+      const chunk = new Chunk(chunkText, start, row, earlier?.key ?? {}, this.#parseNow, earlier?.parsed ?? false);
+      const tree = earlier?.takeTree();
+      if (tree) chunk.tree = tree;
+      chunks.push(chunk);
+      row += countBreaks(chunkText);
+    }
+    return chunks;
   }
 
   #lineStarts(): number[] {
@@ -150,8 +321,26 @@ export class SyntaxDocument {
   }
 }
 
-function toPoint(pos: Pos): Point {
-  return { row: pos.line, column: pos.character };
+/**
+ * A copy of a slice that does not keep the string it was cut from: V8 keeps a slice as a view of
+ * its parent, so a chunk's text (and every name and source the analysis slices out of it) would
+ * keep the whole document text of its version alive; 400 versions of a 10,000-line file held
+ * 160 MB that way.
+ */
+function ownCopy(slice: string): string {
+  return slice.length < 13 ? slice : Buffer.from(slice, 'utf16le').toString('utf16le');
+}
+
+/** The index of the chunk that holds `offset` (the last one starting at or before it). */
+function chunkIndexAt(chunks: readonly Chunk[], offset: number): number {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chunks[mid]!.start <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function countBreaks(text: string): number {

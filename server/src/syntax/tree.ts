@@ -81,3 +81,14 @@ export interface Query {
   matches(node: SyntaxNode): QueryMatch[];
   captures(node: SyntaxNode): QueryCapture[];
 }
+
+/** One chunk of a document: a run of whole top-level statements, parsed on its own. */
+export interface ParsedChunk {
+  /** The chunk's text; the tree's indexes, rows and columns are relative to it. */
+  readonly text: string;
+  /** The document line the chunk starts on (always at column 0). */
+  readonly row: number;
+  /** Stays the same while the chunk's text does: what is derived from its parse is kept under it. */
+  readonly key: object;
+  readonly tree: Tree;
+}

@@ -25,7 +25,9 @@ export interface OpenBuffer {
   /** Changes whenever the text changes (and differs between two openings of a file). */
   version: string;
   readonly text: string;
-  readonly tree: Parser.Tree;
+  readonly chunks: readonly Parser.ParsedChunk[];
+  /** The buffer's own analysis, when its owner keeps one (the same as analysing `chunks`). */
+  readonly raw?: FileAnalysis;
 }
 
 export interface WorkspaceIndexOptions {
@@ -172,7 +174,7 @@ export class WorkspaceIndex {
     const open = this.options.openBuffer?.(path);
     let analysis: FileAnalysis;
     if (open) {
-      analysis = analyze(open.tree, open.text, this.options.queries);
+      analysis = open.raw ?? analyze(open.chunks, open.text, this.options.queries);
     } else {
       const text = this.textOf(path);
       if (text === undefined) return undefined;
@@ -227,7 +229,7 @@ export class WorkspaceIndex {
         const open = this.options.openBuffer?.(path);
         const text = open?.text ?? this.textOf(path) ?? '';
         if (open) {
-          analysis = analyze(open.tree, text, this.options.queries, facts);
+          analysis = analyze(open.chunks, text, this.options.queries, facts);
         } else {
           this.parser ??= createPythonParser();
           const tree = this.parser.parse(text);
