@@ -17,10 +17,7 @@ local function notify(message, level)
 end
 
 local function request(client, method, params, handler, bufnr)
-  if vim.fn.has('nvim-0.11') == 1 then
-    return client:request(method, params, handler, bufnr)
-  end
-  return client.request(method, params, handler, bufnr)
+  return require('choppa.commands').request(client, method, params, handler, bufnr)
 end
 
 local function clusters(client, bufnr, callback)

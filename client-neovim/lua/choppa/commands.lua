@@ -64,6 +64,7 @@ local function request(client, method, params, handler, bufnr)
   end
   return client.request(method, params, handler, bufnr)
 end
+M.request = request
 
 ---@param client table
 ---@param command string
