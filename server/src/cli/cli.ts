@@ -81,6 +81,7 @@ function openWorkspace(root: string, options: CliOptions, io: Io, index?: Worksp
     env: process.env,
     defaultLocalRoot: join(stateDir, 'fs'),
     stateDir,
+    reuseContexts: true,
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
   });

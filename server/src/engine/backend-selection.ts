@@ -22,7 +22,7 @@ import type { Settings } from '../config/settings.js';
 import type { SubmissionTarget } from './result-store.js';
 import { VERSION } from '../version.js';
 import { findExecutable, pythonCommand } from '../platform/host-paths.js';
-import { recordContext } from '../clusters/context-registry.js';
+import { recordContext, recordedContext } from '../clusters/context-registry.js';
 
 function contextRecorder(stateDir: string, host: string, clusterId: string): (change: { created: string } | { dropped: string }) => void {
   return (change) => recordContext(stateDir, host, clusterId, change);
@@ -38,6 +38,11 @@ export interface BackendSelectionOptions {
   homeDir?: string;
   /** The state folder: each cluster's warm context is recorded there (`clusters/context-registry.ts`). */
   stateDir?: string;
+  /**
+   * Reuse the warm context recorded in the state folder and leave it warm at exit (the CLI: one
+   * process per run, so creating and destroying a context each time would cost seconds a run).
+   */
+  reuseContexts?: boolean;
 }
 
 export type Selected = { backend: Backend } | { failure: string };
@@ -270,6 +275,9 @@ export class BackendSelection {
       serverlessEnvironmentVersion: this.options.settings.serverless.environmentVersion,
       logger: this.options.logger,
       ...(this.options.stateDir !== undefined ? { onContextChange: contextRecorder(this.options.stateDir, config.host, clusterId) } : {}),
+      ...(this.options.stateDir !== undefined && this.options.reuseContexts
+        ? { reuseContext: { recorded: () => recordedContext(this.options.stateDir!, config.host, clusterId), keepOnDispose: true } }
+        : {}),
     });
     this.clusters.set(clusterId, backend);
     return backend;

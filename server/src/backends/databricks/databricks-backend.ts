@@ -88,6 +88,12 @@ export interface DatabricksBackendOptions {
   serverlessEnvironmentVersion?: string;
   /** Told when the warm context changes (recorded so `choppa-lsp context restart` can find it). */
   onContextChange?: (change: { created: string } | { dropped: string }) => void;
+  /**
+   * Warm contexts across processes (the CLI): the context another run of this project recorded
+   * is adopted when it is still running, instead of creating one (seconds on a real cluster),
+   * and is left running at exit for the next invocation.
+   */
+  reuseContext?: { recorded: () => string | undefined; keepOnDispose: boolean };
 }
 
 type ContextAcquired = { ok: true; id: string } | { ok: false; failure: string; cancelled?: true };
@@ -344,6 +350,8 @@ export class DatabricksBackend implements Backend {
     const created = await creation?.promise;
     const ids = new Set([this.contextId, created?.ok ? created.id : undefined]);
     this.contextId = undefined;
+    // Kept warm (and recorded) for the next process of this project.
+    if (this.options.reuseContext?.keepOnDispose) return;
     for (const id of ids) {
       if (id === undefined) continue;
       this.options.onContextChange?.({ dropped: id });
@@ -407,6 +415,13 @@ export class DatabricksBackend implements Backend {
     if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
     this.reportBudget = this.options.reportBudget ?? reportBudgetFor(cluster.cluster.spark_version);
 
+    const recorded = this.options.reuseContext?.recorded();
+    if (recorded !== undefined) {
+      const adopted = await this.adoptContext(recorded, signal, onProgress);
+      if (adopted) return { ok: true, id: recorded };
+      if (signal.aborted) return cancelled;
+    }
+
     onProgress({ message: `creating an execution context on cluster ${clusterId}` });
     const context = await createContext(client, clusterId, {
       schedule: this.schedule(this.timing.contextPollFirstMs, this.timing.contextPollMaxMs),
@@ -444,6 +459,29 @@ export class DatabricksBackend implements Backend {
         ? describeApiFailure(installed.error, `installing the runner on cluster ${clusterId}`, host)
         : summarize(installed);
     return { ok: false, failure: `could not load the choppa runner on cluster ${clusterId}: ${reason}` };
+  }
+
+  /**
+   * Takes over a context another process of this project left warm: when it is still `Running`,
+   * the runner is sent again (a no-op where the same runner version is installed) and the
+   * context is used; otherwise false, and a fresh one is created.
+   */
+  private async adoptContext(contextId: string, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
+    const { client, clusterId, runnerSource } = this.options;
+    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', { query: { clusterId, contextId }, signal });
+    if (!status.ok || status.value.status !== 'Running') {
+      this.log(`recorded execution context ${contextId} is ${status.ok ? status.value.status ?? 'unknown' : 'gone'}; creating a new one`);
+      return false;
+    }
+    onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
+    const installed = await executeCommand(client, this.address(contextId), runnerSource, {
+      schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
+      deadline: () => Date.now() + this.timing.commandTimeoutMs,
+      signal,
+    });
+    if (installed.kind !== 'text') return false;
+    this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
+    return true;
   }
 
   /**

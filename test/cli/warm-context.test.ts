@@ -1,0 +1,51 @@
+// The CLI keeps one warm execution context per project and cluster across invocations: the second
+// `choppa-lsp run` reuses the context the first left recorded in .choppa/contexts.json (no new
+// contexts/create), and a context that is gone meanwhile is replaced by exactly one new one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DEFAULT_CLUSTER_ID, startEmulator, type Emulator } from '../emulator/emulator.js';
+import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
+
+let emulator: Emulator;
+let project: string;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'RUNNING' }] });
+  project = tempDir();
+  mkdirSync(join(project, '.git'));
+  writeFileSync(join(project, 'jobs.py'), ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+
+/** One CLI run, asynchronously: the emulator answers from this very process. */
+async function run(args: string): Promise<{ value?: { json?: unknown } }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+  const { stdout } = await promisify(execFile)(process.execPath, [SERVER_BIN, 'run', 'jobs.py:add', '--args', args, '--json'], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: DEFAULT_CLUSTER_ID },
+  });
+  return JSON.parse(stdout) as { value?: { json?: unknown } };
+}
+
+describe('the CLI and warm execution contexts', () => {
+  it('reuses the context an earlier run left warm, and replaces one that is gone by exactly one', async () => {
+    expect((await run('1, 2')).value?.json).toBe(3);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+    expect((await run('2, 3')).value?.json).toBe(5);
+    expect((await run('3, 4')).value?.json).toBe(7);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(0);
+    // Gone meanwhile (evicted, or restarted from another process): one new context.
+    for (const id of emulator.contextIds()) emulator.evictContext(id);
+    expect((await run('4, 5')).value?.json).toBe(9);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+    expect((await run('5, 6')).value?.json).toBe(11);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+  }, 60_000);
+});
