@@ -2,7 +2,7 @@
 // cut, out-of-order and pieced answers, and the report budget per runtime.
 import { describe, expect, it } from 'vitest';
 import { reportBudgetFor } from '../../server/src/backends/databricks/runtime-limits.js';
-import { boundedOutput, omittedLine, OutputTail } from '../../server/src/backends/output-tail.js';
+import { boundedOutput, omittedLine, OutputTail, shorterTail } from '../../server/src/backends/output-tail.js';
 import { OUTPUT_CAP_MARKER, RunnerChannel } from '../../server/src/backends/runner-channel.js';
 import { clipped } from '../../server/src/backends/runner-protocol.js';
 
@@ -17,6 +17,17 @@ describe('OutputTail', () => {
     expect(tail.text()).toBe(expected);
     expect(tail.total).toBe(chunks.join('').length);
     expect(boundedOutput(chunks.join(''), limit)).toBe(expected);
+  });
+
+  it('cuts a tail to the stored size, counting what the first cut left out too', () => {
+    const whole = Array.from({ length: 3000 }, (_, i) => `line ${i}\n`).join('');
+    const tail = new OutputTail(1000);
+    tail.append(whole);
+    const stored = shorterTail(tail.text(), 100);
+    expect(stored).toBe(omittedLine(whole.length - 100) + whole.slice(-100));
+    expect(shorterTail(whole, 100)).toBe(stored);
+    expect(shorterTail('short', 100)).toBe('short');
+    expect(shorterTail(omittedLine(7) + 'short', 100)).toBe(omittedLine(7) + 'short');
   });
 
   it('clips a long text around a note, keeping head and tail', () => {

@@ -27,6 +27,12 @@ const source = [
   '    return list(range(rows))',
   '',
   '@dutch.remote',
+  'def chatty(n):',
+  '    for i in range(n):',
+  '        print(f"line {i:06d}")',
+  '    return n',
+  '',
+  '@dutch.remote',
   'def boom():',
   '    return json.dumps(1)',
   '',
@@ -65,9 +71,27 @@ describe('choppa-lsp CLI', () => {
     expect(stdout).toContain('instance  dutch  line 4  cluster_id=-  artifact_dir=dbfs:/tmp/cli  result_size_max=1024');
     expect(stdout).toMatch(/remote\s+add\(a, b\)\s+line 7/);
     expect(stdout).toMatch(/artifact\s+table\(rows\)\s+line 16/);
-    expect(stdout).toMatch(/warning\s+21:12\s+`json` is a module-level import/);
+    expect(stdout).toMatch(/warning\s+27:12\s+`json` is a module-level import/);
     const json = JSON.parse(cli('list', file, '--json').stdout) as { functions: Array<{ name: string; kind: string }> };
-    expect(json.functions.map((fn) => `${fn.kind}:${fn.name}`)).toEqual(['remote:add', 'remote:big', 'artifact:table', 'remote:boom']);
+    expect(json.functions.map((fn) => `${fn.kind}:${fn.name}`)).toEqual(['remote:add', 'remote:big', 'artifact:table', 'remote:chatty', 'remote:boom']);
+  });
+
+  it('streams the whole output of a run to stderr, in order, while the state folder keeps a bounded tail', () => {
+    const { code, stdout, stderr } = cli('run', `${file}:chatty`, '--args', '60000');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^chatty\(60000\) → 60000 · [\d.]+ m?s · local python3\.\d+\n$/);
+    const printed = stderr.split('\n').filter((line) => line.startsWith('line '));
+    expect(printed).toHaveLength(60000);
+    expect(printed.every((line, i) => line === `line ${String(i).padStart(6, '0')}`)).toBe(true);
+    // No progress line echoes the output, and the tail is not printed a second time.
+    expect(stderr).not.toMatch(/… line \d/);
+    expect(stderr).not.toContain('earlier characters omitted');
+    const journal = readFileSync(join(project, '.choppa', 'journal.jsonl'), 'utf8');
+    const record = journal.trim().split('\n').map((line) => JSON.parse(line) as { record?: { function: string; stdout: string; logPath?: string } }).filter((line) => line.record?.function === 'chatty').pop()!.record!;
+    expect(record.stdout.length).toBeLessThan(17 * 1024);
+    expect(record.stdout).toMatch(/^\[\.\.\. \d+ earlier characters omitted; the run log has the whole output \.\.\.\]\n/);
+    expect(record.stdout.endsWith('line 059999\n')).toBe(true);
+    expect(readFileSync(record.logPath!, 'utf8')).toContain('line 000000\nline 000001\n');
   });
 
   it('runs a function with --args and prints the result, output going to stderr', () => {
@@ -83,7 +107,7 @@ describe('choppa-lsp CLI', () => {
     const { code, stdout } = cli('run', `${file}:boom`);
     expect(code).toBe(1);
     expect(stdout).toContain("error: NameError: name 'json' is not defined");
-    expect(stdout).toContain('jobs.py:21');
+    expect(stdout).toContain('jobs.py:27');
   });
 
   it('prints its version and which parser runs', () => {

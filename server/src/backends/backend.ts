@@ -128,6 +128,8 @@ export interface ProgressReport {
   message: string;
   /** 0-100 when known. */
   percentage?: number;
+  /** The message is the run's latest output line (a client streaming `onOutput` has it already). */
+  output?: true;
 }
 
 export interface RunOptions {

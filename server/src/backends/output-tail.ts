@@ -2,8 +2,15 @@
 // `.choppa/state.json`. The whole output goes to listeners as it arrives (the engine appends it
 // to `.choppa/logs/`); only the last `OUTPUT_TAIL_CHARS` characters are kept here.
 
-/** The most characters of each stream an outcome, a record or `state.json` carries. */
+/** The most characters of each stream an outcome carries (what the editor sees of a run just done). */
 export const OUTPUT_TAIL_CHARS = 64 * 1024;
+
+/**
+ * The most characters of each stream a stored record (and so `state.json` and its journal)
+ * keeps: enough for a hover, while a run's log under `.choppa/logs/` keeps the whole output.
+ * Five stored runs of heavy output then cost the state folder 80 KB, not 320 KB.
+ */
+export const STORED_TAIL_CHARS = 16 * 1024;
 
 /** The first line of a tail that lost its beginning; the run log has the whole output. */
 export function omittedLine(count: number): string {
@@ -49,6 +56,20 @@ export class OutputTail {
     this.chunks = joined === '' ? [] : [joined];
     this.held = joined.length;
   }
+}
+
+const OMITTED_HEAD = /^\[\.\.\. (\d+) earlier characters omitted; the run log has the whole output \.\.\.\]\n/;
+
+/**
+ * Cuts a tail (possibly headed by an `omittedLine` already) to `limit` characters, the head
+ * line counting everything left out since the start of the stream.
+ */
+export function shorterTail(text: string, limit: number = STORED_TAIL_CHARS): string {
+  const head = OMITTED_HEAD.exec(text);
+  const dropped = head ? Number(head[1]) : 0;
+  const body = head ? text.slice(head[0].length) : text;
+  if (body.length <= limit) return text;
+  return omittedLine(dropped + body.length - limit) + body.slice(body.length - limit);
 }
 
 /** Caps an output text that arrived whole (a submitted job's log) the same way. */

@@ -282,7 +282,7 @@ export function deliverOutput(report: RunnerReport, output: RunOutput, listeners
     listeners.onOutput?.(stream, text);
   }
   const lastLine = lastNonEmptyLine(report.stderr) ?? lastNonEmptyLine(report.stdout);
-  if (lastLine !== undefined) listeners.onProgress?.({ message: lastLine.trim().slice(0, 200) });
+  if (lastLine !== undefined) listeners.onProgress?.({ message: lastLine.trim().slice(0, 200), output: true });
   return delivered;
 }
 

@@ -213,6 +213,8 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
   try {
     const args = cliArguments(documents, options, io);
     if (args === 'invalid') return 2;
+    let streamed = false;
+    let endsLine = true;
     const result = await workspace.run({
       filePath: path,
       analysis,
@@ -221,10 +223,20 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
       cache: options.cache,
       fresh: options.fresh,
       signal: controller.signal,
-      onProgress: (report) => io.err(`… ${report.message}\n`),
+      // The run's output streams to stderr as it arrives, whole, as it would running locally;
+      // progress lines that only echo it are left out.
+      onProgress: (report) => {
+        if (!report.output) io.err(`… ${report.message}\n`);
+      },
+      onOutput: (_stream, text) => {
+        streamed = true;
+        endsLine = text.endsWith('\n');
+        io.err(text);
+      },
       ...(args ? { args } : {}),
     });
-    printRunResult(result, path, io, options.json);
+    if (streamed && !endsLine) io.err('\n');
+    printRunResult(streamed && !options.json ? { ...result, stdout: '', stderr: '' } : result, path, io, options.json);
     return result.status === 'ok' ? 0 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -2,6 +2,7 @@
 // and the JSON a command returns to the editor. Remote error lines are kept relative to the
 // function's `def`, so they follow the function when lines above it are edited.
 import type { ArtifactRef, RemoteFrame, RunOutcome, ValueInfo } from '../backends/backend.js';
+import { shorterTail } from '../backends/output-tail.js';
 import type { CodeVersion } from './result-identity.js';
 
 export type RunMode = 'remote' | 'artifact';
@@ -87,8 +88,8 @@ export function recordFromOutcome(
 ): RunRecord {
   const base = {
     ...context,
-    stdout: outcome.stdout,
-    stderr: outcome.stderr,
+    stdout: shorterTail(outcome.stdout),
+    stderr: shorterTail(outcome.stderr),
     durationMs: outcome.durationMs,
     finishedAt: new Date().toISOString(),
   };
