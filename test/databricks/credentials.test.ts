@@ -232,6 +232,18 @@ describe('databricks-cli', () => {
     expect(await provider.headers()).toEqual({ ok: false, error, retryable: false });
   });
 
+  it('stops a CLI that prints without end and says so, instead of buffering it', async () => {
+    const cli = await fakeCli('databricks', 'while :; do printf "%0100d\\n" 0; done');
+    const started = Date.now();
+    const provider = credentialsFor({ type: 'databricks-cli', cliPath: cli.path }, { host: 'https://adb-1.cloud.databricks.com', runCommand });
+    expect(await provider.headers()).toEqual({
+      ok: false,
+      error: `databricks-cli: cannot get access token: ${cli.path} printed more than 1 MB and was stopped; run it in a terminal to see why`,
+      retryable: false,
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it.each([
     [
       'no login for the host',

@@ -9,7 +9,7 @@ import { Secret } from '../../config/redact.js';
 import { parseApiError } from './api-error.js';
 import { insecureTransportProblem } from './insecure-transport.js';
 import { classifyNetworkError, DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
-import type { RunCommand } from './run-command.js';
+import { MAX_COMMAND_OUTPUT, type RunCommand } from './run-command.js';
 import { scrubSecrets, secretsInHeaders } from './secret-scrubber.js';
 
 /** Headers to send, or why there are none; `retryable` when trying again later may help. */
@@ -322,6 +322,7 @@ async function runCli(deps: CredentialDeps, command: string, args: string[], not
   const timeoutMs = deps.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   try {
     const output = await deps.runCommand(command, args, { timeoutMs, ...(shell ? { shell } : {}) });
+    if (output.overflowed) return { ok: false, error: `cannot get access token: ${command} printed more than ${MAX_COMMAND_OUTPUT / 1024 / 1024} MB and was stopped; run it in a terminal to see why` };
     if (output.code === null) return { ok: false, error: `cannot get access token: ${command} did not finish within ${timeoutMs} ms` };
     return { ok: true, ...output };
   } catch (error) {

@@ -21,7 +21,15 @@ export interface CommandOutput {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Set when a stream passed `MAX_COMMAND_OUTPUT` characters: the process was killed then. */
+  overflowed?: true;
 }
+
+/**
+ * The most each stream of a credential CLI may print. A token answer is a few kilobytes; a CLI
+ * that prints without end (a wrapper in a loop, a pager) is killed rather than buffered.
+ */
+export const MAX_COMMAND_OUTPUT = 1024 * 1024;
 
 /**
  * Runs `cmd args`, without a shell unless `options.shell`. Rejects only when the process cannot start; an error with
@@ -29,7 +37,7 @@ export interface CommandOutput {
  */
 export type RunCommand = (cmd: string, args: string[], options: RunCommandOptions) => Promise<CommandOutput>;
 
-/** The real `RunCommand`: `child_process.spawn`, output collected as UTF-8. */
+/** The real `RunCommand`: `child_process.spawn`, output collected as UTF-8 up to `MAX_COMMAND_OUTPUT` a stream. */
 export const runCommand: RunCommand = (cmd, args, options) =>
   new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -40,10 +48,18 @@ export const runCommand: RunCommand = (cmd, args, options) =>
       ...(options.shell ? { shell: true } : {}),
       windowsHide: true,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const kept = { stdout: '', stderr: '' };
+    let overflowed = false;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].setEncoding('utf8').on('data', (chunk: string) => {
+        if (overflowed) return;
+        kept[stream] += chunk;
+        if (kept[stream].length <= MAX_COMMAND_OUTPUT) return;
+        overflowed = true;
+        kept[stream] = kept[stream].slice(0, MAX_COMMAND_OUTPUT);
+        child.kill('SIGKILL');
+      });
+    }
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('close', (code) => resolve({ code: overflowed ? null : code, ...kept, ...(overflowed ? { overflowed: true as const } : {}) }));
   });
