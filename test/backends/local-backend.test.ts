@@ -109,6 +109,49 @@ describe('local backend', () => {
     expect(value.json).toBe('fine');
   });
 
+  /** An interpreter whose site hook makes the runner's installation hang (as a slow `sitecustomize` can). */
+  async function pythonThatHangsLoadingTheRunner(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'choppa-slow-site-'));
+    await writeFile(
+      join(dir, 'sitecustomize.py'),
+      ['import builtins, time', '_compile = builtins.compile', 'def compile(source, *args, **kwargs):', "    if isinstance(source, str) and '_choppa_install' in source:", '        time.sleep(600)', '    return _compile(source, *args, **kwargs)', 'builtins.compile = compile', ''].join('\n'),
+    );
+    const wrapper = join(dir, 'python');
+    await writeFile(wrapper, `#!/bin/sh\nPYTHONPATH='${dir}' exec '${PYTHON}' "$@"\n`, { mode: 0o755 });
+    return wrapper;
+  }
+
+  it('gives up on an interpreter that does not load the runner within its deadline, and says so', async () => {
+    const slow = new LocalBackend({ pythonPath: await pythonThatHangsLoadingTheRunner(), fsRoot: local.fsRoot, runnerPath: RUNNER_PATH, startTimeoutMs: 1500 });
+    try {
+      const started = Date.now();
+      const outcome = await slow.run(payload({ source: py('def f():', '    return 1') }));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(expectError(outcome).message).toMatch(/did not load the runner within 2 s .*the next run starts a new one/);
+    } finally {
+      await slow.dispose();
+    }
+  });
+
+  it('ends a run cancelled while the interpreter is still starting at once', async () => {
+    const slow = new LocalBackend({ pythonPath: await pythonThatHangsLoadingTheRunner(), fsRoot: local.fsRoot, runnerPath: RUNNER_PATH, startTimeoutMs: 60_000 });
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const running = slow.run(payload({ source: py('def f():', '    return 1') }), {
+        signal: controller.signal,
+        onProgress: (report) => {
+          if (report.message === 'starting local Python') setTimeout(() => controller.abort(), 300);
+        },
+      });
+      const outcome = await running;
+      expect(outcome.status).toBe('cancelled');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await slow.dispose();
+    }
+  });
+
   it('reports cancelled after the grace when the function is stuck in C, and stays usable', async () => {
     const stuck = new LocalBackend({ pythonPath: PYTHON, fsRoot: local.fsRoot, runnerPath: RUNNER_PATH, cancelGraceMs: 200 });
     try {

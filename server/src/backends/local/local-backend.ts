@@ -24,7 +24,7 @@ import type {
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
 import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
-import { describeExit, PythonExitedError, PythonProcess } from './python-process.js';
+import { describeExit, PythonExitedError, PythonProcess, START_TIMEOUT_MS } from './python-process.js';
 import { OutputTail } from '../output-tail.js';
 import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
@@ -61,6 +61,8 @@ export interface LocalBackendOptions {
   cancelGraceMs?: number;
   /** Credential variables user code may see anyway (setting `choppa.passEnvironment`). */
   passEnvironment?: readonly string[];
+  /** How long starting the interpreter may take, and then loading the runner (default 30 s each). */
+  startTimeoutMs?: number;
 }
 
 /** A local process has no output cap; a large budget keeps heavy output to few round trips. */
@@ -84,6 +86,7 @@ export class LocalBackend implements Backend {
   private spawning: Promise<PythonProcess | BackendFailure> | undefined;
   private pythonVersion: string | undefined;
   private disposed = false;
+  private readonly stopStarting = new AbortController();
 
   constructor(options: LocalBackendOptions) {
     this.options = options;
@@ -105,9 +108,11 @@ export class LocalBackend implements Backend {
       return backendError(`run id ${JSON.stringify(payload.run_id)} is not [A-Za-z0-9_.-]+`);
     }
     if (signal?.aborted) return cancelled();
-    const python = await this.ensureProcess(onProgress);
+    // A cancel while the interpreter starts ends this run at once; the start goes on for the
+    // runs after it (its own deadlines end it if it hangs).
+    const python = await untilAborted(this.ensureProcess(onProgress), signal);
+    if (python === 'aborted' || signal?.aborted) return cancelled();
     if ('failure' in python) return backendError(python.failure);
-    if (signal?.aborted) return cancelled();
 
     return pollRunner(
       {
@@ -240,6 +245,8 @@ export class LocalBackend implements Backend {
   /** Ends the warm process; submitted jobs are detached and keep running. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    // An interpreter still starting (or loading the runner) is stopped, not waited for.
+    this.stopStarting.abort();
     const spawning = await this.spawning;
     await Promise.all(
       [this.live, spawning].map((python) => (python && !('failure' in python) ? python.kill() : undefined)),
@@ -273,20 +280,33 @@ export class LocalBackend implements Backend {
       return { failure: `the local backend cannot start: ${(error as Error).message}` };
     }
     const started = await PythonProcess.start({
+      signal: this.stopStarting.signal,
       pythonPath,
       cwd: fsRoot,
       env: { ...process.env, CHOPPA_FS_ROOT: fsRoot, PYTHONIOENCODING: 'utf-8' },
       logger: this.options.logger,
       ...(this.options.passEnvironment ? { passEnvironment: this.options.passEnvironment } : {}),
+      ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
     });
     if ('error' in started) {
       return {
         failure: `could not start the Python interpreter \`${pythonPath}\` (${started.error.code === 'ETIMEDOUT' || started.error.code === 'EEXITED' ? started.error.message : (started.error.code ?? started.error.message)}); set \`choppa.pythonPath\` to a Python 3.8+ executable`,
       };
     }
+    const deadlineMs = this.options.startTimeoutMs ?? START_TIMEOUT_MS;
     try {
-      const installed = await started.command(runnerSource);
-      const info = installed.ok ? await started.command(INFO_COMMAND) : installed;
+      const loading = started.command(runnerSource).then((installed) => (installed.ok ? started.command(INFO_COMMAND) : installed));
+      // Observed here too: after a timeout the kill rejects it, with nobody awaiting it.
+      loading.catch(() => undefined);
+      const stop = (): void => void started.kill(100);
+      this.stopStarting.signal.addEventListener('abort', stop, { once: true });
+      const info = await withDeadline(loading, deadlineMs).finally(() => this.stopStarting.signal.removeEventListener('abort', stop));
+      if (info === 'timeout') {
+        await started.kill(100);
+        return {
+          failure: `\`${pythonPath}\` did not load the runner within ${Math.round(deadlineMs / 1000)} s (a slow or hanging site-packages hook?); it was stopped, and the next run starts a new one`,
+        };
+      }
       if (!info.ok) {
         await started.kill();
         const last = info.error.trim().split('\n').pop() ?? '';
@@ -314,6 +334,36 @@ export class LocalBackend implements Backend {
 
   private log(message: string): void {
     this.options.logger?.(message);
+  }
+}
+
+/** `promise`, or 'aborted' as soon as `signal` fires (the promise goes on unobserved). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve, reject) => {
+    const abort = (): void => resolve('aborted');
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** `promise`, or 'timeout' after `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

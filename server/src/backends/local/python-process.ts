@@ -82,6 +82,8 @@ export interface PythonProcessOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logger?: ((message: string) => void) | undefined;
+  /** Kills the interpreter if it has not answered its handshake yet (the start then fails with ABORT_ERR). */
+  signal?: AbortSignal;
   /** How long the interpreter may take to start and answer the handshake (default 30 s). */
   startTimeoutMs?: number;
   /** Variables user code may see although they hold credentials (setting `choppa.passEnvironment`). */
@@ -190,13 +192,26 @@ export class PythonProcess {
     const python = new PythonProcess(child, options.logger);
     const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const outcome = await Promise.race([
       python.ready.then(() => 'ready' as const),
       python.whenExited().then(() => 'exited' as const),
       new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+      new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted');
+        if (options.signal?.aborted) onAbort();
+        else options.signal?.addEventListener('abort', onAbort, { once: true });
+      }),
     ]);
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     if (outcome === 'ready') return python;
+    if (outcome === 'aborted') {
+      await python.kill(100);
+      const error: NodeJS.ErrnoException = new Error('its start was called off');
+      error.code = 'ABORT_ERR';
+      return { error };
+    }
     if (outcome === 'timeout') {
       await python.kill(100);
       const error: NodeJS.ErrnoException = new Error(`it started but did not answer within ${Math.round(timeoutMs / 1000)} s`);
