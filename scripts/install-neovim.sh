@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the two Neovim versions the editor tests drive: 0.7.2 from Debian bookworm as
-# /usr/bin/nvim, and 0.10 from Debian trixie unpacked under .editors/ (no system change), run
-# through .editors/bin/nvim-0.10. Idempotent; see /work/shared/reference/editor-testing.md.
+# Installs the three Neovim versions the editor tests drive: 0.7.2 from Debian bookworm as
+# /usr/bin/nvim, 0.10 from Debian trixie and 0.12 (the `vim.lsp.enable` line, 0.11+) from Debian
+# forky, both unpacked under .editors/ (no system change) and run through .editors/bin/nvim-0.10
+# and .editors/bin/nvim-0.12. Idempotent; see /work/shared/reference/editor-testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 editors="$PWD/.editors"
@@ -24,6 +25,23 @@ if ! { [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | head -1 | grep -q
   cat >"$wrapper" <<WRAPPER
 #!/bin/sh
 # Neovim 0.10 from Debian trixie, unpacked by scripts/install-neovim.sh.
+VIMRUNTIME="$root/usr/share/nvim/runtime" exec "$root/usr/bin/nvim" "\$@"
+WRAPPER
+  chmod +x "$wrapper"
+fi
+"$wrapper" --version | head -1
+
+wrapper="$editors/bin/nvim-0.12"
+if ! { [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | head -1 | grep -q '^NVIM v0\.12'; }; then
+  debs="$editors/debs/neovim-0.12"
+  rm -rf "$debs"
+  debian_download forky "$debs" neovim neovim-runtime libc6 libgcc-s1 libluajit-5.1-2 libluajit-5.1-common \
+    libtree-sitter0.26 libunibilium4 libuv1t64 lua-lpeg lua-luv libutf8proc3
+  root="$editors/neovim-0.12"
+  unpack_patch "$debs" "$root" usr/bin/nvim
+  cat >"$wrapper" <<WRAPPER
+#!/bin/sh
+# Neovim 0.12 from Debian forky, unpacked by scripts/install-neovim.sh.
 VIMRUNTIME="$root/usr/share/nvim/runtime" exec "$root/usr/bin/nvim" "\$@"
 WRAPPER
   chmod +x "$wrapper"

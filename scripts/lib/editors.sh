@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by the editor install scripts: apt installs that skip what is there, and trixie .debs
+# Shared by the editor install scripts: apt installs that skip what is there, and newer Debian .debs
 # unpacked under .editors/ with their binaries patched to that root's loader (no system change).
 # Expects `$editors` (the .editors/ folder) to be set by the sourcing script.
 
@@ -14,18 +14,24 @@ apt_install() {
   apt-get -o DPkg::Lock::Timeout=900 install -y -q "${missing[@]}"
 }
 
-# Fetches trixie .debs with a private apt source list and state, so the system's apt is untouched.
-trixie_download() {
-  local into="$1"; shift
-  local apt_dir="$editors/apt"
+# Fetches .debs of a Debian suite (trixie, forky) with a private apt source list and state per
+# suite, so the system's apt is untouched.
+debian_download() {
+  local suite="$1" into="$2"; shift 2
+  local apt_dir="$editors/apt-$suite"
+  [ "$suite" = trixie ] && apt_dir="$editors/apt"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$into"
-  echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' >"$apt_dir/sources.list"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$apt_dir/sources.list"
   local options=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
     -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
-  if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name '*trixie*Packages*' -mmin -1440 2>/dev/null)" ]; then
+  if [ -z "$(find "$apt_dir/lists" -maxdepth 1 -name "*${suite}*Packages*" -mmin -1440 2>/dev/null)" ]; then
     apt-get "${options[@]}" update -q
   fi
   (cd "$into" && apt-get "${options[@]}" download "$@")
+}
+
+trixie_download() {
+  debian_download trixie "$@"
 }
 
 # Unpacks .debs into a root and points the binaries at that root's loader and libraries

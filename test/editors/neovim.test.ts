@@ -1,5 +1,5 @@
-// Neovim end to end, on 0.7.2 and 0.10: the plugin attaches through setup() with settings in
-// the README's shape, a code action runs `add(1, 2)`, the result shows as diagnostic and hover,
+// Neovim end to end, on 0.7.2, 0.10 and 0.12: the plugin attaches through setup() (0.12:
+// `vim.lsp.enable('choppa')` with `lsp/choppa.lua`) with settings in the README's shape, a code action runs `add(1, 2)`, the result shows as diagnostic and hover,
 // `:Choppa deref` opens the preview, code actions, lenses and `:Choppa run` prompt for missing
 // arguments, runs land in the quickfix list, messages fit one line, `:help choppa` works, and
 // `:checkhealth choppa` names the one unknown setting.
@@ -36,8 +36,10 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     return found.detail as T;
   }
 
-  it('attaches through require("choppa").setup()', () => {
-    const detail = step<{ root: string; commands: string[] }>('attach');
+  const modern = label !== '0.7.2' && label !== '0.10';
+  it(modern ? "attaches through vim.lsp.enable('choppa') with lsp/choppa.lua (0.11+)" : 'attaches through require("choppa").setup()', () => {
+    const detail = step<{ root: string; commands: string[]; how: string }>('attach');
+    expect(detail.how).toBe(modern ? 'vim.lsp.enable' : 'setup');
     expect(result.version).toBe(label.split('.').slice(0, 2).join('.'));
     expect(detail.root).toBe(sandbox.project);
     expect(detail.commands).toContain('choppa.run');

@@ -51,8 +51,24 @@ local function check_node(uses_npm_bin)
   end
 end
 
+-- The configuration in use: setup()'s (0.7 to 0.10), else the one `vim.lsp.enable('choppa')`
+-- starts (0.11+: lsp/choppa.lua merged with the user's `vim.lsp.config('choppa', ...)`).
+local function effective_config()
+  local choppa = require('choppa')
+  if choppa.configured or not vim.lsp.config then
+    return choppa.config
+  end
+  local found, resolved = pcall(function()
+    return vim.lsp.config.choppa
+  end)
+  if found and type(resolved) == 'table' and type(resolved.cmd) == 'table' then
+    return vim.tbl_extend('keep', resolved, { settings = {} })
+  end
+  return choppa.config
+end
+
 function M.check()
-  local config = require('choppa').config
+  local config = effective_config()
   start('choppa')
 
   local executable = config.cmd[1]

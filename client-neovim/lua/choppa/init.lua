@@ -182,6 +182,7 @@ end
 ---@param opts? choppa.Config
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  M.configured = true
   M.ensure_help_tags()
   local group = vim.api.nvim_create_augroup('choppa', { clear = true })
   vim.api.nvim_create_autocmd('FileType', {

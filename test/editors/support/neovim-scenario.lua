@@ -69,7 +69,9 @@ vim.ui.select = function(items, opts, on_choice)
   end
   local titles = {}
   for _, item in ipairs(items) do
-    table.insert(titles, opts.format_item and opts.format_item(item) or tostring(item))
+    -- Neovim 0.12 lists code lenses as "<title> [<client name>]"; recorded as the title.
+    local title = opts.format_item and opts.format_item(item) or tostring(item)
+    table.insert(titles, (title:gsub(' %[choppa%]$', '')))
   end
   table.insert(menus, titles)
   for index, title in ipairs(titles) do
@@ -93,16 +95,23 @@ local client
 step('attach', function()
   -- Settings in the README's shape (`settings = { choppa = {...} }`), with one key the server
   -- does not know: results as Information proves they arrive, checkhealth names the stray key.
-  require('choppa').setup({
-    cmd = server_cmd,
-    settings = { choppa = { diagnostics = { resultSeverity = 'information' }, pythonPth = 'python3' } },
-  })
+  local settings = { choppa = { diagnostics = { resultSeverity = 'information' }, pythonPth = 'python3' } }
+  local how
+  if vim.lsp.enable then
+    -- 0.11+: the README's way, lsp/choppa.lua found on the runtimepath, only `cmd` overridden.
+    vim.lsp.config('choppa', { cmd = server_cmd, settings = settings })
+    vim.lsp.enable('choppa')
+    how = 'vim.lsp.enable'
+  else
+    require('choppa').setup({ cmd = server_cmd, settings = settings })
+    how = 'setup'
+  end
   vim.cmd('edit ' .. vim.fn.fnameescape(file))
   wait_for('the client to attach', function()
     client = require('choppa.commands').client(0)
     return client ~= nil and client.initialized ~= false and client.server_capabilities ~= nil
   end)
-  return { root = client.config.root_dir, commands = client.server_capabilities.executeCommandProvider.commands }
+  return { root = client.config.root_dir, commands = client.server_capabilities.executeCommandProvider.commands, how = how }
 end)
 
 local add_line

@@ -10,10 +10,11 @@ export interface NeovimVersion {
   binary: string;
 }
 
-/** The versions the plugin supports and the tests drive: Debian bookworm's and trixie's. */
+/** The versions the plugin supports and the tests drive: Debian bookworm's, trixie's and forky's. */
 export const NEOVIMS: NeovimVersion[] = [
   { label: '0.7.2', binary: '/usr/bin/nvim' },
   { label: '0.10', binary: join(EDITORS_DIR, 'bin/nvim-0.10') },
+  { label: '0.12', binary: join(EDITORS_DIR, 'bin/nvim-0.12') },
 ];
 
 export interface ScenarioStep {
