@@ -105,12 +105,14 @@ eglot runs one server per major mode, so this replaces another Python server."
       ("end" (remhash key choppa--progress)))
     (force-mode-line-update t)))
 
-(cl-defmethod eglot-execute-command ((server eglot-choppa) command arguments)
-  "Send choppa's own commands without blocking Emacs; others as eglot does."
-  (let ((name (format "%s" command)))
-    (if (member name choppa--long-commands)
-        (choppa--execute server name (and (> (length arguments) 0) (aref arguments 0)))
-      (cl-call-next-method))))
+;; eglot before 1.16 runs commands through `eglot-execute-command' (obsolete in Emacs 30).
+(with-suppressed-warnings ((obsolete eglot-execute-command))
+  (cl-defmethod eglot-execute-command ((server eglot-choppa) command arguments)
+    "Send choppa's own commands without blocking Emacs; others as eglot does."
+    (let ((name (format "%s" command)))
+      (if (member name choppa--long-commands)
+          (choppa--execute server name (and (> (length arguments) 0) (aref arguments 0)))
+        (cl-call-next-method)))))
 
 ;; eglot 1.16 and later run code actions through `eglot-execute', not `eglot-execute-command'.
 (cl-defmethod eglot-execute ((server eglot-choppa) action)
@@ -123,6 +125,13 @@ Other actions go to eglot."
           (choppa--execute server (plist-get command :command)
                            (and (> (length arguments) 0) (elt arguments 0))))
       (cl-call-next-method))))
+
+(defun choppa--path-to-uri (path)
+  "The file URI of PATH, with eglot 1.16's public function where there is one."
+  (if (fboundp 'eglot-path-to-uri)
+      (eglot-path-to-uri path)
+    (with-suppressed-warnings ((obsolete eglot--path-to-uri))
+      (eglot--path-to-uri path))))
 
 ;; Requests in flight, newest first: (id . description), for `choppa-cancel' with nothing
 ;; under point.
@@ -316,7 +325,7 @@ The verified copy's preview is shown in another window."
   (interactive)
   (let* ((server (choppa--server))
          (target (if (and function (not (string-empty-p function)))
-                     (list :uri (eglot--path-to-uri (buffer-file-name)) :function function)
+                     (list :uri (choppa--path-to-uri (buffer-file-name)) :function function)
                    (or (choppa--target-at-point server)
                        (user-error "choppa: no Choppa function or call at point")))))
     (choppa--execute server "choppa.dereference" target)))
@@ -348,7 +357,7 @@ With no function at point, cancel the request this package sent last."
   "List the runs in flight, the submitted jobs and the stored results."
   (interactive)
   (let ((server (choppa--server)))
-    (choppa--execute server "choppa.listRuns" (list :uri (eglot--path-to-uri (buffer-file-name))))))
+    (choppa--execute server "choppa.listRuns" (list :uri (choppa--path-to-uri (buffer-file-name))))))
 
 (provide 'choppa)
 ;;; choppa.el ends here

@@ -3,8 +3,15 @@
 ;; client-emacs/choppa.el like a user would and writes one JSON record per step to
 ;; $CHOPPA_RESULTS, so the test reports each step apart.  Waits on conditions, never on time.
 
+;; The Emacs 30 the tests unpack has no C toolchain for libgccjit: no native compilation (a
+;; user's Debian Emacs has one, so this is about the test machine, not about choppa.el).
+(setq native-comp-enable-subr-trampolines nil
+      native-comp-jit-compilation nil)
 (require 'package)
-(setq package-directory-list '("/usr/share/emacs/site-lisp/elpa"))
+;; Emacs 28 gets eglot from Debian's elpa-eglot; 29+ has it built in (and must not pick up
+;; the older elpa copy).
+(when (< emacs-major-version 29)
+  (setq package-directory-list '("/usr/share/emacs/site-lisp/elpa")))
 (package-initialize)
 (require 'json)
 (require 'flymake)
@@ -19,7 +26,9 @@
 (defun scenario-write ()
   (with-temp-file (getenv "CHOPPA_RESULTS")
     (insert (json-encode `((version . ,emacs-version)
-                           (eglot . ,(package-desc-version (cadr (assq 'eglot package-alist))))
+                           (eglot . ,(let ((desc (cadr (assq 'eglot package-alist))))
+                                       (if desc (package-desc-version desc)
+                                         (alist-get 'eglot package--builtin-versions))))
                            (steps . ,(vconcat (reverse scenario-results)))
                            (messages . ,(vconcat (reverse scenario-messages))))))))
 
