@@ -14,36 +14,29 @@ source "$PWD/scripts/lib/editors.sh"
 apt_install neovim patchelf
 /usr/bin/nvim --version | head -1
 
-wrapper="$editors/bin/nvim-0.10"
-if ! { [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | head -1 | grep -q '^NVIM v0\.10'; }; then
-  debs="$editors/debs/neovim"
+# Neovim VERSION from a newer Debian SUITE, unpacked under .editors/neovim-VERSION and run
+# through .editors/bin/nvim-VERSION; the rest are the .debs it needs beside the system's.
+unpacked_neovim() {
+  local version="$1" suite="$2"; shift 2
+  local wrapper="$editors/bin/nvim-$version"
+  if [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | head -1 | grep -q "^NVIM v${version//./\\.}"; then
+    "$wrapper" --version | head -1
+    return 0
+  fi
+  local debs="$editors/debs/neovim-$version" root="$editors/neovim-$version"
   rm -rf "$debs"
-  trixie_download "$debs" neovim neovim-runtime libc6 libgcc-s1 libluajit-5.1-2 libluajit-5.1-common \
-    libmsgpack-c2 libtree-sitter0.22 libunibilium4 libuv1t64 libvterm0 lua-lpeg lua-luv libutf8proc3
-  root="$editors/neovim-0.10"
+  debian_download "$suite" "$debs" neovim neovim-runtime "$@"
   unpack_patch "$debs" "$root" usr/bin/nvim
   cat >"$wrapper" <<WRAPPER
 #!/bin/sh
-# Neovim 0.10 from Debian trixie, unpacked by scripts/install-neovim.sh.
+# Neovim $version from Debian $suite, unpacked by scripts/install-neovim.sh.
 VIMRUNTIME="$root/usr/share/nvim/runtime" exec "$root/usr/bin/nvim" "\$@"
 WRAPPER
   chmod +x "$wrapper"
-fi
-"$wrapper" --version | head -1
+  "$wrapper" --version | head -1
+}
 
-wrapper="$editors/bin/nvim-0.12"
-if ! { [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | head -1 | grep -q '^NVIM v0\.12'; }; then
-  debs="$editors/debs/neovim-0.12"
-  rm -rf "$debs"
-  debian_download forky "$debs" neovim neovim-runtime libc6 libgcc-s1 libluajit-5.1-2 libluajit-5.1-common \
-    libtree-sitter0.26 libunibilium4 libuv1t64 lua-lpeg lua-luv libutf8proc3
-  root="$editors/neovim-0.12"
-  unpack_patch "$debs" "$root" usr/bin/nvim
-  cat >"$wrapper" <<WRAPPER
-#!/bin/sh
-# Neovim 0.12 from Debian forky, unpacked by scripts/install-neovim.sh.
-VIMRUNTIME="$root/usr/share/nvim/runtime" exec "$root/usr/bin/nvim" "\$@"
-WRAPPER
-  chmod +x "$wrapper"
-fi
-"$wrapper" --version | head -1
+unpacked_neovim 0.10 trixie libc6 libgcc-s1 libluajit-5.1-2 libluajit-5.1-common libmsgpack-c2 libtree-sitter0.22 \
+  libunibilium4 libuv1t64 libvterm0 lua-lpeg lua-luv libutf8proc3
+unpacked_neovim 0.12 forky libc6 libgcc-s1 libluajit-5.1-2 libluajit-5.1-common libtree-sitter0.26 libunibilium4 \
+  libuv1t64 lua-lpeg lua-luv libutf8proc3
