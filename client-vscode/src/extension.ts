@@ -7,6 +7,7 @@ import { CURSOR_COMMANDS, runAtCursor } from './cursor-commands.js';
 import { middleware } from './middleware.js';
 import { Runs } from './runs.js';
 import { ClusterStatus } from './cluster-status.js';
+import { ClusterTree } from './cluster-tree.js';
 import { bundledServer, serverExecutable } from './server-launch.js';
 
 let client: LanguageClient | undefined;
@@ -21,7 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const runLog = vscode.window.createOutputChannel('Choppa Runs', { log: true });
   const runs = new Runs(runLog, context.workspaceState);
   const clusterStatus = new ClusterStatus(() => client);
-  context.subscriptions.push(serverLog, runLog, runs, clusterStatus);
+  context.subscriptions.push(serverLog, runLog, runs, clusterStatus, new ClusterTree(clusterStatus, runs, () => client));
   context.subscriptions.push(
     vscode.commands.registerCommand('choppa.showRuns', () => runs.showRecent()),
     vscode.commands.registerCommand('choppa.showOutput', () => runs.showLog()),
