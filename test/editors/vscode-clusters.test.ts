@@ -4,7 +4,8 @@
 // (coloured while it is not running); clicking it lists the clusters running first and picking
 // one rewrites `cluster_id=` in the file; the "Choppa" view lists the clusters and uses one in
 // the file from its inline action; completion inside `cluster_id="` offers the clusters.
-// Screenshots go to test/.artifacts/vscode-clusters/ (docs/ keeps two for the README).
+// Screenshots go to test/.artifacts/vscode-clusters/ (docs/vscode-cluster-*.png are two of them,
+// for the README).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { INSTALL_SCRIPT, missingVscodeTools } from './support/code-server.js';
 import { launchWorkbench, type Workbench } from './support/vscode-launch.js';
-import { gotoLine, line, openFile, UI_TIMEOUT } from './support/vscode-workbench.js';
+import { codeAction, gotoLine, line, openFile, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
 const STEP_TIMEOUT = 120_000;
@@ -22,7 +23,7 @@ const ALPHA = '0101-111111-alpha';
 const GAMMA = '0103-333333-gamma';
 const THEIRS = '0102-222222-theirs';
 const CHOPPA_LINE = (id: string): string => `dutch = Choppa(cluster_id="${id}")`;
-const SOURCE = ['from choppa import Choppa', '', CHOPPA_LINE(GAMMA), '', '', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n');
+const SOURCE = ['from choppa import Choppa', '', CHOPPA_LINE(GAMMA), '', '', '@dutch.remote', 'def add(a, b):', '    return a + b', '', '', 'print(add(1, 2))', ''].join('\n');
 
 if (missing && process.env.CI) {
   it('VS Code clusters end-to-end: code-server and chromium are installed', () => {
@@ -111,7 +112,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     expect(await item.getAttribute('class')).not.toMatch(/\b(warning|error)-kind\b/);
   });
 
-  it('lists the clusters in the Choppa view and uses one in the file from its inline action', async () => {
+  it('lists the clusters and a finished run in the Choppa view, and uses a cluster in the file from its inline action', async () => {
     await page.locator('.activitybar .action-item a[aria-label^="Choppa"]').first().click();
     const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Clusters and Runs/i }) }).first();
     const rows = view.locator('.monaco-list-row');
@@ -120,6 +121,12 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     expect(texts.slice(0, 4)).toEqual(['Clusters', 'alpha | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'theirs | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'gamma | TERMINATED · 16.4.x-scala2.12 · Python 3.12']);
     expect(texts).toContain('Recent runs');
     expect(texts).toContain('No runs yet in this window');
+    // A run on alpha (the emulator runs it in a real python3) lands under "Recent runs".
+    await gotoLine(page, SOURCE.split('\n').indexOf('print(add(1, 2))') + 1, 8);
+    await codeAction(page, 'Run add(1, 2) remotely');
+    await expect.poll(() => labelled(rows), { timeout: UI_TIMEOUT }).toContain('add(1, 2) | 3');
+    // It ran on the workspace, not on the local backend.
+    expect(emulator.stats.count('POST', /contexts\/create/)).toBeGreaterThan(0);
     const gamma = rows.filter({ hasText: 'gamma' }).first();
     await gamma.hover();
     await gamma.locator('.action-label[aria-label="Use in This File"]').click();
@@ -129,6 +136,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
   });
 
   it('completes cluster ids inside cluster_id="" with the clusters, running first', async () => {
+    await page.mouse.move(700, 600);
     // Just inside the opening quote: the item replaces the whole id.
     await gotoLine(page, 3, CHOPPA_LINE('').indexOf('"') + 2);
     const suggest = page.locator('.suggest-widget');
