@@ -3,13 +3,11 @@
 // user may attach to (not the one of another user); picking one and `:w` writes its id into
 // `cluster_id=`. The server is the repository's (first `choppa-lsp` on the sandbox PATH), found
 // by the documented languages.toml.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { createSandbox, missingEditor, waitFor, type Sandbox } from './support/headless-env.js';
-import { HELIX, configureHelix } from './support/helix.js';
-import { TmuxSession } from './support/tmux.js';
+import { HELIX, configureHelix, startHelix, type HelixSession } from './support/helix.js';
 
 const INSTALL = 'scripts/install-helix.sh';
 const GAMMA = '0103-333333-gamma';
@@ -31,9 +29,7 @@ describe('Helix clusters', () => {
 
   let emulator: Emulator;
   let sandbox: Sandbox;
-  let tmux: TmuxSession | undefined;
-  let log: string;
-  const logText = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  let helix: HelixSession | undefined;
 
   beforeAll(async () => {
     emulator = await startEmulator({
@@ -47,33 +43,17 @@ describe('Helix clusters', () => {
     sandbox = createSandbox('choppa-helix-clusters-');
     configureHelix(sandbox);
     writeFileSync(sandbox.file, SOURCE);
-    log = join(sandbox.dir, 'helix.log');
-    tmux = TmuxSession.start({
-      socket: `choppa-test-clusters-${process.pid}`,
-      cwd: sandbox.project,
-      env: { ...sandbox.env, TERM: 'xterm-256color', DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token },
-      width: 120,
-      height: 30,
-      command: [HELIX, '--log', log, '-v', 'pipeline.py'],
-    });
-    await tmux.waitForScreen('Helix to show the file', (screen) => screen.includes('def add(a, b):'));
-    // Code actions asked for before the server has the document would come back empty.
-    await waitFor('choppa-lsp to receive the document', () => (/choppa -> .*textDocument\/didOpen/.test(logText()) ? true : undefined), 60_000);
+    helix = await startHelix(sandbox, `choppa-test-clusters-${process.pid}`, { DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token });
   }, 120_000);
 
   afterAll(async () => {
-    if (tmux) {
-      tmux.send(['Escape']);
-      tmux.send([':q!'], true);
-      tmux.send(['Enter']);
-      await tmux.stop();
-    }
+    await helix?.quit();
     sandbox?.remove();
     await emulator?.stop();
   });
 
   it('offers "Use cluster <name>" on the Choppa line and writes the picked id into cluster_id=', async () => {
-    const session = tmux!;
+    const session = helix!.tmux;
     session.send(['/']);
     session.send(['Choppa\\('], true);
     session.send(['Enter']);
