@@ -55,6 +55,8 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
+  /** The last list shown (undefined: none yet, null: no workspace), so a refresh that changed nothing does not redraw the rows. */
+  private clusters: ClusterEntry[] | null | undefined;
 
   constructor(
     private readonly status: ClusterStatus,
@@ -62,7 +64,7 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     private readonly client: () => LanguageClient | undefined,
   ) {
     this.subscriptions = [
-      status.onDidRefresh(() => this.changed.fire(undefined)),
+      status.onDidRefresh(() => void this.reloadClusters()),
       runs.onDidChange(() => this.changed.fire(undefined)),
       vscode.window.registerTreeDataProvider('choppa.clusters', this),
       vscode.commands.registerCommand('choppa.refreshClusters', () => this.refresh()),
@@ -100,7 +102,8 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     }
     if (!this.client()) return [{ kind: 'note', text: 'The language server is starting…' }];
     if (node.group === 'clusters') {
-      const clusters = await this.status.clusters(this.activeUri());
+      if (this.clusters === undefined) this.clusters = (await this.status.clusters(this.activeUri())) ?? null;
+      const clusters = this.clusters;
       if (!clusters) return [{ kind: 'note', text: 'No Databricks workspace for this folder' }];
       return clusters.length > 0 ? clusters.map((cluster) => ({ kind: 'cluster', cluster })) : [{ kind: 'note', text: 'The workspace has no clusters' }];
     }
@@ -108,6 +111,14 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const jobs = await this.command<{ runs: JobRunEntry[] }>('choppa.jobRuns', this.activeUri() ? { uri: this.activeUri() } : {});
     if (!jobs) return [{ kind: 'note', text: 'No Databricks workspace for this folder' }];
     return jobs.runs.length > 0 ? jobs.runs.map((job) => ({ kind: 'job', job })) : [{ kind: 'note', text: 'No job submitted from this project' }];
+  }
+
+  /** Asks for the list again (the server's cache answers) and redraws only when it changed. */
+  private async reloadClusters(): Promise<void> {
+    const clusters = (await this.status.clusters(this.activeUri())) ?? null;
+    if (JSON.stringify(clusters) === JSON.stringify(this.clusters)) return;
+    this.clusters = clusters;
+    this.changed.fire(undefined);
   }
 
   private activeUri(): string | undefined {

@@ -153,4 +153,30 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     await page.keyboard.press('Escape');
     await suggest.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   });
+
+  it("starts a terminated cluster from the view's inline action and restarts a warm context from its menu", async () => {
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Clusters and Runs/i }) }).first();
+    const rows = view.locator('.monaco-list-row');
+    const gamma = rows.filter({ hasText: 'gamma' }).first();
+    await gamma.hover();
+    await gamma.locator('.action-label[aria-label="Start Cluster"]').click();
+    // The file names gamma: the status bar follows it to RUNNING, without the warning colour.
+    await expect.poll(() => clusterItem().innerText(), { timeout: UI_TIMEOUT }).toContain('gamma RUNNING');
+    expect(await clusterItem().getAttribute('class')).not.toMatch(/\b(warning|error)-kind\b/);
+    await expect.poll(() => labelled(rows), { timeout: UI_TIMEOUT }).toContain('gamma | RUNNING · 16.4.x-scala2.12 · Python 3.12');
+    expect(emulator.stats.count('POST', /clusters\/start/)).toBe(1);
+
+    // alpha holds the warm context of the earlier run: its menu destroys it.
+    await rows.filter({ hasText: 'alpha' }).first().click({ button: 'right' });
+    const menu = page.locator('.context-view .monaco-menu');
+    // The menu ignores a click that comes right after it opened: hovering focuses the item, Enter picks it.
+    await menu.locator('.action-label', { hasText: 'Restart Execution Context' }).hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'execution context on cluster' }).first();
+    await toast.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    expect(await toast.innerText()).toContain(`the execution context on cluster ${ALPHA} was destroyed; the next run starts a fresh interpreter`);
+    expect(emulator.stats.count('POST', /contexts\/destroy/)).toBe(1);
+    await shot('started-and-restarted');
+  });
 });
