@@ -27,6 +27,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('choppa.showRuns', () => runs.showRecent()),
     vscode.commands.registerCommand('choppa.showOutput', () => runs.showLog()),
     vscode.commands.registerCommand('choppa.pickCluster', () => clusterStatus.pick()),
+    // Declared in the manifest's palette; a new server process reads settings and state afresh.
+    vscode.commands.registerCommand('choppa.restartServer', async () => {
+      await client?.restart();
+      void clusterStatus.refresh();
+    }),
     ...Object.entries(CURSOR_COMMANDS).map(([id, serverCommand]) => vscode.commands.registerCommand(id, () => runAtCursor(serverCommand))),
   );
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { INSTALL_SCRIPT, missingVscodeTools } from './support/code-server.js';
 import { launchWorkbench, type Workbench } from './support/vscode-launch.js';
-import { codeAction, gotoLine, line, openFile, UI_TIMEOUT } from './support/vscode-workbench.js';
+import { codeAction, gotoLine, line, openFile, palette, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
 const STEP_TIMEOUT = 120_000;
@@ -178,5 +178,13 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     expect(await toast.innerText()).toContain(`the execution context on cluster ${ALPHA} was destroyed; the next run starts a fresh interpreter`);
     expect(emulator.stats.count('POST', /contexts\/destroy/)).toBe(1);
     await shot('started-and-restarted');
+  });
+
+  it('restarts the language server from the palette; the new one lists the clusters again', async () => {
+    const askedWhoAmI = emulator.stats.count('GET', /scim\/v2\/Me/);
+    await palette(page, 'Choppa: Restart Language Server');
+    // A new server process asks the workspace who the token's user is once more.
+    await expect.poll(() => emulator.stats.count('GET', /scim\/v2\/Me/), { timeout: UI_TIMEOUT }).toBeGreaterThan(askedWhoAmI);
+    await expect.poll(() => clusterItem().innerText(), { timeout: UI_TIMEOUT }).toContain('gamma RUNNING');
   });
 });
