@@ -140,6 +140,8 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   private async refresh(): Promise<void> {
     await this.command('choppa.clusters', { refresh: true, ...(this.activeUri() ? { uri: this.activeUri() } : {}) });
     await this.status.refresh();
+    // Submitted jobs are not cached: asked for, they are listed again even when no cluster changed.
+    this.changed.fire(undefined);
   }
 
   private async use(node: Node): Promise<void> {
@@ -152,16 +154,15 @@ export class ClusterTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   private async start(node: Node): Promise<void> {
     if (node?.kind !== 'cluster') return;
-    // The server reports the states as progress until RUNNING.
-    const result = await this.command<{ state?: string; error?: string }>('choppa.startCluster', { clusterId: node.cluster.clusterId });
-    if (result?.error) void vscode.window.showErrorMessage(`Choppa: ${result.error}`);
+    // The server reports the states as progress until RUNNING, and says how it ended.
+    await this.command('choppa.startCluster', { clusterId: node.cluster.clusterId });
     await this.status.refresh();
   }
 
   private async restartContext(node: Node): Promise<void> {
     if (node?.kind !== 'cluster') return;
-    const result = await this.command<{ message: string }>('choppa.restartContext', { clusterId: node.cluster.clusterId });
-    if (result) void vscode.window.showInformationMessage(`Choppa: ${result.message}`);
+    // The server says what it did (a context destroyed, or none there).
+    await this.command('choppa.restartContext', { clusterId: node.cluster.clusterId });
   }
 
   private async openPage(node: Node): Promise<void> {

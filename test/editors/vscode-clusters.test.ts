@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { INSTALL_SCRIPT, missingVscodeTools } from './support/code-server.js';
 import { launchWorkbench, type Workbench } from './support/vscode-launch.js';
-import { codeAction, gotoLine, line, openFile, palette, UI_TIMEOUT } from './support/vscode-workbench.js';
+import { codeAction, codeLens, gotoLine, line, openFile, palette, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
 const STEP_TIMEOUT = 120_000;
@@ -23,7 +23,7 @@ const ALPHA = '0101-111111-alpha';
 const GAMMA = '0103-333333-gamma';
 const THEIRS = '0102-222222-theirs';
 const CHOPPA_LINE = (id: string): string => `dutch = Choppa(cluster_id="${id}")`;
-const SOURCE = ['from choppa import Choppa', '', CHOPPA_LINE(GAMMA), '', '', '@dutch.remote', 'def add(a, b):', '    return a + b', '', '', 'print(add(1, 2))', ''].join('\n');
+const SOURCE = ['from choppa import Choppa', '', CHOPPA_LINE(GAMMA), '', '', '@dutch.remote', 'def add(a, b):', '    return a + b', '', '', '@dutch.submit', 'def nightly():', '    return 42', '', '', 'print(add(1, 2))', ''].join('\n');
 
 if (missing && process.env.CI) {
   it('VS Code clusters end-to-end: code-server and chromium are installed', () => {
@@ -176,8 +176,26 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'execution context on cluster' }).first();
     await toast.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     expect(await toast.innerText()).toContain(`the execution context on cluster ${ALPHA} was destroyed; the next run starts a fresh interpreter`);
+    // Said once (by the server), not repeated by the extension.
+    expect(await page.locator('.notifications-toasts .notification-toast', { hasText: 'execution context on cluster' }).count()).toBe(1);
     expect(emulator.stats.count('POST', /contexts\/destroy/)).toBe(1);
     await shot('started-and-restarted');
+  });
+
+  it('lists a job submitted from a lens under "Submitted jobs", after a refresh', async () => {
+    await page.mouse.move(700, 600);
+    await codeLens(page, 'Submit nightly as a job').click();
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Clusters and Runs/i }) }).first();
+    const rows = view.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'Submitted jobs' }).first().click();
+    await expect
+      .poll(async () => {
+        // The view is alone in its container: its title actions sit in the side bar's title.
+        await page.locator('.part.sidebar .action-label[aria-label="Refresh Clusters and Jobs"]:visible').first().click();
+        return (await labelled(rows)).find((text) => text.startsWith('nightly #'));
+      }, { timeout: UI_TIMEOUT, intervals: [1_000] })
+      .toMatch(/^nightly #\d+ \| SUCCESS · \d+\.\d s$/);
+    await shot('submitted-job');
   });
 
   it('restarts the language server from the palette; the new one lists the clusters again', async () => {
