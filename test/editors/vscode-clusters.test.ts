@@ -102,7 +102,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     expect(await labelled(rows)).toEqual(['alpha | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'theirs | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'gamma | TERMINATED · 16.4.x-scala2.12 · Python 3.12']);
     expect(await rows.filter({ hasText: 'theirs' }).innerText()).toContain(`${THEIRS} · you may not attach to it`);
     // Past its fade-in, so the screenshot shows it opaque.
-    await expect.poll(() => pick.evaluate((element) => getComputedStyle(element).opacity), { timeout: UI_TIMEOUT }).toBe('1');
+    await expect.poll(() => pick.evaluate('(element) => getComputedStyle(element).opacity'), { timeout: UI_TIMEOUT }).toBe('1');
     await shot('cluster-pick');
     await rows.filter({ hasText: 'alpha' }).first().click();
     await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -195,7 +195,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
         // The view is alone in its container: its title actions sit in the side bar's title.
         await page.locator('.part.sidebar .action-label[aria-label="Refresh Clusters and Jobs"]:visible').first().click();
         return (await labelled(rows)).find((text) => text.startsWith('nightly #'));
-      }, { timeout: UI_TIMEOUT, intervals: [1_000] })
+      }, { timeout: UI_TIMEOUT, interval: 1_000 })
       .toMatch(/^nightly #\d+ \| SUCCESS · \d+\.\d s$/);
     await shot('submitted-job');
   });
