@@ -102,7 +102,7 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     expect(await labelled(rows)).toEqual(['alpha | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'theirs | RUNNING · 16.4.x-scala2.12 · Python 3.12', 'gamma | TERMINATED · 16.4.x-scala2.12 · Python 3.12']);
     expect(await rows.filter({ hasText: 'theirs' }).innerText()).toContain(`${THEIRS} · you may not attach to it`);
     // Past its fade-in, so the screenshot shows it opaque.
-    await expect.poll(() => pick.evaluate('(element) => getComputedStyle(element).opacity'), { timeout: UI_TIMEOUT }).toBe('1');
+    await expect.poll(() => pick.evaluate((element) => (globalThis as unknown as { getComputedStyle(node: unknown): { opacity: string } }).getComputedStyle(element).opacity), { timeout: UI_TIMEOUT }).toBe('1');
     await shot('cluster-pick');
     await rows.filter({ hasText: 'alpha' }).first().click();
     await pick.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
