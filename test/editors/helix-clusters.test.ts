@@ -74,6 +74,14 @@ describe('Helix clusters', () => {
     await session.escape();
     session.send([':w'], true);
     session.send(['Enter']);
-    await waitFor('the written file', () => (readFileSync(sandbox.file, 'utf8') === SOURCE.replace(GAMMA, BETA) ? true : undefined));
+    // Helix saves by renaming a new file over the old one: for a moment there is none.
+    const written = (): string | undefined => {
+      try {
+        return readFileSync(sandbox.file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor('the written file', () => (written() === SOURCE.replace(GAMMA, BETA) ? true : undefined));
   }, 90_000);
 });
