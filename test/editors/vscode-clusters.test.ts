@@ -184,6 +184,29 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) and the cluster${m
     await shot('started-and-restarted');
   });
 
+  it("opens a cluster's page in the browser from the view's menu", async () => {
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Clusters and Runs/i }) }).first();
+    await view.locator('.monaco-list-row', { hasText: 'alpha' }).first().click({ button: 'right' });
+    const menu = page.locator('.context-view .monaco-menu');
+    await menu.locator('.action-label', { hasText: 'Open Cluster Page' }).hover();
+    const opened = page.context().waitForEvent('page', { timeout: UI_TIMEOUT });
+    await page.keyboard.press('Enter');
+    // VS Code asks before it opens a site outside its trusted domains (a loopback one it opens at once).
+    const dialog = page.locator('.monaco-dialog-box');
+    const confirmed = dialog
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT })
+      .then(() => dialog.locator('.monaco-button', { hasText: /^Open$/ }).click())
+      .then(() => opened, () => opened);
+    const tab = await Promise.race([opened, confirmed]);
+    // code-server serves a loopback address through its own port proxy (`/proxy/<port>/`); a
+    // workspace's https address would open as it is.
+    const port = new URL(emulator.url).port;
+    const clusterPage = `#setting/clusters/${ALPHA}/configuration`;
+    const proxied = new RegExp(`^http://127\\.0\\.0\\.1:\\d+/proxy/${port}/${clusterPage}$`);
+    expect(tab.url() === `${emulator.url}/${clusterPage}` || proxied.test(tab.url()), tab.url()).toBe(true);
+    await tab.close();
+  });
+
   it('lists a job submitted from a lens under "Submitted jobs", after a refresh', async () => {
     await page.mouse.move(700, 600);
     await codeLens(page, 'Submit nightly as a job').click();
