@@ -3,16 +3,7 @@
 // the file's `Choppa(...)` line. The list comes from the server's `choppa.clusters` (cached there).
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-
-interface ClusterEntry {
-  clusterId: string;
-  name: string;
-  state: string;
-  stateMessage: string;
-  sparkVersion: string | null;
-  python: string | null;
-  attachable: boolean | null;
-}
+import type { ClusterEntry } from './protocol.js';
 
 const CLUSTER_ID = /\bcluster_id\s*=\s*[rRuU]?(["'])([^"'\\\n]*)\1/;
 /** How often the item follows state changes (the server lists at most every 30 s anyway). */
@@ -23,6 +14,9 @@ export class ClusterStatus implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly timer: NodeJS.Timeout;
   private pending: NodeJS.Timeout | undefined;
+  private readonly refreshed = new vscode.EventEmitter<void>();
+  /** Fires after every refresh, so the tree view follows the same events as the item. */
+  readonly onDidRefresh = this.refreshed.event;
 
   constructor(private readonly client: () => LanguageClient | undefined) {
     this.item.name = 'Choppa cluster';
@@ -40,11 +34,12 @@ export class ClusterStatus implements vscode.Disposable {
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
   }
 
-  private async clusters(uri: string): Promise<ClusterEntry[] | undefined> {
+  /** The clusters of the file's workspace (or the first folder's without `uri`), undefined when there is none. */
+  async clusters(uri?: string): Promise<ClusterEntry[] | undefined> {
     const client = this.client();
     if (!client) return undefined;
     try {
-      const result = await client.sendRequest<{ clusters: ClusterEntry[] }>('workspace/executeCommand', { command: 'choppa.clusters', arguments: [{ uri }] });
+      const result = await client.sendRequest<{ clusters: ClusterEntry[] }>('workspace/executeCommand', { command: 'choppa.clusters', arguments: [uri ? { uri } : {}] });
       return result.clusters;
     } catch {
       return undefined; // no Databricks workspace (local runs): no item
@@ -52,6 +47,11 @@ export class ClusterStatus implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
+    await this.render();
+    this.refreshed.fire();
+  }
+
+  private async render(): Promise<void> {
     const document = vscode.window.activeTextEditor?.document;
     if (!document || document.languageId !== 'python' || !/\bChoppa\(/.test(document.getText())) {
       this.item.hide();
@@ -101,27 +101,34 @@ export class ClusterStatus implements vscode.Disposable {
       { placeHolder: 'Cluster for Choppa(cluster_id=...)' },
     );
     if (!chosen) return;
-    const text = editor.document.getText();
+    await this.useCluster(editor.document, chosen.cluster.clusterId);
+  }
+
+  /** Sets `cluster_id=` on the document's `Choppa(...)` line (replacing the id, or adding the keyword). */
+  async useCluster(document: vscode.TextDocument, clusterId: string): Promise<boolean> {
+    const text = document.getText();
     const existing = CLUSTER_ID.exec(text);
     const edit = new vscode.WorkspaceEdit();
     if (existing) {
       const start = existing.index + existing[0].length - 1 - (existing[2] ?? '').length;
-      edit.replace(editor.document.uri, new vscode.Range(editor.document.positionAt(start), editor.document.positionAt(start + (existing[2] ?? '').length)), chosen.cluster.clusterId);
+      edit.replace(document.uri, new vscode.Range(document.positionAt(start), document.positionAt(start + (existing[2] ?? '').length)), clusterId);
     } else {
       const open = text.search(/\bChoppa\(/);
-      if (open === -1) return;
+      if (open === -1) return false;
       const at = open + 'Choppa('.length;
       const empty = text.charAt(at) === ')';
-      edit.insert(editor.document.uri, editor.document.positionAt(at), `cluster_id="${chosen.cluster.clusterId}"${empty ? '' : ', '}`);
+      edit.insert(document.uri, document.positionAt(at), `cluster_id="${clusterId}"${empty ? '' : ', '}`);
     }
-    await vscode.workspace.applyEdit(edit);
+    const applied = await vscode.workspace.applyEdit(edit);
     await this.refresh();
+    return applied;
   }
 
   dispose(): void {
     clearInterval(this.timer);
     if (this.pending) clearTimeout(this.pending);
     for (const subscription of this.subscriptions) subscription.dispose();
+    this.refreshed.dispose();
     this.item.dispose();
   }
 }

@@ -7,6 +7,7 @@ import { CURSOR_COMMANDS, runAtCursor } from './cursor-commands.js';
 import { middleware } from './middleware.js';
 import { Runs } from './runs.js';
 import { ClusterStatus } from './cluster-status.js';
+import { ClusterTree } from './cluster-tree.js';
 import { bundledServer, serverExecutable } from './server-launch.js';
 
 let client: LanguageClient | undefined;
@@ -21,11 +22,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const runLog = vscode.window.createOutputChannel('Choppa Runs', { log: true });
   const runs = new Runs(runLog, context.workspaceState);
   const clusterStatus = new ClusterStatus(() => client);
-  context.subscriptions.push(serverLog, runLog, runs, clusterStatus);
+  context.subscriptions.push(serverLog, runLog, runs, clusterStatus, new ClusterTree(clusterStatus, runs, () => client));
   context.subscriptions.push(
     vscode.commands.registerCommand('choppa.showRuns', () => runs.showRecent()),
     vscode.commands.registerCommand('choppa.showOutput', () => runs.showLog()),
     vscode.commands.registerCommand('choppa.pickCluster', () => clusterStatus.pick()),
+    // Declared in the manifest's palette; a new server process reads settings and state afresh.
+    vscode.commands.registerCommand('choppa.restartServer', async () => {
+      await client?.restart();
+      void clusterStatus.refresh();
+    }),
     ...Object.entries(CURSOR_COMMANDS).map(([id, serverCommand]) => vscode.commands.registerCommand(id, () => runAtCursor(serverCommand))),
   );
 

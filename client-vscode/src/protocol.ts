@@ -81,3 +81,25 @@ export function wantsArguments(result: RunResult): boolean {
   if (result.status !== 'error' || result.error?.type !== 'ArgumentError') return false;
   return /needs arguments|not a valid Python argument list/.test(result.error.message);
 }
+
+/** One cluster of `choppa.clusters` (the server lists them running first). */
+export interface ClusterEntry {
+  clusterId: string;
+  name: string;
+  state: string;
+  stateMessage: string;
+  sparkVersion: string | null;
+  python: string | null;
+  attachable: boolean | null;
+  url: string;
+}
+
+/** One submitted run of `choppa.jobRuns`. */
+export interface JobRunEntry {
+  runId: number;
+  function: string;
+  state: string;
+  result?: string;
+  durationMs?: number;
+  runPageUrl?: string;
+}

@@ -7,7 +7,7 @@ import type { DereferenceResult, RunArguments, RunResult } from './protocol.js';
 const RECENT_MAX = 20;
 const LAST_ARGS_KEY = 'choppa.lastArguments';
 
-interface FinishedRun {
+export interface FinishedRun {
   label: string;
   result: RunResult;
   uri: string;
@@ -45,6 +45,9 @@ export class Runs implements vscode.Disposable {
   private readonly recent: FinishedRun[] = [];
   private nextId = 0;
   private readonly statusBar: vscode.StatusBarItem;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a run finished (the tree view lists the recent ones). */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -89,6 +92,12 @@ export class Runs implements vscode.Disposable {
     for (const text of (result.stdout ?? '').split('\n').filter((text) => text !== '')) this.log.info(`  stdout: ${text}`);
     for (const text of (result.stderr ?? '').split('\n').filter((text) => text !== '')) this.log.warn(`  stderr: ${text}`);
     this.render();
+    this.changed.fire();
+  }
+
+  /** The finished runs of this window, newest first (at most RECENT_MAX). */
+  recentRuns(): readonly FinishedRun[] {
+    return this.recent;
   }
 
   note(message: string): void {
@@ -136,6 +145,7 @@ export class Runs implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.changed.dispose();
     this.statusBar.dispose();
   }
 }

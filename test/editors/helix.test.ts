@@ -5,12 +5,11 @@
 // parameters says how to give them in Helix, and a dereferenced preview is announced with its
 // path. Helix has no lenses.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, waitFor, type Sandbox } from './support/headless-env.js';
-import { HELIX, configureHelix } from './support/helix.js';
-import { TmuxSession } from './support/tmux.js';
+import { HELIX, configureHelix, startHelix, type HelixSession } from './support/helix.js';
+import type { TmuxSession } from './support/tmux.js';
 import { installServerGlobally, pathWithout } from '../support/packaging.js';
 
 const INSTALL = 'scripts/install-helix.sh';
@@ -27,9 +26,9 @@ describe('Helix', () => {
   }
 
   let sandbox: Sandbox;
+  let helix: HelixSession | undefined;
   let tmux: TmuxSession | undefined;
-  let log: string;
-  const logText = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  let logText: () => string;
 
   beforeAll(async () => {
     sandbox = createSandbox('choppa-helix-');
@@ -37,27 +36,12 @@ describe('Helix', () => {
     // The README's install: the server from `npm install -g` (no compiler), found by the
     // documented `command = "choppa-lsp"`, not the repository's linked bin.
     sandbox.env.PATH = pathWithout([installServerGlobally(sandbox.dir)], sandbox.env.PATH);
-    log = join(sandbox.dir, 'helix.log');
-    tmux = TmuxSession.start({
-      socket: `choppa-test-${process.pid}`,
-      cwd: sandbox.project,
-      env: { ...sandbox.env, TERM: 'xterm-256color' },
-      width: 120,
-      height: 30,
-      command: [HELIX, '--log', log, '-v', 'pipeline.py'],
-    });
-    await tmux.waitForScreen('Helix to show the file', (screen) => screen.includes('def add(a, b):'));
-    // Code actions asked for before the server has the document would come back empty.
-    await waitFor('choppa-lsp to receive the document', () => (/choppa -> .*textDocument\/didOpen/.test(logText()) ? true : undefined));
+    helix = await startHelix(sandbox, `choppa-test-${process.pid}`);
+    ({ tmux, logText } = helix);
   }, 300_000);
 
   afterAll(async () => {
-    if (tmux) {
-      tmux.send(['Escape']);
-      tmux.send([':q!'], true);
-      tmux.send(['Enter']);
-      await tmux.stop();
-    }
+    await helix?.quit();
     sandbox?.remove();
   });
 

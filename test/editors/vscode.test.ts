@@ -5,24 +5,13 @@
 // its output; a table-like artifact shows as a table in hover and in its preview, opened beside
 // the code through "⋯ more"; nullable settings are editable in the Settings UI. Screenshots go
 // to test/.artifacts/vscode/ (docs/ keeps three of them for the README).
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHROMIUM,
-  codeServerDirs,
-  INSTALL_SCRIPT,
-  installExtension,
-  missingVscodeTools,
-  REPO,
-  startCodeServer,
-  type RunningCodeServer,
-} from './support/code-server.js';
-import { packageVsix } from '../support/packaging.js';
-import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, moreLens, openFile, palette, screenshotter, UI_TIMEOUT } from './support/vscode-workbench.js';
+import { INSTALL_SCRIPT, missingVscodeTools, REPO, type CodeServerDirs } from './support/code-server.js';
+import { launchWorkbench, type Workbench } from './support/vscode-launch.js';
+import { actionMenu, codeAction, codeLens, gotoLine, hoverWord, line, linesText, moreLens, openFile, palette, UI_TIMEOUT } from './support/vscode-workbench.js';
 
 const SETUP_TIMEOUT = 240_000;
 const STEP_TIMEOUT = 180_000;
@@ -43,57 +32,29 @@ if (missing && process.env.CI) {
 }
 
 describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missing ? ` — skipped: ${missing}` : ''}`, { timeout: STEP_TIMEOUT }, () => {
+  let workbench: Workbench;
   let root: string;
-  let server: RunningCodeServer | undefined;
-  let context: BrowserContext | undefined;
   let page: Page;
   let shot: (name: string) => Promise<string>;
-  let dirs: ReturnType<typeof codeServerDirs>;
+  let dirs: CodeServerDirs;
 
   beforeAll(async () => {
-    root = realpathSync(mkdtempSync(join(tmpdir(), 'choppa-vscode-')));
-    // The .vsix is built from the server tsc -b just emitted (`npm test` runs tsc -b first). It is
-    // the universal one: no native addon inside, so the server parses on WebAssembly.
-    dirs = codeServerDirs(root);
-    const installed = await installExtension(dirs, packageVsix(join(root, 'choppa-lsp.vsix')));
-    expect(installed).toMatch(/successfully installed/i);
-    writeFileSync(
-      join(dirs.userData, 'User', 'settings.json'),
-      JSON.stringify({
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'security.workspace.trust.enabled': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'telemetry.telemetryLevel': 'off',
-        'update.mode': 'none',
-        'window.restoreWindows': 'none',
-        'chat.disableAIFeatures': true,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      }),
-    );
-    // A copy, so the demo's .choppa/ state is neither read nor written.
-    const workspace = join(root, 'demo');
-    cpSync(join(REPO, 'examples', 'demo'), workspace, { recursive: true, filter: (source) => !source.includes('.choppa') });
-    server = await startCodeServer(dirs, workspace);
-    context = await chromium.launchPersistentContext(join(root, 'browser'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 960 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    workbench = await launchWorkbench({
+      name: 'vscode',
+      // A copy, so the demo's .choppa/ state is neither read nor written.
+      prepare: (folder) => {
+        const workspace = join(folder, 'demo');
+        cpSync(join(REPO, 'examples', 'demo'), workspace, { recursive: true, filter: (source) => !source.includes('.choppa') });
+        return workspace;
+      },
+      waitForFile: 'pipeline.py',
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    shot = screenshotter(page, join(REPO, 'test', '.artifacts', 'vscode'));
-    await page.goto(`${server.url}?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'pipeline.py' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    ({ root, page, shot, dirs } = workbench);
+    expect(workbench.installed).toMatch(/successfully installed/i);
   }, SETUP_TIMEOUT);
 
   afterAll(async () => {
-    // Playwright ends the Chromium it launched; code-server and its extension hosts go by PID.
-    await context?.close();
-    server?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await workbench?.close();
   }, SETUP_TIMEOUT);
 
   it('opens pipeline.py with one run lens and a "⋯ more" lens per function', async () => {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Clusters } from './clusters.js';
+import { EMULATOR_USER, type Clusters } from './clusters.js';
 import { apiError, HttpError, json, legacyError, requireString, type Reply } from './http-util.js';
 import { capOutput, type RuntimeProfile } from './runtime-profiles.js';
 
@@ -104,9 +104,15 @@ export class Execution {
 
   handleCreateContext(body: Record<string, unknown>): Reply {
     const clusterId = this.requireRunningCluster(body);
-    // The denial Spark Connect clients report for a cluster the user may not attach to
-    // ("PERMISSION_DENIED: You do not have permission to attach to cluster <id>"), in 1.2's shape.
-    if (!this.clusters.mayAttach(clusterId)) throw legacyError(403, `PERMISSION_DENIED: You do not have permission to attach to cluster ${clusterId}`);
+    // Another user's single-user cluster: the service's single-user check, as users report it
+    // from job submissions and notebooks ("PERMISSION_DENIED: Single-user check failed: user 'a'
+    // attempted to run a command on single-user cluster <id>, but the single user of this
+    // cluster is 'b'."), in 1.2's shape. (A shared cluster without Can Attach To answers
+    // "You do not have permission to attach to cluster <id>" instead; the emulator has no ACLs.)
+    if (!this.clusters.mayAttach(clusterId)) {
+      const owner = this.clusters.get(clusterId)?.single_user_name ?? 'another user';
+      throw legacyError(403, `PERMISSION_DENIED: Single-user check failed: user '${EMULATOR_USER}' attempted to run a command on single-user cluster ${clusterId}, but the single user of this cluster is '${owner}'.`);
+    }
     const language = requireString(body, 'language', true);
     if (!['python', 'scala', 'sql', 'r'].includes(language)) {
       throw legacyError(400, `Invalid language: ${language}. Supported languages are python, scala, sql and r.`);

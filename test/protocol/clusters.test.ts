@@ -384,13 +384,16 @@ describe('cluster code actions and commands', () => {
 });
 
 describe('a cluster the user may not attach to', () => {
-  it('refuses a run with the permission denial, not a credentials error', async () => {
+  it('refuses a run with the single-user check the service answers, not a credentials error', async () => {
     const { editor, root } = await serverWith();
     try {
       const uri = await editor.open(join(root, 'jobs.py'), program(`cluster_id="${OTHER}", artifact_dir="/Volumes/main/default/runs"`));
       const result = await editor.executeCommand<{ status: string; error?: { message: string } }>('choppa.run', { uri, function: 'add', args: '1, 2' });
       expect(result.status).toBe('error');
-      expect(result.error?.message).toContain(`You do not have permission to attach to cluster ${OTHER}`);
+      // The service's own words, and what to do instead of checking the token.
+      expect(result.error?.message).toContain(`Single-user check failed: user 'emulator@example.com' attempted to run a command on single-user cluster ${OTHER}, but the single user of this cluster is`);
+      expect(result.error?.message).toContain('is a single-user cluster of another user');
+      expect(result.error?.message).toContain('pick another cluster');
       expect(result.error?.message).not.toMatch(/credentials|token/i);
     } finally {
       await editor.stop();

@@ -14,6 +14,12 @@ export function describeApiFailure(error: DatabricksApiError, doing: string, hos
   // credentials problem: saying "check the token" would send the user the wrong way.
   // (A bad token is a 403 too, `{"error_code": 403, "message": "Invalid access token."}`, which
   // parses as PERMISSION_DENIED: only a message about a permission counts.)
+  // Another user's single-user cluster: the message names no permission (`PERMISSION_DENIED:
+  // Single-user check failed: user 'a' attempted to run a command on single-user cluster <id>,
+  // but the single user of this cluster is 'b'.`), and no grant of Can Attach To helps.
+  if (/single-user check failed/i.test(detail)) {
+    return `Databricks at ${host} refused ${doing}: the cluster is a single-user cluster of another user (${detail}); pick another cluster (the "Use cluster" code action on the Choppa(...) line lists the ones you may use) or ask a workspace admin to assign it to you`;
+  }
   if (error.status === 403 && /\bpermission\b/i.test(detail) && !/\b(access token|credential)/i.test(detail)) {
     return `Databricks at ${host} denied permission while ${doing} (${detail}); ask the cluster's owner or a workspace admin for access (Can Attach To), or pick another cluster`;
   }
