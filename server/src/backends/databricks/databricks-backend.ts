@@ -22,7 +22,7 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, RUNNER_VERSION_COMMAND, runnerVersionOf, type OutputFile, type RunnerReport } from '../runner-protocol.js';
 import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
@@ -43,7 +43,7 @@ import { DEFAULT_SETTINGS } from '../../config/settings.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
-  /** Gap after the first `commands/status` check, which follows `commands/execute` at once (default 10 ms). */
+  /** Gap after the first `commands/status` check, which follows `commands/execute` at once (default 1 ms, growing). */
   commandPollFirstMs?: number;
   /** Longest gap between status checks of one command (default 1 s). */
   commandPollMaxMs?: number;
@@ -126,7 +126,7 @@ export class DatabricksBackend implements Backend {
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
     this.timing = {
-      commandPollFirstMs: 10,
+      commandPollFirstMs: 1,
       commandPollMaxMs: 1000,
       runnerPollFirstMs: 10,
       runnerPollMaxMs: 1000,
@@ -452,9 +452,10 @@ export class DatabricksBackend implements Backend {
   }
 
   /**
-   * Takes over a context another process of this project left warm: when it is still `Running`,
-   * the runner is sent again (a no-op where the same runner version is installed) and the
-   * context is used; otherwise false, and a fresh one is created.
+   * Takes over a context another process of this project left warm: when it is still `Running`
+   * and holds this runner version, it is used as it is; with another version or none, the runner
+   * is sent again first (sending the same version would keep the runner there anyway, so the
+   * short check only saves the transfer). Otherwise false, and a fresh one is created.
    */
   private async adoptContext(contextId: string, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
     const { client, clusterId, runnerSource } = this.options;
@@ -464,11 +465,15 @@ export class DatabricksBackend implements Backend {
       return false;
     }
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
-    const installed = await executeCommand(client, this.address(contextId), runnerSource, {
-      schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
-      deadline: () => Date.now() + this.timing.commandTimeoutMs,
-      signal,
-    });
+    const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
+    const deadline = (): number => Date.now() + this.timing.commandTimeoutMs;
+    const held = await executeCommand(client, this.address(contextId), RUNNER_VERSION_COMMAND, { schedule, deadline, signal, idempotent: true });
+    const version = runnerVersionOf(runnerSource);
+    if (held.kind === 'text' && version !== undefined && held.data.trim() === version) {
+      this.log(`reusing execution context ${contextId} on cluster ${clusterId} (runner version ${version} installed)`);
+      return true;
+    }
+    const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline, signal });
     if (installed.kind !== 'text') return false;
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
