@@ -3,7 +3,9 @@
 // result, the headline), the tight-poll floor (the same 1.2 commands, the runner's `start` then
 // `poll`, from a plain undici loop checking `commands/status` with no sleep), the official SDK's
 // waiter (`commandExecution.execute(...).wait()`, its executeAndWait, per runner command), and a warm CLI run (a new node
-// process reusing the project's warm context) against node's bare start.
+// process reusing the project's warm context) against node's bare start. With
+// CHOPPA_BENCH_BASELINE=<another build's server/dist/main.js>, that build's server runs in the same
+// rounds too, for a before/after on a shared machine.
 import { spawn } from 'node:child_process';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -149,6 +151,9 @@ const home = mkdtempSync(join(tmpdir(), 'choppa-run-latency-home-'));
 const env = { ...emulator.env, DATABRICKS_CONFIG_FILE: join(home, 'no-databrickscfg'), HOME: home, XDG_CACHE_HOME: join(home, 'cache') };
 const serverRoot = project('server');
 const editor = await EditorClient.start({ root: serverRoot, env });
+const BASELINE = process.env.CHOPPA_BENCH_BASELINE;
+const baselineRoot = project('baseline');
+const baselineEditor = BASELINE ? await EditorClient.start({ root: baselineRoot, env, command: [process.execPath, BASELINE, '--stdio'] }) : undefined;
 const floor = floorClient(emulator);
 const sdkAgent = new HttpAgent({ keepAlive: true });
 const sdk = sdkClient(emulator, sdkAgent);
@@ -163,18 +168,21 @@ try {
   };
   await sdkCommand(RUNNER_SOURCE);
   const uri = await editor.open(join(serverRoot, 'jobs.py'), SOURCE);
-  const serverRun = async (): Promise<void> => {
-    const result = await editor.executeCommand<{ status: string; value?: { repr?: string } }>('choppa.run', { uri, function: 'add', args: '1, 2', fresh: true });
+  const baselineUri = baselineEditor ? await baselineEditor.open(join(baselineRoot, 'jobs.py'), SOURCE) : '';
+  const serverRun = async (client = editor, file = uri): Promise<void> => {
+    const result = await client.executeCommand<{ status: string; value?: { repr?: string } }>('choppa.run', { uri: file, function: 'add', args: '1, 2', fresh: true });
     if (result.status !== 'ok' || result.value?.repr !== '3') throw new Error(`the server answered ${JSON.stringify(result)}`);
   };
 
   const server: number[] = [];
   const tight: number[] = [];
   const waiter: number[] = [];
+  const before: number[] = [];
   for (let round = -WARMUP; round < ROUNDS; round += 1) {
     // The order rotates so that no path always follows another.
     const paths: Array<[number[], () => Promise<void>]> = [
-      [server, serverRun],
+      [server, () => serverRun()],
+      ...(baselineEditor ? [[before, () => serverRun(baselineEditor, baselineUri)] as [number[], () => Promise<void>]] : []),
       [tight, () => runThrough(floor.command, `floor-${round + WARMUP}`)],
       [waiter, () => runThrough(sdkCommand, `sdk-${round + WARMUP}`)],
     ];
@@ -189,15 +197,19 @@ try {
   const cliRoot = project('cli');
   const cliArgs = [SERVER_BIN, 'run', 'jobs.py:add', '--args', '1, 2', '--fresh', '--json'];
   const cli: number[] = [];
+  const cliBefore: number[] = [];
   const bare: number[] = [];
+  const baselineCliRoot = project('baseline-cli');
   // The first creates and records the project's context; the next ones reuse it warm.
   for (let round = -3; round < CLI_ROUNDS; round += 1) {
     const run = await spawnTimed(cliArgs, cliRoot, env);
     if (!/"repr":\s*"3"/.test(run.stdout)) throw new Error(`the CLI printed ${run.stdout}`);
     const node = await spawnTimed(['-e', '0'], cliRoot, env);
+    const old = BASELINE ? await spawnTimed([BASELINE, ...cliArgs.slice(1)], baselineCliRoot, env) : undefined;
     if (round >= 0) {
       cli.push(run.ms);
       bare.push(node.ms);
+      if (old) cliBefore.push(old.ms);
     }
   }
 
@@ -206,16 +218,19 @@ try {
   const floorRow = { name: 'floor', samples: tight };
   console.log(row('tight-poll floor (undici, no sleep)', tight));
   console.log(row('server over stdio, choppa.run (target ≤ 1.3x)', server, floorRow));
+  if (baselineEditor) console.log(row('baseline build\'s server over stdio', before, floorRow));
   console.log(row('official SDK waiter (execute().wait())', waiter, floorRow));
   const serverP50 = percentile(server, 50);
   const bareP50 = percentile(bare, 50);
   console.log(`\nWarm CLI run (a new process reusing the project's context), ${CLI_ROUNDS} rounds`);
   console.log(row('node -e 0', bare));
   console.log(row('choppa-lsp run jobs.py:add --args "1, 2"', cli));
+  if (BASELINE) console.log(row('the same, baseline build', cliBefore));
   const budget = 2 * serverP50 + bareP50;
   console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that`);
 } finally {
   await editor.stop();
+  await baselineEditor?.stop();
   floor.close();
   sdkAgent.destroy();
   await emulator.stop();
