@@ -391,6 +391,10 @@ export class DatabricksBackend implements Backend {
   private async createContext(signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<ContextAcquired> {
     const { client, host, clusterId, runnerSource } = this.options;
     const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
+    // A context another process left warm is asked about alongside the cluster: one round trip
+    // instead of two before a warm CLI run (a stale answer is caught by the runner check).
+    const recorded = this.options.reuseContext?.recorded();
+    const recordedStatus = recorded === undefined ? undefined : this.contextStatus(recorded, signal);
     const cluster = await ensureClusterRunning({
       client,
       host,
@@ -402,12 +406,12 @@ export class DatabricksBackend implements Backend {
       onProgress,
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
+    const status = await recordedStatus;
     if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
     this.reportBudget = this.options.reportBudget ?? reportBudgetFor(cluster.cluster.spark_version);
 
-    const recorded = this.options.reuseContext?.recorded();
     if (recorded !== undefined) {
-      const adopted = await this.adoptContext(recorded, signal, onProgress);
+      const adopted = await this.adoptContext(recorded, status, signal, onProgress);
       if (adopted) return { ok: true, id: recorded };
       if (signal.aborted) return cancelled;
     }
@@ -457,11 +461,10 @@ export class DatabricksBackend implements Backend {
    * is sent again first (sending the same version would keep the runner there anyway, so the
    * short check only saves the transfer). Otherwise false, and a fresh one is created.
    */
-  private async adoptContext(contextId: string, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
+  private async adoptContext(contextId: string, status: string | undefined, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
     const { client, clusterId, runnerSource } = this.options;
-    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', { query: { clusterId, contextId }, signal });
-    if (!status.ok || status.value.status !== 'Running') {
-      this.log(`recorded execution context ${contextId} is ${status.ok ? status.value.status ?? 'unknown' : 'gone'}; creating a new one`);
+    if (status !== 'Running') {
+      this.log(`recorded execution context ${contextId} is ${status ?? 'gone'}; creating a new one`);
       return false;
     }
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
@@ -477,6 +480,13 @@ export class DatabricksBackend implements Backend {
     if (installed.kind !== 'text') return false;
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
+  }
+
+  /** `contexts/status` of a context: its status, or undefined when the call failed. */
+  private async contextStatus(contextId: string, signal: AbortSignal): Promise<string | undefined> {
+    const { client, clusterId } = this.options;
+    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', { query: { clusterId, contextId }, signal });
+    return status.ok ? status.value.status ?? 'unknown' : undefined;
   }
 
   /**
