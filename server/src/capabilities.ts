@@ -1,6 +1,7 @@
 // The capabilities the server declares, in one place. What we offer does not depend on the
 // client; what we *use* of the client (showDocument, progress, refresh) is checked in Session.
-import { TextDocumentSyncKind, type ServerCapabilities } from 'vscode-languageserver/node';
+import type { ServerCapabilities } from 'vscode-languageserver/node';
+import { TextDocumentSyncKind } from './protocol/lsp-runtime.js';
 import { COMMANDS } from './protocol/extensions.js';
 
 export function serverCapabilities(): ServerCapabilities {

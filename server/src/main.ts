@@ -1,23 +1,36 @@
 // The `choppa-lsp` executable: `--stdio` serves LSP; anything else is the terminal CLI,
 // which drives the same engine. Nothing here writes protocol traffic except the connection.
 // The parser engine (native tree-sitter, else WebAssembly) is chosen once, before either starts.
-import { runCli } from './cli/cli.js';
-import { startServer } from './server.js';
+// Each mode imports only its own side, so a server start never loads the CLI and the reverse,
+// and `--version` or `--help` load neither.
+import { parseCliArguments } from './cli/cli-arguments.js';
 import { loadParserEngine } from './syntax/load-parser-engine.js';
+import { describeParserEngine } from './syntax/parser-engine.js';
 
 const argv = process.argv.slice(2);
+const serving = argv.includes('--stdio');
+const usage = serving ? undefined : parseCliArguments(argv);
+// The mode's modules load while the engine is chosen; neither parses before both are there.
+const side = serving ? import('./server.js') : usage && 'usage' in usage ? undefined : import('./cli/cli.js');
 try {
   await loadParserEngine();
 } catch (error) {
   process.stderr.write(`choppa-lsp: no Python parser loads: ${(error as Error).message}\n`);
   process.exit(2);
 }
-if (argv.includes('--stdio')) {
+if (serving) {
   // Invariant: in server mode nothing else writes to stdout; stray console output goes to stderr.
   console.log = console.error;
   console.info = console.error;
+  const { startServer } = (await side) as typeof import('./server.js');
   startServer();
+} else if (usage && 'usage' in usage) {
+  // As `runCli` prints it: the version also says which parser runs.
+  const text = usage.version ? `${usage.usage}${describeParserEngine()}\n` : usage.usage;
+  (usage.exitCode === 0 ? process.stdout : process.stderr).write(text);
+  process.exitCode = usage.exitCode;
 } else {
+  const { runCli } = (await side) as typeof import('./cli/cli.js');
   runCli(argv).then(
     (code) => {
       process.exitCode = code;

@@ -1,6 +1,7 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
-import { createConnection, ProposedFeatures, StreamMessageWriter, type Connection } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, StreamMessageWriter } from './protocol/lsp-runtime.js';
 import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
 import { codeAction } from './protocol/handlers/code-action.js';
@@ -23,6 +24,8 @@ import { Session } from './session.js';
 import { refreshResultViews } from './protocol/commands/shared.js';
 import { publishDiagnostics } from './protocol/diagnostics.js';
 import { compileQueries } from './syntax/queries.js';
+import { lazyQueries } from './syntax/lazy-queries.js';
+import { parserEngine } from './syntax/parser-engine.js';
 import { createPythonParser } from './syntax/parser.js';
 
 const logError = (message: string): void => {
@@ -36,7 +39,9 @@ function stdioConnection(): Connection {
 
 /** Wires a session to a connection; returns the connection, listening. */
 export function startServer(connection: Connection = stdioConnection()): Connection {
-  const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));
+  // Compiled once `initialize` is answered (or by whatever reads them first).
+  const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
+  const documents = new Documents(createPythonParser(), queries);
   const session = new Session({ connection, documents, runnerPath: RUNNER_PATH });
   // Every handler goes through the lifecycle: nothing is served before initialize or after shutdown.
   const life = new Lifecycle(logError);
@@ -44,6 +49,7 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   connection.onInitialize((params) => {
     const result = initialize(session, params);
     life.initialized();
+    setImmediate(queries.warm);
     return result;
   });
   connection.onInitialized(() => initialized(session));

@@ -33,11 +33,33 @@ async function run(args: string): Promise<{ value?: { json?: unknown } }> {
   return JSON.parse(stdout) as { value?: { json?: unknown } };
 }
 
+/** One command in a context, straight over HTTP, waited for. */
+async function command(contextId: string, text: string): Promise<void> {
+  const headers = { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' };
+  const executed = await fetch(`${emulator.url}/api/1.2/commands/execute`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ clusterId: DEFAULT_CLUSTER_ID, contextId, language: 'python', command: text }),
+  });
+  const { id } = (await executed.json()) as { id: string };
+  for (;;) {
+    const query = new URLSearchParams({ clusterId: DEFAULT_CLUSTER_ID, contextId, commandId: id });
+    const status = (await (await fetch(`${emulator.url}/api/1.2/commands/status?${query}`, { headers })).json()) as { status: string; results?: { resultType?: string } };
+    if (status.status === 'Finished' && status.results?.resultType !== 'error') return;
+    if (status.status !== 'Running' && status.status !== 'Queued') throw new Error(`the command ended ${JSON.stringify(status)}`);
+  }
+}
+
 describe('the CLI and warm execution contexts', () => {
   it('reuses the context an earlier run left warm, and replaces one that is gone by exactly one', async () => {
     expect((await run('1, 2')).value?.json).toBe(3);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
+    const before = emulator.stats.requests.length;
     expect((await run('2, 3')).value?.json).toBe(5);
+    // The context already holds this runner: a warm run sends short commands only, not its 70 KB again.
+    const executes = emulator.stats.requests.slice(before).filter((request) => request.path === '/api/1.2/commands/execute');
+    expect(executes.length).toBeGreaterThan(0);
+    expect(Math.max(...executes.map((request) => request.bytes))).toBeLessThan(10_000);
     expect((await run('3, 4')).value?.json).toBe(7);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(0);
@@ -47,5 +69,14 @@ describe('the CLI and warm execution contexts', () => {
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
     expect((await run('5, 6')).value?.json).toBe(11);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+  }, 60_000);
+
+  it('sends the runner again to a warm context that holds another version of it', async () => {
+    expect((await run('1, 1')).value?.json).toBe(2);
+    const [contextId] = emulator.contextIds();
+    // What an older choppa-lsp would have left there: a runner of another version.
+    await command(contextId!, 'class _OldRunner:\n    version = 2\n_choppa_runner = _OldRunner()');
+    expect((await run('20, 22')).value?.json).toBe(42);
+    expect(emulator.contextIds()).toEqual([contextId]);
   }, 60_000);
 });

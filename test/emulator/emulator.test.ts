@@ -61,7 +61,7 @@ describe('faults and stats', () => {
     const before = emulator.stats.count('GET', '/api/2.1/clusters/get');
     await call(emulator, 'GET', '/api/2.1/clusters/get?cluster_id=up');
     expect(emulator.stats.count('GET', '/api/2.1/clusters/get')).toBe(before + 1);
-    expect(emulator.stats.requests.at(-1)).toEqual({ method: 'GET', path: '/api/2.1/clusters/get', status: 200 });
+    expect(emulator.stats.requests.at(-1)).toEqual({ method: 'GET', path: '/api/2.1/clusters/get', status: 200, bytes: 0 });
   });
 
   it('delays matching requests', async () => {

@@ -58,6 +58,8 @@ export interface RequestRecord {
   path: string;
   /** 0 when the connection was reset or the response dropped. */
   status: number;
+  /** The request body's bytes (0 until it was read). */
+  bytes: number;
 }
 
 export interface EmulatorStats {
@@ -307,7 +309,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // go-sdk collapses `//` after the Files API prefix; the service tolerates it too.
     const path = url.pathname.replace(/\/{2,}/g, '/');
-    const record: RequestRecord = { method, path, status: 0 };
+    const record: RequestRecord = { method, path, status: 0, bytes: 0 };
     requests.push(record);
     const decision = faults.take(method, path);
     if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
@@ -317,6 +319,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     const body = await readBody(req);
+    record.bytes = body.length;
     let reply: Reply;
     if (action?.kind === 'status') {
       reply = faultReply(action.status, action.status === 429 || action.status === 503 ? action.retryAfterSeconds : undefined, path);

@@ -1,9 +1,9 @@
-// The poll loop of a run whose runner answers over a channel without an output cap (the local
-// python3 process, the Dask driver): send `start`, then `poll` with backoff (reset whenever output
-// arrives, skipped while the runner says it has `more`), turn the first abort into one `cancel`,
-// give a cancelled run a grace to stop, and hand output to the listeners. The positions, the
-// budget and envelopes in pieces are `RunnerChannel`'s; the Databricks backend drives the same
-// channel in its own loop, which adds side files, cut reports and a retry on a fresh context.
+// The one poll loop of a run, shared by every backend: send `start`, poll at once and then with
+// backoff (reset whenever output arrives, skipped while the runner says it has `more`), turn the
+// first abort into one `cancel`, give a cancelled run a grace to stop, and hand output to the
+// listeners. Positions, the budget and envelopes in pieces are `RunnerChannel`'s; what differs
+// between backends is the transport (`send`) and a few hooks the Databricks backend needs (side
+// files of output, reports cut by the cluster's output cap).
 import type { RunOptions, RunOutcome, RunPayload } from './backend.js';
 import type { RunnerChannel } from './runner-channel.js';
 import { deliverOutput, type RunnerReport, type RunOutput } from './runner-protocol.js';
@@ -11,10 +11,12 @@ import { deliverOutput, type RunnerReport, type RunOutput } from './runner-proto
 /** What one command came back as: the report's text, or an ending the transport decided. */
 export type CommandAnswer = { text: string } | { end: RunOutcome };
 
-/** What a transport may know about the cancellation while it sends a command. */
+/** What a transport may know about the run while it sends a command. */
 export interface CancelState {
   /** True once the cancel command went out. */
   readonly cancelSent: boolean;
+  /** True until the runner has answered a command of this run: the command is (again) `start`. */
+  readonly starting: boolean;
 }
 
 export interface RunnerPollOptions {
@@ -22,17 +24,24 @@ export interface RunnerPollOptions {
   /** The run's conversation with the runner (or its stand-in): commands and acknowledged positions. */
   channel: RunnerChannel;
   /** Sends one command. */
-  send: (command: string, cancel: CancelState) => Promise<CommandAnswer>;
+  send: (command: string, state: CancelState) => Promise<CommandAnswer>;
   /** The bounded tails of the output gathered so far; filled as reports arrive. */
   output: RunOutput;
-  /** Builds the outcome of a run that ended without an envelope. */
+  /** Builds the outcome of a run that ended without an envelope (a report the channel refused). */
   backendError: (message: string) => RunOutcome;
   cancelled: () => RunOutcome;
   /** The failure when the runner no longer knows the run (its process was replaced). */
-  unknownRun: () => RunOutcome;
+  unknownRun: () => RunOutcome | Promise<RunOutcome>;
+  /**
+   * Reads a report's output side files into its `stdout`/`stderr` (a transport with an output
+   * cap); the reason when one cannot be read whole, and the output is then asked for inline.
+   */
+  readSideFiles?: (report: RunnerReport) => Promise<string | undefined>;
+  /** Told when a report came back cut by an output cap; the channel polls again within `budget`. */
+  onTruncated?: (budget: number) => void;
   /** How long a cancelled run may take to stop, from the cancel, before `cancelled` is reported anyway. */
   cancelGraceMs: number;
-  /** Gaps between polls; 0 for a transport whose `poll` waits for news itself. */
+  /** Gaps between polls after the first (which follows `start` at once); 0 for a transport whose `poll` waits for news itself. */
   firstDelayMs: number;
   maxDelayMs: number;
   log?: (message: string) => void;
@@ -50,9 +59,13 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
   const { signal } = listeners;
   const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, listeners);
   let cancelDeadline: number | undefined;
-  const cancel: CancelState = {
+  let starting = true;
+  const state: CancelState = {
     get cancelSent() {
       return cancelDeadline !== undefined;
+    },
+    get starting() {
+      return starting;
     },
   };
   // The first abort turns the next command into a cancel; after that it is polls again.
@@ -62,17 +75,30 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
     return channel.cancel();
   };
   let command = channel.start(payload);
-  let delay = options.firstDelayMs;
+  // A short function is often done by the time `start` is answered: the first poll goes at once.
+  let delay = 0;
   for (;;) {
-    const answer = await send(command, cancel);
+    const answer = await send(command, state);
     if ('end' in answer) return answer.end;
     const read = channel.accept(answer.text);
     if ('failure' in read) return options.backendError(read.failure);
+    starting = false;
     if (read.kind === 'truncated') {
-      command = channel.poll();
+      // Nothing is lost: the runner keeps what was not acknowledged and sends it again.
+      options.onTruncated?.(read.budget);
+      command = nextCommand();
       continue;
     }
     const report = read.report;
+    if (options.readSideFiles && (report.stdoutFile || report.stderrFile)) {
+      const unread = await options.readSideFiles(report);
+      channel.filesRead(unread === undefined);
+      if (unread !== undefined) {
+        options.log?.(`run ${payload.run_id}: could not read an output side file (${unread}); asking for that output inline`);
+        command = channel.poll();
+        continue;
+      }
+    }
     if (deliver(report)) delay = options.firstDelayMs;
     if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
     if (report.state === 'unknown') return options.unknownRun();
@@ -82,7 +108,7 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
     }
     if (!report.more && (!signal?.aborted || cancelDeadline !== undefined)) {
       if (delay > 0) await pause(delay, cancelDeadline === undefined ? signal : undefined);
-      delay = Math.min(options.maxDelayMs, Math.ceil(delay * GROWTH));
+      delay = Math.min(options.maxDelayMs, Math.max(options.firstDelayMs, Math.ceil(delay * GROWTH)));
     }
     command = nextCommand();
   }

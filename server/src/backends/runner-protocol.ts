@@ -79,6 +79,17 @@ export function missingImportsCommand(names: readonly string[]): string {
   return `_choppa_runner.missing("${Buffer.from(JSON.stringify(names), 'utf8').toString('base64')}")`;
 }
 
+/**
+ * Prints the version of the runner a namespace holds (`None` when it holds none): a warm context
+ * another process left is adopted without sending the 70 KB runner again when it already has this one.
+ */
+export const RUNNER_VERSION_COMMAND = "print(getattr(globals().get('_choppa_runner'), 'version', None))";
+
+/** The runner version `runner.py` installs (its `version = N`); undefined when the text has none. */
+export function runnerVersionOf(source: string): string | undefined {
+  return /^ {4}version = (\d+)$/m.exec(source)?.[1];
+}
+
 /** Reads the answer of `missingImportsCommand`. */
 export function parseMissingImports(text: string): string[] | BackendFailure {
   try {

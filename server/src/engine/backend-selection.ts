@@ -8,7 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import type { ChoppaInstance } from '../analysis/model.js';
 import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
-import { DatabricksBackend } from '../backends/databricks/databricks-backend.js';
+import { LazyClusterBackend } from '../backends/databricks/lazy-cluster-backend.js';
 import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
 import { runCommand } from '../backends/databricks/run-command.js';
 import { userAgent } from '../backends/databricks/user-agent.js';
@@ -97,7 +97,7 @@ export class BackendSelection {
   private local: LocalBackend | undefined;
   private dask: DaskBackend | undefined;
   private client: DatabricksHttpClient | undefined;
-  private readonly clusters = new Map<string, DatabricksBackend>();
+  private readonly clusters = new Map<string, LazyClusterBackend>();
   private runnerSource: string | undefined;
 
   constructor(private readonly options: BackendSelectionOptions) {
@@ -203,7 +203,7 @@ export class BackendSelection {
   }
 
   /** The backend of a cluster this workspace already runs on, if any (its warm context). */
-  existingClusterBackend(clusterId: string): DatabricksBackend | undefined {
+  existingClusterBackend(clusterId: string): LazyClusterBackend | undefined {
     return this.clusters.get(clusterId);
   }
 
@@ -255,7 +255,7 @@ export class BackendSelection {
     return this.local;
   }
 
-  private clusterBackend(clusterId: string): DatabricksBackend {
+  private clusterBackend(clusterId: string): LazyClusterBackend {
     const existing = this.clusters.get(clusterId);
     if (existing) return existing;
     const config = (this.config as Extract<ResolveResult, { ok: true }>).config;
@@ -266,7 +266,7 @@ export class BackendSelection {
       userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
       logger: this.options.logger,
     });
-    const backend = new DatabricksBackend({
+    const backend = new LazyClusterBackend({
       client: this.client,
       host: config.host,
       clusterId,

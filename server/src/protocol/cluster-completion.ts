@@ -1,7 +1,8 @@
 // The completion items of a `Choppa(...)` string: the workspace's clusters for `cluster_id=`
 // (running first, the id inserted) and one level of `/Volumes` or `/Workspace` folders for
 // `artifact_dir=`. `handlers/completion.ts` finds the site; this builds the items.
-import { CompletionItemKind, type CompletionItem, type CompletionList } from 'vscode-languageserver/node';
+import type { CompletionItem, CompletionList } from 'vscode-languageserver/node';
+import { CompletionItemKind } from './lsp-runtime.js';
 import type { CompletionSite } from '../clusters/choppa-line.js';
 import { clusterDetail, mayAttach, sortClusters } from '../clusters/cluster-info.js';
 import { listFolders } from '../clusters/workspace-paths.js';

@@ -1,7 +1,8 @@
 // The cluster problems of each `Choppa(...)` line, from the workspace's cached cluster list (read
 // synchronously; a stale list is refreshed in the background and the server republishes when it
 // changed), on the cluster id string when the code names one.
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
+import type { Diagnostic } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from './lsp-runtime.js';
 import type { FileAnalysis } from '../analysis/model.js';
 import { clusterProblems } from '../clusters/cluster-problems.js';
 import { localPythonVersion } from '../clusters/local-python.js';

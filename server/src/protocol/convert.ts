@@ -1,12 +1,8 @@
 // The one place where our types become LSP types and back: positions, ranges, severities,
 // edits, and URIs to file paths. Positions stay UTF-16, which both sides already use.
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  DiagnosticSeverity,
-  type Position,
-  type Range,
-  type TextEdit as LspTextEdit,
-} from 'vscode-languageserver/node';
+import type { Position, Range, TextEdit as LspTextEdit } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from './lsp-runtime.js';
 import type { Pos, Severity, Span, TextEdit } from '../analysis/model.js';
 
 export function toPosition(pos: Pos): Position {

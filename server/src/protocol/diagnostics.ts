@@ -1,7 +1,8 @@
 // Builds and publishes a document's diagnostics: the analysis problems (scope lint, unsupported
 // forms) plus the last run of each decorated function (its summary, or the error at the line
 // that raised, with the remote frames as related information).
-import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver/node';
+import type { Diagnostic, DiagnosticRelatedInformation } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from './lsp-runtime.js';
 import type { DecoratedFunction, Problem } from '../analysis/model.js';
 import { missingImportDiagnostics } from './missing-import-diagnostics.js';
 import { clusterDiagnostics } from './cluster-diagnostics.js';

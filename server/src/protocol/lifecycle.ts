@@ -2,7 +2,7 @@
 // `initialize` get ServerNotInitialized (-32002) and are not served (a `choppa.run` would execute
 // user code), requests after `shutdown` get InvalidRequest, and parameters of the wrong shape get
 // InvalidParams (-32602) saying which field is wrong, instead of a JavaScript TypeError.
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from './lsp-runtime.js';
 
 type Check = (params: unknown) => string | undefined;
 

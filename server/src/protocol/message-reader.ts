@@ -2,7 +2,8 @@
 // bad framing: a malformed header, a body that is not JSON or a length that runs into the next
 // message is logged and skipped by resyncing on the next `Content-Length:` header, instead of
 // leaving every later message unread. Linear in its input, with a cap on one message's size.
-import { AbstractMessageReader, type DataCallback, type Disposable, type Message } from 'vscode-languageserver/node';
+import type { DataCallback, Disposable, Message } from 'vscode-languageserver/node';
+import { AbstractMessageReader } from './lsp-runtime.js';
 
 const HEADER = Buffer.from('Content-Length:', 'ascii');
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');

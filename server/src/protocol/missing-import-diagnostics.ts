@@ -1,6 +1,7 @@
 // Warnings on the import lines of third-party modules the cluster lacks (the check the server
 // makes before each run), and their quick fix: add the module to `requirements.txt`.
-import { DiagnosticSeverity, type CodeAction, type Diagnostic } from 'vscode-languageserver/node';
+import type { CodeAction, Diagnostic } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from './lsp-runtime.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileAnalysis } from '../analysis/model.js';

@@ -16,7 +16,12 @@ interface Reporter {
   done(): void;
 }
 
-/** Runs `work` inside a work-done progress titled `title`; progress is optional for clients. */
+/**
+ * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
+ * work starts at once, while the client creates a token we asked for (a round trip that would
+ * otherwise delay every run): the progress begins, with the latest message, when the token exists,
+ * and it ends before `work`'s result is returned either way.
+ */
 export async function withProgress<T>(
   session: Session,
   title: string,
@@ -32,22 +37,31 @@ export async function withProgress<T>(
     report: (message) => attached.report(message),
     done: () => attached.done(),
   };
-  if (!reporter && session.supportsWorkDoneProgress) {
-    try {
-      const created = await session.progress.create();
-      created.onCancel(cancel);
-      reporter = created;
-    } catch {
-      reporter = undefined;
-    }
+  let latest: string | undefined;
+  let creation: Promise<void> | undefined;
+  if (reporter) {
+    reporter.begin(title);
+  } else if (session.supportsWorkDoneProgress) {
+    creation = session.progress.create().then(
+      (created) => {
+        created.onCancel(cancel);
+        created.begin(title);
+        if (latest !== undefined) created.report(latest);
+        reporter = created;
+      },
+      () => undefined,
+    );
   }
-  reporter?.begin(title);
   try {
     return await work({
       signal: controller.signal,
-      report: (report) => reporter?.report(report.message),
+      report: (report) => {
+        latest = report.message;
+        reporter?.report(report.message);
+      },
     });
   } finally {
+    await creation;
     reporter?.done();
     for (const subscription of subscriptions) subscription.dispose();
   }

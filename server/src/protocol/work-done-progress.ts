@@ -1,15 +1,8 @@
 // Server-created work-done progress with readable tokens (`choppa-3`) instead of the library's
 // UUIDs: Helix prints the token in front of every progress line. Owns the token → cancel map
 // and the `window/workDoneProgress/cancel` handler for every progress the server creates.
-import {
-  WorkDoneProgress,
-  WorkDoneProgressCancelNotification,
-  WorkDoneProgressCreateRequest,
-  type Connection,
-  type WorkDoneProgressBegin,
-  type WorkDoneProgressEnd,
-  type WorkDoneProgressReport,
-} from 'vscode-languageserver/node';
+import type { Connection, WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver/node';
+import { WorkDoneProgress, WorkDoneProgressCancelNotification, WorkDoneProgressCreateRequest } from './lsp-runtime.js';
 
 /** A progress the server created: begin once, report, done; `cancelled` fires on the client's cancel. */
 export interface ServerProgress {

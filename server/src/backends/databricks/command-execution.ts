@@ -72,8 +72,8 @@ const CANCEL_ANSWER_WAIT_MS = 250;
 
 /**
  * Executes `command` (python) in a context and waits until it is `Finished`, `Error` or
- * `Cancelled`. Status checks start after `schedule.firstMs` and back off, so a short command's
- * answer arrives within a few tens of milliseconds of it finishing.
+ * `Cancelled`. The first status check follows at once, then `schedule.firstMs` backing off, so a
+ * short command's answer arrives within a few milliseconds of it finishing.
  */
 export async function executeCommand(
   client: DatabricksHttpClient,
@@ -93,7 +93,9 @@ export async function executeCommand(
     return { kind: 'ended', status: 'Error', message: 'commands/execute answered without a command id' };
   }
   const id = String(commandId);
-  let delay = options.schedule.firstMs;
+  // The first check goes at once, as the official SDKs' waiter does: a short runner command is
+  // often finished by then, and a fixed first wait was most of a warm run's time.
+  let delay = 0;
   for (;;) {
     const deadline = options.deadline?.();
     if (deadline !== undefined && Date.now() + delay > deadline) {
@@ -104,7 +106,7 @@ export async function executeCommand(
       return { kind: 'deadline' };
     }
     await pause(delay, options.signal);
-    delay = Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
+    delay = delay === 0 ? options.schedule.firstMs : Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
     const status = await client.request<CommandStatusResponse>('GET', '/api/1.2/commands/status', {
       query: { clusterId, contextId, commandId: id },
       ...(options.signal ? { signal: options.signal } : {}),

@@ -22,7 +22,8 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { deliverOutput, endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, RUNNER_VERSION_COMMAND, runnerVersionOf, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
@@ -30,7 +31,6 @@ import {
   createContext,
   destroyContext,
   executeCommand,
-  pause,
   type CommandOutcome,
   type ContextAddress,
   type PollSchedule,
@@ -43,11 +43,11 @@ import { DEFAULT_SETTINGS } from '../../config/settings.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
-  /** First `commands/status` check after `commands/execute` (default 10 ms). */
+  /** Gap after the first `commands/status` check, which follows `commands/execute` at once (default 1 ms, growing). */
   commandPollFirstMs?: number;
   /** Longest gap between status checks of one command (default 1 s). */
   commandPollMaxMs?: number;
-  /** First gap between runner polls of a run; reset whenever output arrives (default 10 ms). */
+  /** First gap between runner polls after the first (at once); reset whenever output arrives (default 10 ms). */
   runnerPollFirstMs?: number;
   /** Longest gap between runner polls (default 1 s). */
   runnerPollMaxMs?: number;
@@ -126,7 +126,7 @@ export class DatabricksBackend implements Backend {
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
     this.timing = {
-      commandPollFirstMs: 10,
+      commandPollFirstMs: 1,
       commandPollMaxMs: 1000,
       runnerPollFirstMs: 10,
       runnerPollMaxMs: 1000,
@@ -176,120 +176,110 @@ export class DatabricksBackend implements Backend {
     if (this.disposed) return backendError(`the Databricks backend for cluster ${clusterId} was shut down; run again`);
     if (!RUN_ID_PATTERN.test(payload.run_id)) return backendError(`run id ${JSON.stringify(payload.run_id)} is not [A-Za-z0-9_.-]+`);
     if (signal?.aborted) return cancelled();
-    let context = await this.acquireContext(options);
-    if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
+    const acquired = await this.acquireContext(options);
+    if (!acquired.ok) return acquired.cancelled || signal?.aborted ? cancelled() : backendError(acquired.failure);
     if (signal?.aborted) return cancelled();
+    let contextId = acquired.id;
 
-    const deliver = (report: RunnerReport): boolean => deliverOutput(report, output, options);
     const channel = new RunnerChannel(payload.run_id, this.reportBudget);
     channel.spill = spillThreshold(this.reportBudget);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.
     let cancelDeadline: number | undefined;
-    let cancelSent = false;
     const onAbort = (): void => {
       cancelDeadline ??= Date.now() + this.timing.cancelGraceMs;
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let command = channel.start(payload);
-      let starting = true;
-      let retriedStart = false;
-      let delay = 0;
-      onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
+    let retriedStart = false;
+    let cutByService = false;
+    // The transport of the shared poll loop: one 1.2 command per runner command, and what only a
+    // remote context needs (a start retried once on a fresh context, stopping the run when a
+    // check fails for good).
+    const send = async (command: string, state: CancelState): Promise<CommandAnswer> => {
       for (;;) {
-        const answer = await this.runnerCommand(context.id, command, () => cancelDeadline);
+        const answer = await this.runnerCommand(contextId, command, () => cancelDeadline);
+        if (answer.kind === 'text') {
+          cutByService = answer.truncated;
+          return { text: isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data) };
+        }
         if (answer.kind === 'deadline') {
           if (cancelDeadline !== undefined) {
             this.log(`run ${payload.run_id}: the runner did not answer within the cancel grace; cancelled its command`);
-            return cancelled();
+            return { end: cancelled() };
           }
-          await this.forgetContext(context.id, true);
-          return backendError(
-            `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
-          );
+          await this.forgetContext(contextId, true);
+          return {
+            end: backendError(
+              `a runner command for ${payload.function_name} did not finish within ${Math.round(this.timing.commandTimeoutMs / 1000)} s on cluster ${clusterId}, so the execution context looks stuck; it was dropped, run again to use a new one`,
+            ),
+          };
         }
         if (answer.kind === 'cancelled') {
-          if (cancelDeadline !== undefined) return cancelled();
+          if (cancelDeadline !== undefined) return { end: cancelled() };
           // Cancelled on the cluster, not from here (a notebook UI, another client): the run
           // stops too, rather than going on unwatched.
-          if (!starting) await this.runnerCommand(context.id, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
-          return cancelled(`the command running ${payload.function_name} was cancelled on cluster ${clusterId} (${answer.message})`);
+          if (!state.starting) await this.runnerCommand(contextId, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
+          return { end: cancelled(`the command running ${payload.function_name} was cancelled on cluster ${clusterId} (${answer.message})`) };
         }
-        if (answer.kind !== 'text') {
-          // The cached context may be gone (evicted while idle: a new run finds out first):
-          // destroy what is left, one fresh context, the runner again, one more start.
-          if (starting && !retriedStart && freshContextMayHelp(answer)) {
-            retriedStart = true;
-            const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
-            this.log(`context ${context.id}: ${lost}; creating a new one`);
-            onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
-            await this.forgetContext(context.id, true);
-            context = await this.acquireContext(options);
-            if (!context.ok) return context.cancelled || signal?.aborted ? cancelled() : backendError(context.failure);
-            continue;
-          }
-          if (cancelDeadline !== undefined) return cancelled();
-          const failure = await this.describeCommandFailure(answer, context.id, payload.function_name, starting);
-          if (starting) return backendError(failure.message, failure.traceback);
-          // The run goes on on the cluster whatever happened to this check: stop it before
-          // saying so, rather than leave it running unwatched.
-          const stop = await this.runnerCommand(context.id, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
-          const stopped = stop.kind === 'text' || stop.kind === 'cancelled';
-          this.log(`run ${payload.run_id}: a check of its command failed for good; ${stopped ? 'cancelled the run on the cluster' : `could not cancel the run on the cluster (${summarize(stop)})`}`);
-          const after = stopped
-            ? ` The run was cancelled on cluster ${clusterId}.`
-            : ` The run may still be running on cluster ${clusterId}; restart its execution context or the cluster to stop it.`;
-          return backendError(`${failure.message}${after}`, failure.traceback);
-        }
-        const read = channel.accept(isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data));
-        if ('failure' in read) {
-          const truncated = answer.truncated ? ' (Databricks truncated the command result)' : '';
-          return backendError(`the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${read.failure}${truncated}`);
-        }
-        starting = false;
-        if (read.kind === 'truncated') {
-          // Nothing is lost: the runner keeps what was not acknowledged and sends it again.
-          this.reportBudget = Math.min(this.reportBudget, read.budget);
-          this.log(`run ${payload.run_id}: a report was cut by the cluster's output cap; polling again with at most ${read.budget} characters`);
-          command = cancelSent || !signal?.aborted ? channel.poll() : channel.cancel();
+        // The cached context may be gone (evicted while idle: a new run finds out first):
+        // destroy what is left, one fresh context, the runner again, one more start.
+        if (state.starting && !retriedStart && freshContextMayHelp(answer)) {
+          retriedStart = true;
+          const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
+          this.log(`context ${contextId}: ${lost}; creating a new one`);
+          onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
+          await this.forgetContext(contextId, true);
+          const fresh = await this.acquireContext(options);
+          if (!fresh.ok) return { end: fresh.cancelled || signal?.aborted ? cancelled() : backendError(fresh.failure) };
+          contextId = fresh.id;
           continue;
         }
-        const report = read.report;
-        if (report.stdoutFile || report.stderrFile) {
-          const unread = await this.readOutputFiles(report);
-          channel.filesRead(unread === undefined);
-          if (unread !== undefined) {
-            this.log(`run ${payload.run_id}: could not read an output side file (${unread}); asking for that output inline`);
-            command = channel.poll();
-            continue;
-          }
-        }
-        if (deliver(report)) delay = this.timing.runnerPollFirstMs;
-        if (report.outcome) return { ...report.outcome, stdout: output.stdout.text(), stderr: output.stderr.text() };
-        if (report.state === 'unknown') {
-          await this.forgetContext(context.id, false);
-          return backendError(
-            `the execution context on cluster ${clusterId} no longer knows run ${payload.run_id} of ${payload.function_name} (it was restarted); run it again`,
-          );
-        }
-        if (cancelDeadline !== undefined && cancelSent && Date.now() > cancelDeadline) {
-          this.log(`run ${payload.run_id} did not stop within the cancel grace; leaving it behind on the cluster`);
-          return cancelled();
-        }
-        if (!report.more && (!signal?.aborted || cancelSent)) {
-          await pause(delay, cancelSent ? undefined : signal);
-          delay = Math.min(this.timing.runnerPollMaxMs, Math.max(this.timing.runnerPollFirstMs, Math.ceil(delay * GROWTH)));
-        }
-        if (signal?.aborted && !cancelSent) {
-          cancelSent = true;
-          onAbort();
-          command = channel.cancel();
-        } else {
-          command = channel.poll();
-        }
+        if (cancelDeadline !== undefined) return { end: cancelled() };
+        const failure = await this.describeCommandFailure(answer, contextId, payload.function_name, state.starting);
+        if (state.starting) return { end: backendError(failure.message, failure.traceback) };
+        // The run goes on on the cluster whatever happened to this check: stop it before
+        // saying so, rather than leave it running unwatched.
+        const stop = await this.runnerCommand(contextId, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
+        const stopped = stop.kind === 'text' || stop.kind === 'cancelled';
+        this.log(`run ${payload.run_id}: a check of its command failed for good; ${stopped ? 'cancelled the run on the cluster' : `could not cancel the run on the cluster (${summarize(stop)})`}`);
+        const after = stopped
+          ? ` The run was cancelled on cluster ${clusterId}.`
+          : ` The run may still be running on cluster ${clusterId}; restart its execution context or the cluster to stop it.`;
+        return { end: backendError(`${failure.message}${after}`, failure.traceback) };
       }
+    };
+    onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
+    try {
+      return await pollRunner(
+        {
+          payload,
+          channel,
+          send,
+          output,
+          backendError: (failure) =>
+            backendError(
+              `the runner on cluster ${clusterId} answered unexpectedly while running ${payload.function_name}: ${failure}${cutByService ? ' (Databricks truncated the command result)' : ''}`,
+            ),
+          cancelled,
+          unknownRun: async () => {
+            await this.forgetContext(contextId, false);
+            return backendError(
+              `the execution context on cluster ${clusterId} no longer knows run ${payload.run_id} of ${payload.function_name} (it was restarted); run it again`,
+            );
+          },
+          readSideFiles: (report) => this.readOutputFiles(report),
+          onTruncated: (budget) => {
+            this.reportBudget = Math.min(this.reportBudget, budget);
+            this.log(`run ${payload.run_id}: a report was cut by the cluster's output cap; polling again with at most ${budget} characters`);
+          },
+          cancelGraceMs: this.timing.cancelGraceMs,
+          firstDelayMs: this.timing.runnerPollFirstMs,
+          maxDelayMs: this.timing.runnerPollMaxMs,
+          log: (message) => this.log(message),
+        },
+        options,
+      );
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -401,6 +391,10 @@ export class DatabricksBackend implements Backend {
   private async createContext(signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<ContextAcquired> {
     const { client, host, clusterId, runnerSource } = this.options;
     const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
+    // A context another process left warm is asked about alongside the cluster: one round trip
+    // instead of two before a warm CLI run (a stale answer is caught by the runner check).
+    const recorded = this.options.reuseContext?.recorded();
+    const recordedStatus = recorded === undefined ? undefined : this.contextStatus(recorded, signal);
     const cluster = await ensureClusterRunning({
       client,
       host,
@@ -412,12 +406,12 @@ export class DatabricksBackend implements Backend {
       onProgress,
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
+    const status = await recordedStatus;
     if (!cluster.ok) return cluster.cancelled ? cancelled : { ok: false, failure: cluster.failure };
     this.reportBudget = this.options.reportBudget ?? reportBudgetFor(cluster.cluster.spark_version);
 
-    const recorded = this.options.reuseContext?.recorded();
     if (recorded !== undefined) {
-      const adopted = await this.adoptContext(recorded, signal, onProgress);
+      const adopted = await this.adoptContext(recorded, status, signal, onProgress);
       if (adopted) return { ok: true, id: recorded };
       if (signal.aborted) return cancelled;
     }
@@ -462,26 +456,37 @@ export class DatabricksBackend implements Backend {
   }
 
   /**
-   * Takes over a context another process of this project left warm: when it is still `Running`,
-   * the runner is sent again (a no-op where the same runner version is installed) and the
-   * context is used; otherwise false, and a fresh one is created.
+   * Takes over a context another process of this project left warm: when it is still `Running`
+   * and holds this runner version, it is used as it is; with another version or none, the runner
+   * is sent again first (sending the same version would keep the runner there anyway, so the
+   * short check only saves the transfer). Otherwise false, and a fresh one is created.
    */
-  private async adoptContext(contextId: string, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
+  private async adoptContext(contextId: string, status: string | undefined, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
     const { client, clusterId, runnerSource } = this.options;
-    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', { query: { clusterId, contextId }, signal });
-    if (!status.ok || status.value.status !== 'Running') {
-      this.log(`recorded execution context ${contextId} is ${status.ok ? status.value.status ?? 'unknown' : 'gone'}; creating a new one`);
+    if (status !== 'Running') {
+      this.log(`recorded execution context ${contextId} is ${status ?? 'gone'}; creating a new one`);
       return false;
     }
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
-    const installed = await executeCommand(client, this.address(contextId), runnerSource, {
-      schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
-      deadline: () => Date.now() + this.timing.commandTimeoutMs,
-      signal,
-    });
+    const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
+    const deadline = (): number => Date.now() + this.timing.commandTimeoutMs;
+    const held = await executeCommand(client, this.address(contextId), RUNNER_VERSION_COMMAND, { schedule, deadline, signal, idempotent: true });
+    const version = runnerVersionOf(runnerSource);
+    if (held.kind === 'text' && version !== undefined && held.data.trim() === version) {
+      this.log(`reusing execution context ${contextId} on cluster ${clusterId} (runner version ${version} installed)`);
+      return true;
+    }
+    const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline, signal });
     if (installed.kind !== 'text') return false;
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
+  }
+
+  /** `contexts/status` of a context: its status, or undefined when the call failed. */
+  private async contextStatus(contextId: string, signal: AbortSignal): Promise<string | undefined> {
+    const { client, clusterId } = this.options;
+    const status = await client.request<{ status?: string }>('GET', '/api/1.2/contexts/status', { query: { clusterId, contextId }, signal });
+    return status.ok ? status.value.status ?? 'unknown' : undefined;
   }
 
   /**

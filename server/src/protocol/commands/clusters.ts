@@ -1,6 +1,6 @@
 // `choppa.clusters {uri?, refresh?}`: the workspace's clusters as JSON (running first), from the
 // cached list (`refresh: true` asks the service again), for pickers and status bars.
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import { clusterPageUrl, mayAttach, runtimePython, sortClusters } from '../../clusters/cluster-info.js';
 import type { Session } from '../../session.js';
 import { clusterScope, commandPath, type ClusterScope } from '../cluster-scope.js';

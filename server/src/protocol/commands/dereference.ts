@@ -1,6 +1,7 @@
 // `choppa.dereference`: download an artifact (the last one of a function, or a given ref) into
 // `.choppa/artifacts/`, verify it, write a preview and open the preview where the client can.
-import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { DereferenceResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
 import { parseDereferenceArguments } from '../extensions.js';

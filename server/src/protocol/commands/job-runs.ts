@@ -1,6 +1,6 @@
 // `choppa.jobRuns {uri?}`: the one-time job runs this project submitted (`jobs/runs/list`, the
 // run names choppa gives them), newest first, with state, duration and page URL.
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import { projectJobRuns, type JobRunSummary } from '../../clusters/cluster-operations.js';
 import type { Session } from '../../session.js';
 import { requireScope } from './clusters.js';

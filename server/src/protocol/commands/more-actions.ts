@@ -1,7 +1,8 @@
 // `choppa.moreActions`: the commands of a function beyond the main one its lens shows, for the
 // "⋯ more" lens. Clients that handle it (VS Code, the Neovim plugin) offer them in a menu; for
 // any other client a message lists them and points at the code actions, which offer them all.
-import { ErrorCodes, ResponseError, type Command } from 'vscode-languageserver/node';
+import type { Command } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { parseRunTargetArguments } from '../extensions.js';
 import { runCommands } from '../run-commands.js';

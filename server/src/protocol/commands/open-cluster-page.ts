@@ -1,7 +1,7 @@
 // `choppa.openClusterPage {clusterId, uri?}`: opens the cluster's page in the browser with
 // `window/showDocument` (external) where the client can; the URL is in the result (and in a
 // message) for clients that cannot.
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import { clusterPageUrl } from '../../clusters/cluster-info.js';
 import type { Session } from '../../session.js';
 import { requireScope } from './clusters.js';

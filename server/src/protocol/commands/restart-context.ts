@@ -1,7 +1,7 @@
 // `choppa.restartContext {clusterId?, uri?}`: destroys the warm execution context of a cluster so
 // the next run starts in a fresh interpreter (the cluster of the file's `Choppa(...)` or of the
 // settings when no id is given).
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { requireScope } from './clusters.js';
 

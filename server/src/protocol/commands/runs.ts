@@ -1,7 +1,7 @@
 // `choppa.cancel`, `choppa.showLog` and `choppa.listRuns`: stop a run where it runs (in flight
 // or submitted), open a run's output log, and list every run the workspace is following.
 import { join } from 'node:path';
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { openOrTell } from '../open-document.js';
 import { parseRunTargetArguments } from '../extensions.js';

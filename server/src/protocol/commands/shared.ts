@@ -2,7 +2,7 @@
 // document's analysis (the open buffer, or the file on disk when the editor has not opened it)
 // and asking clients to refresh views.
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { FileAnalysis } from '../../analysis/model.js';
 import type { RunRequest } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';

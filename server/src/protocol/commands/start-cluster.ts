@@ -1,7 +1,8 @@
 // `choppa.startCluster {clusterId, uri?}`: starts a terminated cluster and reports its states as
 // work-done progress until it is RUNNING; then the cluster list is fetched again so the
 // `Choppa(...)` line's diagnostics follow.
-import { ErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import { startCluster } from '../../clusters/cluster-operations.js';
 import type { Session } from '../../session.js';
 import { withProgress } from '../progress.js';

@@ -1,6 +1,7 @@
 // `textDocument/codeAction`: the run commands at a decorated function or a call site, and the
 // scope-lint quick fixes for problems under the cursor.
-import { CodeActionKind, type CodeAction, type CodeActionParams } from 'vscode-languageserver/node';
+import type { CodeAction, CodeActionParams } from 'vscode-languageserver/node';
+import { CodeActionKind } from '../lsp-runtime.js';
 import { functionAt } from '../../analysis/analyze.js';
 import { callAtOrOnLine } from '../../analysis/line-targets.js';
 import type { Session } from '../../session.js';

@@ -1,7 +1,8 @@
 // `workspace/didChangeWatchedFiles`: Python files (and the project files that decide package
 // roots) created, changed or deleted on disk update the workspace index; open documents are then
 // analysed again against it and their diagnostics republished.
-import { FileChangeType, type DidChangeWatchedFilesParams } from 'vscode-languageserver/node';
+import type { DidChangeWatchedFilesParams } from 'vscode-languageserver/node';
+import { FileChangeType } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import type { FileChangeKind } from '../../workspace-index/workspace-index.js';
 import { uriToPath } from '../convert.js';

@@ -1,18 +1,24 @@
 // `workspace/executeCommand`: dispatches each command of `protocol/extensions.ts` to its
 // implementation in `protocol/commands/`.
-import { ErrorCodes, ResponseError, type CancellationToken, type ExecuteCommandParams, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CancellationToken, ExecuteCommandParams, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
-import { dereference } from '../commands/dereference.js';
-import { runFunction } from '../commands/run.js';
-import { moreActions } from '../commands/more-actions.js';
-import { cancelRun, listRuns, showLog } from '../commands/runs.js';
-import { submitFunction } from '../commands/submit.js';
 import { COMMANDS } from '../extensions.js';
-import { listClusters } from '../commands/clusters.js';
-import { startClusterCommand } from '../commands/start-cluster.js';
-import { restartContext } from '../commands/restart-context.js';
-import { openClusterPage } from '../commands/open-cluster-page.js';
-import { jobRuns } from '../commands/job-runs.js';
+
+// The commands' modules (and the engine, bundle and cluster code behind them) load on the first
+// command, not at start: `initialize` is answered without them.
+const commands = {
+  dereference: () => import('../commands/dereference.js'),
+  run: () => import('../commands/run.js'),
+  moreActions: () => import('../commands/more-actions.js'),
+  runs: () => import('../commands/runs.js'),
+  submit: () => import('../commands/submit.js'),
+  clusters: () => import('../commands/clusters.js'),
+  startCluster: () => import('../commands/start-cluster.js'),
+  restartContext: () => import('../commands/restart-context.js'),
+  openClusterPage: () => import('../commands/open-cluster-page.js'),
+  jobRuns: () => import('../commands/job-runs.js'),
+};
 
 export async function executeCommand(
   session: Session,
@@ -25,31 +31,31 @@ export async function executeCommand(
   const [argument] = params.arguments ?? [];
   switch (params.command) {
     case COMMANDS.run:
-      return runFunction(session, argument, 'remote', token, attached);
+      return (await commands.run()).runFunction(session, argument, 'remote', token, attached);
     case COMMANDS.runArtifact:
-      return runFunction(session, argument, 'artifact', token, attached);
+      return (await commands.run()).runFunction(session, argument, 'artifact', token, attached);
     case COMMANDS.submit:
-      return submitFunction(session, argument);
+      return (await commands.submit()).submitFunction(session, argument);
     case COMMANDS.cancel:
-      return cancelRun(session, argument);
+      return (await commands.runs()).cancelRun(session, argument);
     case COMMANDS.dereference:
-      return dereference(session, argument, token, attached);
+      return (await commands.dereference()).dereference(session, argument, token, attached);
     case COMMANDS.showLog:
-      return showLog(session, argument);
+      return (await commands.runs()).showLog(session, argument);
     case COMMANDS.listRuns:
-      return listRuns(session, argument);
+      return (await commands.runs()).listRuns(session, argument);
     case COMMANDS.moreActions:
-      return moreActions(session, argument);
+      return (await commands.moreActions()).moreActions(session, argument);
     case COMMANDS.clusters:
-      return listClusters(session, argument);
+      return (await commands.clusters()).listClusters(session, argument);
     case COMMANDS.startCluster:
-      return startClusterCommand(session, argument, token, attached);
+      return (await commands.startCluster()).startClusterCommand(session, argument, token, attached);
     case COMMANDS.restartContext:
-      return restartContext(session, argument);
+      return (await commands.restartContext()).restartContext(session, argument);
     case COMMANDS.openClusterPage:
-      return openClusterPage(session, argument);
+      return (await commands.openClusterPage()).openClusterPage(session, argument);
     case COMMANDS.jobRuns:
-      return jobRuns(session, argument);
+      return (await commands.jobRuns()).jobRuns(session, argument);
     default:
       throw new ResponseError(ErrorCodes.InvalidRequest, `Unknown command ${params.command}`);
   }

@@ -10,7 +10,7 @@ import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
 import { didChangeWorkspaceFolders } from './did-change-workspace-folders.js';
-import { DidChangeWatchedFilesNotification } from 'vscode-languageserver/node';
+import { DidChangeWatchedFilesNotification } from '../lsp-runtime.js';
 
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
