@@ -1,22 +1,19 @@
 // `npm run bench` (second part): what heavy output costs end to end, through the real server over
 // stdio: a run printing 200,000 lines (14 MB) against the same loop without the prints (the
 // baseline), and a trivial run, on the local backend and on the workspace emulator in both
-// runtime profiles; then the size of `.choppa/state.json` and of the run log after it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// runtime profiles; then the size of `.choppa/state.json` and of the run log after it; and the
+// same end to end from a shell (`choppa-lsp run`), where the issue's target applies.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EditorClient } from 'choppa-lsp/demo/editor-client.js';
+import { ROOT, startEmulatorProcess } from './emulator-process.js';
 import { percentile } from './stats.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINES = 200_000;
-const CLUSTER_ID = '0123-456789-emulator';
 
 // `heavy` prints 200,000 lines of 70 characters; `quiet` builds the same lines and drops them;
 // `sunk` prints them into an io.StringIO (what `print` itself costs, with no transport).
@@ -79,30 +76,6 @@ interface Target {
 
 function row(name: string, samples: number[]): string {
   return `  ${name.padEnd(34)} p50 ${percentile(samples, 50).toFixed(0).padStart(6)} ms   p90 ${percentile(samples, 90).toFixed(0).padStart(6)} ms`;
-}
-
-/** The emulator as its own process (`npm run emulator`), in one runtime profile. */
-async function startEmulator(runtime: '16.4' | '17'): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'vite-node'), ['test/emulator/cli.ts', '--', '--runtime', runtime], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  let host = '';
-  let token = '';
-  for await (const line of lines) {
-    const match = /^\s*(DATABRICKS_HOST|DATABRICKS_TOKEN)=(\S+)/.exec(line);
-    if (match?.[1] === 'DATABRICKS_HOST') host = match[2]!;
-    if (match?.[1] === 'DATABRICKS_TOKEN') token = match[2]!;
-    if (host && token) break;
-  }
-  return {
-    env: { DATABRICKS_HOST: host, DATABRICKS_TOKEN: token, DATABRICKS_CLUSTER_ID: CLUSTER_ID },
-    stop: async () => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
 }
 
 /** What the result store holds on disk: the snapshot and the journal of changes since. */
@@ -229,8 +202,8 @@ async function measure(target: Target): Promise<void> {
 
 const targets: Target[] = [
   { name: 'local backend', rounds: 5, env: async () => ({ env: {}, stop: async () => {} }) },
-  { name: 'emulator, DBR 17 (10 MB output cap)', rounds: 3, env: () => startEmulator('17') },
-  { name: 'emulator, DBR 16.4 (50,000-character output cap)', rounds: 3, env: () => startEmulator('16.4') },
+  { name: 'emulator, DBR 17 (10 MB output cap)', rounds: 3, env: () => startEmulatorProcess('17') },
+  { name: 'emulator, DBR 16.4 (50,000-character output cap)', rounds: 3, env: () => startEmulatorProcess('16.4') },
 ];
 
 process.stdout.write('Heavy output end to end, through the server over stdio:\n\n');
