@@ -17,7 +17,10 @@ import { SyntaxDocument } from './syntax/parser.js';
  */
 export const PARSE_SLICE_MS = 2.5;
 
-/** How long one continuation may spend summarizing new chunks (a large file just opened). */
+/**
+ * How long one continuation may spend summarizing new chunks (a large file just opened) or moving
+ * the summaries of chunks that moved (an Enter near the top of a large file).
+ */
 export const SUMMARY_SLICE_MS = 8;
 
 export interface OpenDocument {
@@ -229,8 +232,13 @@ export class Documents {
         this.schedule(document);
         return;
       }
+      void document.analysis;
+      // The listener publishes (about as long again on a large file) in a continuation of its own.
+      if (document.listener) {
+        this.schedule(document);
+        return;
+      }
     }
-    void document.analysis;
     const listener = document.listener;
     document.listener = undefined;
     listener?.(document);

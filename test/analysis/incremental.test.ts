@@ -7,7 +7,7 @@
 
 import { describe, it, expect } from 'vitest';
 import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
-import { analyze } from '../../server/src/analysis/analyze.js';
+import { analyze, summarizeSome } from '../../server/src/analysis/analyze.js';
 import { lineStarts } from '../../server/src/syntax/line-index.js';
 import { freshQueries, parser, parsesCleanly, chunkShape, freshChunkShape } from './support.js';
 import type { FileAnalysis } from '../../server/src/analysis/model.js';
@@ -130,6 +130,26 @@ describe('incremental analysis equals a fresh one', () => {
     // Most steps still have decorated functions, so the comparison is not vacuous (few parse
     // cleanly: statement-chunks.test.ts compares with one whole-file tree on clean code).
     expect(withFunctions).toBeGreaterThan(200);
+  });
+});
+
+describe('summaries moved in slices', () => {
+  it('an Enter at the top moves every summary below it, a few chunks per slice, to the same analysis', () => {
+    const text = BASE.repeat(60);
+    const queries = freshQueries();
+    const doc = new SyntaxDocument(text);
+    analyze(doc.chunks, doc.text, queries);
+    doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, text: '\n' });
+    // A clock that has run out at every look: each slice still does some work, and slices end.
+    let slices = 1;
+    while (!summarizeSome(doc.chunks, queries, () => true)) {
+      slices++;
+      expect(slices).toBeLessThan(1000);
+    }
+    expect(slices).toBeGreaterThan(3);
+    const moved = analyze(doc.chunks, doc.text, queries);
+    expect(moved.functions.at(-1)?.defLine).toBe(freshAnalysis(doc.text).functions.at(-1)?.defLine);
+    expect(moved).toEqual(freshAnalysis(doc.text));
   });
 });
 
