@@ -91,6 +91,7 @@ function checkSequence(seed: number, eol: string): { withFunctions: number; clea
   let withFunctions = 0;
   for (let step = 0; step < 40; step++) {
     doc.applyEdit(randomChange(doc.text, next, eol));
+    expect(doc.lineStarts, `seed ${seed}, step ${step}, line table`).toEqual(lineStarts(doc.text));
     const incremental = analyze(doc.chunks, doc.text, queries);
     const fresh = freshAnalysis(doc.text);
     expect(incremental, `seed ${seed}, step ${step}`).toEqual(fresh);

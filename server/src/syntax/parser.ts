@@ -142,7 +142,7 @@ export class SyntaxDocument {
     const delta = inserted.length - (oldEndIndex - startIndex);
     const rowDelta = countBreaks(inserted) - countBreaks(old.slice(startIndex, oldEndIndex));
     this.#text = text;
-    this.#starts = undefined;
+    if (this.#starts !== undefined) this.#starts = editedLineStarts(this.#starts, startIndex, oldEndIndex, inserted);
     // Re-cut from the chunk before the one holding the edit: an edit at a chunk's first line
     // can make it continue the chunk above.
     const chunks = this.#chunks;
@@ -315,6 +315,11 @@ export class SyntaxDocument {
     return chunks;
   }
 
+  /** Where each line of `text` starts (kept up to date through edits, not rebuilt per edit). */
+  get lineStarts(): readonly number[] {
+    return this.#lineStarts();
+  }
+
   #lineStarts(): number[] {
     this.#starts ??= lineStarts(this.#text);
     return this.#starts;
@@ -329,6 +334,23 @@ export class SyntaxDocument {
  */
 function ownCopy(slice: string): string {
   return slice.length < 13 ? slice : Buffer.from(slice, 'utf16le').toString('utf16le');
+}
+
+/**
+ * The line table after `old[startIndex, oldEndIndex)` was replaced by `inserted`: lines starting
+ * up to the edit stay, lines whose break was replaced go, the inserted breaks come in, and later
+ * lines move by the change in length. Linear in the lines, without a scan of the whole text.
+ */
+function editedLineStarts(starts: readonly number[], startIndex: number, oldEndIndex: number, inserted: string): number[] {
+  const delta = inserted.length - (oldEndIndex - startIndex);
+  let kept = 0;
+  while (kept < starts.length && starts[kept]! <= startIndex) kept++;
+  const next = starts.slice(0, kept);
+  for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) next.push(startIndex + i + 1);
+  let after = kept;
+  while (after < starts.length && starts[after]! <= oldEndIndex) after++;
+  for (; after < starts.length; after++) next.push(starts[after]! + delta);
+  return next;
 }
 
 /** The index of the chunk that holds `offset` (the last one starting at or before it). */
