@@ -151,6 +151,14 @@ describe('summaries moved in slices', () => {
     const moved = analyze(doc.chunks, doc.text, queries);
     expect(moved.functions.at(-1)?.defLine).toBe(freshAnalysis(doc.text).functions.at(-1)?.defLine);
     expect(moved).toEqual(freshAnalysis(doc.text));
+    // Moved again (in place now, the first move made the copy), up and down, problems included.
+    for (const text of ['\n\n', '# a comment\n', '']) {
+      const end = text === '' ? { line: 4, character: 0 } : { line: 1, character: 0 };
+      doc.applyEdit({ start: { line: 1, character: 0 }, end, text });
+      const again = analyze(doc.chunks, doc.text, queries);
+      expect(again.problems.length).toBeGreaterThan(0);
+      expect(again).toEqual(freshAnalysis(doc.text));
+    }
   });
 });
 

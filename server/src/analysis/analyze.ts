@@ -8,7 +8,7 @@ import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis
 import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
-import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
+import { comparePos, shiftLines, shiftLinesInPlace, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
 import { recoverStatement } from './statement-recovery.js';
 import { choppaNames, type ImportClause } from './imports.js';
@@ -58,6 +58,25 @@ export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text:
 interface ChunkEntry {
   row: number;
   summaries: StatementSummary[];
+  /**
+   * Whether `summaries` is a tree of objects of its own (a copy by `shiftLines`), so that moving
+   * the chunk can move its positions in place. Analyses put together earlier share these objects:
+   * their positions follow the chunk (they are superseded by then; readers take the current one).
+   */
+  owned: boolean;
+}
+
+// A chunk moved to `row`: its summaries are copied the first time (readers may share parts of
+// them) and moved in place afterwards, so an Enter near the top of a large file allocates nothing
+// per chunk below it.
+function moveEntry(entry: ChunkEntry, row: number): void {
+  if (entry.owned) {
+    shiftLinesInPlace(entry.summaries, row - entry.row);
+  } else {
+    entry.summaries = shiftLines(entry.summaries, row - entry.row);
+    entry.owned = true;
+  }
+  entry.row = row;
 }
 
 // Keyed by the chunk's key, which lives as long as its text is a chunk's (or a recently replaced
@@ -82,11 +101,10 @@ function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: Compile
   for (const chunk of chunks) {
     let entry = memo.get(chunk.key);
     if (!entry) {
-      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
+      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries), owned: false };
       memo.set(chunk.key, entry);
     } else if (entry.row !== chunk.row) {
-      entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
-      entry.row = chunk.row;
+      moveEntry(entry, chunk.row);
     }
     for (const summary of entry.summaries) summaries.push(summary);
   }
@@ -112,11 +130,10 @@ export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: Co
       const entry = memo.get(chunk.key);
       if (entry === undefined) {
         if (summarized++ > 0 && timeUp()) return false;
-        memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
+        memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries), owned: false });
       } else if (entry.row !== chunk.row) {
         if (++shifted % SHIFTS_PER_CLOCK_CHECK === 0 && timeUp()) return false;
-        entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
-        entry.row = chunk.row;
+        moveEntry(entry, chunk.row);
       }
     }
   } catch {
@@ -201,7 +218,8 @@ function evict(memo: Map<string, unknown>, generation: number): void {
 const KIND_RANK: Record<ModuleNameKind, number> = { instance: 0, import: 1, function: 2, class: 3, global: 4 };
 
 function lintSignature(candidate: FunctionCandidate, context: ModuleContext): string {
-  let signature = '';
+  // A candidate moved in place keeps its identity: its lint (positions included) is redone.
+  let signature = `${candidate.defStart.line};`;
   const seen = new Set<string>();
   for (const { name } of candidate.free) {
     if (seen.has(name)) continue;

@@ -53,3 +53,26 @@ function shift(value: unknown, delta: number): unknown {
   }
   return copy;
 }
+
+/**
+ * Moves every position in `value` down by `delta` lines, in place. Only for a tree of objects
+ * nothing else shares parts of: a copy made by `shiftLines` is one (it copies each occurrence),
+ * so a position reachable twice is never moved twice. Moving in place is what lets a line added
+ * near the top of a large file cost no copy of every summary below it.
+ */
+export function shiftLinesInPlace(value: unknown, delta: number): void {
+  if (delta === 0 || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) shiftLinesInPlace(value[index], delta);
+    return;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return;
+  const record = value as Record<string, unknown>;
+  const line = record['line'];
+  if (typeof line === 'number' && typeof record['character'] === 'number') {
+    record['line'] = line + delta;
+    return;
+  }
+  const keys = Object.keys(record);
+  for (let index = 0; index < keys.length; index++) shiftLinesInPlace(record[keys[index]!], delta);
+}
