@@ -134,6 +134,24 @@ describe('incremental analysis equals a fresh one', () => {
   });
 });
 
+describe('the line table kept through edits', () => {
+  it('equals a fresh one after typing, joining and splitting lines, and a paste of 12,000 lines', () => {
+    const doc = new SyntaxDocument(BASE.replace(/\n/g, '\r\n'));
+    const edits: TextChange[] = [
+      { start: { line: 5, character: 3 }, end: { line: 5, character: 3 }, text: 'x' },
+      { start: { line: 5, character: 2 }, end: { line: 7, character: 1 }, text: '' },
+      { start: { line: 2, character: 0 }, end: { line: 2, character: 0 }, text: 'a\nb\r\n\n' },
+      { start: { line: 9, character: 0 }, end: { line: 9, character: 0 }, text: 'y = 1\n'.repeat(12_000) },
+      { start: { line: 1, character: 0 }, end: { line: 3, character: 0 }, text: '\n' },
+      { start: { line: 100, character: 0 }, end: { line: 12_005, character: 0 }, text: '' },
+    ];
+    for (const [index, edit] of edits.entries()) {
+      doc.applyEdit(edit);
+      expect(doc.lineStarts, `edit ${index}`).toEqual(lineStarts(doc.text));
+    }
+  });
+});
+
 describe('summaries moved in slices', () => {
   it('an Enter at the top moves every summary below it, a few chunks per slice, to the same analysis', () => {
     const text = BASE.repeat(60);
