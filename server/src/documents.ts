@@ -21,7 +21,7 @@ export const PARSE_SLICE_MS = 2.5;
  * How long one continuation may spend summarizing new chunks (a large file just opened) or moving
  * the summaries of chunks that moved (an Enter near the top of a large file).
  */
-export const SUMMARY_SLICE_MS = 8;
+export const SUMMARY_SLICE_MS = 4;
 
 export interface OpenDocument {
   readonly uri: string;
