@@ -8,7 +8,7 @@ import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis
 import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
-import { comparePos, shiftLines, shiftLinesInPlace, spanContains, spanWithin } from './positions.js';
+import { comparePos, copyShifted, shiftLines, shiftLinesInPlace, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
 import { recoverStatement } from './statement-recovery.js';
 import { choppaNames, type ImportClause } from './imports.js';
@@ -58,24 +58,14 @@ export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text:
 interface ChunkEntry {
   row: number;
   summaries: StatementSummary[];
-  /**
-   * Whether `summaries` is a tree of objects of its own (a copy by `shiftLines`), so that moving
-   * the chunk can move its positions in place. Analyses put together earlier share these objects:
-   * their positions follow the chunk (they are superseded by then; readers take the current one).
-   */
-  owned: boolean;
 }
 
-// A chunk moved to `row`: its summaries are copied the first time (readers may share parts of
-// them) and moved in place afterwards, so an Enter near the top of a large file allocates nothing
-// per chunk below it.
+// A chunk moved to `row`: its summaries are a tree of objects of their own (`summarizeChunk` makes
+// them so), so their positions move in place, and an Enter near the top of a large file allocates
+// nothing per chunk below it. Analyses put together earlier share these objects: their positions
+// follow the chunk (they are superseded by then; readers take the current one).
 function moveEntry(entry: ChunkEntry, row: number): void {
-  if (entry.owned) {
-    shiftLinesInPlace(entry.summaries, row - entry.row);
-  } else {
-    entry.summaries = shiftLines(entry.summaries, row - entry.row);
-    entry.owned = true;
-  }
+  shiftLinesInPlace(entry.summaries, row - entry.row);
   entry.row = row;
 }
 
@@ -101,7 +91,7 @@ function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: Compile
   for (const chunk of chunks) {
     let entry = memo.get(chunk.key);
     if (!entry) {
-      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries), owned: false };
+      entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
       memo.set(chunk.key, entry);
     } else if (entry.row !== chunk.row) {
       moveEntry(entry, chunk.row);
@@ -130,7 +120,7 @@ export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: Co
       const entry = memo.get(chunk.key);
       if (entry === undefined) {
         if (summarized++ > 0 && timeUp()) return false;
-        memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries), owned: false });
+        memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
       } else if (entry.row !== chunk.row) {
         if (++shifted % SHIFTS_PER_CLOCK_CHECK === 0 && timeUp()) return false;
         moveEntry(entry, chunk.row);
@@ -142,7 +132,8 @@ export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: Co
   return true;
 }
 
-// The statements of one chunk, with rows in the document.
+// The statements of one chunk, with rows in the document: each summary a copy (a tree of objects
+// of its own, which `moveEntry` may change in place; the readers may share parts of what they return).
 function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): StatementSummary[] {
   const summaries: StatementSummary[] = [];
   let starts: number[] | undefined;
@@ -153,7 +144,8 @@ function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): St
     let summary: StatementSummary;
     try {
       // A broken statement is cut where later top-level statements start, so its error stays local.
-      summary = recoverStatement(node, source, chunk.row + local, queries) ?? shiftLines(summarizeStatement(node, source, chunk.text, queries), chunk.row);
+      const recovered = recoverStatement(node, source, chunk.row + local, queries);
+      summary = recovered ? copyShifted(recovered, 0) : copyShifted(summarizeStatement(node, source, chunk.text, queries), chunk.row);
     } catch {
       summary = emptySummary();
     }

@@ -29,6 +29,11 @@ export function shiftLines<T>(value: T, delta: number): T {
   return shift(value, delta) as T;
 }
 
+/** What `shiftLines` returns, but always a copy (even for no move): a tree of objects of its own. */
+export function copyShifted<T>(value: T, delta: number): T {
+  return shift(value, delta) as T;
+}
+
 // Hot on a line move of a large file (every summary below an Enter is copied), so it avoids
 // `for...in`, `instanceof` per object and `map` closures: plain objects are recognised by their
 // prototype, and everything else (maps, sets, class instances) is shared as it is.
