@@ -7,7 +7,7 @@
 
 import { describe, it, expect } from 'vitest';
 import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
-import { analyze } from '../../server/src/analysis/analyze.js';
+import { analyze, summarizeSome } from '../../server/src/analysis/analyze.js';
 import { lineStarts } from '../../server/src/syntax/line-index.js';
 import { freshQueries, parser, parsesCleanly, chunkShape, freshChunkShape } from './support.js';
 import type { FileAnalysis } from '../../server/src/analysis/model.js';
@@ -91,6 +91,7 @@ function checkSequence(seed: number, eol: string): { withFunctions: number; clea
   let withFunctions = 0;
   for (let step = 0; step < 40; step++) {
     doc.applyEdit(randomChange(doc.text, next, eol));
+    expect(doc.lineStarts, `seed ${seed}, step ${step}, line table`).toEqual(lineStarts(doc.text));
     const incremental = analyze(doc.chunks, doc.text, queries);
     const fresh = freshAnalysis(doc.text);
     expect(incremental, `seed ${seed}, step ${step}`).toEqual(fresh);
@@ -130,6 +131,52 @@ describe('incremental analysis equals a fresh one', () => {
     // Most steps still have decorated functions, so the comparison is not vacuous (few parse
     // cleanly: statement-chunks.test.ts compares with one whole-file tree on clean code).
     expect(withFunctions).toBeGreaterThan(200);
+  });
+});
+
+describe('the line table kept through edits', () => {
+  it('equals a fresh one after typing, joining and splitting lines, and a paste of 12,000 lines', () => {
+    const doc = new SyntaxDocument(BASE.replace(/\n/g, '\r\n'));
+    const edits: TextChange[] = [
+      { start: { line: 5, character: 3 }, end: { line: 5, character: 3 }, text: 'x' },
+      { start: { line: 5, character: 2 }, end: { line: 7, character: 1 }, text: '' },
+      { start: { line: 2, character: 0 }, end: { line: 2, character: 0 }, text: 'a\nb\r\n\n' },
+      { start: { line: 9, character: 0 }, end: { line: 9, character: 0 }, text: 'y = 1\n'.repeat(12_000) },
+      { start: { line: 1, character: 0 }, end: { line: 3, character: 0 }, text: '\n' },
+      { start: { line: 100, character: 0 }, end: { line: 12_005, character: 0 }, text: '' },
+    ];
+    for (const [index, edit] of edits.entries()) {
+      doc.applyEdit(edit);
+      expect(doc.lineStarts, `edit ${index}`).toEqual(lineStarts(doc.text));
+    }
+  });
+});
+
+describe('summaries moved in slices', () => {
+  it('an Enter at the top moves every summary below it, a few chunks per slice, to the same analysis', () => {
+    const text = BASE.repeat(60);
+    const queries = freshQueries();
+    const doc = new SyntaxDocument(text);
+    analyze(doc.chunks, doc.text, queries);
+    doc.applyEdit({ start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, text: '\n' });
+    // A clock that has run out at every look: each slice still does some work, and slices end.
+    let slices = 1;
+    while (!summarizeSome(doc.chunks, queries, () => true)) {
+      slices++;
+      expect(slices).toBeLessThan(1000);
+    }
+    expect(slices).toBeGreaterThan(3);
+    const moved = analyze(doc.chunks, doc.text, queries);
+    expect(moved.functions.at(-1)?.defLine).toBe(freshAnalysis(doc.text).functions.at(-1)?.defLine);
+    expect(moved).toEqual(freshAnalysis(doc.text));
+    // Moved again (in place now, the first move made the copy), up and down, problems included.
+    for (const text of ['\n\n', '# a comment\n', '']) {
+      const end = text === '' ? { line: 4, character: 0 } : { line: 1, character: 0 };
+      doc.applyEdit({ start: { line: 1, character: 0 }, end, text });
+      const again = analyze(doc.chunks, doc.text, queries);
+      expect(again.problems.length).toBeGreaterThan(0);
+      expect(again).toEqual(freshAnalysis(doc.text));
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import type { Binding, CallSite, ChoppaInstance, DecoratedFunction, FileAnalysis
 import type { AssignmentInfo } from './bindings.js';
 import type { CompiledQueries } from '../syntax/queries.js';
 import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
-import { comparePos, shiftLines, spanContains, spanWithin } from './positions.js';
+import { comparePos, copyShifted, shiftLines, shiftLinesInPlace, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
 import { recoverStatement } from './statement-recovery.js';
 import { choppaNames, type ImportClause } from './imports.js';
@@ -60,6 +60,15 @@ interface ChunkEntry {
   summaries: StatementSummary[];
 }
 
+// A chunk moved to `row`: its summaries are a tree of objects of their own (`summarizeChunk` makes
+// them so), so their positions move in place, and an Enter near the top of a large file allocates
+// nothing per chunk below it. Analyses put together earlier share these objects: their positions
+// follow the chunk (they are superseded by then; readers take the current one).
+function moveEntry(entry: ChunkEntry, row: number): void {
+  shiftLinesInPlace(entry.summaries, row - entry.row);
+  entry.row = row;
+}
+
 // Keyed by the chunk's key, which lives as long as its text is a chunk's (or a recently replaced
 // one's): an entry goes with it, and the memo never holds more than the open documents' chunks.
 function chunkMemoOf(memo: Map<string, unknown>): WeakMap<object, ChunkEntry> {
@@ -85,26 +94,37 @@ function summarizeChunks(chunks: readonly Parser.ParsedChunk[], queries: Compile
       entry = { row: chunk.row, summaries: summarizeChunk(chunk, queries) };
       memo.set(chunk.key, entry);
     } else if (entry.row !== chunk.row) {
-      entry.summaries = shiftLines(entry.summaries, chunk.row - entry.row);
-      entry.row = chunk.row;
+      moveEntry(entry, chunk.row);
     }
     for (const summary of entry.summaries) summaries.push(summary);
   }
   return summaries;
 }
 
+/** How many moved chunks `summarizeSome` shifts between two looks at the clock. */
+const SHIFTS_PER_CLOCK_CHECK = 64;
+
 /**
- * Summarizes chunks the memo does not hold yet, until `timeUp()` says stop (checked after each
- * chunk), so a large file's first analysis can run in slices; `analyze` then only puts the module
- * together. Returns true when every chunk is summarized. Never throws.
+ * Summarizes chunks the memo does not hold yet, and moves the summaries of chunks that moved
+ * (an Enter near the top of a 30,000-line file moves 10,000 of them), until `timeUp()` says stop,
+ * so that work can run in slices; `analyze` then only puts the module together. Returns true
+ * when every chunk is summarized at its row. Never throws.
  */
 export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: CompiledQueries, timeUp: () => boolean): boolean {
   try {
     const memo = chunkMemoOf(queries.memo);
+    let shifted = 0;
+    // Each call does some work before it looks at the clock, so slices always make progress.
+    let summarized = 0;
     for (const chunk of chunks) {
-      if (memo.has(chunk.key)) continue;
-      if (timeUp()) return false;
-      memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
+      const entry = memo.get(chunk.key);
+      if (entry === undefined) {
+        if (summarized++ > 0 && timeUp()) return false;
+        memo.set(chunk.key, { row: chunk.row, summaries: summarizeChunk(chunk, queries) });
+      } else if (entry.row !== chunk.row) {
+        if (++shifted % SHIFTS_PER_CLOCK_CHECK === 0 && timeUp()) return false;
+        moveEntry(entry, chunk.row);
+      }
     }
   } catch {
     // `analyze` reads what is left.
@@ -112,7 +132,8 @@ export function summarizeSome(chunks: readonly Parser.ParsedChunk[], queries: Co
   return true;
 }
 
-// The statements of one chunk, with rows in the document.
+// The statements of one chunk, with rows in the document: each summary a copy (a tree of objects
+// of its own, which `moveEntry` may change in place; the readers may share parts of what they return).
 function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): StatementSummary[] {
   const summaries: StatementSummary[] = [];
   let starts: number[] | undefined;
@@ -123,7 +144,8 @@ function summarizeChunk(chunk: Parser.ParsedChunk, queries: CompiledQueries): St
     let summary: StatementSummary;
     try {
       // A broken statement is cut where later top-level statements start, so its error stays local.
-      summary = recoverStatement(node, source, chunk.row + local, queries) ?? shiftLines(summarizeStatement(node, source, chunk.text, queries), chunk.row);
+      const recovered = recoverStatement(node, source, chunk.row + local, queries);
+      summary = recovered ? copyShifted(recovered, 0) : copyShifted(summarizeStatement(node, source, chunk.text, queries), chunk.row);
     } catch {
       summary = emptySummary();
     }
@@ -188,6 +210,11 @@ function evict(memo: Map<string, unknown>, generation: number): void {
 const KIND_RANK: Record<ModuleNameKind, number> = { instance: 0, import: 1, function: 2, class: 3, global: 4 };
 
 function lintSignature(candidate: FunctionCandidate, context: ModuleContext): string {
+  // Nothing of the function's own position: a candidate moved in place keeps its identity and its
+  // cached problems move with it, because their positions are the candidate's own objects (the
+  // spans of its uses, its insert points). The only others are an import's removal edit, which the
+  // import's position below stands for. (An Enter near the top of a 30k-line file would otherwise
+  // redo the lint of 800 functions; test/analysis/incremental.test.ts moves problems in place.)
   let signature = '';
   const seen = new Set<string>();
   for (const { name } of candidate.free) {

@@ -23,6 +23,9 @@ import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
 import { stateSubdir, writeAtomic } from './state-dir.js';
 
+/** How many files' key prefixes `Workspace.key` remembers (a workspace index holds at most 20,000 files). */
+const KEY_PREFIXES_MAX = 20_000;
+
 /** Where artifacts go when the `Choppa(...)` call names no `artifact_dir`. */
 export const DEFAULT_ARTIFACT_DIR = '/Workspace/Shared/choppa/artifacts';
 
@@ -168,9 +171,18 @@ export class Workspace {
 
   /** The store key of a function of a file. */
   key(filePath: string, functionName: string): string {
-    const rel = this.root === null ? basename(filePath) : relative(this.root, filePath);
-    return resultKey(rel, functionName);
+    // Asked for every decorated function on every publish (thousands per keystroke on a large
+    // file): the file's part is worked out once per path.
+    let file = this.keyPrefixes.get(filePath);
+    if (file === undefined) {
+      file = resultKey(this.root === null ? basename(filePath) : relative(this.root, filePath), '');
+      if (this.keyPrefixes.size >= KEY_PREFIXES_MAX) this.keyPrefixes.clear();
+      this.keyPrefixes.set(filePath, file);
+    }
+    return file + functionName;
   }
+
+  private readonly keyPrefixes = new Map<string, string>();
 
   /** The newest result of a function of a file, whichever call it came from. */
   latestResult(filePath: string, functionName: string): RunRecord | undefined {

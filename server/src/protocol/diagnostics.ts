@@ -9,20 +9,17 @@ import { clusterDiagnostics } from './cluster-diagnostics.js';
 import { summaryLine } from '../engine/format.js';
 import { errorLine, type RunRecord } from '../engine/run-record.js';
 import type { Session } from '../session.js';
-import { lineStarts } from '../syntax/line-index.js';
 import { toRange, toSeverity } from './convert.js';
 
 export const SOURCE = 'choppa';
 
 /**
  * Ranges of lines without their indentation, so the squiggle sits on the code. The line table is
- * built once per publish, not once per error and frame (500 stored errors must not re-split a
+ * the document's own (kept through edits), not one built per error and frame (500 stored errors must not re-split a
  * 10,000-line document 2,000 times on every keystroke).
  */
-function lineRanges(text: string): (line: number) => Diagnostic['range'] {
-  let starts: number[] | undefined;
+function lineRanges(text: string, starts: readonly number[]): (line: number) => Diagnostic['range'] {
   return (line) => {
-    starts ??= lineStarts(text);
     const from = starts[line];
     if (from === undefined) return { start: { line, character: 0 }, end: { line, character: 0 } };
     const next = starts[line + 1];
@@ -98,7 +95,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
   }
   diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.text));
   diagnostics.push(...clusterDiagnostics(session, path, analysis, document.syntax.text));
-  const lineRange = lineRanges(document.syntax.text);
+  const lineRange = lineRanges(document.syntax.text, document.syntax.lineStarts);
   // A result is news, not a problem: Hint keeps it out of problem lists unless asked otherwise.
   const resultSeverity = session.settings.diagnostics.resultSeverity === 'information' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
   for (const fn of analysis.functions) {

@@ -142,7 +142,7 @@ export class SyntaxDocument {
     const delta = inserted.length - (oldEndIndex - startIndex);
     const rowDelta = countBreaks(inserted) - countBreaks(old.slice(startIndex, oldEndIndex));
     this.#text = text;
-    this.#starts = undefined;
+    if (this.#starts !== undefined) this.#starts = editLineStarts(this.#starts, startIndex, oldEndIndex, inserted);
     // Re-cut from the chunk before the one holding the edit: an edit at a chunk's first line
     // can make it continue the chunk above.
     const chunks = this.#chunks;
@@ -315,6 +315,11 @@ export class SyntaxDocument {
     return chunks;
   }
 
+  /** Where each line of `text` starts, kept up to date through edits (the same array, changed in place: read it, do not keep it). */
+  get lineStarts(): readonly number[] {
+    return this.#lineStarts();
+  }
+
   #lineStarts(): number[] {
     this.#starts ??= lineStarts(this.#text);
     return this.#starts;
@@ -329,6 +334,42 @@ export class SyntaxDocument {
  */
 function ownCopy(slice: string): string {
   return slice.length < 13 ? slice : Buffer.from(slice, 'utf16le').toString('utf16le');
+}
+
+/** Past this many inserted lines (a paste), the line table is rebuilt rather than spliced. */
+const SPLICE_LINES_MAX = 10_000;
+
+/**
+ * Updates the line table in place after `[startIndex, oldEndIndex)` was replaced by `inserted`:
+ * lines starting up to the edit stay, lines whose break was replaced go, the inserted breaks come
+ * in, and later lines move by the change in length. Linear in the lines, without a scan of the
+ * whole text or a new table per keystroke.
+ */
+function editLineStarts(starts: number[], startIndex: number, oldEndIndex: number, inserted: string): number[] {
+  const delta = inserted.length - (oldEndIndex - startIndex);
+  // The first line starting after the edit's start (binary search: `starts` is ascending).
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= startIndex) lo = mid + 1;
+    else hi = mid;
+  }
+  const kept = lo;
+  let after = kept;
+  while (after < starts.length && starts[after]! <= oldEndIndex) after++;
+  const added: number[] = [];
+  for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) added.push(startIndex + i + 1);
+  if (added.length > SPLICE_LINES_MAX) {
+    const next = starts.slice(0, kept);
+    for (const start of added) next.push(start);
+    for (let index = after; index < starts.length; index++) next.push(starts[index]! + delta);
+    return next;
+  }
+  if (added.length !== after - kept) starts.splice(kept, after - kept, ...added);
+  else for (let index = 0; index < added.length; index++) starts[kept + index] = added[index]!;
+  for (let index = kept + added.length; index < starts.length; index++) starts[index] = starts[index]! + delta;
+  return starts;
 }
 
 /** The index of the chunk that holds `offset` (the last one starting at or before it). */
