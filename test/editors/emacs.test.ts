@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, EDITORS_DIR, missingEditor, REPO_ROOT, SERVER_JS, type Sandbox } from './support/headless-env.js';
+import { createSandbox, EDITORS_DIR, missingEditor, REPO_ROOT, reportMissing, SERVER_JS, type Sandbox } from './support/headless-env.js';
 import { TmuxSession } from './support/tmux.js';
 
 const INSTALL = 'scripts/install-emacs.sh';
@@ -94,13 +94,7 @@ async function runScenario(emacs: string, sandbox: Sandbox, timeoutMs = 150_000)
 
 describe.each(EMACSES)('Emacs $label with eglot', ({ label, binary, needs, packages, version, eglot }) => {
   const missing = missingEditor(binary, INSTALL) ?? missingEditor(needs, INSTALL);
-  if (missing) {
-    // Under CI a missing editor is a failure; elsewhere the skip says how to get it.
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let sandbox: Sandbox;
   let scenario: Scenario | undefined;
@@ -200,12 +194,7 @@ describe.each(EMACSES)('Emacs $label with eglot', ({ label, binary, needs, packa
 
 describe.each(EMACSES)('Emacs $label with eglot in a terminal', ({ label, binary, needs, packages }) => {
   const missing = missingEditor(binary, INSTALL) ?? missingEditor(needs, INSTALL) ?? missingEditor('/usr/bin/tmux', INSTALL);
-  if (missing) {
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let sandbox: Sandbox;
   let tmux: TmuxSession | undefined;

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
-import { createSandbox, missingEditor, waitFor, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, reportMissing, waitFor, type Sandbox } from './support/headless-env.js';
 import { HELIX, configureHelix, startHelix, type HelixSession } from './support/helix.js';
 
 const INSTALL = 'scripts/install-helix.sh';
@@ -19,13 +19,7 @@ const CLUSTER_ACTION = /(?:Start cluster|Restart execution context on|Open clust
 
 describe('Helix clusters', () => {
   const missing = missingEditor(HELIX, INSTALL) ?? missingEditor('/usr/bin/tmux', INSTALL);
-  if (missing) {
-    // Under CI a missing editor is a failure; elsewhere the skip says how to get it.
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let emulator: Emulator;
   let sandbox: Sandbox;

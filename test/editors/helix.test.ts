@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, missingEditor, waitFor, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, reportMissing, waitFor, type Sandbox } from './support/headless-env.js';
 import { HELIX, configureHelix, startHelix, type HelixSession } from './support/helix.js';
 import type { TmuxSession } from './support/tmux.js';
 import { installServerGlobally, pathWithout } from '../support/packaging.js';
@@ -17,13 +17,7 @@ const RUN_ADD = 'Run add(1, 2) remotely';
 
 describe('Helix', () => {
   const missing = missingEditor(HELIX, INSTALL) ?? missingEditor('/usr/bin/tmux', INSTALL);
-  if (missing) {
-    // Under CI a missing editor is a failure; elsewhere the skip says how to get it.
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let sandbox: Sandbox;
   let helix: HelixSession | undefined;

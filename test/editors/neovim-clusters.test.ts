@@ -6,19 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
-import { createSandbox, missingEditor, REPO_ROOT, SERVER_JS, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, REPO_ROOT, reportMissing, SERVER_JS, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS, type ScenarioResult } from './support/neovim.js';
 
 const INSTALL = 'scripts/install-neovim.sh';
 
 describe.each(NEOVIMS)('Neovim $label clusters', ({ label, binary }) => {
   const missing = missingEditor(binary, INSTALL);
-  if (missing) {
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let emulator: Emulator;
   let sandbox: Sandbox;

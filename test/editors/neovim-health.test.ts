@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, missingEditor, REPO_ROOT, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, REPO_ROOT, reportMissing, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS } from './support/neovim.js';
 import { installServerGlobally, pathWithout } from '../support/packaging.js';
 
@@ -51,12 +51,7 @@ function checkhealth(binary: string, cmd: string[], pathFirst: string[]): string
 
 describe.each(NEOVIMS)('Neovim $label :checkhealth choppa', ({ binary }) => {
   const missing = missingEditor(binary, 'scripts/install-neovim.sh');
-  if (missing) {
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   it('with the server from npm install -g: OK, with its version and the parser', () => {
     const report = checkhealth(binary, ['choppa-lsp', '--stdio'], [serverBin]);

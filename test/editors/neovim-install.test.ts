@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, missingEditor, REPO_ROOT, SERVER_JS, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, REPO_ROOT, reportMissing, SERVER_JS, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS } from './support/neovim.js';
 
 const GITHUB_URL = 'https://github.com/choppa-lsp/choppa-lsp';
@@ -23,12 +23,7 @@ const neovim = NEOVIMS.find((candidate) => candidate.label === '0.12')!;
 
 describe('Neovim 0.12 installed with the README vim.pack lines', () => {
   const missing = missingEditor(neovim.binary, 'scripts/install-neovim.sh');
-  if (missing) {
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let sandbox: Sandbox;
   let report: { loaded: boolean; command: number; cmd: string[]; attached: boolean; actions: string[]; plugin: string };

@@ -5,20 +5,14 @@
 // `:checkhealth choppa` names the one unknown setting.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, missingEditor, type Sandbox } from './support/headless-env.js';
+import { createSandbox, missingEditor, reportMissing, type Sandbox } from './support/headless-env.js';
 import { NEOVIMS, runNeovimScenario, type ScenarioResult } from './support/neovim.js';
 
 const INSTALL = 'scripts/install-neovim.sh';
 
 describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
   const missing = missingEditor(binary, INSTALL);
-  if (missing) {
-    // Under CI a missing editor is a failure; elsewhere the skip says how to get it.
-    it.skipIf(!process.env.CI)(missing, () => {
-      expect.fail(missing);
-    });
-    return;
-  }
+  if (reportMissing(missing)) return;
 
   let sandbox: Sandbox;
   let result: ScenarioResult;

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SERVER_JS = join(REPO_ROOT, 'server/bin/choppa-lsp.js');
@@ -49,6 +50,18 @@ export function createSandbox(prefix: string): Sandbox {
 export function missingEditor(binary: string, installScript: string): string | undefined {
   if (existsSync(binary)) return undefined;
   return `${binary} is missing: run ${installScript}`;
+}
+
+/**
+ * For a `describe` whose editor is `missing` (from `missingEditor`): registers the one test that
+ * says so, failing under CI and skipped elsewhere, and returns true so the caller returns early.
+ */
+export function reportMissing(missing: string | undefined): boolean {
+  if (!missing) return false;
+  it.skipIf(!process.env.CI)(missing, () => {
+    expect.fail(missing);
+  });
+  return true;
 }
 
 /** Polls `condition` until it returns a value, or fails after `timeoutMs` with `what`. */
