@@ -1,8 +1,14 @@
 // The capabilities the server declares, in one place. What we offer does not depend on the
 // client; what we *use* of the client (showDocument, progress, refresh) is checked in Session.
-import type { ServerCapabilities } from 'vscode-languageserver/node';
+import type { InitializeResult, ServerCapabilities } from 'vscode-languageserver/node';
 import { TextDocumentSyncKind } from './protocol/lsp-runtime.js';
 import { COMMANDS } from './protocol/extensions.js';
+import { VERSION } from './version.js';
+
+/** The answer to `initialize`: the same for every client. */
+export function initializeResult(): InitializeResult {
+  return { capabilities: serverCapabilities(), serverInfo: { name: 'choppa-lsp', version: VERSION } };
+}
 
 export function serverCapabilities(): ServerCapabilities {
   return {

@@ -12,24 +12,25 @@ const serving = argv.includes('--stdio');
 const usage = serving ? undefined : parseCliArguments(argv);
 // The mode's modules load while the engine is chosen; neither parses before both are there.
 const side = serving ? import('./server.js') : usage && 'usage' in usage ? undefined : import('./cli/cli.js');
-try {
-  await loadParserEngine();
-} catch (error) {
+const engine = loadParserEngine().catch((error: unknown) => {
   process.stderr.write(`choppa-lsp: no Python parser loads: ${(error as Error).message}\n`);
   process.exit(2);
-}
+});
 if (serving) {
   // Invariant: in server mode nothing else writes to stdout; stray console output goes to stderr.
   console.log = console.error;
   console.info = console.error;
-  const { startServer } = (await side) as typeof import('./server.js');
-  startServer();
+  // `initialize` is answered while the server and the parser engine load (stdio-server.ts).
+  const { serveStdio } = await import('./stdio-server.js');
+  serveStdio(Promise.all([side as Promise<typeof import('./server.js')>, engine]).then(([server]) => server.startServer));
 } else if (usage && 'usage' in usage) {
+  await engine;
   // As `runCli` prints it: the version also says which parser runs.
   const text = usage.version ? `${usage.usage}${describeParserEngine()}\n` : usage.usage;
   (usage.exitCode === 0 ? process.stdout : process.stderr).write(text);
   process.exitCode = usage.exitCode;
 } else {
+  await engine;
   const { runCli } = (await side) as typeof import('./cli/cli.js');
   runCli(argv).then(
     (code) => {

@@ -1,6 +1,6 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
-import type { Connection } from 'vscode-languageserver/node';
+import type { Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
 import { createConnection, ProposedFeatures, StreamMessageWriter } from './protocol/lsp-runtime.js';
 import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
@@ -37,8 +37,12 @@ function stdioConnection(): Connection {
   return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new StreamMessageWriter(process.stdout));
 }
 
-/** Wires a session to a connection; returns the connection, listening. */
-export function startServer(connection: Connection = stdioConnection()): Connection {
+/**
+ * Wires a session to a connection; returns the connection, listening. With `answered`, the
+ * connection already answered `initialize` with these params (`stdio-server.ts`) and listens:
+ * the session takes them as its own `initialize` would have.
+ */
+export function startServer(connection: Connection = stdioConnection(), answered?: InitializeParams): Connection {
   // Compiled once `initialize` is answered (or by whatever reads them first).
   const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
   const documents = new Documents(createPythonParser(), queries);
@@ -46,12 +50,14 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   // Every handler goes through the lifecycle: nothing is served before initialize or after shutdown.
   const life = new Lifecycle(logError);
 
-  connection.onInitialize((params) => {
+  const accept = (params: InitializeParams): InitializeResult => {
     const result = initialize(session, params);
     life.initialized();
     setImmediate(queries.warm);
     return result;
-  });
+  };
+  if (answered) accept(answered);
+  else connection.onInitialize(accept);
   connection.onInitialized(() => initialized(session));
   connection.onDidOpenTextDocument(life.notification('textDocument/didOpen', (params) => didOpen(session, params)));
   connection.onDidChangeTextDocument(life.notification('textDocument/didChange', (params) => didChange(session, params)));
@@ -78,6 +84,6 @@ export function startServer(connection: Connection = stdioConnection()): Connect
     refreshResultViews(session);
   });
 
-  connection.listen();
+  if (!answered) connection.listen();
   return connection;
 }

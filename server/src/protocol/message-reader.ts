@@ -21,6 +21,10 @@ export class ResyncingMessageReader extends AbstractMessageReader {
   private bodyStart = 0;
   private stall: NodeJS.Timeout | undefined;
   private callback: DataCallback | undefined;
+  /** Set by `holdAfterInitialize`: the next `initialize` request starts the hold. */
+  private holdArmed = false;
+  /** While held: the messages read (and a close or error of the input) since `initialize`, in order. */
+  private held: Array<Message | { closed: true } | { failed: Error }> | undefined;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -29,11 +33,35 @@ export class ResyncingMessageReader extends AbstractMessageReader {
     super();
   }
 
+  /**
+   * Delivers the next `initialize` request, then keeps every later message (and the end of the
+   * input) until `release`: the server answers `initialize` while its handlers still load, and
+   * nothing that follows reaches the connection before they are wired.
+   */
+  holdAfterInitialize(): void {
+    this.holdArmed = true;
+  }
+
+  /** Ends the hold: what was kept is delivered in the order it was read. */
+  release(): void {
+    this.holdArmed = false;
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const item of held) {
+      if ('closed' in item) this.fireClose();
+      else if ('failed' in item) this.fireError(item.failed);
+      else this.deliver(item);
+    }
+  }
+
   listen(callback: DataCallback): Disposable {
     this.callback = callback;
     const onData = (chunk: Buffer): void => this.onData(chunk);
-    const onClose = (): void => this.fireClose();
-    const onError = (error: Error): void => this.fireError(error);
+    const onClose = (): void => {
+      if (!this.held) this.fireClose();
+      else if (!this.held.some((item) => 'closed' in item)) this.held.push({ closed: true });
+    };
+    const onError = (error: Error): void => (this.held ? void this.held.push({ failed: error }) : this.fireError(error));
     this.input.on('data', onData);
     this.input.on('end', onClose);
     this.input.on('close', onClose);
@@ -91,7 +119,19 @@ export class ResyncingMessageReader extends AbstractMessageReader {
         continue;
       }
       this.start = next;
-      this.callback?.(message);
+      this.deliver(message);
+    }
+  }
+
+  private deliver(message: Message): void {
+    if (this.held) {
+      this.held.push(message);
+      return;
+    }
+    this.callback?.(message);
+    if (this.holdArmed && (message as { method?: unknown }).method === 'initialize') {
+      this.holdArmed = false;
+      this.held = [];
     }
   }
 

@@ -1,7 +1,7 @@
 // `initialize` and `initialized`: record what the client can do and where its workspace is,
 // read settings from initializationOptions, then pull `workspace/configuration` if supported.
 import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
-import { serverCapabilities } from '../../capabilities.js';
+import { initializeResult } from '../../capabilities.js';
 import { parseSettings } from '../../config/settings.js';
 import { VERSION } from '../../version.js';
 import { describeParserEngine } from '../../syntax/parser-engine.js';
@@ -26,7 +26,7 @@ export function initialize(session: Session, params: InitializeParams): Initiali
   }
   session.roots = roots;
   session.settings = parseSettings(params.initializationOptions);
-  return { capabilities: serverCapabilities(), serverInfo: { name: 'choppa-lsp', version: VERSION } };
+  return initializeResult();
 }
 
 export function initialized(session: Session): void {
