@@ -5,15 +5,12 @@
 // by the documented languages.toml.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/emulator.js';
+import type { Emulator } from '../emulator/emulator.js';
+import { BETA, CHOPPA_LINE, CLUSTER_ACTIONS, GAMMA, SOURCE, startClusterWorkspace } from './support/cluster-workspace.js';
 import { createSandbox, missingEditor, reportMissing, waitFor, type Sandbox } from './support/headless-env.js';
 import { HELIX, configureHelix, startHelix, type HelixSession } from './support/helix.js';
 
 const INSTALL = 'scripts/install-helix.sh';
-const GAMMA = '0103-333333-gamma';
-const BETA = '0102-222222-beta';
-const CHOPPA_LINE = (id: string): string => `dutch = Choppa(cluster_id="${id}")`;
-const SOURCE = ['from choppa import Choppa', '', CHOPPA_LINE(GAMMA), '', '', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n');
 /** A cluster action's title on a menu line (the clusters here have one-word names). */
 const CLUSTER_ACTION = /(?:Start cluster|Restart execution context on|Open cluster page of|Use cluster) \w+/;
 
@@ -26,14 +23,7 @@ describe('Helix clusters', () => {
   let helix: HelixSession | undefined;
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      clusters: [
-        { cluster_id: GAMMA, cluster_name: 'gamma', state: 'TERMINATED' },
-        { cluster_id: '0101-111111-alpha', cluster_name: 'alpha', state: 'RUNNING' },
-        { cluster_id: BETA, cluster_name: 'beta', state: 'RUNNING' },
-        { cluster_id: '0104-444444-theirs', cluster_name: 'theirs', state: 'RUNNING', single_user_name: 'other@example.com' },
-      ],
-    });
+    emulator = await startClusterWorkspace();
     sandbox = createSandbox('choppa-helix-clusters-');
     configureHelix(sandbox);
     writeFileSync(sandbox.file, SOURCE);
@@ -61,7 +51,7 @@ describe('Helix clusters', () => {
       menu = await session.waitForScreen('"Use cluster beta" in the menu', (screen) => screen.includes('Use cluster beta'), 10_000).catch(() => '');
     }
     const items = menu.split('\n').flatMap((text) => CLUSTER_ACTION.exec(text)?.[0] ?? []);
-    expect(items, menu).toEqual(['Start cluster gamma', 'Restart execution context on gamma', 'Open cluster page of gamma', 'Use cluster alpha', 'Use cluster beta']);
+    expect(items, menu).toEqual(CLUSTER_ACTIONS);
     for (let i = 0; i < items.indexOf('Use cluster beta'); i += 1) session.send(['Down']);
     session.send(['Enter']);
     await session.waitForScreen('the edited line', (screen) => screen.includes(CHOPPA_LINE(BETA)));
