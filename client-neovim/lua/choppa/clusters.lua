@@ -60,11 +60,9 @@ end
 
 --- `:Choppa clusters`: the workspace's clusters (running first) in vim.ui.select, then the edit.
 function M.pick()
-  local commands = require('choppa.commands')
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = commands.client(bufnr)
+  local bufnr, client = require('choppa.commands').attached()
   if not client then
-    return notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+    return
   end
   clusters(client, bufnr, function(err, result)
     if err then
@@ -97,11 +95,9 @@ end
 
 --- `:Choppa restart`: destroys the warm execution context of the buffer's cluster.
 function M.restart()
-  local commands = require('choppa.commands')
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = commands.client(bufnr)
+  local bufnr, client = require('choppa.commands').attached()
   if not client then
-    return notify('the choppa client is not attached to this buffer', vim.log.levels.ERROR)
+    return
   end
   local params = { command = 'choppa.restartContext', arguments = { { uri = vim.uri_from_bufnr(bufnr) } } }
   request(client, 'workspace/executeCommand', params, function(err, result)

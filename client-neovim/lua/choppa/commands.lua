@@ -56,6 +56,7 @@ local function attached()
   end
   return bufnr, client
 end
+M.attached = attached
 
 -- Neovim 0.11 made client methods take `self`; earlier versions use plain fields.
 local function request(client, method, params, handler, bufnr)
