@@ -3,30 +3,9 @@
 -- `cluster_id=` becomes alpha's id, and `require('choppa').status()` shows its name and state.
 -- Writes one JSON record per step to $CHOPPA_RESULTS; waits on conditions, never on time.
 
-local plugin = assert(os.getenv('CHOPPA_PLUGIN'))
-local file = assert(os.getenv('CHOPPA_FILE'))
-local results_path = assert(os.getenv('CHOPPA_RESULTS'))
-local server_cmd = vim.fn.json_decode(assert(os.getenv('CHOPPA_SERVER_CMD')))
-local timeout = 20000
-local results = {}
-
-local function write_results()
-  local handle = assert(io.open(results_path, 'w'))
-  handle:write(vim.fn.json_encode({ version = tostring(vim.version().major .. '.' .. vim.version().minor), steps = results, notifications = {} }))
-  handle:close()
-end
-
-local function step(name, fn)
-  local ok, detail = pcall(fn)
-  table.insert(results, { name = name, ok = ok, detail = ok and (detail or vim.NIL) or tostring(detail) })
-  write_results()
-end
-
-local function wait_for(what, condition)
-  if not vim.wait(timeout, condition, 20) then
-    error('timed out waiting for ' .. what)
-  end
-end
+local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/neovim-harness.lua')
+local plugin, file, server_cmd = H.plugin, H.file, H.server_cmd
+local step, wait_for, write_results = H.step, H.wait_for, H.write_results
 
 local menus = {}
 vim.ui.select = function(items, opts, on_choice)
