@@ -8,6 +8,7 @@ import type { AuthMethod } from '../../config/databricks-config.js';
 import { Secret } from '../../config/redact.js';
 import { parseApiError } from './api-error.js';
 import { insecureTransportProblem } from './insecure-transport.js';
+import { raceAbort } from '../promise-races.js';
 import { classifyNetworkError, DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
 import { MAX_COMMAND_OUTPUT, type RunCommand } from './run-command.js';
 import { scrubSecrets, secretsInHeaders } from './secret-scrubber.js';
@@ -125,21 +126,6 @@ function cachedTokenProvider(name: string, fetchToken: () => Promise<TokenResult
 
 function headersOf(token: Token): Record<string, string> {
   return { ...token.extraHeaders, Authorization: token.authorization.reveal() };
-}
-
-async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return 'aborted';
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
 }
 
 function oauthM2m(clientId: string, clientSecret: Secret, scopes: string[], deps: CredentialDeps): CredentialProvider {

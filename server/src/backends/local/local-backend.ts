@@ -25,6 +25,7 @@ import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
 import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess, START_TIMEOUT_MS } from './python-process.js';
+import { raceAbort, withDeadline } from '../promise-races.js';
 import { OutputTail } from '../output-tail.js';
 import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
@@ -110,7 +111,7 @@ export class LocalBackend implements Backend {
     if (signal?.aborted) return cancelled();
     // A cancel while the interpreter starts ends this run at once; the start goes on for the
     // runs after it (its own deadlines end it if it hangs).
-    const python = await untilAborted(this.ensureProcess(onProgress), signal);
+    const python = await raceAbort(this.ensureProcess(onProgress), signal);
     if (python === 'aborted' || signal?.aborted) return cancelled();
     if ('failure' in python) return backendError(python.failure);
 
@@ -334,36 +335,6 @@ export class LocalBackend implements Backend {
 
   private log(message: string): void {
     this.options.logger?.(message);
-  }
-}
-
-/** `promise`, or 'aborted' as soon as `signal` fires (the promise goes on unobserved). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve, reject) => {
-    const abort = (): void => resolve('aborted');
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** `promise`, or 'timeout' after `ms`. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
