@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { FileAnalysis } from '../analysis/model.js';
+import { nodeHttpTransport } from '../backends/databricks/http-transport.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import { parseSettings, type Settings } from '../config/settings.js';
@@ -82,6 +83,8 @@ function openWorkspace(root: string, options: CliOptions, io: Io, index?: Worksp
     defaultLocalRoot: join(stateDir, 'fs'),
     stateDir,
     reuseContexts: true,
+    // One run per process: node's own HTTP, not undici (see http-transport.ts).
+    transport: nodeHttpTransport(),
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
   });

@@ -10,13 +10,14 @@ import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
 import { LazyClusterBackend } from '../backends/databricks/lazy-cluster-backend.js';
 import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
+import type { HttpTransport } from '../backends/databricks/http-transport.js';
 import { runCommand } from '../backends/databricks/run-command.js';
 import { userAgent } from '../backends/databricks/user-agent.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DaskBackend, schedulerProblem } from '../backends/dask/dask-backend.js';
 import { DASK_DRIVER_PATH } from '../backends/dask/dask-driver.js';
 import { loadConfigFile } from '../config/config-file.js';
-import { resolveCluster, resolveConfig, type ResolveResult } from '../config/databricks-config.js';
+import { resolveCluster, resolveConfig, type ResolvedConfig, type ResolveResult } from '../config/databricks-config.js';
 import { describeConfig } from '../config/describe-config.js';
 import type { Settings } from '../config/settings.js';
 import type { SubmissionTarget } from './result-store.js';
@@ -43,6 +44,8 @@ export interface BackendSelectionOptions {
    * process per run, so creating and destroying a context each time would cost seconds a run).
    */
   reuseContexts?: boolean;
+  /** How Databricks requests reach the wire; undici (for a long-lived server) when absent. */
+  transport?: HttpTransport;
 }
 
 export type Selected = { backend: Backend } | { failure: string };
@@ -189,17 +192,24 @@ export class BackendSelection {
     return describeConfig(this.config!);
   }
 
+  /** The one HTTP client of the workspace, made on first use. */
+  private httpClient(config: ResolvedConfig): DatabricksHttpClient {
+    const transport = this.options.transport ? { transport: this.options.transport } : {};
+    this.client ??= new DatabricksHttpClient({
+      host: config.host,
+      credentials: credentialsFor(config.auth, { host: config.host, runCommand, ...transport }),
+      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
+      logger: this.options.logger,
+      ...transport,
+    });
+    return this.client;
+  }
+
   /** The workspace's HTTP client and host, for cluster operations (issue 11); none when not Databricks. */
   workspaceAccess(): { client: DatabricksHttpClient; host: string; authType: string } | undefined {
     if (this.mode !== 'databricks' || !this.config?.ok) return undefined;
     const config = this.config.config;
-    this.client ??= new DatabricksHttpClient({
-      host: config.host,
-      credentials: credentialsFor(config.auth, { host: config.host, runCommand }),
-      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
-      logger: this.options.logger,
-    });
-    return { client: this.client, host: config.host, authType: config.auth.type };
+    return { client: this.httpClient(config), host: config.host, authType: config.auth.type };
   }
 
   /** The backend of a cluster this workspace already runs on, if any (its warm context). */
@@ -260,14 +270,8 @@ export class BackendSelection {
     if (existing) return existing;
     const config = (this.config as Extract<ResolveResult, { ok: true }>).config;
     this.runnerSource ??= readFileSync(this.options.runnerPath, 'utf8');
-    this.client ??= new DatabricksHttpClient({
-      host: config.host,
-      credentials: credentialsFor(config.auth, { host: config.host, runCommand }),
-      userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
-      logger: this.options.logger,
-    });
     const backend = new LazyClusterBackend({
-      client: this.client,
+      client: this.httpClient(config),
       host: config.host,
       clusterId,
       runnerSource: this.runnerSource,

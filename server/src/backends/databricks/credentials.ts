@@ -3,10 +3,10 @@
 // headers. Tokens are cached until shortly before expiry; failures name the strategy and the
 // reason, never a secret.
 import type { Dispatcher } from 'undici';
-import { undici } from './undici-loader.js';
 import type { AuthMethod } from '../../config/databricks-config.js';
 import { Secret } from '../../config/redact.js';
 import { parseApiError } from './api-error.js';
+import { readText, undiciTransport, type HttpTransport } from './http-transport.js';
 import { insecureTransportProblem } from './insecure-transport.js';
 import { raceAbort } from '../promise-races.js';
 import { classifyNetworkError, DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
@@ -29,7 +29,9 @@ export interface CredentialDeps {
   host: string;
   /** How CLIs are run (the real one is `runCommand` from `run-command.ts`). */
   runCommand: RunCommand;
-  /** For the OAuth endpoints; undici's global dispatcher when absent. */
+  /** How the OAuth endpoints are reached (`http-transport.ts`); undici when absent. */
+  transport?: HttpTransport;
+  /** For the default undici transport: its global dispatcher when absent. */
   dispatcher?: Dispatcher;
   /** Clock for token expiry, in ms since the epoch. */
   now?: () => number;
@@ -134,6 +136,7 @@ function oauthM2m(clientId: string, clientSecret: Secret, scopes: string[], deps
   const clientAuth = new Secret(`Basic ${Buffer.from(`${clientId}:${clientSecret.reveal()}`, 'utf8').toString('base64')}`);
   const secrets = (): string[] => [...secretsInHeaders({ Authorization: clientAuth.reveal() }), clientSecret.reveal()];
   let tokenEndpoint: string | undefined;
+  const transport = deps.transport ?? undiciTransport(deps.dispatcher);
 
   const call = async (
     url: string,
@@ -144,15 +147,8 @@ function oauthM2m(clientId: string, clientSecret: Secret, scopes: string[], deps
     try {
       const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
       if (deps.userAgent !== undefined) headers['User-Agent'] = deps.userAgent;
-      const response = await (await undici()).request(url, {
-        method: init.method,
-        headers,
-        body: init.body,
-        dispatcher: deps.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      return { ok: true, status: response.statusCode, body: await response.body.text(), headers: response.headers };
+      const response = await transport(new URL(url), { method: init.method, headers, body: init.body, timeoutMs: timeout });
+      return { ok: true, status: response.status, body: await readText(response.body), headers: response.headers };
     } catch (error) {
       const failure = classifyNetworkError(error);
       return { ok: false, error: `${new URL(url).host}: ${failure.description}`, retryable: failure.kind !== 'fatal' };

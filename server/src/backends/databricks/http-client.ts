@@ -5,7 +5,6 @@
 // plain http:// to a host other than this machine.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { undici } from './undici-loader.js';
 import {
   CLIENT_ERROR_CODES,
   clientError,
@@ -15,6 +14,7 @@ import {
 } from './api-error.js';
 import type { CredentialProvider } from './credentials.js';
 import { insecureTransportProblem } from './insecure-transport.js';
+import { readText, undiciTransport, type HttpTransport, type WireResponse } from './http-transport.js';
 import { encodeQuery, type QueryParams } from './query-string.js';
 import {
   backoffMs,
@@ -36,7 +36,9 @@ export interface DatabricksHttpClientOptions {
   /** The normalized workspace URL (`https://adb-1.2.azuredatabricks.net`, no trailing slash). */
   host: string;
   credentials: CredentialProvider;
-  /** undici's global dispatcher when absent (it is never replaced). */
+  /** How requests reach the wire (`http-transport.ts`); undici when absent. */
+  transport?: HttpTransport;
+  /** For the default undici transport: its global dispatcher when absent (it is never replaced). */
   dispatcher?: Dispatcher;
   /** Built with `userAgent()` from `user-agent.ts`. */
   userAgent: string;
@@ -115,7 +117,7 @@ interface Attempt<R> {
   retry: boolean;
 }
 
-type OnSuccess<R> = (response: Dispatcher.ResponseData) => Promise<ApiResult<R>>;
+type OnSuccess<R> = (response: WireResponse) => Promise<ApiResult<R>>;
 
 /** Error bodies are read up to this size; the rest is dropped. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -132,6 +134,7 @@ export class DatabricksHttpClient {
   readonly #backoff: Backoff;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #transport: HttpTransport;
   /** The credential forms last sent, for scrubbing credential errors that quote them. */
   #lastSecrets: string[] = [];
 
@@ -141,6 +144,7 @@ export class DatabricksHttpClient {
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
+    this.#transport = options.transport ?? undiciTransport(options.dispatcher);
   }
 
   /** The credential strategy's name, for `auth/<name>` and diagnostics. */
@@ -197,8 +201,8 @@ export class DatabricksHttpClient {
     }
     return this.#send<StreamResponse>(this.#outgoing(method, path, options, headers, undefined, true), async (response) => ({
       ok: true,
-      status: response.statusCode,
-      value: { status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body },
+      status: response.status,
+      value: { status: response.status, headers: flattenHeaders(response.headers), body: response.body },
     }));
   }
 
@@ -287,16 +291,8 @@ export class DatabricksHttpClient {
     };
 
     try {
-      const response = await (await undici()).request(url, {
-        method: out.method,
-        headers,
-        body: out.body,
-        signal: out.signal,
-        dispatcher: this.#options.dispatcher,
-        headersTimeout: out.timeoutMs,
-        bodyTimeout: out.timeoutMs,
-      });
-      const status = response.statusCode;
+      const response = await this.#transport(url, { method: out.method, headers, body: out.body, signal: out.signal, timeoutMs: out.timeoutMs });
+      const status = response.status;
       if (status >= 200 && status < 300) return finish({ result: await onSuccess(response), retry: false });
 
       const text = await readCapped(response.body, MAX_ERROR_BODY_BYTES);
@@ -329,9 +325,9 @@ export class DatabricksHttpClient {
     }
   }
 
-  async #decodeJson<T>(method: HttpMethod, path: string, response: Dispatcher.ResponseData): Promise<ApiResult<T>> {
-    const status = response.statusCode;
-    const text = await response.body.text();
+  async #decodeJson<T>(method: HttpMethod, path: string, response: WireResponse): Promise<ApiResult<T>> {
+    const status = response.status;
+    const text = await readText(response.body);
     if (text.trim() === '') return { ok: true, value: {} as T, status };
     try {
       return { ok: true, value: JSON.parse(text) as T, status };
@@ -396,7 +392,7 @@ async function readCapped(body: Readable, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
-function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+function flattenHeaders(headers: WireResponse['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

@@ -47,7 +47,7 @@ export function isRetriableMessage(message: string): boolean {
  */
 export type NetworkFailure = { kind: 'before-send' | 'after-send' | 'timeout' | 'fatal'; description: string };
 
-// Node and undici error codes, with the wording of the SDKs' transient list where it has one.
+// Node, undici and our node transport's error codes, with the wording of the SDKs' transient list where it has one.
 const NETWORK_CODES: Record<string, NetworkFailure> = {
   ECONNREFUSED: { kind: 'before-send', description: 'connection refused' },
   UND_ERR_CONNECT_TIMEOUT: { kind: 'before-send', description: 'connect timeout' },
@@ -61,6 +61,9 @@ const NETWORK_CODES: Record<string, NetworkFailure> = {
   ETIMEDOUT: { kind: 'timeout', description: 'i/o timeout' },
   UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', description: 'no response headers' },
   UND_ERR_BODY_TIMEOUT: { kind: 'timeout', description: 'response body stalled' },
+  // node's http transport (`http-transport.ts`) names its timeouts so.
+  ERR_HEADERS_TIMEOUT: { kind: 'timeout', description: 'no response headers' },
+  ERR_BODY_TIMEOUT: { kind: 'timeout', description: 'response body stalled' },
   ENOTFOUND: { kind: 'fatal', description: 'host not found' },
 };
 
