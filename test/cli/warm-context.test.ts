@@ -60,6 +60,13 @@ describe('the CLI and warm execution contexts', () => {
     const executes = emulator.stats.requests.slice(before).filter((request) => request.path === '/api/1.2/commands/execute');
     expect(executes.length).toBeGreaterThan(0);
     expect(Math.max(...executes.map((request) => request.bytes))).toBeLessThan(10_000);
+    // Nor is it asked which runner it holds first: the start checks that in the same command.
+    expect(executes[0]!.command).toMatch(/^if getattr\(globals\(\).get\('_choppa_runner'\), 'version', None\) != \d+: raise/);
+    expect(executes.filter((request) => !/_choppa_runner\.(start|poll)\(/.test(request.command ?? '') && !request.command?.startsWith('if getattr'))).toEqual([]);
+    // Before its start it asks for nothing but the recorded context, the cluster and the user folder.
+    const warm = emulator.stats.requests.slice(before);
+    const firstExecute = warm.findIndex((request) => request.path === '/api/1.2/commands/execute');
+    expect(warm.slice(0, firstExecute).map((request) => request.path).sort()).toEqual(['/api/1.2/contexts/status', '/api/2.0/preview/scim/v2/Me', '/api/2.1/clusters/get']);
     expect((await run('3, 4')).value?.json).toBe(7);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(0);
@@ -77,6 +84,10 @@ describe('the CLI and warm execution contexts', () => {
     // What an older choppa-lsp would have left there: a runner of another version.
     await command(contextId!, 'class _OldRunner:\n    version = 2\n_choppa_runner = _OldRunner()');
     expect((await run('20, 22')).value?.json).toBe(42);
+    expect(emulator.contextIds()).toEqual([contextId]);
+    // And one whose REPL lost it (a restarted interpreter keeps the context id): sent again too.
+    await command(contextId!, 'del _choppa_runner');
+    expect((await run('40, 2')).value?.json).toBe(42);
     expect(emulator.contextIds()).toEqual([contextId]);
   }, 60_000);
 });

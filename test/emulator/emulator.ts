@@ -60,6 +60,8 @@ export interface RequestRecord {
   status: number;
   /** The request body's bytes (0 until it was read). */
   bytes: number;
+  /** For `commands/execute`: the command's first line, up to 120 characters, so tests can tell commands apart. */
+  command?: string;
 }
 
 export interface EmulatorStats {
@@ -320,6 +322,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const body = await readBody(req);
     record.bytes = body.length;
+    if (path === '/api/1.2/commands/execute') record.command = firstCommandLine(body);
     let reply: Reply;
     if (action?.kind === 'status') {
       reply = faultReply(action.status, action.status === 429 || action.status === 503 ? action.retryAfterSeconds : undefined, path);
@@ -394,4 +397,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (ownsRoot) await rm(fsRoot, { recursive: true, force: true });
     },
   };
+}
+
+function firstCommandLine(body: Buffer): string | undefined {
+  try {
+    const command = (JSON.parse(body.toString('utf8')) as { command?: unknown }).command;
+    return typeof command === 'string' ? command.split('\n')[0]!.slice(0, 120) : undefined;
+  } catch {
+    return undefined;
+  }
 }

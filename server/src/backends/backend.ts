@@ -193,6 +193,12 @@ export interface Backend {
    * engine's default.
    */
   defaultArtifactDir?(options?: FetchOptions): Promise<string | BackendFailure>;
+  /**
+   * Starts what a run needs first (a Databricks execution context) without waiting, so that it
+   * overlaps the work before the run; the run joins it, and its failures surface there. Absent:
+   * nothing worth starting early.
+   */
+  prepare?(): void;
   /** Runs one payload to completion (or cancellation through `signal`). */
   run(payload: RunPayload, options?: RunOptions): Promise<RunOutcome>;
   /** Reads an artifact's `.json` sidecar, without touching the pickle. */

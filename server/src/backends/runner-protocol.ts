@@ -80,10 +80,19 @@ export function missingImportsCommand(names: readonly string[]): string {
 }
 
 /**
- * Prints the version of the runner a namespace holds (`None` when it holds none): a warm context
- * another process left is adopted without sending the 70 KB runner again when it already has this one.
+ * The line a `start` sent to a context this process did not set up goes behind: it raises, with a
+ * message `isMissingRunner` knows, unless the namespace holds runner `version`. A warm context
+ * another process left is so adopted without a round trip of its own, and never runs a start on
+ * another version of the runner.
  */
-export const RUNNER_VERSION_COMMAND = "print(getattr(globals().get('_choppa_runner'), 'version', None))";
+export function runnerGuard(version: string): string {
+  return `if getattr(globals().get('_choppa_runner'), 'version', None) != ${checkedCount(Number(version))}: raise RuntimeError('choppa runner ${version} is not in this context')`;
+}
+
+/** Whether a command's error is `runnerGuard`'s (or the runner missing altogether). */
+export function isMissingRunner(message: string): boolean {
+  return /choppa runner \d+ is not in this context|name '_choppa_runner' is not defined/.test(message);
+}
 
 /** The runner version `runner.py` installs (its `version = N`); undefined when the text has none. */
 export function runnerVersionOf(source: string): string | undefined {

@@ -326,6 +326,17 @@ export class Workspace {
     return selected.backend.defaultArtifactDir(request.signal ? { signal: request.signal } : {});
   }
 
+  /**
+   * Lets the run's backend start its context while the artifact folder is looked up (on a warm
+   * CLI run the two overlap instead of taking a round trip each), unless the cache may serve it.
+   */
+  private prepareBackend(request: RunRequest): void {
+    const target = runTarget(request.analysis, request.functionName, request.filePath);
+    if (!target || (!request.fresh && (request.cache || target.fn.cacheOptIn))) return;
+    const selected = this.backends.forInstance(target.instance);
+    if (!('failure' in selected)) selected.backend.prepare?.();
+  }
+
   /** Where an instance's artifacts go when its code names no folder, in words for its hover. */
   artifactsGoTo(instance: InstanceSettings | undefined): string {
     if (this.artifactDir) return `\`${this.artifactDir}\` (setting choppa.artifactDir)`;
@@ -365,6 +376,7 @@ export class Workspace {
   /** Plans, runs and stores one run; never throws for user-caused failures. */
   async run(request: RunRequest): Promise<RunCommandResult> {
     const started = Date.now();
+    this.prepareBackend(request);
     const home = await this.artifactDirFor(request);
     if (home !== undefined && typeof home !== 'string') return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message: home.failure }, durationMs: Date.now() - started };
     const prepared = this.prepare(home === undefined ? request : { ...request, defaultArtifactDir: home });

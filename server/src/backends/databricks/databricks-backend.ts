@@ -22,7 +22,7 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { endings, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, RUNNER_VERSION_COMMAND, runnerVersionOf, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerGuard, runnerVersionOf, type OutputFile, type RunnerReport } from '../runner-protocol.js';
 import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
@@ -103,6 +103,8 @@ interface Creation {
   promise: Promise<ContextAcquired>;
   controller: AbortController;
   listeners: Set<(report: ProgressReport) => void>;
+  /** The stage reported last, told to a run that joins later (one started by `prepare`). */
+  last?: ProgressReport;
   waiters: number;
 }
 
@@ -162,6 +164,15 @@ export class DatabricksBackend implements Backend {
 
   private artifactHome: Promise<string | BackendFailure> | undefined;
 
+  /**
+   * Starts acquiring the context (checking a recorded one, or creating one) without waiting, so
+   * that its round trips overlap the user-folder lookup before a run; the run joins it.
+   */
+  prepare(): void {
+    if (this.disposed || this.contextId !== undefined || this.creation !== undefined) return;
+    this.acquireContext({}).catch(() => undefined);
+  }
+
   label(): string {
     return `cluster ${this.options.clusterId}`;
   }
@@ -192,13 +203,18 @@ export class DatabricksBackend implements Backend {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let retriedStart = false;
+    let reinstalled = false;
     let cutByService = false;
+    // Every start checks the runner's version in the same command (an adopted context is not
+    // asked beforehand); without a version to check, adoption sent the runner anyway.
+    const version = runnerVersionOf(this.options.runnerSource);
+    const guard = version === undefined ? undefined : runnerGuard(version);
     // The transport of the shared poll loop: one 1.2 command per runner command, and what only a
     // remote context needs (a start retried once on a fresh context, stopping the run when a
     // check fails for good).
     const send = async (command: string, state: CancelState): Promise<CommandAnswer> => {
       for (;;) {
-        const answer = await this.runnerCommand(contextId, command, () => cancelDeadline);
+        const answer = await this.runnerCommand(contextId, command, () => cancelDeadline, state.starting ? guard : undefined);
         if (answer.kind === 'text') {
           cutByService = answer.truncated;
           return { text: isTruncatedResult(answer.data) ? answer.data : lastJsonLine(answer.data) };
@@ -221,6 +237,15 @@ export class DatabricksBackend implements Backend {
           // stops too, rather than going on unwatched.
           if (!state.starting) await this.runnerCommand(contextId, channel.cancel(), () => Date.now() + this.timing.cancelGraceMs);
           return { end: cancelled(`the command running ${payload.function_name} was cancelled on cluster ${clusterId} (${answer.message})`) };
+        }
+        // A warm context left by another process may hold another runner, or none after a
+        // REPL restart: the runner goes in once, and the start once more.
+        if (state.starting && !reinstalled && answer.kind === 'error' && isMissingRunner(answer.message) && cancelDeadline === undefined) {
+          reinstalled = true;
+          this.log(`context ${contextId}: ${answer.message.split('\n')[0]}; sending the runner`);
+          onProgress?.({ message: `installing the choppa runner on cluster ${clusterId}` });
+          const installed = await this.runnerCommand(contextId, undefined, () => cancelDeadline, this.options.runnerSource);
+          if (installed.kind === 'text') continue;
         }
         // The cached context may be gone (evicted while idle: a new run finds out first):
         // destroy what is left, one fresh context, the runner again, one more start.
@@ -360,6 +385,7 @@ export class DatabricksBackend implements Backend {
       if (options.onProgress) listeners.add(options.onProgress);
       const fresh: Creation = { controller, listeners, waiters: 0, promise: Promise.resolve({ ok: false, failure: '' }) };
       fresh.promise = this.createContext(controller.signal, (report) => {
+        fresh.last = report;
         for (const listener of listeners) listener(report);
       }).then((result) => {
         if (this.creation === fresh) this.creation = undefined;
@@ -372,6 +398,7 @@ export class DatabricksBackend implements Backend {
       this.creation = creation = fresh;
     } else if (options.onProgress) {
       creation.listeners.add(options.onProgress);
+      if (creation.last) options.onProgress(creation.last);
     }
     const joined = creation;
     joined.waiters += 1;
@@ -456,10 +483,10 @@ export class DatabricksBackend implements Backend {
   }
 
   /**
-   * Takes over a context another process of this project left warm: when it is still `Running`
-   * and holds this runner version, it is used as it is; with another version or none, the runner
-   * is sent again first (sending the same version would keep the runner there anyway, so the
-   * short check only saves the transfer). Otherwise false, and a fresh one is created.
+   * Takes over a context another process of this project left warm when it is still `Running`.
+   * Which runner it holds is not asked: each start checks the version itself (`runnerGuard`) and
+   * the runner goes in then if it must. Without a version in our runner to check, it goes in now.
+   * Otherwise false, and a fresh one is created.
    */
   private async adoptContext(contextId: string, status: string | undefined, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
     const { client, clusterId, runnerSource } = this.options;
@@ -468,16 +495,11 @@ export class DatabricksBackend implements Backend {
       return false;
     }
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
-    const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
-    const deadline = (): number => Date.now() + this.timing.commandTimeoutMs;
-    const held = await executeCommand(client, this.address(contextId), RUNNER_VERSION_COMMAND, { schedule, deadline, signal, idempotent: true });
-    const version = runnerVersionOf(runnerSource);
-    if (held.kind === 'text' && version !== undefined && held.data.trim() === version) {
-      this.log(`reusing execution context ${contextId} on cluster ${clusterId} (runner version ${version} installed)`);
-      return true;
+    if (runnerVersionOf(runnerSource) === undefined) {
+      const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
+      const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
+      if (installed.kind !== 'text') return false;
     }
-    const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline, signal });
-    if (installed.kind !== 'text') return false;
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
   }
@@ -523,9 +545,11 @@ export class DatabricksBackend implements Backend {
   }
 
   /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
-  private runnerCommand(contextId: string, command: string, cancelDeadline: () => number | undefined): Promise<CommandOutcome> {
+  /** A runner command (`print`ed), after `prelude` (Python lines), or the prelude alone. */
+  private runnerCommand(contextId: string, command: string | undefined, cancelDeadline: () => number | undefined, prelude?: string): Promise<CommandOutcome> {
     const hardDeadline = Date.now() + this.timing.commandTimeoutMs;
-    return executeCommand(this.options.client, this.address(contextId), `print(${command})`, {
+    const text = [prelude, command === undefined ? undefined : `print(${command})`].filter((line) => line !== undefined).join('\n');
+    return executeCommand(this.options.client, this.address(contextId), text, {
       schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
       deadline: () => Math.min(hardDeadline, cancelDeadline() ?? Infinity),
       idempotent: true,

@@ -30,6 +30,10 @@ export class LazyClusterBackend implements Backend {
     return this.backend().then((backend) => backend.defaultArtifactDir());
   }
 
+  prepare(): void {
+    this.backend().then((backend) => backend.prepare(), () => undefined);
+  }
+
   async run(payload: RunPayload, options?: RunOptions): Promise<RunOutcome> {
     return (await this.backend()).run(payload, options);
   }
