@@ -4,7 +4,9 @@
 
 import { loadNativeEngine } from './native-engine.js';
 import { hasParserEngine, parserEngine, parserPreference, useParserEngine, type ParserEngine } from './parser-engine.js';
-import { loadWasmEngine } from './wasm-engine.js';
+
+// web-tree-sitter (and its runtime) load only where the native binding does not.
+const loadWasmEngine = async (nativeUnavailable?: string): Promise<ParserEngine> => (await import('./wasm-engine.js')).loadWasmEngine(nativeUnavailable);
 
 /** The first line of a loader error, without the stack (module paths stay: they say what is missing). */
 function reasonOf(error: unknown): string {
