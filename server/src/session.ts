@@ -172,7 +172,7 @@ export class Session {
    */
   runContext(filePath: string, fn: DecoratedFunction, analysis: FileAnalysis, call?: CallSite): RunContext {
     const workspace = this.workspaceFor(filePath);
-    const record = call ? workspace.resultAtCall(filePath, call)?.record : workspace.latestResult(filePath, fn.name);
+    const record = call ? workspace.resultAtCall(filePath, fn.name, call)?.record : workspace.latestResult(filePath, fn.name);
     const key = workspace.key(filePath, fn.name);
     const running = workspace.running().some((run) => run.key === key);
     const inFlight = running || workspace.pendingSubmission(filePath, fn.name) !== undefined;

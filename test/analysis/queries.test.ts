@@ -13,6 +13,7 @@ describe('query files', () => {
         "identifiers",
         "imports",
         "instances",
+        "module-calls",
         "module-imports",
         "sessions",
       ]

@@ -193,6 +193,41 @@ describe.each([localSetup(), emulatorSetup()])('a multi-package project on the $
     expect(JSON.stringify(hover.contents)).toContain('42');
   });
 
+  it('runs call sites through a module alias, a dotted import and an aliased name, each with its own result', async () => {
+    const text = PROJECT_FILES['scripts/module_calls.py'] ?? '';
+    const uri = await open('scripts/module_calls.py');
+    const actionsAt = (needle: string) => {
+      const position = positionOf(text, needle, 1);
+      return editor.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [] } });
+    };
+    const runAt = async (needle: string, title: string): Promise<RunResult> => {
+      const action = (await actionsAt(needle)).find((candidate) => candidate.title === title);
+      expect(action?.command?.arguments?.[0]).toMatchObject({ uri });
+      return editor.executeCommand<RunResult>('choppa.run', action?.command?.arguments?.[0]);
+    };
+    expect(await runAt('j.plain(2, 3)', 'Run j.plain(2, 3) remotely')).toMatchObject({ status: 'ok', value: { json: 6 } });
+    expect(await runAt('analytics.jobs.plain(4, 5)', 'Run analytics.jobs.plain(4, 5) remotely')).toMatchObject({ status: 'ok', value: { json: 20 } });
+    expect(await runAt('p(1, 1)', 'Run p(1, 1) remotely')).toMatchObject({ status: 'ok', value: { json: 1 } });
+    // `first` is bound to `j.plain(2, 3)`: its result, not the latest of `plain` (1).
+    expect(await runAt('j.plain(first, 10)', 'Run j.plain(first, 10) remotely')).toMatchObject({ status: 'ok', value: { json: 60 } });
+    // No run action on something that only looks like one (an attribute of the function).
+    expect((await actionsAt('__doc__')).filter((action) => action.title.startsWith('Run'))).toEqual([]);
+    const hints = await editor.request<Array<{ position: { line: number }; label: string }>>('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } },
+    });
+    expect(hints.map((hint) => [hint.position.line, hint.label])).toEqual([
+      [4, '⇒ 6'],
+      [5, '⇒ 20'],
+      [6, '⇒ 1'],
+      [7, '⇒ 60'],
+    ]);
+    // What concerns the function's results points at the file that defines it.
+    const more = await actionsAt('j.plain(2, 3)');
+    const log = more.find((candidate) => candidate.title === 'Show run log of plain');
+    expect(log?.command?.arguments?.[0]).toEqual({ uri: editor.uri(join(root, 'analytics/jobs.py')), function: 'plain' });
+  });
+
   it('runs where the workspace folder is not on the path', async () => {
     const uri = await open('scripts/probe.py', PROBE);
     const result = await run(uri, 'where');

@@ -31,7 +31,7 @@ describe('files and module names', () => {
     for (const skipped of ['.venv/lib/site.py', 'node_modules/pkg/thing.py', 'build/lib/analytics/jobs.py', 'analytics/skip.generated.py']) {
       expect(index.has(at(skipped)), skipped).toBe(false);
     }
-    expect(index.fileCount).toBe(14);
+    expect(index.fileCount).toBe(15);
   });
 
   it('names modules as Python would, with the src layout as a package root', () => {
@@ -80,6 +80,18 @@ describe('instances across modules', () => {
       ['plain', 'analytics.jobs', 'def plain(a, b):', settings.clusterId],
       ['vocabulary', 'analytics.jobs', 'def vocabulary(text):', settings.clusterId],
     ]);
+  });
+
+  it('gives call sites through a module alias, a dotted import and an aliased name', () => {
+    const analysis = index.analysisOf(at('scripts/module_calls.py'));
+    expect(analysis?.calls.map((call) => `${call.function}(${call.argsSource})`)).toEqual([
+      'j.plain(2, 3)',
+      'analytics.jobs.plain(4, 5)',
+      'p(1, 1)',
+      'j.plain(first, 10)',
+      'j.vocabulary("B a")',
+    ]);
+    expect(analysis?.bindings.find((binding) => binding.name === 'first')).toMatchObject({ callOf: 'j.plain', call: { key: '2, 3' } });
   });
 
   it('says so for instances it cannot follow', () => {

@@ -275,7 +275,8 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     instanceNames,
   );
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
-  for (const imported of facts?.functions ?? []) if (kinds.get(imported.name) === 'import') functionNames.add(imported.name);
+  // `m.plain(...)` counts when `m` is a name the module imports (`import pkg.jobs as m`).
+  for (const imported of facts?.functions ?? []) if (kinds.get(imported.name.split('.')[0]!) === 'import') functionNames.add(imported.name);
   const calls: CallSite[] = [];
   const analysis: FileAnalysis = {
     instances,

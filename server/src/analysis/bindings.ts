@@ -4,11 +4,12 @@
 import type * as Parser from '../syntax/tree.js';
 import type { Span } from './model.js';
 import { moduleBindings, spanOf } from '../syntax/nodes.js';
+import { calleeName } from './call-sites.js';
 import { literalSource } from './constants.js';
 
 /**
- * An assignment at module scope; `rhsCall` names the callee when the value is `name(...)`,
- * `literal` is the value's source when it is a literal the runner can rebuild.
+ * An assignment at module scope; `rhsCall` names the callee when the value is `name(...)` or
+ * `m.name(...)`, `literal` is the value's source when it is a literal the runner can rebuild.
  */
 export interface AssignmentInfo {
   name: string;
@@ -32,7 +33,8 @@ export function readModuleBindings(statement: Parser.SyntaxNode): { names: Modul
       const info: AssignmentInfo = { name, span: spanOf(node) };
       if (value?.type === 'call') {
         const callee = value.childForFieldName('function');
-        if (callee?.type === 'identifier') info.rhsCall = callee.text;
+        const name = callee ? calleeName(callee) : undefined;
+        if (name !== undefined) info.rhsCall = name;
       } else if (value) {
         const literal = literalSource(value);
         if (literal !== undefined) info.literal = literal;

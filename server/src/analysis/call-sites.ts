@@ -1,6 +1,6 @@
-// Calls of plain names, `f(...)`, with their arguments split the way argument resolution needs
-// them (keyword, bare identifier, splat). Which of them call a decorated function is decided
-// once the whole file's functions are known.
+// Calls of plain and dotted names, `f(...)` and `m.f(...)`, with their arguments split the way
+// argument resolution needs them (keyword, bare identifier, splat). Which of them call a
+// decorated function is decided once the whole file's functions and imports are known.
 
 import type * as Parser from '../syntax/tree.js';
 import type { CallArgument, CallSite } from './model.js';
@@ -9,9 +9,11 @@ import { captureOf } from '../syntax/queries.js';
 import { PYTHON_BUILTINS } from './builtins.js';
 
 /**
- * Every `name(...)` call in one top-level statement, with `function` set to the callee name.
- * Calls of builtins (`print`, `len`…) are skipped to keep a keystroke cheap: a decorated
- * function that shadows a builtin is not worth reading every `print(...)` for.
+ * Every `name(...)` call in one top-level statement (with `calls.scm`), or every `a.b.name(...)`
+ * call (with `module-calls.scm`), with `function` set to the callee (`a.b.name`, without the
+ * spaces Python allows around dots). Calls of builtins (`print`, `len`…) and of anything but a
+ * chain of names (`df.x().y()`, `s[0].f()`) are skipped to keep a keystroke cheap: none can be a
+ * decorated function of the project.
  */
 export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): CallSite[] {
   const calls: CallSite[] = [];
@@ -19,10 +21,11 @@ export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): Ca
     const name = captureOf(match, 'name');
     const args = captureOf(match, 'arguments');
     const call = captureOf(match, 'reference.call');
-    if (!name || !args || !call || PYTHON_BUILTINS.has(name.text)) continue;
+    const callee = name ? calleeName(name) : undefined;
+    if (!name || !args || !call || callee === undefined || PYTHON_BUILTINS.has(callee)) continue;
     const parsed = readArguments(args);
     const site: CallSite = {
-      function: name.text,
+      function: callee,
       span: spanOf(call),
       nameSpan: spanOf(name),
       argsSource: innerText(args.text),
@@ -34,6 +37,21 @@ export function readCalls(statement: Parser.SyntaxNode, query: Parser.Query): Ca
     calls.push(site);
   }
   return calls;
+}
+
+/** A callee as a call site names it: `f`, or `a.b.f` for a chain of names; undefined otherwise. */
+export function calleeName(node: Parser.SyntaxNode): string | undefined {
+  const parts: string[] = [];
+  let current: Parser.SyntaxNode | null = node;
+  while (current?.type === 'attribute') {
+    const attribute = current.childForFieldName('attribute');
+    if (attribute?.type !== 'identifier') return undefined;
+    parts.push(attribute.text);
+    current = current.childForFieldName('object');
+  }
+  if (current?.type !== 'identifier') return undefined;
+  parts.push(current.text);
+  return parts.reverse().join('.');
 }
 
 /**

@@ -85,6 +85,11 @@ export function summarizeStatement(
     summary.functions = guard(() => readFunctionCandidates(statement, text, queryNamed(queries, 'decorators')), []);
   }
   if (hasCall) summary.calls = guard(() => readCalls(statement, queryNamed(queries, 'calls')), []);
+  // `m.plain(...)` outside definitions only: inside them nearly every dotted call is a method call.
+  if (hasCall && !isDefinition && source.includes('.')) {
+    const dotted = guard(() => readCalls(statement, queryNamed(queries, 'module-calls')), []);
+    if (dotted.length > 0) summary.calls = [...summary.calls, ...dotted].sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.character - b.span.start.character);
+  }
   if (source.includes('session')) {
     summary.sessions = guard(() => readSessions(statement, queryNamed(queries, 'sessions')), []);
   }

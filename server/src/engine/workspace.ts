@@ -193,8 +193,8 @@ export class Workspace {
    * The result that belongs to a call site: the latest of exactly that call, or (marked
    * `argsChanged`) the one the same binding had before its arguments were edited.
    */
-  resultAtCall(filePath: string, call: CallSite): { record: RunRecord; argsChanged: boolean } | undefined {
-    const fnKey = this.key(filePath, call.function);
+  resultAtCall(filePath: string, functionName: string, call: CallSite): { record: RunRecord; argsChanged: boolean } | undefined {
+    const fnKey = this.key(filePath, functionName);
     const exact = this.store.forCall(fnKey, call.key);
     if (exact) return { record: exact, argsChanged: false };
     if (call.boundTo === undefined) return undefined;
@@ -233,20 +233,25 @@ export class Workspace {
       upstream: (input) => {
         const upstream = this.store.forCall(input.function, input.call);
         if (!upstream || upstream.status !== 'ok') return undefined;
-        const name = input.function.slice(input.function.lastIndexOf('::') + 2);
-        const target = runTarget(analysis, name, filePath);
-        const producer = target && this.key(target.definedIn, name) === input.function ? target.fn : undefined;
+        const producer = this.producerOf(analysis, filePath, input.function);
         const stale = producer ? this.staleness(filePath, analysis, producer, upstream, depth + 1) : undefined;
         return { runId: upstream.cached?.from ?? upstream.runId, ...(stale !== undefined ? { stale } : {}) };
       },
     });
   }
 
+  /** The function, local or imported under any name, whose results live under `fnKey`. */
+  private producerOf(analysis: FileAnalysis, filePath: string, fnKey: string): DecoratedFunction | undefined {
+    const local = analysis.functions.find((fn) => this.key(filePath, fn.name) === fnKey);
+    return local ?? analysis.importedFunctions.find((imported) => this.key(imported.path, imported.fn.name) === fnKey)?.fn;
+  }
+
   /** The result of exactly the call a binding names, and whether it is still current. */
   private upstream(filePath: string, analysis: FileAnalysis, binding: Binding & { callOf: string }): Upstream {
-    // The producer may be imported: its results live under the file that defines it.
+    // The producer may be imported (under another name too): its results live under the file
+    // that defines it, by its own name.
     const target = runTarget(analysis, binding.callOf, filePath);
-    const fnKey = this.key(target?.definedIn ?? filePath, binding.callOf);
+    const fnKey = this.key(target?.definedIn ?? filePath, target?.fn.name ?? binding.callOf);
     const record = binding.call ? this.store.forCall(fnKey, binding.call.key) : undefined;
     const producer = target?.fn;
     const stale = record && producer ? this.staleness(filePath, analysis, producer, record, 1) : undefined;
@@ -296,7 +301,7 @@ export class Workspace {
     const version = codeVersion({ source: sourceHash(fn.source), ...(bundle !== undefined ? { bundle } : {}), mode, inputs: plan.inputs });
     const position = request.args?.position;
     const site = position
-      ? request.analysis.calls.find((call) => call.function === fn.name && call.span.start.line === position.line && call.span.start.character === position.character)
+      ? request.analysis.calls.find((call) => call.function === request.functionName && call.span.start.line === position.line && call.span.start.character === position.character)
       : undefined;
     return {
       fn,

@@ -22,13 +22,15 @@ export interface RunContext {
  * Cancel run, Dereference last artifact and Show run log. `@inst.submit` functions offer Submit
  * job first; `@inst.artifact` functions always run as artifacts, so they offer that first.
  */
-export function runCommands(uri: string, fn: DecoratedFunction, context: RunContext, call?: CallSite): Command[] {
-  const args: RunArguments = { uri, function: fn.name };
+export function runCommands(uri: string, fn: DecoratedFunction, context: RunContext, call?: CallSite, definedIn: string = uri): Command[] {
+  // A call site runs the function by the name this file calls it (`p`, `m.plain`); what only
+  // concerns its results (cancel, log, dereference) goes to the file that defines it.
+  const args: RunArguments = { uri, function: call?.function ?? fn.name };
   let label = fn.name;
   if (call) {
     args.args = call.argsSource;
     args.position = call.span.start;
-    label = `${fn.name}(${oneLine(call.argsSource, 40)})`;
+    label = `${call.function}(${oneLine(call.argsSource, 40)})`;
   }
   const submit: Command = { title: `Submit ${label} as a job`, command: COMMANDS.submit, arguments: [args] };
   const commands: Command[] = fn.kind === 'artifact'
@@ -43,10 +45,10 @@ export function runCommands(uri: string, fn: DecoratedFunction, context: RunCont
     const again: RunArguments = { ...args, fresh: true };
     commands.splice(1, 0, { title: `Run ${label} again (ignore cache)`, command: fn.kind === 'artifact' ? COMMANDS.runArtifact : COMMANDS.run, arguments: [again] });
   }
-  const target = [{ uri, function: fn.name }];
+  const target = [{ uri: definedIn, function: fn.name }];
   if (context.inFlight) commands.push({ title: `Cancel run of ${fn.name}`, command: COMMANDS.cancel, arguments: target });
   if (context.record?.ref) {
-    const which = call ? [{ uri, function: fn.name, call: call.key }] : target;
+    const which = call ? [{ uri: definedIn, function: fn.name, call: call.key }] : target;
     commands.push({ title: `Dereference last artifact of ${label}`, command: COMMANDS.dereference, arguments: which });
   }
   if (context.hasLog) commands.push({ title: `Show run log of ${fn.name}`, command: COMMANDS.showLog, arguments: target });

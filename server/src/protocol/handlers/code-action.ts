@@ -5,7 +5,7 @@ import { CodeActionKind } from '../lsp-runtime.js';
 import { functionAt } from '../../analysis/analyze.js';
 import { callAtOrOnLine } from '../../analysis/line-targets.js';
 import type { Session } from '../../session.js';
-import { fromPosition, fromRange, spansTouch, toTextEdit } from '../convert.js';
+import { fromPosition, fromRange, pathToUri, spansTouch, toTextEdit } from '../convert.js';
 import { problemDiagnostic } from '../diagnostics.js';
 import { runCommands } from '../run-commands.js';
 import { addRequirementActions } from '../missing-import-diagnostics.js';
@@ -45,7 +45,9 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
     const target = call ? runTarget(analysis, call.function, path) : undefined;
     const fn = call ? target?.fn : functionAt(analysis, pos);
     if (fn) {
-      for (const command of runCommands(uri, fn, session.runContext(target?.definedIn ?? path, fn, analysis, call), call)) actions.push({ title: command.title, command });
+      const definedIn = target?.definedIn ?? path;
+      const context = session.runContext(definedIn, fn, analysis, call);
+      for (const command of runCommands(uri, fn, context, call, definedIn === path ? uri : pathToUri(definedIn))) actions.push({ title: command.title, command });
     }
     // On a `Choppa(...)` line: the cluster's operations and a "Use cluster" per running cluster.
     const onCluster = clusterActions(session, params, analysis, path);

@@ -35,7 +35,7 @@ export function hover(session: Session, params: HoverParams): Hover | null | Pro
     // On a call, that call's result; on the function, its newest result of any call. Results of
     // an imported function live under the file that defines it.
     const definedIn = target?.definedIn ?? path;
-    const found = call ? workspace.resultAtCall(definedIn, call) : undefined;
+    const found = call ? workspace.resultAtCall(definedIn, fn.name, call) : undefined;
     const record = call ? found?.record : workspace.latestResult(definedIn, fn.name);
     const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, record) : undefined].filter(Boolean);
     const history = record ? workspace.history(definedIn, fn.name, record.call ?? record.args.trim()) : [];

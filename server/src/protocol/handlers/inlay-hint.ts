@@ -18,7 +18,7 @@ export function inlayHint(session: Session, params: InlayHintParams): InlayHint[
   for (const call of analysis.calls) {
     if (!spansTouch(call.span, visible)) continue;
     const target = runTarget(analysis, call.function, path);
-    const found = target ? workspace.resultAtCall(target.definedIn, call) : undefined;
+    const found = target ? workspace.resultAtCall(target.definedIn, target.fn.name, call) : undefined;
     if (!found || !target) continue;
     const { record, argsChanged } = found;
     const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, target.fn, record)].filter(Boolean);
