@@ -84,7 +84,7 @@ function openWorkspace(root: string, options: CliOptions, io: Io, index?: Worksp
     stateDir,
     reuseContexts: true,
     // One run per process: node's own HTTP, not undici (see http-transport.ts).
-    transport: nodeHttpTransport(),
+    transport: nodeHttpTransport(process.env),
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
   });

@@ -10,7 +10,7 @@ import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
 import { LazyClusterBackend } from '../backends/databricks/lazy-cluster-backend.js';
 import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
-import type { HttpTransport } from '../backends/databricks/http-transport.js';
+import { undiciTransport, type HttpTransport } from '../backends/databricks/http-transport.js';
 import { runCommand } from '../backends/databricks/run-command.js';
 import { userAgent } from '../backends/databricks/user-agent.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
@@ -44,7 +44,7 @@ export interface BackendSelectionOptions {
    * process per run, so creating and destroying a context each time would cost seconds a run).
    */
   reuseContexts?: boolean;
-  /** How Databricks requests reach the wire; undici (for a long-lived server) when absent. */
+  /** How Databricks requests reach the wire; undici (for a long-lived server) when absent, through `env`'s https proxy if any. */
   transport?: HttpTransport;
 }
 
@@ -194,7 +194,8 @@ export class BackendSelection {
 
   /** The one HTTP client of the workspace, made on first use. */
   private httpClient(config: ResolvedConfig): DatabricksHttpClient {
-    const transport = this.options.transport ? { transport: this.options.transport } : {};
+    // The environment's https proxy applies as it does to the Databricks CLI and SDKs.
+    const transport = { transport: this.options.transport ?? undiciTransport(undefined, this.options.env) };
     this.client ??= new DatabricksHttpClient({
       host: config.host,
       credentials: credentialsFor(config.auth, { host: config.host, runCommand, ...transport }),

@@ -25,17 +25,37 @@ export interface WireResponse {
 
 export type HttpTransport = (url: URL, request: WireRequest) => Promise<WireResponse>;
 
-/** undici's `request`, imported on the first exchange (a session on the local backend never needs it). */
-export function undiciTransport(dispatcher?: Dispatcher): HttpTransport {
-  let loaded: Promise<typeof import('undici')> | undefined;
+/**
+ * The proxy for https:// requests from `HTTPS_PROXY` (or `https_proxy`), as the Databricks CLI and
+ * SDKs read it; `NO_PROXY` lists hosts reached directly. Plain http:// (only ever to this machine)
+ * is never proxied: a proxy elsewhere would see the token in clear.
+ */
+export function httpsProxyOf(env: NodeJS.ProcessEnv): { proxy: string; noProxy: string } | undefined {
+  const proxy = (env['HTTPS_PROXY'] ?? env['https_proxy'] ?? '').trim();
+  if (proxy === '') return undefined;
+  return { proxy, noProxy: env['NO_PROXY'] ?? env['no_proxy'] ?? '' };
+}
+
+/**
+ * undici's `request`, imported on the first exchange (a session on the local backend never needs
+ * it), through `dispatcher`, else through the https proxy `env` names, else undici's global one.
+ */
+export function undiciTransport(dispatcher?: Dispatcher, env: NodeJS.ProcessEnv = process.env): HttpTransport {
+  let loaded: Promise<{ undici: typeof import('undici'); dispatcher: Dispatcher | undefined }> | undefined;
+  const load = async (): Promise<{ undici: typeof import('undici'); dispatcher: Dispatcher | undefined }> => {
+    const undici = await import('undici');
+    const proxied = dispatcher === undefined ? httpsProxyOf(env) : undefined;
+    return { undici, dispatcher: proxied ? new undici.EnvHttpProxyAgent({ httpProxy: '', httpsProxy: proxied.proxy, noProxy: proxied.noProxy }) : dispatcher };
+  };
   return async (url, request) => {
-    loaded ??= import('undici');
-    const response = await (await loaded).request(url, {
+    loaded ??= load();
+    const { undici, dispatcher: through } = await loaded;
+    const response = await undici.request(url, {
       method: request.method as Dispatcher.HttpMethod,
       headers: request.headers,
       body: request.body,
       signal: request.signal,
-      dispatcher,
+      dispatcher: through,
       headersTimeout: request.timeoutMs,
       bodyTimeout: request.timeoutMs,
     });
@@ -51,9 +71,11 @@ function timeoutError(code: 'ERR_HEADERS_TIMEOUT' | 'ERR_BODY_TIMEOUT', ms: numb
 
 /**
  * node's `http`/`https` with keep-alive agents of its own (their idle sockets do not hold the
- * process open). The idle timeout of the socket stands for both of undici's timeouts.
+ * process open). The idle timeout of the socket stands for both of undici's timeouts. Behind an
+ * https proxy (which node 20's http cannot go through) it is undici's transport after all.
  */
-export function nodeHttpTransport(): HttpTransport {
+export function nodeHttpTransport(env: NodeJS.ProcessEnv = process.env): HttpTransport {
+  if (httpsProxyOf(env)) return undiciTransport(undefined, env);
   const agents = new Map<string, import('node:http').Agent>();
   return async (url, request) => {
     const secure = url.protocol === 'https:';
