@@ -37,12 +37,18 @@ function stdioConnection(): Connection {
   return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new StreamMessageWriter(process.stdout));
 }
 
+/** A connection `stdio-server.ts` already listens on; `answered` when `initialize` came first. */
+export interface ListeningConnection {
+  answered?: InitializeParams | undefined;
+}
+
 /**
- * Wires a session to a connection; returns the connection, listening. With `answered`, the
- * connection already answered `initialize` with these params (`stdio-server.ts`) and listens:
- * the session takes them as its own `initialize` would have.
+ * Wires a session to a connection; returns the connection, listening. With `listening`, the
+ * connection listens already (`stdio-server.ts`); when it also answered `initialize`, the session
+ * takes those params as its own `initialize` would have, else it answers the one still to come.
  */
-export function startServer(connection: Connection = stdioConnection(), answered?: InitializeParams): Connection {
+export function startServer(connection: Connection = stdioConnection(), listening?: ListeningConnection): Connection {
+  const answered = listening?.answered;
   // Compiled once `initialize` is answered (or by whatever reads them first).
   const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
   const documents = new Documents(createPythonParser(), queries);
@@ -84,6 +90,6 @@ export function startServer(connection: Connection = stdioConnection(), answered
     refreshResultViews(session);
   });
 
-  if (!answered) connection.listen();
+  if (!listening) connection.listen();
   return connection;
 }

@@ -7,7 +7,7 @@ import { initializeResult } from './capabilities.js';
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, StreamMessageWriter } from './protocol/lsp-runtime.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
 
-export type StartServer = (connection: Connection, answered?: InitializeParams) => Connection;
+export type StartServer = (connection: Connection, listening: { answered?: InitializeParams | undefined }) => Connection;
 
 /** Listens on stdio at once; `wiring` resolves to the full server once its modules are loaded. */
 export function serveStdio(wiring: Promise<StartServer>): void {
@@ -37,7 +37,9 @@ export function serveStdio(wiring: Promise<StartServer>): void {
   wiring.then(
     (startServer) => {
       for (const handler of beforeInitialize) handler.dispose();
-      startServer(connection, answered);
+      // The server may be wired before `initialize` arrives (a client that waits, a fast load):
+      // the connection listens either way, and the server then answers `initialize` itself.
+      startServer(connection, { answered });
       reader.release();
     },
     (error: unknown) => {

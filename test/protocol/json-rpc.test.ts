@@ -102,6 +102,18 @@ describe('JSON-RPC lifecycle and framing', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('answers an initialize sent only once the server has loaded, and serves after it', async () => {
+    // Clients may start the server and initialize later; by then the whole server is wired.
+    const { root, uri } = project();
+    peer = RawPeer.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await peer.initialize(root);
+    expect(peer.responses.get(1)?.result).toMatchObject({ capabilities: { hoverProvider: true }, serverInfo: { name: 'choppa-lsp' } });
+    peer.request(2, 'textDocument/hover', { textDocument: { uri }, position: { line: 3, character: 5 } });
+    expect((await peer.response(2)).error).toBeUndefined();
+    expect(peer.stderr).not.toContain('already listening');
+  });
+
   it('answers wrong-typed parameters with InvalidParams that say which field', async () => {
     const { root, uri } = project();
     peer = RawPeer.start();
