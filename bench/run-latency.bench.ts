@@ -4,7 +4,7 @@
 // `poll`, from a plain undici loop checking `commands/status` with no sleep), the official SDK's
 // waiter (`commandExecution.execute(...).wait()`, its executeAndWait, per runner command), and a warm CLI run (a new node
 // process reusing the project's warm context) against node's bare start. With
-// CHOPPA_BENCH_BASELINE=<another build's server/dist/main.js>, that build's server runs in the same
+// CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.js (or dist/main.js)>, that build's server runs in the same
 // rounds too, for a before/after on a shared machine.
 import { spawn } from 'node:child_process';
 import { Agent as HttpAgent } from 'node:http';
@@ -24,7 +24,8 @@ import { percentile } from './stats.js';
 const ROUNDS = Number(process.env.CHOPPA_BENCH_ROUNDS ?? 150);
 const WARMUP = 15;
 const CLI_ROUNDS = Number(process.env.CHOPPA_BENCH_CLI_ROUNDS ?? 30);
-const SERVER_BIN = join(ROOT, 'server', 'dist', 'main.js');
+// What users start: the launcher, which runs the bundled server.
+const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.js');
 const RUNNER_SOURCE = readFileSync(join(ROOT, 'server', 'python', 'runner.py'), 'utf8');
 
 const SOURCE = `from choppa import Choppa

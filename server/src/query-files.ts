@@ -1,11 +1,11 @@
 // Reads the tree-sitter query files shipped in `server/queries/`. This is the only place that
 // touches them on disk, so `syntax/` and `analysis/` stay free of I/O.
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from './package-files.js';
+import { join } from 'node:path';
 
 /** The folder holding the `.scm` files, next to `dist/` in the package. */
-export const QUERIES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'queries');
+export const QUERIES_DIR = packageFile('queries');
 
 /** Every `<name>.scm` in the queries folder, keyed by `<name>`. */
 export function loadQuerySources(dir: string = QUERIES_DIR): Record<string, string> {

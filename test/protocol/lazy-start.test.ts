@@ -1,13 +1,16 @@
 // A server answers `initialize` without the Databricks backend's code (1.2 commands, jobs,
 // artifact transfer), even with a workspace configured: it loads on the first run. The modules a
-// server loads are seen through a loader hook (`test/support/module-log.mjs`).
+// server loads are seen through a loader hook (`test/support/module-log.mjs`), so this runs the
+// built modules (`dist/main.js`) rather than the bundle the launcher runs, where the same imports
+// stay lazy but are no files to see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_CLUSTER_ID, startEmulator, type Emulator } from '../emulator/emulator.js';
-import { EditorClient, SERVER_BIN, tempDir } from '../support/lsp-client.js';
+import { EditorClient, tempDir } from '../support/lsp-client.js';
 
+const MODULES = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const HOOK = pathToFileURL(fileURLToPath(new URL('../support/module-log.mjs', import.meta.url))).href;
 const BACKEND_CODE = ['backends/databricks/databricks-backend.js', 'backends/databricks/command-execution.js', 'backends/databricks/job-submission.js', 'backends/databricks/artifact-transfer.js'];
 
@@ -26,7 +29,7 @@ describe('server start', () => {
     writeFileSync(log, '');
     const editor = await EditorClient.start({
       root,
-      command: [process.execPath, '--import', HOOK, SERVER_BIN, '--stdio'],
+      command: [process.execPath, '--import', HOOK, MODULES, '--stdio'],
       env: {
         CHOPPA_MODULE_LOG: log,
         DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'),

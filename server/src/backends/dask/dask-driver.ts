@@ -2,13 +2,12 @@
 // backend's private-pipe host) that has executed `server/python/dask_driver.py` and connected to
 // the scheduler. Every call travels as base64 JSON `{method, args}`, never as spliced source.
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../package-files.js';
 import { describeExit, PythonExitedError, PythonProcess } from '../local/python-process.js';
 import type { BackendFailure } from '../backend.js';
 
-/** `server/python/dask_driver.py`, from both `src/backends/dask` and `dist/backends/dask`. */
-export const DASK_DRIVER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'dask_driver.py');
+/** `server/python/dask_driver.py`. */
+export const DASK_DRIVER_PATH = packageFile('python', 'dask_driver.py');
 
 export interface DaskDriverOptions {
   /** An interpreter that can `import distributed` (the `choppa.dask.pythonPath` setting). */

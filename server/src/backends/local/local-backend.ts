@@ -7,7 +7,7 @@ import { mkdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promise
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../package-files.js';
 import type {
   CodeUpload,
   ArtifactRef,
@@ -48,8 +48,8 @@ async function insideRoot(fsRoot: string, local: string): Promise<boolean> {
   return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
 }
 
-/** `server/python/runner.py`, from both `src/backends/local` and `dist/backends/local`. */
-export const RUNNER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python', 'runner.py');
+/** `server/python/runner.py`. */
+export const RUNNER_PATH = packageFile('python', 'runner.py');
 
 export interface LocalBackendOptions {
   /** The interpreter (the `choppa.pythonPath` setting). */
