@@ -36,7 +36,7 @@ export interface RunRequest {
   functionName: string;
   mode: RunMode;
   /** Arguments written at a call site or supplied by the client, already split. */
-  args?: { source: string; parsed: CallArgument[]; position?: Pos };
+  args?: { source: string; parsed: readonly CallArgument[]; position?: Pos };
   /** Where artifacts go when the code names no folder, once resolved (`artifactDirFor`). */
   defaultArtifactDir?: string;
   /** Serve a current cached result without running (setting `choppa.cache`); `# choppa: cache` on the decorator line turns it on for one function. */
@@ -420,6 +420,7 @@ export class Workspace {
       this.saveRecord(key, record);
       return commandResult(record, fn.defLine);
     } finally {
+      log.close();
       request.signal?.removeEventListener('abort', abort);
       this.inflight.delete(runId);
       this.settle();
