@@ -60,6 +60,8 @@ export interface RequestRecord {
   status: number;
   /** The request body's bytes (0 until it was read). */
   bytes: number;
+  /** When it arrived (`Date.now()`). */
+  at: number;
 }
 
 export interface EmulatorStats {
@@ -309,7 +311,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // go-sdk collapses `//` after the Files API prefix; the service tolerates it too.
     const path = url.pathname.replace(/\/{2,}/g, '/');
-    const record: RequestRecord = { method, path, status: 0, bytes: 0 };
+    const record: RequestRecord = { method, path, status: 0, bytes: 0, at: Date.now() };
     requests.push(record);
     const decision = faults.take(method, path);
     if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
