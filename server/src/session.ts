@@ -153,6 +153,7 @@ export class Session {
         index: this.index,
         requirementsFile: this.settings.requirementsFile,
         artifactDir: this.settings.artifactDir,
+        writeAfterAnswer: true,
         onImportCheck: (file, functionName, missing) => {
           if (!this.missingImports.record(file, functionName, missing)) return;
           for (const listener of this.importCheckListeners) listener(file);

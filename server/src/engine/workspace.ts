@@ -104,6 +104,12 @@ export interface WorkspaceOptions {
   artifactDir?: string | null;
   /** Told, before each run, which third-party imports of its code the backend lacks. */
   onImportCheck?: (filePath: string, functionName: string, missing: string[]) => void;
+  /**
+   * Write a run's record to the journal on the next turn of the event loop, after the caller has
+   * answered (the server; the record is in memory at once). A process that may exit as soon as
+   * `run` returns (the CLI) leaves it off.
+   */
+  writeAfterAnswer?: boolean;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -145,6 +151,7 @@ export class Workspace {
   private readonly inflight = new Map<string, InflightRun>();
   private readonly queue: RunQueue;
   readonly submissions: Submissions;
+  private readonly writeAfterAnswer: boolean;
 
   constructor(options: WorkspaceOptions) {
     this.root = options.root;
@@ -156,6 +163,7 @@ export class Workspace {
     this.artifactDir = options.artifactDir ?? null;
     this.onImportCheck = options.onImportCheck;
     this.store = new ResultStore(options.stateDir, options.warn);
+    this.writeAfterAnswer = options.writeAfterAnswer === true;
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
       store: this.store,
@@ -429,7 +437,8 @@ export class Workspace {
 
   private saveRecord(key: string, record: RunRecord): void {
     try {
-      this.store.set(key, record);
+      if (this.writeAfterAnswer) this.store.setSoon(key, record);
+      else this.store.set(key, record);
     } catch (error) {
       this.warn(`Could not save the result of ${record.function} to ${this.stateDir}: ${(error as Error).message}`);
     }
@@ -543,6 +552,11 @@ export class Workspace {
   }
 
   async dispose(): Promise<void> {
+    try {
+      this.store.flush();
+    } catch (error) {
+      this.warn(`Could not save results to ${this.stateDir}: ${(error as Error).message}`);
+    }
     this.submissions.dispose();
     await this.backends.dispose();
   }
