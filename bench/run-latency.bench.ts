@@ -5,7 +5,10 @@
 // waiter (`commandExecution.execute(...).wait()`, its executeAndWait, per runner command), and a warm CLI run (a new node
 // process reusing the project's warm context) against node's bare start. With
 // CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.js (or dist/main.js)>, that build's server runs in the same
-// rounds too, for a before/after on a shared machine.
+// rounds too, for a before/after on a shared machine. The stdio round trip of a request no handler
+// knows (answered MethodNotFound) through the same client, to our server and to a bare
+// vscode-languageserver server, says what the transport alone costs. CHOPPA_BENCH_SDK=0 leaves the
+// SDK waiter out (over a second a round), CHOPPA_BENCH_CLI_ROUNDS=0 the CLI.
 import { spawn } from 'node:child_process';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -24,6 +27,8 @@ import { percentile } from './stats.js';
 const ROUNDS = Number(process.env.CHOPPA_BENCH_ROUNDS ?? 150);
 const WARMUP = 15;
 const CLI_ROUNDS = Number(process.env.CHOPPA_BENCH_CLI_ROUNDS ?? 30);
+const SDK = process.env.CHOPPA_BENCH_SDK !== '0';
+const BARE_SERVER = join(ROOT, 'bench', 'dist', 'bare-jsonrpc-server.js');
 // What users start: the launcher, which runs the bundled server.
 const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.js');
 const RUNNER_SOURCE = readFileSync(join(ROOT, 'server', 'python', 'runner.py'), 'utf8');
@@ -40,6 +45,7 @@ def add(a, b):
 const ADD_DEF = 'def add(a, b):\n    return a + b\n';
 
 function row(name: string, samples: number[], baseline?: { name: string; samples: number[] }): string {
+  if (samples.length === 0) return `  ${name.padEnd(44)} not measured`;
   const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(samples, p));
   const ratio = baseline ? `   ${(p50! / percentile(baseline.samples, 50)).toFixed(2)}x ${baseline.name} at p50` : '';
   return `  ${name.padEnd(44)} p50 ${p50!.toFixed(1).padStart(7)} ms   p90 ${p90!.toFixed(1).padStart(7)} ms   p99 ${p99!.toFixed(1).padStart(7)} ms${ratio}`;
@@ -155,19 +161,20 @@ const editor = await EditorClient.start({ root: serverRoot, env });
 const BASELINE = process.env.CHOPPA_BENCH_BASELINE;
 const baselineRoot = project('baseline');
 const baselineEditor = BASELINE ? await EditorClient.start({ root: baselineRoot, env, command: [process.execPath, BASELINE, '--stdio'] }) : undefined;
+const bareServer = await EditorClient.start({ root: serverRoot, env, command: [process.execPath, BARE_SERVER] });
 const floor = floorClient(emulator);
 const sdkAgent = new HttpAgent({ keepAlive: true });
 const sdk = sdkClient(emulator, sdkAgent);
 try {
   await floor.setUp();
-  const sdkContext = await (await sdk.commandExecution.create({ clusterId: EMULATOR_CLUSTER_ID, language: 'python' })).wait();
+  const sdkContext = SDK ? await (await sdk.commandExecution.create({ clusterId: EMULATOR_CLUSTER_ID, language: 'python' })).wait() : undefined;
   const sdkCommand = async (text: string): Promise<string> => {
-    const started = await sdk.commandExecution.execute({ clusterId: EMULATOR_CLUSTER_ID, contextId: sdkContext.id!, language: 'python', command: text });
+    const started = await sdk.commandExecution.execute({ clusterId: EMULATOR_CLUSTER_ID, contextId: sdkContext!.id!, language: 'python', command: text });
     const done = await started.wait();
     if (done.results?.resultType === 'error') throw new Error(done.results.cause ?? 'the command failed');
     return String(done.results?.data ?? '');
   };
-  await sdkCommand(RUNNER_SOURCE);
+  if (SDK) await sdkCommand(RUNNER_SOURCE);
   const uri = await editor.open(join(serverRoot, 'jobs.py'), SOURCE);
   const baselineUri = baselineEditor ? await baselineEditor.open(join(baselineRoot, 'jobs.py'), SOURCE) : '';
   const serverRun = async (client = editor, file = uri): Promise<void> => {
@@ -175,7 +182,19 @@ try {
     if (result.status !== 'ok' || result.value?.repr !== '3') throw new Error(`the server answered ${JSON.stringify(result)}`);
   };
 
+  // A request no handler knows: answered MethodNotFound by the library, the same path in both.
+  const roundTrip = (client: EditorClient) => async (): Promise<void> => {
+    const answered = await client.request('choppa/benchNoop', {}).then(
+      () => 'answered',
+      (error: { code?: number }) => error.code,
+    );
+    if (answered !== -32601) throw new Error(`the no-op request was answered ${String(answered)}`);
+  };
+
   const server: number[] = [];
+  const stdio: number[] = [];
+  const stdioBefore: number[] = [];
+  const stdioBare: number[] = [];
   const tight: number[] = [];
   const waiter: number[] = [];
   const before: number[] = [];
@@ -185,7 +204,10 @@ try {
       [server, () => serverRun()],
       ...(baselineEditor ? [[before, () => serverRun(baselineEditor, baselineUri)] as [number[], () => Promise<void>]] : []),
       [tight, () => runThrough(floor.command, `floor-${round + WARMUP}`)],
-      [waiter, () => runThrough(sdkCommand, `sdk-${round + WARMUP}`)],
+      ...(SDK ? [[waiter, () => runThrough(sdkCommand, `sdk-${round + WARMUP}`)] as [number[], () => Promise<void>]] : []),
+      [stdio, roundTrip(editor)],
+      ...(baselineEditor ? [[stdioBefore, roundTrip(baselineEditor)] as [number[], () => Promise<void>]] : []),
+      [stdioBare, roundTrip(bareServer)],
     ];
     for (let i = 0; i < paths.length; i += 1) {
       const [samples, run] = paths[(i + round + WARMUP) % paths.length]!;
@@ -195,6 +217,19 @@ try {
     }
   }
 
+  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+  console.log(`Run latency: a warm add(1, 2) on the emulator (DBR 16.4 profile), ${ROUNDS} rounds after ${WARMUP} warm-up, interleaved; load average ${load}`);
+  const floorRow = { name: 'floor', samples: tight };
+  console.log(row('tight-poll floor (undici, no sleep)', tight));
+  console.log(row('server over stdio, choppa.run (target ≤ 1.3x)', server, floorRow));
+  if (baselineEditor) console.log(row('baseline build\'s server over stdio', before, floorRow));
+  if (SDK) console.log(row('official SDK waiter (execute().wait())', waiter, floorRow));
+  console.log(row('stdio round trip, unknown request', stdio));
+  if (baselineEditor) console.log(row('the same, baseline build', stdioBefore));
+  console.log(row('the same, bare vscode-languageserver server', stdioBare));
+  const transport = percentile(stdioBare, 50);
+  console.log(`  server p50 ${(percentile(server, 50) / percentile(tight, 50)).toFixed(2)}x the floor; ${(percentile(server, 50) / (percentile(tight, 50) + transport)).toFixed(2)}x the floor plus a bare server's stdio round trip (${transport.toFixed(2)} ms)`);
+
   const cliRoot = project('cli');
   const cliArgs = [SERVER_BIN, 'run', 'jobs.py:add', '--args', '1, 2', '--fresh', '--json'];
   const cli: number[] = [];
@@ -202,7 +237,7 @@ try {
   const bare: number[] = [];
   const baselineCliRoot = project('baseline-cli');
   // The first creates and records the project's context; the next ones reuse it warm.
-  for (let round = -3; round < CLI_ROUNDS; round += 1) {
+  for (let round = CLI_ROUNDS > 0 ? -3 : 0; round < CLI_ROUNDS; round += 1) {
     const run = await spawnTimed(cliArgs, cliRoot, env);
     if (!/"repr":\s*"3"/.test(run.stdout)) throw new Error(`the CLI printed ${run.stdout}`);
     const node = await spawnTimed(['-e', '0'], cliRoot, env);
@@ -214,13 +249,6 @@ try {
     }
   }
 
-  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
-  console.log(`Run latency: a warm add(1, 2) on the emulator (DBR 16.4 profile), ${ROUNDS} rounds after ${WARMUP} warm-up, interleaved; load average ${load}`);
-  const floorRow = { name: 'floor', samples: tight };
-  console.log(row('tight-poll floor (undici, no sleep)', tight));
-  console.log(row('server over stdio, choppa.run (target ≤ 1.3x)', server, floorRow));
-  if (baselineEditor) console.log(row('baseline build\'s server over stdio', before, floorRow));
-  console.log(row('official SDK waiter (execute().wait())', waiter, floorRow));
   const serverP50 = percentile(server, 50);
   const bareP50 = percentile(bare, 50);
   console.log(`\nWarm CLI run (a new process reusing the project's context), ${CLI_ROUNDS} rounds`);
@@ -228,10 +256,11 @@ try {
   console.log(row('choppa-lsp run jobs.py:add --args "1, 2"', cli));
   if (BASELINE) console.log(row('the same, baseline build', cliBefore));
   const budget = 2 * serverP50 + bareP50;
-  console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that`);
+  if (cli.length > 0) console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that`);
 } finally {
   await editor.stop();
   await baselineEditor?.stop();
+  await bareServer.stop();
   floor.close();
   sdkAgent.destroy();
   await emulator.stop();

@@ -1,7 +1,8 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
 import type { Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
-import { createConnection, ProposedFeatures, StreamMessageWriter } from './protocol/lsp-runtime.js';
+import { createConnection, ProposedFeatures } from './protocol/lsp-runtime.js';
+import { DirectMessageWriter } from './protocol/message-writer.js';
 import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
 import { codeAction } from './protocol/handlers/code-action.js';
@@ -34,7 +35,7 @@ const logError = (message: string): void => {
 
 /** The stdio connection, with a reader that resyncs after bad framing. */
 function stdioConnection(): Connection {
-  return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new StreamMessageWriter(process.stdout));
+  return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new DirectMessageWriter(process.stdout));
 }
 
 /** A connection `stdio-server.ts` already listens on; `answered` when `initialize` came first. */

@@ -1,6 +1,7 @@
 // The server's state, owned in one place: client capabilities, settings, workspace roots, the
 // open documents and one `Workspace` (store + backend) per state folder. Notification handlers
 // change it; request handlers read it and hand runs to the engine.
+import { LogLines } from './protocol/log-lines.js';
 import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
@@ -58,6 +59,7 @@ export class Session {
 
   constructor(options: SessionOptions) {
     this.connection = options.connection;
+    this.logLines = new LogLines(options.connection);
     this.progress = new ProgressTokens(options.connection);
     this.documents = options.documents;
     this.runnerPath = options.runnerPath;
@@ -153,6 +155,7 @@ export class Session {
         index: this.index,
         requirementsFile: this.settings.requirementsFile,
         artifactDir: this.settings.artifactDir,
+        writeAfterAnswer: true,
         onImportCheck: (file, functionName, missing) => {
           if (!this.missingImports.record(file, functionName, missing)) return;
           for (const listener of this.importCheckListeners) listener(file);
@@ -282,8 +285,10 @@ export class Session {
   }
 
   log(message: string): void {
-    void this.connection.sendNotification('window/logMessage', { type: 4, message });
+    this.logLines.push(message);
   }
+
+  private readonly logLines: LogLines;
 
   get supportsShowDocument(): boolean {
     return this.capabilities.window?.showDocument?.support === true;

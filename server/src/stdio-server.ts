@@ -4,8 +4,9 @@
 // so none is dropped or answered "method not found".
 import type { Connection, InitializeParams } from 'vscode-languageserver/node';
 import { initializeResult } from './capabilities.js';
-import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, StreamMessageWriter } from './protocol/lsp-runtime.js';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from './protocol/lsp-runtime.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
+import { DirectMessageWriter } from './protocol/message-writer.js';
 
 export type StartServer = (connection: Connection, listening: { answered?: InitializeParams | undefined }) => Connection;
 
@@ -15,7 +16,7 @@ export function serveStdio(wiring: Promise<StartServer>): void {
     process.stderr.write(`${message}\n`);
   };
   const reader = new ResyncingMessageReader(process.stdin, logError);
-  const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(process.stdout));
+  const connection = createConnection(ProposedFeatures.all, reader, new DirectMessageWriter(process.stdout));
   let answered: InitializeParams | undefined;
   // Before `initialize`, as the full server's lifecycle does: requests refused, notifications dropped.
   const beforeInitialize = [

@@ -152,6 +152,24 @@ describe('warm context', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('checks a run of a few seconds at a bounded rate, backing off to one poll a second', async () => {
+    await expectOne(harness);
+    const since = harness.emulator.stats.requests.length;
+    const outcome = await harness.backend.run(payload({ source: py('def f():', '    import time', '    time.sleep(3)', '    return 1') }));
+    const ended = Date.now();
+    expect(expectValue(outcome).json).toBe(1);
+    const requests = harness.emulator.stats.requests.slice(since);
+    const executes = requests.filter((request) => request.path === '/api/1.2/commands/execute');
+    const statuses = requests.filter((request) => request.path === '/api/1.2/commands/status');
+    // start, a few polls at once, then gaps of 10 ms growing by half up to 1 s: about 17 runner
+    // commands, each answered within a few status checks.
+    expect(executes.length).toBeLessThanOrEqual(25);
+    expect(statuses.length).toBeLessThanOrEqual(3 * executes.length + 10);
+    // The last second is the back-off's: one or two polls, not a tight loop.
+    expect(executes.filter((request) => request.at > ended - 1000).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((request) => request.at > ended - 1000).length).toBeLessThanOrEqual(9);
+  });
+
   it('recreates a lost context for the next run', async () => {
     await expectOne(harness);
     const creates = harness.emulator.stats.count('POST', '/api/1.2/contexts/create');

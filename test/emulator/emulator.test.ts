@@ -59,9 +59,12 @@ describe('clusters', () => {
 describe('faults and stats', () => {
   it('counts requests by method and path', async () => {
     const before = emulator.stats.count('GET', '/api/2.1/clusters/get');
+    const sent = Date.now();
     await call(emulator, 'GET', '/api/2.1/clusters/get?cluster_id=up');
     expect(emulator.stats.count('GET', '/api/2.1/clusters/get')).toBe(before + 1);
-    expect(emulator.stats.requests.at(-1)).toEqual({ method: 'GET', path: '/api/2.1/clusters/get', status: 200, bytes: 0 });
+    expect(emulator.stats.requests.at(-1)).toEqual({ method: 'GET', path: '/api/2.1/clusters/get', status: 200, bytes: 0, at: expect.any(Number) });
+    expect(emulator.stats.requests.at(-1)!.at).toBeGreaterThanOrEqual(sent);
+    expect(emulator.stats.requests.at(-1)!.at).toBeLessThanOrEqual(Date.now());
   });
 
   it('delays matching requests', async () => {

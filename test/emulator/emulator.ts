@@ -62,6 +62,8 @@ export interface RequestRecord {
   bytes: number;
   /** For `commands/execute`: the command's first line, up to 120 characters, so tests can tell commands apart. */
   command?: string;
+  /** When it arrived (`Date.now()`). */
+  at: number;
 }
 
 export interface EmulatorStats {
@@ -311,7 +313,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // go-sdk collapses `//` after the Files API prefix; the service tolerates it too.
     const path = url.pathname.replace(/\/{2,}/g, '/');
-    const record: RequestRecord = { method, path, status: 0, bytes: 0 };
+    const record: RequestRecord = { method, path, status: 0, bytes: 0, at: Date.now() };
     requests.push(record);
     const decision = faults.take(method, path);
     if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));

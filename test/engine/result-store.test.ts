@@ -25,6 +25,36 @@ function quiet(): { warn: (message: string) => void; warnings: string[] } {
 }
 
 describe('the result store', () => {
+  it('stores a record written after the answer at once in memory, and on disk on the next turn of the event loop', async () => {
+    const dir = tempDir();
+    const store = new ResultStore(dir, quiet().warn);
+    store.set('p.py::load', record('a', '1'));
+    store.setSoon('p.py::load', record('b', '1'));
+    store.setSoon('p.py::load', record('c', '2'));
+    expect(store.forCall('p.py::load', '1')?.runId).toBe('b');
+    expect(store.forCall('p.py::load', '2')?.runId).toBe('c');
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = new ResultStore(dir, quiet().warn);
+    expect(after.forCall('p.py::load', '1')?.runId).toBe('b');
+    expect(after.forCall('p.py::load', '2')?.runId).toBe('c');
+    expect(after.history('p.py::load', '1').map((entry) => entry.runId)).toEqual(['b', 'a']);
+  });
+
+  it('writes what waits before another write, a reload or a flush', () => {
+    const dir = tempDir();
+    const store = new ResultStore(dir, quiet().warn);
+    store.setSoon('p.py::load', record('a', '1'));
+    store.set('p.py::load', record('b', '2'));
+    expect(new ResultStore(dir, quiet().warn).calls('p.py::load').map((r) => r.runId)).toEqual(['b', 'a']);
+    store.setSoon('p.py::load', record('c', '3'));
+    store.reload();
+    expect(new ResultStore(dir, quiet().warn).forCall('p.py::load', '3')?.runId).toBe('c');
+    store.setSoon('p.py::load', record('d', '4'));
+    store.flush();
+    expect(new ResultStore(dir, quiet().warn).forCall('p.py::load', '4')?.runId).toBe('d');
+    expect(store.calls('p.py::load').map((r) => r.runId)).toEqual(['d', 'c', 'b', 'a']);
+  });
+
   it('keeps each call of a function apart, newest first, and finds them again after a restart', () => {
     const dir = tempDir();
     const store = new ResultStore(dir, quiet().warn);

@@ -1,5 +1,5 @@
-// The one poll loop of a run, shared by every backend: send `start`, poll at once and then with
-// backoff (reset whenever output arrives, skipped while the runner says it has `more`), turn the
+// The one poll loop of a run, shared by every backend: send `start`, poll a few times at once and
+// then with backoff (reset whenever output arrives, skipped while the runner says it has `more`), turn the
 // first abort into one `cancel`, give a cancelled run a grace to stop, and hand output to the
 // listeners. Positions, the budget and envelopes in pieces are `RunnerChannel`'s; what differs
 // between backends is the transport (`send`) and a few hooks the Databricks backend needs (side
@@ -41,13 +41,20 @@ export interface RunnerPollOptions {
   onTruncated?: (budget: number) => void;
   /** How long a cancelled run may take to stop, from the cancel, before `cancelled` is reported anyway. */
   cancelGraceMs: number;
-  /** Gaps between polls after the first (which follows `start` at once); 0 for a transport whose `poll` waits for news itself. */
+  /** Gaps between polls after the first `BACK_TO_BACK_POLLS` (which follow at once); 0 for a transport whose `poll` waits for news itself. */
   firstDelayMs: number;
   maxDelayMs: number;
   log?: (message: string) => void;
 }
 
 const GROWTH = 1.5;
+
+/**
+ * Polls that follow the previous report at once, before the gaps: a run of a few milliseconds
+ * ends within them. Each waits for the previous answer, so a transport's round trip bounds
+ * their rate (a pipe's tenth of a millisecond locally, tens of milliseconds on a workspace).
+ */
+export const BACK_TO_BACK_POLLS = 3;
 
 /**
  * Drives one run to its outcome. Invariant: at most one command of the run is in flight, the
@@ -75,8 +82,9 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
     return channel.cancel();
   };
   let command = channel.start(payload);
-  // A short function is often done by the time `start` is answered: the first poll goes at once.
-  let delay = 0;
+  // A short function is often done by the time `start` is answered: the first polls go at once.
+  let delay = options.firstDelayMs;
+  let quick = BACK_TO_BACK_POLLS;
   for (;;) {
     const answer = await send(command, state);
     if ('end' in answer) return answer.end;
@@ -107,8 +115,12 @@ export async function pollRunner(options: RunnerPollOptions, listeners: RunOptio
       return cancelled();
     }
     if (!report.more && (!signal?.aborted || cancelDeadline !== undefined)) {
-      if (delay > 0) await pause(delay, cancelDeadline === undefined ? signal : undefined);
-      delay = Math.min(options.maxDelayMs, Math.max(options.firstDelayMs, Math.ceil(delay * GROWTH)));
+      if (quick > 0) {
+        quick -= 1;
+      } else {
+        if (delay > 0) await pause(delay, cancelDeadline === undefined ? signal : undefined);
+        delay = Math.min(options.maxDelayMs, Math.max(options.firstDelayMs, Math.ceil(delay * GROWTH)));
+      }
     }
     command = nextCommand();
   }

@@ -74,7 +74,7 @@ export function requiredParameters(fn: DecoratedFunction): string[] {
  * it is small, as a ref when it is one. Literals are left for the runner, which accepts literals
  * only. When in doubt the plan refuses: passing another call's data would be silently wrong.
  */
-export function planArguments(args: CallArgument[], source: string, context: ArgumentContext): ArgumentPlan {
+export function planArguments(args: readonly CallArgument[], source: string, context: ArgumentContext): ArgumentPlan {
   const argsRefs: Record<string, ArgRef> = {};
   const argsValues: Record<string, string> = {};
   const argsLiterals: Record<string, string> = {};

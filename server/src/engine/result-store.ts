@@ -211,8 +211,42 @@ export class ResultStore {
 
   /** Stores a record (under its function and call) and appends it to the journal. */
   set(fnKey: string, record: RunRecord): void {
+    this.flush();
     this.apply({ k: 'result', fn: fnKey, record });
     this.append({ k: 'result', fn: fnKey, record });
+  }
+
+  /**
+   * Stores a record at once and appends it to the journal on the next turn of the event loop
+   * (or at `flush`, or before any other write or reload): the server answers a run before the
+   * journal's lock, catch-up and append (0.3 ms of a warm run). Reads see it at once.
+   */
+  setSoon(fnKey: string, record: RunRecord): void {
+    const line: JournalLine = { k: 'result', fn: fnKey, record };
+    this.apply(line);
+    this.unwritten.push(line);
+    this.flushing ??= setImmediate(() => this.flushOrWarn());
+  }
+
+  /** Appends what `setSoon` stored and has not written yet; on disk when this returns. */
+  flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const lines = this.unwritten;
+    if (lines.length === 0) return;
+    this.unwritten = [];
+    for (const line of lines) this.append(line);
+  }
+
+  private unwritten: JournalLine[] = [];
+  private flushing: NodeJS.Immediate | undefined;
+
+  private flushOrWarn(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.warn(`Could not save results to ${this.journalFile}: ${(error as Error).message}`);
+    }
   }
 
   /** Every submitted run the store knows, newest first. */
@@ -238,6 +272,7 @@ export class ResultStore {
 
   /** Stores (or updates) a submitted run; it is on disk before this returns. */
   setSubmission(record: SubmissionRecord): void {
+    this.flush();
     const stamped = { ...record, updatedAt: new Date().toISOString() };
     this.apply({ k: 'submission', record: stamped });
     this.append({ k: 'submission', record: stamped });
@@ -247,6 +282,7 @@ export class ResultStore {
   reload(): void {
     this.checkedAt = Date.now();
     try {
+      this.flush();
       this.catchUp();
     } catch (error) {
       this.warn(`Could not read ${this.journalFile}: ${(error as Error).message}`);

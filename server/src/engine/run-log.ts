@@ -10,27 +10,43 @@ export function runLogPath(stateDir: string, functionName: string, runId: string
 }
 
 /**
- * An append-only log of one run. Writes are synchronous appends: output comes in polled chunks,
- * and a reader (an editor tailing the file) must see each chunk as soon as it arrived.
+ * An append-only log of one run. Text is appended on the next turn of the event loop (the
+ * output of one polled report at most waits there), so a run's first command goes out before the
+ * log's folder is checked and its file opened; `close` writes what is left at once. A reader (an
+ * editor tailing the file) sees each chunk of output as soon as it arrived.
  */
 export class RunLog {
   private failed = false;
+  private checked = false;
+  private pending = '';
+  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
     readonly path: string,
     private readonly warn: (message: string) => void,
-  ) {
-    try {
-      // A planted `logs` symlink would send output outside the state folder.
-      stateSubdir(dirname(dirname(path)), 'logs');
-    } catch (error) {
-      this.fail(error);
-    }
-  }
+  ) {}
 
   append(text: string): void {
     if (this.failed || text === '') return;
+    this.pending += text;
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what was appended and not yet written; the log is complete on disk when this returns. */
+  close(): void {
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const text = this.pending;
+    this.pending = '';
+    if (this.failed || text === '') return;
     try {
+      // A planted `logs` symlink would send output outside the state folder.
+      if (!this.checked) stateSubdir(dirname(dirname(this.path)), 'logs');
+      this.checked = true;
       appendNoFollow(this.path, text);
     } catch (error) {
       this.fail(error);

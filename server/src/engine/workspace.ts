@@ -36,7 +36,7 @@ export interface RunRequest {
   functionName: string;
   mode: RunMode;
   /** Arguments written at a call site or supplied by the client, already split. */
-  args?: { source: string; parsed: CallArgument[]; position?: Pos };
+  args?: { source: string; parsed: readonly CallArgument[]; position?: Pos };
   /** Where artifacts go when the code names no folder, once resolved (`artifactDirFor`). */
   defaultArtifactDir?: string;
   /** Serve a current cached result without running (setting `choppa.cache`); `# choppa: cache` on the decorator line turns it on for one function. */
@@ -104,6 +104,12 @@ export interface WorkspaceOptions {
   artifactDir?: string | null;
   /** Told, before each run, which third-party imports of its code the backend lacks. */
   onImportCheck?: (filePath: string, functionName: string, missing: string[]) => void;
+  /**
+   * Write a run's record to the journal on the next turn of the event loop, after the caller has
+   * answered (the server; the record is in memory at once). A process that may exit as soon as
+   * `run` returns (the CLI) leaves it off.
+   */
+  writeAfterAnswer?: boolean;
 }
 
 /** What `choppa.submit` returns at once: the handle of the run. */
@@ -145,6 +151,7 @@ export class Workspace {
   private readonly inflight = new Map<string, InflightRun>();
   private readonly queue: RunQueue;
   readonly submissions: Submissions;
+  private readonly writeAfterAnswer: boolean;
 
   constructor(options: WorkspaceOptions) {
     this.root = options.root;
@@ -156,6 +163,7 @@ export class Workspace {
     this.artifactDir = options.artifactDir ?? null;
     this.onImportCheck = options.onImportCheck;
     this.store = new ResultStore(options.stateDir, options.warn);
+    this.writeAfterAnswer = options.writeAfterAnswer === true;
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
       store: this.store,
@@ -437,6 +445,7 @@ export class Workspace {
       this.saveRecord(key, record);
       return commandResult(record, fn.defLine);
     } finally {
+      log.close();
       request.signal?.removeEventListener('abort', abort);
       this.inflight.delete(runId);
       this.settle();
@@ -445,7 +454,8 @@ export class Workspace {
 
   private saveRecord(key: string, record: RunRecord): void {
     try {
-      this.store.set(key, record);
+      if (this.writeAfterAnswer) this.store.setSoon(key, record);
+      else this.store.set(key, record);
     } catch (error) {
       this.warn(`Could not save the result of ${record.function} to ${this.stateDir}: ${(error as Error).message}`);
     }
@@ -559,6 +569,11 @@ export class Workspace {
   }
 
   async dispose(): Promise<void> {
+    try {
+      this.store.flush();
+    } catch (error) {
+      this.warn(`Could not save results to ${this.stateDir}: ${(error as Error).message}`);
+    }
     this.submissions.dispose();
     await this.backends.dispose();
   }

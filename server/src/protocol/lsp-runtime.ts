@@ -9,7 +9,7 @@ const lsp = createRequire(import.meta.url)('vscode-languageserver/node') as type
 
 export const createConnection = lsp.createConnection;
 export const ProposedFeatures = lsp.ProposedFeatures;
-export const StreamMessageWriter = lsp.StreamMessageWriter;
+export const AbstractMessageWriter = lsp.AbstractMessageWriter;
 export const AbstractMessageReader = lsp.AbstractMessageReader;
 export const ResponseError = lsp.ResponseError;
 export type ResponseError<D = void> = Lsp.ResponseError<D>;

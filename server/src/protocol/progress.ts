@@ -42,7 +42,8 @@ export async function withProgress<T>(
   if (reporter) {
     reporter.begin(title);
   } else if (session.supportsWorkDoneProgress) {
-    creation = session.progress.create().then(
+    // Asked for on the next turn of the event loop, once the work has sent its first request.
+    creation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => session.progress.create()).then(
       (created) => {
         created.onCancel(cancel);
         created.begin(title);

@@ -42,7 +42,11 @@ export async function runFunction(
   } else if (result.status === 'error' && result.error && result.error.line === undefined) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   }
-  publishDiagnostics(session, input.uri);
-  refreshResultViews(session);
+  // The answer goes first: the diagnostics and the refresh requests that show the result
+  // elsewhere follow on the next turn, not in front of the response (0.2 ms of a warm run).
+  setImmediate(() => {
+    publishDiagnostics(session, input.uri);
+    refreshResultViews(session);
+  });
   return result;
 }

@@ -7,6 +7,7 @@ import type { FileAnalysis } from '../../analysis/model.js';
 import type { RunRequest } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
 import { parseRunArguments } from '../extensions.js';
+import { parsedArguments } from './parsed-arguments.js';
 
 export function loadAnalysis(session: Session, uri: string): { path: string; analysis: FileAnalysis } | { failure: string } {
   const path = session.pathOf(uri);
@@ -42,7 +43,7 @@ export function readRunInput(session: Session, raw: unknown, command: string): R
   const loaded = loadAnalysis(session, uri);
   if ('failure' in loaded) throw new ResponseError(ErrorCodes.InvalidParams, loaded.failure);
   if (args === undefined) return { uri, name, ...loaded, fresh };
-  const split = session.documents.parseArguments(args);
+  const split = parsedArguments(session, args);
   if (!split) return { uri, name, invalidArgs: `\`${args}\` is not a valid Python argument list.` };
   return { uri, name, ...loaded, fresh, args: { source: args, parsed: split, ...(position ? { position } : {}) } };
 }
