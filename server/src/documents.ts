@@ -224,6 +224,25 @@ export class Documents {
   }
 
   /**
+   * Parses chunks one at a time for about a summary slice, summarizing each and dropping its tree
+   * at once, so a large file never holds its trees and none lives long enough to be promoted
+   * (`SyntaxDocument.dropParsedTrees` says why that matters). A chunk larger than the slice is
+   * parsed over several continuations.
+   */
+  private parseAndSummarize(syntax: SyntaxDocument): void {
+    const deadline = performance.now() + SUMMARY_SLICE_MS;
+    const timeUp = (): boolean => performance.now() > deadline;
+    do {
+      syntax.continueParse(Math.max(0.1, deadline - performance.now()), 1);
+      const parsed = syntax.parsedSoFar;
+      if (parsed.length === 0) continue;
+      // Summaries of a chunk are made whole; the clock is looked at between chunks.
+      summarizeSome(parsed, this.queries, () => false);
+      syntax.dropParsedTrees();
+    } while (syntax.pending && !timeUp());
+  }
+
+  /**
    * One unit of deferred work per continuation (a parse slice, a summary slice, the analysis, or
    * the listener), so a message that arrived meanwhile runs before the next unit. Returns whether
    * the document has more work.
@@ -232,7 +251,7 @@ export class Documents {
     // Closed, or reopened as another document: its work is moot.
     if (this.open.get(document.uri) !== document) return false;
     if (document.syntax.pending) {
-      document.syntax.continueParse(PARSE_SLICE_MS);
+      this.parseAndSummarize(document.syntax);
       return true;
     }
     if (!document.analyzed) {

@@ -58,6 +58,11 @@ class Chunk implements ParsedChunk {
     this.parsed = true;
   }
 
+  /** Whether the chunk holds its tree now (reading `tree` otherwise parses it again). */
+  get hasTree(): boolean {
+    return this.#tree !== undefined;
+  }
+
   /** Gives up the tree, for the caller to free. */
   takeTree(): Tree | undefined {
     const tree = this.#tree;
@@ -87,6 +92,8 @@ export class SyntaxDocument {
   #chunks: Chunk[];
   /** Chunks never parsed, in order. */
   #unparsed: Chunk[] = [];
+  /** Chunks parsed by `continueParse` or `finishParse` whose trees were not dropped since. */
+  #parsed: Chunk[] = [];
   /** Trees nobody reads any more, freed once the parse in progress completes. */
   #retired: Tree[] = [];
   /**
@@ -128,6 +135,31 @@ export class SyntaxDocument {
   /** Whether some chunk of `text` was never parsed. */
   get pending(): boolean {
     return this.#unparsed.length > 0;
+  }
+
+  /**
+   * The chunks parsed so far whose trees are still held, while the rest of the text may still be
+   * pending: what is derived from their trees can be made now and the trees dropped
+   * (`dropParsedTrees`), so a large file's trees are never all held at once.
+   */
+  get parsedSoFar(): readonly ParsedChunk[] {
+    return this.#parsed.filter((chunk) => chunk.hasTree);
+  }
+
+  /**
+   * Drops the trees of the chunks parsed so far (`parsedSoFar`), also while a parse is pending: a
+   * reader that still wants one gets it parsed again. Dropped at once, a tree dies young, rather
+   * than thousands of them at the end of a large file's parse, promoted by then: the native
+   * binding frees the trees the collector found all in one go after it (a napi finalizer each),
+   * and 3,400 of them (a 30,000-line file) took 20–40 ms in which no message was handled.
+   */
+  dropParsedTrees(): void {
+    // Nobody else has read these trees (`chunks` finishes the parse first), so they go at once.
+    for (const chunk of this.#parsed) {
+      const tree = chunk.takeTree();
+      if (tree) this.#parser.free(tree);
+    }
+    this.#parsed = [];
   }
 
   /** Applies one ranged change to the text and re-cuts the chunks around it; parses nothing yet. */
@@ -190,13 +222,14 @@ export class SyntaxDocument {
 
   /**
    * Parses new chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
-   * steps, so a slice can overrun slightly). Returns true when every chunk is parsed.
+   * steps, so a slice can overrun slightly), at most `maxChunks` of them. Returns true when every
+   * chunk is parsed.
    */
-  continueParse(budgetMs: number): boolean {
+  continueParse(budgetMs: number, maxChunks = Infinity): boolean {
     const deadline = performance.now() + budgetMs;
-    while (this.#unparsed.length > 0) {
+    for (let count = 0; this.#unparsed.length > 0; count++) {
       const left = deadline - performance.now();
-      if (left <= 0) return false;
+      if (left <= 0 || count >= maxChunks) return false;
       if (!this.#parseNext(Math.max(1, Math.round(left * 1000)))) return false;
     }
     this.#freeRetired();
@@ -216,6 +249,7 @@ export class SyntaxDocument {
    */
   dropTrees(): void {
     if (this.#unparsed.length > 0) return;
+    this.#parsed = [];
     for (const chunk of this.#chunks) {
       const tree = chunk.takeTree();
       if (tree) this.#retired.push(tree);
@@ -236,6 +270,7 @@ export class SyntaxDocument {
   }
 
   #retireAll(): void {
+    this.#parsed = [];
     for (const chunk of [...this.#chunks, ...this.#recent.values()]) {
       const tree = chunk.takeTree();
       if (tree) this.#retired.push(tree);
@@ -257,6 +292,7 @@ export class SyntaxDocument {
     this.#resuming = undefined;
     chunk.tree = tree;
     this.#unparsed.shift();
+    this.#parsed.push(chunk);
     return true;
   }
 
