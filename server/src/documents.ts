@@ -68,7 +68,7 @@ class LiveDocument implements OpenDocument {
   }
 
   get raw(): FileAnalysis {
-    this.#raw ??= analyze(this.syntax.chunks, this.syntax.text, this.queries);
+    this.#raw ??= analyze(this.syntax.chunks, this.syntax.lines, this.queries);
     return this.#raw;
   }
 

@@ -46,13 +46,33 @@ export function emptyAnalysis(): FileAnalysis {
  * are what the workspace index resolved this file's imports to (instances and decorated
  * functions of other modules).
  */
-export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
+export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis;
+/**
+ * The same for a document parsed in chunks, whose text may be given as its lines (`lineOf`, as
+ * `SyntaxDocument.lineText` reads them): the analysis reads only the few lines it needs.
+ */
+export function analyze(chunks: readonly Parser.ParsedChunk[], text: string | LineOf, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis;
+export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string | LineOf, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
   try {
-    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text, queries);
-    return combine(summaries, text, queries.memo, facts);
+    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text as string, queries);
+    return combine(summaries, typeof text === 'string' ? linesOf(text) : text, queries.memo, facts);
   } catch {
     return emptyAnalysis();
   }
+}
+
+/** Line `line` of a text without its `\n` (a `\r` before it stays), or undefined past the last line. */
+export type LineOf = (line: number) => string | undefined;
+
+function linesOf(text: string): LineOf {
+  let starts: number[] | undefined;
+  return (line) => {
+    starts ??= lineStarts(text);
+    const from = starts[line];
+    if (from === undefined) return undefined;
+    const next = starts[line + 1];
+    return text.slice(from, next === undefined ? text.length : next - 1);
+  };
 }
 
 interface ChunkEntry {
@@ -245,7 +265,7 @@ function lintCacheOf(memo: Map<string, unknown>): WeakMap<FunctionCandidate, { s
   return cache;
 }
 
-function combine(summaries: StatementSummary[], text: string, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
+function combine(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
   const lintCache = lintCacheOf(memo);
   const imports: ImportClause[] = [];
   const kinds = new Map<string, ModuleNameKind>();
@@ -296,7 +316,7 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     for (const assignment of summary.assignments) analysis.bindings.push(bindingOf(assignment, summary.calls, functionNames));
   }
 
-  const context = moduleContext(summaries, imports, kinds, text);
+  const context = moduleContext(summaries, imports, kinds, lineOf);
   for (const { fn, candidate } of resolved) {
     // The lint of a function only changes with the function or with what its free names are.
     const signature = lintSignature(candidate, context);
@@ -340,12 +360,9 @@ function moduleContext(
   summaries: readonly StatementSummary[],
   imports: readonly ImportClause[],
   kinds: ReadonlyMap<string, ModuleNameKind>,
-  text: string,
+  lineOf: LineOf,
 ): ModuleContext {
   const totals = new Map<string, number>();
-  let starts: number[] | undefined;
-  const offset = (pos: Pos): number => offsetAt(text, (starts ??= lineStarts(text)), pos);
-  const position = (at: number): Pos => positionAt((starts ??= lineStarts(text)), at);
   return {
     kindOf: (name) => kinds.get(name),
     importOf: (name) => imports.find((clause) => clause.bound === name),
@@ -361,39 +378,39 @@ function moduleContext(
     },
     removalEdit(clause: ImportClause): TextEdit {
       if (clause.removal.kind === 'edit') return { span: clause.removal.span, newText: clause.removal.newText };
-      return removeStatement(clause.removal.span.start, clause.removal.span.end, text, offset, position);
+      return removeStatement(clause.removal.span.start, clause.removal.span.end, lineOf);
     },
   };
 }
 
 // Deletes a statement without breaking its neighbours: with its `;` when it shares the line,
 // with its whole line (and line break) when it is alone on it.
-function removeStatement(
-  startPos: Pos,
-  endPos: Pos,
-  text: string,
-  offset: (pos: Pos) => number,
-  position: (at: number) => Pos,
-): TextEdit {
-  let start = offset(startPos);
-  let end = offset(endPos);
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  const before = text.slice(lineStart, start);
-  const rest = text.slice(end, lineEnd === -1 ? text.length : lineEnd);
+function removeStatement(startPos: Pos, endPos: Pos, lineOf: LineOf): TextEdit {
+  const startLine = lineOf(startPos.line) ?? '';
+  const endLine = lineOf(endPos.line) ?? '';
+  let start: Pos = { line: startPos.line, character: clampToLine(startLine, startPos.character) };
+  let end: Pos = { line: endPos.line, character: clampToLine(endLine, endPos.character) };
+  const before = startLine.slice(0, start.character);
+  const rest = endLine.slice(end.character);
   const semicolonAfter = /^[ \t]*;[ \t]*/.exec(rest);
   const semicolonBefore = /[ \t]*;[ \t]*$/.exec(before);
   if (/^[ \t]*$/.test(before) && /^[ \t]*\r?$/.test(rest)) {
-    start = lineStart;
-    end = lineEnd === -1 ? text.length : lineEnd + 1;
+    start = { line: start.line, character: 0 };
+    end = lineOf(end.line + 1) === undefined ? { line: end.line, character: endLine.length } : { line: end.line + 1, character: 0 };
   } else if (semicolonAfter && !/^[ \t]*;[ \t]*(#|\r?$)/.test(rest)) {
-    end += semicolonAfter[0].length;
+    end = { line: end.line, character: end.character + semicolonAfter[0].length };
   } else if (semicolonBefore) {
-    start -= semicolonBefore[0].length;
+    start = { line: start.line, character: start.character - semicolonBefore[0].length };
   } else if (semicolonAfter) {
-    end += semicolonAfter[0].length;
+    end = { line: end.line, character: end.character + semicolonAfter[0].length };
   }
-  return { span: { start: position(start), end: position(end) }, newText: '' };
+  return { span: { start, end }, newText: '' };
+}
+
+// A column past the end of its line is the end of the line, before any `\r` (as `offsetAt` clamps).
+function clampToLine(line: string, character: number): number {
+  const length = line.endsWith('\r') ? line.length - 1 : line.length;
+  return Math.min(Math.max(0, character), length);
 }
 
 /** The decorated function whose span (decorators to end of body) contains `pos`. */

@@ -215,28 +215,45 @@ export function resolveFunctions(
   for (const candidate of candidates) {
     const decorator = candidate.decorators.find((d) => instances.has(d.instance));
     if (!decorator) continue;
-    const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
-    if (problem) {
-      problems.push(problem);
+    const kept = resolvedOf.get(candidate);
+    if (kept && kept.decorator === decorator) {
+      if (kept.problem) problems.push(kept.problem);
+      else functions.push(kept.entry!);
       continue;
     }
-    functions.push({
-      candidate,
-      fn: {
-        name: candidate.name,
-        kind: decorator.kind,
-        instance: decorator.instance,
-        nameSpan: candidate.nameSpan,
-        decoratorSpan: decorator.span,
-        span: candidate.span,
-        defLine: candidate.defStart.line,
-        source: candidate.source,
-        params: candidate.params,
-        cacheOptIn: decorator.cache,
-      },
-    });
+    const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
+    const entry = problem ? undefined : { candidate, fn: decoratedFunction(candidate, decorator) };
+    resolvedOf.set(candidate, { decorator, problem, entry });
+    if (problem) problems.push(problem);
+    else functions.push(entry!);
   }
   return { functions, problems };
+}
+
+/**
+ * What a candidate resolved to, kept while it is the same object (its chunk's summaries are kept
+ * until the chunk's text changes) with the same decorator: a keystroke makes none of these anew
+ * for the functions it did not touch (made anew, they were most of what a keystroke left for the
+ * old generation). Its positions are the candidate's own objects, which move with its chunk.
+ */
+const resolvedOf = new WeakMap<FunctionCandidate, { decorator: FunctionCandidate['decorators'][number]; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined }>();
+
+function decoratedFunction(candidate: FunctionCandidate, decorator: FunctionCandidate['decorators'][number]): DecoratedFunction {
+  return {
+    name: candidate.name,
+    kind: decorator.kind,
+    instance: decorator.instance,
+    nameSpan: candidate.nameSpan,
+    decoratorSpan: decorator.span,
+    span: candidate.span,
+    // Read from the candidate, whose positions move with its chunk.
+    get defLine() {
+      return candidate.defStart.line;
+    },
+    source: candidate.source,
+    params: candidate.params,
+    cacheOptIn: decorator.cache,
+  };
 }
 
 function unsupported(candidate: FunctionCandidate, decorator: string): Problem | undefined {
