@@ -7,7 +7,8 @@ import { initializeResult } from './capabilities.js';
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, StreamMessageWriter } from './protocol/lsp-runtime.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
 
-export type StartServer = (connection: Connection, answered?: InitializeParams) => Connection;
+/** `listening`: the connection listens already (a client slower than the wiring has not sent `initialize` yet). */
+export type StartServer = (connection: Connection, answered: InitializeParams | undefined, listening: boolean) => Connection;
 
 /** Listens on stdio at once; `wiring` resolves to the full server once its modules are loaded. */
 export function serveStdio(wiring: Promise<StartServer>): void {
@@ -37,7 +38,7 @@ export function serveStdio(wiring: Promise<StartServer>): void {
   wiring.then(
     (startServer) => {
       for (const handler of beforeInitialize) handler.dispose();
-      startServer(connection, answered);
+      startServer(connection, answered, true);
       reader.release();
     },
     (error: unknown) => {
