@@ -216,14 +216,14 @@ export function resolveFunctions(
     const decorator = candidate.decorators.find((d) => instances.has(d.instance));
     if (!decorator) continue;
     const kept = resolvedOf.get(candidate);
-    if (kept && kept.decorator === decorator && kept.defLine === candidate.defStart.line) {
+    if (kept && kept.decorator === decorator) {
       if (kept.problem) problems.push(kept.problem);
       else functions.push(kept.entry!);
       continue;
     }
     const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
     const entry = problem ? undefined : { candidate, fn: decoratedFunction(candidate, decorator) };
-    resolvedOf.set(candidate, { decorator, defLine: candidate.defStart.line, problem, entry });
+    resolvedOf.set(candidate, { decorator, problem, entry });
     if (problem) problems.push(problem);
     else functions.push(entry!);
   }
@@ -232,13 +232,11 @@ export function resolveFunctions(
 
 /**
  * What a candidate resolved to, kept while it is the same object (its chunk's summaries are kept
- * until the chunk's text changes) with the same decorator on the same line: a keystroke makes
- * none of these anew for the functions it did not touch (made anew, they were most of what a
- * keystroke left for the old generation). Its spans are the candidate's own objects, which move
- * with its chunk; `defLine` never moves (a run holding the function across an await reads it), so
- * a moved candidate is resolved again.
+ * until the chunk's text changes) with the same decorator: a keystroke makes none of these anew
+ * for the functions it did not touch (made anew, they were most of what a keystroke left for the
+ * old generation). Its positions are the candidate's own objects, which move with its chunk.
  */
-const resolvedOf = new WeakMap<FunctionCandidate, { decorator: FunctionCandidate['decorators'][number]; defLine: number; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined }>();
+const resolvedOf = new WeakMap<FunctionCandidate, { decorator: FunctionCandidate['decorators'][number]; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined }>();
 
 function decoratedFunction(candidate: FunctionCandidate, decorator: FunctionCandidate['decorators'][number]): DecoratedFunction {
   return {
@@ -248,7 +246,11 @@ function decoratedFunction(candidate: FunctionCandidate, decorator: FunctionCand
     nameSpan: candidate.nameSpan,
     decoratorSpan: decorator.span,
     span: candidate.span,
-    defLine: candidate.defStart.line,
+    // Read from the candidate, whose positions move with its chunk: a run that held the function
+    // across an await places its error lines in the document as it is now.
+    get defLine() {
+      return candidate.defStart.line;
+    },
     source: candidate.source,
     params: candidate.params,
     cacheOptIn: decorator.cache,
