@@ -5,7 +5,7 @@
 // messages get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
 import type { PythonParser } from './syntax/parser-engine.js';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
-import { analyze, summarizeSome } from './analysis/analyze.js';
+import { analyze, analyzeInSteps, summarizeSome } from './analysis/analyze.js';
 import { ARGUMENT_LIST_PREFIX, argumentsOfTree } from './analysis/argument-list.js';
 import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
@@ -68,11 +68,38 @@ class LiveDocument implements OpenDocument {
   }
 
   get raw(): FileAnalysis {
-    this.#raw ??= analyze(this.syntax.chunks, this.syntax.lines, this.queries);
+    if (!this.#raw) {
+      const steps = this.#steps ?? analyzeInSteps(this.syntax.chunks, this.syntax.lines, this.queries);
+      this.#steps = undefined;
+      for (let step = steps.next(); ; step = steps.next()) {
+        if (step.done) {
+          this.#raw = step.value;
+          break;
+        }
+      }
+    }
     return this.#raw;
   }
 
   #raw: FileAnalysis | undefined;
+  /** The analysis of the current text under way in steps (`stepRaw`). */
+  #steps: Generator<void, FileAnalysis, void> | undefined;
+
+  /** Whether an analysis in steps is under way (its summaries are all made). */
+  get stepping(): boolean {
+    return this.#steps !== undefined;
+  }
+
+  /** Runs one step of the analysis of the current text; true once `raw` is ready. */
+  stepRaw(): boolean {
+    if (this.#raw) return true;
+    this.#steps ??= analyzeInSteps(this.syntax.chunks, this.syntax.lines, this.queries);
+    const step = this.#steps.next();
+    if (!step.done) return false;
+    this.#steps = undefined;
+    this.#raw = step.value;
+    return true;
+  }
 
   /** What the imports resolve to may have changed; the text has not. */
   resolvedChanged(): void {
@@ -86,6 +113,8 @@ class LiveDocument implements OpenDocument {
   textChanged(): void {
     this.#analysis = undefined;
     this.#raw = undefined;
+    // Its summaries are of the old chunks (and may have moved since).
+    this.#steps = undefined;
   }
 }
 
@@ -256,7 +285,11 @@ export class Documents {
     }
     if (!document.analyzed) {
       const deadline = performance.now() + SUMMARY_SLICE_MS;
-      if (!summarizeSome(document.syntax.chunks, this.queries, () => performance.now() > deadline)) return true;
+      const timeUp = (): boolean => performance.now() > deadline;
+      if (!document.stepping && !summarizeSome(document.syntax.chunks, this.queries, timeUp)) return true;
+      // The analysis in steps for about a slice: on a large file, before its code is optimized
+      // (the first keystrokes after the open), it took 20–40 ms at once.
+      while (!document.stepRaw()) if (timeUp()) return true;
       void document.analysis;
       // The listener publishes (about as long again on a large file) in a continuation of its own.
       if (document.listener) return true;

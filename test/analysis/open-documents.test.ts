@@ -97,3 +97,20 @@ describe('an open document', () => {
     documents.close(URI);
   });
 });
+
+describe('the analysis in steps', () => {
+  it('gives what the analysis at once gives, in many steps on a large file', async () => {
+    const { analyzeInSteps } = await import('../../server/src/analysis/analyze.js');
+    const text = file(400);
+    const doc = new SyntaxDocument(text);
+    const queries = freshQueries();
+    const steps = analyzeInSteps(doc.chunks, doc.lines, queries);
+    let count = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) count++;
+    expect(count).toBeGreaterThan(5);
+    expect(step.value).toEqual(fresh(text));
+    expect(step.value).toEqual(analyze(doc.chunks, doc.lines, freshQueries()));
+    doc.dispose();
+  });
+});

@@ -266,6 +266,50 @@ function lintCacheOf(memo: Map<string, unknown>): WeakMap<FunctionCandidate, { s
 }
 
 function combine(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
+  return drain(combineSteps(summaries, lineOf, memo, facts));
+}
+
+function drain<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The analysis of a document parsed in chunks, in steps: each `next()` does a part (the
+ * summaries, the module's names, its functions and problems, its calls and bindings, the lint),
+ * so a caller can let other messages in between on a large file, whose analysis before its code is
+ * optimized (the first keystrokes after the open) took 20–40 ms at once. Run to the end, it gives
+ * what `analyze` gives; it must be dropped once the chunks change. Never throws: a step that
+ * would ends it with an empty analysis.
+ */
+export function* analyzeInSteps(chunks: readonly Parser.ParsedChunk[], lineOf: LineOf, queries: CompiledQueries, facts?: ImportFacts): Generator<void, FileAnalysis, void> {
+  let steps: Generator<void, FileAnalysis, void> | undefined;
+  try {
+    const summaries = summarizeChunks(chunks, queries);
+    yield;
+    steps = combineSteps(summaries, lineOf, queries.memo, facts);
+  } catch {
+    return emptyAnalysis();
+  }
+  for (;;) {
+    let step: IteratorResult<void, FileAnalysis>;
+    try {
+      step = steps.next();
+    } catch {
+      return emptyAnalysis();
+    }
+    if (step.done) return step.value;
+    yield;
+  }
+}
+
+/** How many summaries, or functions to lint, one step of `analyzeInSteps` goes through at most. */
+const STEP_SUMMARIES = 1_000;
+const STEP_FUNCTIONS = 200;
+
+function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string, unknown>, facts: ImportFacts | undefined): Generator<void, FileAnalysis, void> {
   const lintCache = lintCacheOf(memo);
   const imports: ImportClause[] = [];
   const kinds = new Map<string, ModuleNameKind>();
@@ -273,13 +317,16 @@ function combine(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string
     const current = kinds.get(name);
     if (current === undefined || KIND_RANK[kind] < KIND_RANK[current]) kinds.set(name, kind);
   };
+  let done = 0;
   for (const summary of summaries) {
+    if (++done % STEP_SUMMARIES === 0) yield;
     for (const clause of summary.imports) {
       imports.push(clause);
       setKind(clause.bound, 'import');
     }
     for (const { name, kind } of summary.names) setKind(name, kind);
   }
+  yield;
   const choppa = choppaNames(imports);
   const instances = resolveInstances(
     collect(summaries, (summary) => summary.instances),
@@ -310,14 +357,17 @@ function combine(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string
     importedFunctions: facts?.functions ?? [],
   };
   problems.push(...unfollowedProblems(collect(summaries, (summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
+  yield;
   for (const summary of summaries) {
+    if (++done % STEP_SUMMARIES === 0) yield;
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
     for (const assignment of summary.assignments) analysis.bindings.push(bindingOf(assignment, summary.calls, functionNames));
   }
-
+  yield;
   const context = moduleContext(summaries, imports, kinds, lineOf);
   for (const { fn, candidate } of resolved) {
+    if (++done % STEP_FUNCTIONS === 0) yield;
     // The lint of a function only changes with the function or with what its free names are.
     const signature = lintSignature(candidate, context);
     let cached = lintCache.get(candidate);

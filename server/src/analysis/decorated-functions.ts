@@ -70,6 +70,9 @@ function hasCacheComment(text: string, from: number): boolean {
   return CACHE_COMMENT.test(text.slice(from, end === -1 ? text.length : end));
 }
 
+/** The longest decorator instance expression read (`dutch`, `jobs.dutch`, with spaces). */
+const INSTANCE_CHARS_MAX = 256;
+
 /** The functions in one top-level statement that carry a `@x.remote`-like decorator. */
 export function readFunctionCandidates(statement: Parser.SyntaxNode, text: string, query: Parser.Query): FunctionCandidate[] {
   const byStart = new Map<number, { definition: Parser.SyntaxNode; decorated: Parser.SyntaxNode; name: Parser.SyntaxNode; decorators: FunctionCandidate['decorators'] }>();
@@ -78,7 +81,10 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
     const decorated = captureOf(match, 'decorated');
     const name = captureOf(match, 'name');
     const decorator = captureOf(match, 'decorator');
-    const instance = captureOf(match, 'instance')?.text.replace(/\s+/g, '');
+    // An instance is a name or a dotted name; a longer capture is error recovery's, whose text
+    // can be most of the file (a docstring being typed): not read, not an instance.
+    const instanceNode = captureOf(match, 'instance');
+    const instance = instanceNode && instanceNode.endIndex - instanceNode.startIndex <= INSTANCE_CHARS_MAX ? instanceNode.text.replace(/\s+/g, '') : undefined;
     const kind = captureOf(match, 'kind')?.text as RunKind | undefined;
     if (!definition || !decorated || !name || !decorator || !instance || !kind) continue;
     const key = definition.startIndex;
