@@ -40,11 +40,9 @@ function stdioConnection(): Connection {
 /**
  * Wires a session to a connection; returns the connection, listening. With `answered`, the
  * connection already answered `initialize` with these params (`stdio-server.ts`) and listens:
- * the session takes them as its own `initialize` would have. `listening` without `answered`: the
- * connection listens but `initialize` has not come yet (a client slower than the wiring); the
- * session answers it when it comes (listening again threw "Connection is already listening").
+ * the session takes them as its own `initialize` would have.
  */
-export function startServer(connection: Connection = stdioConnection(), answered?: InitializeParams, listening = answered !== undefined): Connection {
+export function startServer(connection: Connection = stdioConnection(), answered?: InitializeParams): Connection {
   // Compiled once `initialize` is answered (or by whatever reads them first).
   const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
   const documents = new Documents(createPythonParser(), queries);
@@ -86,6 +84,6 @@ export function startServer(connection: Connection = stdioConnection(), answered
     refreshResultViews(session);
   });
 
-  if (!listening) connection.listen();
+  if (!answered) connection.listen();
   return connection;
 }

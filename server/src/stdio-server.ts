@@ -7,8 +7,7 @@ import { initializeResult } from './capabilities.js';
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, StreamMessageWriter } from './protocol/lsp-runtime.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
 
-/** `listening`: the connection listens already (a client slower than the wiring has not sent `initialize` yet). */
-export type StartServer = (connection: Connection, answered: InitializeParams | undefined, listening: boolean) => Connection;
+export type StartServer = (connection: Connection, answered?: InitializeParams) => Connection;
 
 /** Listens on stdio at once; `wiring` resolves to the full server once its modules are loaded. */
 export function serveStdio(wiring: Promise<StartServer>): void {
@@ -38,7 +37,7 @@ export function serveStdio(wiring: Promise<StartServer>): void {
   wiring.then(
     (startServer) => {
       for (const handler of beforeInitialize) handler.dispose();
-      startServer(connection, answered, true);
+      startServer(connection, answered);
       reader.release();
     },
     (error: unknown) => {

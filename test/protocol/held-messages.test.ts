@@ -45,34 +45,3 @@ describe('messages held after initialize', () => {
     input.destroy();
   });
 });
-
-describe('a client slower than the wiring', () => {
-  it('gets initialize answered when it sends it after the server has loaded, by the same process', async () => {
-    const { spawn } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
-    const bin = fileURLToPath(new URL('../../server/bin/choppa-lsp.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    try {
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      // Long after the server's modules load (about 100 ms): the full server is wired and listening.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      child.stdin.write(frame({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));
-      const answer = await Promise.race([
-        (async () => {
-          while (!stdout.includes('"id":0')) await new Promise((resolve) => setTimeout(resolve, 20));
-          return stdout;
-        })(),
-        exited.then((code) => `exited ${code}: ${stderr}`),
-        new Promise<string>((resolve) => setTimeout(() => resolve(`no answer: ${stderr}`), 15_000)),
-      ]);
-      expect(answer).toContain('"capabilities"');
-      expect(child.exitCode).toBeNull();
-    } finally {
-      child.kill();
-    }
-  }, 30_000);
-});
