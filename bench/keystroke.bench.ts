@@ -290,19 +290,26 @@ function rssMb(pid: number): number {
 /** A server build to measure: this one, or the baseline named by CHOPPA_BENCH_BASELINE. */
 interface Build {
   name: string;
-  /** Its `server/dist/main.js`. */
+  /** Its `server/dist/main.js` (the in-process waits load its modules from beside it). */
   main: string;
+  /** The command that starts its server over stdio. */
+  command: string[];
 }
 
-const THIS_BUILD: Build = { name: 'this build', main: fileURLToPath(new URL('../../server/dist/main.js', import.meta.url)) };
+// This build's server as editors start it: through the `choppa-lsp` launcher.
+const THIS_BUILD: Build = {
+  name: 'this build',
+  main: fileURLToPath(new URL('../../server/dist/main.js', import.meta.url)),
+  command: [process.execPath, fileURLToPath(new URL('../../server/bin/choppa-lsp.js', import.meta.url)), '--stdio'],
+};
 
 function buildsToRun(): Build[] {
   const baseline = process.env.CHOPPA_BENCH_BASELINE;
-  return baseline ? [THIS_BUILD, { name: 'baseline', main: baseline }] : [THIS_BUILD];
+  return baseline ? [THIS_BUILD, { name: 'baseline', main: baseline, command: [process.execPath, baseline, '--stdio'] }] : [THIS_BUILD];
 }
 
 function startServer(build: Build, root: string): Promise<EditorClient> {
-  return EditorClient.start({ root, command: [process.execPath, build.main, '--stdio'] });
+  return EditorClient.start({ root, command: build.command });
 }
 
 /** Full reparse + analysis of `text`, the baseline every keystroke is compared with. */
