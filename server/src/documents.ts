@@ -5,7 +5,7 @@
 // messages get in between, and a request that reads `analysis` meanwhile finishes that work on the spot.
 import type { PythonParser } from './syntax/parser-engine.js';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
-import { analyze, summarizeSome } from './analysis/analyze.js';
+import { analyze, analyzeInSteps, summarizeSome } from './analysis/analyze.js';
 import { ARGUMENT_LIST_PREFIX, argumentsOfTree } from './analysis/argument-list.js';
 import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
@@ -68,11 +68,38 @@ class LiveDocument implements OpenDocument {
   }
 
   get raw(): FileAnalysis {
-    this.#raw ??= analyze(this.syntax.chunks, this.syntax.text, this.queries);
+    if (!this.#raw) {
+      const steps = this.#steps ?? analyzeInSteps(this.syntax.chunks, this.syntax.lines, this.queries);
+      this.#steps = undefined;
+      for (let step = steps.next(); ; step = steps.next()) {
+        if (step.done) {
+          this.#raw = step.value;
+          break;
+        }
+      }
+    }
     return this.#raw;
   }
 
   #raw: FileAnalysis | undefined;
+  /** The analysis of the current text under way in steps (`stepRaw`). */
+  #steps: Generator<void, FileAnalysis, void> | undefined;
+
+  /** Whether an analysis in steps is under way (its summaries are all made). */
+  get stepping(): boolean {
+    return this.#steps !== undefined;
+  }
+
+  /** Runs one step of the analysis of the current text; true once `raw` is ready. */
+  stepRaw(): boolean {
+    if (this.#raw) return true;
+    this.#steps ??= analyzeInSteps(this.syntax.chunks, this.syntax.lines, this.queries);
+    const step = this.#steps.next();
+    if (!step.done) return false;
+    this.#steps = undefined;
+    this.#raw = step.value;
+    return true;
+  }
 
   /** What the imports resolve to may have changed; the text has not. */
   resolvedChanged(): void {
@@ -86,6 +113,8 @@ class LiveDocument implements OpenDocument {
   textChanged(): void {
     this.#analysis = undefined;
     this.#raw = undefined;
+    // Its summaries are of the old chunks (and may have moved since).
+    this.#steps = undefined;
   }
 }
 
@@ -224,6 +253,25 @@ export class Documents {
   }
 
   /**
+   * Parses chunks one at a time for about a summary slice, summarizing each and dropping its tree
+   * at once, so a large file never holds its trees and none lives long enough to be promoted
+   * (`SyntaxDocument.dropParsedTrees` says why that matters). A chunk larger than the slice is
+   * parsed over several continuations.
+   */
+  private parseAndSummarize(syntax: SyntaxDocument): void {
+    const deadline = performance.now() + SUMMARY_SLICE_MS;
+    const timeUp = (): boolean => performance.now() > deadline;
+    do {
+      syntax.continueParse(Math.max(0.1, deadline - performance.now()), 1);
+      const parsed = syntax.parsedSoFar;
+      if (parsed.length === 0) continue;
+      // Summaries of a chunk are made whole; the clock is looked at between chunks.
+      summarizeSome(parsed, this.queries, () => false);
+      syntax.dropParsedTrees();
+    } while (syntax.pending && !timeUp());
+  }
+
+  /**
    * One unit of deferred work per continuation (a parse slice, a summary slice, the analysis, or
    * the listener), so a message that arrived meanwhile runs before the next unit. Returns whether
    * the document has more work.
@@ -232,12 +280,16 @@ export class Documents {
     // Closed, or reopened as another document: its work is moot.
     if (this.open.get(document.uri) !== document) return false;
     if (document.syntax.pending) {
-      document.syntax.continueParse(PARSE_SLICE_MS);
+      this.parseAndSummarize(document.syntax);
       return true;
     }
     if (!document.analyzed) {
       const deadline = performance.now() + SUMMARY_SLICE_MS;
-      if (!summarizeSome(document.syntax.chunks, this.queries, () => performance.now() > deadline)) return true;
+      const timeUp = (): boolean => performance.now() > deadline;
+      if (!document.stepping && !summarizeSome(document.syntax.chunks, this.queries, timeUp)) return true;
+      // The analysis in steps for about a slice: on a large file, before its code is optimized
+      // (the first keystrokes after the open), it took 20–40 ms at once.
+      while (!document.stepRaw()) if (timeUp()) return true;
       void document.analysis;
       // The listener publishes (about as long again on a large file) in a continuation of its own.
       if (document.listener) return true;

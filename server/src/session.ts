@@ -20,13 +20,19 @@ import { MissingImports } from './bundle/missing-imports.js';
 import { ClusterCatalogs } from './clusters/cluster-catalog.js';
 
 // What other files can see of a file: its instances' settings and its decorated functions.
-function exportSignature(analysis: FileAnalysis): string {
-  let signature = '';
+function exportSignature(analysis: FileAnalysis): string[] {
+  // Parts, not one string: the functions' sources joined were a 270 KB string per keystroke on a
+  // 10k-line file, kept until the next one (so promoted); unchanged functions share their strings.
+  const parts: string[] = [];
   for (const instance of analysis.instances) {
-    signature += `${instance.name}=${String(instance.clusterId)}|${String(instance.artifactDir)}|${String(instance.resultSizeMax)}|${instance.dynamic.join(',')};`;
+    parts.push(`${instance.name}=${String(instance.clusterId)}|${String(instance.artifactDir)}|${String(instance.resultSizeMax)}|${instance.dynamic.join(',')}`);
   }
-  for (const fn of analysis.functions) signature += `${fn.name}:${fn.kind}:${fn.instance}:${fn.source};`;
-  return signature;
+  for (const fn of analysis.functions) parts.push(fn.name, fn.kind, fn.instance, fn.source);
+  return parts;
+}
+
+function sameParts(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((part, index) => part === b[index]);
 }
 
 export interface SessionOptions {
@@ -71,24 +77,33 @@ export class Session {
       if (path === undefined) return raw;
       const facts = this.index.factsFor(path, raw);
       if (facts.instances.length === 0 && facts.functions.length === 0) return raw;
-      return analyze(syntax.chunks, syntax.text, queries, facts);
+      return analyze(syntax.chunks, syntax.lines, queries, facts);
     };
   }
 
   /** The open buffer of a file path, for the index (open buffers win over the disk). */
   private openBuffer(path: string): OpenBuffer | undefined {
     for (const document of this.documents.all()) {
-      if (uriToPath(document.uri) !== path) continue;
+      let documentPath = this.bufferPaths.get(document);
+      if (documentPath === undefined) this.bufferPaths.set(document, (documentPath = uriToPath(document.uri) ?? ''));
+      if (documentPath !== path) continue;
+      const kept = this.buffers.get(document);
+      // One view per document version: the index asks for it per function on every publish, and a
+      // new view (and a parsed URL) each time was a third of what a keystroke left for the old generation.
+      if (kept?.version === document.version) return kept.view;
       const { syntax } = document;
       // A reopened document starts its versions again: the syntax object tells them apart.
-      let id = this.bufferIds.get(syntax);
-      if (id === undefined) this.bufferIds.set(syntax, (id = ++this.bufferCount));
-      return { version: `${id}:${document.version}`, get text() { return syntax.text; }, get chunks() { return syntax.chunks; }, get raw() { return document.raw; } };
+      const id = kept?.id ?? ++this.bufferCount;
+      const view: OpenBuffer = { version: `${id}:${document.version}`, get text() { return syntax.text; }, lineText: syntax.lines, get chunks() { return syntax.chunks; }, get raw() { return document.raw; } };
+      this.buffers.set(document, { id, version: document.version, view });
+      return view;
     }
     return undefined;
   }
 
-  private readonly bufferIds = new WeakMap<object, number>();
+  /** Each open document's id and view of its current version, and its path (`openBuffer`). */
+  private readonly buffers = new WeakMap<object, { id: number; version: number; view: OpenBuffer }>();
+  private readonly bufferPaths = new WeakMap<object, string>();
   private bufferCount = 0;
 
   /** Where runs of a file's functions go, for messages (`cluster 0123-…`, `local python3.11`). */
@@ -112,15 +127,15 @@ export class Session {
     const document = this.documents.get(uri);
     if (!document) return;
     const signature = exportSignature(document.analysis);
-    if (this.exportSignatures.get(uri) === signature) return;
+    if (sameParts(this.exportSignatures.get(uri), signature)) return;
     const first = !this.exportSignatures.has(uri);
     this.exportSignatures.set(uri, signature);
-    if (first && signature === '') return;
+    if (first && signature.length === 0) return;
     this.documents.invalidateResolved(uri);
     for (const other of this.documents.all()) if (other.uri !== uri) republish(other.uri);
   }
 
-  private readonly exportSignatures = new Map<string, string>();
+  private readonly exportSignatures = new Map<string, string[]>();
 
   /** The workspace root holding a file: the deepest workspace folder that contains it. */
   rootOf(filePath: string): string | null {

@@ -8,7 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { SyntaxDocument, type TextChange } from '../../server/src/syntax/parser.js';
 import { analyze, summarizeSome } from '../../server/src/analysis/analyze.js';
-import { lineStarts } from '../../server/src/syntax/line-index.js';
+import { lineStarts, offsetAt } from '../../server/src/syntax/line-index.js';
 import { freshQueries, parser, parsesCleanly, chunkShape, freshChunkShape } from './support.js';
 import type { FileAnalysis } from '../../server/src/analysis/model.js';
 
@@ -242,5 +242,81 @@ describe('parses left pending end in the same tree and analysis', () => {
     const fresh = parser.parse(doc.text);
     expect(chunkShape(doc)).toEqual(freshChunkShape(doc.text));
     expect(analyze(doc.chunks, doc.text, freshQueries())).toEqual(analyze(fresh, doc.text, freshQueries()));
+  });
+});
+
+/** `change` applied to `text` as an editor applies it (the model the document is checked against). */
+function applied(text: string, change: TextChange): string {
+  const starts = lineStarts(text);
+  const at = (pos: TextChange['start']): number => offsetAt(text, starts, pos);
+  const [from, to] = [at(change.start), at(change.end)].sort((a, b) => a - b);
+  return text.slice(0, from) + change.text + text.slice(to);
+}
+
+describe('the chunks are the text', () => {
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('after random edits (%s), the text joined from the chunks is the edited text, every line reads from its chunk, and the analysis read by lines equals a fresh one', (_name, eol) => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const next = random(seed);
+      const queries = freshQueries();
+      let expected = BASE.repeat(8).replace(/\n/g, eol);
+      const doc = new SyntaxDocument(expected);
+      for (let step = 0; step < 60; step++) {
+        // The document's own text is not read between edits: each edit works on the chunks alone.
+        const change = randomChange(expected, next, eol);
+        expected = applied(expected, change);
+        doc.applyEdit(change);
+        expect(doc.length, `seed ${seed}, step ${step}`).toBe(expected.length);
+        if (step % 6 === 5) expect(analyze(doc.chunks, doc.lines, queries), `seed ${seed}, step ${step}`).toEqual(freshAnalysis(expected));
+      }
+      const lines = expected.split('\n');
+      for (let line = 0; line <= lines.length; line++) expect(doc.lineText(line), `seed ${seed}, line ${line}`).toBe(lines[line]);
+      expect(doc.lineStarts).toEqual(lineStarts(expected));
+      expect(doc.text).toBe(expected);
+      expect(chunkShape(doc)).toEqual(freshChunkShape(expected));
+    }
+  });
+
+  it('an opened string that swallows the rest of the file is cut again over the whole rest, and closing it brings the old chunks back', () => {
+    const text = BASE.repeat(6);
+    const doc = new SyntaxDocument(text);
+    const queries = freshQueries();
+    analyze(doc.chunks, doc.lines, queries);
+    const at = { line: 4, character: 0 };
+    doc.applyEdit({ start: at, end: at, text: "NOTE = '''\n" });
+    const opened = applied(text, { start: at, end: at, text: "NOTE = '''\n" });
+    expect(chunkShape(doc)).toEqual(freshChunkShape(opened));
+    expect(analyze(doc.chunks, doc.lines, queries)).toEqual(freshAnalysis(opened));
+    // The four statements above it, and the rest of the file as one chunk: the cut ran past the
+    // chunks around the edit, to the end.
+    expect(doc.chunks.length).toBe(5);
+    doc.applyEdit({ start: at, end: { line: 5, character: 0 }, text: '' });
+    expect(doc.text).toBe(text);
+    expect(chunkShape(doc)).toEqual(freshChunkShape(text));
+    const back = analyze(doc.chunks, doc.lines, queries);
+    expect(back).toEqual(freshAnalysis(text));
+    expect(doc.chunks.length).toBeGreaterThan(30);
+    expect(back.functions.length).toBeGreaterThan(10);
+  });
+});
+
+describe('trees dropped while a large file is still being parsed', () => {
+  it('chunks summarized as they are parsed give up their trees, and the analysis equals a fresh one', () => {
+    const doc = new SyntaxDocument(LARGE);
+    const queries = freshQueries();
+    let slices = 0;
+    while (doc.pending) {
+      doc.continueParse(0.5, 1);
+      const parsed = doc.parsedSoFar;
+      expect(parsed.length).toBeLessThanOrEqual(1);
+      if (parsed.length > 0) summarizeSome(parsed, queries, () => false);
+      doc.dropParsedTrees();
+      expect(doc.parsedSoFar).toHaveLength(0);
+      slices++;
+    }
+    expect(slices).toBeGreaterThan(10);
+    expect(analyze(doc.chunks, doc.lines, queries)).toEqual(freshAnalysis(LARGE));
   });
 });

@@ -46,13 +46,33 @@ export function emptyAnalysis(): FileAnalysis {
  * are what the workspace index resolved this file's imports to (instances and decorated
  * functions of other modules).
  */
-export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
+export function analyze(tree: Parser.Tree, text: string, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis;
+/**
+ * The same for a document parsed in chunks, whose text may be given as its lines (`lineOf`, as
+ * `SyntaxDocument.lineText` reads them): the analysis reads only the few lines it needs.
+ */
+export function analyze(chunks: readonly Parser.ParsedChunk[], text: string | LineOf, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis;
+export function analyze(tree: Parser.Tree | readonly Parser.ParsedChunk[], text: string | LineOf, queries: CompiledQueries, facts?: ImportFacts): FileAnalysis {
   try {
-    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text, queries);
-    return combine(summaries, text, queries.memo, facts);
+    const summaries = Array.isArray(tree) ? summarizeChunks(tree as readonly Parser.ParsedChunk[], queries) : summarize(tree as Parser.Tree, text as string, queries);
+    return combine(summaries, typeof text === 'string' ? linesOf(text) : text, queries.memo, facts);
   } catch {
     return emptyAnalysis();
   }
+}
+
+/** Line `line` of a text without its `\n` (a `\r` before it stays), or undefined past the last line. */
+export type LineOf = (line: number) => string | undefined;
+
+function linesOf(text: string): LineOf {
+  let starts: number[] | undefined;
+  return (line) => {
+    starts ??= lineStarts(text);
+    const from = starts[line];
+    if (from === undefined) return undefined;
+    const next = starts[line + 1];
+    return text.slice(from, next === undefined ? text.length : next - 1);
+  };
 }
 
 interface ChunkEntry {
@@ -245,7 +265,51 @@ function lintCacheOf(memo: Map<string, unknown>): WeakMap<FunctionCandidate, { s
   return cache;
 }
 
-function combine(summaries: StatementSummary[], text: string, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
+function combine(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string, unknown>, facts: ImportFacts | undefined): FileAnalysis {
+  return drain(combineSteps(summaries, lineOf, memo, facts));
+}
+
+function drain<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The analysis of a document parsed in chunks, in steps: each `next()` does a part (the
+ * summaries, the module's names, its functions and problems, its calls and bindings, the lint),
+ * so a caller can let other messages in between on a large file, whose analysis before its code is
+ * optimized (the first keystrokes after the open) took 20–40 ms at once. Run to the end, it gives
+ * what `analyze` gives; it must be dropped once the chunks change. Never throws: a step that
+ * would ends it with an empty analysis.
+ */
+export function* analyzeInSteps(chunks: readonly Parser.ParsedChunk[], lineOf: LineOf, queries: CompiledQueries, facts?: ImportFacts): Generator<void, FileAnalysis, void> {
+  let steps: Generator<void, FileAnalysis, void> | undefined;
+  try {
+    const summaries = summarizeChunks(chunks, queries);
+    yield;
+    steps = combineSteps(summaries, lineOf, queries.memo, facts);
+  } catch {
+    return emptyAnalysis();
+  }
+  for (;;) {
+    let step: IteratorResult<void, FileAnalysis>;
+    try {
+      step = steps.next();
+    } catch {
+      return emptyAnalysis();
+    }
+    if (step.done) return step.value;
+    yield;
+  }
+}
+
+/** How many summaries, or functions to lint, one step of `analyzeInSteps` goes through at most. */
+const STEP_SUMMARIES = 1_000;
+const STEP_FUNCTIONS = 200;
+
+function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<string, unknown>, facts: ImportFacts | undefined): Generator<void, FileAnalysis, void> {
   const lintCache = lintCacheOf(memo);
   const imports: ImportClause[] = [];
   const kinds = new Map<string, ModuleNameKind>();
@@ -253,13 +317,16 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     const current = kinds.get(name);
     if (current === undefined || KIND_RANK[kind] < KIND_RANK[current]) kinds.set(name, kind);
   };
+  let done = 0;
   for (const summary of summaries) {
+    if (++done % STEP_SUMMARIES === 0) yield;
     for (const clause of summary.imports) {
       imports.push(clause);
       setKind(clause.bound, 'import');
     }
     for (const { name, kind } of summary.names) setKind(name, kind);
   }
+  yield;
   const choppa = choppaNames(imports);
   const instances = resolveInstances(
     collect(summaries, (summary) => summary.instances),
@@ -291,14 +358,17 @@ function combine(summaries: StatementSummary[], text: string, memo: Map<string, 
     importedFunctions: facts?.functions ?? [],
   };
   problems.push(...unfollowedProblems(collect(summaries, (summary) => summary.constructors), instances, (callee) => isChoppaConstructor(callee, choppa)));
+  yield;
   for (const summary of summaries) {
+    if (++done % STEP_SUMMARIES === 0) yield;
     for (const call of summary.calls) if (functionNames.has(call.function)) calls.push(call);
     for (const session of summary.sessions) if (instanceNames.has(session.instance)) analysis.sessions.push(session);
     for (const assignment of summary.assignments) analysis.bindings.push(bindingOf(assignment, summary.calls, functionNames));
   }
-
-  const context = moduleContext(summaries, imports, kinds, text);
+  yield;
+  const context = moduleContext(summaries, imports, kinds, lineOf);
   for (const { fn, candidate } of resolved) {
+    if (++done % STEP_FUNCTIONS === 0) yield;
     // The lint of a function only changes with the function or with what its free names are.
     const signature = lintSignature(candidate, context);
     let cached = lintCache.get(candidate);
@@ -328,25 +398,35 @@ function decoratedNamesOf(summaries: readonly StatementSummary[]): string[] {
 // `big = load(1000)` binds `big` to that very call (not to `load`'s latest result), and
 // `REGIONS = ["emea", "amer"]` to its literal.
 function bindingOf(assignment: AssignmentInfo, calls: readonly CallSite[], functionNames: ReadonlySet<string>): Binding {
+  const callsFunction = assignment.rhsCall !== undefined && functionNames.has(assignment.rhsCall);
+  const kept = bindingsOf.get(assignment);
+  if (kept && kept.callsFunction === callsFunction) return kept.binding;
   const binding: Binding = { name: assignment.name, span: assignment.span };
   if (assignment.literal !== undefined) binding.literal = assignment.literal;
-  if (assignment.rhsCall === undefined || !functionNames.has(assignment.rhsCall)) return binding;
-  binding.callOf = assignment.rhsCall;
-  const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));
-  if (call) binding.call = { key: call.key, span: call.span, argsSource: call.argsSource };
+  if (callsFunction) {
+    binding.callOf = assignment.rhsCall;
+    const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));
+    if (call) binding.call = { key: call.key, span: call.span, argsSource: call.argsSource };
+  }
+  bindingsOf.set(assignment, { callsFunction, binding });
   return binding;
 }
+
+/**
+ * Each assignment's binding, kept while the assignment is the same object (its chunk's summaries
+ * are kept until the chunk's text changes, and `calls` are the same summary's) and whether it calls
+ * a decorated function has not changed: a keystroke in a 30k-line file made 1,600 of them anew.
+ * Its positions are the assignment's and the call's own objects, which move with their chunk.
+ */
+const bindingsOf = new WeakMap<AssignmentInfo, { callsFunction: boolean; binding: Binding }>();
 
 function moduleContext(
   summaries: readonly StatementSummary[],
   imports: readonly ImportClause[],
   kinds: ReadonlyMap<string, ModuleNameKind>,
-  text: string,
+  lineOf: LineOf,
 ): ModuleContext {
   const totals = new Map<string, number>();
-  let starts: number[] | undefined;
-  const offset = (pos: Pos): number => offsetAt(text, (starts ??= lineStarts(text)), pos);
-  const position = (at: number): Pos => positionAt((starts ??= lineStarts(text)), at);
   return {
     kindOf: (name) => kinds.get(name),
     importOf: (name) => imports.find((clause) => clause.bound === name),
@@ -362,39 +442,39 @@ function moduleContext(
     },
     removalEdit(clause: ImportClause): TextEdit {
       if (clause.removal.kind === 'edit') return { span: clause.removal.span, newText: clause.removal.newText };
-      return removeStatement(clause.removal.span.start, clause.removal.span.end, text, offset, position);
+      return removeStatement(clause.removal.span.start, clause.removal.span.end, lineOf);
     },
   };
 }
 
 // Deletes a statement without breaking its neighbours: with its `;` when it shares the line,
 // with its whole line (and line break) when it is alone on it.
-function removeStatement(
-  startPos: Pos,
-  endPos: Pos,
-  text: string,
-  offset: (pos: Pos) => number,
-  position: (at: number) => Pos,
-): TextEdit {
-  let start = offset(startPos);
-  let end = offset(endPos);
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  const before = text.slice(lineStart, start);
-  const rest = text.slice(end, lineEnd === -1 ? text.length : lineEnd);
+function removeStatement(startPos: Pos, endPos: Pos, lineOf: LineOf): TextEdit {
+  const startLine = lineOf(startPos.line) ?? '';
+  const endLine = lineOf(endPos.line) ?? '';
+  let start: Pos = { line: startPos.line, character: clampToLine(startLine, startPos.character) };
+  let end: Pos = { line: endPos.line, character: clampToLine(endLine, endPos.character) };
+  const before = startLine.slice(0, start.character);
+  const rest = endLine.slice(end.character);
   const semicolonAfter = /^[ \t]*;[ \t]*/.exec(rest);
   const semicolonBefore = /[ \t]*;[ \t]*$/.exec(before);
   if (/^[ \t]*$/.test(before) && /^[ \t]*\r?$/.test(rest)) {
-    start = lineStart;
-    end = lineEnd === -1 ? text.length : lineEnd + 1;
+    start = { line: start.line, character: 0 };
+    end = lineOf(end.line + 1) === undefined ? { line: end.line, character: endLine.length } : { line: end.line + 1, character: 0 };
   } else if (semicolonAfter && !/^[ \t]*;[ \t]*(#|\r?$)/.test(rest)) {
-    end += semicolonAfter[0].length;
+    end = { line: end.line, character: end.character + semicolonAfter[0].length };
   } else if (semicolonBefore) {
-    start -= semicolonBefore[0].length;
+    start = { line: start.line, character: start.character - semicolonBefore[0].length };
   } else if (semicolonAfter) {
-    end += semicolonAfter[0].length;
+    end = { line: end.line, character: end.character + semicolonAfter[0].length };
   }
-  return { span: { start: position(start), end: position(end) }, newText: '' };
+  return { span: { start, end }, newText: '' };
+}
+
+// A column past the end of its line is the end of the line, before any `\r` (as `offsetAt` clamps).
+function clampToLine(line: string, character: number): number {
+  const length = line.endsWith('\r') ? line.length - 1 : line.length;
+  return Math.min(Math.max(0, character), length);
 }
 
 /** The decorated function whose span (decorators to end of body) contains `pos`. */

@@ -70,6 +70,9 @@ function hasCacheComment(text: string, from: number): boolean {
   return CACHE_COMMENT.test(text.slice(from, end === -1 ? text.length : end));
 }
 
+/** The longest decorator instance expression read (`dutch`, `jobs.dutch`, with spaces). */
+const INSTANCE_CHARS_MAX = 256;
+
 /** The functions in one top-level statement that carry a `@x.remote`-like decorator. */
 export function readFunctionCandidates(statement: Parser.SyntaxNode, text: string, query: Parser.Query): FunctionCandidate[] {
   const byStart = new Map<number, { definition: Parser.SyntaxNode; decorated: Parser.SyntaxNode; name: Parser.SyntaxNode; decorators: FunctionCandidate['decorators'] }>();
@@ -78,7 +81,10 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
     const decorated = captureOf(match, 'decorated');
     const name = captureOf(match, 'name');
     const decorator = captureOf(match, 'decorator');
-    const instance = captureOf(match, 'instance')?.text.replace(/\s+/g, '');
+    // An instance is a name or a dotted name; a longer capture is error recovery's, whose text
+    // can be most of the file (a docstring being typed): not read, not an instance.
+    const instanceNode = captureOf(match, 'instance');
+    const instance = instanceNode && instanceNode.endIndex - instanceNode.startIndex <= INSTANCE_CHARS_MAX ? instanceNode.text.replace(/\s+/g, '') : undefined;
     const kind = captureOf(match, 'kind')?.text as RunKind | undefined;
     if (!definition || !decorated || !name || !decorator || !instance || !kind) continue;
     const key = definition.startIndex;
@@ -215,28 +221,46 @@ export function resolveFunctions(
   for (const candidate of candidates) {
     const decorator = candidate.decorators.find((d) => instances.has(d.instance));
     if (!decorator) continue;
-    const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
-    if (problem) {
-      problems.push(problem);
+    const kept = resolvedOf.get(candidate);
+    if (kept && kept.decorator === decorator) {
+      if (kept.problem) problems.push(kept.problem);
+      else functions.push(kept.entry!);
       continue;
     }
-    functions.push({
-      candidate,
-      fn: {
-        name: candidate.name,
-        kind: decorator.kind,
-        instance: decorator.instance,
-        nameSpan: candidate.nameSpan,
-        decoratorSpan: decorator.span,
-        span: candidate.span,
-        defLine: candidate.defStart.line,
-        source: candidate.source,
-        params: candidate.params,
-        cacheOptIn: decorator.cache,
-      },
-    });
+    const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
+    const entry = problem ? undefined : { candidate, fn: decoratedFunction(candidate, decorator) };
+    resolvedOf.set(candidate, { decorator, problem, entry });
+    if (problem) problems.push(problem);
+    else functions.push(entry!);
   }
   return { functions, problems };
+}
+
+/**
+ * What a candidate resolved to, kept while it is the same object (its chunk's summaries are kept
+ * until the chunk's text changes) with the same decorator: a keystroke makes none of these anew
+ * for the functions it did not touch (made anew, they were most of what a keystroke left for the
+ * old generation). Its positions are the candidate's own objects, which move with its chunk.
+ */
+const resolvedOf = new WeakMap<FunctionCandidate, { decorator: FunctionCandidate['decorators'][number]; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined }>();
+
+function decoratedFunction(candidate: FunctionCandidate, decorator: FunctionCandidate['decorators'][number]): DecoratedFunction {
+  return {
+    name: candidate.name,
+    kind: decorator.kind,
+    instance: decorator.instance,
+    nameSpan: candidate.nameSpan,
+    decoratorSpan: decorator.span,
+    span: candidate.span,
+    // Read from the candidate, whose positions move with its chunk: a run that held the function
+    // across an await places its error lines in the document as it is now.
+    get defLine() {
+      return candidate.defStart.line;
+    },
+    source: candidate.source,
+    params: candidate.params,
+    cacheOptIn: decorator.cache,
+  };
 }
 
 function unsupported(candidate: FunctionCandidate, decorator: string): Problem | undefined {

@@ -16,7 +16,7 @@ const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.
 /** The local Python version once known (asked once; the server republishes when it arrives). */
 const localPython = new Map<string, string | undefined>();
 
-export function clusterDiagnostics(session: Session, path: string, analysis: FileAnalysis, text: string): Diagnostic[] {
+export function clusterDiagnostics(session: Session, path: string, analysis: FileAnalysis, lineOf: (line: number) => string | undefined): Diagnostic[] {
   if (analysis.instances.length === 0) return [];
   const scope = clusterScope(session, path);
   if (!scope) return [];
@@ -35,7 +35,7 @@ export function clusterDiagnostics(session: Session, path: string, analysis: Fil
   for (const instance of analysis.instances) {
     const clusterId = scope.workspace.backends.clusterIdFor(instance);
     if (clusterId === undefined) continue;
-    const written = instanceStrings(text, instance).find((found) => found.keyword === 'cluster_id' && found.value === clusterId);
+    const written = instanceStrings(lineOf, instance).find((found) => found.keyword === 'cluster_id' && found.value === clusterId);
     const range = written ? { start: written.start, end: written.end } : instance.callSpan;
     const problems = clusterProblems(clusterId, snapshot, { autoStart: session.settings.autoStartCluster, localPython: localPython.get(python) });
     for (const problem of problems) {

@@ -12,9 +12,9 @@ import { fromPosition } from './convert.js';
 export function clusterIdHover(session: Session, params: HoverParams, analysis: FileAnalysis, path: string): Promise<Hover | null> | undefined {
   const pos = fromPosition(params.position);
   const instance = instanceOnLine(analysis, pos);
-  const text = session.documents.get(params.textDocument.uri)?.syntax.text;
-  if (!instance || text === undefined) return undefined;
-  const found = instanceStrings(text, instance).find((candidate) => candidate.keyword === 'cluster_id' && contains(candidate, pos));
+  const syntax = session.documents.get(params.textDocument.uri)?.syntax;
+  if (!instance || syntax === undefined) return undefined;
+  const found = instanceStrings(syntax.lines, instance).find((candidate) => candidate.keyword === 'cluster_id' && contains(candidate, pos));
   if (!found) return undefined;
   const scope = clusterScope(session, path);
   if (!scope) return undefined;

@@ -34,9 +34,16 @@ export function instanceOnLine(analysis: FileAnalysis, pos: Pos): ChoppaInstance
   return analysis.instances.find((instance) => pos.line >= instance.callSpan.start.line && pos.line <= instance.callSpan.end.line);
 }
 
-/** The `cluster_id=` / `artifact_dir=` strings of an instance's call. */
-export function instanceStrings(text: string, instance: ChoppaInstance): KeywordString[] {
-  return keywordStrings(text.split('\n'), instance.callSpan.start.line, instance.callSpan.end.line);
+/** The `cluster_id=` / `artifact_dir=` strings of an instance's call, read from the lines of its call only. */
+export function instanceStrings(lineOf: (line: number) => string | undefined, instance: ChoppaInstance): KeywordString[] {
+  const { start, end } = instance.callSpan;
+  const lines: string[] = [];
+  for (let line = start.line; line <= end.line; line++) {
+    const text = lineOf(line);
+    if (text === undefined) break;
+    lines[line] = text;
+  }
+  return keywordStrings(lines, start.line, end.line);
 }
 
 export function contains(found: KeywordString, pos: Pos): boolean {

@@ -14,16 +14,16 @@ import { toRange, toSeverity } from './convert.js';
 export const SOURCE = 'choppa';
 
 /**
- * Ranges of lines without their indentation, so the squiggle sits on the code. The line table is
- * the document's own (kept through edits), not one built per error and frame (500 stored errors must not re-split a
- * 10,000-line document 2,000 times on every keystroke).
+ * Ranges of lines without their indentation, so the squiggle sits on the code. Lines are read from
+ * the document's chunks through its line table (kept through edits): neither the whole text nor
+ * a split of it per error and frame (500 stored errors must not re-split a 10,000-line document
+ * 2,000 times on every keystroke).
  */
-function lineRanges(text: string, starts: readonly number[]): (line: number) => Diagnostic['range'] {
+function lineRanges(lineOf: (line: number) => string | undefined): (line: number) => Diagnostic['range'] {
   return (line) => {
-    const from = starts[line];
-    if (from === undefined) return { start: { line, character: 0 }, end: { line, character: 0 } };
-    const next = starts[line + 1];
-    const content = text.slice(from, next === undefined ? text.length : next - 1).replace(/\r$/, '');
+    const text = lineOf(line);
+    if (text === undefined) return { start: { line, character: 0 }, end: { line, character: 0 } };
+    const content = text.replace(/\r$/, '');
     const start = content.length - content.trimStart().length;
     return { start: { line, character: start }, end: { line, character: Math.max(content.length, start) } };
   };
@@ -93,9 +93,9 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
     if (problem === undefined) continue;
     diagnostics.push({ range: toRange(instance.callSpan), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'configuration', message: problem });
   }
-  diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.text));
-  diagnostics.push(...clusterDiagnostics(session, path, analysis, document.syntax.text));
-  const lineRange = lineRanges(document.syntax.text, document.syntax.lineStarts);
+  diagnostics.push(...missingImportDiagnostics(session, path, analysis, document.syntax.lines));
+  diagnostics.push(...clusterDiagnostics(session, path, analysis, document.syntax.lines));
+  const lineRange = lineRanges(document.syntax.lines);
   // A result is news, not a problem: Hint keeps it out of problem lists unless asked otherwise.
   const resultSeverity = session.settings.diagnostics.resultSeverity === 'information' ? DiagnosticSeverity.Information : DiagnosticSeverity.Hint;
   for (const fn of analysis.functions) {

@@ -11,10 +11,9 @@ import { pathToUri } from './convert.js';
 export const MISSING_IMPORT = 'missing-import';
 
 /** One Warning per import (inside a function that was checked) of a module found missing. */
-export function missingImportDiagnostics(session: Session, path: string, analysis: FileAnalysis, text: string): Diagnostic[] {
+export function missingImportDiagnostics(session: Session, path: string, analysis: FileAnalysis, lineOf: (line: number) => string | undefined): Diagnostic[] {
   const checked = session.missingImports.of(path);
   if (checked.size === 0) return [];
-  const lines = text.split('\n');
   const where = session.backendLabelFor(path);
   const diagnostics: Diagnostic[] = [];
   for (const imported of analysis.imports) {
@@ -23,7 +22,7 @@ export function missingImportDiagnostics(session: Session, path: string, analysi
     if (!checked.get(imported.within)?.includes(top)) continue;
     const line = imported.at.line;
     diagnostics.push({
-      range: { start: imported.at, end: { line, character: (lines[line] ?? '').replace(/\r$/, '').length } },
+      range: { start: imported.at, end: { line, character: (lineOf(line) ?? '').replace(/\r$/, '').length } },
       severity: DiagnosticSeverity.Warning,
       source: 'choppa',
       code: MISSING_IMPORT,

@@ -19,7 +19,7 @@ export function lineStarts(text: string): number[] {
  * The UTF-16 offset of `pos` in `text`, clamped the way LSP asks: a line past the end is the end
  * of the text, a character past the end of its line is the end of that line (before any `\r`).
  */
-export function offsetAt(text: string, starts: readonly number[], pos: Pos): number {
+export function offsetAt(text: Pick<string, 'length' | 'charCodeAt'>, starts: readonly number[], pos: Pos): number {
   if (pos.line < 0) return 0;
   const start = starts[pos.line];
   if (start === undefined) return text.length;

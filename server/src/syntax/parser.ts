@@ -58,6 +58,11 @@ class Chunk implements ParsedChunk {
     this.parsed = true;
   }
 
+  /** Whether the chunk holds its tree now (reading `tree` otherwise parses it again). */
+  get hasTree(): boolean {
+    return this.#tree !== undefined;
+  }
+
   /** Gives up the tree, for the caller to free. */
   takeTree(): Tree | undefined {
     const tree = this.#tree;
@@ -83,10 +88,20 @@ class Chunk implements ParsedChunk {
  */
 export class SyntaxDocument {
   readonly #parser: PythonParser;
-  #text: string;
+  /**
+   * The whole text, joined from the chunks when a reader asks for it and kept until the next
+   * edit. The chunks are the text: an edit does not build a new whole string (on a 10k-line file
+   * a 250 KB one per keystroke, in the large-object space, where one per scavenge was promoted and
+   * 15–30 MB of them waited for the next major GC), so a keystroke whose readers only need lines
+   * (`lineText`) allocates nothing the size of the file.
+   */
+  #text: string | undefined;
+  #length: number;
   #chunks: Chunk[];
   /** Chunks never parsed, in order. */
   #unparsed: Chunk[] = [];
+  /** Chunks parsed by `continueParse` or `finishParse` whose trees were not dropped since. */
+  #parsed: Chunk[] = [];
   /** Trees nobody reads any more, freed once the parse in progress completes. */
   #retired: Tree[] = [];
   /**
@@ -111,12 +126,35 @@ export class SyntaxDocument {
   constructor(text: string, engine: ParserEngine = parserEngine()) {
     this.#parser = engine.createParser();
     this.#text = text;
+    this.#length = text.length;
     this.#chunks = this.#cut(text, chunkStarts(text), 0);
     this.#unparsed = [...this.#chunks];
   }
 
+  /** The whole text (joined from the chunks after an edit: read `lineText` where a line will do). */
   get text(): string {
+    this.#text ??= this.#chunks.map((chunk) => chunk.text).join('');
     return this.#text;
+  }
+
+  /** The length of the text in UTF-16 units. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** `lineText`, bound: the text as lines, for readers that take a reader. */
+  readonly lines = (line: number): string | undefined => this.lineText(line);
+
+  /** Line `line` of the text without its `\n` (undefined past the last line), read from its chunk. */
+  lineText(line: number): string | undefined {
+    const starts = this.#lineStarts();
+    const from = starts[line];
+    if (from === undefined) return undefined;
+    const next = starts[line + 1];
+    const to = next === undefined ? this.#length : next - 1;
+    // A line lies inside one chunk: chunks start at line starts.
+    const chunk = this.#chunks[chunkIndexAt(this.#chunks, from)]!;
+    return chunk.text.slice(from - chunk.start, to - chunk.start);
   }
 
   /** The parsed chunks of `text`, in order; while `pending`, reading them finishes the parse first. */
@@ -130,40 +168,78 @@ export class SyntaxDocument {
     return this.#unparsed.length > 0;
   }
 
+  /**
+   * The chunks parsed so far whose trees are still held, while the rest of the text may still be
+   * pending: what is derived from their trees can be made now and the trees dropped
+   * (`dropParsedTrees`), so a large file's trees are never all held at once.
+   */
+  get parsedSoFar(): readonly ParsedChunk[] {
+    return this.#parsed.filter((chunk) => chunk.hasTree);
+  }
+
+  /**
+   * Drops the trees of the chunks parsed so far (`parsedSoFar`), also while a parse is pending: a
+   * reader that still wants one gets it parsed again. Dropped at once, a tree dies young, rather
+   * than thousands of them at the end of a large file's parse, promoted by then: the native
+   * binding frees the trees the collector found all in one go after it (a napi finalizer each),
+   * and 3,400 of them (a 30,000-line file) took 20–40 ms in which no message was handled.
+   */
+  dropParsedTrees(): void {
+    // Nobody else has read these trees (`chunks` finishes the parse first), so they go at once.
+    for (const chunk of this.#parsed) {
+      const tree = chunk.takeTree();
+      if (tree) this.#parser.free(tree);
+    }
+    this.#parsed = [];
+  }
+
   /** Applies one ranged change to the text and re-cuts the chunks around it; parses nothing yet. */
   applyEdit(change: TextChange): void {
-    const old = this.#text;
     const lines = this.#lineStarts();
-    let startIndex = offsetAt(old, lines, change.start);
-    let oldEndIndex = offsetAt(old, lines, change.end);
+    const chars = { length: this.#length, charCodeAt: (index: number) => this.#charCodeAt(index) };
+    let startIndex = offsetAt(chars, lines, change.start);
+    let oldEndIndex = offsetAt(chars, lines, change.end);
     if (oldEndIndex < startIndex) [startIndex, oldEndIndex] = [oldEndIndex, startIndex];
     const inserted = change.text;
-    const text = old.slice(0, startIndex) + inserted + old.slice(oldEndIndex);
     const delta = inserted.length - (oldEndIndex - startIndex);
-    const rowDelta = countBreaks(inserted) - countBreaks(old.slice(startIndex, oldEndIndex));
-    this.#text = text;
-    if (this.#starts !== undefined) this.#starts = editLineStarts(this.#starts, startIndex, oldEndIndex, inserted);
+    const rowDelta = countBreaks(inserted) - breaksBetween(lines, startIndex, oldEndIndex);
+    this.#text = undefined;
+    this.#length += delta;
+    this.#starts = editLineStarts(lines, startIndex, oldEndIndex, inserted);
     // Re-cut from the chunk before the one holding the edit: an edit at a chunk's first line
     // can make it continue the chunk above.
     const chunks = this.#chunks;
     const first = Math.max(0, chunkIndexAt(chunks, startIndex) - 1);
     const from = chunks[first]!.start;
-    // The old chunks after the edit, by where they start in the new text.
-    let next = first + 1;
-    while (next < chunks.length && chunks[next]!.start < oldEndIndex) next++;
     const editEnd = startIndex + inserted.length;
+    // The new text of the chunks around the edit, and of one more after it: the cuts agree with
+    // the old ones again at its start, as a rule. When they do not (an unclosed quote), the rest
+    // of the text is added and cut again.
+    let through = Math.min(chunks.length, chunkIndexAt(chunks, oldEndIndex) + 2);
+    let region = '';
     let stop = chunks.length;
-    let end = text.length;
-    const starts = chunkStarts(text, from, (cut) => {
-      if (cut <= editEnd) return false;
-      while (next < chunks.length && chunks[next]!.start + delta < cut) next++;
-      if (next < chunks.length && chunks[next]!.start + delta === cut) {
-        stop = next;
-        end = cut;
-        return true;
-      }
-      return false;
-    });
+    let end = this.#length;
+    let starts: number[];
+    for (;;) {
+      const old = chunks.slice(first, through).map((chunk) => chunk.text).join('');
+      region = old.slice(0, startIndex - from) + inserted + old.slice(oldEndIndex - from);
+      // The old chunks after the edit, by where they start in the new text.
+      let next = first + 1;
+      while (next < chunks.length && chunks[next]!.start < oldEndIndex) next++;
+      starts = chunkStarts(region, 0, (at) => {
+        const cut = at + from;
+        if (cut <= editEnd) return false;
+        while (next < chunks.length && chunks[next]!.start + delta < cut) next++;
+        if (next < chunks.length && chunks[next]!.start + delta === cut) {
+          stop = next;
+          end = cut;
+          return true;
+        }
+        return false;
+      });
+      if (stop < chunks.length || through === chunks.length) break;
+      through = chunks.length;
+    }
     const replaced = chunks.slice(first, stop);
     const kept = chunks.slice(stop);
     for (const chunk of kept) {
@@ -172,17 +248,24 @@ export class SyntaxDocument {
     }
     // Replaced chunks go to the recent ones; a new chunk whose text is there takes its key and tree.
     for (const chunk of replaced) this.#remember(chunk);
-    const fresh = this.#cut(text, starts, chunks[first]!.row, end);
+    const fresh = this.#cut(region, starts, chunks[first]!.row, end - from, from);
     this.#chunks = [...chunks.slice(0, first), ...fresh, ...kept];
     this.#unparsed = this.#unparsed.filter((chunk) => !replaced.includes(chunk));
     for (const chunk of fresh) if (!chunk.parsed) this.#unparsed.push(chunk);
     this.#unparsed.sort((a, b) => a.start - b.start);
   }
 
+  #charCodeAt(index: number): number {
+    if (this.#text !== undefined) return this.#text.charCodeAt(index);
+    const chunk = this.#chunks[chunkIndexAt(this.#chunks, index)]!;
+    return chunk.text.charCodeAt(index - chunk.start);
+  }
+
   /** Replaces the whole text (a full-document change). */
   replaceAll(text: string): void {
     this.#retireAll();
     this.#text = text;
+    this.#length = text.length;
     this.#starts = undefined;
     this.#chunks = this.#cut(text, chunkStarts(text), 0);
     this.#unparsed = [...this.#chunks];
@@ -190,13 +273,14 @@ export class SyntaxDocument {
 
   /**
    * Parses new chunks for about `budgetMs` (tree-sitter checks its clock every few hundred
-   * steps, so a slice can overrun slightly). Returns true when every chunk is parsed.
+   * steps, so a slice can overrun slightly), at most `maxChunks` of them. Returns true when every
+   * chunk is parsed.
    */
-  continueParse(budgetMs: number): boolean {
+  continueParse(budgetMs: number, maxChunks = Infinity): boolean {
     const deadline = performance.now() + budgetMs;
-    while (this.#unparsed.length > 0) {
+    for (let count = 0; this.#unparsed.length > 0; count++) {
       const left = deadline - performance.now();
-      if (left <= 0) return false;
+      if (left <= 0 || count >= maxChunks) return false;
       if (!this.#parseNext(Math.max(1, Math.round(left * 1000)))) return false;
     }
     this.#freeRetired();
@@ -216,6 +300,7 @@ export class SyntaxDocument {
    */
   dropTrees(): void {
     if (this.#unparsed.length > 0) return;
+    this.#parsed = [];
     for (const chunk of this.#chunks) {
       const tree = chunk.takeTree();
       if (tree) this.#retired.push(tree);
@@ -236,6 +321,7 @@ export class SyntaxDocument {
   }
 
   #retireAll(): void {
+    this.#parsed = [];
     for (const chunk of [...this.#chunks, ...this.#recent.values()]) {
       const tree = chunk.takeTree();
       if (tree) this.#retired.push(tree);
@@ -257,6 +343,7 @@ export class SyntaxDocument {
     this.#resuming = undefined;
     chunk.tree = tree;
     this.#unparsed.shift();
+    this.#parsed.push(chunk);
     return true;
   }
 
@@ -274,7 +361,7 @@ export class SyntaxDocument {
     }
     this.#recent.set(chunk.text, chunk);
     this.#recentChars += chunk.text.length;
-    const limit = this.#text.length * RECENT_CHARS_FACTOR;
+    const limit = this.#length * RECENT_CHARS_FACTOR;
     for (const oldest of this.#recent.keys()) {
       if (this.#recentChars <= limit) break;
       const tree = this.#take(oldest)?.takeTree();
@@ -299,14 +386,14 @@ export class SyntaxDocument {
    * Chunks of `text` starting at `starts` (the first on line `row`); the last ends at `end`. A
    * text among the recently replaced chunks takes that chunk's key and tree.
    */
-  #cut(text: string, starts: readonly number[], row: number, end = text.length): Chunk[] {
+  #cut(text: string, starts: readonly number[], row: number, end = text.length, base = 0): Chunk[] {
     const chunks: Chunk[] = [];
     for (let index = 0; index < starts.length; index++) {
       const start = starts[index]!;
       const stop = index + 1 < starts.length ? starts[index + 1]! : end;
       const chunkText = ownCopy(text.slice(start, stop));
       const earlier = this.#take(chunkText);
-      const chunk = new Chunk(chunkText, start, row, earlier?.key ?? {}, this.#parseNow, earlier?.parsed ?? false);
+      const chunk = new Chunk(chunkText, base + start, row, earlier?.key ?? {}, this.#parseNow, earlier?.parsed ?? false);
       const tree = earlier?.takeTree();
       if (tree) chunk.tree = tree;
       chunks.push(chunk);
@@ -321,7 +408,7 @@ export class SyntaxDocument {
   }
 
   #lineStarts(): number[] {
-    this.#starts ??= lineStarts(this.#text);
+    this.#starts ??= lineStarts(this.text);
     return this.#starts;
   }
 }
@@ -347,15 +434,8 @@ const SPLICE_LINES_MAX = 10_000;
  */
 function editLineStarts(starts: number[], startIndex: number, oldEndIndex: number, inserted: string): number[] {
   const delta = inserted.length - (oldEndIndex - startIndex);
-  // The first line starting after the edit's start (binary search: `starts` is ascending).
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid]! <= startIndex) lo = mid + 1;
-    else hi = mid;
-  }
-  const kept = lo;
+  // The first line starting after the edit's start.
+  const kept = firstAfter(starts, startIndex);
   let after = kept;
   while (after < starts.length && starts[after]! <= oldEndIndex) after++;
   const added: number[] = [];
@@ -380,6 +460,23 @@ function chunkIndexAt(chunks: readonly Chunk[], offset: number): number {
     const mid = (lo + hi + 1) >> 1;
     if (chunks[mid]!.start <= offset) lo = mid;
     else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** How many line breaks lie in `[start, end)`: the line starts in `(start, end]`. */
+function breaksBetween(starts: readonly number[], start: number, end: number): number {
+  return firstAfter(starts, end) - firstAfter(starts, start);
+}
+
+/** The index of the first entry of ascending `starts` greater than `offset`. */
+function firstAfter(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= offset) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }

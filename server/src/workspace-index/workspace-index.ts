@@ -25,6 +25,8 @@ export interface OpenBuffer {
   /** Changes whenever the text changes (and differs between two openings of a file). */
   version: string;
   readonly text: string;
+  /** Its lines, when the owner can read one without the whole text (`SyntaxDocument.lineText`). */
+  readonly lineText?: (line: number) => string | undefined;
   readonly chunks: readonly Parser.ParsedChunk[];
   /** The buffer's own analysis, when its owner keeps one (the same as analysing `chunks`). */
   readonly raw?: FileAnalysis;
@@ -174,7 +176,7 @@ export class WorkspaceIndex {
     const open = this.options.openBuffer?.(path);
     let analysis: FileAnalysis;
     if (open) {
-      analysis = open.raw ?? analyze(open.chunks, open.text, this.options.queries);
+      analysis = open.raw ?? analyze(open.chunks, open.lineText ?? open.text, this.options.queries);
     } else {
       const text = this.textOf(path);
       if (text === undefined) return undefined;
@@ -227,10 +229,10 @@ export class WorkspaceIndex {
       let analysis = raw;
       if (facts.instances.length > 0 || facts.functions.length > 0) {
         const open = this.options.openBuffer?.(path);
-        const text = open?.text ?? this.textOf(path) ?? '';
         if (open) {
-          analysis = analyze(open.chunks, text, this.options.queries, facts);
+          analysis = analyze(open.chunks, open.lineText ?? open.text, this.options.queries, facts);
         } else {
+          const text = this.textOf(path) ?? '';
           this.parser ??= createPythonParser();
           const tree = this.parser.parse(text);
           try {

@@ -12,12 +12,12 @@ export async function completion(session: Session, params: CompletionParams): Pr
   const document = session.documents.get(uri);
   const path = session.pathOf(uri);
   if (!document || path === undefined) return NO_ITEMS;
-  const text = document.syntax.text;
-  const lines = text.split('\n');
-  const lineText = (lines[params.position.line] ?? '').replace(/\r$/, '');
+  // The line first: editors ask on most keystrokes, and only a keyword string needs the whole text.
+  const lineText = (document.syntax.lineText(params.position.line) ?? '').replace(/\r$/, '');
   const site = completionSite(lineText, params.position);
   if (!site) return NO_ITEMS;
-  const offset = lines.slice(0, params.position.line).reduce((sum, line) => sum + line.length + 1, 0) + params.position.character;
+  const text = document.syntax.text;
+  const offset = (document.syntax.lineStarts[params.position.line] ?? text.length) + params.position.character;
   if (!insideChoppaCall(text, offset)) return NO_ITEMS;
   const scope = clusterScope(session, path);
   if (site.keyword === 'cluster_id') return scope ? clusterItems(scope, site) : NO_ITEMS;
