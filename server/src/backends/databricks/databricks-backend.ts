@@ -124,6 +124,8 @@ export class DatabricksBackend implements Backend {
   /** Learnt from the cluster's runtime when a context is created; halved for good after a cut report. */
   private reportBudget: number;
   private disposed = false;
+  /** The line every `start` goes behind (`runnerGuard`); none when our runner names no version. */
+  private readonly guard: string | undefined;
 
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
@@ -143,6 +145,8 @@ export class DatabricksBackend implements Backend {
       ...options.timing,
     };
     this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
+    const version = runnerVersionOf(options.runnerSource);
+    this.guard = version === undefined ? undefined : runnerGuard(version);
   }
 
   /**
@@ -207,8 +211,7 @@ export class DatabricksBackend implements Backend {
     let cutByService = false;
     // Every start checks the runner's version in the same command (an adopted context is not
     // asked beforehand); without a version to check, adoption sent the runner anyway.
-    const version = runnerVersionOf(this.options.runnerSource);
-    const guard = version === undefined ? undefined : runnerGuard(version);
+    const guard = this.guard;
     // The transport of the shared poll loop: one 1.2 command per runner command, and what only a
     // remote context needs (a start retried once on a fresh context, stopping the run when a
     // check fails for good).
@@ -495,7 +498,7 @@ export class DatabricksBackend implements Backend {
       return false;
     }
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
-    if (runnerVersionOf(runnerSource) === undefined) {
+    if (this.guard === undefined) {
       const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
       const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
       if (installed.kind !== 'text') return false;
