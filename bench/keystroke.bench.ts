@@ -300,7 +300,7 @@ interface Build {
 const THIS_BUILD: Build = {
   name: 'this build',
   main: fileURLToPath(new URL('../../server/dist/main.js', import.meta.url)),
-  command: [process.execPath, fileURLToPath(new URL('../../server/bin/choppa-lsp.js', import.meta.url)), '--stdio'],
+  command: [process.execPath, fileURLToPath(new URL('../../server/bin/choppa-lsp.cjs', import.meta.url)), '--stdio'],
 };
 
 function buildsToRun(): Build[] {

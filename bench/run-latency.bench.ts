@@ -4,7 +4,7 @@
 // `poll`, from a plain undici loop checking `commands/status` with no sleep), the official SDK's
 // waiter (`commandExecution.execute(...).wait()`, its executeAndWait, per runner command), and a warm CLI run (a new node
 // process reusing the project's warm context) against node's bare start. With
-// CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.js (or dist/main.js)>, that build's server runs in the same
+// CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.cjs (or dist/main.js)>, that build's server runs in the same
 // rounds too, for a before/after on a shared machine. The stdio round trip of a request no handler
 // knows (answered MethodNotFound) through the same client, to our server and to a bare
 // vscode-languageserver server, says what the transport alone costs. CHOPPA_BENCH_SDK=0 leaves the
@@ -30,7 +30,7 @@ const CLI_ROUNDS = Number(process.env.CHOPPA_BENCH_CLI_ROUNDS ?? 30);
 const SDK = process.env.CHOPPA_BENCH_SDK !== '0';
 const BARE_SERVER = join(ROOT, 'bench', 'dist', 'bare-jsonrpc-server.js');
 // What users start: the launcher, which runs the bundled server.
-const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.js');
+const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.cjs');
 const RUNNER_SOURCE = readFileSync(join(ROOT, 'server', 'python', 'runner.py'), 'utf8');
 
 const SOURCE = `from choppa import Choppa
@@ -155,7 +155,8 @@ function project(name: string): string {
 
 const emulator = await startEmulatorProcess('16.4');
 const home = mkdtempSync(join(tmpdir(), 'choppa-run-latency-home-'));
-const env = { ...emulator.env, DATABRICKS_CONFIG_FILE: join(home, 'no-databrickscfg'), HOME: home, XDG_CACHE_HOME: join(home, 'cache') };
+// The CLI's daemons of this bench live in a folder of its own, and are stopped at the end.
+const env = { ...emulator.env, DATABRICKS_CONFIG_FILE: join(home, 'no-databrickscfg'), HOME: home, XDG_CACHE_HOME: join(home, 'cache'), CHOPPA_DAEMON_DIR: join(home, 'daemons') };
 const serverRoot = project('server');
 const editor = await EditorClient.start({ root: serverRoot, env });
 const BASELINE = process.env.CHOPPA_BENCH_BASELINE;
@@ -231,19 +232,24 @@ try {
   console.log(`  server p50 ${(percentile(server, 50) / percentile(tight, 50)).toFixed(2)}x the floor; ${(percentile(server, 50) / (percentile(tight, 50) + transport)).toFixed(2)}x the floor plus a bare server's stdio round trip (${transport.toFixed(2)} ms)`);
 
   const cliRoot = project('cli');
+  const inProcessRoot = project('cli-in-process');
   const cliArgs = [SERVER_BIN, 'run', 'jobs.py:add', '--args', '1, 2', '--fresh', '--json'];
   const cli: number[] = [];
+  const cliInProcess: number[] = [];
   const cliBefore: number[] = [];
   const bare: number[] = [];
   const baselineCliRoot = project('baseline-cli');
-  // The first creates and records the project's context; the next ones reuse it warm.
+  // The first creates and records the project's context (and starts the daemon); the next ones reuse it warm.
   for (let round = CLI_ROUNDS > 0 ? -3 : 0; round < CLI_ROUNDS; round += 1) {
     const run = await spawnTimed(cliArgs, cliRoot, env);
     if (!/"repr":\s*"3"/.test(run.stdout)) throw new Error(`the CLI printed ${run.stdout}`);
+    const inProcess = await spawnTimed(cliArgs, inProcessRoot, { ...env, CHOPPA_DAEMON: '0' });
+    if (!/"repr":\s*"3"/.test(inProcess.stdout)) throw new Error(`the CLI printed ${inProcess.stdout}`);
     const node = await spawnTimed(['-e', '0'], cliRoot, env);
     const old = BASELINE ? await spawnTimed([BASELINE, ...cliArgs.slice(1)], baselineCliRoot, env) : undefined;
     if (round >= 0) {
       cli.push(run.ms);
+      cliInProcess.push(inProcess.ms);
       bare.push(node.ms);
       if (old) cliBefore.push(old.ms);
     }
@@ -251,13 +257,15 @@ try {
 
   const serverP50 = percentile(server, 50);
   const bareP50 = percentile(bare, 50);
-  console.log(`\nWarm CLI run (a new process reusing the project's context), ${CLI_ROUNDS} rounds`);
+  console.log(`\nWarm CLI run (a new process reusing the project's warm daemon and context), ${CLI_ROUNDS} rounds`);
   console.log(row('node -e 0', bare));
   console.log(row('choppa-lsp run jobs.py:add --args "1, 2"', cli));
+  console.log(row('the same in-process (CHOPPA_DAEMON=0)', cliInProcess));
   if (BASELINE) console.log(row('the same, baseline build', cliBefore));
   const budget = 2 * serverP50 + bareP50;
-  if (cli.length > 0) console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that`);
+  if (cli.length > 0) console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that (${(percentile(cli, 50) - bareP50).toFixed(1)} ms over node's start)`);
 } finally {
+  if (CLI_ROUNDS > 0) await spawnTimed([SERVER_BIN, 'daemon', 'stop'], home, env).catch(() => undefined);
   await editor.stop();
   await baselineEditor?.stop();
   await bareServer.stop();

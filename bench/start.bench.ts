@@ -2,7 +2,7 @@
 // interleaved round by round: node's bare start (the floor), `choppa-lsp --version`, the server's
 // `initialize` answered (from spawn), and its first diagnostics of an opened file (from spawn, so a
 // lazy load that only moves the cost to the first document shows up here). With
-// CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.js (or dist/main.js)> the same is measured for that build in
+// CHOPPA_BENCH_BASELINE=<another build's server/bin/choppa-lsp.cjs (or dist/main.js)> the same is measured for that build in
 // the same rounds, for a before/after on a shared machine.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { percentile } from './stats.js';
 
 const ROUNDS = Number(process.env.CHOPPA_BENCH_ROUNDS ?? 30);
 // What users start: the launcher, which runs the bundled server.
-const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.js');
+const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.cjs');
 const SOURCE = `from choppa import Choppa
 
 dutch = Choppa()

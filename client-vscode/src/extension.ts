@@ -37,7 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const entry = bundledServer(context.extensionPath);
   if (!entry) {
-    void vscode.window.showErrorMessage(`Choppa: this package has no server (expected ${context.extensionPath}/server/bin/choppa-lsp.js); rebuild it with \`npm run package\`.`);
+    void vscode.window.showErrorMessage(`Choppa: this package has no server (expected ${context.extensionPath}/server/bin/choppa-lsp.cjs); rebuild it with \`npm run package\`.`);
     return;
   }
   const executable = serverExecutable(entry, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);

@@ -7,7 +7,7 @@ import type { Executable } from 'vscode-languageclient/node';
 
 /** The server entry point inside the installed extension, if the package has one. */
 export function bundledServer(extensionPath: string): string | undefined {
-  const entry = join(extensionPath, 'server', 'bin', 'choppa-lsp.js');
+  const entry = join(extensionPath, 'server', 'bin', 'choppa-lsp.cjs');
   return existsSync(entry) ? entry : undefined;
 }
 

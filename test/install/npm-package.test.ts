@@ -51,7 +51,7 @@ beforeAll(() => {
 describe('npm install -g of the packed server, without a compiler', () => {
   it('packs the runner, the queries, the README, CHANGELOG and LICENSE, and no sources or maps, within budget', () => {
     const paths = packed.files;
-    expect(paths).toEqual(expect.arrayContaining(['bin/choppa-lsp.js', 'dist/main.js', 'python/runner.py', 'queries/decorators.scm', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
+    expect(paths).toEqual(expect.arrayContaining(['bin/choppa-lsp.cjs', 'dist/main.js', 'python/runner.py', 'queries/decorators.scm', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
     expect(paths.filter((path) => /\.(ts|map|tsbuildinfo)$/.test(path) || path.startsWith('src/'))).toEqual([]);
     expect(packed.size).toBeLessThan(TARBALL_BUDGET);
   });

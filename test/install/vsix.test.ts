@@ -71,7 +71,7 @@ describe('the universal .vsix', () => {
 });
 
 describe('the server inside the .vsix, unpacked outside the repository without a compiler', () => {
-  const entry = (): string => join(unpacked, 'extension', 'server', 'bin', 'choppa-lsp.js');
+  const entry = (): string => join(unpacked, 'extension', 'server', 'bin', 'choppa-lsp.cjs');
   let editor: EditorClient;
   let root: string;
   let uri: string;

@@ -26,6 +26,9 @@ export const USAGE = `Usage: choppa-lsp <command> [options]
                                           on a cluster (default: the configured one); the next run
                                           gets a fresh interpreter
   choppa-lsp jobs [--json]                the one-time job runs this project submitted
+  choppa-lsp daemon status|stop           the warm CLI daemons that serve \`run\` and \`artifact\`
+                                          (one per folder and environment; they exit after 10
+                                          idle minutes, $CHOPPA_DAEMON_IDLE_MS)
 
 Options:
   --args SOURCE   Python argument source for the function ("1, b=2"); names bound in the file
@@ -51,10 +54,14 @@ Options:
 With no Databricks workspace configured (no host from the options, DATABRICKS_HOST or
 ~/.databrickscfg), runs use the embedded local Python backend (python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
 2 on a usage error.
+
+\`run\` and \`artifact\` go through a daemon that keeps the project warm between commands (the
+parser, the project's index, the warm interpreter or execution context); it is started on first
+use and runs each command in this folder and environment. CHOPPA_DAEMON=0 runs them in-process.
 `;
 
 export interface CliOptions {
-  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel' | 'bundle' | ClusterCliCommand;
+  command: 'list' | 'run' | 'artifact' | 'deref' | 'config' | 'submit' | 'runs' | 'wait' | 'cancel' | 'bundle' | 'daemon' | ClusterCliCommand;
   target: string;
   args?: string;
   root?: string;
@@ -75,7 +82,7 @@ export type ClusterCliCommand = 'clusters' | 'cluster-start' | 'context-restart'
 const CLUSTER_COMMANDS: Record<string, ClusterCliCommand> = { clusters: 'clusters', 'cluster start': 'cluster-start', 'context restart': 'context-restart', jobs: 'jobs' };
 export const isClusterCommand = (command: string): command is ClusterCliCommand => Object.values(CLUSTER_COMMANDS).includes(command as ClusterCliCommand);
 
-const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel', 'bundle', ...Object.values(CLUSTER_COMMANDS)]);
+const COMMANDS = new Set(['list', 'run', 'artifact', 'deref', 'config', 'submit', 'runs', 'wait', 'cancel', 'bundle', 'daemon', ...Object.values(CLUSTER_COMMANDS)]);
 
 const DATABRICKS_OPTIONS: Record<string, keyof CliOptions['databricks']> = {
   '--host': 'host',

@@ -4,30 +4,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { FileAnalysis } from '../analysis/model.js';
-import { nodeHttpTransport } from '../backends/databricks/http-transport.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
-import { parseSettings, type Settings } from '../config/settings.js';
-import { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { runTarget as findRunTarget } from '../workspace-index/run-target.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
-import { Documents } from '../documents.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
 import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
-import { DEFAULT_ARTIFACT_DIR, Workspace, type RunRequest } from '../engine/workspace.js';
-import { loadQuerySources } from '../query-files.js';
-import { compileQueries } from '../syntax/queries.js';
-import { createPythonParser } from '../syntax/parser.js';
+import { DEFAULT_ARTIFACT_DIR, type RunRequest, type Workspace } from '../engine/workspace.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
+import { CliHost, cliSettings, openWorkspace as openWith, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
-
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 const processIo: Io = {
   out: (text) => process.stdout.write(text),
@@ -61,37 +51,16 @@ export function indexRoot(filePath: string): string {
   return dir;
 }
 
-/**
- * The settings the CLI runs with: its options, and the interpreters from `$CHOPPA_PYTHON` and
- * `$CHOPPA_DASK_PYTHON`.
- */
-function cliSettings(options: CliOptions): Settings {
-  const daskPython = options.dask.pythonPath ?? process.env.CHOPPA_DASK_PYTHON;
-  return parseSettings({
-    ...options.databricks,
-    backend: options.local ? 'local' : (options.backend ?? 'auto'),
-    ...(process.env.CHOPPA_PYTHON ? { pythonPath: process.env.CHOPPA_PYTHON } : {}),
-    dask: { ...(options.dask.scheduler ? { scheduler: options.dask.scheduler } : {}), ...(daskPython ? { pythonPath: daskPython } : {}) },
-  });
+function openWorkspace(root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
+  const workspace = openWith(root, options, (message) => io.err(`warning: ${message}\n`), index);
+  localNotice(workspace, options, io);
+  return workspace;
 }
 
-function openWorkspace(root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
-  const stateDir = join(root, '.choppa');
-  const backends = new BackendSelection({
-    settings: cliSettings(options),
-    env: process.env,
-    defaultLocalRoot: join(stateDir, 'fs'),
-    stateDir,
-    reuseContexts: true,
-    // One run per process: node's own HTTP, not undici (see http-transport.ts).
-    transport: nodeHttpTransport(process.env),
-    runnerPath: RUNNER_PATH,
-    logger: () => undefined,
-  });
-  if (backends.mode === 'local' && !options.json && options.command !== 'list') {
+function localNotice(workspace: Workspace, options: CliOptions, io: Io): void {
+  if (workspace.backends.mode === 'local' && !options.json && options.command !== 'list') {
     io.err('… no Databricks workspace is configured: running on the embedded local Python backend\n');
   }
-  return new Workspace({ root, stateDir, backends, warn: (message) => io.err(`warning: ${message}\n`), ...(index ? { index } : {}) });
 }
 
 function showConfig(options: CliOptions, io: Io): number {
@@ -117,17 +86,16 @@ function showConfig(options: CliOptions, io: Io): number {
   return result.ok ? 0 : 1;
 }
 
-function loadFile(documents: Documents, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis; index: WorkspaceIndex } {
+function loadFile(host: CliHost, file: string, root?: string): { path: string; text: string; analysis: FileAnalysis; index: WorkspaceIndex } {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
   // The same workspace index as the server: instances and functions imported from other modules.
-  const index = new WorkspaceIndex({ queries: documents.compiledQueries });
-  index.addFolder(root ?? indexRoot(path));
-  return { path, text, analysis: index.analysisOf(path) ?? documents.analyzeText(text).analysis, index };
+  const index = host.index(root ?? indexRoot(path));
+  return { path, text, analysis: index.analysisOf(path) ?? host.documents().analyzeText(text).analysis, index };
 }
 
-function listFile(documents: Documents, options: CliOptions, io: Io): number {
-  const { path, analysis } = loadFile(documents, options.target, options.root);
+function listFile(host: CliHost, options: CliOptions, io: Io): number {
+  const { path, analysis } = loadFile(host, options.target, options.root);
   if (options.json) {
     io.out(`${JSON.stringify({ file: path, ...analysis }, null, 2)}\n`);
     return 0;
@@ -153,13 +121,13 @@ function listFile(documents: Documents, options: CliOptions, io: Io): number {
   return 0;
 }
 
-function showBundle(documents: Documents, options: CliOptions, io: Io): number {
+function showBundle(host: CliHost, options: CliOptions, io: Io): number {
   const [file, name] = splitTarget(options.target);
   if (!name) {
     io.err(`choppa-lsp bundle: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const { path, analysis, index } = loadFile(host, file, options.root);
   const target = findRunTarget(analysis, name, path);
   if (!target) {
     io.err(`There is no function \`${name}\` decorated by a Choppa instance in ${relative(process.cwd(), path) || path}.\n`);
@@ -202,19 +170,22 @@ function printRunResult(result: RunCommandResult, path: string, io: Io, json: bo
   if (result.ref) io.out(`  ${describeRef(result.ref)} at ${result.ref.path}\n  sha256 ${result.ref.sha256}\n`);
 }
 
-async function runTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const [file, name] = splitTarget(options.target);
   if (!name) {
     io.err(`choppa-lsp ${options.command}: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis, index } = loadFile(documents, file, options.root);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
+  const { path, analysis, index } = loadFile(host, file, options.root);
+  const workspace = host.workspace(options.root ?? projectRoot(path), options, index);
+  localNotice(workspace, options, io);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
+  // Ctrl-C cancels the run: in this process, or in the terminal that asked the daemon.
+  if (io.signal) io.signal.addEventListener('abort', onSignal, { once: true });
+  else process.once('SIGINT', onSignal);
   try {
-    const args = cliArguments(documents, options, io);
+    const args = cliArguments(host, options, io);
     if (args === 'invalid') return 2;
     let streamed = false;
     let endsLine = true;
@@ -242,15 +213,15 @@ async function runTarget(documents: Documents, options: CliOptions, io: Io): Pro
     printRunResult(streamed && !options.json ? { ...result, stdout: '', stderr: '' } : result, path, io, options.json);
     return result.status === 'ok' ? 0 : 1;
   } finally {
+    io.signal?.removeEventListener('abort', onSignal);
     process.removeListener('SIGINT', onSignal);
-    await workspace.dispose();
   }
 }
 
 /** `--args` split like a call site's arguments; `invalid` (after saying why) when it does not parse. */
-function cliArguments(documents: Documents, options: CliOptions, io: Io): RunRequest['args'] | 'invalid' | undefined {
+function cliArguments(host: CliHost, options: CliOptions, io: Io): RunRequest['args'] | 'invalid' | undefined {
   if (options.args === undefined) return undefined;
-  const parsed = documents.parseArguments(options.args);
+  const parsed = host.documents().parseArguments(options.args);
   if (parsed) return { source: options.args, parsed };
   io.err(`choppa-lsp: --args ${JSON.stringify(options.args)} is not a valid Python argument list\n`);
   return 'invalid';
@@ -262,7 +233,7 @@ function splitTarget(target: string): [string, string | undefined] {
   return [target.slice(0, index), target.slice(index + 1) || undefined];
 }
 
-async function derefTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const [file, name] = splitTarget(options.target);
   const isFunction = name !== undefined && file.endsWith('.py') && existsSync(file);
   const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
@@ -270,7 +241,7 @@ async function derefTarget(documents: Documents, options: CliOptions, io: Io): P
   try {
     let ref;
     if (isFunction) {
-      const { path } = loadFile(documents, file);
+      const { path } = loadFile(host, file);
       ref = workspace.latestArtifact(path, name);
       if (!ref) {
         io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
@@ -291,16 +262,16 @@ async function derefTarget(documents: Documents, options: CliOptions, io: Io): P
   }
 }
 
-async function submitTarget(documents: Documents, options: CliOptions, io: Io): Promise<number> {
+async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const [file, name] = splitTarget(options.target);
   if (!name) {
     io.err(`choppa-lsp submit: expected FILE:FUNCTION, got ${options.target}\n`);
     return 2;
   }
-  const { path, analysis, index } = loadFile(documents, file, options.root);
+  const { path, analysis, index } = loadFile(host, file, options.root);
   const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
   try {
-    const args = cliArguments(documents, options, io);
+    const args = cliArguments(host, options, io);
     if (args === 'invalid') return 2;
     const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
     if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -375,40 +346,54 @@ async function clusterCommand(options: CliOptions, io: Io): Promise<number> {
   }
 }
 
-/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
-export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+/** One command, on what `host` keeps. */
+async function dispatch(host: CliHost, options: CliOptions, io: Io): Promise<number> {
+  switch (options.command) {
+    case 'list':
+      return listFile(host, options, io);
+    case 'run':
+    case 'artifact':
+      return await runTarget(host, options, io);
+    case 'deref':
+      return await derefTarget(host, options, io);
+    case 'config':
+      return showConfig(options, io);
+    case 'bundle':
+      return showBundle(host, options, io);
+    case 'submit':
+      return await submitTarget(host, options, io);
+    case 'runs':
+    case 'wait':
+    case 'cancel':
+      return await followRuns(options, io);
+    case 'clusters':
+    case 'cluster-start':
+    case 'context-restart':
+    case 'jobs':
+      return await clusterCommand(options, io);
+    case 'daemon': {
+      const { daemonCommand } = await import('../cli-daemon/daemon-control.js');
+      return daemonCommand(options.target, io, options.json);
+    }
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. `host` is
+ * what stays warm between commands (the daemon's); without one, what this command made is let go
+ * when it ends.
+ */
+export async function runCli(argv: string[], io: Io = processIo, kept?: CliHost): Promise<number> {
   const options = parseCliArguments(argv);
   if ('usage' in options) {
     const text = options.version ? `${options.usage}${describeParserEngine()}\n` : options.usage;
     (options.exitCode === 0 ? io.out : io.err)(text);
     return options.exitCode;
   }
-  const documents = new Documents(createPythonParser(), compileQueries(loadQuerySources()));
+  const host = kept ?? new CliHost(io);
+  host.io = io;
   try {
-    switch (options.command) {
-      case 'list':
-        return listFile(documents, options, io);
-      case 'run':
-      case 'artifact':
-        return await runTarget(documents, options, io);
-      case 'deref':
-        return await derefTarget(documents, options, io);
-      case 'config':
-        return showConfig(options, io);
-      case 'bundle':
-        return showBundle(documents, options, io);
-      case 'submit':
-        return await submitTarget(documents, options, io);
-      case 'runs':
-      case 'wait':
-      case 'cancel':
-        return await followRuns(options, io);
-      case 'clusters':
-      case 'cluster-start':
-      case 'context-restart':
-      case 'jobs':
-        return await clusterCommand(options, io);
-    }
+    return await dispatch(host, options, io);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') {
@@ -416,5 +401,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       return 2;
     }
     throw error;
+  } finally {
+    if (!kept) await host.dispose();
   }
 }

@@ -1,4 +1,4 @@
-// A small LSP editor that spawns the server (`server/bin/choppa-lsp.js --stdio`) and speaks
+// A small LSP editor that spawns the server (`server/bin/choppa-lsp.cjs --stdio`) and speaks
 // JSON-RPC over its stdio exactly as an editor does. The demo and the protocol tests drive the
 // server through it; callers wait for named messages (a diagnostic, a showMessage), never time.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 
 /** The server's launcher, beside `dist/` in the package. */
-export const SERVER_BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'choppa-lsp.js');
+export const SERVER_BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'choppa-lsp.cjs');
 
 /** What a full-featured editor advertises (VS Code-like). */
 export const RICH_CAPABILITIES: ClientCapabilities = {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SERVER_JS = join(REPO_ROOT, 'server/bin/choppa-lsp.js');
+export const SERVER_JS = join(REPO_ROOT, 'server/bin/choppa-lsp.cjs');
 export const EDITORS_DIR = join(REPO_ROOT, '.editors');
 
 export interface Sandbox {

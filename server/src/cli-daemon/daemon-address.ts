@@ -1,0 +1,117 @@
+// Where a CLI daemon listens, and what it must agree on with a client. There is one per build of
+// choppa-lsp, working folder and environment, so a daemon runs each request exactly as the process
+// that asked would have: the same code, the same folder, the same variables (checked whole, not
+// only by the socket's name). Sockets live in a folder only the user can enter. This module and
+// the client are built into one small CommonJS file of their own, so nothing here imports the rest.
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Variables a shell changes by itself between commands; they say nothing about a run. */
+const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL']);
+/** A Unix socket's path must fit `sun_path` (104 bytes on macOS, 108 on Linux). */
+const MAX_SOCKET_PATH = 100;
+/** How long an idle daemon waits for the next run before it exits. */
+export const DEFAULT_IDLE_MS = 10 * 60 * 1000;
+
+/** Whether `run`/`artifact` go through a daemon: not on Windows, not with `CHOPPA_DAEMON=0`. */
+export function daemonWanted(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
+  const setting = env['CHOPPA_DAEMON'];
+  // Windows named pipes are open to other local users by default; runs stay in-process there.
+  return platform !== 'win32' && setting !== '0' && setting !== 'off' && setting !== 'false';
+}
+
+/** The folder of the user's daemon sockets: `$CHOPPA_DAEMON_DIR`, `$XDG_RUNTIME_DIR/choppa-lsp`, else one in the temp folder. */
+export function daemonDir(env: NodeJS.ProcessEnv): string {
+  if (env['CHOPPA_DAEMON_DIR']) return env['CHOPPA_DAEMON_DIR'];
+  if (env['XDG_RUNTIME_DIR']) return join(env['XDG_RUNTIME_DIR'], 'choppa-lsp');
+  return join(tmpdir(), `choppa-lsp-${process.getuid?.() ?? 'user'}`);
+}
+
+/**
+ * Makes the folder if needed and says whether it is safe: a real folder of this user that nobody
+ * else may enter (a socket there runs code as the user). False means: no daemon, run in-process.
+ */
+export function privateDir(dir: string): boolean {
+  const safe = (): boolean => {
+    const stat = lstatSync(dir);
+    return stat.isDirectory() && (process.getuid === undefined || stat.uid === process.getuid()) && (stat.mode & 0o077) === 0;
+  };
+  try {
+    return safe();
+  } catch {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return safe();
+    } catch {
+      return false;
+    }
+  }
+}
+
+function stamp(path: string): string {
+  try {
+    const stat = statSync(path);
+    return `${path}:${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return `${path}:-`;
+  }
+}
+
+/**
+ * What identifies the code a daemon runs (`packageRoot` is `server/`, or the installed package):
+ * the build's id, which `scripts/bundle.mjs` writes from the content of what it built, the Python
+ * the backends send (edited in place in a checkout), node and the entry script. A rebuild or an
+ * upgrade gets a daemon of its own.
+ */
+export function buildStamps(packageRoot: string, entry: string): string[] {
+  let id = 'no build id';
+  try {
+    id = readFileSync(join(packageRoot, 'dist', 'build-id.txt'), 'utf8').trim();
+  } catch {
+    // Not bundled: the stamps below still tell builds apart by node and entry.
+  }
+  const python = ['python/runner.py', 'python/dask_driver.py'].map((file) => stamp(join(packageRoot, file)));
+  return [id, process.version, process.execPath, ...process.execArgv, entry, ...python];
+}
+
+/** The environment as a daemon must match it: every variable but those a shell changes by itself. */
+export function runEnvironment(env: NodeJS.ProcessEnv): [string, string][] {
+  return Object.keys(env)
+    .filter((key) => !VOLATILE.has(key))
+    .sort()
+    .map((key) => [key, env[key] ?? '']);
+}
+
+/** What a request carries so the daemon can refuse one it would not run exactly as asked. */
+export interface RunIdentity {
+  build: string[];
+  cwd: string;
+  env: [string, string][];
+}
+
+export function runIdentity(packageRoot: string, entry: string, cwd: string, env: NodeJS.ProcessEnv): RunIdentity {
+  return { build: buildStamps(packageRoot, entry), cwd, env: runEnvironment(env) };
+}
+
+/** Whether a request's identity is the daemon's own. */
+export function sameIdentity(a: RunIdentity, b: RunIdentity): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The socket of the daemon that serves runs of this identity, or undefined when there can be none. */
+export function socketPath(dir: string, identity: RunIdentity): string | undefined {
+  const hash = createHash('sha256');
+  for (const part of identity.build) hash.update(`${part}\0`);
+  hash.update(`cwd\0${identity.cwd}\0`);
+  for (const [key, value] of identity.env) hash.update(`${key}=${value}\0`);
+  const path = join(dir, `${hash.digest('hex').slice(0, 32)}.sock`);
+  return path.length <= MAX_SOCKET_PATH ? path : undefined;
+}
+
+/** The idle deadline: `$CHOPPA_DAEMON_IDLE_MS`, else ten minutes. */
+export function idleMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env['CHOPPA_DAEMON_IDLE_MS']);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_IDLE_MS;
+}
