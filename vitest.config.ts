@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     setupFiles: ['test/support/parser-setup.ts'],
+    globalSetup: ['test/support/cli-daemons.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

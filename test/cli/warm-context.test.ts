@@ -1,6 +1,7 @@
-// The CLI keeps one warm execution context per project and cluster across invocations: the second
-// `choppa-lsp run` reuses the context the first left recorded in .choppa/contexts.json (no new
-// contexts/create), and a context that is gone meanwhile is replaced by exactly one new one.
+// The CLI keeps one warm execution context per project and cluster across invocations: through
+// its daemon the context stays open in the daemon between runs; without one (CHOPPA_DAEMON=0)
+// the second `choppa-lsp run` reuses the context the first left recorded in .choppa/contexts.json
+// (no new contexts/create). Either way a context that is gone meanwhile is replaced by exactly one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,12 @@ import { promisify } from 'node:util';
 import { DEFAULT_CLUSTER_ID, startEmulator, type Emulator } from '../emulator/emulator.js';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
 
+const OTHER_CLUSTER_ID = '0456-789012-other';
 let emulator: Emulator;
 let project: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'RUNNING' }] });
+  emulator = await startEmulator({ clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'RUNNING' }, { cluster_id: OTHER_CLUSTER_ID, state: 'RUNNING' }] });
   project = tempDir();
   mkdirSync(join(project, '.git'));
   writeFileSync(join(project, 'jobs.py'), ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
@@ -22,13 +24,21 @@ afterAll(async () => {
   await emulator.stop();
 });
 
-/** One CLI run, asynchronously: the emulator answers from this very process. */
-async function run(args: string): Promise<{ value?: { json?: unknown } }> {
+/** One CLI run, asynchronously (the emulator answers from this very process); `inProcess` without the daemon. */
+async function run(args: string, inProcess = false): Promise<{ value?: { json?: unknown } }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
   const { stdout } = await promisify(execFile)(process.execPath, [SERVER_BIN, 'run', 'jobs.py:add', '--args', args, '--json'], {
     cwd: project,
     encoding: 'utf8',
-    env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: DEFAULT_CLUSTER_ID },
+    env: {
+      ...clean,
+      HOME: project,
+      DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'),
+      DATABRICKS_HOST: emulator.url,
+      DATABRICKS_TOKEN: emulator.token,
+      DATABRICKS_CLUSTER_ID: DEFAULT_CLUSTER_ID,
+      ...(inProcess ? { CHOPPA_DAEMON: '0' } : {}),
+    },
   });
   return JSON.parse(stdout) as { value?: { json?: unknown } };
 }
@@ -51,11 +61,11 @@ async function command(contextId: string, text: string): Promise<void> {
 }
 
 describe('the CLI and warm execution contexts', () => {
-  it('reuses the context an earlier run left warm, and replaces one that is gone by exactly one', async () => {
-    expect((await run('1, 2')).value?.json).toBe(3);
+  it('reuses the context an earlier run left warm, and replaces one that is gone by exactly one (in-process)', async () => {
+    expect((await run('1, 2', true)).value?.json).toBe(3);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
     const before = emulator.stats.requests.length;
-    expect((await run('2, 3')).value?.json).toBe(5);
+    expect((await run('2, 3', true)).value?.json).toBe(5);
     // The context already holds this runner: a warm run sends short commands only, not its 70 KB again.
     const executes = emulator.stats.requests.slice(before).filter((request) => request.path === '/api/1.2/commands/execute');
     expect(executes.length).toBeGreaterThan(0);
@@ -67,15 +77,34 @@ describe('the CLI and warm execution contexts', () => {
     const warm = emulator.stats.requests.slice(before);
     const firstExecute = warm.findIndex((request) => request.path === '/api/1.2/commands/execute');
     expect(warm.slice(0, firstExecute).map((request) => request.path).sort()).toEqual(['/api/1.2/contexts/status', '/api/2.0/preview/scim/v2/Me', '/api/2.1/clusters/get']);
-    expect((await run('3, 4')).value?.json).toBe(7);
+    expect((await run('3, 4', true)).value?.json).toBe(7);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(1);
     expect(emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(0);
     // Gone meanwhile (evicted, or restarted from another process): one new context.
     for (const id of emulator.contextIds()) emulator.evictContext(id);
+    expect((await run('4, 5', true)).value?.json).toBe(9);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+    expect((await run('5, 6', true)).value?.json).toBe(11);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+  }, 60_000);
+
+  it('through the daemon, a warm run sends the runner its commands and nothing else, and survives a context that is gone', async () => {
+    const contexts = emulator.stats.count('POST', '/api/1.2/contexts/create');
+    expect((await run('1, 2')).value?.json).toBe(3);
+    // The daemon found the context the in-process runs left recorded.
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(contexts);
+    const before = emulator.stats.requests.length;
+    expect((await run('2, 3')).value?.json).toBe(5);
+    const warm = emulator.stats.requests.slice(before);
+    expect(new Set(warm.map((request) => request.path))).toEqual(new Set(['/api/1.2/commands/execute', '/api/1.2/commands/status']));
+    // (A command's first line: the start's is its runner-version check.)
+    const commands = warm.filter((request) => request.path === '/api/1.2/commands/execute').map((request) => request.command ?? '');
+    expect(commands.filter((command) => !/_choppa_runner\.(start|poll)\(/.test(command) && !command.startsWith('if getattr'))).toEqual([]);
+    for (const id of emulator.contextIds()) emulator.evictContext(id);
     expect((await run('4, 5')).value?.json).toBe(9);
-    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(contexts + 1);
     expect((await run('5, 6')).value?.json).toBe(11);
-    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(2);
+    expect(emulator.stats.count('POST', '/api/1.2/contexts/create')).toBe(contexts + 1);
   }, 60_000);
 
   it('sends the runner again to a warm context that holds another version of it', async () => {
@@ -89,5 +118,24 @@ describe('the CLI and warm execution contexts', () => {
     await command(contextId!, 'del _choppa_runner');
     expect((await run('40, 2')).value?.json).toBe(42);
     expect(emulator.contextIds()).toEqual([contextId]);
+  }, 60_000);
+  it('through the daemon, a run follows the configuration as it is now: a profile edited between runs', async () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+    const config = join(project, 'edited.cfg');
+    const profile = (clusterId: string): void => writeFileSync(config, `[DEFAULT]\nhost = ${emulator.url}\ntoken = ${emulator.token}\ncluster_id = ${clusterId}\n`);
+    const runOn = async (): Promise<string> => {
+      const { stdout } = await promisify(execFile)(process.execPath, [SERVER_BIN, 'run', 'jobs.py:add', '--args', '1, 1', '--json'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: config },
+      });
+      return (JSON.parse(stdout) as { backend: string }).backend;
+    };
+    profile(DEFAULT_CLUSTER_ID);
+    expect(await runOn()).toContain(DEFAULT_CLUSTER_ID);
+    profile(OTHER_CLUSTER_ID);
+    expect(await runOn()).toContain(OTHER_CLUSTER_ID);
+    profile(DEFAULT_CLUSTER_ID);
+    expect(await runOn()).toContain(DEFAULT_CLUSTER_ID);
   }, 60_000);
 });

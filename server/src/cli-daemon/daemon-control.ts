@@ -53,7 +53,7 @@ export async function daemonCommand(action: string, io: { out: (text: string) =>
   if (action === 'status') {
     if (json) io.out(`${JSON.stringify(daemons.map(({ socket, info }) => ({ socket, ...info })), null, 2)}\n`);
     else if (daemons.length === 0) io.out(`no CLI daemon runs (${dir})\n`);
-    else for (const { info, socket } of daemons) io.out(info ? `pid ${info.pid}  ${info.cwd}  choppa-lsp ${info.version}  since ${info.startedAt}\n` : `${socket} (no details)\n`);
+    else for (const { info, socket } of daemons) io.out(info ? `pid ${info.pid}  ${info.cwd}  choppa-lsp ${info.version}  since ${info.startedAt}  ${info.runs} run${info.runs === 1 ? '' : 's'}\n` : `${socket} (no details)\n`);
     return 0;
   }
   if (action === 'stop') {

@@ -17,6 +17,8 @@ export interface DaemonInfo {
   cwd: string;
   version: string;
   startedAt: string;
+  /** Runs it has served. */
+  runs: number;
 }
 
 export function infoPath(socket: string): string {
@@ -60,6 +62,14 @@ export async function serveCliDaemon(path: string): Promise<void> {
   let stopAsked = false;
   let timer: NodeJS.Timeout | undefined;
   const deadline = idleMs(process.env);
+  const info: DaemonInfo = { pid: process.pid, cwd: process.cwd(), version: VERSION, startedAt: new Date().toISOString(), runs: 0 };
+  const writeInfo = (): void => {
+    try {
+      writeFileSync(infoPath(path), `${JSON.stringify(info)}\n`, { mode: 0o600 });
+    } catch {
+      // Only `daemon status` reads it.
+    }
+  };
   // Taken at the start, from the files as they were then: a rebuild since makes requests differ.
   const identity = runIdentity(PACKAGE_ROOT, process.argv[1] ?? '', process.cwd(), process.env);
 
@@ -115,6 +125,8 @@ export async function serveCliDaemon(path: string): Promise<void> {
         send(encodeFrame('exit', JSON.stringify({ code })));
         socket.end();
         busy = false;
+        info.runs += 1;
+        writeInfo();
         if (stopAsked) void stop();
         else idle();
       });
@@ -173,8 +185,7 @@ export async function serveCliDaemon(path: string): Promise<void> {
     process.stdout.write('ready\n');
     process.exit(0);
   }
-  const info: DaemonInfo = { pid: process.pid, cwd: process.cwd(), version: VERSION, startedAt: new Date().toISOString() };
-  writeFileSync(infoPath(path), `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  writeInfo();
   process.stdout.write('ready\n');
   idle();
 }
