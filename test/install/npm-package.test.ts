@@ -13,8 +13,11 @@ import { runAndDereference } from './run-and-dereference.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'server', 'package.json'), 'utf8')) as { version: string }).version;
-/** The packed tarball's budget: the server is JavaScript, a runner and queries. */
-const TARBALL_BUDGET = 400 * 1024;
+/**
+ * The packed tarball's budget: the server is JavaScript (its modules, and the same bundled for the
+ * launcher, with the CLI daemon's client), a runner and queries.
+ */
+const TARBALL_BUDGET = 448 * 1024;
 
 let dir: string;
 let shims: NoCompiler;

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 
 const SERVER_BIN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'choppa-lsp.cjs');
 
-export default function setup(): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'choppa-daemons-'));
-  process.env['CHOPPA_DAEMON_DIR'] = dir;
+export function setup(): void {
+  process.env['CHOPPA_DAEMON_DIR'] = mkdtempSync(join(tmpdir(), 'choppa-daemons-'));
   process.env['CHOPPA_DAEMON_IDLE_MS'] ??= '20000';
-  return () => {
-    spawnSync(process.execPath, [SERVER_BIN, 'daemon', 'stop'], { env: process.env, timeout: 60_000 });
-    rmSync(dir, { recursive: true, force: true });
-  };
+}
+
+export function teardown(): void {
+  spawnSync(process.execPath, [SERVER_BIN, 'daemon', 'stop'], { env: process.env, timeout: 60_000 });
+  rmSync(process.env['CHOPPA_DAEMON_DIR']!, { recursive: true, force: true });
 }
