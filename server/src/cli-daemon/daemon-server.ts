@@ -3,7 +3,7 @@
 // `artifact` for the terminals of one folder and environment, one run at a time. It listens on a
 // private Unix socket, and exits after an idle deadline, on `stop`, or on SIGTERM.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { CliHost, type Io } from '../cli/cli-host.js';
 import { runCli } from '../cli/cli.js';
 import { PACKAGE_ROOT } from '../package-files.js';
@@ -11,7 +11,7 @@ import { VERSION } from '../version.js';
 import { idleMs, runIdentity, sameIdentity, type RunIdentity } from './daemon-address.js';
 import { encodeFrame, FrameReader, textFrames } from './frames.js';
 
-/** What the daemon says about itself beside its socket (`choppa-lsp daemon status` reads it). */
+/** What the daemon says about itself (`choppa-lsp daemon status`). */
 export interface DaemonInfo {
   pid: number;
   cwd: string;
@@ -19,10 +19,8 @@ export interface DaemonInfo {
   startedAt: string;
   /** Runs it has served. */
   runs: number;
-}
-
-export function infoPath(socket: string): string {
-  return socket.replace(/\.sock$/, '.json');
+  /** Whether a run is under way. */
+  busy?: boolean;
 }
 
 /** Listens on `path`; a stale socket file (its daemon gone) is replaced, a live one left alone. */
@@ -63,13 +61,6 @@ export async function serveCliDaemon(path: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = idleMs(process.env);
   const info: DaemonInfo = { pid: process.pid, cwd: process.cwd(), version: VERSION, startedAt: new Date().toISOString(), runs: 0 };
-  const writeInfo = (): void => {
-    try {
-      writeFileSync(infoPath(path), `${JSON.stringify(info)}\n`, { mode: 0o600 });
-    } catch {
-      // Only `daemon status` reads it.
-    }
-  };
   // Taken at the start, from the files as they were then: a rebuild since makes requests differ.
   const identity = runIdentity(PACKAGE_ROOT, process.argv[1] ?? '', process.cwd(), process.env);
 
@@ -79,7 +70,6 @@ export async function serveCliDaemon(path: string): Promise<void> {
     clearTimeout(timer);
     server.close();
     rmSync(path, { force: true });
-    rmSync(infoPath(path), { force: true });
     // Results flushed, interpreters stopped; the contexts stay on the cluster for the next daemon.
     await Promise.race([host.dispose(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     process.exit(0);
@@ -126,7 +116,6 @@ export async function serveCliDaemon(path: string): Promise<void> {
         socket.end();
         busy = false;
         info.runs += 1;
-        writeInfo();
         if (stopAsked) void stop();
         else idle();
       });
@@ -158,6 +147,8 @@ export async function serveCliDaemon(path: string): Promise<void> {
           if (!busy) void stop();
         } else if (frame.type === 'cancel') {
           cancel?.();
+        } else if (frame.type === 'status') {
+          socket.end(encodeFrame('info', JSON.stringify({ ...info, busy })));
         } else if (frame.type === 'request' && !served) {
           served = true;
           let request: { argv: string[]; identity: RunIdentity };
@@ -185,7 +176,6 @@ export async function serveCliDaemon(path: string): Promise<void> {
     process.stdout.write('ready\n');
     process.exit(0);
   }
-  writeInfo();
   process.stdout.write('ready\n');
   idle();
 }

@@ -1,10 +1,13 @@
 // The daemon's wire format over its socket: frames of one type byte, a 4-byte length and a UTF-8
 // payload. A reader takes chunks as they come and hands out whole frames, linear in the bytes.
 
-/** Client → daemon: the request (JSON), a cancel. Daemon → client: stdout, stderr, the exit (JSON), busy. */
-export type FrameType = 'request' | 'cancel' | 'stop' | 'out' | 'err' | 'exit' | 'busy';
+/**
+ * Client → daemon: a run's request (JSON), its cancel, stop, a status question. Daemon → client:
+ * stdout, stderr, the exit (JSON), busy (run it yourself), the status (JSON).
+ */
+export type FrameType = 'request' | 'cancel' | 'stop' | 'status' | 'out' | 'err' | 'exit' | 'busy' | 'info';
 
-const CODES: Record<FrameType, number> = { request: 0x52, cancel: 0x43, stop: 0x53, out: 0x4f, err: 0x45, exit: 0x58, busy: 0x42 };
+const CODES: Record<FrameType, number> = { request: 0x52, cancel: 0x43, stop: 0x53, status: 0x3f, out: 0x4f, err: 0x45, exit: 0x58, busy: 0x42, info: 0x49 };
 const TYPES = new Map<number, FrameType>(Object.entries(CODES).map(([type, code]) => [code, type as FrameType]));
 const HEADER = 5;
 /** No frame is larger: output is sent in pieces, and a longer length means a broken stream. */
