@@ -5,7 +5,7 @@
 // dies under a run, picks up results other processes stored, and goes after its idle time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, type Frame } from '../../server/src/cli-daemon/frames.js';
@@ -264,6 +264,22 @@ describe('the CLI daemon', () => {
     const second = await value(['jobs.py:produce', '--args', '1'], { CHOPPA_DAEMON: '0' });
     expect(second).not.toBe(first);
     expect(await value(['jobs.py:consume', '--args', 'seed'])).toBe(second);
+  }, 60_000);
+
+  it('runs the code as it is on disk, even saved twice within one tick of the file clock', async () => {
+    const version = (word: string): string => ['from choppa import Choppa', '', 'dutch = Choppa()', '', '', '@dutch.remote', 'def which():', `    return "${word}"`, ''].join('\n');
+    const file = join(project, 'versions.py');
+    // Both saves stamped with the same whole second, the same size: as two saves within one tick
+    // of a coarse file clock look (ext3, HFS+, FAT; a few milliseconds on Linux's own).
+    const tick = Math.floor(Date.now() / 1000);
+    writeFileSync(file, version('one'));
+    utimesSync(file, tick, tick);
+    expect(await value(['versions.py:which'])).toBe('one');
+    const stat = statSync(file);
+    writeFileSync(file, version('two'));
+    utimesSync(file, tick, tick);
+    expect(statSync(file)).toMatchObject({ mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino });
+    expect(await value(['versions.py:which'])).toBe('two');
   }, 60_000);
 
   it('exits after its idle time, and its interpreter with it; `daemon stop` stops the rest', async () => {

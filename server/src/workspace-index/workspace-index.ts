@@ -55,6 +55,10 @@ interface Parsed {
   text?: string;
 }
 
+/** How recently written a file's stat is not trusted to tell its text (see `readToken`). */
+const RACY_MS = 2000;
+let racyReads = 0;
+
 /** Disk texts up to this size stay cached beside their analysis. */
 const CACHED_TEXT_BYTES = 256 * 1024;
 
@@ -303,7 +307,11 @@ export class WorkspaceIndex {
     try {
       const stat = statSync(path);
       if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return undefined;
-      return `disk:${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+      const token = `disk:${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+      // Racy files (as git calls them): a file written in the last moments may be written again
+      // within its timestamp's granularity (a few ms on Linux, seconds elsewhere) with the same
+      // size and stat. Its token then matches nothing, so its text is read again until it settles.
+      return Date.now() - stat.mtimeMs < RACY_MS ? `${token}:racy${++racyReads}` : token;
     } catch {
       return undefined;
     }
