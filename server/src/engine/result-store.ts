@@ -159,9 +159,11 @@ export class ResultStore {
   /** The size of the snapshot last read or written. */
   private snapshotBytes = 0;
 
+  /** `onCompacted` runs after each compaction (under the lock): the time to let go of what no record names. */
   constructor(
     private readonly dir: string,
     private readonly warn: (message: string) => void,
+    private readonly onCompacted?: () => void,
   ) {
     this.snapshotFile = join(dir, 'state.json');
     this.journalFile = join(dir, 'journal.jsonl');
@@ -201,6 +203,18 @@ export class ResultStore {
   calls(fnKey: string): RunRecord[] {
     this.freshen();
     return [...(this.results.get(fnKey)?.values() ?? [])].map((entry) => entry.latest).sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
+  }
+
+  /** The run ids any kept record, history entry or submission names. */
+  referencedRunIds(): Set<string> {
+    const ids = new Set<string>(this.submissions.keys());
+    for (const calls of this.results.values()) {
+      for (const { latest, history } of calls.values()) {
+        ids.add(latest.runId);
+        for (const entry of history) ids.add(entry.runId);
+      }
+    }
+    return ids;
   }
 
   /** Every function key with the latest record of each of its calls. */
@@ -498,5 +512,6 @@ export class ResultStore {
     const headLine = `${JSON.stringify(head)}\n`;
     writeAtomic(this.journalFile, headLine);
     this.journal = { id: head.id, offset: Buffer.byteLength(headLine) };
+    this.onCompacted?.();
   }
 }

@@ -18,6 +18,7 @@ import { artifactPreview as previewText } from './artifact-preview.js';
 import { formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
+import { pruneRunLogs } from './log-retention.js';
 import { RunLog, runLogPath } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
@@ -162,7 +163,11 @@ export class Workspace {
     this.requirementsFile = options.requirementsFile ?? null;
     this.artifactDir = options.artifactDir ?? null;
     this.onImportCheck = options.onImportCheck;
-    this.store = new ResultStore(options.stateDir, options.warn);
+    // Logs of runs the store no longer names go at its compactions (log-retention.ts).
+    this.store = new ResultStore(options.stateDir, options.warn, () => {
+      const named = this.store.referencedRunIds();
+      pruneRunLogs(join(options.stateDir, 'logs'), (runId) => named.has(runId) || this.inflight.has(runId));
+    });
     this.writeAfterAnswer = options.writeAfterAnswer === true;
     this.queue = new RunQueue(options.maxParallel ?? 4);
     this.submissions = new Submissions({
