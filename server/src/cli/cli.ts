@@ -189,6 +189,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     if (args === 'invalid') return 2;
     let streamed = false;
     let endsLine = true;
+    let lastProgress: string | undefined;
     const result = await workspace.run({
       filePath: path,
       analysis,
@@ -199,8 +200,12 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
       signal: controller.signal,
       // The run's output streams to stderr as it arrives, whole, as it would running locally;
       // progress lines that only echo it are left out.
+      // A step the backend names again in its own words ("Running add on …", then "running add
+      // on …" once it has its context) is printed once.
       onProgress: (report) => {
-        if (!report.output) io.err(`… ${report.message}\n`);
+        if (report.output || report.message.toLowerCase() === lastProgress) return;
+        lastProgress = report.message.toLowerCase();
+        io.err(`… ${report.message}\n`);
       },
       onOutput: (_stream, text) => {
         streamed = true;
