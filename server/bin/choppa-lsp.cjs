@@ -13,4 +13,7 @@ const daemon = command === 'run' || command === 'artifact' ? require('../dist/cl
 daemon.then((code) => {
   if (code === undefined) return import('../dist/choppa-lsp.bundle.js');
   process.exitCode = code;
+  // Everything is written (stdio writes are synchronous here): leave without the teardown of
+  // handles nobody waits for. Output still queued (a slow pipe on macOS) drains first.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
 });
