@@ -8,27 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PythonProcess, scrubbedEnvironment } from '../../server/src/backends/local/python-process.js';
 import { tempDir } from '../support/lsp-client.js';
+import { alive, until } from '../support/processes.js';
 
 const PYTHON = process.env['CHOPPA_PYTHON'] ?? 'python3';
 const CHILD = fileURLToPath(new URL('./python-child.mjs', import.meta.url));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function until(test: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (test()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return test();
-}
 
 describe('the warm Python process', () => {
   it('gives up on an interpreter that starts but never answers, and kills it', async () => {

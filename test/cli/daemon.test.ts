@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, type Frame } from '../../server/src/cli-daemon/frames.js';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
+import { alive, until } from '../support/processes.js';
 
 const source = [
   'from choppa import Choppa',
@@ -91,6 +92,18 @@ function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; o
   });
 }
 
+/** A long run of `slow` that `act` interrupts, once, as soon as it has printed "started". */
+function interrupted(act: (child: ReturnType<typeof spawn>) => void): Promise<Ran> {
+  let acted = false;
+  return cli(['run', 'jobs.py:slow', '--args', '60'], {
+    onStderr: (text, child) => {
+      if (acted || !text.includes('started')) return;
+      acted = true;
+      act(child);
+    },
+  });
+}
+
 async function value(args: string[], env: NodeJS.ProcessEnv = {}): Promise<unknown> {
   const ran = await cli(['run', ...args, '--json'], { env });
   expect(ran.code, ran.stderr).toBe(0);
@@ -109,23 +122,7 @@ function status(): Status[] {
   return JSON.parse(result.stdout) as Status[];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}
 
 beforeAll(() => {
   project = tempDir();
@@ -214,11 +211,7 @@ describe('the CLI daemon', () => {
 
   it('cancels the run on Ctrl-C and serves the next one', async () => {
     const before = status().find((daemon) => daemon.pid === main.pid);
-    const cancelled = await cli(['run', 'jobs.py:slow', '--args', '60'], {
-      onStderr: (text, child) => {
-        if (text.includes('started')) child.kill('SIGINT');
-      },
-    });
+    const cancelled = await interrupted((child) => child.kill('SIGINT'));
     expect(cancelled.code).toBe(1);
     expect(cancelled.stdout).toContain('slow: cancelled');
     expect(cancelled.ms).toBeLessThan(20_000);
@@ -229,11 +222,7 @@ describe('the CLI daemon', () => {
 
   it('cancels the run of a terminal that goes away, and is free for the next', async () => {
     const before = status().find((daemon) => daemon.pid === main.pid);
-    const gone = await cli(['run', 'jobs.py:slow', '--args', '60'], {
-      onStderr: (text, child) => {
-        if (text.includes('started')) child.kill('SIGKILL');
-      },
-    });
+    const gone = await interrupted((child) => child.kill('SIGKILL'));
     expect(gone.code).toBeNull();
     // The daemon served the killed run and then this one (busy, it would have gone in-process).
     expect(await until(() => status().find((daemon) => daemon.pid === before!.pid)?.runs === before!.runs + 1, 20_000)).toBe(true);
@@ -244,11 +233,7 @@ describe('the CLI daemon', () => {
   it('says the outcome is unknown when the daemon dies under a run, and starts a new one after', async () => {
     const before = status().find((daemon) => daemon.pid === main.pid);
     const known = new Set(status().map((daemon) => daemon.pid));
-    const died = await cli(['run', 'jobs.py:slow', '--args', '60'], {
-      onStderr: (text) => {
-        if (text.includes('started') && alive(before!.pid)) process.kill(before!.pid, 'SIGKILL');
-      },
-    });
+    const died = await interrupted(() => process.kill(before!.pid, 'SIGKILL'));
     expect(died.code).toBe(2);
     expect(died.stderr).toContain('the daemon stopped before the run ended; its outcome is unknown');
     // Its socket is left behind; the next run replaces it with a new daemon.

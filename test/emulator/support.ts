@@ -62,12 +62,4 @@ export async function run(emulator: Emulator, clusterId: string, contextId: stri
   return (await poll(() => commandStatus(emulator, clusterId, contextId, id), (answer) => TERMINAL.includes(answer.body.status))).body;
 }
 
-/** Whether a process id is still alive. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../support/processes.js';

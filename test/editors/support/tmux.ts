@@ -2,6 +2,7 @@
 // (Helix): type with send-keys, read the screen with capture-pane, wait for text by polling.
 import { execFileSync } from 'node:child_process';
 import { waitFor } from './headless-env.js';
+import { alive } from '../../support/processes.js';
 
 export interface TmuxOptions {
   /** The private socket name (`tmux -L`). */
@@ -87,11 +88,3 @@ export class TmuxSession {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
