@@ -158,6 +158,11 @@ export class ResultStore {
   private checkedAt = 0;
   /** The size of the snapshot last read or written. */
   private snapshotBytes = 0;
+  /**
+   * False until something reads: a process that only stores (a CLI run with literal arguments)
+   * appends its line without reading the snapshot and journal (6.5 MB at 10,000 results).
+   */
+  private loaded = false;
 
   /** `onCompacted` runs after each compaction (under the lock): the time to let go of what no record names. */
   constructor(
@@ -167,7 +172,6 @@ export class ResultStore {
   ) {
     this.snapshotFile = join(dir, 'state.json');
     this.journalFile = join(dir, 'journal.jsonl');
-    this.loadAll();
   }
 
   /** The newest record of a function, whichever call it came from. */
@@ -207,6 +211,7 @@ export class ResultStore {
 
   /** The run ids any kept record, history entry or submission names. */
   referencedRunIds(): Set<string> {
+    if (!this.loaded) this.loadAll();
     const ids = new Set<string>(this.submissions.keys());
     for (const calls of this.results.values()) {
       for (const { latest, history } of calls.values()) {
@@ -270,6 +275,7 @@ export class ResultStore {
   }
 
   submission(id: string): SubmissionRecord | undefined {
+    if (!this.loaded) this.loadAll();
     return this.submissions.get(id);
   }
 
@@ -297,14 +303,18 @@ export class ResultStore {
     this.checkedAt = Date.now();
     try {
       this.flush();
-      this.catchUp();
+      // Nothing read yet, nothing to bring up to date: the first read reads it all.
+      if (this.loaded) this.catchUp();
     } catch (error) {
       this.warn(`Could not read ${this.journalFile}: ${(error as Error).message}`);
     }
   }
 
   private freshen(): void {
-    if (Date.now() - this.checkedAt >= RELOAD_INTERVAL_MS) this.reload();
+    if (!this.loaded) {
+      this.checkedAt = Date.now();
+      this.loadAll();
+    } else if (Date.now() - this.checkedAt >= RELOAD_INTERVAL_MS) this.reload();
   }
 
   private apply(line: JournalLine): void {
@@ -345,6 +355,10 @@ export class ResultStore {
   private append(line: JournalLine): void {
     ensureStateDir(this.dir);
     withStateLock(this.dir, () => {
+      if (!this.loaded) {
+        this.appendUnread(line);
+        return;
+      }
       this.catchUp();
       // Catching up may have read everything again, without the line we are adding.
       this.apply(line);
@@ -367,6 +381,39 @@ export class ResultStore {
       }
       if ((this.journal?.offset ?? 0) > Math.max(COMPACT_BYTES, this.snapshotBytes / 2)) this.compact();
     });
+  }
+
+  /**
+   * Appends a line to a journal this process has not read (under the lock): after a torn tail
+   * its own line starts on a line of its own; a compaction, when due, reads everything first.
+   */
+  private appendUnread(line: JournalLine): void {
+    const fd = openSync(this.journalFile, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    let size: number;
+    try {
+      const before = fstatSync(fd).size;
+      let text = `${JSON.stringify(line)}\n`;
+      if (before === 0) text = `${JSON.stringify(newHead())}\n${text}`;
+      else {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, before - 1);
+        if (last[0] !== 0x0a) text = `\n${text}`;
+      }
+      writeSync(fd, text);
+      size = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+    let snapshot = 0;
+    try {
+      snapshot = statSync(this.snapshotFile).size;
+    } catch {
+      // No snapshot yet.
+    }
+    if (size > Math.max(COMPACT_BYTES, snapshot / 2)) {
+      this.loadAll();
+      this.compact();
+    }
   }
 
   /** Reads the journal lines written since we last looked; all of it again after a compaction. */
@@ -451,7 +498,12 @@ export class ResultStore {
           closeSync(fd);
         }
       }
-      if (inodeOf(this.snapshotFile) === before || attempt >= 5) return;
+      if (inodeOf(this.snapshotFile) === before || attempt >= 5) {
+        // What waits to be written (`setSoon`) is newer than anything on disk.
+        for (const line of this.unwritten) this.apply(line);
+        this.loaded = true;
+        return;
+      }
     }
   }
 
