@@ -19,8 +19,9 @@ interface Reporter {
 /**
  * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
  * work starts at once, while the client creates a token we asked for (a round trip that would
- * otherwise delay every run): the progress begins, with the latest message, when the token exists,
- * and it ends before `work`'s result is returned either way.
+ * otherwise delay every run): the progress begins, with the latest message, when the token exists.
+ * A progress on the request's own token ends before `work`'s result is returned; one on a token we
+ * created ends right after it.
  */
 export async function withProgress<T>(
   session: Session,
@@ -62,8 +63,14 @@ export async function withProgress<T>(
       },
     });
   } finally {
-    await creation;
-    reporter?.done();
     for (const subscription of subscriptions) subscription.dispose();
+    if (creation === undefined) {
+      // The client's own token belongs to its request: it ends before the answer.
+      reporter?.done();
+    } else {
+      // A token we created outlives the request, so its end follows the answer (one loop turn
+      // later) instead of holding it, and the answer never waits for the client's create reply.
+      void creation.then(() => setImmediate(() => reporter?.done()));
+    }
   }
 }

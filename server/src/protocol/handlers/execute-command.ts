@@ -5,19 +5,28 @@ import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { COMMANDS } from '../extensions.js';
 
+/**
+ * A module imported on the first call and kept: an `import()` of a module already loaded still
+ * goes through node's loader on every call (tens of microseconds of each warm run).
+ */
+function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
 // The commands' modules (and the engine, bundle and cluster code behind them) load on the first
 // command, not at start: `initialize` is answered without them.
 const commands = {
-  dereference: () => import('../commands/dereference.js'),
-  run: () => import('../commands/run.js'),
-  moreActions: () => import('../commands/more-actions.js'),
-  runs: () => import('../commands/runs.js'),
-  submit: () => import('../commands/submit.js'),
-  clusters: () => import('../commands/clusters.js'),
-  startCluster: () => import('../commands/start-cluster.js'),
-  restartContext: () => import('../commands/restart-context.js'),
-  openClusterPage: () => import('../commands/open-cluster-page.js'),
-  jobRuns: () => import('../commands/job-runs.js'),
+  dereference: loadOnce(() => import('../commands/dereference.js')),
+  run: loadOnce(() => import('../commands/run.js')),
+  moreActions: loadOnce(() => import('../commands/more-actions.js')),
+  runs: loadOnce(() => import('../commands/runs.js')),
+  submit: loadOnce(() => import('../commands/submit.js')),
+  clusters: loadOnce(() => import('../commands/clusters.js')),
+  startCluster: loadOnce(() => import('../commands/start-cluster.js')),
+  restartContext: loadOnce(() => import('../commands/restart-context.js')),
+  openClusterPage: loadOnce(() => import('../commands/open-cluster-page.js')),
+  jobRuns: loadOnce(() => import('../commands/job-runs.js')),
 };
 
 export async function executeCommand(
