@@ -17,11 +17,20 @@ interface Reporter {
 }
 
 /**
+ * How long a command goes on before we ask the client for a progress token of our own. A warm
+ * run of a small function is answered within a few milliseconds, and its progress (the token's
+ * round trip, begin, report, end) was five more messages for both sides to handle while the run's
+ * own requests were in flight, for an indicator no editor shows for that long.
+ */
+export const PROGRESS_DELAY_MS = 50;
+
+/**
  * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
- * work starts at once, while the client creates a token we asked for (a round trip that would
- * otherwise delay every run): the progress begins, with the latest message, when the token exists.
- * A progress on the request's own token ends before `work`'s result is returned; one on a token we
- * created ends right after it.
+ * work starts at once; a client that attached a token sees the progress begin at once, otherwise
+ * we ask the client for a token once the work has taken `PROGRESS_DELAY_MS` (the work goes on
+ * meanwhile), and the progress begins, with the latest message, when the token exists. A progress
+ * on the request's own token ends before `work`'s result is returned; one on a token we created
+ * ends right after it.
  */
 export async function withProgress<T>(
   session: Session,
@@ -40,19 +49,21 @@ export async function withProgress<T>(
   };
   let latest: string | undefined;
   let creation: Promise<void> | undefined;
+  let delay: NodeJS.Timeout | undefined;
   if (reporter) {
     reporter.begin(title);
   } else if (session.supportsWorkDoneProgress) {
-    // Asked for on the next turn of the event loop, once the work has sent its first request.
-    creation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => session.progress.create()).then(
-      (created) => {
-        created.onCancel(cancel);
-        created.begin(title);
-        if (latest !== undefined) created.report(latest);
-        reporter = created;
-      },
-      () => undefined,
-    );
+    delay = setTimeout(() => {
+      creation = session.progress.create().then(
+        (created) => {
+          created.onCancel(cancel);
+          created.begin(title);
+          if (latest !== undefined) created.report(latest);
+          reporter = created;
+        },
+        () => undefined,
+      );
+    }, PROGRESS_DELAY_MS);
   }
   try {
     return await work({
@@ -63,9 +74,11 @@ export async function withProgress<T>(
       },
     });
   } finally {
+    clearTimeout(delay);
     for (const subscription of subscriptions) subscription.dispose();
     if (creation === undefined) {
-      // The client's own token belongs to its request: it ends before the answer.
+      // The client's own token belongs to its request: it ends before the answer. (Work shorter
+      // than the delay never asked for one of ours.)
       reporter?.done();
     } else {
       // A token we created outlives the request, so its end follows the answer (one loop turn
