@@ -126,7 +126,7 @@ export async function executeCommand(
       await Promise.race([cancelCommand(client, address, id, options.signal), pause(CANCEL_ANSWER_WAIT_MS)]);
       return { kind: 'deadline' };
     }
-    await pause(delay, options.signal);
+    if (delay > 0) await pause(delay, options.signal);
     checks += 1;
     if (checks >= BACK_TO_BACK_CHECKS && Date.now() - accepted >= BACK_TO_BACK_WINDOW_MS) {
       delay = delay === 0 ? options.schedule.firstMs : Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));

@@ -47,9 +47,14 @@ export function undiciTransport(dispatcher?: Dispatcher, env: NodeJS.ProcessEnv 
     const proxied = dispatcher === undefined ? httpsProxyOf(env) : undefined;
     return { undici, dispatcher: proxied ? new undici.EnvHttpProxyAgent({ httpProxy: '', httpsProxy: proxied.proxy, noProxy: proxied.noProxy }) : dispatcher };
   };
+  // Once loaded, requests go out without waiting a microtask for the import's promise.
+  let ready: { undici: typeof import('undici'); dispatcher: Dispatcher | undefined } | undefined;
   return async (url, request) => {
-    loaded ??= load();
-    const { undici, dispatcher: through } = await loaded;
+    if (ready === undefined) {
+      loaded ??= load();
+      ready = await loaded;
+    }
+    const { undici, dispatcher: through } = ready;
     const response = await undici.request(url, {
       method: request.method as Dispatcher.HttpMethod,
       headers: request.headers,
