@@ -52,8 +52,7 @@ export function codeVersion(parts: Omit<CodeVersion, 'hash'>): CodeVersion {
       return input.kind === 'result' ? [name, 'result', input.function, input.call, input.runId] : [name, 'literal', input.text];
     });
   const key = JSON.stringify([parts.source, parts.bundle ?? '', parts.mode, inputs]);
-  // Memoized like `sourceHash`: the same function run again with the same arguments (the usual
-  // warm run) hashed the same text on every run, a sha256 in front of its first request.
+  // Memoized like `sourceHash`: a warm run again hashed the same text before its first request.
   let hash = versionHashes.get(key);
   if (hash === undefined) {
     hash = sha(key);

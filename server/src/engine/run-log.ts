@@ -15,8 +15,7 @@ export function runLogPath(stateDir: string, functionName: string, runId: string
  * output of one polled report at most waits there), so a run's first command goes out before the
  * log's folder is checked and its file opened; `close` writes what is left at once. A reader (an
  * editor tailing the file) sees each chunk of output as soon as it arrived. The file stays open
- * while the run goes on (one descriptor per run in flight) and is closed a loop turn after
- * `close`, so the end of a run costs one write before its answer.
+ * while the run goes on and is closed a loop turn after `close`: one write before the answer.
  */
 export class RunLog {
   private failed = false;
@@ -42,7 +41,7 @@ export class RunLog {
     this.closed = true;
     const fd = this.fd;
     this.fd = undefined;
-    if (fd !== undefined) setImmediate(() => closeQuietly(fd));
+    if (fd !== undefined) setImmediate(closeQuietly, fd);
   }
 
   private flush(): void {
@@ -76,6 +75,6 @@ function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {
-    // Closing can only fail on a descriptor already gone; nothing is lost either way.
+    // A descriptor already gone.
   }
 }

@@ -125,8 +125,7 @@ export interface SubmitCommandResult {
   error?: RunCommandResult['error'];
 }
 
-// Random bytes for run ids, drawn for 64 ids at a time: a call into the crypto binding per run
-// cost more than the rest of planning it.
+// Run ids' random bytes, drawn 64 ids at a time (a crypto call per run cost more than planning it).
 let idBytes = Buffer.alloc(0);
 let idAt = 0;
 

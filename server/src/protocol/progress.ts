@@ -16,21 +16,14 @@ interface Reporter {
   done(): void;
 }
 
-/**
- * How long a command goes on before we ask the client for a progress token of our own. A warm
- * run of a small function is answered within a few milliseconds, and its progress (the token's
- * round trip, begin, report, end) was five more messages for both sides to handle while the run's
- * own requests were in flight, for an indicator no editor shows for that long.
- */
+/** How long a command goes on before we ask for a token of our own: a warm run's progress was five messages while its requests were in flight. */
 export const PROGRESS_DELAY_MS = 50;
 
 /**
  * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
- * work starts at once; a client that attached a token sees the progress begin at once, otherwise
- * we ask the client for a token once the work has taken `PROGRESS_DELAY_MS` (the work goes on
- * meanwhile), and the progress begins, with the latest message, when the token exists. A progress
- * on the request's own token ends before `work`'s result is returned; one on a token we created
- * ends right after it.
+ * work starts at once. A token the client attached begins at once and ends before the result;
+ * one of ours is asked for after `PROGRESS_DELAY_MS`, begins with the latest message when it
+ * exists, and ends right after the result.
  */
 export async function withProgress<T>(
   session: Session,
@@ -77,12 +70,9 @@ export async function withProgress<T>(
     clearTimeout(delay);
     for (const subscription of subscriptions) subscription.dispose();
     if (creation === undefined) {
-      // The client's own token belongs to its request: it ends before the answer. (Work shorter
-      // than the delay never asked for one of ours.)
       reporter?.done();
     } else {
-      // A token we created outlives the request, so its end follows the answer (one loop turn
-      // later) instead of holding it, and the answer never waits for the client's create reply.
+      // Ours outlives the request: the answer waits neither for its end nor for the create reply.
       void creation.then(() => setImmediate(() => reporter?.done()));
     }
   }

@@ -76,12 +76,9 @@ const TERMINAL_STATUSES = new Set(['Finished', 'Error', 'Cancelled']);
 export const BACK_TO_BACK_CHECKS = 3;
 
 /**
- * For this long after `commands/execute` was answered, checks go back to back even beyond
- * `BACK_TO_BACK_CHECKS`: a command of a millisecond or two that missed the first three (a busy
- * driver) otherwise waited a 1 ms timer and then 2 ms more, a third of a warm run. On a real
- * workspace the first three checks alone take longer than this, so nothing changes there; where
- * a round trip is a fraction of a millisecond (the emulator, a driver next door) it is at most
- * `BACK_TO_BACK_WINDOW_MS` of checks at one per round trip, then the schedule.
+ * Checks also go back to back this long after `commands/execute` was answered: a command that
+ * missed the first three waited 1 ms and then 2 more. On a real workspace three round trips take
+ * longer than this; with sub-millisecond round trips it is this long at one check per answer.
  */
 export const BACK_TO_BACK_WINDOW_MS = 5;
 
@@ -90,9 +87,9 @@ const CANCEL_ANSWER_WAIT_MS = 250;
 
 /**
  * Executes `command` (python) in a context and waits until it is `Finished`, `Error` or
- * `Cancelled`. The first `BACK_TO_BACK_CHECKS` status checks, and any within `BACK_TO_BACK_WINDOW_MS`
- * of the command's acceptance, follow at once, then `schedule.firstMs` backing off, so a short
- * command's answer arrives within a round trip of it finishing.
+ * `Cancelled`. The first `BACK_TO_BACK_CHECKS` status checks (and any within `BACK_TO_BACK_WINDOW_MS`)
+ * follow at once, then `schedule.firstMs` backing off, so a short command's answer arrives within
+ * a round trip of it finishing.
  */
 export async function executeCommand(
   client: DatabricksHttpClient,

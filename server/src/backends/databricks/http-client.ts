@@ -137,9 +137,9 @@ export class DatabricksHttpClient {
   readonly #transport: HttpTransport;
   /** The credential forms last sent, for scrubbing credential errors that quote them. */
   #lastSecrets: string[] = [];
-  /** The credential header values `#lastSecrets` was computed from. */
+  /** The credential headers `#lastSecrets` came from. */
   #lastCredentials: string | undefined;
-  /** The origin whose transport was found safe for credentials (every URL here has #base's). */
+  /** The origin found safe for credentials (every URL here has #base's). */
   #safeOrigin: string | undefined;
 
   constructor(options: DatabricksHttpClientOptions) {
@@ -286,7 +286,6 @@ export class DatabricksHttpClient {
       const retry = credentials.retryable === true;
       return { result: { ok: false, error: clientError(CLIENT_ERROR_CODES.credentials, message, { retryable: retry }) }, retry };
     }
-    // The same token on every request: its forms are worked out once, not on each.
     const sent = JSON.stringify(credentials.headers);
     if (sent !== this.#lastCredentials) {
       this.#lastSecrets = secretsInHeaders(credentials.headers);

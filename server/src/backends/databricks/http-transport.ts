@@ -47,14 +47,9 @@ export function undiciTransport(dispatcher?: Dispatcher, env: NodeJS.ProcessEnv 
     const proxied = dispatcher === undefined ? httpsProxyOf(env) : undefined;
     return { undici, dispatcher: proxied ? new undici.EnvHttpProxyAgent({ httpProxy: '', httpsProxy: proxied.proxy, noProxy: proxied.noProxy }) : dispatcher };
   };
-  // Once loaded, requests go out without waiting a microtask for the import's promise.
-  let ready: { undici: typeof import('undici'); dispatcher: Dispatcher | undefined } | undefined;
   return async (url, request) => {
-    if (ready === undefined) {
-      loaded ??= load();
-      ready = await loaded;
-    }
-    const { undici, dispatcher: through } = ready;
+    loaded ??= load();
+    const { undici, dispatcher: through } = await loaded;
     const response = await undici.request(url, {
       method: request.method as Dispatcher.HttpMethod,
       headers: request.headers,
@@ -115,44 +110,9 @@ export function nodeHttpTransport(env: NodeJS.ProcessEnv = process.env): HttpTra
   };
 }
 
-/**
- * A body read whole as UTF-8 (the callers cap what they keep where it matters). Read through
- * its events rather than an async iterator: a promise per chunk and the iterator's own were a
- * tenth of each status check's time in our client, on every check of every run.
- */
-export function readText(body: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer | string): void => {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    };
-    const onEnd = (): void => {
-      done();
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-    };
-    const onError = (error: Error): void => {
-      done();
-      reject(error);
-    };
-    // Destroyed without an error: the body is cut short, never a whole one.
-    const onClose = (): void => onError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    const done = (): void => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    if (body.readableEnded) {
-      resolve('');
-      return;
-    }
-    if (body.destroyed) {
-      onClose();
-      return;
-    }
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onError);
-    body.once('close', onClose);
-  });
+/** A body read whole as UTF-8 (the callers cap what they keep where it matters). */
+export async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }

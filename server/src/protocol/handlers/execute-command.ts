@@ -5,17 +5,10 @@ import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { COMMANDS } from '../extensions.js';
 
-/**
- * A module imported on the first call and kept: an `import()` of a module already loaded still
- * goes through node's loader on every call (tens of microseconds of each warm run).
- */
-function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
-}
-
 // The commands' modules (and the engine, bundle and cluster code behind them) load on the first
-// command, not at start: `initialize` is answered without them.
+// command, not at start: `initialize` is answered without them. Each is kept once imported: an
+// `import()` of a loaded module still goes through node's loader (tens of microseconds a run).
+const loadOnce = <T>(load: () => Promise<T>, kept?: Promise<T>) => (): Promise<T> => (kept ??= load());
 const commands = {
   dereference: loadOnce(() => import('../commands/dereference.js')),
   run: loadOnce(() => import('../commands/run.js')),
