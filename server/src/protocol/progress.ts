@@ -21,9 +21,9 @@ export const PROGRESS_DELAY_MS = 50;
 
 /**
  * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
- * work starts at once. A token the client attached begins at once and ends before the result;
- * one of ours is asked for after `PROGRESS_DELAY_MS`, begins with the latest message when it
- * exists, and ends right after the result.
+ * work starts at once. A token the client attached begins at once; one of ours is asked for after
+ * `PROGRESS_DELAY_MS` and begins with the latest message when it exists. Either ends before the
+ * result is returned.
  */
 export async function withProgress<T>(
   session: Session,
@@ -67,13 +67,10 @@ export async function withProgress<T>(
       },
     });
   } finally {
+    // A progress that began ends before the answer: an editor shows the result, not both at once.
     clearTimeout(delay);
+    await creation;
+    reporter?.done();
     for (const subscription of subscriptions) subscription.dispose();
-    if (creation === undefined) {
-      reporter?.done();
-    } else {
-      // Ours outlives the request: the answer waits neither for its end nor for the create reply.
-      void creation.then(() => setImmediate(() => reporter?.done()));
-    }
   }
 }
