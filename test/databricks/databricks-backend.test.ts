@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { expectError, expectValue, payload, py } from '../backends/contract.js';
 import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
-import { call, poll } from '../emulator/support.js';
-import { makeHarness, type Harness } from './harness.js';
+import { call, createContext, poll } from '../emulator/support.js';
+import { BACK_TO_BACK_CHECKS, BACK_TO_BACK_WINDOW_MS, executeCommand } from '../../server/src/backends/databricks/command-execution.js';
+import { makeHarness, testClient, type Harness } from './harness.js';
 
 const trivial = () => payload({ source: py('def f():', '    return 1') });
 
@@ -144,12 +145,37 @@ describe('warm context', () => {
 
   it('answers a trivial run after a handful of status checks', async () => {
     await expectOne(harness);
-    const before = harness.emulator.stats.count('GET', '/api/1.2/commands/status');
+    const since = harness.emulator.stats.requests.length;
     const started = Date.now();
     await expectOne(harness);
-    expect(harness.emulator.stats.count('GET', '/api/1.2/commands/status') - before).toBeLessThanOrEqual(6);
     // Generous for a loaded CI machine, and still far below an SDK-style 1 s first sleep.
     expect(Date.now() - started).toBeLessThan(1000);
+    const requests = harness.emulator.stats.requests.slice(since);
+    const executes = requests.filter((request) => request.path === '/api/1.2/commands/execute').length;
+    const statuses = requests.filter((request) => request.path === '/api/1.2/commands/status').length;
+    expect(executes).toBeGreaterThan(0);
+    // A few per command while it is young (one per round trip), not a loop.
+    expect(statuses).toBeLessThanOrEqual(executes * (BACK_TO_BACK_CHECKS + 12));
+  });
+
+  it('checks a command back to back only in its first milliseconds, then with growing gaps', async () => {
+    const contextId = await createContext(harness.emulator, DEFAULT_CLUSTER_ID);
+    const since = harness.emulator.stats.requests.length;
+    const client = testClient(harness.emulator.url, harness.emulator.token);
+    const outcome = await executeCommand(client, { clusterId: DEFAULT_CLUSTER_ID, contextId }, 'import time\ntime.sleep(0.4)\nprint("slept")', {
+      schedule: { firstMs: 1, maxMs: 1000, factor: 1.5 },
+    });
+    expect(outcome).toMatchObject({ kind: 'text', data: expect.stringContaining('slept') });
+    const requests = harness.emulator.stats.requests.slice(since);
+    const executed = requests.find((request) => request.path === '/api/1.2/commands/execute')!;
+    const checks = requests.filter((request) => request.path === '/api/1.2/commands/status');
+    // Past the window (and the execute's own answer), each check waits at least the first gap
+    // after the answer before it; a tight loop would check every fraction of a millisecond.
+    const late = checks.filter((check, index) => index >= BACK_TO_BACK_CHECKS && check.at - executed.at > BACK_TO_BACK_WINDOW_MS + 20);
+    expect(late.length).toBeGreaterThan(3);
+    for (const check of late) expect(check.at - checks[checks.indexOf(check) - 1]!.at).toBeGreaterThanOrEqual(1);
+    // 1, 2, 3, 5, 8 … ms over 400 ms: about a dozen after the window, whatever the round trip.
+    expect(late.length).toBeLessThanOrEqual(20);
   });
 
   it('checks a run of a few seconds at a bounded rate, backing off to one poll a second', async () => {

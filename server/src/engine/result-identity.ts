@@ -26,6 +26,7 @@ export interface CodeVersion {
 }
 
 const sourceHashes = new Map<string, string>();
+const versionHashes = new Map<string, string>();
 const SOURCE_HASHES_KEPT = 4096;
 
 function sha(text: string): string {
@@ -50,7 +51,14 @@ export function codeVersion(parts: Omit<CodeVersion, 'hash'>): CodeVersion {
       const input = parts.inputs[name] as InputStamp;
       return input.kind === 'result' ? [name, 'result', input.function, input.call, input.runId] : [name, 'literal', input.text];
     });
-  const hash = sha(JSON.stringify([parts.source, parts.bundle ?? '', parts.mode, inputs]));
+  const key = JSON.stringify([parts.source, parts.bundle ?? '', parts.mode, inputs]);
+  // Memoized like `sourceHash`: a warm run again hashed the same text before its first request.
+  let hash = versionHashes.get(key);
+  if (hash === undefined) {
+    hash = sha(key);
+    if (versionHashes.size >= SOURCE_HASHES_KEPT) versionHashes.clear();
+    versionHashes.set(key, hash);
+  }
   return { hash, ...parts };
 }
 

@@ -1,7 +1,8 @@
 // Each run's output, appended live to `.choppa/logs/<function>-<run>.log` as it arrives, so a
 // long run can be watched (and output printed before an exception is never lost).
+import { closeSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendNoFollow, stateSubdir } from './state-dir.js';
+import { openAppendNoFollow, stateSubdir } from './state-dir.js';
 
 /** The log file of a run. */
 export function runLogPath(stateDir: string, functionName: string, runId: string): string {
@@ -13,11 +14,13 @@ export function runLogPath(stateDir: string, functionName: string, runId: string
  * An append-only log of one run. Text is appended on the next turn of the event loop (the
  * output of one polled report at most waits there), so a run's first command goes out before the
  * log's folder is checked and its file opened; `close` writes what is left at once. A reader (an
- * editor tailing the file) sees each chunk of output as soon as it arrived.
+ * editor tailing the file) sees each chunk of output as soon as it arrived. The file stays open
+ * while the run goes on and is closed a loop turn after `close`: one write before the answer.
  */
 export class RunLog {
   private failed = false;
-  private checked = false;
+  private closed = false;
+  private fd: number | undefined;
   private pending = '';
   private scheduled: NodeJS.Immediate | undefined;
 
@@ -27,7 +30,7 @@ export class RunLog {
   ) {}
 
   append(text: string): void {
-    if (this.failed || text === '') return;
+    if (this.failed || this.closed || text === '') return;
     this.pending += text;
     this.scheduled ??= setImmediate(() => this.flush());
   }
@@ -35,6 +38,10 @@ export class RunLog {
   /** Writes what was appended and not yet written; the log is complete on disk when this returns. */
   close(): void {
     this.flush();
+    this.closed = true;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) setImmediate(closeQuietly, fd);
   }
 
   private flush(): void {
@@ -44,10 +51,12 @@ export class RunLog {
     this.pending = '';
     if (this.failed || text === '') return;
     try {
-      // A planted `logs` symlink would send output outside the state folder.
-      if (!this.checked) stateSubdir(dirname(dirname(this.path)), 'logs');
-      this.checked = true;
-      appendNoFollow(this.path, text);
+      if (this.fd === undefined) {
+        // A planted `logs` symlink would send output outside the state folder.
+        stateSubdir(dirname(dirname(this.path)), 'logs');
+        this.fd = openAppendNoFollow(this.path);
+      }
+      writeSync(this.fd, text);
     } catch (error) {
       this.fail(error);
     }
@@ -55,6 +64,17 @@ export class RunLog {
 
   private fail(error: unknown): void {
     this.failed = true;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) closeQuietly(fd);
     this.warn(`Could not write the run log ${this.path}: ${(error as Error).message}`);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // A descriptor already gone.
   }
 }

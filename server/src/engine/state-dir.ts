@@ -49,9 +49,14 @@ export function stateSubdir(stateDir: string, name: string): string {
   return dir;
 }
 
+/** A descriptor for appending to `path`, which must not be a symbolic link planted in its place. */
+export function openAppendNoFollow(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+}
+
 /** Opens a file for appending without following a symbolic link planted in its place. */
 export function appendNoFollow(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const fd = openAppendNoFollow(path);
   try {
     writeSync(fd, text);
   } finally {

@@ -16,11 +16,14 @@ interface Reporter {
   done(): void;
 }
 
+/** How long a command goes on before we ask for a token of our own: a warm run's progress was five messages while its requests were in flight. */
+export const PROGRESS_DELAY_MS = 50;
+
 /**
  * Runs `work` inside a work-done progress titled `title`; progress is optional for clients. The
- * work starts at once, while the client creates a token we asked for (a round trip that would
- * otherwise delay every run): the progress begins, with the latest message, when the token exists,
- * and it ends before `work`'s result is returned either way.
+ * work starts at once. A token the client attached begins at once; one of ours is asked for after
+ * `PROGRESS_DELAY_MS` and begins with the latest message when it exists. Either ends before the
+ * result is returned.
  */
 export async function withProgress<T>(
   session: Session,
@@ -39,19 +42,21 @@ export async function withProgress<T>(
   };
   let latest: string | undefined;
   let creation: Promise<void> | undefined;
+  let delay: NodeJS.Timeout | undefined;
   if (reporter) {
     reporter.begin(title);
   } else if (session.supportsWorkDoneProgress) {
-    // Asked for on the next turn of the event loop, once the work has sent its first request.
-    creation = new Promise<void>((resolve) => setImmediate(resolve)).then(() => session.progress.create()).then(
-      (created) => {
-        created.onCancel(cancel);
-        created.begin(title);
-        if (latest !== undefined) created.report(latest);
-        reporter = created;
-      },
-      () => undefined,
-    );
+    delay = setTimeout(() => {
+      creation = session.progress.create().then(
+        (created) => {
+          created.onCancel(cancel);
+          created.begin(title);
+          if (latest !== undefined) created.report(latest);
+          reporter = created;
+        },
+        () => undefined,
+      );
+    }, PROGRESS_DELAY_MS);
   }
   try {
     return await work({
@@ -62,6 +67,8 @@ export async function withProgress<T>(
       },
     });
   } finally {
+    // A progress that began ends before the answer: an editor shows the result, not both at once.
+    clearTimeout(delay);
     await creation;
     reporter?.done();
     for (const subscription of subscriptions) subscription.dispose();

@@ -75,13 +75,21 @@ const TERMINAL_STATUSES = new Set(['Finished', 'Error', 'Cancelled']);
  */
 export const BACK_TO_BACK_CHECKS = 3;
 
+/**
+ * Checks also go back to back this long after `commands/execute` was answered: a command that
+ * missed the first three waited 1 ms and then 2 more. On a real workspace three round trips take
+ * longer than this; with sub-millisecond round trips it is this long at one check per answer.
+ */
+export const BACK_TO_BACK_WINDOW_MS = 5;
+
 /** How long a command past its deadline waits for the answer to its `commands/cancel`. */
 const CANCEL_ANSWER_WAIT_MS = 250;
 
 /**
  * Executes `command` (python) in a context and waits until it is `Finished`, `Error` or
- * `Cancelled`. The first `BACK_TO_BACK_CHECKS` status checks follow at once, then `schedule.firstMs`
- * backing off, so a short command's answer arrives within a round trip of it finishing.
+ * `Cancelled`. The first `BACK_TO_BACK_CHECKS` status checks (and any within `BACK_TO_BACK_WINDOW_MS`)
+ * follow at once, then `schedule.firstMs` backing off, so a short command's answer arrives within
+ * a round trip of it finishing.
  */
 export async function executeCommand(
   client: DatabricksHttpClient,
@@ -104,7 +112,8 @@ export async function executeCommand(
   // The first checks go at once, as the official SDKs' waiter's first does: a short runner
   // command is often finished by then, and a fixed first wait was most of a warm run's time.
   let delay = 0;
-  let quick = BACK_TO_BACK_CHECKS;
+  let checks = 0;
+  const accepted = Date.now();
   for (;;) {
     const deadline = options.deadline?.();
     if (deadline !== undefined && Date.now() + delay > deadline) {
@@ -114,9 +123,11 @@ export async function executeCommand(
       await Promise.race([cancelCommand(client, address, id, options.signal), pause(CANCEL_ANSWER_WAIT_MS)]);
       return { kind: 'deadline' };
     }
-    await pause(delay, options.signal);
-    if (quick > 1) quick -= 1;
-    else delay = delay === 0 ? options.schedule.firstMs : Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
+    if (delay > 0) await pause(delay, options.signal);
+    checks += 1;
+    if (checks >= BACK_TO_BACK_CHECKS && Date.now() - accepted >= BACK_TO_BACK_WINDOW_MS) {
+      delay = delay === 0 ? options.schedule.firstMs : Math.min(options.schedule.maxMs, Math.ceil(delay * options.schedule.factor));
+    }
     const status = await client.request<CommandStatusResponse>('GET', '/api/1.2/commands/status', {
       query: { clusterId, contextId, commandId: id },
       ...(options.signal ? { signal: options.signal } : {}),

@@ -137,6 +137,10 @@ export class DatabricksHttpClient {
   readonly #transport: HttpTransport;
   /** The credential forms last sent, for scrubbing credential errors that quote them. */
   #lastSecrets: string[] = [];
+  /** The credential headers `#lastSecrets` came from. */
+  #lastCredentials: string | undefined;
+  /** The origin found safe for credentials (every URL here has #base's). */
+  #safeOrigin: string | undefined;
 
   constructor(options: DatabricksHttpClientOptions) {
     this.#base = options.host.replace(/\/+$/, '');
@@ -235,9 +239,12 @@ export class DatabricksHttpClient {
       return { ok: false, error: clientError(CLIENT_ERROR_CODES.invalidResponse, `invalid URL for ${out.method} ${out.path}`) };
     }
     // Refused before credentials are even fetched: an OAuth or CLI token is a secret too.
-    const insecure = insecureTransportProblem(url);
-    if (insecure !== undefined) {
-      return { ok: false, error: clientError(CLIENT_ERROR_CODES.insecureTransport, insecure) };
+    if (url.origin !== this.#safeOrigin) {
+      const insecure = insecureTransportProblem(url);
+      if (insecure !== undefined) {
+        return { ok: false, error: clientError(CLIENT_ERROR_CODES.insecureTransport, insecure) };
+      }
+      this.#safeOrigin = url.origin;
     }
 
     const budget = this.#options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
@@ -279,8 +286,12 @@ export class DatabricksHttpClient {
       const retry = credentials.retryable === true;
       return { result: { ok: false, error: clientError(CLIENT_ERROR_CODES.credentials, message, { retryable: retry }) }, retry };
     }
-    const secrets = secretsInHeaders(credentials.headers);
-    this.#lastSecrets = secrets;
+    const sent = JSON.stringify(credentials.headers);
+    if (sent !== this.#lastCredentials) {
+      this.#lastSecrets = secretsInHeaders(credentials.headers);
+      this.#lastCredentials = sent;
+    }
+    const secrets = this.#lastSecrets;
     const headers = { ...out.headers, 'User-Agent': this.#options.userAgent, ...credentials.headers };
 
     const started = this.#now();

@@ -33,6 +33,8 @@ export function secretsInHeaders(headers: Readonly<Record<string, string>>): str
 
 /** Replaces each secret (longest first, so a token inside a header value goes too) with `***`. */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  // Most text holds none: no sorting or copying then.
+  if (!secrets.some((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret))) return text;
   let scrubbed = text;
   const ordered = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   for (const secret of ordered) scrubbed = scrubbed.split(secret).join(REDACTED);
