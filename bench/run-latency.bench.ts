@@ -8,7 +8,7 @@
 // rounds too, for a before/after on a shared machine. The stdio round trip of a request no handler
 // knows (answered MethodNotFound) through the same client, to our server and to a bare
 // vscode-languageserver server, says what the transport alone costs. CHOPPA_BENCH_SDK=0 leaves the
-// SDK waiter out (over a second a round), CHOPPA_BENCH_CLI_ROUNDS=0 the CLI.
+// SDK waiter out (over a second a round), CHOPPA_BENCH_CLI_ROUNDS=0 the CLI; CHOPPA_BENCH_SETTLE_MS pauses between paths.
 import { spawn } from 'node:child_process';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -28,6 +28,7 @@ const ROUNDS = Number(process.env.CHOPPA_BENCH_ROUNDS ?? 150);
 const WARMUP = 15;
 const CLI_ROUNDS = Number(process.env.CHOPPA_BENCH_CLI_ROUNDS ?? 30);
 const SDK = process.env.CHOPPA_BENCH_SDK !== '0';
+const SETTLE_MS = Number(process.env.CHOPPA_BENCH_SETTLE_MS ?? 0);
 const BARE_SERVER = join(ROOT, 'bench', 'dist', 'bare-jsonrpc-server.js');
 // What users start: the launcher, which runs the bundled server.
 const SERVER_BIN = join(ROOT, 'server', 'bin', 'choppa-lsp.cjs');
@@ -43,6 +44,18 @@ def add(a, b):
     return a + b
 `;
 const ADD_DEF = 'def add(a, b):\n    return a + b\n';
+
+/** `items` in an order drawn from `seed` (the same rounds give the same orders from run to run). */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = (seed * 2654435761 + 1) >>> 0;
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 
 function row(name: string, samples: number[], baseline?: { name: string; samples: number[] }): string {
   if (samples.length === 0) return `  ${name.padEnd(44)} not measured`;
@@ -200,7 +213,6 @@ try {
   const waiter: number[] = [];
   const before: number[] = [];
   for (let round = -WARMUP; round < ROUNDS; round += 1) {
-    // The order rotates so that no path always follows another.
     const paths: Array<[number[], () => Promise<void>]> = [
       [server, () => serverRun()],
       ...(baselineEditor ? [[before, () => serverRun(baselineEditor, baselineUri)] as [number[], () => Promise<void>]] : []),
@@ -210,8 +222,12 @@ try {
       ...(baselineEditor ? [[stdioBefore, roundTrip(baselineEditor)] as [number[], () => Promise<void>]] : []),
       [stdioBare, roundTrip(bareServer)],
     ];
-    for (let i = 0; i < paths.length; i += 1) {
-      const [samples, run] = paths[(i + round + WARMUP) % paths.length]!;
+    // A new order each round (not a rotation, which keeps who follows whom): the path measured
+    // after a server's run absorbs that server's work after its answer, so each path follows
+    // every other as often. CHOPPA_BENCH_SETTLE_MS waits between paths instead (colder, as a run
+    // after a pause is).
+    for (const [samples, run] of shuffled(paths, round + WARMUP)) {
+      if (SETTLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const start = performance.now();
       await run();
       if (round >= 0) samples.push(performance.now() - start);
@@ -219,7 +235,7 @@ try {
   }
 
   const load = loadavg().map((value) => value.toFixed(2)).join(' ');
-  console.log(`Run latency: a warm add(1, 2) on the emulator (DBR 16.4 profile), ${ROUNDS} rounds after ${WARMUP} warm-up, interleaved; load average ${load}`);
+  console.log(`Run latency: a warm add(1, 2) on the emulator (DBR 16.4 profile), ${ROUNDS} rounds after ${WARMUP} warm-up, interleaved in a new order each round${SETTLE_MS > 0 ? `, ${SETTLE_MS} ms apart` : ''}; load average ${load}`);
   const floorRow = { name: 'floor', samples: tight };
   console.log(row('tight-poll floor (undici, no sleep)', tight));
   console.log(row('server over stdio, choppa.run (target ≤ 1.3x)', server, floorRow));
