@@ -55,8 +55,6 @@ async function startDaemon(path: string, entry: string): Promise<boolean> {
 /**
  * Runs `argv` through the daemon and resolves to its exit code, or to undefined when there is no
  * daemon to be had or it is busy with another run: the caller then runs the command itself.
- */
-/**
  * `entry` is the script node runs (the launcher, which a daemon is started with too), and
  * `packageRoot` the package's folder (`server/`).
  */
@@ -74,6 +72,15 @@ export async function runThroughDaemon(argv: string[], entry: string, packageRoo
     if (!socket) return undefined;
   }
   return converse(socket, argv, identity);
+}
+
+function exitCode(text: string): number | undefined {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown }).code;
+    return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code < 256 ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function converse(socket: Socket, argv: string[], identity: RunIdentity): Promise<number | undefined> {
@@ -96,19 +103,22 @@ function converse(socket: Socket, argv: string[], identity: RunIdentity): Promis
       socket.destroy();
       resolve(code);
     };
+    const broken = (what: string): void => {
+      process.stderr.write(`choppa-lsp: the daemon sent ${what}; the run's outcome is unknown (CHOPPA_DAEMON=0 runs without a daemon)\n`);
+      finish(2);
+    };
     socket.on('data', (chunk: Buffer) => {
       const frames = reader.push(chunk);
-      if ('failure' in frames) {
-        process.stderr.write(`choppa-lsp: the daemon sent ${frames.failure}; the run's outcome is unknown (CHOPPA_DAEMON=0 runs without a daemon)\n`);
-        finish(2);
-        return;
-      }
+      if ('failure' in frames) return broken(frames.failure);
       for (const frame of frames) {
         if (frame.type === 'busy' && !heard) return finish(undefined);
         heard = true;
         if (frame.type === 'out') process.stdout.write(frame.text);
         else if (frame.type === 'err') process.stderr.write(frame.text);
-        else if (frame.type === 'exit') return finish((JSON.parse(frame.text) as { code: number }).code);
+        else if (frame.type === 'exit') {
+          const code = exitCode(frame.text);
+          return code === undefined ? broken(`an exit of ${JSON.stringify(frame.text.slice(0, 80))}`) : finish(code);
+        }
       }
     });
     socket.on('error', () => undefined);
