@@ -124,7 +124,9 @@ function hash128(text: string): string {
 
 /** The socket of the daemon that serves runs of this identity, or undefined when there can be none. */
 export function socketPath(dir: string, identity: RunIdentity): string | undefined {
-  const path = join(dir, `${hash128(JSON.stringify(identity))}.sock`);
+  // 96 bits of the hash: short enough for macOS's per-user temp folder (about 64 characters
+  // with our folder) to stay within `sun_path`.
+  const path = join(dir, `${hash128(JSON.stringify(identity)).slice(0, 24)}.sock`);
   return path.length <= MAX_SOCKET_PATH ? path : undefined;
 }
 
