@@ -2,7 +2,8 @@
 // over real HTTP: a context evicted between runs (answered 400, or 500) replaced by exactly one
 // new context; a report cut by the output cap recovered by polling again; the cancel shape of
 // the service (`Finished` + `CommandCancelledException`) read as cancelled; the report budget
-// learnt from the cluster's runtime; heavy output through side files.
+// learnt from the cluster's runtime; heavy output through side files on every runtime and
+// storage root.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,19 +84,41 @@ describe('the output cap', () => {
     expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeGreaterThanOrEqual(5);
   });
 
-  it('brings heavy output on DBR 16.4 through side files under the artifact dir, removed once read', async () => {
-    const harness = await make({ emulator: { runtime: '16.4' } });
+  it.each(['16.4', '17'] as const)('brings heavy output on DBR %s through side files under the artifact dir, removed once read', async (runtime) => {
+    const harness = await make({ emulator: { runtime } });
     const { outcome, streamed } = await runRecording(
       harness.backend,
       payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d é' % i)", '    return n'), args_source: '300000' }),
     );
     expect(expectValue(outcome).json).toBe(300000);
     expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} é\n`).join(''));
+    expect(outcome.stdout.endsWith(`${String(299999).padStart(7, '0')} é\n`)).toBe(true);
     expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBeGreaterThanOrEqual(1);
     // 3 MB would be 190 reports of 16,000 characters.
     expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(60);
     const leftovers = await readdir(join(harness.emulator.fsRoot, 'Workspace/Shared/choppa-contract/.choppa/output'), { recursive: true }).catch(() => []);
     expect(leftovers.filter((name) => name.endsWith('.txt'))).toEqual([]);
+  });
+
+  it.each([
+    { dir: 'dbfs:/tmp/choppa-heavy', read: '/api/2.0/dbfs/read' },
+    { dir: '/Volumes/main/default/vol/choppa-heavy', read: /^\/api\/2\.0\/fs\/files\/Volumes\/main\/default\/vol\/choppa-heavy\/\.choppa\/output\// },
+  ])('reads side files of output under $dir through its own API, whole', async ({ dir, read }) => {
+    const harness = await make({ emulator: { runtime: '17' } });
+    const { outcome, streamed } = await runRecording(
+      harness.backend,
+      payload({ artifact_dir: dir, source: py('def f(n):', '    for i in range(n):', "        print('%07d ü' % i)", '    return n'), args_source: '300000' }),
+    );
+    expect(expectValue(outcome).json).toBe(300000);
+    expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} ü\n`).join(''));
+    expect(harness.emulator.stats.count('GET', read)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps light output inline on DBR 17: one round trip, no side file', async () => {
+    const harness = await make({ emulator: { runtime: '17' } });
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('z' * 100000)", '    return 1') }));
+    expect(streamed.stdout).toBe('z'.repeat(100000) + '\n');
+    expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBe(0);
   });
 
   it('asks for the output inline when a side file cannot be read', async () => {
