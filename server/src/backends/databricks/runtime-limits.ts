@@ -32,7 +32,7 @@ export function reportBudgetFor(sparkVersion: string | undefined): number {
  * cost three times a megabyte in a file).
  */
 export function spillThresholdFor(budget: number): number {
-  return Number(process.env.SPILL ?? 0) || Math.min(4 * budget, SPILL_THRESHOLD_MAX);
+  return Math.min(4 * budget, SPILL_THRESHOLD_MAX);
 }
 
 /** The threshold under the large budget: output this heavy goes to a file, lighter output inline. */
