@@ -294,9 +294,9 @@ def _choppa_install(namespace):
             self.encoded = 2
             # Side files of output not acknowledged yet: position -> (local path, report entry).
             self.files = {}
-
-        def write(self, text):
-            self.parts.append(text)
+            # A write is the list's own append (no Python frame): heavy printing calls it per line.
+            # The list object stays the same for the life of the capture (edited in place only).
+            self.write = self.parts.append
 
         def ack(self, position):
             """Drops what the backend has; `position` is clamped to what was sent."""
@@ -481,7 +481,11 @@ def _choppa_install(namespace):
                 end = '\n'
             if not isinstance(sep, str) or not isinstance(end, str):
                 raise TypeError('sep and end must be None or a string')
-            run.out.write(sep.join([str(value) for value in values]) + end)
+            # One value is the common call: no list to build and join.
+            if len(values) == 1:
+                run.out.write(str(values[0]) + end)
+            else:
+                run.out.write(sep.join([str(value) for value in values]) + end)
 
         print._choppa_original = original
         print.__doc__ = original.__doc__
