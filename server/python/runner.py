@@ -33,8 +33,8 @@ def _choppa_install(namespace):
     import uuid
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
-    # 4: a lower GIL switch interval while runs are active (a warm context with an older runner
-    # gets a new one).
+    # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
+    # with an older runner gets a new one).
     version = 4
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
@@ -684,11 +684,12 @@ def _choppa_install(namespace):
             names = [name for name in names[:1000] if isinstance(name, str) and name.isidentifier()]
             return json.dumps({'missing': [name for name in names if not self._requirements._findable(name)]})
 
-        def start(self, payload_b64, budget=None):
-            """Starts a run in a worker thread and returns its first report. Starting a run_id
-            that is already known returns that run's report instead (a retried command)."""
+        def start(self, payload_b64, budget=None, spill=None):
+            """Starts a run in a worker thread and returns its first report (with `spill` as in
+            `poll`). Starting a run_id that is already known returns that run's report instead
+            (a retried command)."""
             self._install_routers()
-            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget))
+            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget, spill))
 
         def poll(self, run_id, out=None, err=None, envelope=None, budget=None, spill=None):
             """The run's report: output after the acknowledged positions `out`/`err` (None: after

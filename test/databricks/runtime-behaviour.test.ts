@@ -24,6 +24,13 @@ afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((harness) => harness.cleanup()));
 });
 
+/**
+ * Prints n numbered lines in blocks of 30,000 (300 KB, one write each): whatever the polls'
+ * pace against the printing, each block waits whole, over every runtime's side-file threshold.
+ */
+const inBlocks = (letter: string): string =>
+  py('def f(n):', '    for b in range(0, n, 30000):', `        print(''.join('%07d ${letter}\\n' % i for i in range(b, min(n, b + 30000))), end='')`, '    return n');
+
 const creates = (harness: Harness) => harness.emulator.stats.count('POST', '/api/1.2/contexts/create');
 
 describe.each([400, 500] as const)('a context evicted between runs, answered %i', (status) => {
@@ -90,7 +97,7 @@ describe('the output cap', () => {
     const harness = await make({ emulator: { runtime } });
     const { outcome, streamed } = await runRecording(
       harness.backend,
-      payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d é' % i)", '    return n'), args_source: '300000' }),
+      payload({ source: inBlocks('é'), args_source: '300000' }),
     );
     expect(expectValue(outcome).json).toBe(300000);
     expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} é\n`).join(''));
@@ -109,7 +116,7 @@ describe('the output cap', () => {
     const harness = await make({ emulator: { runtime: '17' } });
     const { outcome, streamed } = await runRecording(
       harness.backend,
-      payload({ artifact_dir: dir, source: py('def f(n):', '    for i in range(n):', "        print('%07d ü' % i)", '    return n'), args_source: '300000' }),
+      payload({ artifact_dir: dir, source: inBlocks('ü'), args_source: '300000' }),
     );
     expect(expectValue(outcome).json).toBe(300000);
     expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} ü\n`).join(''));
