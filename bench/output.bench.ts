@@ -2,10 +2,13 @@
 // stdio: a run printing 200,000 lines (14 MB) against the same loop without the prints (the
 // baseline), and a trivial run, on the local backend and on the workspace emulator in both
 // runtime profiles; then the size of `.choppa/state.json` and of the run log after it; and the
-// same end to end from a shell (`choppa-lsp run`), where the issue's target applies.
+// same end to end from a shell (`choppa-lsp run`), where the issue's target applies. With
+// CHOPPA_BENCH_BASELINE=<another build's server/dist/main.js>, that build runs the same runs in the
+// same rounds, interleaved (its own server, its own project folder), for a before/after on a
+// shared machine; CHOPPA_BENCH_TARGETS=local,17,16.4 picks the targets.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -68,6 +71,7 @@ def deep_error():
 `;
 
 interface Target {
+  key: string;
   name: string;
   rounds: number;
   env: () => Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }>;
@@ -84,9 +88,9 @@ function stateBytes(root: string): number {
 }
 
 /** One `choppa-lsp run` as a user types it in a shell: node's start, the run, the process's exit. */
-async function cliRun(root: string, env: NodeJS.ProcessEnv, fn: string, args?: string): Promise<number> {
+async function cliRun(main: string, root: string, env: NodeJS.ProcessEnv, fn: string, args?: string): Promise<number> {
   const t0 = performance.now();
-  await promisify(execFile)(process.execPath, [join(ROOT, 'server', 'dist', 'main.js'), 'run', `jobs.py:${fn}`, ...(args ? ['--args', args] : [])], {
+  await promisify(execFile)(process.execPath, [main, 'run', `jobs.py:${fn}`, ...(args ? ['--args', args] : [])], {
     cwd: root,
     env: { ...process.env, DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '', ...env },
     maxBuffer: 64 * 1024 * 1024,
@@ -94,25 +98,49 @@ async function cliRun(root: string, env: NodeJS.ProcessEnv, fn: string, args?: s
   return performance.now() - t0;
 }
 
-/**
- * End to end from a shell: `choppa-lsp run` of the trivial function against the heavy one, in
- * turns (on the emulator each reuses the warm context an earlier invocation left).
- */
-async function measureCli(target: Target, env: NodeJS.ProcessEnv): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'choppa-output-cli-'));
+/** A server build to measure: this checkout's, or the baseline's. */
+interface Build {
+  label: string;
+  main: string;
+}
+
+const BASELINE = process.env.CHOPPA_BENCH_BASELINE;
+const BUILDS: Build[] = [
+  { label: '', main: join(ROOT, 'server', 'dist', 'main.js') },
+  ...(BASELINE ? [{ label: 'baseline ', main: BASELINE }] : []),
+];
+
+/** A fresh project folder for one build's runs. */
+function projectRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, '.git'));
   writeFileSync(join(root, 'jobs.py'), SOURCE);
-  await cliRun(root, env, 'trivial');
-  const trivial: number[] = [];
-  const heavy: number[] = [];
+  return root;
+}
+
+/**
+ * End to end from a shell: `choppa-lsp run` of the trivial function against the heavy one, in
+ * turns (on the emulator each reuses the warm context an earlier invocation left), every build
+ * in each round.
+ */
+async function measureCli(target: Target, env: NodeJS.ProcessEnv): Promise<void> {
+  const samples = BUILDS.map((build) => ({ build, root: projectRoot('choppa-output-cli-'), trivial: [] as number[], heavy: [] as number[] }));
+  for (const sample of samples) await cliRun(sample.build.main, sample.root, env, 'trivial');
   for (let round = 0; round < target.rounds; round += 1) {
-    trivial.push(await cliRun(root, env, 'trivial'));
-    heavy.push(await cliRun(root, env, 'heavy', String(LINES)));
+    for (const sample of samples) {
+      sample.trivial.push(await cliRun(sample.build.main, sample.root, env, 'trivial'));
+      sample.heavy.push(await cliRun(sample.build.main, sample.root, env, 'heavy', String(LINES)));
+    }
   }
-  const ratio = percentile(heavy, 50) / percentile(trivial, 50);
-  process.stdout.write(`${row('CLI: trivial run', trivial)}\n`);
-  process.stdout.write(`${row(`CLI: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the trivial run at p50 (output streamed to the terminal whole)\n`);
-  process.stdout.write(`  target: heavy at most 3x the trivial run, end to end: ${ratio <= 3 ? 'met' : 'MISSED'}\n`);
+  for (const { build, trivial, heavy } of samples) {
+    const ratio = percentile(heavy, 50) / percentile(trivial, 50);
+    process.stdout.write(`${row(`${build.label}CLI: trivial run`, trivial)}\n`);
+    process.stdout.write(`${row(`${build.label}CLI: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the trivial run at p50 (output streamed to the terminal whole)\n`);
+    process.stdout.write(`  ${build.label}target: heavy at most 3x the trivial run, end to end: ${ratio <= 3 ? 'met' : 'MISSED'}\n`);
+  }
+  if (samples.length > 1) {
+    process.stdout.write(`  CLI heavy run against the baseline at p50: ${(percentile(samples[0]!.heavy, 50) / percentile(samples[1]!.heavy, 50)).toFixed(2)}x\n`);
+  }
 }
 
 /** Edit → code action latency: a character typed and removed in the first line, then the actions there. */
@@ -132,48 +160,76 @@ async function editToCodeAction(editor: EditorClient, uri: string, version: { va
   return samples;
 }
 
-async function measure(target: Target): Promise<void> {
+type RunResult = { status: string; stdout?: string; logPath?: string };
+
+/** One build's server over stdio with its own project folder, and its samples. */
+interface Session {
+  build: Build;
+  root: string;
+  editor: EditorClient;
+  uri: string;
+  heavy: number[];
+  quiet: number[];
+  trivial: number[];
+  sunk: number[];
+  logPath: string;
+  run: (fn: string, args?: string) => Promise<{ ms: number; result: RunResult }>;
+}
+
+async function openSession(build: Build, env: NodeJS.ProcessEnv): Promise<Session> {
   const root = mkdtempSync(join(tmpdir(), 'choppa-output-bench-'));
-  const { env, stop } = await target.env();
   const editor = await EditorClient.start({
     root,
     env: { DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '', ...env },
+    command: [process.execPath, build.main, '--stdio'],
   });
+  const uri = await editor.open(join(root, 'jobs.py'), SOURCE);
+  const run = async (fn: string, args?: string): Promise<{ ms: number; result: RunResult }> => {
+    const t0 = performance.now();
+    const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: fn, ...(args ? { args } : {}) });
+    if (result.status !== 'ok') throw new Error(`${build.label}${fn} ended ${JSON.stringify(result).slice(0, 500)}`);
+    return { ms: performance.now() - t0, result };
+  };
+  return { build, root, editor, uri, heavy: [], quiet: [], trivial: [], sunk: [], logPath: '', run };
+}
+
+async function measure(target: Target): Promise<void> {
+  const { env, stop } = await target.env();
+  const sessions: Session[] = [];
   try {
-    const uri = await editor.open(join(root, 'jobs.py'), SOURCE);
-    const run = async (fn: string, args?: string): Promise<{ ms: number; result: { status: string; stdout?: string; logPath?: string } }> => {
-      const t0 = performance.now();
-      const result = await editor.executeCommand<{ status: string; stdout?: string; logPath?: string }>('choppa.run', { uri, function: fn, ...(args ? { args } : {}) });
-      if (result.status !== 'ok') throw new Error(`${fn} ended ${JSON.stringify(result).slice(0, 500)}`);
-      return { ms: performance.now() - t0, result };
-    };
-    await run('trivial');
-    const heavy: number[] = [];
-    const quiet: number[] = [];
-    const trivial: number[] = [];
-    const sunk: number[] = [];
-    let logPath = '';
+    for (const build of BUILDS) sessions.push(await openSession(build, env));
+    for (const session of sessions) await session.run('trivial');
     for (let round = 0; round < target.rounds; round += 1) {
-      quiet.push((await run('quiet', String(LINES))).ms);
-      sunk.push((await run('sunk', String(LINES))).ms);
-      const printed = await run('heavy', String(LINES));
-      heavy.push(printed.ms);
-      logPath = printed.result.logPath ?? '';
-      trivial.push((await run('trivial')).ms);
+      for (const session of sessions) {
+        session.quiet.push((await session.run('quiet', String(LINES))).ms);
+        session.sunk.push((await session.run('sunk', String(LINES))).ms);
+        const printed = await session.run('heavy', String(LINES));
+        session.heavy.push(printed.ms);
+        session.logPath = printed.result.logPath ?? '';
+        session.trivial.push((await session.run('trivial')).ms);
+      }
     }
+    const [main] = sessions;
+    const { root, editor, uri } = main!;
+    process.stdout.write(`${target.name} (${target.rounds} rounds, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}):\n`);
+    for (const { build, trivial, quiet, sunk, heavy } of sessions) {
+      const ratio = percentile(heavy, 50) / percentile(quiet, 50);
+      process.stdout.write(`${row(`${build.label}trivial run`, trivial)}\n`);
+      process.stdout.write(`${row(`${build.label}quiet: ${LINES} lines built (baseline)`, quiet)}\n`);
+      process.stdout.write(`${row(`${build.label}sunk: printed into io.StringIO`, sunk)}\n`);
+      process.stdout.write(
+        `${row(`${build.label}heavy: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the baseline, ${(percentile(heavy, 50) / percentile(sunk, 50)).toFixed(2)}x sunk, at p50\n`,
+      );
+    }
+    if (sessions.length > 1) {
+      process.stdout.write(`  heavy run through the server against the baseline build at p50: ${(percentile(sessions[0]!.heavy, 50) / percentile(sessions[1]!.heavy, 50)).toFixed(2)}x\n`);
+    }
+    const logPath = main!.logPath;
     const state = stateBytes(root);
     const snapshotPath = join(root, '.choppa', 'state.json');
     const snapshot = existsSync(snapshotPath) ? statSync(snapshotPath).size : 0;
     const log = logPath ? statSync(logPath).size : 0;
-    const ratio = percentile(heavy, 50) / percentile(quiet, 50);
     const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
-    process.stdout.write(`${target.name} (${target.rounds} rounds):\n`);
-    process.stdout.write(`${row('trivial run', trivial)}\n`);
-    process.stdout.write(`${row(`quiet: ${LINES} lines built (baseline)`, quiet)}\n`);
-    process.stdout.write(`${row('sunk: printed into io.StringIO', sunk)}\n`);
-    process.stdout.write(
-      `${row(`heavy: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the baseline, ${(percentile(heavy, 50) / percentile(sunk, 50)).toFixed(2)}x sunk, at p50\n`,
-    );
     process.stdout.write(
       `  state.json ${(snapshot / 1024).toFixed(0)} KB, with journal.jsonl ${(state / 1024).toFixed(0)} KB; run log ${(log / 1024 / 1024).toFixed(1)} MB (the whole output)\n`,
     );
@@ -195,16 +251,17 @@ async function measure(target: Target): Promise<void> {
     process.stdout.write(`${row('edit → code action, before the errors', before)}\n`);
     process.stdout.write(`${row('edit → code action, after the errors', after)}   ${(percentile(after, 50) / percentile(before, 50)).toFixed(2)}x before at p50 (target: no change)\n\n`);
   } finally {
-    await editor.stop();
+    for (const session of sessions) await session.editor.stop();
     await stop();
   }
 }
 
 const targets: Target[] = [
-  { name: 'local backend', rounds: 5, env: async () => ({ env: {}, stop: async () => {} }) },
-  { name: 'emulator, DBR 17 (10 MB output cap)', rounds: 3, env: () => startEmulatorProcess('17') },
-  { name: 'emulator, DBR 16.4 (50,000-character output cap)', rounds: 3, env: () => startEmulatorProcess('16.4') },
+  { key: 'local', name: 'local backend', rounds: 5, env: async () => ({ env: {}, stop: async () => {} }) },
+  { key: '17', name: 'emulator, DBR 17 (10 MB output cap)', rounds: 3, env: () => startEmulatorProcess('17') },
+  { key: '16.4', name: 'emulator, DBR 16.4 (50,000-character output cap)', rounds: 3, env: () => startEmulatorProcess('16.4') },
 ];
 
+const picked = process.env.CHOPPA_BENCH_TARGETS?.split(',');
 process.stdout.write('Heavy output end to end, through the server over stdio:\n\n');
-for (const target of targets) await measure(target);
+for (const target of targets) if (!picked || picked.some((name) => target.key === name)) await measure(target);

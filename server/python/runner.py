@@ -32,9 +32,10 @@ def _choppa_install(namespace):
     import types
     import uuid
 
-    # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`
-    # (a warm context with an older runner gets a new one).
-    version = 3
+    # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
+    # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
+    # with an older runner gets a new one).
+    version = 4
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -74,6 +75,12 @@ def _choppa_install(namespace):
     # The most characters of output one side file holds: at most 8 MB of UTF-8, under the
     # Workspace export limit of 10 MB.
     spill_chars_max = 2 * 1024 * 1024
+    # A run's worker computing in a tight loop (printing heavy output, say) keeps the GIL for
+    # whole switch intervals (5 ms by default), so every blocking call of the REPL's command
+    # thread (reading the next command, writing a side file, answering) waited that long to get
+    # it back: a poll took 20-60 ms instead of 1-3. While runs are active the interval is at most
+    # this; it only matters when another thread asks for the GIL, which is what a poll does.
+    busy_switch_interval = 0.0002
     run_id_pattern = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z')
     storage_roots = ('Workspace', 'Volumes', 'dbfs')
 
@@ -287,9 +294,9 @@ def _choppa_install(namespace):
             self.encoded = 2
             # Side files of output not acknowledged yet: position -> (local path, report entry).
             self.files = {}
-
-        def write(self, text):
-            self.parts.append(text)
+            # A write is the list's own append (no Python frame): heavy printing calls it per line.
+            # The list object stays the same for the life of the capture (edited in place only).
+            self.write = self.parts.append
 
         def ack(self, position):
             """Drops what the backend has; `position` is clamped to what was sent."""
@@ -365,6 +372,33 @@ def _choppa_install(namespace):
             """Everything not yet acknowledged (the script entry acknowledges nothing)."""
             return ''.join(self.parts[self.head:])
 
+    class SwitchInterval(object):
+        """Lowers the GIL switch interval while at least one run is active and puts back the
+        one it found when the last ends, unless something else changed it meanwhile. No lock:
+        the worst a race leaves is the lower interval, which costs nothing without contention."""
+
+        def __init__(self):
+            self.active = set()
+            self.original = None
+            # What the interpreter made of ours (it keeps microseconds).
+            self.lowered = None
+
+        def enter(self, run_id):
+            self.active.add(run_id)
+            current = sys.getswitchinterval()
+            if current > busy_switch_interval and current != self.lowered:
+                self.original = current
+                sys.setswitchinterval(busy_switch_interval)
+                self.lowered = sys.getswitchinterval()
+
+        def leave(self, run_id):
+            self.active.discard(run_id)
+            if self.active or self.original is None:
+                return
+            if sys.getswitchinterval() == self.lowered:
+                sys.setswitchinterval(self.original)
+            self.original = None
+
     class Run(object):
         def __init__(self, payload, tee=False):
             self.payload = payload
@@ -384,6 +418,8 @@ def _choppa_install(namespace):
             self.envelope_sent = 0
             self.out = Capture()
             self.err = Capture()
+            # The local directory of this run's side files of output, once made.
+            self.output_dir = None
             self.started = time.monotonic()
 
     class Router(object):
@@ -445,7 +481,11 @@ def _choppa_install(namespace):
                 end = '\n'
             if not isinstance(sep, str) or not isinstance(end, str):
                 raise TypeError('sep and end must be None or a string')
-            run.out.write(sep.join([str(value) for value in values]) + end)
+            # One value is the common call: no list to build and join.
+            if len(values) == 1:
+                run.out.write(str(values[0]) + end)
+            else:
+                run.out.write(sep.join([str(value) for value in values]) + end)
 
         print._choppa_original = original
         print.__doc__ = original.__doc__
@@ -621,6 +661,7 @@ def _choppa_install(namespace):
             self._lock = threading.Lock()
             self._bundles = CodeBundles()
             self._requirements = Requirements()
+            self._switching = SwitchInterval()
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""
@@ -643,11 +684,12 @@ def _choppa_install(namespace):
             names = [name for name in names[:1000] if isinstance(name, str) and name.isidentifier()]
             return json.dumps({'missing': [name for name in names if not self._requirements._findable(name)]})
 
-        def start(self, payload_b64, budget=None):
-            """Starts a run in a worker thread and returns its first report. Starting a run_id
-            that is already known returns that run's report instead (a retried command)."""
+        def start(self, payload_b64, budget=None, spill=None):
+            """Starts a run in a worker thread and returns its first report (with `spill` as in
+            `poll`). Starting a run_id that is already known returns that run's report instead
+            (a retried command)."""
             self._install_routers()
-            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget))
+            return json.dumps(self._report(self._start(payload_b64, tee=False), None, budget, spill))
 
         def poll(self, run_id, out=None, err=None, envelope=None, budget=None, spill=None):
             """The run's report: output after the acknowledged positions `out`/`err` (None: after
@@ -771,9 +813,14 @@ def _choppa_install(namespace):
                     return existing
                 run = Run(payload, tee=tee)
                 self._remember(run)
+            self._switching.enter(run.id)
             thread = threading.Thread(
                 target=self._work, args=(run,), name='choppa-%s' % run.id, daemon=True)
-            thread.start()
+            try:
+                thread.start()
+            except BaseException:
+                self._switching.leave(run.id)
+                raise
             return run
 
         def _remember(self, run):
@@ -866,7 +913,10 @@ def _choppa_install(namespace):
             local = '%s/%s' % (local_dir, relative)
             data = text.encode('utf-8', 'surrogatepass')
             try:
-                os.makedirs(os.path.dirname(local), exist_ok=True)
+                # Made once a run: each call is a few blocking calls more.
+                if run.output_dir != os.path.dirname(local):
+                    os.makedirs(os.path.dirname(local), exist_ok=True)
+                    run.output_dir = os.path.dirname(local)
                 write_atomically(local, data)
             except OSError:
                 capture.sent = position
@@ -892,6 +942,7 @@ def _choppa_install(namespace):
             except BaseException:
                 pass
             self._routes.pop(run.thread_id, None)
+            self._switching.leave(run.id)
             elapsed = time.monotonic() - run.started
             if run.cancel_requested or outcome is None:
                 outcome = {'status': 'cancelled'}

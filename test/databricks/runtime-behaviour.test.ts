@@ -2,7 +2,8 @@
 // over real HTTP: a context evicted between runs (answered 400, or 500) replaced by exactly one
 // new context; a report cut by the output cap recovered by polling again; the cancel shape of
 // the service (`Finished` + `CommandCancelledException`) read as cancelled; the report budget
-// learnt from the cluster's runtime; heavy output through side files.
+// learnt from the cluster's runtime; heavy output through side files on every runtime and
+// storage root.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,6 +23,13 @@ async function make(...args: Parameters<typeof makeHarness>): Promise<Harness> {
 afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((harness) => harness.cleanup()));
 });
+
+/**
+ * Prints n numbered lines in blocks of 30,000 (300 KB, one write each): whatever the polls'
+ * pace against the printing, each block waits whole, over every runtime's side-file threshold.
+ */
+const inBlocks = (letter: string): string =>
+  py('def f(n):', '    for b in range(0, n, 30000):', `        print(''.join('%07d ${letter}\\n' % i for i in range(b, min(n, b + 30000))), end='')`, '    return n');
 
 const creates = (harness: Harness) => harness.emulator.stats.count('POST', '/api/1.2/contexts/create');
 
@@ -65,14 +73,16 @@ describe('the output cap', () => {
     expect(harness.logs.some((line) => line.includes("cut by the cluster's output cap"))).toBe(true);
   });
 
-  it('sends large reports to a DBR 17 cluster: 1 MB of output in a handful of polls', async () => {
+  it('sends large reports to a DBR 17 cluster: 200,000 characters inline in a handful of polls, no side file', async () => {
     const harness = await make({ emulator: { runtime: '17' } });
     const { streamed } = await runRecording(
       harness.backend,
-      payload({ source: py('def f():', "    print('x' * (1 << 20))", '    return 1') }),
+      payload({ source: py('def f():', "    print('x' * 200000)", '    return 1') }),
     );
-    expect(streamed.stdout.length).toBe((1 << 20) + 1);
+    expect(streamed.stdout).toBe('x'.repeat(200_000) + '\n');
+    // Under 16,000 characters a report it would take at least 13.
     expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(10);
+    expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBe(0);
   });
 
   it('keeps DBR 16.4 reports under 16,000 characters', async () => {
@@ -83,14 +93,15 @@ describe('the output cap', () => {
     expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeGreaterThanOrEqual(5);
   });
 
-  it('brings heavy output on DBR 16.4 through side files under the artifact dir, removed once read', async () => {
-    const harness = await make({ emulator: { runtime: '16.4' } });
+  it.each(['16.4', '17'] as const)('brings heavy output on DBR %s through side files under the artifact dir, removed once read', async (runtime) => {
+    const harness = await make({ emulator: { runtime } });
     const { outcome, streamed } = await runRecording(
       harness.backend,
-      payload({ source: py('def f(n):', '    for i in range(n):', "        print('%07d é' % i)", '    return n'), args_source: '300000' }),
+      payload({ source: inBlocks('é'), args_source: '300000' }),
     );
     expect(expectValue(outcome).json).toBe(300000);
     expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} é\n`).join(''));
+    expect(outcome.stdout.endsWith(`${String(299999).padStart(7, '0')} é\n`)).toBe(true);
     expect(harness.emulator.stats.count('GET', '/api/2.0/workspace/export')).toBeGreaterThanOrEqual(1);
     // 3 MB would be 190 reports of 16,000 characters.
     expect(harness.emulator.stats.count('POST', '/api/1.2/commands/execute')).toBeLessThan(60);
@@ -98,11 +109,27 @@ describe('the output cap', () => {
     expect(leftovers.filter((name) => name.endsWith('.txt'))).toEqual([]);
   });
 
-  it('asks for the output inline when a side file cannot be read', async () => {
-    const harness = await make({ emulator: { runtime: '16.4' } });
+  it.each([
+    { dir: 'dbfs:/tmp/choppa-heavy', read: '/api/2.0/dbfs/read' },
+    { dir: '/Volumes/main/default/vol/choppa-heavy', read: /^\/api\/2\.0\/fs\/files\/Volumes\/main\/default\/vol\/choppa-heavy\/\.choppa\/output\// },
+  ])('reads side files of output under $dir through its own API, whole', async ({ dir, read }) => {
+    const harness = await make({ emulator: { runtime: '17' } });
+    const { outcome, streamed } = await runRecording(
+      harness.backend,
+      payload({ artifact_dir: dir, source: inBlocks('ü'), args_source: '300000' }),
+    );
+    expect(expectValue(outcome).json).toBe(300000);
+    expect(streamed.stdout).toBe(Array.from({ length: 300000 }, (_, i) => `${String(i).padStart(7, '0')} ü\n`).join(''));
+    expect(harness.emulator.stats.count('GET', read)).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(['16.4', '17'] as const)('asks for the output inline when a side file cannot be read on DBR %s', async (runtime) => {
+    const harness = await make({ emulator: { runtime } });
     harness.emulator.faults.status({ method: 'GET', path: '/api/2.0/workspace/export' }, 404, { times: 100 });
-    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', "    print('y' * 200000)", '    return 1') }));
-    expect(streamed.stdout).toBe('y'.repeat(200000) + '\n');
+    // `start` may answer with a whole budget inline (a megabyte on 17): more than that waits after it.
+    const size = runtime === '17' ? 1_500_000 : 300_000;
+    const { streamed } = await runRecording(harness.backend, payload({ source: py('def f():', `    print('y' * ${size})`, '    return 1') }));
+    expect(streamed.stdout).toBe('y'.repeat(size) + '\n');
     expect(harness.logs.some((line) => line.includes('could not read an output side file'))).toBe(true);
   });
 });

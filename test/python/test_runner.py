@@ -138,6 +138,23 @@ class RunnerTest(unittest.TestCase):
         again = json.loads(self.runner.poll(body['run_id']))
         self.assertEqual((again['state'], again['stdout']), ('done', ''))
 
+    def test_switch_interval_is_lower_while_a_run_is_active_and_put_back_after(self):
+        # A poll competing with a worker that computes in a tight loop waited a whole switch
+        # interval for each blocking call; the runner lowers it while runs are active.
+        before = sys.getswitchinterval()
+        try:
+            sys.setswitchinterval(0.004)
+            body = payload('def f():\n    import sys\n    return sys.getswitchinterval()\n')
+            seen = self.run_payload(body)['envelope']['value']['json']
+            self.assertLessEqual(seen, 0.0005)
+            self.assertEqual(sys.getswitchinterval(), 0.004)
+            # An interval the function set itself is its own and stays.
+            body = payload('def f():\n    import sys\n    sys.setswitchinterval(0.003)\n    return 1\n')
+            self.assertEqual(self.run_payload(body)['envelope']['status'], 'ok')
+            self.assertEqual(sys.getswitchinterval(), 0.003)
+        finally:
+            sys.setswitchinterval(before)
+
     def test_unknown_run(self):
         self.assertEqual(json.loads(self.runner.poll('nope'))['state'], 'unknown')
         self.assertEqual(json.loads(self.runner.cancel('nope'))['state'], 'unknown')

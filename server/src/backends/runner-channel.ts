@@ -35,7 +35,8 @@ export type ChannelAnswer =
  * same positions and budget.
  */
 export interface RunnerCommands {
-  start(payload: RunPayload, budget: number): string;
+  /** `spill`: from how many waiting characters a stream may go to a side file (0: never). */
+  start(payload: RunPayload, budget: number, spill: number): string;
   poll(runId: string, cursor: PollCursor): string;
   cancel(runId: string, cursor: PollCursor): string;
 }
@@ -60,7 +61,8 @@ export class RunnerChannel {
   ) {}
 
   start(payload: RunPayload): string {
-    return this.commands.start(payload, this.budget);
+    // Heavy output printed at once would otherwise fill the first report inline.
+    return this.commands.start(payload, this.budget, this.spill);
   }
 
   poll(): string {

@@ -46,10 +46,14 @@ export interface PollCursor {
 /** Run ids are spliced into commands, so they are held to a safe alphabet (the runner agrees). */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-/** `_choppa_runner.start("<base64 JSON payload>", budget)`: starts a run, returns its first report. */
-export function startCommand(payload: RunPayload, budget?: number): string {
+/**
+ * `_choppa_runner.start("<base64 JSON payload>", budget, spill)`: starts a run, returns its first
+ * report (`spill` as in `poll`; runner 4 and newer).
+ */
+export function startCommand(payload: RunPayload, budget?: number, spill?: number): string {
   const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
-  return `_choppa_runner.start("${encoded}"${budget === undefined ? '' : `, ${checkedCount(budget)}`})`;
+  const counts = budget === undefined ? [] : [budget, ...(spill ? [spill] : [])];
+  return `_choppa_runner.start("${encoded}"${counts.map((count) => `, ${checkedCount(count)}`).join('')})`;
 }
 
 /** `_choppa_runner.poll("<run id>", out, err, envelope, budget)`: output after the acknowledged positions, state, envelope. */

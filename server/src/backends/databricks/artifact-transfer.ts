@@ -325,14 +325,42 @@ export async function readSmallFile(
   location: StorageLocation,
   signal: AbortSignal | undefined,
 ): Promise<{ text: string } | (BackendFailure & { notFound?: true })> {
+  const read = await readBoundedFile(context, location, MAX_SIDECAR_BYTES, signal);
+  if ('failure' in read) return read.tooLarge ? { failure: `it is larger than ${MAX_SIDECAR_BYTES} bytes, so not a sidecar` } : read;
+  return { text: read.bytes.toString('utf8') };
+}
+
+/**
+ * A whole file of at most `maxBytes` bytes into memory, in one request where the API allows
+ * (workspace export, the Files API) and in 1 MB `read`s on DBFS. `tooLarge` when it has more:
+ * reading stops there, so memory stays bounded by `maxBytes`.
+ */
+export async function readBoundedFile(
+  context: TransferContext,
+  location: StorageLocation,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<{ bytes: Buffer } | (BackendFailure & { notFound?: true; tooLarge?: true })> {
   const signalOption = signal ? { signal } : {};
+  const tooLarge = { failure: `it is larger than ${maxBytes} bytes`, tooLarge: true as const };
   if (location.api === 'dbfs') {
-    const read = await context.client.request<{ data?: string }>('GET', '/api/2.0/dbfs/read', {
-      query: { path: location.path, offset: 0, length: MAX_SIDECAR_BYTES },
-      ...signalOption,
-    });
-    if (!read.ok) return readFailure(context, read.error);
-    return { text: Buffer.from(read.value.data ?? '', 'base64').toString('utf8') };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const length = Math.min(DBFS_CHUNK_BYTES, maxBytes + 1 - size);
+      const read = await context.client.request<{ data?: string }>('GET', '/api/2.0/dbfs/read', {
+        query: { path: location.path, offset: size, length },
+        ...signalOption,
+      });
+      if (!read.ok) return readFailure(context, read.error);
+      const chunk = Buffer.from(read.value.data ?? '', 'base64');
+      size += chunk.length;
+      if (size > maxBytes) return tooLarge;
+      chunks.push(chunk);
+      // Fewer bytes than asked for: the end of the file (§4.3).
+      if (chunk.length < length) break;
+    }
+    return { bytes: Buffer.concat(chunks, size) };
   }
   const response =
     location.api === 'workspace'
@@ -348,16 +376,16 @@ export async function readSmallFile(
     for await (const chunk of response.value.body) {
       const buffer = chunk as Buffer;
       size += buffer.length;
-      if (size > MAX_SIDECAR_BYTES) {
+      if (size > maxBytes) {
         response.value.body.destroy();
-        return { failure: `it is larger than ${MAX_SIDECAR_BYTES} bytes, so not a sidecar` };
+        return tooLarge;
       }
       chunks.push(buffer);
     }
   } catch (error) {
     return { failure: `the connection broke (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
-  return { text: Buffer.concat(chunks).toString('utf8') };
+  return { bytes: Buffer.concat(chunks, size) };
 }
 
 function readFailure(context: TransferContext, error: DatabricksApiError): BackendFailure & { notFound?: true } {

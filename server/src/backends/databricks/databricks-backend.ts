@@ -2,10 +2,6 @@
 // installed once, driven by the same short start/poll/cancel commands as the local process. It
 // makes sure the cluster runs first, recreates a lost context for the next run, and turns every
 // failure of the workspace into a backend error that says what happened and what to do.
-import { randomUUID } from 'node:crypto';
-import { readFile, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type {
   ArtifactRef,
   Backend,
@@ -22,10 +18,11 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerGuard, runnerVersionOf, type OutputFile, type RunnerReport } from '../runner-protocol.js';
+import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerGuard, runnerVersionOf } from '../runner-protocol.js';
 import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
+import { readOutputFiles } from './output-files.js';
 import { canRunCommands, describeClusterState, ensureClusterRunning, getCluster } from './cluster-lifecycle.js';
 import {
   createContext,
@@ -38,7 +35,7 @@ import {
 import { describeApiFailure, isAuthFailure } from './failure-messages.js';
 import type { DatabricksHttpClient } from './http-client.js';
 import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
-import { reportBudgetFor } from './runtime-limits.js';
+import { reportBudgetFor, spillThresholdFor } from './runtime-limits.js';
 import { DEFAULT_SETTINGS } from '../../config/settings.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
@@ -197,7 +194,7 @@ export class DatabricksBackend implements Backend {
     let contextId = acquired.id;
 
     const channel = new RunnerChannel(payload.run_id, this.reportBudget);
-    channel.spill = spillThreshold(this.reportBudget);
+    channel.spill = spillThresholdFor(this.reportBudget);
 
     // Once the signal aborts, the runner gets `cancelGraceMs` to stop the run; a command still
     // waiting past that deadline is cancelled with `commands/cancel`.
@@ -296,7 +293,7 @@ export class DatabricksBackend implements Backend {
               `the execution context on cluster ${clusterId} no longer knows run ${payload.run_id} of ${payload.function_name} (it was restarted); run it again`,
             );
           },
-          readSideFiles: (report) => this.readOutputFiles(report),
+          readSideFiles: (report) => readOutputFiles(this.transferContext(), report),
           onTruncated: (budget) => {
             this.reportBudget = Math.min(this.reportBudget, budget);
             this.log(`run ${payload.run_id}: a report was cut by the cluster's output cap; polling again with at most ${budget} characters`);
@@ -514,39 +511,6 @@ export class DatabricksBackend implements Backend {
     return status.ok ? status.value.status ?? 'unknown' : undefined;
   }
 
-  /**
-   * Reads a report's side files of output into its `stdout`/`stderr`; the reason when one
-   * cannot be read whole (the caller then asks for the output inline).
-   */
-  private async readOutputFiles(report: RunnerReport): Promise<string | undefined> {
-    for (const [stream, file] of [['stdout', report.stdoutFile], ['stderr', report.stderrFile]] as const) {
-      if (!file) continue;
-      const text = await this.readOutputFile(file);
-      if (typeof text !== 'string') return text.failure;
-      report[stream] = text;
-    }
-    return undefined;
-  }
-
-  private async readOutputFile(file: OutputFile): Promise<string | BackendFailure> {
-    const local = join(tmpdir(), `choppa-output-${randomUUID()}.txt`);
-    try {
-      const fetched = await fetchArtifact(this.transferContext(), file.path, local);
-      if ('failure' in fetched) return fetched;
-      if (fetched.size !== file.bytes) return { failure: `${file.path} has ${fetched.size} bytes, not ${file.bytes}` };
-      const text = await readFile(local, 'utf8');
-      // Code points, as the runner counts: a mangled character would change the count.
-      let chars = 0;
-      for (let index = 0; index < text.length; index++) {
-        const code = text.charCodeAt(index);
-        if (code < 0xdc00 || code > 0xdfff) chars += 1;
-      }
-      return chars === file.chars ? text : { failure: `${file.path} decodes to ${chars} characters, not ${file.chars}` };
-    } finally {
-      await unlink(local).catch(() => {});
-    }
-  }
-
   /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
   /** A runner command (`print`ed), after `prelude` (Python lines), or the prelude alone. */
   private runnerCommand(contextId: string, command: string | undefined, cancelDeadline: () => number | undefined, prelude?: string): Promise<CommandOutcome> {
@@ -652,14 +616,6 @@ function freshContextMayHelp(answer: CommandOutcome): boolean {
     default:
       return false;
   }
-}
-
-/**
- * From how many waiting characters a stream goes to a side file: under a small budget, heavy
- * output would take a command per report (900 for 14 MB under 16,000), where a file takes one read.
- */
-function spillThreshold(budget: number): number {
-  return budget < 100_000 ? 4 * budget : 0;
 }
 
 function summarize(answer: CommandOutcome): string {

@@ -23,3 +23,17 @@ export function reportBudgetFor(sparkVersion: string | undefined): number {
   const version = runtimeVersion(sparkVersion);
   return version !== undefined && version.major >= 17 ? LARGE_REPORT_BUDGET : SMALL_REPORT_BUDGET;
 }
+
+/**
+ * From how many waiting characters a stream goes to a side file, on every runtime: under the
+ * small budget heavy output would take a command per report (900 for 14 MB under 16,000); under
+ * the large one each report carries its output JSON-escaped through the REPL, the command result
+ * and our parse, where a side file is raw bytes in one read (on the emulator a megabyte inline
+ * cost three times a megabyte in a file).
+ */
+export function spillThresholdFor(budget: number): number {
+  return Math.min(4 * budget, SPILL_THRESHOLD_MAX);
+}
+
+/** The threshold under the large budget: output this heavy goes to a file, lighter output inline. */
+export const SPILL_THRESHOLD_MAX = 256 * 1024;
