@@ -1,9 +1,9 @@
-// The server's log lines (protocol/log-lines.ts): sent on the next turn of the event loop, in the
-// order they were written, and bounded: a flood keeps its first thousand lines and says how many
-// more there were.
+// The server's log lines (protocol/log-lines.ts): gathered for LOG_BATCH_MS and sent as one
+// message of several lines, in the order they were written, and bounded: a flood keeps its first
+// thousand lines and says how many more there were.
 import { describe, expect, it } from 'vitest';
 import type { Connection } from 'vscode-languageserver/node';
-import { LogLines } from '../../server/src/protocol/log-lines.js';
+import { LOG_BATCH_MS, LogLines } from '../../server/src/protocol/log-lines.js';
 
 function recorder(): { connection: Connection; sent: string[] } {
   const sent: string[] = [];
@@ -17,29 +17,32 @@ function recorder(): { connection: Connection; sent: string[] } {
   return { connection, sent };
 }
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const batch = () => new Promise((resolve) => setTimeout(resolve, LOG_BATCH_MS + 20));
 
 describe('log lines', () => {
-  it('sends the lines of a turn on the next one, in order', async () => {
+  it('sends the lines of a batch together once it has waited, in order', async () => {
     const { connection, sent } = recorder();
     const lines = new LogLines(connection);
     lines.push('one');
+    await new Promise((resolve) => setImmediate(resolve));
     lines.push('two');
     expect(sent).toEqual([]);
-    await nextTurn();
-    expect(sent).toEqual(['one', 'two']);
+    await batch();
+    expect(sent).toEqual(['one\ntwo']);
     lines.push('three');
-    await nextTurn();
-    expect(sent).toEqual(['one', 'two', 'three']);
+    await batch();
+    expect(sent).toEqual(['one\ntwo', 'three']);
   });
 
   it('keeps at most a thousand lines waiting and counts the rest', async () => {
     const { connection, sent } = recorder();
     const lines = new LogLines(connection);
     for (let index = 0; index < 1500; index += 1) lines.push(`line ${index}`);
-    await nextTurn();
-    expect(sent).toHaveLength(1001);
-    expect(sent[999]).toBe('line 999');
-    expect(sent[1000]).toBe('choppa-lsp: 500 more log lines were dropped');
+    await batch();
+    expect(sent).toHaveLength(1);
+    const sentLines = sent[0]!.split('\n');
+    expect(sentLines).toHaveLength(1001);
+    expect(sentLines[999]).toBe('line 999');
+    expect(sentLines[1000]).toBe('choppa-lsp: 500 more log lines were dropped');
   });
 });

@@ -97,8 +97,9 @@ export class EditorClient {
       this.messages.push(params);
       this.messageWaiters = settle(this.messageWaiters, params);
     });
+    // The server sends its log lines in batches, one message of several lines.
     this.connection.onNotification('window/logMessage', (params: { message: string }) => {
-      if (this.logs.length < 1000) this.logs.push(params.message);
+      for (const line of params.message.split('\n')) if (this.logs.length < 1000) this.logs.push(line);
     });
     this.connection.onNotification('$/progress', (params: { token: unknown; value: unknown }) => {
       this.progress.push(params);
