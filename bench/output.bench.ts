@@ -2,8 +2,9 @@
 // stdio: a run printing 200,000 lines (14 MB) against the same loop without the prints (the
 // baseline), and a trivial run, on the local backend and on the workspace emulator in both
 // runtime profiles; then the size of `.choppa/state.json` and of the run log after it; and the
-// same end to end from a shell (`choppa-lsp run`), where the issue's target applies. With
-// CHOPPA_BENCH_BASELINE=<another build's server/dist/main.js>, that build runs the same runs in the
+// same end to end from a shell (`choppa-lsp run`, through its warm daemon and in-process), where
+// the issue's target applies. With CHOPPA_BENCH_BASELINE=<another build's server/bin launcher or
+// server/dist/main.js>, that build runs the same runs in the
 // same rounds, interleaved (its own server, its own project folder), for a before/after on a
 // shared machine; CHOPPA_BENCH_TARGETS=local,17,16.4 picks the targets.
 import { execFile } from 'node:child_process';
@@ -92,7 +93,7 @@ async function cliRun(main: string, root: string, env: NodeJS.ProcessEnv, fn: st
   const t0 = performance.now();
   await promisify(execFile)(process.execPath, [main, 'run', `jobs.py:${fn}`, ...(args ? ['--args', args] : [])], {
     cwd: root,
-    env: { ...process.env, DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '', ...env },
+    env: { ...process.env, DATABRICKS_CONFIG_FILE: join(root, 'no-databrickscfg'), DATABRICKS_HOST: '', DATABRICKS_TOKEN: '', CHOPPA_DAEMON_DIR: DAEMONS, ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return performance.now() - t0;
@@ -102,13 +103,19 @@ async function cliRun(main: string, root: string, env: NodeJS.ProcessEnv, fn: st
 interface Build {
   label: string;
   main: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 const BASELINE = process.env.CHOPPA_BENCH_BASELINE;
+// What users start: the launcher, whose `run` goes through the CLI daemon; the same in-process.
+const LAUNCHER = join(ROOT, 'server', 'bin', 'choppa-lsp.cjs');
 const BUILDS: Build[] = [
-  { label: '', main: join(ROOT, 'server', 'dist', 'main.js') },
+  { label: '', main: LAUNCHER },
+  { label: 'in-process ', main: LAUNCHER, env: { CHOPPA_DAEMON: '0' } },
   ...(BASELINE ? [{ label: 'baseline ', main: BASELINE }] : []),
 ];
+/** The bench's own daemons: a folder of their own, stopped at the end. */
+const DAEMONS = mkdtempSync(join(tmpdir(), 'choppa-output-daemons-'));
 
 /** A fresh project folder for one build's runs. */
 function projectRoot(prefix: string): string {
@@ -124,22 +131,29 @@ function projectRoot(prefix: string): string {
  * in each round.
  */
 async function measureCli(target: Target, env: NodeJS.ProcessEnv): Promise<void> {
-  const samples = BUILDS.map((build) => ({ build, root: projectRoot('choppa-output-cli-'), trivial: [] as number[], heavy: [] as number[] }));
-  for (const sample of samples) await cliRun(sample.build.main, sample.root, env, 'trivial');
+  const samples = BUILDS.map((build) => ({ build, root: projectRoot('choppa-output-cli-'), trivial: [] as number[], heavy: [] as number[], sunk: [] as number[] }));
+  const run = (sample: (typeof samples)[number], fn: string, args?: string): Promise<number> => cliRun(sample.build.main, sample.root, { ...env, ...sample.build.env }, fn, args);
+  for (const sample of samples) await run(sample, 'trivial');
   for (let round = 0; round < target.rounds; round += 1) {
     for (const sample of samples) {
-      sample.trivial.push(await cliRun(sample.build.main, sample.root, env, 'trivial'));
-      sample.heavy.push(await cliRun(sample.build.main, sample.root, env, 'heavy', String(LINES)));
+      sample.trivial.push(await run(sample, 'trivial'));
+      sample.heavy.push(await run(sample, 'heavy', String(LINES)));
+      sample.sunk.push(await run(sample, 'sunk', String(LINES)));
     }
   }
-  for (const { build, trivial, heavy } of samples) {
+  for (const { build, trivial, heavy, sunk } of samples) {
     const ratio = percentile(heavy, 50) / percentile(trivial, 50);
+    // What the output itself costs from a shell, against what Python's own print of the same
+    // lines (into io.StringIO) costs through the same path: the transport's share.
+    const output = percentile(heavy, 50) - percentile(trivial, 50);
+    const printing = percentile(sunk, 50) - percentile(trivial, 50);
     process.stdout.write(`${row(`${build.label}CLI: trivial run`, trivial)}\n`);
     process.stdout.write(`${row(`${build.label}CLI: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the trivial run at p50 (output streamed to the terminal whole)\n`);
+    process.stdout.write(`${row(`${build.label}CLI: printed into io.StringIO`, sunk)}   the output costs ${output.toFixed(0)} ms over the trivial run, ${(output / Math.max(1, printing)).toFixed(2)}x Python's own printing (${printing.toFixed(0)} ms)\n`);
     process.stdout.write(`  ${build.label}target: heavy at most 3x the trivial run, end to end: ${ratio <= 3 ? 'met' : 'MISSED'}\n`);
   }
-  if (samples.length > 1) {
-    process.stdout.write(`  CLI heavy run against the baseline at p50: ${(percentile(samples[0]!.heavy, 50) / percentile(samples[1]!.heavy, 50)).toFixed(2)}x\n`);
+  if (BASELINE) {
+    process.stdout.write(`  CLI heavy run against the baseline at p50: ${(percentile(samples[0]!.heavy, 50) / percentile(samples.at(-1)!.heavy, 50)).toFixed(2)}x\n`);
   }
 }
 
@@ -264,4 +278,8 @@ const targets: Target[] = [
 
 const picked = process.env.CHOPPA_BENCH_TARGETS?.split(',');
 process.stdout.write('Heavy output end to end, through the server over stdio:\n\n');
-for (const target of targets) if (!picked || picked.some((name) => target.key === name)) await measure(target);
+try {
+  for (const target of targets) if (!picked || picked.some((name) => target.key === name)) await measure(target);
+} finally {
+  await promisify(execFile)(process.execPath, [LAUNCHER, 'daemon', 'stop'], { env: { ...process.env, CHOPPA_DAEMON_DIR: DAEMONS } }).catch(() => undefined);
+}
