@@ -54,7 +54,9 @@ beforeAll(() => {
 describe('npm install -g of the packed server, without a compiler', () => {
   it('packs the runner, the queries, the README, CHANGELOG and LICENSE, and no sources or maps, within budget', () => {
     const paths = packed.files;
-    expect(paths).toEqual(expect.arrayContaining(['bin/choppa-lsp.cjs', 'dist/main.js', 'python/runner.py', 'queries/decorators.scm', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['bin/choppa-lsp.cjs', 'dist/main.js', 'dist/cli-daemon-client.cjs', 'dist/build-id.txt', 'python/runner.py', 'queries/decorators.scm', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']),
+    );
     expect(paths.filter((path) => /\.(ts|map|tsbuildinfo)$/.test(path) || path.startsWith('src/'))).toEqual([]);
     expect(packed.size).toBeLessThan(TARBALL_BUDGET);
   });
@@ -77,6 +79,20 @@ describe('npm install -g of the packed server, without a compiler', () => {
     expect(result.stdout).toContain('(WebAssembly), tree-sitter-python 0.25');
     expect(result.stdout).toMatch(/native tree-sitter not loaded: Cannot find module 'tree-sitter'/);
   });
+
+  it('choppa-lsp run works from the installed bin, through its daemon the second time', () => {
+    const root = tempDir('choppa-installed-cli-');
+    mkdirSync(join(root, '.git'));
+    writeFileSync(join(root, 'jobs.py'), ['from choppa import Choppa', '', 'dutch = Choppa()', '', '@dutch.remote', 'def pid():', '    import os', '    return os.getpid()', ''].join('\n'));
+    const env = { ...process.env, PATH: shims.path(join(prefix, 'bin')), CHOPPA_PARSER: '', HOME: root, DATABRICKS_CONFIG_FILE: join(root, 'none.cfg'), DATABRICKS_HOST: '' };
+    const run = () => spawnSync(join(prefix, 'bin', 'choppa-lsp'), ['run', 'jobs.py:pid', '--json'], { cwd: root, encoding: 'utf8', env });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    const second = run();
+    expect(second.status, second.stderr).toBe(0);
+    // The same warm interpreter: the daemon the first run started served the second.
+    expect(JSON.parse(second.stdout).value.json).toBe(JSON.parse(first.stdout).value.json);
+  }, 60_000);
 
   describe('an LSP session from the installed bin', () => {
     let editor: EditorClient;
@@ -108,8 +124,9 @@ describe('npm install -g of the packed server, without a compiler', () => {
       await editor?.stop();
     });
 
-    it('logs the WebAssembly parser at start', () => {
-      expect(editor.logs.find((line) => line.startsWith(`choppa-lsp ${VERSION}, parser: web-tree-sitter`))).toBeDefined();
+    it('logs the WebAssembly parser at start', async () => {
+      // Log lines go out in batches (at most 50 ms late).
+      await expect.poll(() => editor.logs.find((line) => line.startsWith(`choppa-lsp ${VERSION}, parser: web-tree-sitter`))).toBeDefined();
     });
 
     it('runs a function as an artifact and dereferences it, verified', async () => {
