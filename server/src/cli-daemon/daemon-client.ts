@@ -54,7 +54,8 @@ async function startDaemon(path: string, entry: string): Promise<boolean> {
 
 /**
  * Runs `argv` through the daemon and resolves to its exit code, or to undefined when there is no
- * daemon to be had or it is busy with another run: the caller then runs the command itself.
+ * daemon to be had or it will not take the run (it is stopping, or its identity is not this
+ * terminal's): the caller then runs the command itself.
  * `entry` is the script node runs (the launcher, which a daemon is started with too), and
  * `packageRoot` the package's folder (`server/`).
  */

@@ -61,7 +61,7 @@ export async function daemonCommand(action: string, io: { out: (text: string) =>
     const live = answers.flatMap(({ socket, answer }) => (Array.isArray(answer) && answer[0] ? [{ socket, ...(JSON.parse(answer[0].text) as DaemonInfo) }] : []));
     if (json) io.out(`${JSON.stringify(live, null, 2)}\n`);
     else if (live.length === 0) io.out(`no CLI daemon runs (${dir})\n`);
-    else for (const info of live) io.out(`pid ${info.pid}  ${info.cwd}  choppa-lsp ${info.version}  since ${info.startedAt}  ${info.runs} run${info.runs === 1 ? '' : 's'}${info.busy ? ', running one' : ''}\n`);
+    else for (const info of live) io.out(`pid ${info.pid}  ${info.cwd}  choppa-lsp ${info.version}  since ${info.startedAt}  ${info.runs} run${info.runs === 1 ? '' : 's'}${info.running ? `, ${info.running} under way` : ''}\n`);
     return 0;
   }
   if (action === 'stop') {

@@ -1,7 +1,7 @@
 // The CLI daemon: a process that keeps the CLI's warm state (parser, project index, workspaces
 // with their warm interpreters or execution contexts and HTTP connections) and runs `run` and
-// `artifact` for the terminals of one folder and environment, one run at a time. It listens on a
-// private Unix socket, and exits after an idle deadline, on `stop`, or on SIGTERM.
+// `artifact` for the terminals of one folder and environment, several at once as the server does.
+// It listens on a private Unix socket, and exits after an idle deadline, on `stop`, or on SIGTERM.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { CliHost, type Io } from '../cli/cli-host.js';
@@ -19,8 +19,8 @@ export interface DaemonInfo {
   startedAt: string;
   /** Runs it has served. */
   runs: number;
-  /** Whether a run is under way. */
-  busy?: boolean;
+  /** Runs under way. */
+  running?: number;
 }
 
 /** Listens on `path`; a stale socket file (its daemon gone) is replaced, a live one left alone. */
@@ -53,8 +53,8 @@ export async function serveCliDaemon(path: string): Promise<void> {
   console.warn = quiet;
   console.error = quiet;
   process.stdout.on('error', quiet);
-  const host = new CliHost({ out: quiet, err: quiet }, true);
-  let busy = false;
+  const host = new CliHost(true);
+  let running = 0;
   let connections = 0;
   let stopping = false;
   let stopAsked = false;
@@ -76,12 +76,12 @@ export async function serveCliDaemon(path: string): Promise<void> {
   };
   const idle = (): void => {
     clearTimeout(timer);
-    if (busy || connections > 0 || stopping) return;
+    if (running > 0 || connections > 0 || stopping) return;
     timer = setTimeout(() => void stop(), deadline);
   };
 
   const serve = (socket: Socket, argv: string[]): (() => void) => {
-    busy = true;
+    running += 1;
     clearTimeout(timer);
     const controller = new AbortController();
     let open = true;
@@ -111,12 +111,11 @@ export async function serveCliDaemon(path: string): Promise<void> {
         },
       )
       .then((code) => {
-        host.io = { out: quiet, err: quiet };
         send(encodeFrame('exit', JSON.stringify({ code })));
         socket.end();
-        busy = false;
+        running -= 1;
         info.runs += 1;
-        if (stopAsked) void stop();
+        if (stopAsked && running === 0) void stop();
         else idle();
       });
     return () => controller.abort();
@@ -142,13 +141,13 @@ export async function serveCliDaemon(path: string): Promise<void> {
       for (const frame of frames) {
         if (frame.type === 'stop') {
           socket.end();
-          // A run under way ends first.
+          // Runs under way end first.
           stopAsked = true;
-          if (!busy) void stop();
+          if (running === 0) void stop();
         } else if (frame.type === 'cancel') {
           cancel?.();
         } else if (frame.type === 'status') {
-          socket.end(encodeFrame('info', JSON.stringify({ ...info, busy })));
+          socket.end(encodeFrame('info', JSON.stringify({ ...info, running })));
         } else if (frame.type === 'request' && !served) {
           served = true;
           let request: { argv: string[]; identity: RunIdentity };
@@ -158,9 +157,9 @@ export async function serveCliDaemon(path: string): Promise<void> {
             socket.destroy();
             return;
           }
-          // One run at a time: a second terminal's run goes in-process rather than wait; so
-          // does a run from another folder, environment or build (never run as it was not asked).
-          if (busy || stopping || stopAsked || !sameIdentity(request.identity, identity)) {
+          // A run from another folder, environment or build goes in-process (never run as it
+          // was not asked), and so does one that comes while the daemon stops.
+          if (stopping || stopAsked || !sameIdentity(request.identity, identity)) {
             socket.end(encodeFrame('busy'));
             continue;
           }

@@ -3,7 +3,7 @@
 
 /**
  * Client → daemon: a run's request (JSON), its cancel, stop, a status question. Daemon → client:
- * stdout, stderr, the exit (JSON), busy (run it yourself), the status (JSON).
+ * stdout, stderr, the exit (JSON), busy (not this daemon's to run: run it yourself), the status (JSON).
  */
 export type FrameType = 'request' | 'cancel' | 'stop' | 'status' | 'out' | 'err' | 'exit' | 'busy' | 'info';
 

@@ -68,15 +68,24 @@ export class CliHost {
   private documentsKept: Documents | undefined;
   private readonly indexes = new Map<string, WorkspaceIndex>();
   private readonly workspaces = new Map<string, Kept>();
-  /** The current command's output: a kept workspace warns there, whichever command made it. */
-  io: Io;
+  /** The commands under way: a kept workspace warns each of them, whichever command made it. */
+  private readonly commands = new Set<Io>();
 
-  /** `daemon`: the host lives for many commands (its HTTP goes over undici). */
-  constructor(
-    io: Io,
-    private readonly daemon = false,
-  ) {
-    this.io = io;
+  /** `daemon`: the host lives for many commands, maybe at once (its HTTP goes over undici). */
+  constructor(private readonly daemon = false) {}
+
+  /** Runs one command's `work` with its output among those warnings go to. */
+  async serving<T>(io: Io, work: () => Promise<T>): Promise<T> {
+    this.commands.add(io);
+    try {
+      return await work();
+    } finally {
+      this.commands.delete(io);
+    }
+  }
+
+  private warn(message: string): void {
+    for (const io of this.commands) io.err(`warning: ${message}\n`);
   }
 
   /** The parser and compiled queries, made once. */
@@ -123,7 +132,7 @@ export class CliHost {
     }
     kept?.workspace.retire();
     const transport = this.daemon ? undiciTransport(undefined, process.env) : nodeHttpTransport(process.env);
-    const workspace = openWorkspace(root, options, (message) => this.io.err(`warning: ${message}\n`), index, transport);
+    const workspace = openWorkspace(root, options, (message) => this.warn(message), index, transport);
     this.workspaces.set(root, { key, workspace });
     while (this.workspaces.size > MAX_PROJECTS) {
       const [oldest, { workspace: old }] = this.workspaces.entries().next().value!;

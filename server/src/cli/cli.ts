@@ -395,10 +395,9 @@ export async function runCli(argv: string[], io: Io = processIo, kept?: CliHost)
     (options.exitCode === 0 ? io.out : io.err)(text);
     return options.exitCode;
   }
-  const host = kept ?? new CliHost(io);
-  host.io = io;
+  const host = kept ?? new CliHost();
   try {
-    return await dispatch(host, options, io);
+    return await host.serving(io, () => dispatch(host, options, io));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') {
