@@ -2,7 +2,7 @@
 // exists (the answer is the capabilities, the same for every client), while the rest of the
 // server loads; the messages after `initialize` wait in the reader until every handler is wired,
 // so none is dropped or answered "method not found".
-import type { Connection, InitializeParams } from 'vscode-languageserver/node';
+import type { Connection, InitializeParams, Message } from 'vscode-languageserver/node';
 import { initializeResult } from './capabilities.js';
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from './protocol/lsp-runtime.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
@@ -16,7 +16,8 @@ export function serveStdio(wiring: Promise<StartServer>): void {
     process.stderr.write(`${message}\n`);
   };
   const reader = new ResyncingMessageReader(process.stdin, logError);
-  const connection = createConnection(ProposedFeatures.all, reader, new DirectMessageWriter(process.stdout));
+  const writer = new DirectMessageWriter(process.stdout);
+  const connection = createConnection(ProposedFeatures.all, reader, writer);
   let answered: InitializeParams | undefined;
   // Before `initialize`, as the full server's lifecycle does: requests refused, notifications dropped.
   const beforeInitialize = [
@@ -26,11 +27,18 @@ export function serveStdio(wiring: Promise<StartServer>): void {
     connection.onNotification((method: string) => logError(`choppa-lsp: ignored ${method} before initialize`)),
   ];
   reader.holdAfterInitialize();
+  // An `initialize` without a capabilities object is refused here: vscode-languageserver reads
+  // them before any handler of ours and would answer an internal error ("Cannot read
+  // properties of undefined"). Nothing is recorded: the server then waits for a proper one.
+  reader.screen((message) => {
+    const request = message as { id?: number | string | null; method?: unknown; params?: { capabilities?: unknown } | null };
+    if (request.method !== 'initialize' || request.id === undefined) return false;
+    const capabilities = request.params?.capabilities;
+    if (typeof capabilities === 'object' && capabilities !== null) return false;
+    void writer.write({ jsonrpc: '2.0', id: request.id, error: { code: ErrorCodes.InvalidParams, message: 'initialize: `params.capabilities` must be an object' } } as Message);
+    return true;
+  });
   connection.onInitialize((params) => {
-    // Refused before anything is recorded: the full server then waits for a proper one.
-    if (typeof params !== 'object' || params === null || typeof params.capabilities !== 'object' || params.capabilities === null) {
-      throw new ResponseError(ErrorCodes.InvalidParams, 'initialize: `params.capabilities` must be an object');
-    }
     answered = params;
     return initializeResult();
   });

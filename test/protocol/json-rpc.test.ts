@@ -114,6 +114,20 @@ describe('JSON-RPC lifecycle and framing', () => {
     expect(peer.stderr).not.toContain('already listening');
   });
 
+  it('refuses an initialize without capabilities with InvalidParams, and initializes after a proper one', async () => {
+    const { root, uri } = project();
+    peer = RawPeer.start();
+    peer.request(1, 'initialize', { processId: null, rootUri: pathToFileURL(root).href });
+    expect((await peer.response(1)).error).toMatchObject({ code: -32602, message: expect.stringContaining('`params.capabilities` must be an object') });
+    peer.request(2, 'initialize', null);
+    expect((await peer.response(2)).error?.code).toBe(-32602);
+    peer.request(3, 'initialize', { processId: null, rootUri: pathToFileURL(root).href, capabilities: {} });
+    expect((await peer.response(3)).result).toMatchObject({ capabilities: { hoverProvider: true } });
+    peer.send({ jsonrpc: '2.0', method: 'initialized', params: {} });
+    peer.request(4, 'textDocument/hover', { textDocument: { uri }, position: { line: 3, character: 5 } });
+    expect((await peer.response(4)).error).toBeUndefined();
+  });
+
   it('answers wrong-typed parameters with InvalidParams that say which field', async () => {
     const { root, uri } = project();
     peer = RawPeer.start();

@@ -25,6 +25,8 @@ export class ResyncingMessageReader extends AbstractMessageReader {
   private holdArmed = false;
   /** While held: the messages read (and a close or error of the input) since `initialize`, in order. */
   private held: Array<Message | { closed: true } | { failed: Error }> | undefined;
+  /** Takes (answers itself) a message no handler should see; see `screen`. */
+  private screener: ((message: Message) => boolean) | undefined;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -40,6 +42,14 @@ export class ResyncingMessageReader extends AbstractMessageReader {
    */
   holdAfterInitialize(): void {
     this.holdArmed = true;
+  }
+
+  /**
+   * Messages for which `take` returns true are not delivered: it has answered them itself (an
+   * `initialize` the library could not even read).
+   */
+  screen(take: (message: Message) => boolean): void {
+    this.screener = take;
   }
 
   /** Ends the hold: what was kept is delivered in the order it was read. */
@@ -124,6 +134,7 @@ export class ResyncingMessageReader extends AbstractMessageReader {
   }
 
   private deliver(message: Message): void {
+    if (this.screener?.(message)) return;
     if (this.held) {
       this.held.push(message);
       return;
