@@ -131,6 +131,10 @@ describe('choppa-lsp CLI', () => {
     expect(cli('run', file).code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);
     expect(cli('run', `${file}:add`, '--args', '1, (').code).toBe(2);
+    // A file that is not there is said in one line, not buried under the usage.
+    const missing = cli('run', 'nowhere.py:add');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^choppa-lsp: cannot read .*nowhere\.py: no such file\n$/);
   });
 
   it('stores refs and artifacts, and dereferences both ways into the project .choppa/', () => {

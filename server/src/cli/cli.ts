@@ -15,7 +15,7 @@ import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
 import { DEFAULT_ARTIFACT_DIR, type RunRequest, type Workspace } from '../engine/workspace.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
-import { parseCliArguments, USAGE, type CliOptions } from './cli-arguments.js';
+import { parseCliArguments, type CliOptions } from './cli-arguments.js';
 import { CliHost, cliSettings, openWorkspace as openWith, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
 
@@ -401,7 +401,8 @@ export async function runCli(argv: string[], io: Io = processIo, kept?: CliHost)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') {
-      io.err(`choppa-lsp: cannot read ${(error as NodeJS.ErrnoException).path ?? options.target}\n${USAGE}`);
+      // Not a usage mistake: the file is named right and is not there (or is a folder).
+      io.err(`choppa-lsp: cannot read ${(error as NodeJS.ErrnoException).path ?? options.target}: ${code === 'ENOENT' ? 'no such file' : 'it is a folder'}\n`);
       return 2;
     }
     throw error;
