@@ -44,7 +44,7 @@ export function cliSettings(options: CliOptions): Settings {
  * command of its own process talks over node's own HTTP (see http-transport.ts); a daemon's
  * workspaces, which live for many runs, over undici as the server's do.
  */
-export function openWorkspace(root: string, options: CliOptions, warn: (message: string) => void, index?: WorkspaceIndex, transport: HttpTransport = nodeHttpTransport(process.env)): Workspace {
+function openWorkspace(root: string, options: CliOptions, warn: (message: string) => void, index: WorkspaceIndex | undefined, transport: HttpTransport): Workspace {
   const stateDir = join(root, '.choppa');
   const backends = new BackendSelection({
     settings: cliSettings(options),
@@ -118,11 +118,11 @@ export class CliHost {
    * anything else gets a new one, and the old one is let go once its runs end. Results other
    * processes stored meanwhile (an editor's server, a CLI run without the daemon) are read first.
    */
-  workspace(root: string, options: CliOptions, index: WorkspaceIndex): Workspace {
+  workspace(root: string, options: CliOptions, index?: WorkspaceIndex): Workspace {
     const settings = cliSettings(options);
     // Compared in memory only: it holds secrets.
     const config = settings.backend === 'local' || settings.backend === 'dask' ? null : resolveWorkspaceConfig(settings, process.env);
-    const key = JSON.stringify({ settings, config, index: index.folderList() });
+    const key = JSON.stringify({ settings, config, index: index?.folderList() ?? [] });
     const kept = this.workspaces.get(root);
     if (kept?.key === key) {
       this.workspaces.delete(root);

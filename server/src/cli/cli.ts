@@ -16,7 +16,7 @@ import type { RunCommandResult } from '../engine/run-record.js';
 import { DEFAULT_ARTIFACT_DIR, type RunRequest, type Workspace } from '../engine/workspace.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, type CliOptions } from './cli-arguments.js';
-import { CliHost, cliSettings, openWorkspace as openWith, type Io } from './cli-host.js';
+import { CliHost, cliSettings, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
 
 const processIo: Io = {
@@ -51,16 +51,16 @@ export function indexRoot(filePath: string): string {
   return dir;
 }
 
-function openWorkspace(root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
-  const workspace = openWith(root, options, (message) => io.err(`warning: ${message}\n`), index);
-  localNotice(workspace, options, io);
-  return workspace;
-}
-
-function localNotice(workspace: Workspace, options: CliOptions, io: Io): void {
-  if (workspace.backends.mode === 'local' && !options.json && options.command !== 'list') {
+/**
+ * The project's workspace for a command that runs something, saying when that is the embedded
+ * local backend. The host keeps it: a one-shot CLI lets it go when its command ends.
+ */
+function workspaceFor(host: CliHost, root: string, options: CliOptions, io: Io, index?: WorkspaceIndex): Workspace {
+  const workspace = host.workspace(root, options, index);
+  if (workspace.backends.mode === 'local' && !options.json) {
     io.err('… no Databricks workspace is configured: running on the embedded local Python backend\n');
   }
+  return workspace;
 }
 
 function showConfig(options: CliOptions, io: Io): number {
@@ -177,8 +177,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     return 2;
   }
   const { path, analysis, index } = loadFile(host, file, options.root);
-  const workspace = host.workspace(options.root ?? projectRoot(path), options, index);
-  localNotice(workspace, options, io);
+  const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   // Ctrl-C cancels the run: in this process, or in the terminal that asked the daemon.
@@ -242,29 +241,25 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   const [file, name] = splitTarget(options.target);
   const isFunction = name !== undefined && file.endsWith('.py') && existsSync(file);
   const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
-  const workspace = openWorkspace(root, options, io);
-  try {
-    let ref;
-    if (isFunction) {
-      const { path } = loadFile(host, file);
-      ref = workspace.latestArtifact(path, name);
-      if (!ref) {
-        io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
-        return 1;
-      }
-    }
-    const result = await workspace.dereference(ref ?? options.target, { onProgress: (report) => io.err(`… ${report.message}\n`) });
-    if ('failure' in result) {
-      io.err(`choppa-lsp deref: ${result.failure}\n`);
+  const workspace = workspaceFor(host, root, options, io);
+  let ref;
+  if (isFunction) {
+    const { path } = loadFile(host, file);
+    ref = workspace.latestArtifact(path, name);
+    if (!ref) {
+      io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
       return 1;
     }
-    const { ref: _ref, ...summary } = result;
-    if (options.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
-    else io.out(`${result.localPath}\npreview: ${result.previewPath}\n${result.size} bytes, sha256 ${result.sha256} (verified)\n`);
-    return 0;
-  } finally {
-    await workspace.dispose();
   }
+  const result = await workspace.dereference(ref ?? options.target, { onProgress: (report) => io.err(`… ${report.message}\n`) });
+  if ('failure' in result) {
+    io.err(`choppa-lsp deref: ${result.failure}\n`);
+    return 1;
+  }
+  const { ref: _ref, ...summary } = result;
+  if (options.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  else io.out(`${result.localPath}\npreview: ${result.previewPath}\n${result.size} bytes, sha256 ${result.sha256} (verified)\n`);
+  return 0;
 }
 
 async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise<number> {
@@ -274,81 +269,68 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
     return 2;
   }
   const { path, analysis, index } = loadFile(host, file, options.root);
-  const workspace = openWorkspace(options.root ?? projectRoot(path), options, io, index);
-  try {
-    const args = cliArguments(host, options, io);
-    if (args === 'invalid') return 2;
-    const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
-    if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-    else if (result.status === 'submitted') {
-      io.out(`${name} submitted: run ${result.runId}${result.runPageUrl ? ` ${result.runPageUrl}` : ''}\nfollow it with: choppa-lsp wait ${result.id}\n`);
-    } else io.out(`error: ${result.error?.type}: ${result.error?.message}\n`);
-    return result.status === 'submitted' ? 0 : 1;
-  } finally {
-    // Submitted runs keep going: only the warm processes of this CLI invocation end here.
-    await workspace.dispose();
-  }
+  const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
+  const args = cliArguments(host, options, io);
+  if (args === 'invalid') return 2;
+  const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
+  if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.status === 'submitted') {
+    io.out(`${name} submitted: run ${result.runId}${result.runPageUrl ? ` ${result.runPageUrl}` : ''}\nfollow it with: choppa-lsp wait ${result.id}\n`);
+  } else io.out(`error: ${result.error?.type}: ${result.error?.message}\n`);
+  return result.status === 'submitted' ? 0 : 1;
 }
 
 /** `runs`, `wait RUN_ID` and `cancel RUN_ID` on the project's `.choppa/state.json`. */
-async function followRuns(options: CliOptions, io: Io): Promise<number> {
+async function followRuns(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
-  const workspace = openWorkspace(root, { ...options, json: true }, io);
-  try {
-    const all = workspace.store.allSubmissions();
-    if (options.command === 'runs') {
-      const now = Date.now();
-      if (options.json) {
-        io.out(`${JSON.stringify(all.map(({ payload: _payload, ...record }) => record), null, 2)}\n`);
-        return 0;
-      }
-      if (all.length === 0) io.out('no submitted runs\n');
-      for (const record of all) {
-        const result = workspace.store.byRunId(record.key, record.id);
-        const outcome = record.state === 'succeeded' && result?.ref ? ` → ${describeRef(result.ref)}` : record.stateMessage ? ` (${record.stateMessage})` : '';
-        io.out(`${record.id}  ${record.function}(${record.args})  ${record.state.toUpperCase()}  run ${record.handle?.runId ?? '-'}  ${formatDuration(now - Date.parse(record.createdAt))} ago${outcome}\n`);
-      }
+  const workspace = host.workspace(root, options);
+  const all = workspace.store.allSubmissions();
+  if (options.command === 'runs') {
+    const now = Date.now();
+    if (options.json) {
+      io.out(`${JSON.stringify(all.map(({ payload: _payload, ...record }) => record), null, 2)}\n`);
       return 0;
     }
-    const record = all.find((candidate) => candidate.id === options.target || candidate.handle?.runId === options.target);
-    if (!record) {
-      io.err(`choppa-lsp ${options.command}: no submitted run ${options.target} in ${join(root, '.choppa')}\n`);
+    if (all.length === 0) io.out('no submitted runs\n');
+    for (const record of all) {
+      const result = workspace.store.byRunId(record.key, record.id);
+      const outcome = record.state === 'succeeded' && result?.ref ? ` → ${describeRef(result.ref)}` : record.stateMessage ? ` (${record.stateMessage})` : '';
+      io.out(`${record.id}  ${record.function}(${record.args})  ${record.state.toUpperCase()}  run ${record.handle?.runId ?? '-'}  ${formatDuration(now - Date.parse(record.createdAt))} ago${outcome}\n`);
+    }
+    return 0;
+  }
+  const record = all.find((candidate) => candidate.id === options.target || candidate.handle?.runId === options.target);
+  if (!record) {
+    io.err(`choppa-lsp ${options.command}: no submitted run ${options.target} in ${join(root, '.choppa')}\n`);
+    return 1;
+  }
+  if (options.command === 'cancel') {
+    const cancelled = await workspace.submissions.cancel(record.id);
+    if ('failure' in cancelled) {
+      io.err(`choppa-lsp cancel: ${cancelled.failure}\n`);
       return 1;
     }
-    if (options.command === 'cancel') {
-      const cancelled = await workspace.submissions.cancel(record.id);
-      if ('failure' in cancelled) {
-        io.err(`choppa-lsp cancel: ${cancelled.failure}\n`);
-        return 1;
-      }
-      io.out(`cancelled ${record.function} (run ${record.handle?.runId ?? record.id})\n`);
-      return 0;
-    }
-    let last = '';
-    const ended = await workspace.submissions.wait(record.id, (current) => {
-      if (current.state !== last) io.err(`… ${current.function}: ${current.state.toUpperCase()}${current.stateMessage ? ` (${current.stateMessage})` : ''}\n`);
-      last = current.state;
-    });
-    const result = ended ? workspace.store.byRunId(ended.key, ended.id) : undefined;
-    if (options.json) io.out(`${JSON.stringify({ submission: ended, result }, null, 2)}\n`);
-    else if (result?.status === 'ok' && result.ref) io.out(`${record.function} → ${describeRef(result.ref)} at ${result.ref.path}\n`);
-    else if (result?.error) io.out(`error: ${result.error.type}: ${result.error.message}\n`);
-    else io.out(`${record.function}: ${ended?.state ?? 'unknown'}\n`);
-    return ended?.state === 'succeeded' ? 0 : ended?.state === 'cancelled' ? 130 : 1;
-  } finally {
-    await workspace.dispose();
+    io.out(`cancelled ${record.function} (run ${record.handle?.runId ?? record.id})\n`);
+    return 0;
   }
+  let last = '';
+  const ended = await workspace.submissions.wait(record.id, (current) => {
+    if (current.state !== last) io.err(`… ${current.function}: ${current.state.toUpperCase()}${current.stateMessage ? ` (${current.stateMessage})` : ''}\n`);
+    last = current.state;
+  });
+  const result = ended ? workspace.store.byRunId(ended.key, ended.id) : undefined;
+  if (options.json) io.out(`${JSON.stringify({ submission: ended, result }, null, 2)}\n`);
+  else if (result?.status === 'ok' && result.ref) io.out(`${record.function} → ${describeRef(result.ref)} at ${result.ref.path}\n`);
+  else if (result?.error) io.out(`error: ${result.error.type}: ${result.error.message}\n`);
+  else io.out(`${record.function}: ${ended?.state ?? 'unknown'}\n`);
+  return ended?.state === 'succeeded' ? 0 : ended?.state === 'cancelled' ? 130 : 1;
 }
 
 /** The cluster commands (issue 11), on the project's workspace. */
-async function clusterCommand(options: CliOptions, io: Io): Promise<number> {
+async function clusterCommand(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
-  const workspace = openWorkspace(root, { ...options, json: true }, io);
-  try {
-    return await runClusterCommand(options, workspace, join(root, '.choppa'), io);
-  } finally {
-    await workspace.dispose();
-  }
+  const workspace = host.workspace(root, options);
+  return await runClusterCommand(options, workspace, join(root, '.choppa'), io);
 }
 
 /** One command, on what `host` keeps. */
@@ -370,12 +352,12 @@ async function dispatch(host: CliHost, options: CliOptions, io: Io): Promise<num
     case 'runs':
     case 'wait':
     case 'cancel':
-      return await followRuns(options, io);
+      return await followRuns(host, options, io);
     case 'clusters':
     case 'cluster-start':
     case 'context-restart':
     case 'jobs':
-      return await clusterCommand(options, io);
+      return await clusterCommand(host, options, io);
     case 'daemon': {
       const { daemonCommand } = await import('../cli-daemon/daemon-control.js');
       return daemonCommand(options.target, io, options.json);
