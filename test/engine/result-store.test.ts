@@ -24,6 +24,14 @@ function quiet(): { warn: (message: string) => void; warnings: string[] } {
   return { warn: (message) => warnings.push(message), warnings };
 }
 
+/** A state folder whose `state.json` is not JSON. */
+function corruptSnapshot(): string {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'state.json'), '{not json');
+  return dir;
+}
+
 describe('the result store', () => {
   it('stores a record written after the answer at once in memory, and on disk on the next turn of the event loop', async () => {
     const dir = tempDir();
@@ -111,9 +119,7 @@ describe('the result store', () => {
   });
 
   it('moves a corrupt snapshot aside with a warning', () => {
-    const dir = tempDir();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'state.json'), '{not json');
+    const dir = corruptSnapshot();
     const { warn, warnings } = quiet();
     const store = new ResultStore(dir, warn);
     expect(store.latest('p.py::f')).toBeUndefined();
@@ -123,9 +129,7 @@ describe('the result store', () => {
   it('stores without reading what it does not need: a write alone never reads the snapshot', () => {
     // A CLI run that only stores its result does not read (6.5 MB at 10,000 results) what it
     // never looks at: here a corrupt snapshot stays untouched until something reads.
-    const dir = tempDir();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'state.json'), '{not json');
+    const dir = corruptSnapshot();
     const { warn, warnings } = quiet();
     const store = new ResultStore(dir, warn);
     store.set('p.py::f', record('a', '1'));

@@ -12,7 +12,7 @@ const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL']);
 /** A Unix socket's path must fit `sun_path` (104 bytes on macOS, 108 on Linux). */
 const MAX_SOCKET_PATH = 100;
 /** How long an idle daemon waits for the next run before it exits. */
-export const DEFAULT_IDLE_MS = 10 * 60 * 1000;
+const DEFAULT_IDLE_MS = 10 * 60 * 1000;
 
 /** Whether `run`/`artifact` go through a daemon: not on Windows, not with `CHOPPA_DAEMON=0`. */
 export function daemonWanted(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
@@ -64,7 +64,7 @@ function stamp(path: string): string {
  * the backends send (edited in place in a checkout), node and the entry script. A rebuild or an
  * upgrade gets a daemon of its own.
  */
-export function buildStamps(packageRoot: string, entry: string): string[] {
+function buildStamps(packageRoot: string, entry: string): string[] {
   let id = 'no build id';
   try {
     id = readFileSync(join(packageRoot, 'dist', 'build-id.txt'), 'utf8').trim();
@@ -76,7 +76,7 @@ export function buildStamps(packageRoot: string, entry: string): string[] {
 }
 
 /** The environment as a daemon must match it: every variable but those a shell changes by itself. */
-export function runEnvironment(env: NodeJS.ProcessEnv): [string, string][] {
+function runEnvironment(env: NodeJS.ProcessEnv): [string, string][] {
   return Object.keys(env)
     .filter((key) => !VOLATILE.has(key))
     .sort()

@@ -6,10 +6,10 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A log untouched for this long, of a run no record names, is removed. */
-export const LOG_KEPT_MS = 60 * 60 * 1000;
+const LOG_KEPT_MS = 60 * 60 * 1000;
 
 /** The run id in a log's name (`<function>-<run id>.log`; a Python name has no `-`). */
-export function runIdOfLog(name: string): string | undefined {
+function runIdOfLog(name: string): string | undefined {
   const match = /-([^-]+)\.log$/.exec(name);
   return match?.[1];
 }
