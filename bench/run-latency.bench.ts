@@ -10,6 +10,7 @@
 // vscode-languageserver server, says what the transport alone costs. CHOPPA_BENCH_SDK=0 leaves the
 // SDK waiter out (over a second a round), CHOPPA_BENCH_CLI_ROUNDS=0 the CLI; CHOPPA_BENCH_SETTLE_MS pauses between paths.
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -179,6 +180,7 @@ const bareServer = await EditorClient.start({ root: serverRoot, env, command: [p
 const floor = floorClient(emulator);
 const sdkAgent = new HttpAgent({ keepAlive: true });
 const sdk = sdkClient(emulator, sdkAgent);
+let echo: Server | undefined;
 try {
   await floor.setUp();
   const sdkContext = SDK ? await (await sdk.commandExecution.create({ clusterId: EMULATOR_CLUSTER_ID, language: 'python' })).wait() : undefined;
@@ -249,6 +251,17 @@ try {
   console.log(`  target: server p50 ≤ 1.3x the floor: ${serverRatio <= 1.3 ? 'met' : 'MISSED'}`);
   console.log(`  server p50 ${serverRatio.toFixed(2)}x the floor; ${(percentile(server, 50) / (percentile(tight, 50) + transport)).toFixed(2)}x the floor plus a bare server's stdio round trip (${transport.toFixed(2)} ms)`);
 
+  // What any node client of a local daemon pays over node's bare start: load `net`, connect to a
+  // Unix socket, one round trip, print the answer (synchronously, as ours does), exit.
+  const echoPath = join(home, 'echo.sock');
+  const echoServer = createServer((socket) => socket.on('data', () => socket.end('{"status":"ok","value":{"repr":"3"}}\n')));
+  echo = echoServer;
+  await new Promise<void>((resolve) => echoServer.listen(echoPath, resolve));
+  const clientFloorScript = join(home, 'client-floor.cjs');
+  writeFileSync(
+    clientFloorScript,
+    `const s = require('node:net').connect(${JSON.stringify(echoPath)});\ns.write('run');\ns.on('data', (d) => { require('node:fs').writeSync(1, d); process.exit(0); });\n`,
+  );
   const cliRoot = project('cli');
   const inProcessRoot = project('cli-in-process');
   const cliArgs = [SERVER_BIN, 'run', 'jobs.py:add', '--args', '1, 2', '--fresh', '--json'];
@@ -256,6 +269,7 @@ try {
   const cliInProcess: number[] = [];
   const cliBefore: number[] = [];
   const bare: number[] = [];
+  const clientFloor: number[] = [];
   const baselineCliRoot = project('baseline-cli');
   // The first creates and records the project's context (and starts the daemon); the next ones reuse it warm.
   for (let round = CLI_ROUNDS > 0 ? -3 : 0; round < CLI_ROUNDS; round += 1) {
@@ -264,11 +278,14 @@ try {
     const inProcess = await spawnTimed(cliArgs, inProcessRoot, { ...env, CHOPPA_DAEMON: '0' });
     if (!/"repr":\s*"3"/.test(inProcess.stdout)) throw new Error(`the CLI printed ${inProcess.stdout}`);
     const node = await spawnTimed(['-e', '0'], cliRoot, env);
+    const floorClient = await spawnTimed([clientFloorScript], cliRoot, env);
+    if (!floorClient.stdout.includes('"repr":"3"')) throw new Error(`the client floor printed ${floorClient.stdout}`);
     const old = BASELINE ? await spawnTimed([BASELINE, ...cliArgs.slice(1)], baselineCliRoot, env) : undefined;
     if (round >= 0) {
       cli.push(run.ms);
       cliInProcess.push(inProcess.ms);
       bare.push(node.ms);
+      clientFloor.push(floorClient.ms);
       if (old) cliBefore.push(old.ms);
     }
   }
@@ -277,17 +294,25 @@ try {
   const bareP50 = percentile(bare, 50);
   console.log(`\nWarm CLI run (a new process reusing the project's warm daemon and context), ${CLI_ROUNDS} rounds`);
   console.log(row('node -e 0', bare));
+  console.log(row('node client: connect, one round trip, print', clientFloor));
   console.log(row('choppa-lsp run jobs.py:add --args "1, 2"', cli));
   console.log(row('the same in-process (CHOPPA_DAEMON=0)', cliInProcess));
   if (BASELINE) console.log(row('the same, baseline build', cliBefore));
   const budget = 2 * serverP50 + bareP50;
-  if (cli.length > 0) console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms: ${percentile(cli, 50) <= budget ? 'met' : 'MISSED'}; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that (${(percentile(cli, 50) - bareP50).toFixed(1)} ms over node's start)`);
+  if (cli.length > 0) {
+    console.log(`  target: CLI p50 ≤ 2 × server p50 + node start = ${budget.toFixed(1)} ms: ${percentile(cli, 50) <= budget ? 'met' : 'MISSED'}; CLI p50 is ${(percentile(cli, 50) / budget).toFixed(2)}x that (${(percentile(cli, 50) - bareP50).toFixed(1)} ms over node's start)`);
+    // The restatement proposed on the issue: the same room over the cheapest node client of a daemon rather than over `node -e 0`.
+    const floorP50 = percentile(clientFloor, 50);
+    const restated = 2 * serverP50 + floorP50;
+    console.log(`  restated (proposed, not the issue's): CLI p50 ≤ 2 × server p50 + that node client = ${restated.toFixed(1)} ms: ${percentile(cli, 50) <= restated ? 'within' : 'over'} (${(percentile(cli, 50) - floorP50).toFixed(1)} ms over the node client, ${(floorP50 - bareP50).toFixed(1)} ms of it over node's start)`);
+  }
 } finally {
   if (CLI_ROUNDS > 0) await spawnTimed([SERVER_BIN, 'daemon', 'stop'], home, env).catch(() => undefined);
   await editor.stop();
   await baselineEditor?.stop();
   await bareServer.stop();
   floor.close();
+  echo?.close();
   sdkAgent.destroy();
   await emulator.stop();
 }

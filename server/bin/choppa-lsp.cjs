@@ -12,8 +12,7 @@ const root = join(__dirname, '..');
 const daemon = command === 'run' || command === 'artifact' ? require('../dist/cli-daemon-client.cjs').runThroughDaemon(process.argv.slice(2), __filename, root) : Promise.resolve(undefined);
 daemon.then((code) => {
   if (code === undefined) return import('../dist/choppa-lsp.bundle.js');
-  process.exitCode = code;
-  // Everything is written (stdio writes are synchronous here): leave without the teardown of
-  // handles nobody waits for. Output still queued (a slow pipe on macOS) drains first.
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+  // Everything is written (the client writes stdout and stderr synchronously, and waits for any
+  // that had to go through node's streams): leave without the teardown of handles nobody waits for.
+  process.exit(code);
 });

@@ -11,6 +11,10 @@ import type { CallArgument, FileAnalysis } from './analysis/model.js';
 import type { CompiledQueries } from './syntax/queries.js';
 import { SyntaxDocument } from './syntax/parser.js';
 
+/** Argument splits `parseArguments` keeps, and the longest source it keeps one for. */
+const KEPT_ARGUMENT_SPLITS = 32;
+const MAX_KEPT_ARGUMENTS_LENGTH = 4096;
+
 /**
  * How long one parse slice may run. A keystroke spends one slice inside `didChange` and each
  * continuation one more, so no message waits much longer than this behind a parse.
@@ -203,16 +207,34 @@ export class Documents {
     return { syntax, analysis: analyze(syntax.chunks, syntax.text, this.queries) };
   }
 
-  /** Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. */
+  /**
+   * Splits Python argument source (`"1, b=data"`) as a call site's arguments would be. The same
+   * arguments run again and again (a re-run, the CLI daemon's runs), so the last few splits are
+   * kept; each caller gets its own copy.
+   */
   parseArguments(source: string): CallArgument[] | undefined {
     if (source.trim() === '') return [];
+    const kept = this.argumentSplits.get(source);
+    if (kept !== undefined) {
+      this.argumentSplits.delete(source);
+      this.argumentSplits.set(source, kept);
+      return kept === 'invalid' ? undefined : structuredClone(kept);
+    }
     const tree = this.parser.parse(`${ARGUMENT_LIST_PREFIX}${source})\n`);
+    let split: CallArgument[] | undefined;
     try {
-      return argumentsOfTree(tree);
+      split = argumentsOfTree(tree);
     } finally {
       this.parser.free(tree);
     }
+    if (source.length <= MAX_KEPT_ARGUMENTS_LENGTH) {
+      this.argumentSplits.set(source, split === undefined ? 'invalid' : structuredClone(split));
+      if (this.argumentSplits.size > KEPT_ARGUMENT_SPLITS) this.argumentSplits.delete(this.argumentSplits.keys().next().value!);
+    }
+    return split;
   }
+
+  private readonly argumentSplits = new Map<string, CallArgument[] | 'invalid'>();
 
   /**
    * Queues a document's work. One continuation runs at a time, for the document at the front, so

@@ -1,7 +1,7 @@
 // The server's open documents (`documents.ts`): a large file opened in slices and then typed in,
 // keystroke by keystroke as an editor sends them, must end with the analysis a fresh parse of its
 // text gives, with no tree left over from the open, and with decorated functions on their lines
-// after edits above them move them.
+// after edits above them move them; and argument source split once and kept for the runs after.
 
 import { describe, expect, it } from 'vitest';
 import { Documents, type OpenDocument } from '../../server/src/documents.js';
@@ -112,5 +112,24 @@ describe('the analysis in steps', () => {
     expect(step.value).toEqual(fresh(text));
     expect(step.value).toEqual(analyze(doc.chunks, doc.lines, freshQueries()));
     doc.dispose();
+  });
+});
+
+describe('argument splits', () => {
+  it('splits the same arguments again from its memo, each caller with a copy of its own', () => {
+    const documents = new Documents(parser, freshQueries());
+    const first = documents.parseArguments('1, b=data, *rest')!;
+    expect(first.map((arg) => [arg.keyword, arg.identifier, arg.text, arg.splat])).toEqual([
+      [undefined, undefined, '1', undefined],
+      ['b', 'data', 'data', undefined],
+      [undefined, 'rest', 'rest', '*'],
+    ]);
+    first[1]!.span.start.character = 99;
+    first.pop();
+    const again = documents.parseArguments('1, b=data, *rest')!;
+    expect(again).toHaveLength(3);
+    expect(again[1]!.span.start.character).not.toBe(99);
+    expect(documents.parseArguments('1, (')).toBeUndefined();
+    expect(documents.parseArguments('1, (')).toBeUndefined();
   });
 });

@@ -20,6 +20,16 @@ describe('the daemon address', () => {
     }
   });
 
+  it('tells apart environments that differ by one character anywhere, a last one included', () => {
+    const env = { HOME: '/home/ada', PATH: '/usr/bin', DATABRICKS_HOST: 'https://a.example' };
+    const paths = new Set<string | undefined>();
+    // Values of every length mod 4 (the hash takes four bytes at a time), each one character apart.
+    for (const value of ['', 'a', 'b', 'ab', 'ac', 'abc', 'abd', 'abcd', 'abce', 'é', 'ê', 'abcdé']) {
+      paths.add(socketPath('/run/user/1000/choppa-lsp', runIdentity(ROOT, ENTRY, '/home/ada/project', { ...env, Z_LAST: value })));
+    }
+    expect(paths.size).toBe(12);
+  });
+
   it('fits sun_path in macOS per-user temp folder, and gives up rather than overflow it', () => {
     const identity = runIdentity(ROOT, ENTRY, '/Users/ada/project', { HOME: '/Users/ada' });
     // os.tmpdir() on macOS, and our folder in it.

@@ -53,6 +53,13 @@ const source = [
   '',
   '',
   '@dutch.remote',
+  'def loud(n):',
+  '    for i in range(n):',
+  '        print(f"line {i:06d}")',
+  '    return n',
+  '',
+  '',
+  '@dutch.remote',
   'def boom():',
   '    raise ValueError("no good")',
   '',
@@ -255,6 +262,35 @@ describe('the CLI daemon', () => {
     const second = await value(['jobs.py:produce', '--args', '1'], { CHOPPA_DAEMON: '0' });
     expect(second).not.toBe(first);
     expect(await value(['jobs.py:consume', '--args', 'seed'])).toBe(second);
+  }, 60_000);
+
+  it('relays output larger than a pipe holds to a reader that lags, and leaves a reader that went away', async () => {
+    // 20,000 lines (220 KB) of output on stderr, read only after a pause: nothing lost or torn.
+    const lagging = await new Promise<Ran>((resolve, reject) => {
+      const child = spawn(process.execPath, [SERVER_BIN, 'run', 'jobs.py:loud', '--args', '20000'], { cwd: project, env: environment({}) });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.pause();
+      setTimeout(() => child.stderr.resume(), 300);
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr, ms: 0 }));
+    });
+    expect(lagging.code, lagging.stderr.slice(-500)).toBe(0);
+    const lines = lagging.stderr.split('\n').filter((line) => line.startsWith('line '));
+    expect(lines).toHaveLength(20_000);
+    expect(lines.every((line, i) => line === `line ${String(i).padStart(6, '0')}`)).toBe(true);
+    // A reader that closes before anything is written (`| head -c 0`): the run's exit code stands.
+    const gone = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [SERVER_BIN, 'run', 'jobs.py:loud', '--args', '20000'], { cwd: project, env: environment({}) });
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(gone).toBe(0);
+    expect(await value(['jobs.py:mark'], { CHOPPA_TEST_MARK: 'after' })).toBe('after');
   }, 60_000);
 
   it('runs the code as it is on disk, even saved twice within one tick of the file clock', async () => {

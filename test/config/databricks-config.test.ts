@@ -485,6 +485,26 @@ describe('auth strategy', () => {
     expect(outcome({ env })).toBe(`${CANNOT}. Config: host=https://h, username=u. Env: DATABRICKS_HOST, DATABRICKS_USERNAME`);
   });
 
+  it('asks whether a CLI is installed only when a CLI strategy is in question', () => {
+    const asked: string[] = [];
+    const tools = {
+      get databricksCli() {
+        asked.push('databricks');
+        return true;
+      },
+      get azureCli() {
+        asked.push('az');
+        return true;
+      },
+    };
+    // A token configures at once: nothing probed (the probe looks along PATH on every resolve).
+    expect(outcome({ settings: { host: 'https://adb-1.2.azuredatabricks.net', token: 'dapi1' }, tools })).toBe('pat https://adb-1.2.azuredatabricks.net');
+    expect(asked).toEqual([]);
+    // A bare host: both CLIs, the second as the fallback.
+    expect(outcome({ settings: { host: 'https://adb-1.2.azuredatabricks.net' }, tools })).toBe('databricks-cli https://adb-1.2.azuredatabricks.net');
+    expect(asked).toEqual(['databricks', 'az']);
+  });
+
   it('an explicit databricks-cli needs no probe: the run reports a missing CLI', () => {
     expect(outcome({ settings: { host: 'h', authType: 'databricks-cli' } })).toBe('databricks-cli https://h');
   });

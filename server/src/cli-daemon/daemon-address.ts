@@ -100,17 +100,30 @@ export function sameIdentity(a: RunIdentity, b: RunIdentity): boolean {
 }
 
 /**
- * A 128-bit hash of `text` (four 32-bit FNV-1a lanes with different seeds and a final mix). Not
- * cryptographic: it only names the socket, and the daemon compares the identity whole; node's
- * crypto module would cost a warm run ~2 ms just to load.
+ * A 128-bit hash of `text`: four 32-bit FNV-1a lanes with different primes over its UTF-8 taken a
+ * 32-bit word at a time, and a final mix. Not cryptographic: it only names the socket, and the
+ * daemon compares the identity whole. It runs once per CLI run, before node has compiled it, so
+ * it is written for the interpreter: a quarter of the steps a byte-wise loop takes, no arrays in
+ * the loop (node's crypto module would cost ~2 ms just to load).
  */
 function hash128(text: string): string {
-  const lanes = [0x811c9dc5, 0x01000193 ^ 0x5bd1e995, 0x9e3779b9, 0x85ebca6b];
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    for (let lane = 0; lane < 4; lane += 1) lanes[lane] = Math.imul(lanes[lane]! ^ code, 0x01000193 + lane * 0x2000);
+  const bytes = new TextEncoder().encode(text);
+  const words = new Int32Array(bytes.buffer, 0, bytes.length >> 2);
+  let a = 0x811c9dc5;
+  let b = 0x5bd1e995;
+  let c = 0x9e3779b9;
+  let d = 0x85ebca6b;
+  for (let i = 0; i < words.length; i += 1) {
+    const word = words[i]!;
+    a = Math.imul(a ^ word, 0x01000193);
+    b = Math.imul(b ^ word, 0x01002193);
+    c = Math.imul(c ^ word, 0x01004193);
+    d = Math.imul(d ^ word, 0x01006193);
   }
-  return lanes
+  // The last 0–3 bytes, and the length, so texts that differ only in trailing zero bytes differ.
+  for (let i = words.length * 4; i < bytes.length; i += 1) a = Math.imul(a ^ bytes[i]!, 0x01000193);
+  b = Math.imul(b ^ bytes.length, 0x01002193);
+  return [a, b, c, d]
     .map((value, lane) => {
       let mixed = value ^ (value >>> 16) ^ lane;
       mixed = Math.imul(mixed, 0x85ebca6b);

@@ -2,17 +2,62 @@
 // folder and environment (started on first use), and its output and exit code relayed as they
 // come. The launcher loads it as one small CommonJS file (`dist/cli-daemon-client.cjs`) before
 // anything else, so a warm run costs node's start and the run.
+import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { daemonDir, daemonWanted, privateDir, runIdentity, socketPath, type RunIdentity } from './daemon-address.js';
 import { encodeFrame, FrameReader } from './frames.js';
 
+/** Standard streams a write would have blocked on (a non-blocking pipe): the rest goes through node's stream. */
+const streamed = new Set<1 | 2>();
+/** Standard streams whose reader has gone (`| head`): what is left is dropped, as a shell's tools do. */
+const gone = new Set<1 | 2>();
+
+/**
+ * Writes to stdout (1) or stderr (2) without making node's stream for it, which would cost a warm
+ * run about a millisecond: synchronous writes, as node's own are for files, pipes and terminals on
+ * Linux and macOS.
+ */
+function writeOut(fd: 1 | 2, text: string): void {
+  if (gone.has(fd)) return;
+  let bytes = Buffer.from(text, 'utf8');
+  if (!streamed.has(fd)) {
+    try {
+      while (bytes.length > 0) bytes = bytes.subarray(writeSync(fd, bytes));
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN') {
+        gone.add(fd);
+        return;
+      }
+      streamed.add(fd);
+    }
+  }
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  stream.once('error', () => gone.add(fd));
+  stream.write(bytes);
+}
+
+/** Resolves once whatever went through node's streams is written. */
+async function drained(): Promise<void> {
+  for (const fd of streamed) {
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    while (stream.writableLength > 0 && !gone.has(fd)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+}
+
 /** How long a daemon may take to start listening before the run goes in-process instead. */
 const START_DEADLINE_MS = 10_000;
 
-/** A connection to the socket, or undefined when nobody listens there. */
-function reach(path: string): Promise<Socket | undefined> {
+/**
+ * A connection to the socket with `request` sent (node queues it until the connection is up, so
+ * the daemon has it without waiting on this process to hear of the connection), or undefined when
+ * nobody listens there (then nothing was delivered).
+ */
+function reach(path: string, request: Buffer): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const socket = connect(path);
+    socket.write(request);
     socket.once('connect', () => {
       socket.removeAllListeners('error');
       resolve(socket);
@@ -53,9 +98,9 @@ async function startDaemon(path: string, entry: string): Promise<boolean> {
 }
 
 /**
- * Runs `argv` through the daemon and resolves to its exit code, or to undefined when there is no
- * daemon to be had or it will not take the run (it is stopping, or its identity is not this
- * terminal's): the caller then runs the command itself.
+ * Runs `argv` through the daemon and resolves to its exit code once its output is written, or to
+ * undefined when there is no daemon to be had or it will not take the run (it is stopping, or its
+ * identity is not this terminal's): the caller then runs the command itself.
  * `entry` is the script node runs (the launcher, which a daemon is started with too), and
  * `packageRoot` the package's folder (`server/`).
  */
@@ -66,13 +111,16 @@ export async function runThroughDaemon(argv: string[], entry: string, packageRoo
   const identity = runIdentity(packageRoot, entry, process.cwd(), process.env);
   const path = socketPath(dir, identity);
   if (path === undefined) return undefined;
-  let socket = await reach(path);
+  const request = encodeFrame('request', JSON.stringify({ argv, identity }));
+  let socket = await reach(path, request);
   if (!socket) {
     if (!(await startDaemon(path, entry))) return undefined;
-    socket = await reach(path);
+    socket = await reach(path, request);
     if (!socket) return undefined;
   }
-  return converse(socket, argv, identity);
+  const code = await converse(socket);
+  if (code !== undefined) await drained();
+  return code;
 }
 
 function exitCode(text: string): number | undefined {
@@ -84,7 +132,8 @@ function exitCode(text: string): number | undefined {
   }
 }
 
-function converse(socket: Socket, argv: string[], identity: RunIdentity): Promise<number | undefined> {
+/** Relays the daemon's frames for the request `reach` sent until its exit code comes. */
+function converse(socket: Socket): Promise<number | undefined> {
   return new Promise((resolve) => {
     const reader = new FrameReader();
     let heard = false;
@@ -105,7 +154,7 @@ function converse(socket: Socket, argv: string[], identity: RunIdentity): Promis
       resolve(code);
     };
     const broken = (what: string): void => {
-      process.stderr.write(`choppa-lsp: the daemon sent ${what}; the run's outcome is unknown (CHOPPA_DAEMON=0 runs without a daemon)\n`);
+      writeOut(2, `choppa-lsp: the daemon sent ${what}; the run's outcome is unknown (CHOPPA_DAEMON=0 runs without a daemon)\n`);
       finish(2);
     };
     socket.on('data', (chunk: Buffer) => {
@@ -114,8 +163,8 @@ function converse(socket: Socket, argv: string[], identity: RunIdentity): Promis
       for (const frame of frames) {
         if (frame.type === 'busy' && !heard) return finish(undefined);
         heard = true;
-        if (frame.type === 'out') process.stdout.write(frame.text);
-        else if (frame.type === 'err') process.stderr.write(frame.text);
+        if (frame.type === 'out') writeOut(1, frame.text);
+        else if (frame.type === 'err') writeOut(2, frame.text);
         else if (frame.type === 'exit') {
           const code = exitCode(frame.text);
           return code === undefined ? broken(`an exit of ${JSON.stringify(frame.text.slice(0, 80))}`) : finish(code);
@@ -126,9 +175,8 @@ function converse(socket: Socket, argv: string[], identity: RunIdentity): Promis
     socket.on('close', () => {
       if (ended) return;
       // Whether the run happened is not known here: say so rather than run it a second time.
-      process.stderr.write("choppa-lsp: the daemon stopped before the run ended; its outcome is unknown. Run it again (CHOPPA_DAEMON=0 runs without a daemon).\n");
+      writeOut(2, "choppa-lsp: the daemon stopped before the run ended; its outcome is unknown. Run it again (CHOPPA_DAEMON=0 runs without a daemon).\n");
       finish(2);
     });
-    socket.write(encodeFrame('request', JSON.stringify({ argv, identity })));
   });
 }

@@ -82,7 +82,8 @@ export interface ResolveInput {
   /**
    * Which CLI-based strategies the caller found usable (`databricks` / `az` installed and
    * logged in). Only a process can tell, so the caller probes and says; absent means unusable,
-   * which is how the SDKs' own test cases run. An explicit auth type is used regardless.
+   * which is how the SDKs' own test cases run. An explicit auth type is used regardless. Read
+   * only when a CLI strategy is in question, so a caller may probe in a getter.
    */
   tools?: { databricksCli?: boolean; azureCli?: boolean };
 }
@@ -312,23 +313,20 @@ function chooseAuth(values: Values, tools: NonNullable<ResolveInput['tools']>): 
 
   // The first strategy that can configure itself wins. The CLI ones also need their tool,
   // and even a probed tool can fail later (an expired login), so a CLI choice carries the
-  // next usable one as a fallback.
-  const usable: Record<AuthType, boolean> = {
-    pat: true,
-    basic: true,
-    'oauth-m2m': true,
-    'databricks-cli': tools.databricksCli === true,
-    'azure-cli': tools.azureCli === true,
-  };
+  // next usable one as a fallback. Tools are asked about only when a CLI strategy is in
+  // question (the caller's probe looks along PATH: a resolve with a token probes nothing).
+  const usable = (type: AuthType): boolean =>
+    type === 'databricks-cli' ? tools.databricksCli === true : type === 'azure-cli' ? tools.azureCli === true : true;
+  const isCli = (auth: AuthMethod): boolean => auth.type === 'databricks-cli' || auth.type === 'azure-cli';
   const candidates: AuthMethod[] = [];
   for (const type of SUPPORTED_AUTH_TYPES) {
-    const built = usable[type] ? build(type, values) : undefined;
-    if (built?.ok === true) candidates.push(built.auth);
+    if (candidates.length > 0 && !isCli(candidates[0]!)) break;
+    const built = build(type, values);
+    if (built.ok && usable(type)) candidates.push(built.auth);
   }
   const [first, ...rest] = candidates;
   if (first === undefined) return { ok: false, error: CANNOT_CONFIGURE };
-  const fallbacks = first.type === 'databricks-cli' || first.type === 'azure-cli' ? rest : [];
-  return { ok: true, auth: first, fallbacks };
+  return { ok: true, auth: first, fallbacks: isCli(first) ? rest : [] };
 }
 
 function build(type: AuthType, values: Values): Built {

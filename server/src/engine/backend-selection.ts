@@ -76,7 +76,15 @@ export function resolveWorkspaceConfig(settings: Settings, env: NodeJS.ProcessEn
     env,
     readFile: loadConfigFile,
     homeDir,
-    tools: { databricksCli: onPath('databricks', env), azureCli: onPath('az', env) },
+    // Probed only when an auth strategy needs its tool (two lookups along PATH, every resolve).
+    tools: {
+      get databricksCli() {
+        return onPath('databricks', env);
+      },
+      get azureCli() {
+        return onPath('az', env);
+      },
+    },
   });
 }
 

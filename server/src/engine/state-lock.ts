@@ -1,7 +1,7 @@
 // The one writer discipline of a state folder shared by several processes (the server, CLI runs,
 // a second editor): an advisory lock file held for the few milliseconds of an append or a
 // compaction. A lock left by a dead process, or older than any real hold, is broken.
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A hold lasts microseconds to a compaction's milliseconds; anything this old was abandoned. */
@@ -73,6 +73,15 @@ export function withStateLock<T>(dir: string, work: () => T, timeoutMs = 5_000):
   try {
     return work();
   } finally {
-    rmSync(path, { force: true });
+    release(path);
+  }
+}
+
+/** Removes the lock file (one unlink: this runs after every stored run). */
+function release(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -420,7 +420,7 @@ export class Workspace {
     const abort = (): void => controller.abort();
     request.signal?.addEventListener('abort', abort, { once: true });
     const log = new RunLog(runLogPath(this.stateDir, fn.name, runId), this.warn);
-    log.append(`# ${fn.name}(${payload.args_source}) on ${backend.label()}, ${new Date().toISOString()}\n`);
+    log.begin(`# ${fn.name}(${payload.args_source}) on ${backend.label()}, ${new Date().toISOString()}\n`);
     this.inflight.set(runId, { runId, key, function: fn.name, startedAt: new Date().toISOString(), logPath: log.path, controller });
     this.active += 1;
     try {
