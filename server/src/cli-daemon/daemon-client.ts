@@ -100,7 +100,8 @@ async function startDaemon(path: string, entry: string): Promise<boolean> {
 /**
  * Runs `argv` through the daemon and resolves to its exit code once its output is written, or to
  * undefined when there is no daemon to be had or it will not take the run (it is stopping, or its
- * identity is not this terminal's): the caller then runs the command itself.
+ * identity is not this terminal's): the caller then runs the command itself. With an exit code,
+ * the caller exits at once: the connection is left for the exit to close.
  * `entry` is the script node runs (the launcher, which a daemon is started with too), and
  * `packageRoot` the package's folder (`server/`).
  */
@@ -150,7 +151,9 @@ function converse(socket: Socket): Promise<number | undefined> {
       if (ended) return;
       ended = true;
       process.removeListener('SIGINT', onInterrupt);
-      socket.destroy();
+      // With an exit code the process exits at once and the connection closes with it (closing
+      // it first costs a third of a millisecond); a `busy` one goes on in-process, so it closes.
+      if (code === undefined) socket.destroy();
       resolve(code);
     };
     const broken = (what: string): void => {
