@@ -19,9 +19,23 @@ import { parseCliArguments, type CliOptions } from './cli-arguments.js';
 import { CliHost, cliSettings, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
 
+/** Standard streams whose reader has gone (`| head`). */
+const goneStreams = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * Writes to a standard stream unless its reader has gone: then the rest of the output is dropped
+ * and the command ends with its own exit code (a run that happened is not reported as failed), as
+ * through the daemon.
+ */
+function writeTo(stream: NodeJS.WriteStream, text: string): void {
+  if (goneStreams.has(stream)) return;
+  if (stream.listenerCount('error') === 0) stream.on('error', () => goneStreams.add(stream));
+  stream.write(text);
+}
+
 const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: (text) => writeTo(process.stdout, text),
+  err: (text) => writeTo(process.stderr, text),
 };
 
 /** The project root of a file: the nearest folder with `.choppa` or `.git`, else its own. */
