@@ -281,6 +281,26 @@ describe('the CLI daemon', () => {
     const lines = lagging.stderr.split('\n').filter((line) => line.startsWith('line '));
     expect(lines).toHaveLength(20_000);
     expect(lines.every((line, i) => line === `line ${String(i).padStart(6, '0')}`)).toBe(true);
+    // The same into a pipe left non-blocking by the parent (the flag is shared with the child): a
+    // write that would block goes on through node's stream, in order, nothing lost.
+    const parent = [
+      'import json, os, subprocess, sys, time',
+      'r, w = os.pipe()',
+      'os.set_blocking(w, False)',
+      'child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=w)',
+      'os.close(w)',
+      'time.sleep(0.3)',
+      'data = b""',
+      'while chunk := os.read(r, 65536):',
+      '    data += chunk',
+      'print(json.dumps({"code": child.wait(), "stderr": data.decode()}))',
+    ].join('\n');
+    const through = spawnSync('python3', ['-c', parent, process.execPath, SERVER_BIN, 'run', 'jobs.py:loud', '--args', '20000'], { cwd: project, env: environment({}), encoding: 'utf8' });
+    const nonBlocking = JSON.parse(through.stdout) as { code: number; stderr: string };
+    expect(nonBlocking.code, through.stderr).toBe(0);
+    const written = nonBlocking.stderr.split('\n').filter((line) => line.startsWith('line '));
+    expect(written).toHaveLength(20_000);
+    expect(written.every((line, i) => line === `line ${String(i).padStart(6, '0')}`)).toBe(true);
     // A reader that closes before anything is written (`| head -c 0`): the run's exit code stands,
     // through the daemon as in-process.
     for (const env of [{}, { CHOPPA_DAEMON: '0' }]) {
