@@ -4,7 +4,7 @@
 // anything else, so a warm run costs node's start and the run.
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { daemonDir, daemonWanted, privateDir, runIdentity, socketPath, type RunIdentity } from './daemon-address.js';
+import { daemonDir, daemonWanted, privateDir, runIdentity, socketPath } from './daemon-address.js';
 import { encodeFrame, FrameReader } from './frames.js';
 
 /** Standard streams a write would have blocked on (a non-blocking pipe): the rest goes through node's stream. */
@@ -34,7 +34,7 @@ function writeOut(fd: 1 | 2, text: string): void {
     }
   }
   const stream = fd === 1 ? process.stdout : process.stderr;
-  stream.once('error', () => gone.add(fd));
+  if (stream.listenerCount('error') === 0) stream.on('error', () => gone.add(fd));
   stream.write(bytes);
 }
 
