@@ -1,7 +1,8 @@
 // The workspace index on a real multi-package folder: which files it sees, the module names
-// Python would give them, and Choppa instances and decorated functions found across modules.
+// Python would give them, Choppa instances and decorated functions found across modules, and a
+// folder added again walked again only when its listing changed.
 import { describe, expect, it, beforeAll } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkspaceIndex } from '../../server/src/workspace-index/workspace-index.js';
 import { absoluteModule, moduleNameOf } from '../../server/src/workspace-index/module-names.js';
@@ -134,5 +135,64 @@ describe('instances across modules', () => {
     text = text.replace('open-buffer', 'edited');
     version += 1;
     expect(own.analysisOf(at('analytics/jobs.py'))?.importedInstances[0]?.clusterId).toBe('edited');
+  });
+});
+
+describe('a folder added again', () => {
+  /** Every folder and `.gitignore` of `dir` stamped `seconds` ago: past the racy window. */
+  const age = (dir: string, seconds: number): void => {
+    const when = Date.now() / 1000 - seconds;
+    const visit = (path: string): void => {
+      for (const entry of readdirSync(path, { withFileTypes: true })) if (entry.isDirectory()) visit(join(path, entry.name));
+      if (existsSync(join(path, '.gitignore'))) utimesSync(join(path, '.gitignore'), when, when);
+      utimesSync(path, when, when);
+    };
+    visit(dir);
+  };
+
+  it('is not walked again while its listing stands, and is when a file, a folder or a .gitignore changes', () => {
+    const folder = tempDir();
+    writeProject(folder);
+    age(folder, 60);
+    const again = new WorkspaceIndex({ queries });
+    again.addFolder(folder);
+    expect(again.walks).toBe(1);
+    again.addFolder(folder);
+    again.addFolder(folder);
+    expect(again.walks).toBe(1);
+    expect(again.fileCount).toBe(15);
+
+    // A new module: its folder's mtime moves, the folder is walked again and the module is known.
+    writeFileSync(join(folder, 'analytics', 'added.py'), 'x = 1\n');
+    again.addFolder(folder);
+    expect(again.walks).toBe(2);
+    expect(again.moduleOf(join(folder, 'analytics', 'added.py'))).toBe('analytics.added');
+    // Just changed: within the racy window, it is walked every time until it settles.
+    again.addFolder(folder);
+    expect(again.walks).toBe(3);
+    age(folder, 60);
+    again.addFolder(folder);
+    again.addFolder(folder);
+    expect(again.walks).toBe(4);
+
+    // A .gitignore edited (its size and mtime; the folder's own mtime unchanged) hides a module.
+    const rootStamp = statSync(folder).mtimeMs;
+    writeFileSync(join(folder, '.gitignore'), `${readFileSync(join(folder, '.gitignore'), 'utf8')}\nanalytics/added.py\n`);
+    const earlier = Date.now() / 1000 - 30;
+    utimesSync(join(folder, '.gitignore'), earlier, earlier);
+    expect(statSync(folder).mtimeMs).toBe(rootStamp);
+    again.addFolder(folder);
+    expect(again.walks).toBe(5);
+    expect(again.has(join(folder, 'analytics', 'added.py'))).toBe(false);
+
+    // A file removed deep down, and a new package folder.
+    rmSync(join(folder, 'analytics', 'reports', 'summary.py'));
+    mkdirSync(join(folder, 'fresh'));
+    writeFileSync(join(folder, 'fresh', 'mod.py'), 'y = 2\n');
+    age(folder, 10);
+    again.addFolder(folder);
+    expect(again.walks).toBe(6);
+    expect(again.has(join(folder, 'analytics', 'reports', 'summary.py'))).toBe(false);
+    expect(again.moduleOf(join(folder, 'fresh', 'mod.py'))).toBe('fresh.mod');
   });
 });

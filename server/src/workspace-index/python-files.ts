@@ -1,9 +1,11 @@
 // Finds the Python files of a workspace folder the way a user thinks of "the project": every
 // `.py` file, minus what `.gitignore` files exclude, virtualenvs (any folder with a
 // `pyvenv.cfg`), `node_modules`, `.choppa`, `.git` and caches. Bounded: past `maxFiles` files or
-// `MAX_DIRECTORIES` folders the walk stops and says so.
+// `MAX_DIRECTORIES` folders the walk stops and says so. A walk records what its listing depends
+// on (each folder's and `.gitignore`'s mtime), so an unchanged listing need not be walked again,
+// as git's untracked cache does.
 
-import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -35,11 +37,45 @@ export interface PythonFiles {
   files: string[];
   /** True when the walk stopped at `MAX_FILES` or `MAX_DIRECTORIES`. */
   truncated: boolean;
+  /** What the listing depends on: each folder walked and each `.gitignore` read, as the walk found them. */
+  stamps: ListingStamp[];
+  /** When the walk began (`Date.now()`). */
+  walkedAt: number;
+}
+
+export interface ListingStamp {
+  path: string;
+  mtimeMs: number;
+  /** A `.gitignore`'s size (-1 for a folder). */
+  size: number;
+}
+
+/**
+ * A stamp taken within this long of its mtime is not trusted: another change within the same tick
+ * of the file clock (seconds on some file systems) would leave the mtime as it was.
+ */
+const RACY_MS = 2000;
+
+/**
+ * Whether a listing still stands: every folder and `.gitignore` it depends on has the mtime (and
+ * size) the walk saw, and none was stamped within `RACY_MS` of a change to it. Files added,
+ * removed or renamed change their folder's mtime; a new `.gitignore` or virtualenv does too.
+ */
+export function listingUnchanged(listing: Pick<PythonFiles, 'stamps' | 'walkedAt' | 'truncated'>): boolean {
+  if (listing.truncated) return false;
+  for (const stamp of listing.stamps) {
+    if (stamp.mtimeMs >= listing.walkedAt - RACY_MS) return false;
+    const now = statSync(stamp.path, { throwIfNoEntry: false });
+    if (!now || now.mtimeMs !== stamp.mtimeMs || (stamp.size >= 0 && now.size !== stamp.size)) return false;
+  }
+  return true;
 }
 
 /** The Python files under `folder`, sorted. */
 export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): PythonFiles {
   const files: string[] = [];
+  const stamps: ListingStamp[] = [];
+  const walkedAt = Date.now();
   let truncated = false;
   let directories = 0;
   // Each level carries the rules of the `.gitignore` files above it, relative to their folder.
@@ -49,6 +85,10 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
       truncated = true;
       return;
     }
+    // Stamped before it is read: a change in between shows as a new mtime next time.
+    const stat = statSync(dir, { throwIfNoEntry: false });
+    if (!stat) return;
+    stamps.push({ path: dir, mtimeMs: stat.mtimeMs, size: -1 });
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -56,7 +96,7 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
       return;
     }
     if (entries.some((entry) => entry.name === 'pyvenv.cfg' && entry.isFile())) return;
-    const here = readIgnore(dir);
+    const here = readIgnore(dir, stamps);
     const active = here ? [...rules, { base: dir, ignore: here }] : rules;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
@@ -73,12 +113,14 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
     }
   };
   walk(folder, []);
-  return { files, truncated };
+  return { files, truncated, stamps, walkedAt };
 }
 
-function readIgnore(dir: string): Ignore | undefined {
+function readIgnore(dir: string, stamps: ListingStamp[]): Ignore | undefined {
   const path = join(dir, '.gitignore');
-  if (!existsSync(path)) return undefined;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  stamps.push({ path, mtimeMs: stat.mtimeMs, size: stat.size });
   try {
     return ignore().add(readFileSync(path, 'utf8'));
   } catch {

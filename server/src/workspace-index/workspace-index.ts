@@ -12,7 +12,7 @@ import { analyze } from '../analysis/analyze.js';
 import type { FileAnalysis, ImportFacts } from '../analysis/model.js';
 import { createPythonParser } from '../syntax/parser.js';
 import type { CompiledQueries } from '../syntax/queries.js';
-import { findPythonFiles, MAX_FILES } from './python-files.js';
+import { findPythonFiles, listingUnchanged, MAX_FILES, type PythonFiles } from './python-files.js';
 import { packageRoots } from './package-roots.js';
 import { isPackageInit, moduleNameOf } from './module-names.js';
 import { resolveImportFacts, type ModuleLookup } from './import-facts.js';
@@ -46,6 +46,8 @@ interface FolderEntry {
   roots: string[];
   files: Set<string>;
   truncated: boolean;
+  /** What the file list depends on, to tell whether a folder added again must be walked again. */
+  listing: Pick<PythonFiles, 'stamps' | 'walkedAt' | 'truncated'>;
 }
 
 interface Parsed {
@@ -84,12 +86,27 @@ export class WorkspaceIndex {
 
   constructor(private readonly options: WorkspaceIndexOptions) {}
 
-  /** Indexes a workspace folder (again, when it is already known). */
+  /**
+   * Indexes a workspace folder, again when it is already known (the CLI daemon does before each
+   * command): a known folder whose listing is unchanged (`listingUnchanged`) and whose package roots
+   * are the same is not walked again.
+   */
   addFolder(folder: string): void {
-    const { files, truncated } = findPythonFiles(folder, this.options.maxFiles ?? MAX_FILES);
-    this.folders.set(folder, { folder, roots: rootsOf(folder), files: new Set(files), truncated });
+    const roots = rootsOf(folder);
+    const known = this.folders.get(folder);
+    if (known && known.roots.join('\0') === roots.join('\0') && listingUnchanged(known.listing)) return;
+    const listing = findPythonFiles(folder, this.options.maxFiles ?? MAX_FILES);
+    this.walkCount += 1;
+    this.folders.set(folder, { folder, roots, files: new Set(listing.files), truncated: listing.truncated, listing });
     this.rebuildModules();
   }
+
+  /** How many times a folder was walked (a known folder added again may not be). */
+  get walks(): number {
+    return this.walkCount;
+  }
+
+  private walkCount = 0;
 
   removeFolder(folder: string): void {
     if (this.folders.delete(folder)) this.rebuildModules();
