@@ -2,49 +2,10 @@
 // folder and environment (started on first use), and its output and exit code relayed as they
 // come. The launcher loads it as one small CommonJS file (`dist/cli-daemon-client.cjs`) before
 // anything else, so a warm run costs node's start and the run.
-import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { daemonDir, daemonWanted, privateDir, runIdentity, socketPath } from './daemon-address.js';
+import { drained, writeOut } from '../cli/standard-output.js';
 import { encodeFrame, FrameReader } from './frames.js';
-
-/** Standard streams a write would have blocked on (a non-blocking pipe): the rest goes through node's stream. */
-const streamed = new Set<1 | 2>();
-/** Standard streams whose reader has gone (`| head`): what is left is dropped, as a shell's tools do. */
-const gone = new Set<1 | 2>();
-
-/**
- * Writes to stdout (1) or stderr (2) without making node's stream for it, which would cost a warm
- * run about a millisecond: synchronous writes, as node's own are for files, pipes and terminals on
- * Linux and macOS.
- */
-function writeOut(fd: 1 | 2, text: string): void {
-  if (gone.has(fd)) return;
-  let bytes = Buffer.from(text, 'utf8');
-  if (!streamed.has(fd)) {
-    try {
-      while (bytes.length > 0) bytes = bytes.subarray(writeSync(fd, bytes));
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EAGAIN') {
-        gone.add(fd);
-        return;
-      }
-      streamed.add(fd);
-    }
-  }
-  const stream = fd === 1 ? process.stdout : process.stderr;
-  if (stream.listenerCount('error') === 0) stream.on('error', () => gone.add(fd));
-  stream.write(bytes);
-}
-
-/** Resolves once whatever went through node's streams is written. */
-async function drained(): Promise<void> {
-  for (const fd of streamed) {
-    const stream = fd === 1 ? process.stdout : process.stderr;
-    while (stream.writableLength > 0 && !gone.has(fd)) await new Promise((resolve) => stream.once('drain', resolve));
-  }
-}
 
 /** How long a daemon may take to start listening before the run goes in-process instead. */
 const START_DEADLINE_MS = 10_000;

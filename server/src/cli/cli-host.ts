@@ -3,7 +3,7 @@
 // context, open HTTP connections). A one-shot `choppa-lsp` keeps one for its single command; the
 // CLI daemon keeps one across runs, so a warm run does only the run.
 import { join } from 'node:path';
-import { nodeHttpTransport, undiciTransport } from '../backends/databricks/http-transport.js';
+import { nodeHttpTransport, undiciTransport, type HttpTransport } from '../backends/databricks/http-transport.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { parseSettings, type Settings } from '../config/settings.js';
 import { Documents } from '../documents.js';
@@ -44,7 +44,7 @@ export function cliSettings(options: CliOptions): Settings {
  * command of its own process talks over node's own HTTP (see http-transport.ts); a daemon's
  * workspaces, which live for many runs, over undici as the server's do.
  */
-function openWorkspace(root: string, options: CliOptions, warn: (message: string) => void, index: WorkspaceIndex | undefined, daemon: boolean): Workspace {
+function openWorkspace(root: string, options: CliOptions, warn: (message: string) => void, index: WorkspaceIndex | undefined, transport: HttpTransport): Workspace {
   const stateDir = join(root, '.choppa');
   const backends = new BackendSelection({
     settings: cliSettings(options),
@@ -52,13 +52,11 @@ function openWorkspace(root: string, options: CliOptions, warn: (message: string
     defaultLocalRoot: join(stateDir, 'fs'),
     stateDir,
     reuseContexts: true,
-    transport: daemon ? undiciTransport(undefined, process.env) : nodeHttpTransport(process.env),
+    transport,
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
   });
-  // A daemon outlives its runs, so it stores a run's record right after printing it, as the
-  // server does after answering; a command of its own process stores it before it exits.
-  return new Workspace({ root, stateDir, backends, warn, writeAfterAnswer: daemon, ...(index ? { index } : {}) });
+  return new Workspace({ root, stateDir, backends, warn, ...(index ? { index } : {}) });
 }
 
 interface Kept {
@@ -133,7 +131,8 @@ export class CliHost {
       return kept.workspace;
     }
     kept?.workspace.retire();
-    const workspace = openWorkspace(root, options, (message) => this.warn(message), index, this.daemon);
+    const transport = this.daemon ? undiciTransport(undefined, process.env) : nodeHttpTransport(process.env);
+    const workspace = openWorkspace(root, options, (message) => this.warn(message), index, transport);
     this.workspaces.set(root, { key, workspace });
     while (this.workspaces.size > MAX_PROJECTS) {
       const [oldest, { workspace: old }] = this.workspaces.entries().next().value!;

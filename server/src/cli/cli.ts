@@ -16,26 +16,13 @@ import type { RunCommandResult } from '../engine/run-record.js';
 import { DEFAULT_ARTIFACT_DIR, type RunRequest, type Workspace } from '../engine/workspace.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
 import { parseCliArguments, type CliOptions } from './cli-arguments.js';
+import { writeOut } from './standard-output.js';
 import { CliHost, cliSettings, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
 
-/** Standard streams whose reader has gone (`| head`). */
-const goneStreams = new WeakSet<NodeJS.WriteStream>();
-
-/**
- * Writes to a standard stream unless its reader has gone: then the rest of the output is dropped
- * and the command ends with its own exit code (a run that happened is not reported as failed), as
- * through the daemon.
- */
-function writeTo(stream: NodeJS.WriteStream, text: string): void {
-  if (goneStreams.has(stream)) return;
-  if (stream.listenerCount('error') === 0) stream.on('error', () => goneStreams.add(stream));
-  stream.write(text);
-}
-
 const processIo: Io = {
-  out: (text) => writeTo(process.stdout, text),
-  err: (text) => writeTo(process.stderr, text),
+  out: (text) => writeOut(1, text),
+  err: (text) => writeOut(2, text),
 };
 
 /** The project root of a file: the nearest folder with `.choppa` or `.git`, else its own. */
