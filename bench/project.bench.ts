@@ -61,10 +61,16 @@ function walk(dir: string, files: string[]): void {
   }
 }
 
-/** Every folder of the tree last changed `seconds` ago (a project nobody is editing right now). */
+/**
+ * Every folder and file of the tree last changed `seconds` ago (a project nobody is editing right
+ * now): `.gitignore` files too, or a quick machine re-adds the folder within their racy window.
+ */
 function settle(dir: string, seconds: number): void {
   const when = Date.now() / 1000 - seconds;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) settle(join(dir, entry.name), seconds);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) settle(join(dir, entry.name), seconds);
+    else utimesSync(join(dir, entry.name), when, when);
+  }
   utimesSync(dir, when, when);
 }
 
