@@ -121,3 +121,49 @@ describe('requirements of the project', () => {
     expect(result.error?.message).toContain('not-there-at-all');
   });
 });
+
+describe('requirements declared in pyproject.toml', () => {
+  let project: string;
+  let client: EditorClient;
+  let jobs: string;
+  const pyproject = ['[project]', 'name = "analytics"', 'dependencies = [', '    "tinypkg[fast]==0.1",  # extras end in a bracket of their own', ']', ''].join('\n');
+
+  beforeAll(async () => {
+    project = tempDir();
+    const wheels = join(project, 'wheels');
+    buildWheel(wheels);
+    writeFileSync(join(project, 'pyproject.toml'), pyproject);
+    // pip's own variables, as a team sets them for a private index; pyproject.toml holds no options.
+    client = await EditorClient.start({ root: project, env: { DATABRICKS_CONFIG_FILE: join(project, 'none'), PIP_CONFIG_FILE: '/dev/null', PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } });
+    jobs = await client.open(join(project, 'jobs.py'), JOBS);
+  });
+  afterAll(async () => {
+    await client.stop();
+  });
+
+  it('installs a dependency written with extras', async () => {
+    const result = await client.executeCommand<RunResult>('choppa.run', { uri: jobs, function: 'tiny' });
+    expect(result).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
+  });
+
+  it('adds a missing module to [project] dependencies, not to a new requirements.txt that would hide them', async () => {
+    await client.executeCommand<RunResult>('choppa.run', { uri: jobs, function: 'lacking' });
+    const diagnostics = await client.waitForDiagnostics(jobs, (all) => all.some((d) => d.code === 'missing-import'));
+    const warnings = diagnostics.filter((d) => d.code === 'missing-import');
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri: jobs }, range: warnings[0]!.range, context: { diagnostics: warnings } });
+    const titles = actions.filter((action) => action.kind === 'quickfix').map((action) => action.title);
+    expect(titles).toEqual(['Add `choppa_not_installed_anywhere` to pyproject.toml']);
+    const edits = actions.find((action) => action.kind === 'quickfix')?.edit?.changes?.[client.uri(join(project, 'pyproject.toml'))] ?? [];
+    expect(edits.map((edit) => [edit.range.start, edit.newText])).toEqual([[{ line: 3, character: pyproject.split('\n')[3]!.length }, '\n    "choppa_not_installed_anywhere",']]);
+    expect(existsSync(join(project, 'requirements.txt'))).toBe(false);
+  });
+
+  it('refuses a run that needs them when pyproject.toml is not TOML, saying where', async () => {
+    writeFileSync(join(project, 'pyproject.toml'), pyproject.replace('"tinypkg[fast]==0.1",', '"tinypkg[fast]==0.1"\n    "numpy",'));
+    const result = await client.executeCommand<RunResult>('choppa.run', { uri: jobs, function: 'tiny' });
+    expect(result.status).toBe('error');
+    expect(result.error?.type).toBe('ChoppaRequirementsError');
+    expect(result.error?.message).toMatch(/pyproject\.toml: it is not valid TOML \(line 5, column \d+: .*\), so the project's requirements cannot be read; fix it, or name a requirements file in choppa\.requirementsFile/);
+    writeFileSync(join(project, 'pyproject.toml'), pyproject);
+  });
+});

@@ -5,8 +5,9 @@
 // `--find-links`, `--no-index`) are pip's own and pass through; includes (`-r`, `-c`) and editable
 // installs (`-e`) name files of this machine and are refused.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { parsePyproject, projectDependencies } from '../workspace-index/pyproject.js';
 
 export interface Requirements {
   hash: string;
@@ -28,9 +29,35 @@ export function readRequirements(root: string, file: string | null): Requirement
   }
   const requirementsTxt = readText(join(root, 'requirements.txt'));
   if (requirementsTxt !== undefined) return fromLines(requirementLines(requirementsTxt), join(root, 'requirements.txt'));
-  const pyproject = readText(join(root, 'pyproject.toml'));
-  const dependencies = pyproject === undefined ? [] : projectDependencies(pyproject);
-  return dependencies.length > 0 ? fromLines(dependencies, join(root, 'pyproject.toml')) : undefined;
+  const pyprojectPath = join(root, 'pyproject.toml');
+  const pyproject = readText(pyprojectPath);
+  if (pyproject === undefined) return undefined;
+  if (pyproject.length > MAX_FILE) return { failure: `${pyprojectPath} is over ${MAX_FILE / 1024 / 1024} MB; name a requirements file in choppa.requirementsFile` };
+  const dependencies = projectDependencies(parsePyproject(pyproject));
+  if ('failure' in dependencies) {
+    return { failure: `${pyprojectPath}: ${dependencies.failure}, so the project's requirements cannot be read; fix it, or name a requirements file in choppa.requirementsFile` };
+  }
+  return fromLines(dependencies, pyprojectPath);
+}
+
+/**
+ * Where a new requirement of the project goes, by the same precedence as `readRequirements`: the
+ * file they are read from, `[project] dependencies` when `pyproject.toml` declares them (a new
+ * `requirements.txt` would hide them all), else `requirements.txt`, created if need be.
+ */
+export function requirementsTarget(root: string, file: string | null): { kind: 'lines' | 'pyproject'; path: string } {
+  if (file !== null) return { kind: 'lines', path: isAbsolute(file) ? file : join(root, file) };
+  const requirementsTxt = join(root, 'requirements.txt');
+  if (existsSync(requirementsTxt)) return { kind: 'lines', path: requirementsTxt };
+  const pyprojectPath = join(root, 'pyproject.toml');
+  const pyproject = readText(pyprojectPath);
+  if (pyproject === undefined) return { kind: 'lines', path: requirementsTxt };
+  const parsed = parsePyproject(pyproject);
+  // A file that is not TOML may still hold the list: it is the one to fix, not to shadow.
+  if ('failure' in parsed) return { kind: 'pyproject', path: pyprojectPath };
+  const project = parsed.table['project'];
+  const declares = typeof project === 'object' && project !== null && !(Array.isArray((project as { dynamic?: unknown }).dynamic) && ((project as { dynamic: unknown[] }).dynamic).includes('dependencies'));
+  return declares ? { kind: 'pyproject', path: pyprojectPath } : { kind: 'lines', path: requirementsTxt };
 }
 
 /** The meaningful lines of a requirements file: no comments, no blanks, continuations joined. */
@@ -40,13 +67,6 @@ export function requirementLines(text: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
     .filter((line) => line !== '');
-}
-
-/** `dependencies = ["a>=1", "b"]` of the `[project]` table. */
-export function projectDependencies(pyproject: string): string[] {
-  const table = /^\[project\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(pyproject)?.[1] ?? '';
-  const list = /^\s*dependencies\s*=\s*\[([\s\S]*?)\]/m.exec(table)?.[1] ?? '';
-  return [...list.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((match) => (match[1] ?? match[2] ?? '').trim()).filter((line) => line !== '');
 }
 
 function fromLines(lines: string[], source: string): Requirements | undefined | { failure: string } {
@@ -62,9 +82,12 @@ function fromLines(lines: string[], source: string): Requirements | undefined | 
   return { hash, lines, source };
 }
 
+const MAX_FILE = 1024 * 1024;
+
+/** The file's text, one character past `MAX_FILE` at most (so a caller can tell it is too large). */
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').slice(0, 1024 * 1024);
+    return readFileSync(path, 'utf8').slice(0, MAX_FILE + 1);
   } catch {
     return undefined;
   }

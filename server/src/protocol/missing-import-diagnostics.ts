@@ -1,9 +1,12 @@
 // Warnings on the import lines of third-party modules the cluster lacks (the check the server
-// makes before each run), and their quick fix: add the module to `requirements.txt`.
-import type { CodeAction, Diagnostic } from 'vscode-languageserver/node';
+// makes before each run), and their quick fix: add the module where the project's requirements
+// are read from (`choppa.requirementsFile`, `requirements.txt` or `[project] dependencies`).
+import type { CodeAction, Diagnostic, Position, TextEdit } from 'vscode-languageserver/node';
 import { DiagnosticSeverity } from './lsp-runtime.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
+import { requirementsTarget } from '../bundle/requirements.js';
+import { addDependency } from '../workspace-index/pyproject.js';
 import type { FileAnalysis } from '../analysis/model.js';
 import type { Session } from '../session.js';
 import { pathToUri } from './convert.js';
@@ -26,37 +29,55 @@ export function missingImportDiagnostics(session: Session, path: string, analysi
       severity: DiagnosticSeverity.Warning,
       source: 'choppa',
       code: MISSING_IMPORT,
-      message: `\`${top}\` cannot be imported on ${where} (checked before the last run of ${imported.within}), and the requirements do not declare it: add it to requirements.txt, or install it on the cluster.`,
+      message: `\`${top}\` cannot be imported on ${where} (checked before the last run of ${imported.within}), and the project's requirements do not declare it: add it to them (quick fix), or install it on the cluster.`,
       data: { module: top },
     });
   }
   return diagnostics;
 }
 
-/** "Add `X` to requirements.txt" for each missing-import diagnostic the client sent back. */
+/**
+ * "Add `X` to <file>" for each missing-import diagnostic the client sent back, into the file the
+ * requirements are read from; none when that is a `pyproject.toml` whose list cannot be edited
+ * safely (a new `requirements.txt` would hide its dependencies from every run).
+ */
 export function addRequirementActions(session: Session, path: string, diagnostics: readonly Diagnostic[]): CodeAction[] {
   const root = session.rootOf(path);
   if (root === null) return [];
-  const file = join(root, 'requirements.txt');
-  const uri = pathToUri(file);
+  const target = requirementsTarget(root, session.settings.requirementsFile);
+  const uri = pathToUri(target.path);
+  const name = basename(target.path);
   const actions: CodeAction[] = [];
   for (const diagnostic of diagnostics) {
     const module = (diagnostic.data as { module?: unknown } | undefined)?.module;
     if (diagnostic.code !== MISSING_IMPORT || typeof module !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(module)) continue;
-    const exists = existsSync(file);
-    const text = exists ? readFileSync(file, 'utf8') : '';
-    const lines = text.split('\n');
-    const last = lines.length - 1;
-    const insert = `${text === '' || text.endsWith('\n') ? '' : '\n'}${module}\n`;
-    const edit = { range: { start: { line: last, character: lines[last]?.length ?? 0 }, end: { line: last, character: lines[last]?.length ?? 0 } }, newText: insert };
+    const exists = existsSync(target.path);
+    const text = exists ? readFileSync(target.path, 'utf8') : '';
+    const inserts = target.kind === 'pyproject' ? addDependency(text, module) : [{ offset: text.length, text: `${text === '' || text.endsWith('\n') ? '' : '\n'}${module}\n` }];
+    if (!inserts) continue;
+    const edits: TextEdit[] = inserts.map((insert) => {
+      const at = positionAt(text, insert.offset);
+      return { range: { start: at, end: at }, newText: insert.text };
+    });
     actions.push({
-      title: `Add \`${module}\` to requirements.txt`,
+      title: `Add \`${module}\` to ${name}`,
       kind: 'quickfix',
       diagnostics: [diagnostic],
       edit: exists
-        ? { changes: { [uri]: [edit] } }
-        : { documentChanges: [{ kind: 'create', uri, options: { ignoreIfExists: true } }, { textDocument: { uri, version: null }, edits: [edit] }] },
+        ? { changes: { [uri]: edits } }
+        : { documentChanges: [{ kind: 'create', uri, options: { ignoreIfExists: true } }, { textDocument: { uri, version: null }, edits }] },
     });
   }
   return actions;
+}
+
+/** The LSP position (UTF-16 columns) of a string offset. */
+function positionAt(text: string, offset: number): Position {
+  let line = 0;
+  let start = 0;
+  for (let newline = text.indexOf('\n'); newline >= 0 && newline < offset; newline = text.indexOf('\n', newline + 1)) {
+    line += 1;
+    start = newline + 1;
+  }
+  return { line, character: offset - start };
 }

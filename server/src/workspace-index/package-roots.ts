@@ -1,9 +1,10 @@
 // Where a workspace folder's importable packages start, as Python would see them once the
 // project is installed: the folder itself, plus a `src/` layout declared in `pyproject.toml` or
-// `setup.cfg` (setuptools, hatch, poetry, flit spellings) or found by setuptools' own rule (a
-// `src/` folder that is not itself a package). Pure: the caller reads the files.
+// `setup.cfg` (the build backends' spellings, read in `pyproject.ts`) or found by setuptools' own
+// rule (a `src/` folder that is not itself a package). Pure: the caller reads the files.
 
 import { join, normalize } from 'node:path';
+import { declaredPackageRoots, parsePyproject } from './pyproject.js';
 
 export interface ProjectFiles {
   pyproject?: string;
@@ -29,29 +30,11 @@ export function packageRoots(folder: string, files: ProjectFiles): string[] {
 }
 
 function declaredRoots(files: ProjectFiles): string[] {
-  const found: string[] = [];
-  const pyproject = files.pyproject ?? '';
-  // [tool.setuptools.packages.find] where = ["src"]
-  for (const match of pyproject.matchAll(/^\s*where\s*=\s*\[([^\]]*)\]/gm)) found.push(...quoted(match[1] ?? ''));
-  // [tool.setuptools] package-dir = {"" = "src"}
-  for (const match of pyproject.matchAll(/package-dir\s*=\s*\{\s*""\s*=\s*"([^"]*)"/g)) found.push(match[1] ?? '');
-  // poetry: packages = [{ include = "pkg", from = "src" }]
-  for (const match of pyproject.matchAll(/\bfrom\s*=\s*"([^"]*)"/g)) found.push(match[1] ?? '');
-  // hatch: packages = ["src/pkg"]
-  for (const match of pyproject.matchAll(/^\s*packages\s*=\s*\[([^\]]*)\]/gm)) {
-    for (const entry of quoted(match[1] ?? '')) {
-      const slash = entry.lastIndexOf('/');
-      if (slash > 0) found.push(entry.slice(0, slash));
-    }
-  }
+  const found = files.pyproject === undefined ? [] : declaredPackageRoots(parsePyproject(files.pyproject));
   const setupCfg = files.setupCfg ?? '';
   // [options] package_dir = \n    = src     (or `package_dir = =src`)
   for (const match of setupCfg.matchAll(/^\s*package_dir\s*=\s*(?:\n\s+)?=\s*(\S+)/gm)) found.push(match[1] ?? '');
   // [options.packages.find] where = src
   for (const match of setupCfg.matchAll(/^\s*where\s*=\s*(\S+)/gm)) found.push(match[1] ?? '');
   return found;
-}
-
-function quoted(list: string): string[] {
-  return [...list.matchAll(/["']([^"']*)["']/g)].map((match) => match[1] ?? '');
 }

@@ -366,7 +366,9 @@ export class WorkspaceIndex {
 function rootsOf(folder: string): string[] {
   const read = (name: string): string | undefined => {
     try {
-      return readFileSync(join(folder, name), 'utf8').slice(0, 256 * 1024);
+      // Whole or not at all: half a TOML file is not TOML.
+      if (statSync(join(folder, name)).size > 1024 * 1024) return undefined;
+      return readFileSync(join(folder, name), 'utf8');
     } catch {
       return undefined;
     }
