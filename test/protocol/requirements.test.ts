@@ -110,6 +110,15 @@ describe('requirements of the project', () => {
     expect(fix?.edit?.changes?.[requirementsUri]?.[0]?.newText).toBe('choppa_not_installed_anywhere\n');
   });
 
+  it('adds the distribution pip installs for an import named otherwise (scikit-learn for sklearn)', async () => {
+    // The diagnostic as the client sends it back with the request; the module is in its data.
+    const warning = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 14 } }, code: 'missing-import', source: 'choppa', message: '`sklearn` cannot be imported', data: { module: 'sklearn' } };
+    const actions = await editor.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: warning.range, context: { diagnostics: [warning] } });
+    const fix = actions.find((action) => action.kind === 'quickfix');
+    expect(fix?.title).toBe('Add `scikit-learn` to requirements.txt');
+    expect(fix?.edit?.changes?.[editor.uri(join(root, 'requirements.txt'))]?.[0]?.newText).toBe('scikit-learn\n');
+  });
+
   it('says what pip said when a requirement cannot be installed', async () => {
     writeFileSync(join(root, 'requirements.txt'), `--no-index\n--find-links ${join(root, 'wheels')}\ntinypkg==0.1\nnot-there-at-all==9\n`);
     await editor.stop();

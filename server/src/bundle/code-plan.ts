@@ -3,6 +3,7 @@
 // third-party names, which the warm context is asked about before the run.
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { buildBundle, type CodeBundle } from './code-bundle.js';
+import { distributionsOf, normalizedProject } from './distribution-names.js';
 import { functionClosure } from './module-closure.js';
 import { requirementsFor } from './run-requirements.js';
 
@@ -30,11 +31,14 @@ export function planCode(
   });
 }
 
-/** Whether a requirement line declares the top-level module `name` (names compared as pip does). */
+/**
+ * Whether a requirement line declares the top-level module `name`: a project of that name, or one
+ * known to provide it (`scikit-learn` for `sklearn`), names compared as pip does.
+ */
 export function declares(lines: readonly string[], name: string): boolean {
-  const normal = (text: string): string => text.toLowerCase().replace(/[-_.]+/g, '_');
+  const providers = new Set([name, ...distributionsOf(name)].map(normalizedProject));
   return lines.some((line) => {
     const project = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(line)?.[0];
-    return project !== undefined && normal(project) === normal(name);
+    return project !== undefined && providers.has(normalizedProject(project));
   });
 }

@@ -5,6 +5,7 @@ import type { CodeAction, Diagnostic, Position, TextEdit } from 'vscode-language
 import { DiagnosticSeverity } from './lsp-runtime.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { distributionsOf } from '../bundle/distribution-names.js';
 import { requirementsTarget } from '../bundle/requirements.js';
 import { addDependency } from '../workspace-index/pyproject.js';
 import type { FileAnalysis } from '../analysis/model.js';
@@ -29,7 +30,7 @@ export function missingImportDiagnostics(session: Session, path: string, analysi
       severity: DiagnosticSeverity.Warning,
       source: 'choppa',
       code: MISSING_IMPORT,
-      message: `\`${top}\` cannot be imported on ${where} (checked before the last run of ${imported.within}), and the project's requirements do not declare it: add it to them (quick fix), or install it on the cluster.`,
+      message: `\`${top}\` cannot be imported on ${where} (checked before the last run of ${imported.within}), and the project's requirements do not declare it: add ${requirementFor(top) === top ? 'it' : `\`${requirementFor(top)}\``} to them (quick fix), or install it on the cluster.`,
       data: { module: top },
     });
   }
@@ -53,14 +54,15 @@ export function addRequirementActions(session: Session, path: string, diagnostic
     if (diagnostic.code !== MISSING_IMPORT || typeof module !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(module)) continue;
     const exists = existsSync(target.path);
     const text = exists ? readFileSync(target.path, 'utf8') : '';
-    const inserts = target.kind === 'pyproject' ? addDependency(text, module) : [{ offset: text.length, text: `${text === '' || text.endsWith('\n') ? '' : '\n'}${module}\n` }];
+    const requirement = requirementFor(module);
+    const inserts = target.kind === 'pyproject' ? addDependency(text, requirement) : [{ offset: text.length, text: `${text === '' || text.endsWith('\n') ? '' : '\n'}${requirement}\n` }];
     if (!inserts) continue;
     const edits: TextEdit[] = inserts.map((insert) => {
       const at = positionAt(text, insert.offset);
       return { range: { start: at, end: at }, newText: insert.text };
     });
     actions.push({
-      title: `Add \`${module}\` to ${name}`,
+      title: `Add \`${requirement}\` to ${name}`,
       kind: 'quickfix',
       diagnostics: [diagnostic],
       edit: exists
@@ -69,6 +71,11 @@ export function addRequirementActions(session: Session, path: string, diagnostic
     });
   }
   return actions;
+}
+
+/** What a requirement line names for the top-level module: its usual distribution (`scikit-learn` for `sklearn`). */
+function requirementFor(module: string): string {
+  return distributionsOf(module)[0] ?? module;
 }
 
 /** The LSP position (UTF-16 columns) of a string offset. */
