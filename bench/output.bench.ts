@@ -150,7 +150,11 @@ async function measureCli(target: Target, env: NodeJS.ProcessEnv): Promise<void>
     process.stdout.write(`${row(`${build.label}CLI: trivial run`, trivial)}\n`);
     process.stdout.write(`${row(`${build.label}CLI: ${LINES} lines printed`, heavy)}   ${ratio.toFixed(2)}x the trivial run at p50 (output streamed to the terminal whole)\n`);
     process.stdout.write(`${row(`${build.label}CLI: printed into io.StringIO`, sunk)}   the output costs ${output.toFixed(0)} ms over the trivial run, ${(output / Math.max(1, printing)).toFixed(2)}x Python's own printing (${printing.toFixed(0)} ms)\n`);
-    process.stdout.write(`  ${build.label}target: heavy at most 3x the trivial run, end to end: ${ratio <= 3 ? 'met' : 'MISSED'}\n`);
+    // With the warm daemon a trivial run is so short that Python's own printing of the lines
+    // alone can take more than twice it: no transport could then meet 3x, and the verdict says so.
+    const trivialMs = percentile(trivial, 50);
+    const beyondReach = printing > 2 * trivialMs ? ` (out of reach for any transport: Python's own printing of the lines is ${(printing / trivialMs).toFixed(2)}x the trivial run)` : '';
+    process.stdout.write(`  ${build.label}target: heavy at most 3x the trivial run, end to end: ${ratio <= 3 ? 'met' : `MISSED${beyondReach}`}\n`);
   }
   if (BASELINE) {
     process.stdout.write(`  CLI heavy run against the baseline at p50: ${(percentile(samples[0]!.heavy, 50) / percentile(samples.at(-1)!.heavy, 50)).toFixed(2)}x\n`);
