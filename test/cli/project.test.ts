@@ -3,19 +3,24 @@
 // runs it with that code on the local backend.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
-import { writeProject } from '../support/project-fixture.js';
+import { PROJECT_FILES, writeProject } from '../support/project-fixture.js';
+import { buildWheel } from '../support/wheel.js';
 
 let project: string;
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  return cliIn(project, {}, ...args);
+}
+
+function cliIn(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
   const result = spawnSync(process.execPath, [SERVER_BIN, ...args], {
-    cwd: project,
+    cwd,
     encoding: 'utf8',
-    env: { ...clean, DATABRICKS_CONFIG_FILE: join(project, 'none'), HOME: project },
+    env: { ...clean, DATABRICKS_CONFIG_FILE: join(cwd, 'none'), HOME: cwd, ...env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -51,5 +56,24 @@ describe('the CLI on a project of several modules', () => {
     const { code, stdout } = cli('run', 'analytics/jobs.py:counted', '--local', '--args', '"A b a"');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^counted\("A b a"\) → 2 · /);
+  });
+});
+
+describe('the CLI on a project outside git', () => {
+  it('keeps one .choppa/ at the pyproject.toml folder and installs the requirements declared there', () => {
+    const outside = tempDir();
+    const wheels = join(outside, 'wheels');
+    buildWheel(wheels);
+    writeFileSync(join(outside, 'pyproject.toml'), '[project]\nname = "scoring"\ndependencies = ["tinypkg[fast]==0.1"]\n\n[tool.setuptools.packages.find]\nwhere = ["src"]\n');
+    mkdirSync(join(outside, 'src', 'scoring'), { recursive: true });
+    mkdirSync(join(outside, 'src', 'choppa'), { recursive: true });
+    writeFileSync(join(outside, 'src', 'choppa', '__init__.py'), PROJECT_FILES['choppa/__init__.py']!);
+    writeFileSync(join(outside, 'src', 'scoring', '__init__.py'), '');
+    writeFileSync(join(outside, 'src', 'scoring', 'jobs.py'), ['from choppa import Choppa', '', 'dc = Choppa()', '', '@dc.remote', 'def tiny():', '    import tinypkg', '    return tinypkg.VALUE', ''].join('\n'));
+    const { code, stdout, stderr } = cliIn(outside, { PIP_CONFIG_FILE: '/dev/null', PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, 'run', 'src/scoring/jobs.py:tiny', '--json');
+    expect({ code, stderr }).toMatchObject({ code: 0 });
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
+    expect(existsSync(join(outside, '.choppa'))).toBe(true);
+    expect(existsSync(join(outside, 'src', 'scoring', '.choppa'))).toBe(false);
   });
 });

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeAction } from 'vscode-languageserver-protocol';
-import { zipArchive } from '../../server/src/bundle/zip-archive.js';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
+import { buildWheel } from '../support/wheel.js';
 
 const JOBS = [
   'from choppa import Choppa',
@@ -32,23 +32,6 @@ const JOBS = [
   '    return 1',
   '',
 ].join('\n');
-
-/** A pure-Python wheel of `tinypkg` 0.1, built by hand (a wheel is a zip with a dist-info). */
-function buildWheel(dir: string): void {
-  const files: Record<string, string> = {
-    'tinypkg/__init__.py': 'VALUE = "tiny from a wheel"\n',
-    'tinypkg-0.1.dist-info/METADATA': 'Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n',
-    'tinypkg-0.1.dist-info/WHEEL': 'Wheel-Version: 1.0\nGenerator: choppa-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
-  };
-  const record = Object.entries(files).map(([name, text]) => {
-    const digest = createHash('sha256').update(text).digest('base64url');
-    return `${name},sha256=${digest},${Buffer.byteLength(text)}`;
-  });
-  record.push('tinypkg-0.1.dist-info/RECORD,,');
-  files['tinypkg-0.1.dist-info/RECORD'] = `${record.join('\n')}\n`;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'tinypkg-0.1-py3-none-any.whl'), zipArchive(Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) }))));
-}
 
 interface RunResult {
   status: string;
@@ -174,5 +157,30 @@ describe('requirements declared in pyproject.toml', () => {
     expect(result.error?.type).toBe('ChoppaRequirementsError');
     expect(result.error?.message).toMatch(/pyproject\.toml: it is not valid TOML \(line 5, column \d+: .*\), so the project's requirements cannot be read; fix it, or name a requirements file in choppa\.requirementsFile/);
     writeFileSync(join(project, 'pyproject.toml'), pyproject);
+  });
+});
+
+describe('requirements of one project in a monorepo', () => {
+  let workspace: string;
+  let client: EditorClient;
+
+  beforeAll(async () => {
+    // The editor opens the repository; the project's requirements live in its own folder.
+    workspace = tempDir();
+    const wheels = join(workspace, 'wheels');
+    buildWheel(wheels);
+    mkdirSync(join(workspace, 'services', 'scoring'), { recursive: true });
+    writeFileSync(join(workspace, 'pyproject.toml'), '[tool.ruff]\nline-length = 100\n');
+    writeFileSync(join(workspace, 'services', 'scoring', 'pyproject.toml'), '[project]\nname = "scoring"\ndependencies = ["tinypkg==0.1"]\n');
+    client = await EditorClient.start({ root: workspace, env: { DATABRICKS_CONFIG_FILE: join(workspace, 'none'), PIP_CONFIG_FILE: '/dev/null', PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } });
+  });
+  afterAll(async () => {
+    await client.stop();
+  });
+
+  it("installs the requirements of the nearest project declaring them, not only the workspace folder's", async () => {
+    const jobs = await client.open(join(workspace, 'services', 'scoring', 'jobs.py'), JOBS);
+    const result = await client.executeCommand<RunResult>('choppa.run', { uri: jobs, function: 'tiny' });
+    expect(result).toMatchObject({ status: 'ok', value: { json: 'tiny from a wheel' } });
   });
 });

@@ -6,7 +6,7 @@
 // installs (`-e`) name files of this machine and are refused.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, sep } from 'node:path';
 import { parsePyproject, projectDependencies } from '../workspace-index/pyproject.js';
 
 export interface Requirements {
@@ -18,6 +18,27 @@ export interface Requirements {
 
 const MAX_LINES = 500;
 const MAX_LINE = 1000;
+
+/**
+ * The folder whose requirements a file's runs install: with `choppa.requirementsFile` the
+ * workspace folder it is relative to, else the nearest folder from the file's own up to `root`
+ * that declares them (a `requirements.txt`, or a `pyproject.toml` with a `[project]` table), so
+ * each project of a monorepo brings its own; `root` when none does.
+ */
+export function requirementsFolder(filePath: string, root: string | null, file: string | null): string {
+  const top = root ?? dirname(filePath);
+  if (file !== null) return top;
+  for (let dir = dirname(filePath); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'requirements.txt'))) return dir;
+    const pyproject = readText(join(dir, 'pyproject.toml'));
+    if (pyproject !== undefined && pyproject.length <= MAX_FILE) {
+      const parsed = parsePyproject(pyproject);
+      if ('failure' in parsed || Object.hasOwn(parsed.table, 'project')) return dir;
+    }
+    const inside = dir !== top && (dir.startsWith(top.endsWith(sep) ? top : top + sep));
+    if (!inside || dirname(dir) === dir) return top;
+  }
+}
 
 /** The declared requirements of `root`, undefined when there are none. */
 export function readRequirements(root: string, file: string | null): Requirements | undefined | { failure: string } {

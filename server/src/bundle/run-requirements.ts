@@ -2,10 +2,9 @@
 // shipped with it, imports something that is not a project module. The runner judges the rest:
 // it installs the lines only when one of those imports is missing where the run happens (the
 // standard library and the cluster's own packages need nothing).
-import { dirname } from 'node:path';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { functionClosure } from './module-closure.js';
-import { readRequirements } from './requirements.js';
+import { readRequirements, requirementsFolder } from './requirements.js';
 
 export function requirementsFor(
   index: WorkspaceIndex | undefined,
@@ -17,7 +16,7 @@ export function requirementsFor(
   if (!index) return undefined;
   const external = index.pass(() => functionClosure(index, filePath, functionName).external);
   if (external.length === 0) return undefined;
-  const found = readRequirements(root ?? dirname(filePath), file);
+  const found = readRequirements(requirementsFolder(filePath, root, file), file);
   if (!found || 'failure' in found) return found;
   return { hash: found.hash, lines: found.lines, imports: external };
 }

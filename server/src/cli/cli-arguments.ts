@@ -37,7 +37,8 @@ Options:
                   (as the setting choppa.cache "on"; a "# choppa: cache" comment on a decorator does it
                   for one function)
   --fresh         run even when the cache holds a current result
-  --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git)
+  --root DIR      the project folder holding .choppa/ (default: nearest with .choppa or .git,
+                  else with pyproject.toml, setup.cfg or setup.py)
   --json          print the result as JSON
   --host URL, --profile NAME, --config-file PATH, --auth-type TYPE, --cluster-id ID
                   Databricks settings; they win over DATABRICKS_* variables and the config file

@@ -25,13 +25,18 @@ const processIo: Io = {
   err: (text) => writeOut(2, text),
 };
 
-/** The project root of a file: the nearest folder with `.choppa` or `.git`, else its own. */
+/**
+ * The project root of a file, where `.choppa/` goes: the nearest folder with `.choppa` or `.git`,
+ * else the nearest with `pyproject.toml`, `setup.cfg` or `setup.py` (a project outside git keeps
+ * one state folder, not one per package it runs from), else the file's own.
+ */
 export function projectRoot(filePath: string): string {
-  let dir = dirname(filePath);
-  for (;;) {
+  let marked: string | undefined;
+  for (let dir = dirname(filePath); ; ) {
     if (existsSync(join(dir, '.choppa')) || existsSync(join(dir, '.git'))) return dir;
+    if (marked === undefined && ['pyproject.toml', 'setup.cfg', 'setup.py'].some((marker) => existsSync(join(dir, marker)))) marked = dir;
     const parent = dirname(dir);
-    if (parent === dir) return dirname(filePath);
+    if (parent === dir) return marked ?? dirname(filePath);
     dir = parent;
   }
 }

@@ -6,7 +6,7 @@ import { DiagnosticSeverity } from './lsp-runtime.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { distributionsOf } from '../bundle/distribution-names.js';
-import { requirementsTarget } from '../bundle/requirements.js';
+import { requirementsFolder, requirementsTarget } from '../bundle/requirements.js';
 import { addDependency } from '../workspace-index/pyproject.js';
 import type { FileAnalysis } from '../analysis/model.js';
 import type { Session } from '../session.js';
@@ -45,7 +45,7 @@ export function missingImportDiagnostics(session: Session, path: string, analysi
 export function addRequirementActions(session: Session, path: string, diagnostics: readonly Diagnostic[]): CodeAction[] {
   const root = session.rootOf(path);
   if (root === null) return [];
-  const target = requirementsTarget(root, session.settings.requirementsFile);
+  const target = requirementsTarget(requirementsFolder(path, root, session.settings.requirementsFile), session.settings.requirementsFile);
   const uri = pathToUri(target.path);
   const name = basename(target.path);
   const actions: CodeAction[] = [];
