@@ -188,15 +188,16 @@ export class Session {
    * What the run commands of a function (or of one call of it) depend on: its last result, runs
    * in flight, its log, and whether the cache would serve the call without running.
    */
-  runContext(filePath: string, fn: DecoratedFunction, analysis: FileAnalysis, call?: CallSite): RunContext {
+  runContext(filePath: string, fn: DecoratedFunction, analysis: FileAnalysis, call?: CallSite, callingFile: string = filePath): RunContext {
     const workspace = this.workspaceFor(filePath);
-    const record = call ? workspace.resultAtCall(filePath, fn.name, call)?.record : workspace.latestResult(filePath, fn.name);
+    const found = call ? workspace.resultAtCall(filePath, fn.name, call, callingFile, analysis) : undefined;
+    const record = call ? found?.record : workspace.latestResult(filePath, fn.name);
     const key = workspace.key(filePath, fn.name);
     const running = workspace.running().some((run) => run.key === key);
     const inFlight = running || workspace.pendingSubmission(filePath, fn.name) !== undefined;
     const cacheOn = this.settings.cache === 'on' || fn.cacheOptIn;
-    const exact = record !== undefined && (call === undefined || record.call === call.key);
-    const cacheServes = cacheOn && exact && record.status === 'ok' && workspace.staleness(filePath, analysis, fn, record) === undefined;
+    const exact = record !== undefined && (call === undefined || found?.argsChanged === false);
+    const cacheServes = cacheOn && exact && record.status === 'ok' && workspace.staleness(callingFile, analysis, fn, filePath, record) === undefined;
     return { record, inFlight, hasLog: running || record?.logPath !== undefined, cacheServes };
   }
 

@@ -2,7 +2,7 @@
 // bindings to exactly one call or to a literal, the `# choppa: cache` opt-in, and staleness.
 import { describe, expect, it } from 'vitest';
 import { sourceHash, codeVersion, staleness } from '../../server/src/engine/result-identity.js';
-import { bindingAt } from '../../server/src/engine/arguments.js';
+import { bindingAt, callIdentity } from '../../server/src/engine/call-identity.js';
 import { analyzeText } from './support.js';
 
 const text = [
@@ -49,11 +49,20 @@ describe('result identity in the analysis', () => {
   it('says what changed when a stored version no longer matches the code', () => {
     const load = analysis.functions[0]!;
     const version = codeVersion({ source: sourceHash(load.source), mode: 'remote', inputs: { regions: { kind: 'literal', text: '["emea"]' } } });
-    const current = { fn: load, bundle: undefined, bindingAt: () => ({ name: 'regions', span: load.span, literal: '["emea"]' }), upstream: () => undefined };
+    const current = { fn: load, bundle: undefined, binding: () => ({ name: 'regions', span: load.span, literal: '["emea"]' }), boundCall: () => undefined, upstream: () => undefined };
     expect(staleness(version, current)).toBeUndefined();
     expect(staleness(version, { ...current, fn: { ...load, source: `${load.source} ` } })).toBe('the code of load changed');
     expect(staleness(version, { ...current, bundle: 'abc' })).toBe('a shipped module changed');
-    expect(staleness(version, { ...current, bindingAt: () => undefined })).toBe('`regions` changed');
+    expect(staleness(version, { ...current, binding: () => undefined })).toBe('`regions` changed');
     expect(staleness(undefined, current)).toContain('before choppa-lsp kept code versions');
+  });
+
+  it('tells two calls written alike apart by which assignment each of their names reads', () => {
+    const rebinding = analyzeText(['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def show(x):', '    return x', 'N = 1', 'show(N)', 'N = 2', 'show(N)', 'df = show(N)', 'df = show(df)', 'show(df)'].join('\n'));
+    const identities = rebinding.calls.map((call) => callIdentity(call.key, call.args.filter((arg) => arg.identifier).map((arg) => arg.identifier!), 'jobs.py::', rebinding.bindings, call.span.start));
+    expect(identities).toEqual(['N | jobs.py:: N#1', 'N | jobs.py:: N#2', 'N | jobs.py:: N#2', 'df | jobs.py:: df#1', 'df | jobs.py:: df#2']);
+    // Arguments given as text (the CLI, a client) read each name's last assignment.
+    expect(callIdentity('N', ['N'], 'jobs.py::', rebinding.bindings, undefined)).toBe('N | jobs.py:: N#2');
+    expect(callIdentity('1000', [], 'jobs.py::', rebinding.bindings, undefined)).toBe('1000');
   });
 });

@@ -194,6 +194,17 @@ describe('choppa-lsp CLI', () => {
     expect(unknown.code).toBe(1);
   });
 
+  it('lists where submitted runs stand now, asking where they run, not what the last look saw', async () => {
+    // Not `add`: a submitted run's result is an artifact, and a later test needs `add` to have none.
+    const submitted = JSON.parse(cli('submit', `${file}:chatty`, '--args', '1', '--json').stdout) as { id: string };
+    let state = '';
+    for (let attempt = 0; attempt < 40 && state !== 'SUCCEEDED'; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      state = new RegExp(`^${submitted.id}  chatty\\(1\\)  ([A-Z]+)`, 'm').exec(cli('runs').stdout)?.[1] ?? '';
+    }
+    expect(state).toBe('SUCCEEDED');
+  });
+
   it('refuses to dereference a function that has no artifact, saying what to run', () => {
     const { code, stderr } = cli('deref', `${file}:add`);
     expect(code).toBe(1);

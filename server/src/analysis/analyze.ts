@@ -11,6 +11,7 @@ import { lineStarts, offsetAt, positionAt } from '../syntax/line-index.js';
 import { comparePos, copyShifted, shiftLines, shiftLinesInPlace, spanContains, spanWithin } from './positions.js';
 import { emptySummary, summarizeStatement, type StatementSummary } from './statement-summary.js';
 import { recoverStatement } from './statement-recovery.js';
+import { argumentNames } from './call-sites.js';
 import { choppaNames, type ImportClause } from './imports.js';
 import { instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
 import { unfollowedProblems } from './unfollowed-instances.js';
@@ -406,7 +407,7 @@ function bindingOf(assignment: AssignmentInfo, calls: readonly CallSite[], funct
   if (callsFunction) {
     binding.callOf = assignment.rhsCall;
     const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));
-    if (call) binding.call = { key: call.key, span: call.span, argsSource: call.argsSource };
+    if (call) binding.call = { key: call.key, names: argumentNames(call.args), span: call.span, argsSource: call.argsSource };
   }
   bindingsOf.set(assignment, { callsFunction, binding });
   return binding;

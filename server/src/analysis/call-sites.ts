@@ -63,6 +63,13 @@ export function callKey(args: readonly CallArgument[]): string {
   return args.map((arg) => `${arg.splat ?? ''}${arg.keyword !== undefined ? `${arg.keyword}=` : ''}${arg.text.trim()}`).join(', ');
 }
 
+/** The bare names among a call's arguments, each once, in order: what a call's identity adds to its key. */
+export function argumentNames(args: readonly CallArgument[]): string[] {
+  const names: string[] = [];
+  for (const arg of args) if (arg.identifier !== undefined && !names.includes(arg.identifier)) names.push(arg.identifier);
+  return names;
+}
+
 function innerText(text: string): string {
   const start = text.startsWith('(') ? 1 : 0;
   const end = text.length > start && text.endsWith(')') ? text.length - 1 : text.length;

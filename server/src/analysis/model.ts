@@ -111,8 +111,8 @@ export interface Binding {
   span: Span;
   /** When the value is a call to a decorated function, that function's name. */
   callOf?: string;
-  /** That call: its identity (`CallSite.key`), where it is and its argument text. */
-  call?: { key: string; span: Span; argsSource: string };
+  /** That call: its arguments (`CallSite.key`), the bare names among them, where it is and its argument text. */
+  call?: { key: string; names: string[]; span: Span; argsSource: string };
   /**
    * When the value is a literal (`["emea", "amer"]`, `10 * 1024`), its Python source as the
    * runner may `ast.literal_eval` it: such a module constant is passed by value.

@@ -290,6 +290,11 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
 async function followRuns(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
   const workspace = host.workspace(root, options);
+  if (options.command === 'runs') {
+    // The states where the runs run, not the ones the last look stored.
+    const unchecked = await workspace.submissions.refresh();
+    if (unchecked.length > 0) io.err(`… ${unchecked.length} submitted run${unchecked.length === 1 ? '' : 's'} could not be checked (${unchecked[0]!.failure}); shown as last seen\n`);
+  }
   const all = workspace.store.allSubmissions();
   if (options.command === 'runs') {
     const now = Date.now();

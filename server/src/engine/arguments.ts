@@ -4,6 +4,7 @@
 // module literal its value; anything else is refused with a message that names it.
 import type { ArgRef } from '../backends/backend.js';
 import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/model.js';
+import { bindingAt, bindingOrdinal } from './call-identity.js';
 import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
 
@@ -23,6 +24,8 @@ export type ArgumentPlan =
 export interface Upstream {
   /** The producer's function key in the store. */
   fnKey: string;
+  /** The identity of the call the binding names (`call-identity.ts`). */
+  call: string;
   /** Its latest record for exactly that call, if any. */
   record: RunRecord | undefined;
   /** Why that record no longer matches the code, if it does not. */
@@ -36,21 +39,6 @@ export interface ArgumentContext {
   position: Pos | undefined;
   /** The result of the call a binding names (`big = load(1000)`), never another call's. */
   upstream: (binding: Binding & { callOf: string }) => Upstream;
-}
-
-function before(a: Pos, b: Pos): boolean {
-  return a.line < b.line || (a.line === b.line && a.character < b.character);
-}
-
-/** The binding of `name` in effect at `position` (the last one before it, or the last one). */
-export function bindingAt(bindings: readonly Binding[], name: string, position: Pos | undefined): Binding | undefined {
-  let found: Binding | undefined;
-  for (const binding of bindings) {
-    if (binding.name !== name) continue;
-    if (position && !before(binding.span.start, position)) break;
-    found = binding;
-  }
-  return found;
 }
 
 /** `load(1000)` at line 3: how a message names the call a binding is bound to. */
@@ -85,7 +73,7 @@ export function planArguments(args: readonly CallArgument[], source: string, con
     const binding = bindingAt(context.bindings, name, context.position);
     if (binding?.literal !== undefined) {
       argsLiterals[name] = binding.literal;
-      inputs[name] = { kind: 'literal', text: binding.literal };
+      inputs[name] = { kind: 'literal', text: binding.literal, binding: bindingOrdinal(context.bindings, binding) };
       continue;
     }
     if (binding?.callOf === undefined) {
@@ -114,7 +102,7 @@ export function planArguments(args: readonly CallArgument[], source: string, con
     if (record.ref) argsRefs[name] = { path: record.ref.path };
     else if (record.value?.pickle !== undefined) argsValues[name] = record.value.pickle;
     else argsRefs[name] = { run_id: runId, call: label };
-    inputs[name] = { kind: 'result', function: upstream.fnKey, call: binding.call?.key ?? '', runId, label };
+    inputs[name] = { kind: 'result', function: upstream.fnKey, call: upstream.call, runId, label, binding: bindingOrdinal(context.bindings, binding) };
   }
   return { ok: true, argsSource: source, argsRefs, argsValues, argsLiterals, inputs };
 }

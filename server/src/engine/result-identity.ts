@@ -3,15 +3,20 @@
 // meant: the upstream results by their own run ids, module constants by their text). A stored
 // result whose version no longer matches the code is stale, and this file says why.
 import { createHash } from 'node:crypto';
-import type { Binding, DecoratedFunction, Pos } from '../analysis/model.js';
+import type { Binding, DecoratedFunction } from '../analysis/model.js';
 import type { RunMode } from './run-record.js';
 
 /** What one named argument meant when the run was planned. */
 export type InputStamp =
-  /** The result of another call: `big` bound to `load(1000)`, passed as that run's result. */
-  | { kind: 'result'; function: string; call: string; runId: string; label: string }
+  /**
+   * The result of another call: `big` bound to `load(1000)`, passed as that run's result
+   * (`call` is that call's identity, `call-identity.ts`).
+   */
+  | { kind: 'result'; function: string; call: string; runId: string; label: string; binding?: number }
   /** A module constant passed by value (`REGIONS = ["emea", "amer"]`). */
-  | { kind: 'literal'; text: string };
+  | { kind: 'literal'; text: string; binding?: number };
+// `binding`: which assignment of the name the call read (from 1, as `nthBinding` counts); absent
+// in records stored before it was kept, whose names are then read at the file's end.
 
 /** The code version of a run, kept with its record. */
 export interface CodeVersion {
@@ -23,6 +28,8 @@ export interface CodeVersion {
   bundle?: string;
   mode: RunMode;
   inputs: Record<string, InputStamp>;
+  /** The file (as the store names files) whose assignments `inputs` were read from. */
+  caller?: string;
 }
 
 const sourceHashes = new Map<string, string>();
@@ -44,6 +51,7 @@ export function sourceHash(source: string): string {
   return hash;
 }
 
+/** The version of a run from its parts; which assignment each input was read from is not hashed (the call's identity has it). */
 export function codeVersion(parts: Omit<CodeVersion, 'hash'>): CodeVersion {
   const inputs = Object.keys(parts.inputs)
     .sort()
@@ -67,8 +75,10 @@ export interface CurrentCode {
   fn: DecoratedFunction;
   /** The bundle hash the function would ship with now (undefined: no project code ships). */
   bundle: string | undefined;
-  /** The binding of a module name in effect at a position (the file's last when none). */
-  bindingAt: (name: string, position: Pos | undefined) => Binding | undefined;
+  /** The `ordinal`-th assignment of a module name in the calling file (its last when no ordinal). */
+  binding: (name: string, ordinal: number | undefined) => Binding | undefined;
+  /** The call an assignment binds now, as a `result` input names it (function key, call identity). */
+  boundCall: (binding: Binding) => { function: string; call: string; label: string } | undefined;
   /** The result a `result` input would resolve to now (its run id), or why it has none. */
   upstream: (input: Extract<InputStamp, { kind: 'result' }>) => { runId: string; stale?: string } | undefined;
 }
@@ -84,9 +94,15 @@ export function staleness(version: CodeVersion | undefined, current: CurrentCode
   if (version.source !== sourceHash(current.fn.source)) reasons.push(`the code of ${current.fn.name} changed`);
   if ((version.bundle ?? '') !== (current.bundle ?? '')) reasons.push('a shipped module changed');
   for (const [name, input] of Object.entries(version.inputs)) {
+    const binding = current.binding(name, input.binding);
     if (input.kind === 'literal') {
-      const binding = current.bindingAt(name, undefined);
       if (binding?.literal !== input.text) reasons.push(`\`${name}\` changed`);
+      continue;
+    }
+    // The assignment the call read may now bind another call (`data = load(3)` edited to `load(7)`).
+    const bound = binding ? current.boundCall(binding) : undefined;
+    if (!bound || bound.function !== input.function || bound.call !== input.call) {
+      reasons.push(bound ? `\`${name}\` is now \`${bound.label}\`` : `\`${name}\` is no longer ${input.label}`);
       continue;
     }
     const now = current.upstream(input);

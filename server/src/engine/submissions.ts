@@ -14,6 +14,8 @@ import { boundedOutput } from '../backends/output-tail.js';
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const POLL_FIRST_MS = 500;
 const POLL_MAX_MS = 15_000;
+/** How many submitted runs `refresh` checks at once. */
+const REFRESH_AT_ONCE = 8;
 
 /** True once a submitted run can change no more. */
 export function hasEnded(record: SubmissionRecord): boolean {
@@ -86,6 +88,31 @@ export class Submissions {
       else this.schedule(record.id, 0, POLL_FIRST_MS);
     }
   }
+
+  /**
+   * Asks where they run for the state of every submitted run that has not ended, a few at a
+   * time (for `choppa-lsp runs`, which would otherwise print what the last look saw); resolves
+   * with the runs whose state could not be checked, and why.
+   */
+  async refresh(): Promise<Array<{ id: string; failure: string }>> {
+    const open = this.options.store.allSubmissions().filter((record) => !hasEnded(record) && record.handle !== undefined);
+    const failures: Array<{ id: string; failure: string }> = [];
+    for (let start = 0; start < open.length; start += REFRESH_AT_ONCE) {
+      await Promise.all(
+        open.slice(start, start + REFRESH_AT_ONCE).map(async (record) => {
+          const failure = await this.poll(record.id).then(
+            () => this.lastPollFailure.get(record.id),
+            (error: unknown) => (error as Error).message,
+          );
+          if (failure !== undefined) failures.push({ id: record.id, failure });
+        }),
+      );
+    }
+    return failures;
+  }
+
+  /** Why the last status check of a run failed, until one succeeds. */
+  private readonly lastPollFailure = new Map<string, string>();
 
   /** Polls a run until it ends; resolves with its final record (for `choppa-lsp wait`). */
   async wait(id: string, onState?: (record: SubmissionRecord) => void): Promise<SubmissionRecord | undefined> {
@@ -161,12 +188,17 @@ export class Submissions {
     if (!record?.handle) return record ? hasEnded(record) : true;
     if (hasEnded(record)) return true;
     const backend = this.options.backendFor(record.target);
-    if ('failure' in backend) return false;
+    if ('failure' in backend) {
+      this.lastPollFailure.set(id, backend.failure);
+      return false;
+    }
     const status = await backend.submittedStatus(record.handle);
     if (isFailure(status)) {
+      this.lastPollFailure.set(id, status.failure);
       this.options.warn(`Could not check submitted run ${record.function} (${record.handle.runId}): ${status.failure}`);
       return false;
     }
+    this.lastPollFailure.delete(id);
     const changed = status.state !== record.state || status.stateMessage !== record.stateMessage;
     if (!changed) return false;
     const updated: SubmissionRecord = { ...record, state: status.state };

@@ -9,10 +9,11 @@ import { runTarget } from '../workspace-index/run-target.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { planCode, type CodePlan } from '../bundle/code-plan.js';
 import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
-import { callKey } from '../analysis/call-sites.js';
+import { argumentNames, callKey } from '../analysis/call-sites.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
-import { bindingAt, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
+import { callLabel, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
+import { bindingAt, callIdentity, nthBinding } from './call-identity.js';
 import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
 import { artifactPreview as previewText } from './artifact-preview.js';
 import { formatBytes, formatDuration } from './format.js';
@@ -207,21 +208,37 @@ export class Workspace {
 
   private readonly keyPrefixes = new Map<string, string>();
 
+  /** A file as call identities and code versions name it: its store key's file part (`jobs.py::`). */
+  private callerOf(filePath: string): string {
+    return this.key(filePath, '');
+  }
+
+  /** The identity of a call of `analysis` (a call site, or arguments given as text at `position`). */
+  callIdentity(callingFile: string, analysis: FileAnalysis, key: string, names: readonly string[], position: Pos | undefined): string {
+    return callIdentity(key, names, this.callerOf(callingFile), analysis.bindings, position);
+  }
+
   /** The newest result of a function of a file, whichever call it came from. */
   latestResult(filePath: string, functionName: string): RunRecord | undefined {
     return this.store.latest(this.key(filePath, functionName));
   }
 
   /**
-   * The result that belongs to a call site: the latest of exactly that call, or (marked
-   * `argsChanged`) the one the same binding had before its arguments were edited.
+   * The result that belongs to a call site of `callingFile` (of a function of `definedIn`): the
+   * latest of exactly that call, or (marked `argsChanged`) the one the same binding had before
+   * its arguments were edited, unless that one is another call still in the file.
    */
-  resultAtCall(filePath: string, functionName: string, call: CallSite): { record: RunRecord; argsChanged: boolean } | undefined {
-    const fnKey = this.key(filePath, functionName);
-    const exact = this.store.forCall(fnKey, call.key);
+  resultAtCall(definedIn: string, functionName: string, call: CallSite, callingFile: string, analysis: FileAnalysis): { record: RunRecord; argsChanged: boolean } | undefined {
+    const fnKey = this.key(definedIn, functionName);
+    const identity = this.callIdentity(callingFile, analysis, call.key, argumentNames(call.args), call.span.start);
+    const exact = this.store.forCall(fnKey, identity);
     if (exact) return { record: exact, argsChanged: false };
     if (call.boundTo === undefined) return undefined;
-    const before = this.store.calls(fnKey).find((record) => record.boundTo === call.boundTo);
+    const others = new Set<string>();
+    for (const other of analysis.calls) {
+      if (other !== call && other.function === call.function) others.add(this.callIdentity(callingFile, analysis, other.key, argumentNames(other.args), other.span.start));
+    }
+    const before = this.store.calls(fnKey).find((record) => record.boundTo === call.boundTo && !others.has(record.call ?? record.args.trim()));
     return before ? { record: before, argsChanged: true } : undefined;
   }
 
@@ -245,28 +262,51 @@ export class Workspace {
     return parts.length > 0 ? parts.join('+') : undefined;
   }
 
-  /** Why a stored result of `fn` no longer matches the code as `analysis` has it, if it does not. */
-  staleness(filePath: string, analysis: FileAnalysis, fn: DecoratedFunction, record: RunRecord, depth = 0): string | undefined {
+  /**
+   * Why a stored result of `fn` (defined in `definedIn`) no longer matches the code, if it does
+   * not. Its named arguments are read in the file whose call made it: `analysis` when that is
+   * `filePath`, else that file's analysis from the index.
+   */
+  staleness(filePath: string, analysis: FileAnalysis, fn: DecoratedFunction, definedIn: string, record: RunRecord, depth = 0): string | undefined {
     // Chains deeper than this are not followed; what is shown still says the direct causes.
     if (depth > 8) return undefined;
+    const caller = record.version?.caller;
+    let callingFile = filePath;
+    let callingAnalysis: FileAnalysis | undefined = analysis;
+    if (caller !== undefined && caller !== this.callerOf(filePath)) {
+      callingFile = this.root === null ? '' : join(this.root, caller.slice(0, -2));
+      callingAnalysis = this.root === null ? undefined : this.index?.pass(() => this.index?.analysisOf(callingFile));
+    }
     return staleness(record.version, {
       fn,
-      bundle: this.codeHash(runTarget(analysis, fn.name, filePath)?.definedIn ?? filePath, fn),
-      bindingAt: (name, position) => bindingAt(analysis.bindings, name, position),
+      bundle: this.codeHash(definedIn, fn),
+      // A result made from another file that is not analysed here: its names cannot be checked.
+      binding: (name, ordinal) => (callingAnalysis ? (ordinal === undefined ? bindingAt(callingAnalysis.bindings, name, undefined) : nthBinding(callingAnalysis.bindings, name, ordinal)) : undefined),
+      boundCall: (binding) => {
+        if (!callingAnalysis || binding.callOf === undefined || !binding.call) return undefined;
+        const target = runTarget(callingAnalysis, binding.callOf, callingFile);
+        return {
+          function: this.key(target?.definedIn ?? callingFile, target?.fn.name ?? binding.callOf),
+          call: this.callIdentity(callingFile, callingAnalysis, binding.call.key, binding.call.names, binding.call.span.start),
+          label: callLabel(binding as Binding & { callOf: string }),
+        };
+      },
       upstream: (input) => {
         const upstream = this.store.forCall(input.function, input.call);
         if (!upstream || upstream.status !== 'ok') return undefined;
-        const producer = this.producerOf(analysis, filePath, input.function);
-        const stale = producer ? this.staleness(filePath, analysis, producer, upstream, depth + 1) : undefined;
+        const producer = callingAnalysis ? this.producerOf(callingAnalysis, callingFile, input.function) : undefined;
+        const stale = producer ? this.staleness(callingFile, callingAnalysis!, producer.fn, producer.definedIn, upstream, depth + 1) : undefined;
         return { runId: upstream.cached?.from ?? upstream.runId, ...(stale !== undefined ? { stale } : {}) };
       },
     });
   }
 
-  /** The function, local or imported under any name, whose results live under `fnKey`. */
-  private producerOf(analysis: FileAnalysis, filePath: string, fnKey: string): DecoratedFunction | undefined {
+  /** The function, local or imported under any name, whose results live under `fnKey`, and where it is defined. */
+  private producerOf(analysis: FileAnalysis, filePath: string, fnKey: string): { fn: DecoratedFunction; definedIn: string } | undefined {
     const local = analysis.functions.find((fn) => this.key(filePath, fn.name) === fnKey);
-    return local ?? analysis.importedFunctions.find((imported) => this.key(imported.path, imported.fn.name) === fnKey)?.fn;
+    if (local) return { fn: local, definedIn: filePath };
+    const imported = analysis.importedFunctions.find((candidate) => this.key(candidate.path, candidate.fn.name) === fnKey);
+    return imported ? { fn: imported.fn, definedIn: imported.path } : undefined;
   }
 
   /** The result of exactly the call a binding names, and whether it is still current. */
@@ -275,10 +315,10 @@ export class Workspace {
     // that defines it, by its own name.
     const target = runTarget(analysis, binding.callOf, filePath);
     const fnKey = this.key(target?.definedIn ?? filePath, target?.fn.name ?? binding.callOf);
-    const record = binding.call ? this.store.forCall(fnKey, binding.call.key) : undefined;
-    const producer = target?.fn;
-    const stale = record && producer ? this.staleness(filePath, analysis, producer, record, 1) : undefined;
-    return { fnKey, record, stale };
+    const call = binding.call ? this.callIdentity(filePath, analysis, binding.call.key, binding.call.names, binding.call.span.start) : '';
+    const record = binding.call ? this.store.forCall(fnKey, call) : undefined;
+    const stale = record && target ? this.staleness(filePath, analysis, target.fn, target.definedIn, record, 1) : undefined;
+    return { fnKey, call, record, stale };
   }
 
   /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
@@ -321,7 +361,13 @@ export class Workspace {
     if (code.bundle) payload.bundle = code.bundle.ref;
     if (code.requirements) payload.requirements = code.requirements;
     const bundle = this.codeHash(target.definedIn, fn, code);
-    const version = codeVersion({ source: sourceHash(fn.source), ...(bundle !== undefined ? { bundle } : {}), mode, inputs: plan.inputs });
+    const version = codeVersion({
+      source: sourceHash(fn.source),
+      ...(bundle !== undefined ? { bundle } : {}),
+      mode,
+      inputs: plan.inputs,
+      ...(Object.keys(plan.inputs).length > 0 ? { caller: this.callerOf(request.filePath) } : {}),
+    });
     const position = request.args?.position;
     const site = position
       ? request.analysis.calls.find((call) => call.function === request.functionName && call.span.start.line === position.line && call.span.start.character === position.character)
@@ -332,7 +378,7 @@ export class Workspace {
       backend: selected.backend,
       payload,
       key: this.key(target.definedIn, fn.name),
-      call: request.args ? callKey(request.args.parsed) : '',
+      call: request.args ? this.callIdentity(request.filePath, request.analysis, callKey(request.args.parsed), argumentNames(request.args.parsed), request.args.position) : '',
       version,
       boundTo: site?.boundTo,
       code,

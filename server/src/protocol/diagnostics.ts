@@ -106,7 +106,7 @@ export function diagnosticsFor(session: Session, uri: string): Diagnostic[] {
       diagnostics.push({ range: toRange(fn.nameSpan), severity: DiagnosticSeverity.Hint, source: SOURCE, code: 'run-submitted', message });
     }
     const record = workspace.latestResult(path, fn.name);
-    if (record) diagnostics.push(runDiagnostic(fn, record, lineRange, uri, workspace.staleness(path, analysis, fn, record), resultSeverity));
+    if (record) diagnostics.push(runDiagnostic(fn, record, lineRange, uri, workspace.staleness(path, analysis, fn, path, record), resultSeverity));
   }
   return diagnostics;
 }

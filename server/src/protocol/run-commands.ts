@@ -48,7 +48,7 @@ export function runCommands(uri: string, fn: DecoratedFunction, context: RunCont
   const target = [{ uri: definedIn, function: fn.name }];
   if (context.inFlight) commands.push({ title: `Cancel run of ${fn.name}`, command: COMMANDS.cancel, arguments: target });
   if (context.record?.ref) {
-    const which = call ? [{ uri: definedIn, function: fn.name, call: call.key }] : target;
+    const which = call ? [{ uri: definedIn, function: fn.name, call: context.record.call ?? call.key }] : target;
     commands.push({ title: `Dereference last artifact of ${label}`, command: COMMANDS.dereference, arguments: which });
   }
   if (context.hasLog) commands.push({ title: `Show run log of ${fn.name}`, command: COMMANDS.showLog, arguments: target });

@@ -46,7 +46,7 @@ export function codeAction(session: Session, params: CodeActionParams): CodeActi
     const fn = call ? target?.fn : functionAt(analysis, pos);
     if (fn) {
       const definedIn = target?.definedIn ?? path;
-      const context = session.runContext(definedIn, fn, analysis, call);
+      const context = session.runContext(definedIn, fn, analysis, call, path);
       for (const command of runCommands(uri, fn, context, call, definedIn === path ? uri : pathToUri(definedIn))) actions.push({ title: command.title, command });
     }
     // On a `Choppa(...)` line: the cluster's operations and a "Use cluster" per running cluster.

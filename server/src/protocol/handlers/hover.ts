@@ -35,9 +35,9 @@ export function hover(session: Session, params: HoverParams): Hover | null | Pro
     // On a call, that call's result; on the function, its newest result of any call. Results of
     // an imported function live under the file that defines it.
     const definedIn = target?.definedIn ?? path;
-    const found = call ? workspace.resultAtCall(definedIn, fn.name, call) : undefined;
+    const found = call ? workspace.resultAtCall(definedIn, fn.name, call, path, analysis) : undefined;
     const record = call ? found?.record : workspace.latestResult(definedIn, fn.name);
-    const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, record) : undefined].filter(Boolean);
+    const reasons = [found?.argsChanged ? 'the arguments of this call changed' : undefined, record ? workspace.staleness(path, analysis, fn, definedIn, record) : undefined].filter(Boolean);
     const history = record ? workspace.history(definedIn, fn.name, record.call ?? record.args.trim()) : [];
     const shipped = shippedWith(session, analysis, definedIn, fn);
     const text = functionHover(fn, record, { besideDiagnostic: !call, ...(reasons.length > 0 ? { stale: reasons.join('; ') } : {}), history });

@@ -18,10 +18,10 @@ export function inlayHint(session: Session, params: InlayHintParams): InlayHint[
   for (const call of analysis.calls) {
     if (!spansTouch(call.span, visible)) continue;
     const target = runTarget(analysis, call.function, path);
-    const found = target ? workspace.resultAtCall(target.definedIn, target.fn.name, call) : undefined;
+    const found = target ? workspace.resultAtCall(target.definedIn, target.fn.name, call, path, analysis) : undefined;
     if (!found || !target) continue;
     const { record, argsChanged } = found;
-    const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, target.fn, record)].filter(Boolean);
+    const reasons = [argsChanged ? `the arguments changed since \`${call.function}(${record.args})\`` : undefined, workspace.staleness(path, analysis, target.fn, target.definedIn, record)].filter(Boolean);
     const hint: InlayHint = { position: toPosition(call.span.end), label: `⇒ ${shortOutcome(record, 40)}${reasons.length > 0 ? ' (stale)' : ''}`, paddingLeft: true };
     if (reasons.length > 0) hint.tooltip = `Stale: ${reasons.join('; ')}. Run this call again.`;
     hints.push(hint);
