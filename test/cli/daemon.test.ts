@@ -100,9 +100,10 @@ function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; o
 }
 
 /** A long run of `slow` that `act` interrupts, once, as soon as it has printed "started". */
-function interrupted(act: (child: ReturnType<typeof spawn>) => void): Promise<Ran> {
+function interrupted(act: (child: ReturnType<typeof spawn>) => void, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   let acted = false;
   return cli(['run', 'jobs.py:slow', '--args', '60'], {
+    env,
     onStderr: (text, child) => {
       if (acted || !text.includes('started')) return;
       acted = true;
@@ -221,15 +222,22 @@ describe('the CLI daemon', () => {
     expect(other.ms).toBeLessThan(slow.ms / 2);
   }, 60_000);
 
-  it('cancels the run on Ctrl-C and serves the next one', async () => {
+  it('cancels the run on Ctrl-C, exiting 130 as an interrupted command does, and serves the next one', async () => {
     const before = status().find((daemon) => daemon.pid === main.pid);
     const cancelled = await interrupted((child) => child.kill('SIGINT'));
-    expect(cancelled.code).toBe(1);
+    expect(cancelled.code).toBe(130);
     expect(cancelled.stdout).toContain('slow: cancelled');
     expect(cancelled.ms).toBeLessThan(20_000);
     expect(await value(['jobs.py:mark'])).toBeNull();
     const after = status().find((daemon) => daemon.pid === before!.pid);
     expect(after?.runs).toBe(before!.runs + 2);
+  }, 60_000);
+
+  it('exits 130 on Ctrl-C without a daemon too (CHOPPA_DAEMON=0), after cancelling the run', async () => {
+    const cancelled = await interrupted((child) => child.kill('SIGINT'), { CHOPPA_DAEMON: '0' });
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.stdout).toBe('slow: cancelled\n');
+    expect(cancelled.ms).toBeLessThan(20_000);
   }, 60_000);
 
   it('cancels the run of a terminal that goes away', async () => {

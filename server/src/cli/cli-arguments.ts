@@ -54,7 +54,7 @@ Options:
 
 With no Databricks workspace configured (no host from the options, DATABRICKS_HOST or
 ~/.databrickscfg), runs use the embedded local Python backend (python3, or $CHOPPA_PYTHON). Exit code: 0 on success, 1 when the run raised or failed,
-2 on a usage error.
+2 on a usage error, 130 when Ctrl-C cancelled the run.
 
 \`run\` and \`artifact\` go through a daemon that keeps the project warm between commands (the
 parser, the project's index, the warm interpreter or execution context); it is started on first

@@ -221,7 +221,10 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     });
     if (streamed && !endsLine) io.err('\n');
     printRunResult(streamed && !options.json ? { ...result, stdout: '', stderr: '' } : result, path, io, options.json);
-    return result.status === 'ok' ? 0 : 1;
+    if (result.status === 'ok') return 0;
+    // A run the user's Ctrl-C cancelled exits as an interrupted command does (128 + SIGINT), as
+    // `wait` does for a cancelled job, so a shell loop or script stops rather than reads a failure.
+    return result.status === 'cancelled' && controller.signal.aborted ? 130 : 1;
   } finally {
     io.signal?.removeEventListener('abort', onSignal);
     process.removeListener('SIGINT', onSignal);
