@@ -57,6 +57,9 @@ def b(): pass
       [
         "remote a via dutch def@5 name 5:4-5:5 decorator 3:0-3:13 span 2:0-5:13",
         "artifact b via dutch def@9 name 9:4-9:5 decorator 7:0-7:15 span 7:0-9:13",
+        "warning decorator-not-shipped 2:0-2:16: \`@functools.cache\` does not apply where \`a\` runs remotely: only the function's own source reaches the cluster, so it runs there without this decorator (it still applies when the module runs locally).",
+        "warning decorator-not-shipped 4:0-4:6: \`@other\` does not apply where \`a\` runs remotely: only the function's own source reaches the cluster, so it runs there without this decorator (it still applies when the module runs locally).",
+        "warning decorator-not-shipped 8:0-8:19: \`@functools.wraps(x)\` does not apply where \`b\` runs remotely: only the function's own source reaches the cluster, so it runs there without this decorator (it still applies when the module runs locally).",
       ]
     `);
   });

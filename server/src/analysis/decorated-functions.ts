@@ -49,6 +49,8 @@ export interface FunctionCandidate {
    * ends with a `# choppa: cache` comment (the per-function cache opt-in).
    */
   decorators: { instance: string; kind: RunKind; span: Span; cache: boolean }[];
+  /** The function's other decorators (`@retry(3)`), which only run where the module runs. */
+  otherDecorators: { text: string; span: Span }[];
   scope: EnclosingScope;
   isAsync: boolean;
   /** Free uses, only for module-level plain functions (the ones that can be shipped). */
@@ -109,6 +111,13 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
           span: spanOf(param.node),
         }))
       : [];
+    const otherDecorators: FunctionCandidate['otherDecorators'] = [];
+    for (const child of decorated.namedChildren) {
+      if (child.type !== 'decorator' || decorators.some((d) => d.span.start.line === child.startPosition.row && d.span.start.character === child.startPosition.column)) continue;
+      const expression = child.namedChild(0);
+      const shown = (expression?.text ?? child.text.replace(/^@\s*/, '')).replace(/\s+/g, ' ');
+      otherDecorators.push({ text: shown.length > 60 ? `${shown.slice(0, 59)}…` : shown, span: spanOf(child) });
+    }
     const candidate: FunctionCandidate = {
       name: name.text,
       nameSpan: spanOf(name),
@@ -117,6 +126,7 @@ export function readFunctionCandidates(statement: Parser.SyntaxNode, text: strin
       source: shippedSource(definition, text),
       params,
       decorators,
+      otherDecorators,
       scope,
       isAsync,
       free: [],
@@ -225,15 +235,39 @@ export function resolveFunctions(
     if (kept && kept.decorator === decorator) {
       if (kept.problem) problems.push(kept.problem);
       else functions.push(kept.entry!);
+      for (const warning of kept.notShipped) problems.push(warning);
       continue;
     }
     const problem = unsupported(candidate, `${decorator.instance}.${decorator.kind}`);
     const entry = problem ? undefined : { candidate, fn: decoratedFunction(candidate, decorator) };
-    resolvedOf.set(candidate, { decorator, problem, entry });
+    const notShipped = problem ? [] : notShippedDecorators(candidate, decorator, instances);
+    resolvedOf.set(candidate, { decorator, problem, entry, notShipped });
     if (problem) problems.push(problem);
     else functions.push(entry!);
+    for (const warning of notShipped) problems.push(warning);
   }
   return { functions, problems };
+}
+
+/**
+ * A Warning on each other decorator of a shipped function (`@retry(3)`, `@logged`): the cluster
+ * runs the function's own source, so what such a decorator adds (retries, logging, caching)
+ * silently does not happen there, while it does when the module runs locally.
+ */
+function notShippedDecorators(candidate: FunctionCandidate, chosen: FunctionCandidate['decorators'][number], instances: ReadonlySet<string>): Problem[] {
+  const others = [
+    ...candidate.otherDecorators,
+    // A `@x.remote`-like decorator of something that is not a Choppa instance (`@ray.remote`).
+    ...candidate.decorators.filter((d) => d !== chosen && !instances.has(d.instance)).map((d) => ({ text: `${d.instance}.${d.kind}`, span: d.span })),
+  ];
+  return others.map(({ text, span }) => ({
+    span,
+    function: candidate.name,
+    fixes: [],
+    code: 'decorator-not-shipped',
+    severity: 'warning' as const,
+    message: `\`@${text}\` does not apply where \`${candidate.name}\` runs remotely: only the function's own source reaches the cluster, so it runs there without this decorator (it still applies when the module runs locally).`,
+  }));
 }
 
 /**
@@ -242,7 +276,10 @@ export function resolveFunctions(
  * for the functions it did not touch (made anew, they were most of what a keystroke left for the
  * old generation). Its positions are the candidate's own objects, which move with its chunk.
  */
-const resolvedOf = new WeakMap<FunctionCandidate, { decorator: FunctionCandidate['decorators'][number]; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined }>();
+const resolvedOf = new WeakMap<
+  FunctionCandidate,
+  { decorator: FunctionCandidate['decorators'][number]; problem: Problem | undefined; entry: { fn: DecoratedFunction; candidate: FunctionCandidate } | undefined; notShipped: Problem[] }
+>();
 
 function decoratedFunction(candidate: FunctionCandidate, decorator: FunctionCandidate['decorators'][number]): DecoratedFunction {
   return {

@@ -140,7 +140,8 @@ export type ProblemCode =
   | 'instance-not-followed'
   | 'async-not-supported'
   | 'method-not-supported'
-  | 'nested-not-supported';
+  | 'nested-not-supported'
+  | 'decorator-not-shipped';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {

@@ -234,11 +234,13 @@ export class Workspace {
     const exact = this.store.forCall(fnKey, identity);
     if (exact) return { record: exact, argsChanged: false };
     if (call.boundTo === undefined) return undefined;
+    const candidates = this.store.calls(fnKey).filter((record) => record.boundTo === call.boundTo);
+    if (candidates.length === 0) return undefined;
     const others = new Set<string>();
     for (const other of analysis.calls) {
       if (other !== call && other.function === call.function) others.add(this.callIdentity(callingFile, analysis, other.key, argumentNames(other.args), other.span.start));
     }
-    const before = this.store.calls(fnKey).find((record) => record.boundTo === call.boundTo && !others.has(record.call ?? record.args.trim()));
+    const before = candidates.find((record) => !others.has(record.call ?? record.args.trim()));
     return before ? { record: before, argsChanged: true } : undefined;
   }
 
