@@ -36,6 +36,10 @@ const source = [
   'def boom():',
   '    return json.dumps(1)',
   '',
+  '@dutch.remote',
+  'async def pull():',
+  '    return 1',
+  '',
 ].join('\n');
 
 let project: string;
@@ -108,6 +112,23 @@ describe('choppa-lsp CLI', () => {
     expect(code).toBe(1);
     expect(stdout).toContain("error: NameError: name 'json' is not defined");
     expect(stdout).toContain('jobs.py:27');
+  });
+
+  it('refuses to run or submit an async def with the reason list gives, not "no such function"', () => {
+    const listed = cli('list', file).stdout;
+    const reason = /error\s+30:11\s+(`pull` is an `async def`: .*)\n/.exec(listed)?.[1];
+    expect(reason).toContain('does not support coroutines');
+    for (const command of ['run', 'artifact', 'submit']) {
+      const { code, stdout, stderr } = cli(command, `${file}:pull`);
+      expect(code).toBe(1);
+      expect(stdout).toBe(`error: ChoppaError: ${reason} (src/jobs.py:30)\n`);
+      expect(stderr).not.toContain('decorated by a Choppa instance');
+    }
+    const bundle = cli('bundle', `${file}:pull`);
+    expect(bundle.code).toBe(1);
+    expect(bundle.stderr).toBe(`${reason}\n`);
+    // A name nothing decorates is still said to be missing.
+    expect(cli('run', `${file}:absent`).stdout).toContain('There is no function `absent` decorated by a Choppa instance');
   });
 
   it('prints its version and which parser runs', () => {

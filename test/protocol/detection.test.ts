@@ -89,4 +89,19 @@ describe('code actions sit on decorated functions and on their call sites', () =
     expect(byCode('method-not-supported')?.range.start.line).toBeGreaterThanOrEqual(6);
     expect(await lensFunctions('unsupported-2.py', source)).toEqual([]);
   });
+
+  it('refuses a run or submit of an async def or a method by name with the reason, not "no such function"', async () => {
+    const source = ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'async def pull():', '    return 1', 'class Model:', '    @dutch.remote', '    def fit(self):', '        return 2', ''].join('\n');
+    const uri = await workspace.editor.open(join(workspace.root, 'refused.py'), source);
+    type Refused = { status: string; error?: { type: string; message: string } };
+    const run = await workspace.editor.executeCommand<Refused>('choppa.run', { uri, function: 'pull' });
+    expect(run.status).toBe('error');
+    expect(run.error?.message).toMatch(/^`pull` is an `async def`: `@dutch\.remote` does not support coroutines, because the cluster runs the function synchronously/);
+    expect((await workspace.editor.waitForMessage((message) => message.startsWith('choppa: pull:'))).message).toContain('is an `async def`');
+    const submitted = await workspace.editor.executeCommand<Refused>('choppa.submit', { uri, function: 'pull' });
+    expect(submitted.error?.message).toBe(run.error?.message);
+    const method = await workspace.editor.executeCommand<Refused>('choppa.run', { uri, function: 'fit' });
+    expect(method.error?.message).toMatch(/^`fit` is a method of class `Model`/);
+    expect(workspace.editor.messages.filter((m) => m.message.includes('decorated by a Choppa instance'))).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { runTarget as findRunTarget } from '../workspace-index/run-target.js';
+import { unsupportedFunction } from '../analysis/unsupported-functions.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
@@ -136,7 +137,7 @@ function showBundle(host: CliHost, options: CliOptions, io: Io): number {
   const { path, analysis, index } = loadFile(host, file, options.root);
   const target = findRunTarget(analysis, name, path);
   if (!target) {
-    io.err(`There is no function \`${name}\` decorated by a Choppa instance in ${relative(process.cwd(), path) || path}.\n`);
+    io.err(`${unsupportedFunction(analysis, name)?.message ?? `There is no function \`${name}\` decorated by a Choppa instance in ${relative(process.cwd(), path) || path}.`}\n`);
     return 1;
   }
   const bundle = buildBundle(index, target.definedIn, name, target.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR);
@@ -183,6 +184,11 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     return 2;
   }
   const { path, analysis, index } = loadFile(host, file, options.root);
+  const refused = refusal(analysis, name);
+  if (refused) {
+    printRunResult(refused, path, io, options.json);
+    return 1;
+  }
   const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
@@ -229,6 +235,16 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     io.signal?.removeEventListener('abort', onSignal);
     process.removeListener('SIGINT', onSignal);
   }
+}
+
+/**
+ * A run of a decorated function that cannot run remotely (an `async def`, a method, a nested
+ * function), refused before anything starts with the analysis's reason and where it is.
+ */
+function refusal(analysis: FileAnalysis, name: string): RunCommandResult | undefined {
+  const problem = unsupportedFunction(analysis, name);
+  if (!problem) return undefined;
+  return { status: 'error', function: name, error: { type: 'ChoppaError', message: problem.message, line: problem.span.start.line }, durationMs: 0 };
 }
 
 /** `--args` split like a call site's arguments; `invalid` (after saying why) when it does not parse. */
@@ -278,6 +294,11 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
     return 2;
   }
   const { path, analysis, index } = loadFile(host, file, options.root);
+  const refused = refusal(analysis, name);
+  if (refused) {
+    printRunResult(refused, path, io, options.json);
+    return 1;
+  }
   const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
   const args = cliArguments(host, options, io);
   if (args === 'invalid') return 2;

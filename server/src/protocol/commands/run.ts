@@ -2,6 +2,7 @@
 // document as the editor has it, run it with progress, then refresh every surface that shows
 // results (diagnostics, inlay hints, code lenses).
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { unsupportedFunction } from '../../analysis/unsupported-functions.js';
 import type { RunCommandResult, RunMode } from '../../engine/run-record.js';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
@@ -19,6 +20,12 @@ export async function runFunction(
   const input = readRunInput(session, raw, mode === 'artifact' ? 'choppa.runArtifact' : 'choppa.run');
   const name = input.name;
   if ('invalidArgs' in input) return { status: 'error', function: name, durationMs: 0, error: { type: 'ArgumentError', message: input.invalidArgs } };
+  // An `async def`, a method or a nested function is refused with the reason its diagnostic gives.
+  const unsupported = unsupportedFunction(input.analysis, name);
+  if (unsupported) {
+    session.error(`choppa: ${name}: ${unsupported.message}`);
+    return { status: 'error', function: name, durationMs: 0, error: { type: 'ChoppaError', message: unsupported.message } };
+  }
   await session.ready;
   const workspace = session.workspaceFor(input.path);
   if (workspace.backends.mode === 'local') session.noteLocalBackendOnce();

@@ -1,5 +1,6 @@
 // `choppa.submit`: submit a function as a fire-and-forget job and return its handle at once;
 // the run is followed in the background and its result lands like any run's when it ends.
+import { unsupportedFunction } from '../../analysis/unsupported-functions.js';
 import type { SubmitCommandResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
 import { publishDiagnostics } from '../diagnostics.js';
@@ -10,6 +11,11 @@ export async function submitFunction(session: Session, raw: unknown): Promise<Su
   const input = readRunInput(session, raw, 'choppa.submit');
   const name = input.name;
   if ('invalidArgs' in input) return { status: 'error', function: name, error: { type: 'ArgumentError', message: input.invalidArgs } };
+  const unsupported = unsupportedFunction(input.analysis, name);
+  if (unsupported) {
+    session.error(`choppa: ${name}: ${unsupported.message}`);
+    return { status: 'error', function: name, error: { type: 'ChoppaError', message: unsupported.message } };
+  }
   await session.ready;
   const workspace = session.workspaceFor(input.path);
   const result = await workspace.submit(
