@@ -3,7 +3,7 @@
 // language server holds for this project (its next run gets a fresh interpreter).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { EditorClient, SERVER_BIN, tempDir } from '../support/lsp-client.js';
@@ -33,10 +33,16 @@ afterAll(async () => {
 
 /** Runs the CLI asynchronously (the emulator answers from this process). */
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+/** As `cli`, with `env` over the emulator's variables (an undefined value removes one). */
+function cliWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+  const all = { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: ALPHA, ...env };
   const child = spawn(process.execPath, [SERVER_BIN, ...args], {
     cwd: project,
-    env: { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: ALPHA },
+    env: Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined)),
   });
   let stdout = '';
   let stderr = '';
@@ -81,6 +87,18 @@ describe('choppa-lsp cluster commands', () => {
     expect(jobs.code).toBe(0);
     const runs = JSON.parse(jobs.stdout) as Array<{ function: string; runName: string }>;
     expect(runs.map((run) => run.runName)).toEqual(['choppa load 1a2b']);
+  });
+
+  it('says in one warning line that --cluster-id goes unused when the code names another cluster, and where', async () => {
+    writeFileSync(join(project, 'pinned.py'), ['from choppa import Choppa', `dutch = Choppa(cluster_id="${ALPHA}")`, '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
+    const overridden = await cli('run', 'pinned.py:add', '--args', '1, 2', '--cluster-id', OTHER);
+    expect(overridden.code, overridden.stderr).toBe(0);
+    expect(overridden.stdout).toMatch(new RegExp(`^add\\(1, 2\\) → 3 · .* · cluster ${ALPHA}\n$`));
+    const warnings = overridden.stderr.split('\n').filter((line) => line.includes('--cluster-id'));
+    expect(warnings).toEqual([`warning: --cluster-id ${OTHER} is not used: Choppa(cluster_id="${ALPHA}") at pinned.py:2 names the cluster, and the code's cluster_id wins over the flag`]);
+    const same = await cli('run', 'pinned.py:add', '--args', '1, 2', '--cluster-id', ALPHA);
+    expect(same.code).toBe(0);
+    expect(same.stderr).not.toContain('warning');
   });
 
   it('context restart destroys the warm context the language server holds; its next run is fresh', async () => {

@@ -42,6 +42,7 @@ Options:
   --json          print the result as JSON
   --host URL, --profile NAME, --config-file PATH, --auth-type TYPE, --cluster-id ID
                   Databricks settings; they win over DATABRICKS_* variables and the config file
+                  (a Choppa(cluster_id=...) in the code wins over --cluster-id)
   --local         run on the embedded local backend even when a workspace is configured
   --backend auto|local|dask
                   where runs go (default auto: Databricks when configured, else local)

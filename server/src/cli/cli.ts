@@ -7,7 +7,7 @@ import type { FileAnalysis } from '../analysis/model.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
-import { runTarget as findRunTarget } from '../workspace-index/run-target.js';
+import { runTarget as findRunTarget, type RunTarget } from '../workspace-index/run-target.js';
 import { unsupportedFunction } from '../analysis/unsupported-functions.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
@@ -190,6 +190,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     return 1;
   }
   const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
+  warnUnusedClusterFlag(options, workspace, analysis, name, path, io);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   // Ctrl-C cancels the run: in this process, or in the terminal that asked the daemon.
@@ -247,6 +248,31 @@ function refusal(analysis: FileAnalysis, name: string): RunCommandResult | undef
   return { status: 'error', function: name, error: { type: 'ChoppaError', message: problem.message, line: problem.span.start.line }, durationMs: 0 };
 }
 
+/**
+ * The code's `Choppa(cluster_id=...)` wins over every other place a cluster is named, the
+ * `--cluster-id` flag included (README, `resolveCluster` in config/databricks-config.ts): a flag
+ * naming another cluster is said to go unused, with where the code names its cluster, rather than
+ * the run going elsewhere than the terminal asked without a word.
+ */
+function warnUnusedClusterFlag(options: CliOptions, workspace: Workspace, analysis: FileAnalysis, name: string, path: string, io: Io): void {
+  const flag = options.databricks.clusterId;
+  if (!flag || workspace.backends.mode !== 'databricks') return;
+  const target = findRunTarget(analysis, name, path);
+  const code = target?.instance?.clusterId;
+  if (!target || typeof code !== 'string' || code === '' || code === flag) return;
+  io.err(`warning: --cluster-id ${flag} is not used: Choppa(cluster_id="${code}") at ${instancePlace(analysis, target, path)} names the cluster, and the code's cluster_id wins over the flag\n`);
+}
+
+/** Where the `Choppa(...)` of a run target is: `file:line`, or the defining file of an imported function. */
+function instancePlace(analysis: FileAnalysis, target: RunTarget, path: string): string {
+  const shown = (file: string): string => relative(process.cwd(), file) || file;
+  if (target.definedIn !== path) return shown(target.definedIn);
+  const local = analysis.instances.find((instance) => instance.name === target.fn.instance);
+  if (local) return `${shown(path)}:${local.callSpan.start.line + 1}`;
+  const imported = analysis.importedInstances.find((instance) => instance.name === target.fn.instance);
+  return imported ? `${shown(imported.path)}:${imported.line + 1}` : shown(path);
+}
+
 /** `--args` split like a call site's arguments; `invalid` (after saying why) when it does not parse. */
 function cliArguments(host: CliHost, options: CliOptions, io: Io): RunRequest['args'] | 'invalid' | undefined {
   if (options.args === undefined) return undefined;
@@ -300,6 +326,7 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
     return 1;
   }
   const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
+  warnUnusedClusterFlag(options, workspace, analysis, name, path, io);
   const args = cliArguments(host, options, io);
   if (args === 'invalid') return 2;
   const result = await workspace.submit({ filePath: path, analysis, functionName: name, ...(args ? { args } : {}) }, options.serverless ? 'serverless' : 'cluster');
