@@ -101,6 +101,23 @@ describe('choppa-lsp cluster commands', () => {
     expect(same.stderr).not.toContain('warning');
   });
 
+  it('names the config file DATABRICKS_CONFIG_FILE points to, not ~/.databrickscfg, when a cluster or the token is refused', async () => {
+    const config = join(project, 'team.databrickscfg');
+    writeFileSync(config, `[DEFAULT]\nhost = ${emulator.url}\ntoken = ${emulator.token}\n`);
+    writeFileSync(join(project, 'gone.py'), ['from choppa import Choppa', 'dutch = Choppa(cluster_id="0000-000000-gone")', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
+    const fromFile = { DATABRICKS_CONFIG_FILE: config, DATABRICKS_HOST: undefined, DATABRICKS_TOKEN: undefined, DATABRICKS_CLUSTER_ID: undefined };
+    const missing = await cliWith(fromFile, 'run', 'gone.py:add', '--args', '1, 2');
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(`DATABRICKS_CLUSTER_ID or cluster_id in ${config})`);
+    expect(missing.stdout).not.toContain('~/.databrickscfg');
+    writeFileSync(config, `[DEFAULT]\nhost = ${emulator.url}\ntoken = not-the-token\n`);
+    const refused = await cliWith(fromFile, 'clusters');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`rejected the credentials while listing clusters`);
+    expect(refused.stderr).toContain(`(choppa settings, DATABRICKS_TOKEN or ${config})`);
+    expect(refused.stderr).not.toContain('~/.databrickscfg');
+  });
+
   it('context restart destroys the warm context the language server holds; its next run is fresh', async () => {
     const editor = await EditorClient.start({
       root: project,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeApiFailure } from '../../server/src/backends/databricks/failure-messages.js';
 
 const HOST = 'https://example.cloud.databricks.com';
+const CONFIG_FILE = '~/.databrickscfg';
 const refused = (message: string) => ({ status: 403, errorCode: 'PERMISSION_DENIED', message, retryable: false });
 
 describe('describeApiFailure on a 403', () => {
@@ -13,6 +14,7 @@ describe('describeApiFailure on a 403', () => {
       refused("PERMISSION_DENIED: Single-user check failed: user 'me@x.com' attempted to run a command on single-user cluster 0101-a, but the single user of this cluster is 'you@x.com'."),
       'creating an execution context on cluster 0101-a',
       HOST,
+      CONFIG_FILE,
     );
     expect(text).toContain('refused creating an execution context on cluster 0101-a: the cluster is a single-user cluster of another user');
     expect(text).toContain("the single user of this cluster is 'you@x.com'");
@@ -21,13 +23,14 @@ describe('describeApiFailure on a 403', () => {
   });
 
   it('asks for Can Attach To on a shared cluster the user has no permission on', () => {
-    const text = describeApiFailure(refused('PERMISSION_DENIED: You do not have permission to attach to cluster 0101-a'), 'creating an execution context on cluster 0101-a', HOST);
+    const text = describeApiFailure(refused('PERMISSION_DENIED: You do not have permission to attach to cluster 0101-a'), 'creating an execution context on cluster 0101-a', HOST, CONFIG_FILE);
     expect(text).toContain('denied permission');
     expect(text).toContain('Can Attach To');
     expect(text).not.toMatch(/token|credentials/);
   });
 
-  it('points at the token when the token is what was refused', () => {
-    expect(describeApiFailure(refused('Invalid access token.'), 'listing clusters', HOST)).toContain('rejected the credentials');
+  it('points at the token when the token is what was refused, and at the config file the configuration names', () => {
+    expect(describeApiFailure(refused('Invalid access token.'), 'listing clusters', HOST, CONFIG_FILE)).toContain('rejected the credentials');
+    expect(describeApiFailure(refused('Invalid access token.'), 'listing clusters', HOST, '/etc/team.databrickscfg')).toContain('DATABRICKS_TOKEN or /etc/team.databrickscfg)');
   });
 });

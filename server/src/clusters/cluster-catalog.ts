@@ -67,7 +67,7 @@ export class ClusterCatalog {
         query: { page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
       });
       if (!answer.ok) {
-        const failure = describeApiFailure(answer.error, 'listing clusters', this.host);
+        const failure = describeApiFailure(answer.error, 'listing clusters', this.host, this.client.configFile);
         this.lastFailure = { failure, at: Date.now() };
         return { ok: false, failure };
       }

@@ -65,7 +65,7 @@ export async function projectJobRuns(client: DatabricksHttpClient, host: string,
     const answer = await client.request<{ runs?: ListedRun[]; has_more?: boolean; next_page_token?: string }>('GET', '/api/2.2/jobs/runs/list', {
       query: { run_type: 'SUBMIT_RUN', limit: 25, ...(pageToken ? { page_token: pageToken } : {}) },
     });
-    if (!answer.ok) return { ok: false, failure: describeApiFailure(answer.error, 'listing job runs', host) };
+    if (!answer.ok) return { ok: false, failure: describeApiFailure(answer.error, 'listing job runs', host, client.configFile) };
     for (const run of answer.value.runs ?? []) {
       if (typeof run.run_id !== 'number' || !run.run_name?.startsWith(RUN_NAME_PREFIX)) continue;
       const state = run.state?.life_cycle_state ?? run.status?.state ?? 'UNKNOWN';

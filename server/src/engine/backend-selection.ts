@@ -208,6 +208,7 @@ export class BackendSelection {
       host: config.host,
       credentials: credentialsFor(config.auth, { host: config.host, runCommand, ...transport }),
       userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
+      ...(this.config ? { configFile: this.config.file.path } : {}),
       logger: this.options.logger,
       ...transport,
     });

@@ -394,7 +394,7 @@ function readFailure(context: TransferContext, error: DatabricksApiError): Backe
 
 function describeFailure(context: TransferContext, error: DatabricksApiError): string {
   if (error.status === 404) return `not found (${error.message})`;
-  return describeApiFailure(error, 'reading an artifact', context.host);
+  return describeApiFailure(error, 'reading an artifact', context.host, context.client.configFile);
 }
 
 function contentLength(response: StreamResponse): number | undefined {

@@ -87,11 +87,11 @@ export async function ensureClusterRunning(options: EnsureClusterOptions): Promi
       if (got.error.errorCode === 'RESOURCE_DOES_NOT_EXIST') {
         return {
           ok: false,
-          failure: `cluster ${clusterId} does not exist in ${host} (${got.error.message}); check the cluster id (\`Choppa(cluster_id=...)\`, DATABRICKS_CLUSTER_ID or cluster_id in ~/.databrickscfg)`,
+          failure: `cluster ${clusterId} does not exist in ${host} (${got.error.message}); check the cluster id (\`Choppa(cluster_id=...)\`, DATABRICKS_CLUSTER_ID or cluster_id in ${client.configFile})`,
         };
       }
       if (got.error.errorCode !== 'INVALID_STATE') {
-        return { ok: false, failure: describeApiFailure(got.error, `checking cluster ${clusterId}`, host) };
+        return { ok: false, failure: describeApiFailure(got.error, `checking cluster ${clusterId}`, host, client.configFile) };
       }
       options.logger?.(`cluster ${clusterId}: ${got.error.message}; checking again`);
     } else {
@@ -114,7 +114,7 @@ export async function ensureClusterRunning(options: EnsureClusterOptions): Promi
           });
           if (signal?.aborted) return cancelled;
           if (!started.ok && started.error.errorCode !== 'INVALID_STATE') {
-            return { ok: false, failure: describeApiFailure(started.error, `starting cluster ${clusterId}`, host) };
+            return { ok: false, failure: describeApiFailure(started.error, `starting cluster ${clusterId}`, host, client.configFile) };
           }
           // INVALID_STATE: someone else started it between our get and our start (§2.5).
           report(started.ok ? `starting cluster ${clusterId}` : `cluster ${clusterId} was started by someone else`);

@@ -23,19 +23,19 @@ async function remoteSize(context: TransferContext, path: string, signal?: Abort
   const missing = (status: number, code: string): boolean => status === 404 || code === 'RESOURCE_DOES_NOT_EXIST' || code === 'NOT_FOUND';
   if (location.api === 'workspace') {
     const status = await context.client.request<{ object_type?: string; size?: number }>('GET', '/api/2.0/workspace/get-status', { query: { path: location.path }, ...common });
-    if (!status.ok) return missing(status.error.status, status.error.errorCode) ? -1 : { failure: describeApiFailure(status.error, `checking ${path}`, context.host) };
+    if (!status.ok) return missing(status.error.status, status.error.errorCode) ? -1 : { failure: describeApiFailure(status.error, `checking ${path}`, context.host, context.client.configFile) };
     if (status.value.object_type !== 'FILE') return -1;
     return typeof status.value.size === 'number' ? status.value.size : -1;
   }
   if (location.api === 'files') {
     const encoded = location.path.split('/').map(encodeURIComponent).join('/');
     const head = await context.client.requestStream('HEAD', `/api/2.0/fs/files${encoded}`, common);
-    if (!head.ok) return missing(head.error.status, head.error.errorCode) ? -1 : { failure: describeApiFailure(head.error, `checking ${path}`, context.host) };
+    if (!head.ok) return missing(head.error.status, head.error.errorCode) ? -1 : { failure: describeApiFailure(head.error, `checking ${path}`, context.host, context.client.configFile) };
     head.value.body.resume();
     const length = Number(head.value.headers['content-length']);
     return Number.isFinite(length) ? length : -1;
   }
   const status = await context.client.request<{ file_size?: number; is_dir?: boolean }>('GET', '/api/2.0/dbfs/get-status', { query: { path: location.path }, ...common });
-  if (!status.ok) return missing(status.error.status, status.error.errorCode) ? -1 : { failure: describeApiFailure(status.error, `checking ${path}`, context.host) };
+  if (!status.ok) return missing(status.error.status, status.error.errorCode) ? -1 : { failure: describeApiFailure(status.error, `checking ${path}`, context.host, context.client.configFile) };
   return status.value.is_dir ? -1 : (status.value.file_size ?? -1);
 }

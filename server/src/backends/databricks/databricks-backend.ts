@@ -458,7 +458,7 @@ export class DatabricksBackend implements Backend {
         ok: false,
         failure:
           'error' in context
-            ? describeApiFailure(context.error, `creating an execution context on cluster ${clusterId}`, host)
+            ? describeApiFailure(context.error, `creating an execution context on cluster ${clusterId}`, host, client.configFile)
             : `the execution context on cluster ${clusterId} did not start (${context.status}); check the cluster's driver logs, restart the cluster if it persists, and run again`,
       };
     }
@@ -477,7 +477,7 @@ export class DatabricksBackend implements Backend {
     if (signal.aborted) return cancelled;
     const reason =
       installed.kind === 'api'
-        ? describeApiFailure(installed.error, `installing the runner on cluster ${clusterId}`, host)
+        ? describeApiFailure(installed.error, `installing the runner on cluster ${clusterId}`, host, client.configFile)
         : summarize(installed);
     return { ok: false, failure: `could not load the choppa runner on cluster ${clusterId}: ${reason}` };
   }
@@ -537,7 +537,7 @@ export class DatabricksBackend implements Backend {
     if (answer.kind === 'api' && (isAuthFailure(answer.error) || answer.error.status === 0 || answer.error.status >= 429)) {
       // The context is probably fine; only the call failed.
       const doing = `${starting ? 'starting' : 'running'} ${functionName} on cluster ${clusterId}`;
-      return { message: describeApiFailure(answer.error, doing, host) };
+      return { message: describeApiFailure(answer.error, doing, host, client.configFile) };
     }
     await this.forgetContext(contextId, false);
     const reason = summarize(answer);

@@ -5,10 +5,12 @@ import { CLIENT_ERROR_CODES, type DatabricksApiError } from './api-error.js';
 
 /**
  * Describes `error`, which happened while `doing` (a phrase such as "starting cluster 0123-…"),
- * against the workspace at `host`. The message never contains a credential: the HTTP client
- * has already scrubbed them from `error`.
+ * against the workspace at `host`, whose configuration names `configFile` (the file a credentials
+ * problem sends the user to: the one `DATABRICKS_CONFIG_FILE` names, not always
+ * `~/.databrickscfg`). The message never contains a credential: the HTTP client has already
+ * scrubbed them from `error`.
  */
-export function describeApiFailure(error: DatabricksApiError, doing: string, host: string): string {
+export function describeApiFailure(error: DatabricksApiError, doing: string, host: string, configFile: string): string {
   const detail = error.message;
   // A valid token without a permission on the object (a cluster one may not attach to) is not a
   // credentials problem: saying "check the token" would send the user the wrong way.
@@ -24,7 +26,7 @@ export function describeApiFailure(error: DatabricksApiError, doing: string, hos
     return `Databricks at ${host} denied permission while ${doing} (${detail}); ask the cluster's owner or a workspace admin for access (Can Attach To), or pick another cluster`;
   }
   if (error.status === 401 || error.status === 403) {
-    return `Databricks at ${host} rejected the credentials while ${doing} (HTTP ${error.status}: ${detail}); check the token or profile (choppa settings, DATABRICKS_TOKEN or ~/.databrickscfg) or log in again with \`databricks auth login\``;
+    return `Databricks at ${host} rejected the credentials while ${doing} (HTTP ${error.status}: ${detail}); check the token or profile (choppa settings, DATABRICKS_TOKEN or ${configFile}) or log in again with \`databricks auth login\``;
   }
   switch (error.errorCode) {
     case CLIENT_ERROR_CODES.network:

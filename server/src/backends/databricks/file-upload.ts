@@ -29,7 +29,7 @@ export async function uploadFile(
   }
   const { client } = context;
   const common = { idempotent: true, ...(signal ? { signal } : {}) };
-  const failed = (error: DatabricksApiError) => ({ failure: describeApiFailure(error, `uploading ${path}`, context.host) });
+  const failed = (error: DatabricksApiError) => ({ failure: describeApiFailure(error, `uploading ${path}`, context.host, client.configFile) });
 
   if (location.api === 'workspace') {
     if (content.length > WORKSPACE_IMPORT_MAX_BYTES) {

@@ -42,6 +42,11 @@ export interface DatabricksHttpClientOptions {
   dispatcher?: Dispatcher;
   /** Built with `userAgent()` from `user-agent.ts`. */
   userAgent: string;
+  /**
+   * The Databricks config file the configuration names (`DATABRICKS_CONFIG_FILE`, a setting, else
+   * `~/.databrickscfg`), for failure messages that send the user to it.
+   */
+  configFile?: string;
   /** Longest wait for response headers, and for each chunk of the body (default 60 s). */
   requestTimeoutMs?: number;
   /** Total time spent retrying one call before giving up (default 5 min; 0 disables retries). */
@@ -154,6 +159,11 @@ export class DatabricksHttpClient {
   /** The credential strategy's name, for `auth/<name>` and diagnostics. */
   get authType(): string {
     return this.#options.credentials.name;
+  }
+
+  /** The config file failure messages name (see `DatabricksHttpClientOptions.configFile`). */
+  get configFile(): string {
+    return this.#options.configFile ?? '~/.databrickscfg';
   }
 
   /**

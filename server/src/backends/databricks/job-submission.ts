@@ -109,7 +109,7 @@ export async function submitJob(context: JobContext, request: SubmitRequest, sig
     idempotent: true,
     ...(signal ? { signal } : {}),
   });
-  if (!submitted.ok) return { failure: describeApiFailure(submitted.error, `submitting ${payload.function_name} as a job`, context.host) };
+  if (!submitted.ok) return { failure: describeApiFailure(submitted.error, `submitting ${payload.function_name} as a job`, context.host, context.client.configFile) };
   const runId = submitted.value.run_id;
   if (typeof runId !== 'number') return { failure: 'Databricks accepted the job but returned no run_id' };
 
@@ -147,7 +147,7 @@ export async function jobStatus(context: JobContext, handle: SubmittedHandle, si
     if (run.error.errorCode === 'RESOURCE_DOES_NOT_EXIST') {
       return { failure: `job run ${data.runId} no longer exists on ${context.host} (Databricks keeps runs for 60 days)` };
     }
-    return { failure: describeApiFailure(run.error, `reading job run ${data.runId}`, context.host) };
+    return { failure: describeApiFailure(run.error, `reading job run ${data.runId}`, context.host, context.client.configFile) };
   }
   const phase = runPhase(run.value);
   const stateMessage = phase.message ? { stateMessage: phase.message } : {};
@@ -189,7 +189,7 @@ export async function cancelJob(context: JobContext, handle: SubmittedHandle): P
   const data = jobData(handle);
   if ('failure' in data) return data;
   const cancelled = await context.client.request('POST', `${JOBS_API}/cancel`, { body: { run_id: data.runId }, idempotent: true });
-  if (!cancelled.ok) return { failure: describeApiFailure(cancelled.error, `cancelling job run ${data.runId}`, context.host) };
+  if (!cancelled.ok) return { failure: describeApiFailure(cancelled.error, `cancelling job run ${data.runId}`, context.host, context.client.configFile) };
   return { cancelled: true };
 }
 
