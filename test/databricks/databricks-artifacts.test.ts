@@ -77,6 +77,15 @@ describe('artifacts', () => {
     expect(percentages.length).toBeGreaterThan(2);
   });
 
+  it('says how much of a tiny artifact came in bytes, as every size reads, not as "0 KB of 0 KB"', async () => {
+    const ref = await bytesArtifact('/Volumes/main/default/vol/tiny', 20);
+    expect(ref.size).toBeLessThan(1024);
+    const messages: string[] = [];
+    const fetched = await harness.backend.fetchArtifact(ref.path, join(scratch, 'tiny.pkl'), { onProgress: (report) => messages.push(report.message) });
+    expect(fetched).toEqual({ size: ref.size, sha256: ref.sha256 });
+    expect(messages.at(-1)).toBe(`downloading ${ref.path} (${ref.size} B of ${ref.size} B)`);
+  });
+
   it('reads DBFS in 1 MB chunks', async () => {
     const ref = await bytesArtifact('dbfs:/tmp/choppa/chunks', 3.5 * MB);
     const before = requestsTo(/^\/api\/2\.0\/dbfs\/read$/).length;

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { formatBytes } from '../../engine/format.js';
 import type { ArtifactRef, BackendFailure, FetchOptions, ProgressReport } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
 import { artifactRefFrom } from '../runner-protocol.js';
@@ -181,7 +182,7 @@ class DownloadSink {
     const percentage = Math.min(100, Math.floor((this.size / this.total) * 100));
     if (percentage < this.reported + PROGRESS_STEP_PERCENT && !(percentage === 100 && this.reported < 100)) return;
     this.reported = percentage;
-    this.onProgress({ message: `downloading ${this.path} (${megabytes(this.size)} of ${megabytes(this.total)})`, percentage });
+    this.onProgress({ message: `downloading ${this.path} (${formatBytes(this.size)} of ${formatBytes(this.total)})`, percentage });
   }
 }
 
@@ -402,10 +403,6 @@ function contentLength(response: StreamResponse): number | undefined {
   if (value === undefined) return undefined;
   const length = Number(value);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-}
-
-function megabytes(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function refusedPath(path: string): BackendFailure {
