@@ -80,6 +80,19 @@ describe('choppa-lsp CLI', () => {
     expect(json.functions.map((fn) => `${fn.kind}:${fn.name}`)).toEqual(['remote:add', 'remote:big', 'artifact:table', 'remote:chatty', 'remote:boom']);
   });
 
+  it('lists signatures as Python writes them: *args, **kwargs and a bare * before keyword-only parameters', () => {
+    const signatures = join(project, 'src', 'signatures.py');
+    writeFileSync(
+      signatures,
+      ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def kw(a, *rest, b, **extra):', '    return a', '@dutch.remote', 'def only(a, *, b, c=2):', '    return a', '@dutch.remote', 'def spread(*args, **kwargs):', '    return args', ''].join('\n'),
+    );
+    const { code, stdout } = cli('list', signatures);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/remote\s+kw\(a, \*rest, b, \*\*extra\)\s+line 4/);
+    expect(stdout).toMatch(/remote\s+only\(a, \*, b, c\)\s+line 7/);
+    expect(stdout).toMatch(/remote\s+spread\(\*args, \*\*kwargs\)\s+line 10/);
+  });
+
   it('streams the whole output of a run to stderr, in order, while the state folder keeps a bounded tail', () => {
     const { code, stdout, stderr } = cli('run', `${file}:chatty`, '--args', '60000');
     expect(code).toBe(0);

@@ -3,7 +3,7 @@
 // (JSON with `--json`), and the exit code is non-zero when the remote side raised.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { FileAnalysis } from '../analysis/model.js';
+import type { FileAnalysis, Param } from '../analysis/model.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
@@ -101,6 +101,32 @@ function loadFile(host: CliHost, file: string, root?: string): { path: string; t
   return { path, text, analysis: index.analysisOf(path) ?? host.documents().analyzeText(text).analysis, index };
 }
 
+/**
+ * Parameters as Python writes them: `*rest`, `**extra`, and the bare `*` before keyword-only
+ * parameters that no `*rest` precedes (the analysis keeps their kind, not the separator).
+ */
+function parameterList(params: readonly Param[]): string {
+  const shown: string[] = [];
+  let starred = false;
+  for (const param of params) {
+    if (param.kind === 'kwargs') {
+      shown.push(`**${param.name}`);
+      continue;
+    }
+    if (param.kind === 'varargs') {
+      shown.push(`*${param.name}`);
+      starred = true;
+      continue;
+    }
+    if (param.kind === 'keyword' && !starred) {
+      shown.push('*');
+      starred = true;
+    }
+    shown.push(param.name);
+  }
+  return shown.join(', ');
+}
+
 function listFile(host: CliHost, options: CliOptions, io: Io): number {
   const { path, analysis } = loadFile(host, options.target, options.root);
   if (options.json) {
@@ -118,8 +144,7 @@ function listFile(host: CliHost, options: CliOptions, io: Io): number {
     io.out(`  instance  ${instance.name}  from ${instance.module} (${where})  ${fields.join('  ')}\n`);
   }
   for (const fn of analysis.functions) {
-    const params = fn.params.map((param) => param.name).join(', ');
-    io.out(`  ${fn.kind.padEnd(8)}  ${fn.name}(${params})  line ${fn.defLine + 1}  @${fn.instance}\n`);
+    io.out(`  ${fn.kind.padEnd(8)}  ${fn.name}(${parameterList(fn.params)})  line ${fn.defLine + 1}  @${fn.instance}\n`);
   }
   for (const problem of analysis.problems) {
     io.out(`  ${problem.severity.padEnd(8)}  ${problem.span.start.line + 1}:${problem.span.start.character + 1}  ${problem.message}\n`);
