@@ -75,8 +75,11 @@ export interface CurrentCode {
   fn: DecoratedFunction;
   /** The bundle hash the function would ship with now (undefined: no project code ships). */
   bundle: string | undefined;
-  /** The `ordinal`-th assignment of a module name in the calling file (its last when no ordinal). */
-  binding: (name: string, ordinal: number | undefined) => Binding | undefined;
+  /**
+   * The `ordinal`-th assignment of a module name in the calling file (its last when no ordinal);
+   * absent when that file cannot be read here, and then what its names meant is not checked.
+   */
+  binding?: (name: string, ordinal: number | undefined) => Binding | undefined;
   /** The call an assignment binds now, as a `result` input names it (function key, call identity). */
   boundCall: (binding: Binding) => { function: string; call: string; label: string } | undefined;
   /** The result a `result` input would resolve to now (its run id), or why it has none. */
@@ -94,17 +97,20 @@ export function staleness(version: CodeVersion | undefined, current: CurrentCode
   if (version.source !== sourceHash(current.fn.source)) reasons.push(`the code of ${current.fn.name} changed`);
   if ((version.bundle ?? '') !== (current.bundle ?? '')) reasons.push('a shipped module changed');
   for (const [name, input] of Object.entries(version.inputs)) {
-    const binding = current.binding(name, input.binding);
-    if (input.kind === 'literal') {
-      if (binding?.literal !== input.text) reasons.push(`\`${name}\` changed`);
-      continue;
+    if (current.binding) {
+      const binding = current.binding(name, input.binding);
+      if (input.kind === 'literal') {
+        if (binding?.literal !== input.text) reasons.push(`\`${name}\` changed`);
+        continue;
+      }
+      // The assignment the call read may now bind another call (`data = load(3)` edited to `load(7)`).
+      const bound = binding ? current.boundCall(binding) : undefined;
+      if (!bound || bound.function !== input.function || bound.call !== input.call) {
+        reasons.push(bound ? `\`${name}\` is now \`${bound.label}\`` : `\`${name}\` is no longer ${input.label}`);
+        continue;
+      }
     }
-    // The assignment the call read may now bind another call (`data = load(3)` edited to `load(7)`).
-    const bound = binding ? current.boundCall(binding) : undefined;
-    if (!bound || bound.function !== input.function || bound.call !== input.call) {
-      reasons.push(bound ? `\`${name}\` is now \`${bound.label}\`` : `\`${name}\` is no longer ${input.label}`);
-      continue;
-    }
+    if (input.kind === 'literal') continue;
     const now = current.upstream(input);
     if (now === undefined) reasons.push(`\`${name}\` (${input.label}) has no result now`);
     else if (now.runId !== input.runId) reasons.push(`\`${name}\` (${input.label}) has a newer result`);

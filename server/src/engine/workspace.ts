@@ -282,8 +282,10 @@ export class Workspace {
     return staleness(record.version, {
       fn,
       bundle: this.codeHash(definedIn, fn),
-      // A result made from another file that is not analysed here: its names cannot be checked.
-      binding: (name, ordinal) => (callingAnalysis ? (ordinal === undefined ? bindingAt(callingAnalysis.bindings, name, undefined) : nthBinding(callingAnalysis.bindings, name, ordinal)) : undefined),
+      // A result made from another file that cannot be analysed here: its names are not checked.
+      ...(callingAnalysis
+        ? { binding: (name: string, ordinal: number | undefined) => (ordinal === undefined ? bindingAt(callingAnalysis!.bindings, name, undefined) : nthBinding(callingAnalysis!.bindings, name, ordinal)) }
+        : {}),
       boundCall: (binding) => {
         if (!callingAnalysis || binding.callOf === undefined || !binding.call) return undefined;
         const target = runTarget(callingAnalysis, binding.callOf, callingFile);
