@@ -58,12 +58,14 @@ const emulator = await startEmulator({
   runtime: values.runtime,
 });
 
-process.stdout.write(
-  `Databricks emulator listening\n  DATABRICKS_HOST=${emulator.url}\n  DATABRICKS_TOKEN=${emulator.token}\n  cluster id: ${DEFAULT_CLUSTER_ID}\n  files under: ${emulator.fsRoot}\n`,
-);
-
+// Signals are handled before the address is printed: without a listener SIGINT kills node at once,
+// so a Ctrl-C right after the print would leave the workspace's Python processes and files behind.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void emulator.stop().then(() => process.exit(0));
   });
 }
+
+process.stdout.write(
+  `Databricks emulator listening\n  DATABRICKS_HOST=${emulator.url}\n  DATABRICKS_TOKEN=${emulator.token}\n  cluster id: ${DEFAULT_CLUSTER_ID}\n  files under: ${emulator.fsRoot}\n`,
+);
