@@ -298,6 +298,21 @@ describe('scope lint: quick fixes', () => {
     `);
   });
 
+  it('moves an import whose name appears elsewhere only after a dot or as a keyword name, which are not uses of it', () => {
+    expect(
+      fix('from pkg.helpers import scale\nimport pkg.other as h\nh.scale = h.size(scale=2)\n@dutch.remote\ndef work(x, y):\n    return scale(x), h.scale(y)\n', 'scale', 1),
+    ).toMatchInlineSnapshot(`
+      "Move \`from pkg.helpers import scale\` into \`work\` (preferred)
+      import pkg.other as h
+      h.scale = h.size(scale=2)
+      @dutch.remote
+      def work(x, y):
+          from pkg.helpers import scale
+          return scale(x), h.scale(y)
+      "
+    `);
+  });
+
   it('one-line bodies, the only statement of a block, CRLF', () => {
     expect(fix('import os\n@dutch.remote\ndef f(): return os.sep\n', 'os', 1)).toMatchInlineSnapshot(`
       "Move \`import os\` into \`f\` (preferred)

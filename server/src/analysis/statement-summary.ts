@@ -101,7 +101,9 @@ function countIdentifiers(statement: Parser.SyntaxNode, query: Parser.Query): Ma
   const counts = new Map<string, number>();
   for (const capture of query.captures(statement)) {
     const name = capture.node.text;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    // An attribute or keyword name is captured twice, as an identifier and as what it is, and
+    // so counts for nothing: `h.scale` does not use a module-level `scale`.
+    counts.set(name, (counts.get(name) ?? 0) + (capture.name === 'reference' ? 1 : -1));
   }
   return counts;
 }
