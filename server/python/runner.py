@@ -465,15 +465,29 @@ def _choppa_install(namespace):
         def __getattr__(self, name):
             return getattr(self._choppa_fallback, name)
 
+    def standard_stream(file):
+        """'out' or 'err' when `file` is one of the process's standard streams as a run's code
+        names them (`sys.stdout`, `sys.stderr` as they are now, their originals, a Router), else
+        None: a file the code opened itself."""
+        if isinstance(file, Router):
+            return file._choppa_stream
+        if file is sys.stdout or file is sys.__stdout__:
+            return 'out'
+        if file is sys.stderr or file is sys.__stderr__:
+            return 'err'
+        return None
+
     def routed_print(runner, original):
         """A `print` that sends a run's worker thread's output to the run's capture whoever owns
-        `sys.stdout` at that moment: a REPL may swap `sys.stdout` per command (a
-        `contextlib.redirect_stdout` around each one), and between two commands the Router is
-        not installed, so what the worker printed then would go to the REPL's stream."""
+        `sys.stdout` and `sys.stderr` at that moment: a REPL may swap them per command (a
+        `contextlib.redirect_stdout`/`redirect_stderr` around each one), and between two
+        commands the Router is not installed, so what the worker printed then, to the default
+        stream or to `file=sys.stderr`, would go to the REPL's stream."""
 
         def print(*values, sep=' ', end='\n', file=None, flush=False):
-            run = runner._routes.get(threading.get_ident()) if file is None else None
-            if run is None or run.tee:
+            run = runner._routes.get(threading.get_ident())
+            stream = 'out' if file is None else standard_stream(file)
+            if run is None or run.tee or stream is None:
                 return original(*values, sep=sep, end=end, file=file, flush=flush)
             if sep is None:
                 sep = ' '
@@ -481,11 +495,12 @@ def _choppa_install(namespace):
                 end = '\n'
             if not isinstance(sep, str) or not isinstance(end, str):
                 raise TypeError('sep and end must be None or a string')
+            capture = run.out if stream == 'out' else run.err
             # One value is the common call: no list to build and join.
             if len(values) == 1:
-                run.out.write(str(values[0]) + end)
+                capture.write(str(values[0]) + end)
             else:
-                run.out.write(sep.join([str(value) for value in values]) + end)
+                capture.write(sep.join([str(value) for value in values]) + end)
 
         print._choppa_original = original
         print.__doc__ = original.__doc__

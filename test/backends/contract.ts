@@ -222,6 +222,18 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(streamed).toEqual({ stdout: 'to out\n', stderr: 'to err\n' });
     });
 
+    it('captures what a run prints to sys.stderr after its first command has ended (a REPL that swaps the streams restored them by then)', async () => {
+      const { outcome } = await runRecording(
+        backend(),
+        payload({
+          source: py('def f():', '    import sys, time', '    time.sleep(0.3)', "    print('late out')", "    print('late err', file=sys.stderr)", "    print('late out too', file=sys.stdout)", '    return None'),
+        }),
+      );
+      expect(expectValue(outcome)).toMatchObject({ repr: 'None' });
+      expect(outcome.stdout).toBe('late out\nlate out too\n');
+      expect(outcome.stderr).toBe('late err\n');
+    });
+
     it('delivers large output whole to listeners, across several polls, and keeps a bounded tail in the outcome', async () => {
       const { outcome, streamed } = await runRecording(
         backend(),
