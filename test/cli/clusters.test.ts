@@ -118,6 +118,15 @@ describe('choppa-lsp cluster commands', () => {
     expect(refused.stderr).not.toContain('~/.databrickscfg');
   });
 
+  it('says a wrong token was refused, not that the user folder for artifacts could not be found', async () => {
+    writeFileSync(join(project, 'mine.py'), ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
+    const refused = await cliWith({ DATABRICKS_TOKEN: 'dapi-not-the-token', CHOPPA_DAEMON: '0' }, 'run', 'mine.py:add', '--args', '1, 2');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('rejected the credentials while looking up your user folder for artifacts');
+    expect(refused.stdout).not.toContain('could not find your user folder');
+    expect(refused.stdout + refused.stderr).not.toContain('dapi-not-the-token');
+  });
+
   it('context restart destroys the warm context the language server holds; its next run is fresh', async () => {
     const editor = await EditorClient.start({
       root: project,

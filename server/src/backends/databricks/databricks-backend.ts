@@ -157,6 +157,10 @@ export class DatabricksBackend implements Backend {
         return `/Workspace/Users/${answer.value.userName}/.choppa/artifacts`;
       }
       this.artifactHome = undefined;
+      // Refused credentials or an unreachable host are what the user must fix, not the folder.
+      if (!answer.ok && (isAuthFailure(answer.error) || answer.error.status === 0 || answer.error.status >= 429)) {
+        return { failure: describeApiFailure(answer.error, 'looking up your user folder for artifacts', this.options.host, this.options.client.configFile) };
+      }
       const why = answer.ok ? 'the answer had no user name' : answer.error.message;
       return { failure: `could not find your user folder for artifacts (${why}); set \`artifact_dir\` in Choppa(...) or the setting choppa.artifactDir` };
     });
