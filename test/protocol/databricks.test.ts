@@ -195,7 +195,7 @@ describe('where artifacts go when the code names no artifact_dir', () => {
   it('refuses to run, saying why and what to set, when the user cannot be found', async () => {
     const { editor, root } = await serverWith({ DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token });
     try {
-      emulator.faults.status({ method: 'GET', path: '/api/2.0/preview/scim/v2/Me' }, 403, { times: 5 });
+      emulator.faults.status({ method: 'GET', path: '/api/2.0/preview/scim/v2/Me' }, 404, { times: 5 });
       const uri = await editor.open(join(root, 'jobs.py'), noDir);
       const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'table' });
       expect(result.status).toBe('error');
