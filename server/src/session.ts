@@ -18,6 +18,7 @@ import { analyze } from './analysis/analyze.js';
 import { WorkspaceIndex, type OpenBuffer } from './workspace-index/workspace-index.js';
 import { MissingImports } from './bundle/missing-imports.js';
 import { ClusterCatalogs } from './clusters/cluster-catalog.js';
+import { retryNotices } from './engine/retry-notices.js';
 
 // What other files can see of a file: its instances' settings and its decorated functions.
 function exportSignature(analysis: FileAnalysis): string[] {
@@ -160,6 +161,7 @@ export class Session {
         stateDir,
         runnerPath: this.runnerPath,
         logger: (message) => this.log(message),
+        onRetry: retryNotices((line) => this.warn(`choppa: ${line}`), 30_000),
       });
       workspace = new Workspace({
         root,

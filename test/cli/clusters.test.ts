@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../emulator/emulator.js';
 import { EditorClient, SERVER_BIN, tempDir } from '../support/lsp-client.js';
@@ -125,6 +126,42 @@ describe('choppa-lsp cluster commands', () => {
     expect(refused.stdout).toContain('rejected the credentials while looking up your user folder for artifacts');
     expect(refused.stdout).not.toContain('could not find your user folder');
     expect(refused.stdout + refused.stderr).not.toContain('dapi-not-the-token');
+  });
+
+  it('says at once that an unreachable host is being retried, and stops a run on Ctrl-C while it is', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+    const env = { ...clean, HOME: project, DATABRICKS_CONFIG_FILE: join(project, 'none.cfg'), DATABRICKS_HOST: `http://127.0.0.1:${closed}`, DATABRICKS_TOKEN: 'dapi-unused', DATABRICKS_CLUSTER_ID: ALPHA };
+    writeFileSync(join(project, 'mine.py'), ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
+    for (const args of [['clusters'], ['run', 'mine.py:add', '--args', '1, 2']]) {
+      const child = spawn(process.execPath, [SERVER_BIN, ...args], { cwd: project, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const noticed = new Promise<number>((resolve) => {
+        const started = Date.now();
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes('trying again (attempt 2')) resolve(Date.now() - started);
+        });
+      });
+      expect(await noticed, args[0]).toBeLessThan(5000);
+      expect(stderr).toContain(`Databricks at http://127.0.0.1:${closed}: `);
+      expect(stderr).toContain('connection refused');
+      const interrupted = Date.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(Date.now() - interrupted, args[0]).toBeLessThan(5000);
+      if (args[0] === 'run') {
+        expect(code).toBe(130);
+        expect(stdout).toContain('add: cancelled');
+      }
+    }
   });
 
   it('context restart destroys the warm context the language server holds; its next run is fresh', async () => {

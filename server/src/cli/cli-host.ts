@@ -14,6 +14,7 @@ import { compileQueries } from '../syntax/queries.js';
 import { createPythonParser } from '../syntax/parser.js';
 import { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import type { CliOptions } from './cli-arguments.js';
+import { retryNotices } from '../engine/retry-notices.js';
 
 /** Where a command writes, and what cancels it (Ctrl-C in the terminal that asked). */
 export interface Io {
@@ -55,6 +56,7 @@ function openWorkspace(root: string, options: CliOptions, warn: (message: string
     transport,
     runnerPath: RUNNER_PATH,
     logger: () => undefined,
+    onRetry: retryNotices(warn),
   });
   return new Workspace({ root, stateDir, backends, warn, ...(index ? { index } : {}) });
 }

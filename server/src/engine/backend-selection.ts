@@ -9,7 +9,7 @@ import type { ChoppaInstance } from '../analysis/model.js';
 import type { Backend } from '../backends/backend.js';
 import { credentialsFor } from '../backends/databricks/credentials.js';
 import { LazyClusterBackend } from '../backends/databricks/lazy-cluster-backend.js';
-import { DatabricksHttpClient } from '../backends/databricks/http-client.js';
+import { DatabricksHttpClient, type RetryNotice } from '../backends/databricks/http-client.js';
 import { undiciTransport, type HttpTransport } from '../backends/databricks/http-transport.js';
 import { runCommand } from '../backends/databricks/run-command.js';
 import { userAgent } from '../backends/databricks/user-agent.js';
@@ -36,6 +36,8 @@ export interface BackendSelectionOptions {
   defaultLocalRoot: string;
   runnerPath: string;
   logger: (message: string) => void;
+  /** Told when a Databricks call is about to be tried again (`http-client.ts`), to say why a run waits. */
+  onRetry?: (notice: RetryNotice) => void;
   homeDir?: string;
   /** The state folder: each cluster's warm context is recorded there (`clusters/context-registry.ts`). */
   stateDir?: string;
@@ -210,6 +212,7 @@ export class BackendSelection {
       userAgent: userAgent({ version: VERSION, authType: config.auth.type }),
       ...(this.config ? { configFile: this.config.file.path } : {}),
       logger: this.options.logger,
+      ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
       ...transport,
     });
     return this.client;

@@ -456,6 +456,7 @@ export class Workspace {
     const started = Date.now();
     this.prepareBackend(request);
     const home = await this.artifactDirFor(request);
+    if (request.signal?.aborted) return { status: 'cancelled', function: request.functionName, durationMs: Date.now() - started };
     if (home !== undefined && typeof home !== 'string') return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message: home.failure }, durationMs: Date.now() - started };
     const prepared = this.prepare(home === undefined ? request : { ...request, defaultArtifactDir: home });
     if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };

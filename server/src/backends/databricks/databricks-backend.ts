@@ -37,6 +37,7 @@ import type { DatabricksHttpClient } from './http-client.js';
 import { cancelJob, jobStatus, submitJob, type JobContext } from './job-submission.js';
 import { reportBudgetFor, spillThresholdFor } from './runtime-limits.js';
 import { DEFAULT_SETTINGS } from '../../config/settings.js';
+import { raceAbort } from '../promise-races.js';
 
 /** Waits and limits; the defaults suit a real workspace, tests shorten the cluster ones. */
 export interface DatabricksTiming {
@@ -151,7 +152,7 @@ export class DatabricksBackend implements Backend {
    * `Me` endpoint, asked once): `/Workspace/Shared` would show one person's results, often data
    * extracts, to every user of the workspace.
    */
-  defaultArtifactDir(): Promise<string | BackendFailure> {
+  async defaultArtifactDir(options: FetchOptions = {}): Promise<string | BackendFailure> {
     this.artifactHome ??= this.options.client.request<{ userName?: string }>('GET', '/api/2.0/preview/scim/v2/Me').then((answer) => {
       if (answer.ok && typeof answer.value.userName === 'string' && /^[^/\\\0]+$/.test(answer.value.userName)) {
         return `/Workspace/Users/${answer.value.userName}/.choppa/artifacts`;
@@ -164,7 +165,10 @@ export class DatabricksBackend implements Backend {
       const why = answer.ok ? 'the answer had no user name' : answer.error.message;
       return { failure: `could not find your user folder for artifacts (${why}); set \`artifact_dir\` in Choppa(...) or the setting choppa.artifactDir` };
     });
-    return this.artifactHome;
+    // The lookup is shared by every run that needs it; a run cancelled meanwhile stops waiting
+    // at once (an unreachable host is retried for minutes), the lookup goes on for the others.
+    const home = await raceAbort(this.artifactHome, options.signal);
+    return home === 'aborted' ? { failure: 'cancelled while looking up your user folder for artifacts' } : home;
   }
 
   private artifactHome: Promise<string | BackendFailure> | undefined;
@@ -407,7 +411,8 @@ export class DatabricksBackend implements Backend {
     const joined = creation;
     joined.waiters += 1;
     try {
-      return await raceAbort(joined.promise, options.signal);
+      const acquired = await raceAbort(joined.promise, options.signal);
+      return acquired === 'aborted' ? { ok: false, failure: 'cancelled', cancelled: true } : acquired;
     } finally {
       if (options.onProgress) joined.listeners.delete(options.onProgress);
       joined.waiters -= 1;
@@ -647,17 +652,3 @@ function lastJsonLine(data: string): string {
   return data;
 }
 
-/** `promise`, or a cancelled result as soon as `signal` aborts. */
-function raceAbort(promise: Promise<ContextAcquired>, signal: AbortSignal | undefined): Promise<ContextAcquired> {
-  if (!signal) return promise;
-  const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
-  if (signal.aborted) return Promise.resolve(cancelled);
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve(cancelled);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then((result) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(result);
-    });
-  });
-}

@@ -54,12 +54,30 @@ export interface DatabricksHttpClientOptions {
   /** Delays between attempts; tests shorten them. */
   backoff?: Partial<Backoff>;
   logger?: (message: string) => void;
+  /**
+   * Told before each wait between two attempts of a call, so a person waiting sees why (an
+   * unreachable host is retried for the whole budget, 5 minutes, as the SDKs do).
+   */
+  onRetry?: (notice: RetryNotice) => void;
   /** Clock in ms; `Date.now` by default. */
   now?: () => number;
   /** Abortable wait; the real timer by default. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Source of jitter in [0, 1). */
   random?: () => number;
+}
+
+/** A call about to be tried again: what failed, how often, and for how long it may go on. */
+export interface RetryNotice {
+  host: string;
+  method: HttpMethod;
+  path: string;
+  /** The failure, scrubbed of credentials (`connect ECONNREFUSED 127.0.0.1:443`). */
+  reason: string;
+  /** The attempt about to be made (2 for the first retry). */
+  attempt: number;
+  elapsedMs: number;
+  budgetMs: number;
 }
 
 export interface RequestOptions {
@@ -278,6 +296,7 @@ export class DatabricksHttpClient {
         return { ok: false, error: { ...error, message, attempts: attempt } };
       }
       this.#log(`${out.method} ${out.path}: ${error.errorCode}, retrying in ${Math.round(wait)} ms (attempt ${attempt + 1})`);
+      this.#options.onRetry?.({ host: this.#options.host, method: out.method, path: out.path, reason: error.message, attempt: attempt + 1, elapsedMs: elapsed, budgetMs: budget });
       try {
         await this.#sleep(wait, out.signal);
       } catch {

@@ -26,8 +26,8 @@ export class LazyClusterBackend implements Backend {
     return `cluster ${this.options.clusterId}`;
   }
 
-  defaultArtifactDir(): Promise<string | BackendFailure> {
-    return this.backend().then((backend) => backend.defaultArtifactDir());
+  defaultArtifactDir(options?: FetchOptions): Promise<string | BackendFailure> {
+    return this.backend().then((backend) => backend.defaultArtifactDir(options));
   }
 
   prepare(): void {
