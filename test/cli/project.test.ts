@@ -3,7 +3,7 @@
 // runs it with that code on the local backend.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
 import { PROJECT_FILES, writeProject } from '../support/project-fixture.js';
@@ -77,3 +77,16 @@ describe('the CLI on a project outside git', () => {
     expect(existsSync(join(outside, 'src', 'scoring', '.choppa'))).toBe(false);
   });
 });
+
+describe('arguments the runner cannot make', () => {
+  it('are refused and reported, and leave no result on the function to show until its next run', () => {
+    const refused = cli('run', 'analytics/jobs.py:vocabulary', '--args', 'open("x").read()', '--json');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'error', error: { type: 'ChoppaArgumentError' } });
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const stored = existsSync(journal) ? readFileSync(journal, 'utf8') : '';
+    expect(stored).not.toContain('open(\\"x\\").read()');
+    expect(stored).not.toContain('ChoppaArgumentError');
+  });
+});
+

@@ -508,7 +508,10 @@ export class Workspace {
       record.logPath = log.path;
       const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
       log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
-      this.saveRecord(key, record);
+      // Arguments the runner could not make (`--args "load(4)"`, a value no longer held) are a
+      // refused request, as the server's own ArgumentError is: not a result of the function to
+      // show on it until its next run.
+      if (record.error?.type !== 'ChoppaArgumentError') this.saveRecord(key, record);
       return commandResult(record, fn.defLine);
     } finally {
       log.close();
