@@ -622,7 +622,10 @@ def _choppa_dask_install(namespace):
             def work():
                 future = dataset['pickle']
                 digest = hashlib.sha256()
-                partial = '%s.part-%s' % (destination, ident[:12])
+                # Named as the server's own partial files (backends/partial-files.ts): the pid says
+                # whether a writer is still alive, so a later download removes only what a killed
+                # driver left.
+                partial = '%s.part-%d-%d' % (destination, os.getpid(), int(time.time() * 1000))
                 try:
                     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                     with os.fdopen(fd, 'wb') as handle:

@@ -244,8 +244,14 @@ function faultReply(status: number, retryAfterSeconds: number | undefined, path:
   }
 }
 
-/** Writes a reply; with `cutAfter`, only that many body bytes go out before the socket is destroyed. */
-function send(res: ServerResponse, reply: Reply, head: boolean, cutAfter?: number): void {
+/** How a faulty answer ends after `afterBytes` of its body: the socket destroyed, or left open and silent. */
+interface BodyCut {
+  afterBytes: number;
+  then: 'close' | 'stall';
+}
+
+/** Writes a reply; with `cut`, only that many body bytes go out, then the socket closes or goes silent. */
+function send(res: ServerResponse, reply: Reply, head: boolean, cut?: BodyCut): void {
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
   let payload: Buffer | undefined;
   if (reply.body === undefined) {
@@ -261,8 +267,10 @@ function send(res: ServerResponse, reply: Reply, head: boolean, cutAfter?: numbe
   }
   if (!head || headers['content-length'] === undefined) headers['content-length'] = String(payload?.length ?? 0);
   res.writeHead(reply.status, headers);
-  if (cutAfter !== undefined && !head) {
-    res.write(payload?.subarray(0, cutAfter) ?? Buffer.alloc(0), () => res.socket?.destroy());
+  if (cut !== undefined && !head) {
+    res.write(payload?.subarray(0, cut.afterBytes) ?? Buffer.alloc(0), () => {
+      if (cut.then === 'close') res.socket?.destroy();
+    });
     return;
   }
   res.end(head ? undefined : payload);
@@ -338,8 +346,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     record.status = reply.status;
-    if (action?.kind === 'cutBody') {
-      send(res, reply, method === 'HEAD', action.afterBytes);
+    if (action?.kind === 'cutBody' || action?.kind === 'stallBody') {
+      send(res, reply, method === 'HEAD', { afterBytes: action.afterBytes, then: action.kind === 'cutBody' ? 'close' : 'stall' });
       return;
     }
     send(res, reply, method === 'HEAD');

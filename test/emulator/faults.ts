@@ -15,7 +15,8 @@ export type FaultAction =
   | { kind: 'reset' }
   | { kind: 'html500' }
   | { kind: 'dropResponse' }
-  | { kind: 'cutBody'; afterBytes: number };
+  | { kind: 'cutBody'; afterBytes: number }
+  | { kind: 'stallBody'; afterBytes: number };
 
 interface FaultRule {
   match: FaultMatch;
@@ -68,6 +69,15 @@ export class FaultController {
    */
   cutBody(match: FaultMatch, afterBytes: number, times = 1): void {
     this.add(match, { kind: 'cutBody', afterBytes }, times);
+  }
+
+  /**
+   * Answers `times` matching requests with the full Content-Length but sends only `afterBytes` of
+   * the body, then nothing, holding the connection open until the client gives up: a download
+   * that stalls part-way, for tests that interrupt one while it is under way.
+   */
+  stallBody(match: FaultMatch, afterBytes: number, times = 1): void {
+    this.add(match, { kind: 'stallBody', afterBytes }, times);
   }
 
   add(match: FaultMatch, action: FaultAction, times: number): void {

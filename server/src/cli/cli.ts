@@ -216,11 +216,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
   }
   const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
   warnUnusedClusterFlag(options, workspace, analysis, name, path, io);
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  // Ctrl-C cancels the run: in this process, or in the terminal that asked the daemon.
-  if (io.signal) io.signal.addEventListener('abort', onSignal, { once: true });
-  else process.once('SIGINT', onSignal);
+  const interrupt = ctrlC(io);
   try {
     const args = cliArguments(host, options, io);
     if (args === 'invalid') return 2;
@@ -234,7 +230,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
       mode: options.command === 'artifact' ? 'artifact' : 'remote',
       cache: options.cache,
       fresh: options.fresh,
-      signal: controller.signal,
+      signal: interrupt.signal,
       // The run's output streams to stderr as it arrives, whole, as it would running locally;
       // progress lines that only echo it are left out.
       // A step the backend names again in its own words ("Running add on …", then "running add
@@ -256,11 +252,28 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     if (result.status === 'ok') return 0;
     // A run the user's Ctrl-C cancelled exits as an interrupted command does (128 + SIGINT), as
     // `wait` does for a cancelled job, so a shell loop or script stops rather than reads a failure.
-    return result.status === 'cancelled' && controller.signal.aborted ? 130 : 1;
+    return result.status === 'cancelled' && interrupt.signal.aborted ? 130 : 1;
   } finally {
-    io.signal?.removeEventListener('abort', onSignal);
-    process.removeListener('SIGINT', onSignal);
+    interrupt.release();
   }
+}
+
+/**
+ * Ctrl-C as an abort signal: in this process, or in the terminal that asked the daemon. A second
+ * Ctrl-C in this process, once the first has been taken, ends it as the shell would.
+ */
+function ctrlC(io: Io): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  if (io.signal) io.signal.addEventListener('abort', onSignal, { once: true });
+  else process.once('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      io.signal?.removeEventListener('abort', onSignal);
+      process.removeListener('SIGINT', onSignal);
+    },
+  };
 }
 
 /**
@@ -327,8 +340,25 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
       return 1;
     }
   }
-  const result = await workspace.dereference(ref ?? options.target, { onProgress: (report) => io.err(`… ${report.message}\n`) });
+  const interrupt = ctrlC(io);
+  let result;
+  try {
+    result = await workspace.dereference(ref ?? options.target, {
+      signal: interrupt.signal,
+      onProgress: (report) => {
+        if (!interrupt.signal.aborted) io.err(`… ${report.message}\n`);
+      },
+    });
+  } finally {
+    interrupt.release();
+  }
   if ('failure' in result) {
+    // A cancelled transfer removes its partial file, and the artifact is renamed into place only
+    // once whole and verified, so nothing of this download is left in `.choppa/artifacts/`.
+    if (interrupt.signal.aborted) {
+      io.err(`choppa-lsp deref: the download of ${ref?.path ?? options.target} was cancelled; nothing was kept\n`);
+      return 130;
+    }
     io.err(`choppa-lsp deref: ${result.failure}\n`);
     return 1;
   }

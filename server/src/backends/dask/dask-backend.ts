@@ -2,6 +2,7 @@
 // warm local driver process (`dask-driver.ts`), with the runner's start/poll/cancel reports, so
 // the engine sees the same contract as on the other backends. Refs stay on the cluster as
 // published datasets; submitted runs are fire-and-forget tasks a later server finds again.
+import { dirname } from 'node:path';
 import type {
   ArtifactRef,
   Backend,
@@ -18,6 +19,7 @@ import type {
 import { mapLogicalPath } from '../fs-paths.js';
 import { describeExit, PythonExitedError } from '../local/python-process.js';
 import { OutputTail } from '../output-tail.js';
+import { removeAbandonedPartials } from '../partial-files.js';
 import { RunnerChannel, type RunnerCommands } from '../runner-channel.js';
 import { artifactRefFrom, endings, outcomeFromEnvelope, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { pause, pollRunner } from '../runner-poll.js';
@@ -183,6 +185,8 @@ export class DaskBackend implements Backend {
     if (mapLogicalPath('/', path) === undefined) return refusedPath(path);
     const driver = await this.ensureDriver(options.onProgress);
     if ('failure' in driver) return driver;
+    // The driver names its partial files as `partialPath` does; what a killed one left goes first.
+    await removeAbandonedPartials(dirname(destination));
     const begun = await driver.call<{ id?: string; missing?: string }>('fetch', path, destination);
     if ('failure' in begun) return begun;
     if (begun.id === undefined) return { failure: begun.missing ?? `artifact ${path} could not be fetched` };

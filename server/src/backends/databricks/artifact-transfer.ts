@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { formatBytes } from '../../engine/format.js';
 import type { ArtifactRef, BackendFailure, FetchOptions, ProgressReport } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { partialPath, removeAbandonedPartials } from '../partial-files.js';
 import { artifactRefFrom } from '../runner-protocol.js';
 import type { DatabricksApiError } from './api-error.js';
 import { describeApiFailure } from './failure-messages.js';
@@ -73,9 +74,11 @@ export async function readArtifactMetadata(
 }
 
 /**
- * Streams an artifact's bytes into `destination` (through a temporary file beside it, renamed
- * at the end), returning the size and sha256 of what was written. Memory stays bounded whatever
- * the size: bodies are piped with backpressure and DBFS is read one chunk at a time.
+ * Streams an artifact's bytes into `destination` (through a partial file beside it, renamed at
+ * the end, and removed when the download fails or is cancelled; partial files killed processes
+ * left in that folder are removed first), returning the size and sha256 of what was written.
+ * Memory stays bounded whatever the size: bodies are piped with backpressure and DBFS is read
+ * one chunk at a time.
  */
 export async function fetchArtifact(
   context: TransferContext,
@@ -85,10 +88,11 @@ export async function fetchArtifact(
 ): Promise<{ size: number; sha256: string } | BackendFailure> {
   const location = storageLocation(path);
   if (location === undefined) return refusedPath(path);
-  const partial = `${destination}.part-${process.pid}-${Date.now()}`;
+  const partial = partialPath(destination);
   let sink: DownloadSink | undefined;
   try {
     await mkdir(dirname(destination), { recursive: true });
+    await removeAbandonedPartials(dirname(destination));
     sink = new DownloadSink(await open(partial, 'w', 0o600), (report) => options.onProgress?.(report), path);
     const result =
       location.api === 'workspace'

@@ -22,6 +22,7 @@ import type {
   SubmittedStatus,
 } from '../backend.js';
 import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
+import { partialPath, removeAbandonedPartials } from '../partial-files.js';
 import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
 import { describeExit, PythonExitedError, PythonProcess, START_TIMEOUT_MS } from './python-process.js';
@@ -213,10 +214,12 @@ export class LocalBackend implements Backend {
         callback(null, chunk);
       },
     });
-    // Written beside the destination and renamed, so a failed copy never leaves a partial file.
-    const partial = `${destination}.part-${process.pid}-${Date.now()}`;
+    // Written beside the destination and renamed, so a failed copy never leaves a partial file;
+    // one a killed process left there is removed by the next copy into that folder.
+    const partial = partialPath(destination);
     try {
       await mkdir(dirname(destination), { recursive: true });
+      await removeAbandonedPartials(dirname(destination));
       await pipeline(createReadStream(local), counter, createWriteStream(partial, { mode: 0o600 }), {
         ...(options.signal ? { signal: options.signal } : {}),
       });
