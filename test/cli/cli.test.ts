@@ -213,6 +213,17 @@ describe('choppa-lsp CLI', () => {
     expect(stderr).not.toContain('dapi-file-secret');
   });
 
+  it('config says the file lacks the profile asked for and which it has, not that it has no DEFAULT', () => {
+    const home = join(project, 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.databrickscfg'), '[DEFAULT]\nhost = https://x.cloud.databricks.com\ntoken = dapi-file-secret\n\n[dev]\nhost = https://d.cloud.databricks.com\n');
+    const { code, stderr } = cliWith({ HOME: home, DATABRICKS_CONFIG_FILE: undefined, DATABRICKS_CONFIG_PROFILE: 'nosuch' }, 'config');
+    expect(code).toBe(1);
+    expect(stderr).toContain(`resolve: ${join(home, '.databrickscfg')} has no nosuch profile configured`);
+    expect(stderr).toContain(`\nConfig file: ~/.databrickscfg (${join(home, '.databrickscfg')}), no nosuch profile (its profiles: DEFAULT, dev)\n`);
+    expect(stderr).not.toContain('no DEFAULT profile');
+  });
+
   it('submits a job, lists it, and waits for it with the outcome as exit code', () => {
     const submitted = cli('submit', `${file}:table`, '--args', '6', '--json');
     expect(submitted.code).toBe(0);

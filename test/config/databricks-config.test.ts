@@ -228,6 +228,7 @@ describe('precedence: setting > env > profile', () => {
       resolvedPath: '/home/u/other.cfg',
       state: 'read',
       profile: 'work',
+      profiles: ['work'],
     });
   });
 

@@ -45,4 +45,27 @@ describe('describeConfig', () => {
   it('says when the file is missing', () => {
     expect(check({}, { DATABRICKS_CONFIG_FILE: '/etc/dbcfg' })).toContain('Config file: /etc/dbcfg, not found');
   });
+
+  const many = Array.from({ length: 12 }, (_, i) => `[p${i + 1}]\nhost = https://p${i + 1}.cloud.databricks.com\n`).join('');
+  it.each<[string, Record<string, string>, string, string]>([
+    [
+      'a named profile the file does not have, with the ones it has',
+      { DATABRICKS_CONFIG_PROFILE: 'nosuch' },
+      '[DEFAULT]\nhost = https://d.cloud.databricks.com\ntoken = dapi-x\n[dev]\nhost = https://v.cloud.databricks.com\n',
+      'no nosuch profile (its profiles: DEFAULT, dev)',
+    ],
+    [
+      'the profile [__settings__] default_profile names, missing',
+      {},
+      '[__settings__]\ndefault_profile = gone\n[dev]\nhost = https://v.cloud.databricks.com\n',
+      'no gone profile (its only profile: dev)',
+    ],
+    ['no DEFAULT when none was named', {}, '[dev]\nhost = https://v.cloud.databricks.com\n', 'no DEFAULT profile (its only profile: dev)'],
+    ['empty sections are no profiles', { DATABRICKS_CONFIG_PROFILE: 'dev' }, '[DEFAULT]\n[dev]\n', 'no dev profile (it has no profiles)'],
+    ['at most ten names', { DATABRICKS_CONFIG_PROFILE: 'nosuch' }, many, 'no nosuch profile (its profiles: p1, p2, p3, p4, p5, p6, p7, p8, p9, p10 and 2 more)'],
+    ['a file that does not parse', {}, '[DEFAULT\nhost = x\n', 'could not be read (see above)'],
+  ])('says which profile it read, or why none: %s', (_case, env, text, expected) => {
+    const line = check({}, env, { '/home/u/.databrickscfg': text }).split('\n').find((candidate) => candidate.startsWith('Config file:'));
+    expect(line).toBe(`Config file: ~/.databrickscfg (/home/u/.databrickscfg), ${expected}`);
+  });
 });

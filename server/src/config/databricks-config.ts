@@ -44,10 +44,17 @@ export interface ConfigFileStatus {
   path: string;
   /** The path actually read. */
   resolvedPath: string;
-  /** `skipped`: no profile was asked for and host or a credential was already set. */
-  state: 'skipped' | 'missing' | 'read';
+  /**
+   * `skipped`: no profile was asked for and host or a credential was already set;
+   * `unreadable`: it could not be read or parsed (the error says why).
+   */
+  state: 'skipped' | 'missing' | 'read' | 'unreadable';
   /** The section values came from (`DEFAULT` on the silent fallback). */
   profile?: string;
+  /** The profile asked for (by name or by `default_profile`) that the file does not have. */
+  missingProfile?: string;
+  /** The file's profiles, in file order, once it was parsed: its non-empty sections but `__settings__`. */
+  profiles?: string[];
 }
 
 export interface ResolvedConfig {
@@ -223,6 +230,7 @@ function loadProfile(values: Values, file: ConfigFileStatus, readFile: ResolveIn
   try {
     text = readFile(file.resolvedPath);
   } catch (error) {
+    file.state = 'unreadable';
     return { ok: false, error: `resolve: cannot parse config file: ${messageOf(error)}` };
   }
   if (text === undefined) {
@@ -234,12 +242,17 @@ function loadProfile(values: Values, file: ConfigFileStatus, readFile: ResolveIn
   // The reason, not go-ini's message: that one quotes the offending line, which may be a
   // pasted token.
   if (!parsed.ok) {
+    file.state = 'unreadable';
     return {
       ok: false,
       error: `resolve: cannot parse config file: ${parsed.reason} (${file.resolvedPath}, line ${parsed.line})`,
     };
   }
 
+  // Without empty sections, which Go treats as missing (below).
+  file.profiles = parsed.sections
+    .filter((section) => section.name !== SETTINGS_SECTION && section.keys.length > 0)
+    .map((section) => section.name);
   let profile = requested;
   let viaDefaultProfile = false;
   if (profile === undefined) {
@@ -261,6 +274,7 @@ function loadProfile(values: Values, file: ConfigFileStatus, readFile: ResolveIn
   // Go treats an existing but empty section like a missing one.
   if (section === undefined || section.size === 0) {
     if (fallback) return { ok: true };
+    file.missingProfile = name;
     return { ok: false, error: `resolve: ${file.resolvedPath} has no ${name} profile configured` };
   }
 
@@ -482,6 +496,9 @@ function clusterPlaces(file: ConfigFileStatus): string[] {
       break;
     case 'missing':
       places.push(`${file.path} (not found)`);
+      break;
+    case 'unreadable':
+      places.push(`${file.path} (could not be read)`);
       break;
     case 'skipped':
       places.push(`${file.path} (not read: host or credentials were already set and no profile was named)`);

@@ -24,16 +24,31 @@ export function describeConfig(result: ResolveResult): string {
   return lines.join('\n');
 }
 
+/** Profile names listed at most; a file with more says how many it left out. */
+const MAX_LISTED_PROFILES = 10;
+
 function describeFile(file: ConfigFileStatus): string {
   const where = file.path === file.resolvedPath ? file.path : `${file.path} (${file.resolvedPath})`;
   switch (file.state) {
     case 'read':
-      return file.profile === undefined ? `${where}, no DEFAULT profile` : `${where}, profile ${file.profile}`;
+      if (file.profile !== undefined) return `${where}, profile ${file.profile}`;
+      // No profile was read: the one asked for is not there, or none was asked for and there is
+      // no DEFAULT; either way, the ones it does have are what the user can pick from.
+      return `${where}, ${file.missingProfile === undefined ? 'no DEFAULT profile' : `no ${file.missingProfile} profile`}${listProfiles(file.profiles ?? [])}`;
     case 'missing':
       return `${where}, not found`;
+    case 'unreadable':
+      return `${where}, could not be read (see above)`;
     case 'skipped':
       return `${where}, not read (host or credentials already set and no profile named)`;
   }
+}
+
+function listProfiles(profiles: readonly string[]): string {
+  if (profiles.length === 0) return ' (it has no profiles)';
+  if (profiles.length === 1) return ` (its only profile: ${profiles[0]})`;
+  const more = profiles.length - MAX_LISTED_PROFILES;
+  return ` (its profiles: ${profiles.slice(0, MAX_LISTED_PROFILES).join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
 }
 
 function describeSource(sourced: SourcedValue): string {
