@@ -156,6 +156,9 @@ describe('requirements declared in pyproject.toml', () => {
     expect(result.status).toBe('error');
     expect(result.error?.type).toBe('ChoppaRequirementsError');
     expect(result.error?.message).toMatch(/pyproject\.toml: it is not valid TOML \(line 5, column \d+: .*\), so the project's requirements cannot be read; fix it, or name a requirements file in choppa\.requirementsFile/);
+    // What the editor shows on `tiny` is this latest attempt, not the success before it.
+    const shown = await client.waitForDiagnostics(jobs, (all) => all.some((d) => String(d.message).includes('ChoppaRequirementsError')));
+    expect(shown.filter((d) => String(d.message).startsWith('tiny(') && !String(d.message).includes('ChoppaRequirementsError'))).toEqual([]);
     writeFileSync(join(project, 'pyproject.toml'), pyproject);
   });
 });

@@ -77,6 +77,17 @@ interface Prepared {
   definedIn: string;
 }
 
+/** Where the outcome of a run that could not start is stored: its call, as a started run's would be. */
+interface FailedBeforeStart {
+  key: string;
+  call: string;
+  version: CodeVersion;
+  boundTo: string | undefined;
+  fn: DecoratedFunction;
+  args: string;
+  backend: string;
+}
+
 /** A run in flight, for `choppa.listRuns` and `choppa.cancel`. */
 export interface InflightRun {
   runId: string;
@@ -326,7 +337,7 @@ export class Workspace {
   }
 
   /** Resolves what a run or a submission needs: the function, its arguments and its backend. */
-  private prepare(request: RunRequest): Prepared | { error: NonNullable<RunCommandResult['error']> } {
+  private prepare(request: RunRequest): Prepared | { error: NonNullable<RunCommandResult['error']>; belongsTo?: FailedBeforeStart } {
     // The function may be defined in another module (a call site of an imported function).
     const target = runTarget(request.analysis, request.functionName, request.filePath);
     if (!target) {
@@ -343,7 +354,6 @@ export class Workspace {
       : planWithoutArguments(fn);
     if (!plan.ok) return { error: { type: 'ArgumentError', message: plan.message, ...(plan.missing ? { missing: plan.missing } : {}) } };
     const selected = this.backends.forInstance(instance);
-    if ('failure' in selected) return { error: { type: 'ConfigurationError', message: selected.failure } };
     // `@x.artifact` always returns an ArtifactRef, whichever action or command runs it.
     const mode = fn.kind === 'artifact' ? 'artifact' : request.mode;
     const runId = newRunId();
@@ -361,10 +371,11 @@ export class Workspace {
     };
     // The project code and requirements that ship with the run (`bundle/`).
     const code = planCode(this.index, target.definedIn, fn.name, { artifactDir: payload.artifact_dir, root: this.root, requirementsFile: this.requirementsFile });
-    if ('failure' in code) return { error: { type: code.type, message: code.failure } };
-    if (code.bundle) payload.bundle = code.bundle.ref;
-    if (code.requirements) payload.requirements = code.requirements;
-    const bundle = this.codeHash(target.definedIn, fn, code);
+    if (!('failure' in code)) {
+      if (code.bundle) payload.bundle = code.bundle.ref;
+      if (code.requirements) payload.requirements = code.requirements;
+    }
+    const bundle = this.codeHash(target.definedIn, fn, 'failure' in code ? undefined : code);
     const version = codeVersion({
       source: sourceHash(fn.source),
       ...(bundle !== undefined ? { bundle } : {}),
@@ -376,18 +387,34 @@ export class Workspace {
     const site = position
       ? request.analysis.calls.find((call) => call.function === request.functionName && call.span.start.line === position.line && call.span.start.character === position.character)
       : undefined;
-    return {
-      fn,
-      instance,
-      backend: selected.backend,
-      payload,
-      key: this.key(target.definedIn, fn.name),
-      call: request.args ? this.callIdentity(request.filePath, request.analysis, callKey(request.args.parsed), argumentNames(request.args.parsed), request.args.position) : '',
-      version,
-      boundTo: site?.boundTo,
-      code,
-      definedIn: target.definedIn,
-    };
+    const key = this.key(target.definedIn, fn.name);
+    const call = request.args ? this.callIdentity(request.filePath, request.analysis, callKey(request.args.parsed), argumentNames(request.args.parsed), request.args.position) : '';
+    // The configuration or the project code keeps the run from starting: that is this call's
+    // latest outcome, and what the editor shows on it, not the run before.
+    const error = 'failure' in selected ? { type: 'ConfigurationError', message: selected.failure } : 'failure' in code ? { type: code.type, message: code.failure } : undefined;
+    if (error || 'failure' in selected || 'failure' in code) {
+      return { error: error!, belongsTo: { key, call, version, boundTo: site?.boundTo, fn, args: plan.argsSource, backend: this.backends.labelFor(instance) } };
+    }
+    return { fn, instance, backend: selected.backend, payload, key, call, version, boundTo: site?.boundTo, code, definedIn: target.definedIn };
+  }
+
+  /** Stores the outcome of a run that failed before it started under the call it was for. */
+  private failedBeforeStart(belongsTo: FailedBeforeStart, error: NonNullable<RunCommandResult['error']>, started: number): RunCommandResult {
+    const record = recordFromOutcome(
+      { status: 'error', error: { type: error.type, message: error.message, frames: [], origin: 'backend' }, stdout: '', stderr: '', durationMs: Date.now() - started },
+      {
+        runId: newRunId(),
+        function: belongsTo.fn.name,
+        mode: belongsTo.version.mode,
+        args: belongsTo.args,
+        backend: belongsTo.backend,
+        call: belongsTo.call,
+        version: belongsTo.version,
+        ...(belongsTo.boundTo !== undefined ? { boundTo: belongsTo.boundTo } : {}),
+      },
+    );
+    this.saveRecord(belongsTo.key, record);
+    return commandResult(record, belongsTo.fn.defLine);
   }
 
   /**
@@ -457,9 +484,17 @@ export class Workspace {
     this.prepareBackend(request);
     const home = await this.artifactDirFor(request);
     if (request.signal?.aborted) return { status: 'cancelled', function: request.functionName, durationMs: Date.now() - started };
-    if (home !== undefined && typeof home !== 'string') return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message: home.failure }, durationMs: Date.now() - started };
+    if (home !== undefined && typeof home !== 'string') {
+      const error = { type: 'ConfigurationError', message: home.failure };
+      const planned = this.prepare(request);
+      const belongsTo = 'key' in planned ? { ...planned, args: planned.payload.args_source, backend: planned.backend.label() } : planned.belongsTo;
+      return belongsTo ? this.failedBeforeStart(belongsTo, error, started) : { status: 'error', function: request.functionName, error, durationMs: Date.now() - started };
+    }
     const prepared = this.prepare(home === undefined ? request : { ...request, defaultArtifactDir: home });
-    if ('error' in prepared) return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };
+    if ('error' in prepared) {
+      if (prepared.belongsTo) return this.failedBeforeStart(prepared.belongsTo, prepared.error, started);
+      return { status: 'error', function: request.functionName, error: prepared.error, durationMs: Date.now() - started };
+    }
     const { fn, backend, payload, key } = prepared;
     const runId = payload.run_id;
     const hit = this.cacheHit(request, prepared);
