@@ -24,6 +24,7 @@ import { RunLog, runLogPath } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
 import { stateSubdir, writeAtomic } from './state-dir.js';
+import { partialPath } from '../backends/partial-files.js';
 
 /** How many files' key prefixes `Workspace.key` remembers (a workspace index holds at most 20,000 files). */
 const KEY_PREFIXES_MAX = 20_000;
@@ -642,7 +643,8 @@ export class Workspace {
     const localPath = resolve(dir, safeArtifactName(meta.path));
     // Invariant: nothing is written outside `.choppa/artifacts/`, whatever the remote name.
     if (!localPath.startsWith(resolve(dir) + sep)) return { failure: `Refusing to write ${meta.path} outside ${dir}.` };
-    const temp = `${localPath}.${randomBytes(4).toString('hex')}.part`;
+    // Named after this process, so the next download sweeps it up if this one is killed between its renames.
+    const temp = partialPath(localPath);
     options.onProgress?.({ message: `Downloading ${formatBytes(meta.size)} from ${meta.path}` });
     const fetched = await backend.fetchArtifact(meta.path, temp, options);
     if (isFailure(fetched)) {
