@@ -15,9 +15,11 @@ const REPO = join(import.meta.dirname, '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'server', 'package.json'), 'utf8')) as { version: string }).version;
 /**
  * The packed tarball's budget: the server is JavaScript (its modules, and the same bundled for the
- * launcher, with the CLI daemon's client), a runner and queries.
+ * launcher, with the CLI daemon's client), a runner and queries. 450 KB packed in session 7 (call
+ * identity, pyproject.toml as TOML, partial-file sweeps, retry notices, and the CHANGELOG saying
+ * so): the budget leaves that room and still catches a source tree or maps packed by mistake.
  */
-const TARBALL_BUDGET = 448 * 1024;
+const TARBALL_BUDGET = 480 * 1024;
 
 let dir: string;
 let shims: NoCompiler;
