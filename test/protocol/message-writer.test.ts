@@ -32,6 +32,19 @@ describe('the direct message writer', () => {
     await Promise.all(written);
   });
 
+  it('writes a lone surrogate as U+FFFD, never as an escape strict decoders refuse', () => {
+    const output = new PassThrough();
+    const writer = new DirectMessageWriter(output);
+    // What Python's surrogateescape makes of a Latin-1 file name, and a surrogate pair beside it.
+    const name = `caf${String.fromCharCode(0xdce9)}.csv 🐍`;
+    void writer.write({ jsonrpc: '2.0', id: 1, result: { stdout: `reading ${name}\n`, error: { message: `no such file: ${name}` } } } as Message);
+    const text = (output.read() as Buffer).toString('utf8');
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    expect(body).not.toMatch(/\\u[dD][89a-fA-F]/);
+    expect(JSON.parse(body)).toEqual({ jsonrpc: '2.0', id: 1, result: { stdout: 'reading caf\uFFFD.csv 🐍\n', error: { message: 'no such file: caf\uFFFD.csv 🐍' } } });
+    expect(Number(/^Content-Length: (\d+)/.exec(text)![1])).toBe(Buffer.byteLength(body, 'utf8'));
+  });
+
   it('is read back by the library reader', async () => {
     const output = new PassThrough();
     const writer = new DirectMessageWriter(output);

@@ -5,6 +5,14 @@
 import type { Message } from 'vscode-languageserver/node';
 import { AbstractMessageWriter } from './lsp-runtime.js';
 
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Strings with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would read it. */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(LONE_SURROGATE, '\uFFFD') : value;
+}
+
 export class DirectMessageWriter extends AbstractMessageWriter {
   private errors = 0;
   private closed = false;
@@ -26,6 +34,11 @@ export class DirectMessageWriter extends AbstractMessageWriter {
     let body: string;
     try {
       body = JSON.stringify(message);
+      // A lone surrogate (Python's `surrogateescape` of a non-UTF-8 file name, in a run's output
+      // or error) comes out as a `\udce9` escape, which strict decoders (Neovim's, serde_json)
+      // refuse, dropping the whole message: a run's answer never arrived and every later publish
+      // of the file's diagnostics was lost. Escaped surrogates only appear for lone ones.
+      if (ESCAPED_SURROGATE.test(body)) body = JSON.stringify(message, wellFormed);
     } catch (error) {
       this.fireError(error as Error);
       return Promise.reject(error as Error);
