@@ -90,3 +90,12 @@ describe('arguments the runner cannot make', () => {
   });
 });
 
+describe('an exception without a message', () => {
+  it('is said by its type alone, without an empty ": "', () => {
+    writeFileSync(join(project, 'bare.py'), ['from choppa import Choppa', 'dc = Choppa()', '', '@dc.remote', 'def bare():', '    raise ValueError()', ''].join('\n'));
+    const { code, stdout } = cli('run', 'bare.py:bare');
+    expect(code).toBe(1);
+    expect(stdout.split('\n')[0]).toBe('error: ValueError (bare.py:6)');
+  });
+});
+

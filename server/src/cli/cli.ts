@@ -12,7 +12,7 @@ import { unsupportedFunction } from '../analysis/unsupported-functions.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
-import { describeRef, formatDuration, summaryLine } from '../engine/format.js';
+import { describeRef, errorText, formatDuration, summaryLine } from '../engine/format.js';
 import type { RunCommandResult } from '../engine/run-record.js';
 import { DEFAULT_ARTIFACT_DIR, type RunRequest, type Workspace } from '../engine/workspace.js';
 import { describeParserEngine } from '../syntax/parser-engine.js';
@@ -190,7 +190,7 @@ function printRunResult(result: RunCommandResult, path: string, io: Io, json: bo
   if (result.stderr) io.err(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
   if (result.status === 'error' && result.error) {
     const where = result.error.line === undefined ? '' : ` (${relative(process.cwd(), path)}:${result.error.line + 1})`;
-    io.out(`error: ${result.error.type}: ${result.error.message}${where}\n`);
+    io.out(`error: ${errorText(result.error)}${where}\n`);
     for (const frame of result.error.frames ?? []) io.out(`  line ${frame.documentLine + 1}, in ${frame.function}: ${frame.text}\n`);
     return;
   }
@@ -388,7 +388,7 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
   if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else if (result.status === 'submitted') {
     io.out(`${name} submitted: run ${result.runId}${result.runPageUrl ? ` ${result.runPageUrl}` : ''}\nfollow it with: choppa-lsp wait ${result.id}\n`);
-  } else io.out(`error: ${result.error?.type}: ${result.error?.message}\n`);
+  } else io.out(`error: ${result.error ? errorText(result.error) : 'unknown'}\n`);
   return result.status === 'submitted' ? 0 : 1;
 }
 
@@ -438,7 +438,7 @@ async function followRuns(host: CliHost, options: CliOptions, io: Io): Promise<n
   const result = ended ? workspace.store.byRunId(ended.key, ended.id) : undefined;
   if (options.json) io.out(`${JSON.stringify({ submission: ended, result }, null, 2)}\n`);
   else if (result?.status === 'ok' && result.ref) io.out(`${record.function} → ${describeRef(result.ref)} at ${result.ref.path}\n`);
-  else if (result?.error) io.out(`error: ${result.error.type}: ${result.error.message}\n`);
+  else if (result?.error) io.out(`error: ${errorText(result.error)}\n`);
   else io.out(`${record.function}: ${ended?.state ?? 'unknown'}\n`);
   return ended?.state === 'succeeded' ? 0 : ended?.state === 'cancelled' ? 130 : 1;
 }

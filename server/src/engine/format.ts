@@ -47,6 +47,11 @@ export function formatDuration(ms: number): string {
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** `KeyError: 'x'`, or the type alone when the exception says nothing (`MemoryError`). */
+export function errorText(error: { type: string; message: string }): string {
+  return error.message.trim() === '' ? error.type : `${error.type}: ${error.message}`;
+}
+
 /** Shortens a string to one line of at most `max` characters. */
 export function oneLine(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -61,7 +66,7 @@ export function describeRef(ref: ArtifactRef): string {
 /** The short outcome shown after `⇒` and `→`: a value preview, a ref, or the error type. */
 export function shortOutcome(record: OutcomeLike, max = 60): string {
   if (record.status === 'cancelled') return 'cancelled';
-  if (record.error) return `${record.error.type}: ${oneLine(record.error.message, max)}`;
+  if (record.error) return errorText({ type: record.error.type, message: oneLine(record.error.message, max) });
   if (record.ref) return describeRef(record.ref);
   if (record.value) return oneLine(record.value.repr, max);
   return '?';

@@ -16,7 +16,7 @@ import { callLabel, planArguments, planWithoutArguments, type ArgumentPlan, type
 import { bindingAt, callIdentity, nthBinding } from './call-identity.js';
 import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
 import { artifactPreview as previewText } from './artifact-preview.js';
-import { formatBytes, formatDuration } from './format.js';
+import { errorText, formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
 import { pruneRunLogs } from './log-retention.js';
@@ -543,7 +543,7 @@ export class Workspace {
       });
       record.logPath = log.path;
       const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
-      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error?.type}: ${record.error?.message}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
+      log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error ? errorText(record.error) : 'an error'}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
       // Arguments the runner could not make (`--args "load(4)"`, a value no longer held) are a
       // refused request, as the server's own ArgumentError is: not a result of the function to
       // show on it until its next run.

@@ -6,7 +6,7 @@ import { DiagnosticSeverity } from './lsp-runtime.js';
 import type { DecoratedFunction, Problem } from '../analysis/model.js';
 import { missingImportDiagnostics } from './missing-import-diagnostics.js';
 import { clusterDiagnostics } from './cluster-diagnostics.js';
-import { summaryLine } from '../engine/format.js';
+import { errorText, summaryLine } from '../engine/format.js';
 import { errorLine, type RunRecord } from '../engine/run-record.js';
 import type { Session } from '../session.js';
 import { toRange, toSeverity } from './convert.js';
@@ -70,7 +70,7 @@ function runDiagnostic(fn: DecoratedFunction, record: RunRecord, lineRange: (lin
     severity: DiagnosticSeverity.Error,
     source: SOURCE,
     code: error.origin === 'backend' ? 'backend-error' : 'remote-error',
-    message: `${error.type}: ${error.message}${where}${staleNote}`,
+    message: `${errorText(error)}${where}${staleNote}`,
   };
   if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;
   return diagnostic;
