@@ -127,6 +127,12 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     expect(long).toEqual([]);
   });
 
+  it('gets the answer and the error of a run whose message holds a lone surrogate (as U+FFFD)', () => {
+    const detail = step<{ status: string; message: string }>('a run whose error holds a lone surrogate answers and shows it');
+    expect(detail.status).toBe('error');
+    expect(detail.message).toContain('FileNotFoundError: no such file: caf\uFFFD.csv');
+  });
+
   it('opens :help choppa without running :helptags', () => {
     expect(step<{ name: string }>('help opens without helptags').name).toMatch(/client-neovim\/doc\/choppa\.txt$/);
   });

@@ -285,6 +285,39 @@ step('cancel says so in one line', function()
   return { message = notified('^choppa: There is no run').message }
 end)
 
+step('a run whose error holds a lone surrogate answers and shows it', function()
+  -- A Latin-1 file name decoded with surrogateescape, as Python does for one on disk.
+  local bufnr = vim.api.nvim_get_current_buf()
+  local last = vim.api.nvim_buf_line_count(bufnr)
+  vim.api.nvim_buf_set_lines(bufnr, last, last, false, {
+    '',
+    '',
+    '@dutch.remote',
+    'def lone():',
+    '    raise FileNotFoundError("no such file: " + b"caf\\xe9.csv".decode("utf-8", "surrogateescape"))',
+  })
+  local params = { command = 'choppa.run', arguments = { { uri = vim.uri_from_bufnr(bufnr), ['function'] = 'lone' } } }
+  local responses = vim.lsp.buf_request_sync(bufnr, 'workspace/executeCommand', params, H.timeout) or {}
+  local status
+  for _, response in pairs(responses) do
+    if response.result then
+      status = response.result.status
+    end
+  end
+  local found
+  wait_for('the error diagnostic', function()
+    for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
+      if diagnostic.message:find('no such file: caf', 1, true) then
+        found = diagnostic
+        return true
+      end
+    end
+    return false
+  end)
+  vim.api.nvim_buf_set_lines(bufnr, last, -1, false, {})
+  return { status = status, message = found.message }
+end)
+
 step('help opens without helptags', function()
   vim.cmd('help choppa')
   local name = vim.api.nvim_buf_get_name(0)
