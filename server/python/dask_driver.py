@@ -22,6 +22,11 @@ def _choppa_dask_install(namespace):
     artifact_prefix = 'choppa-artifact:'
     submit_prefix = 'choppa-submit:'
     token_prefix = 'choppa-submit-token:'
+    # A run's first start, claimed on the scheduler before user code runs: Dask runs a task again
+    # from the start when the worker running it dies, and makes a published result again when the
+    # worker holding it dies; the second start finds the claim and refuses (`lost_run`).
+    started_prefix = 'choppa-started:'
+    lost_tag = 'choppa-run-lost'
     # Where the runner on a worker stages pickles it loads or writes, under the worker's own
     # CHOPPA_FS_ROOT: argument files and the take-run's output never collide with user paths.
     staging_dir = '/Workspace/.choppa-dask'
@@ -125,6 +130,26 @@ def _choppa_dask_install(namespace):
             raise RuntimeError('the pickle of %s changed on the worker before it was read' % ref['path'])
         return blob
 
+    def claim_start(payload):
+        """Claims the run's first start on the scheduler (publishing an existing name fails,
+        atomically); a start after a lost worker raises instead of running user code again."""
+        try:
+            get_client().publish_dataset(**{started_prefix + payload['run_id']: payload['function_name']})
+        except KeyError:
+            raise RuntimeError(lost_tag, payload['run_id'], payload['function_name'])
+
+    def lost_run(exc):
+        """(run id, function name) of a run refused a second start, else None."""
+        args = getattr(exc, 'args', ())
+        if isinstance(exc, RuntimeError) and len(args) == 3 and args[0] == lost_tag:
+            return args[1], args[2]
+        return None
+
+    def lost_artifact(path):
+        return ('the artifact %s was lost with the Dask worker that held it (Dask would have made '
+                'it again by running its function a second time, with other data); run the '
+                'function that made it again' % path)
+
     def execute(payload, inputs, plugin_name, cancel_name, topic, queued_since=None):
         """Runs one payload with the worker's runner, forwarding output to `topic` (when set) and
         watching the cancel Event; returns (envelope, pickle bytes of a ref or None)."""
@@ -136,6 +161,7 @@ def _choppa_dask_install(namespace):
         if cancel_name is not None and queued_since is not None and time.time() - queued_since > 0.5:
             if Event(cancel_name, client=get_client()).is_set():
                 return {'status': 'cancelled', 'stdout': '', 'stderr': '', 'durationMs': 0}, None, None
+        claim_start(payload)
         refs = dict(payload.get('args_refs') or {})
         files = stage_inputs(runner, run_id, inputs, refs)
         payload = dict(payload, args_refs=refs)
@@ -339,6 +365,9 @@ def _choppa_dask_install(namespace):
             self.failure = None
             self.future_done_at = None
             self.started = time.monotonic()
+            # Argument name -> artifact path, for saying which argument was lost.
+            self.paths = {}
+            self.function_name = ''
 
         def add(self, stream, text):
             if stream not in self.streams:
@@ -490,6 +519,9 @@ def _choppa_dask_install(namespace):
             if not self.connected():
                 run.failure = 'the Dask scheduler at %s is not connected (client %s)' % (self.address, self.client.status)
                 return self.poll(run_id, 0, 0, 0, budget)
+            run.function_name = payload.get('function_name') or ''
+            run.paths = dict((name, ref['path']) for name, ref in (payload.get('args_refs') or {}).items()
+                             if isinstance(ref, dict) and isinstance(ref.get('path'), str))
             try:
                 inputs, refs, pin = self._inputs(payload)
             except LookupError as exc:
@@ -550,12 +582,47 @@ def _choppa_dask_install(namespace):
                     exc = future.exception(timeout=1)
                 except Exception as problem:
                     exc = problem
-                run.failure = 'the Dask task of this run failed: %s: %s' % (type(exc).__name__, exc)
+                run.failure = self._lost_message(run, exc) or \
+                    'the Dask task of this run failed: %s: %s' % (type(exc).__name__, exc)
             elif future.status == 'cancelled':
                 run.failure = ('the Dask scheduler at %s dropped the run (it restarted or the '
                                'connection was lost); run again' % self.address)
             else:
                 run.failure = 'the Dask task finished without reporting a result'
+
+        def _lost_message(self, run, exc):
+            """What to say when this run, or the run that made one of its arguments, was refused a
+            second start after its worker died; None for other failures."""
+            lost = lost_run(exc)
+            if lost is None:
+                return None
+            run_id, function_name = lost
+            if run_id == run.id:
+                return ('the Dask worker running %s was lost mid-run (it died or was killed) and Dask '
+                        'started the run again; it was stopped before running a second time, so '
+                        'it may have partly run: check what it does, then run it again'
+                        % (function_name or run.function_name))
+            for name, path in run.paths.items():
+                if path.endswith('-%s.pkl' % run_id):
+                    return 'argument `%s`: %s' % (name, lost_artifact(path))
+            return ('an argument made by %s (run %s) was lost with the Dask worker that held it; '
+                    'run %s again' % (function_name, run_id, function_name))
+
+        def _forget_start(self, run_id):
+            """Drops a run's start claim once nothing can make Dask run it again (its future
+            released, no published ref); asynchronously, so a run's end waits for nothing."""
+            name = started_prefix + run_id
+
+            async def forget():
+                try:
+                    await self.client.scheduler.publish_delete(name=name)
+                except Exception:
+                    pass
+
+            try:
+                self.client.loop.add_callback(forget)
+            except Exception:
+                pass
 
         def _final(self, run):
             if run.failure is not None:
@@ -585,7 +652,13 @@ def _choppa_dask_install(namespace):
                 except Exception:
                     pass
             self.runs.pop(run.id, None)
-            run.future = None
+            kept = isinstance(ref, dict) and run.future is not None
+            if run.future is not None:
+                run.future.release()
+                run.future = None
+                if not kept:
+                    # A published ref keeps its claim: Dask would make it again otherwise.
+                    self._forget_start(run.id)
 
         def _trim(self):
             while len(self.runs) > kept_runs * 4:
@@ -647,7 +720,10 @@ def _choppa_dask_install(namespace):
                         os.remove(partial)
                     except OSError:
                         pass
-                    job.update(state='done', error='%s: %s' % (type(exc).__name__, exc))
+                    if lost_run(exc) is not None:
+                        job.update(state='done', missing=lost_artifact(path))
+                    else:
+                        job.update(state='done', error='%s: %s' % (type(exc).__name__, exc))
 
             threading.Thread(target=work, daemon=True).start()
             return json.dumps({'id': ident})
@@ -713,11 +789,22 @@ def _choppa_dask_install(namespace):
             if whole.status == 'pending':
                 return json.dumps({'state': 'running'})
             if whole.status != 'finished':
+                exc = None
                 try:
                     exc = whole.exception(timeout=5)
                     message = '%s: %s' % (type(exc).__name__, exc)
                 except Exception as problem:
                     message = '%s (%s)' % (whole.status, problem)
+                lost = lost_run(exc)
+                if lost is not None and submit_prefix + lost[0] == dataset_name:
+                    return json.dumps({'state': 'failed', 'message': (
+                        'the Dask worker running %s was lost mid-run (it died or was killed) and '
+                        'Dask started the run again; it was stopped before running a second time, '
+                        'so it may have partly run: check what it does, then submit it again' % lost[1])})
+                if lost is not None:
+                    return json.dumps({'state': 'failed', 'message': (
+                        'an argument made by %s (run %s) was lost with the Dask worker that held it; '
+                        'run %s again' % (lost[1], lost[0], lost[1]))})
                 return json.dumps({'state': 'failed', 'message': 'the Dask task failed: %s' % message})
             envelope = dataset['envelope'].result(timeout=30)
             self.followed.pop(dataset_name, None)

@@ -4,6 +4,7 @@
 // this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +17,8 @@ export interface LocalDaskClusterOptions {
   timeoutMs?: number;
   /** Seconds of idleness (no client, no task) after which the scheduler exits by itself. */
   idleTimeoutS?: number;
+  /** Workers under a nanny, which starts a new worker process when one dies (as `dask worker` does by default). */
+  nanny?: boolean;
 }
 
 /** The interpreter the demo and the tests use for Dask unless told otherwise. */
@@ -57,6 +60,7 @@ export class LocalDaskCluster {
       threadsPerWorker: options.threadsPerWorker ?? 2,
       timeoutMs: options.timeoutMs ?? 60_000,
       idleTimeoutS: options.idleTimeoutS ?? 600,
+      nanny: options.nanny ?? false,
     });
     try {
       await cluster.startScheduler();
@@ -71,6 +75,20 @@ export class LocalDaskCluster {
   /** Kills the scheduler at once (SIGKILL), as a crash would; workers are left to notice. */
   killScheduler(): void {
     this.scheduler?.kill('SIGKILL');
+  }
+
+  /**
+   * Kills every worker process at once (SIGKILL), as an out-of-memory kill would; with `nanny`,
+   * the nannies start new ones. Returns the pids killed.
+   */
+  async killWorkerProcesses(): Promise<number[]> {
+    const pids: number[] = [];
+    for (const worker of this.workers) {
+      if (worker.pid === undefined) continue;
+      pids.push(...(this.options.nanny ? await childPids(worker.pid) : [worker.pid]));
+    }
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    return pids;
   }
 
   /** Stops (SIGSTOP) or resumes (SIGCONT) the scheduler: a hung scheduler, connected but mute. */
@@ -132,7 +150,7 @@ export class LocalDaskCluster {
         this.address,
         '--host', '127.0.0.1',
         '--nthreads', String(this.options.threadsPerWorker),
-        '--no-nanny',
+        this.options.nanny ? '--nanny' : '--no-nanny',
         '--no-dashboard',
         '--death-timeout', '60s',
         '--name', `choppa-worker-${index}`,
@@ -143,6 +161,23 @@ export class LocalDaskCluster {
     this.workers[index] = child;
     await waitForLine(child, /Registered to:/, this.options.timeoutMs, 'dask-worker');
   }
+}
+
+/** The worker processes a nanny spawned (Linux: /proc), not its resource tracker. */
+async function childPids(parent: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // The fourth field, after the parenthesised command name (which may hold spaces).
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && (await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes('spawn_main')) children.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children;
 }
 
 /** Resolves with the first stderr line matching `pattern`; rejects when the process ends first. */

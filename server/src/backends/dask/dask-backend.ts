@@ -193,7 +193,7 @@ export class DaskBackend implements Backend {
     let reported = -10;
     for (;;) {
       const aborted = options.signal?.aborted === true;
-      const job = await driver.call<{ state: string; written?: number; total?: number; size?: number; sha256?: string; error?: string }>(
+      const job = await driver.call<{ state: string; written?: number; total?: number; size?: number; sha256?: string; error?: string; missing?: string }>(
         'fetch_poll',
         begun.id,
         aborted ? 0 : FETCH_POLL_MS,
@@ -202,6 +202,7 @@ export class DaskBackend implements Backend {
       if ('failure' in job) return job;
       if (job.state === 'done') {
         if (aborted) return { failure: `fetching ${path} was cancelled` };
+        if (job.missing !== undefined) return { failure: job.missing };
         if (job.error !== undefined) return { failure: `could not gather artifact ${path} from the Dask cluster (${job.error})` };
         return { size: job.size ?? 0, sha256: job.sha256 ?? '' };
       }
