@@ -4,6 +4,7 @@
 // the next download into the same folder. Every backend that streams an artifact to disk uses it.
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../platform/process-alive.js';
 
 /** `<anything>.part-<pid>-<ms since the epoch>`, as `partialPath` names them. */
 const PARTIAL_NAME = /\.part-(\d{1,10})-(\d{13})$/;
@@ -56,13 +57,3 @@ async function abandoned(path: string, pid: number, startedAt: number): Promise<
   }
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

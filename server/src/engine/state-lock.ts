@@ -3,6 +3,7 @@
 // compaction. A lock left by a dead process, or older than any real hold, is broken.
 import { closeSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../platform/process-alive.js';
 
 /** A hold lasts microseconds to a compaction's milliseconds; anything this old was abandoned. */
 const STALE_MS = 30_000;
@@ -12,21 +13,12 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** True when the lock at `path` was left by a process that is gone, or is far too old. */
 function abandoned(path: string): boolean {
   try {
     const holder = Number.parseInt(readFileSync(path, 'utf8').split(' ')[0] ?? '', 10);
-    if (Number.isInteger(holder) && holder !== process.pid && !alive(holder)) return true;
+    if (Number.isInteger(holder) && holder !== process.pid && !processAlive(holder)) return true;
     return Date.now() - statSync(path).mtimeMs > STALE_MS;
   } catch {
     // Gone between our attempt and this look: try again.
