@@ -399,6 +399,10 @@ def _choppa_dask_install(namespace):
         def __init__(self, address, runner_source, connect_timeout):
             self.address = address
             self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+            # The connection this driver registered its plugins and topic over: a client that
+            # reconnected (it cancels its futures then) may be on a restarted scheduler that has
+            # neither.
+            self.comm = self.client.scheduler_comm
             digest = hashlib.sha256(runner_source.encode('utf-8')).hexdigest()[:16]
             self.plugin_name = 'choppa-runner-%s' % digest
             self.client.register_worker_plugin(RunnerPlugin(runner_source, digest), name=self.plugin_name)
@@ -423,7 +427,9 @@ def _choppa_dask_install(namespace):
             })
 
         def connected(self):
-            return self.client.status == 'running' and self.client.scheduler_comm is not None
+            # Local state only: no call to the scheduler, which may hang.
+            return (self.client.status == 'running' and self.client.scheduler_comm is not None
+                    and self.client.scheduler_comm is self.comm)
 
         def _on_event(self, event):
             message = event[1] if isinstance(event, (tuple, list)) and len(event) == 2 else None

@@ -375,4 +375,26 @@ describe('dask backend when the scheduler dies mid-run', () => {
       await cleanup();
     }
   }, 120_000);
+
+  it('reconnects on the first run after the scheduler restarted while the backend was idle, whether its client gave up or reconnected', async () => {
+    const { backend, cleanup } = await makeDaskBackend(cluster.address, { connectTimeoutMs: 2000 });
+    try {
+      expect(expectValue(await backend.run(payload({ source: py('def f():', '    return 1') }))).json).toBe(1);
+      for (const downMs of [4000, 0]) {
+        cluster.killScheduler();
+        // Longer than the client's connect timeout, its client closes; at once, it reconnects
+        // to the new scheduler, which knows neither its runner nor its output topic.
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        await cluster.restartScheduler();
+        const messages: string[] = [];
+        const outcome = await backend.run(payload({ source: py('def f(x):', '    return x * 2'), args_source: String(downMs) }), {
+          onProgress: (report) => messages.push(report.message),
+        });
+        expect(expectValue(outcome).json).toBe(downMs * 2);
+        expect(messages.filter((message) => message.startsWith('waiting for a Dask worker'))).toEqual([]);
+      }
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
 });

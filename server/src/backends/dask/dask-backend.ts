@@ -289,8 +289,30 @@ export class DaskBackend implements Backend {
     return { name: dataset };
   }
 
-  /** The live driver, connecting one when there is none; runs arriving together share it. */
-  private ensureDriver(onProgress: RunOptions['onProgress']): Promise<DaskDriver | BackendFailure> {
+  /**
+   * The live driver, connecting one when there is none or when its client is no longer connected
+   * to the scheduler it registered with (closed after the scheduler was gone longer than its
+   * connect timeout, or reconnected to a restarted one that lacks its runner); runs arriving
+   * together share it.
+   */
+  private async ensureDriver(onProgress: RunOptions['onProgress']): Promise<DaskDriver | BackendFailure> {
+    if (this.disposed) return { failure: 'the Dask backend was shut down' };
+    const live = this.live;
+    if (live?.alive) {
+      // A local check in the driver (one pipe round trip), no scheduler call.
+      const connected = await live.call<boolean>('connected');
+      if (connected === true) return live;
+      // A driver that hung on it was killed: say so, as any command past its deadline does.
+      if (live.timedOut && typeof connected === 'object') {
+        if (this.live === live) this.live = undefined;
+        return connected;
+      }
+      await this.drop(live);
+    }
+    return this.connectDriver(onProgress);
+  }
+
+  private connectDriver(onProgress: RunOptions['onProgress']): Promise<DaskDriver | BackendFailure> {
     if (this.disposed) return Promise.resolve({ failure: 'the Dask backend was shut down' });
     if (this.live?.alive) return Promise.resolve(this.live);
     if (!this.spawning) {
@@ -312,7 +334,11 @@ export class DaskBackend implements Backend {
   private async dropIfDisconnected(driver: DaskDriver): Promise<void> {
     const connected = driver.alive ? await driver.call<boolean>('connected') : false;
     if (connected === true) return;
-    this.log(`the Dask driver lost the scheduler at ${this.options.scheduler}; reconnecting on the next request`);
+    await this.drop(driver);
+  }
+
+  private async drop(driver: DaskDriver): Promise<void> {
+    this.log(`the Dask driver lost the scheduler at ${this.options.scheduler}; reconnecting`);
     if (this.live === driver) this.live = undefined;
     await driver.close();
   }
