@@ -20,6 +20,7 @@ import type {
   SubmittedStatus,
 } from '../../server/src/backends/backend.js';
 import { zipArchive } from '../../server/src/bundle/zip-archive.js';
+import { formatBytes } from '../../server/src/engine/format.js';
 
 export interface BackendUnderTest {
   backend: Backend;
@@ -322,8 +323,11 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(Number.isNaN(Date.parse(ref.created))).toBe(false);
       expect(await backend().readArtifactMetadata(ref.path)).toEqual(ref);
       const destination = join(scratch, 'fetched.pkl');
-      const fetched = await backend().fetchArtifact(ref.path, destination);
+      const messages: string[] = [];
+      const fetched = await backend().fetchArtifact(ref.path, destination, { onProgress: (report) => messages.push(report.message) });
       expect(fetched).toEqual({ size: ref.size, sha256: ref.sha256 });
+      // Progress says how much came in, of how much, in the one size format.
+      for (const message of messages) expect(message).toMatch(new RegExp(`^downloading ${ref.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\([\\d.]+ (B|KB|MB|GB) of ${formatBytes(ref.size).replace('.', '\\.')}\\)$`));
       const bytes = await readFile(destination);
       expect(bytes.length).toBe(ref.size);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(ref.sha256);

@@ -24,6 +24,7 @@ import { RunnerChannel, type RunnerCommands } from '../runner-channel.js';
 import { artifactRefFrom, endings, outcomeFromEnvelope, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { pause, pollRunner } from '../runner-poll.js';
 import { DaskDriver, driverCall, type DaskClusterInfo, type DaskDriverOptions } from './dask-driver.js';
+import { formatBytes } from '../../engine/format.js';
 
 export interface DaskBackendOptions extends Omit<DaskDriverOptions, 'connectTimeoutMs'> {
   connectTimeoutMs?: number;
@@ -209,7 +210,7 @@ export class DaskBackend implements Backend {
       const percentage = job.total ? Math.floor(((job.written ?? 0) / job.total) * 100) : 0;
       if (percentage >= reported + 10) {
         reported = percentage;
-        options.onProgress?.({ message: `downloading ${path}`, percentage });
+        options.onProgress?.({ message: `downloading ${path} (${formatBytes(job.written ?? 0)} of ${formatBytes(job.total ?? 0)})`, percentage });
       }
       if (aborted) await pause(20, undefined);
     }

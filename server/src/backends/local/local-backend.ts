@@ -31,6 +31,7 @@ import { OutputTail } from '../output-tail.js';
 import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
 import { RunnerChannel } from '../runner-channel.js';
 import { pollRunner } from '../runner-poll.js';
+import { formatBytes } from '../../engine/format.js';
 
 /**
  * Whether `local` really lies under the fs root once links are resolved: a symbolic link planted
@@ -209,7 +210,7 @@ export class LocalBackend implements Backend {
         const percentage = total > 0 ? Math.floor((size / total) * 100) : 100;
         if (percentage >= reported + 10) {
           reported = percentage;
-          options.onProgress?.({ message: `downloading ${path}`, percentage });
+          options.onProgress?.({ message: `downloading ${path} (${formatBytes(size)} of ${formatBytes(total)})`, percentage });
         }
         callback(null, chunk);
       },
