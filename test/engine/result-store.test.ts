@@ -126,6 +126,20 @@ describe('the result store', () => {
     expect(warnings.join('\n')).toContain('was moved to');
   });
 
+  it('moves a folder where the snapshot goes aside, so compactions write it again and the journal stays bounded', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'state.json'), { recursive: true });
+    const { warn, warnings } = quiet();
+    const store = new ResultStore(dir, warn);
+    expect(store.latest('p.py::f')).toBeUndefined();
+    expect(warnings.join('\n')).toContain('was moved to');
+    const stdout = 'x'.repeat(20_000);
+    for (let i = 0; i < 80; i += 1) store.set(`f${i % 40}.py::f`, record(`r${i}`, String(i), { stdout }));
+    expect(warnings.filter((warning) => warning.includes('Could not'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).version).toBe(2);
+    expect(statSync(join(dir, 'journal.jsonl')).size).toBeLessThan(1 << 20);
+  });
+
   it('stores without reading what it does not need: a write alone never reads the snapshot', () => {
     // A CLI run that only stores its result does not read (6.5 MB at 10,000 results) what it
     // never looks at: here a corrupt snapshot stays untouched until something reads.

@@ -511,7 +511,10 @@ export class ResultStore {
     let text: string;
     try {
       text = readFileSync(this.snapshotFile, 'utf8');
-    } catch {
+    } catch (error) {
+      // A folder where the snapshot goes would fail every compaction while the journal grows:
+      // it is moved aside as a corrupt snapshot is.
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') this.moveAside();
       return;
     }
     this.snapshotBytes = text.length;
@@ -540,13 +543,17 @@ export class ResultStore {
         if (isSubmission(value)) this.apply({ k: 'submission', record: value });
       }
     } catch {
-      const aside = `${this.snapshotFile}.corrupt-${Date.now()}`;
-      try {
-        renameSync(this.snapshotFile, aside);
-        this.warn(`${this.snapshotFile} was not valid choppa state; it was moved to ${aside} and a new one started.`);
-      } catch {
-        this.warn(`${this.snapshotFile} is not valid choppa state and could not be moved aside; results will not persist.`);
-      }
+      this.moveAside();
+    }
+  }
+
+  private moveAside(): void {
+    const aside = `${this.snapshotFile}.corrupt-${Date.now()}`;
+    try {
+      renameSync(this.snapshotFile, aside);
+      this.warn(`${this.snapshotFile} was not valid choppa state; it was moved to ${aside} and a new one started.`);
+    } catch {
+      this.warn(`${this.snapshotFile} is not valid choppa state and could not be moved aside; results will not persist.`);
     }
   }
 
