@@ -1122,7 +1122,8 @@ def _choppa_install(namespace):
                 return Refusal(
                     'ChoppaArgumentError',
                     'argument `%s` is not a literal or the result of an earlier remote call; '
-                    'only functions and their arguments reach the cluster' % segment)
+                    'only functions and their arguments reach the cluster: write the value itself '
+                    '(`1_000_000` for `10**6`), or compute it inside the function' % segment)
 
             args = []
             for node in call.args:

@@ -488,7 +488,7 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
         await backend().run(payload({ source: py('def f(a, b):', '    return a'), args_source: '1, b=foo(1)' })),
       );
       expect(error.message).toBe(
-        'argument `foo(1)` is not a literal or the result of an earlier remote call; only functions and their arguments reach the cluster',
+        'argument `foo(1)` is not a literal or the result of an earlier remote call; only functions and their arguments reach the cluster: write the value itself (`1_000_000` for `10**6`), or compute it inside the function',
       );
     });
 
