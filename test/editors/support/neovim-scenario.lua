@@ -92,19 +92,27 @@ step('attach', function()
 end)
 
 local add_line
-step('code action runs add', function()
-  add_line = cursor_to('add(1, 2)')
-  pick = 'Run add(1, 2) remotely'
-  vim.lsp.buf.code_action()
+-- Waits for a diagnostic of `bufnr` whose message `matches`, and returns it.
+local function wait_for_diagnostic(what, bufnr, matches)
   local found
-  wait_for('the result diagnostic', function()
-    for _, diagnostic in ipairs(vim.diagnostic.get(0)) do
-      if diagnostic.message:find('add(1, 2) → 3', 1, true) == 1 then
+  wait_for(what, function()
+    for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
+      if matches(diagnostic.message) then
         found = diagnostic
         return true
       end
     end
     return false
+  end)
+  return found
+end
+
+step('code action runs add', function()
+  add_line = cursor_to('add(1, 2)')
+  pick = 'Run add(1, 2) remotely'
+  vim.lsp.buf.code_action()
+  local found = wait_for_diagnostic('the result diagnostic', 0, function(message)
+    return message:find('add(1, 2) → 3', 1, true) == 1
   end)
   return { message = found.message, severity = found.severity, lnum = found.lnum, info = vim.diagnostic.severity.INFO }
 end)
@@ -304,15 +312,8 @@ step('a run whose error holds a lone surrogate answers and shows it', function()
       status = response.result.status
     end
   end
-  local found
-  wait_for('the error diagnostic', function()
-    for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
-      if diagnostic.message:find('no such file: caf', 1, true) then
-        found = diagnostic
-        return true
-      end
-    end
-    return false
+  local found = wait_for_diagnostic('the error diagnostic', bufnr, function(message)
+    return message:find('no such file: caf', 1, true) ~= nil
   end)
   vim.api.nvim_buf_set_lines(bufnr, last, -1, false, {})
   return { status = status, message = found.message }
