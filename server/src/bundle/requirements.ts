@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { parsePyproject, projectDependencies } from '../workspace-index/pyproject.js';
+import { listsDependencies, parsePyproject, projectDependencies } from '../workspace-index/pyproject.js';
 
 export interface Requirements {
   hash: string;
@@ -76,9 +76,7 @@ export function requirementsTarget(root: string, file: string | null): { kind: '
   const parsed = parsePyproject(pyproject);
   // A file that is not TOML may still hold the list: it is the one to fix, not to shadow.
   if ('failure' in parsed) return { kind: 'pyproject', path: pyprojectPath };
-  const project = parsed.table['project'];
-  const declares = typeof project === 'object' && project !== null && !(Array.isArray((project as { dynamic?: unknown }).dynamic) && ((project as { dynamic: unknown[] }).dynamic).includes('dependencies'));
-  return declares ? { kind: 'pyproject', path: pyprojectPath } : { kind: 'lines', path: requirementsTxt };
+  return listsDependencies(parsed) ? { kind: 'pyproject', path: pyprojectPath } : { kind: 'lines', path: requirementsTxt };
 }
 
 /** The meaningful lines of a requirements file: no comments, no blanks, continuations joined. */

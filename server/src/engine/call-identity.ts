@@ -58,7 +58,7 @@ export function nthBinding(bindings: readonly Binding[], name: string, ordinal: 
 /**
  * The identity of a call whose arguments are `key` (`callKey`, as written) and whose bare names
  * are `names`, made in the file `caller` (its path as the store names files) at `position`:
- * `key` alone when it names nothing, else `key | caller N#2 data#1` (`#0`: not assigned there).
+ * `key` alone when it names nothing, else `key | jobs.py N#2 data#1` (`#0`: not assigned there).
  */
 export function callIdentity(key: string, names: readonly string[], caller: string, bindings: readonly Binding[], position: Pos | undefined): string {
   if (names.length === 0) return key;

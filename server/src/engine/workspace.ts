@@ -220,9 +220,12 @@ export class Workspace {
 
   private readonly keyPrefixes = new Map<string, string>();
 
-  /** A file as call identities and code versions name it: its store key's file part (`jobs.py::`). */
+  /**
+   * A file as call identities and code versions name it: its path from the root (`/`-separated,
+   * as the store names files), which `staleness` turns back into the file to read.
+   */
   private callerOf(filePath: string): string {
-    return this.key(filePath, '');
+    return (this.root === null ? basename(filePath) : relative(this.root, filePath)).split('\\').join('/');
   }
 
   /** The identity of a call of `analysis` (a call site, or arguments given as text at `position`). */
@@ -288,7 +291,7 @@ export class Workspace {
     let callingFile = filePath;
     let callingAnalysis: FileAnalysis | undefined = analysis;
     if (caller !== undefined && caller !== this.callerOf(filePath)) {
-      callingFile = this.root === null ? '' : join(this.root, caller.slice(0, -2));
+      callingFile = this.root === null ? '' : join(this.root, caller);
       callingAnalysis = this.root === null ? undefined : this.index?.pass(() => this.index?.analysisOf(callingFile));
     }
     return staleness(record.version, {
@@ -392,10 +395,9 @@ export class Workspace {
     const call = request.args ? this.callIdentity(request.filePath, request.analysis, callKey(request.args.parsed), argumentNames(request.args.parsed), request.args.position) : '';
     // The configuration or the project code keeps the run from starting: that is this call's
     // latest outcome, and what the editor shows on it, not the run before.
-    const error = 'failure' in selected ? { type: 'ConfigurationError', message: selected.failure } : 'failure' in code ? { type: code.type, message: code.failure } : undefined;
-    if (error || 'failure' in selected || 'failure' in code) {
-      return { error: error!, belongsTo: { key, call, version, boundTo: site?.boundTo, fn, args: plan.argsSource, backend: this.backends.labelFor(instance) } };
-    }
+    const belongsTo = (): FailedBeforeStart => ({ key, call, version, boundTo: site?.boundTo, fn, args: plan.argsSource, backend: this.backends.labelFor(instance) });
+    if ('failure' in selected) return { error: { type: 'ConfigurationError', message: selected.failure }, belongsTo: belongsTo() };
+    if ('failure' in code) return { error: { type: code.type, message: code.failure }, belongsTo: belongsTo() };
     return { fn, instance, backend: selected.backend, payload, key, call, version, boundTo: site?.boundTo, code, definedIn: target.definedIn };
   }
 

@@ -39,6 +39,13 @@ export function projectDependencies(pyproject: Pyproject): string[] | { failure:
   return lines;
 }
 
+/** Whether the file has a `[project]` table whose dependencies are listed there (not `dynamic`). */
+export function listsDependencies(pyproject: Pyproject): boolean {
+  if ('failure' in pyproject) return false;
+  const project = record(path(pyproject.table, ['project']));
+  return project !== undefined && !list(project['dynamic']).includes('dependencies');
+}
+
 /**
  * Folders (relative to the project) where a build backend finds the packages, in the spellings of
  * setuptools, poetry, hatch, pdm, maturin, uv and scikit-build-core. A file that is not valid
@@ -123,9 +130,8 @@ export function addDependency(text: string, requirement: string): TextInsert[] |
   const before = parsePyproject(text);
   const existing = projectDependencies(before);
   if ('failure' in before || 'failure' in existing) return undefined;
-  const project = record(path(before.table, ['project']));
-  if (!project || list(project['dynamic']).includes('dependencies')) return undefined;
-  const placed = project['dependencies'] === undefined ? newDependenciesLine(text) : appendToArray(text);
+  if (!listsDependencies(before)) return undefined;
+  const placed = path(before.table, ['project', 'dependencies']) === undefined ? newDependenciesLine(text) : appendToArray(text);
   if (!placed) return undefined;
   const inserts = placed.map((insert) => ({ ...insert, text: insert.text.replace('\0', JSON.stringify(requirement)) }));
   const after = parsePyproject(apply(text, inserts));
