@@ -151,3 +151,30 @@ describe('the real cancel shape', () => {
     expect(commandOutcome('Cancelled', undefined)).toEqual({ kind: 'cancelled', message: 'the command was cancelled' });
   });
 });
+
+// dbt-databricks (`api_client.py`, `_create_execution_context`) retries a context that ends
+// `Error`: "ContextStatus.ERROR can occur when cluster is under heavy load".
+describe('a busy cluster whose new contexts end Error', () => {
+  it('creates another context, up to three, and the run succeeds', async () => {
+    const harness = await make({ backend: { timing: { contextRetryMs: 10 } } });
+    harness.emulator.failContextStarts(2);
+    const messages: string[] = [];
+    const outcome = await harness.backend.run(payload({ source: py('def f():', '    return 7') }), {
+      onProgress: (report: ProgressReport) => messages.push(report.message),
+    });
+    expect(expectValue(outcome).json).toBe(7);
+    expect(creates(harness)).toBe(3);
+    // The two that ended Error were destroyed, not left on the cluster.
+    expect(harness.emulator.stats.count('POST', '/api/1.2/contexts/destroy')).toBe(2);
+    expect(messages.some((message) => message.includes('did not start (the cluster may be busy)') && message.includes('attempt 3 of 3'))).toBe(true);
+  });
+
+  it('says how often it tried once three contexts ended Error', async () => {
+    const harness = await make({ backend: { timing: { contextRetryMs: 10 } } });
+    harness.emulator.failContextStarts(3);
+    const outcome = await harness.backend.run(payload({ source: py('def f():', '    return 7') }));
+    expect(outcome.status).toBe('error');
+    expect(outcome.status === 'error' ? outcome.error.message : '').toContain(`the execution context on cluster ${DEFAULT_CLUSTER_ID} did not start (Error 3 times)`);
+    expect(creates(harness)).toBe(3);
+  });
+});

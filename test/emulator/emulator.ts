@@ -86,6 +86,8 @@ export interface Emulator {
   evictContext(contextId?: string): string;
   /** The execution contexts alive now. */
   contextIds(): string[];
+  /** The next `count` execution contexts end `Error` instead of `Running`, as on a cluster under heavy load. */
+  failContextStarts(count: number): void;
   /** Every accepted `jobs/runs/submit` body (an idempotent resend is not a new one), oldest first. */
   jobRuns(): SubmittedRun[];
 }
@@ -397,6 +399,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       clusters.terminate(clusterId, reason),
     loseContext: (contextId) => execution.loseContext(contextId),
     evictContext: (contextId) => execution.evictContext(contextId),
+    failContextStarts: (count) => execution.failContextStarts(count),
     contextIds: () => execution.contextIds(),
     jobRuns: () => jobs.submissions(),
     async stop() {

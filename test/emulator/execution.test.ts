@@ -20,6 +20,15 @@ describe('command execution', () => {
     expect(status.body).toEqual({ id: context, status: 'Running' });
   });
 
+  it('ends a context Error as a cluster under heavy load does, when told to', async () => {
+    emulator.failContextStarts(1);
+    const failed = await createContext(emulator, CLUSTER);
+    const status = await call(emulator, 'GET', `/api/1.2/contexts/status?clusterId=${CLUSTER}&contextId=${failed}`);
+    expect(status.body).toEqual({ id: failed, status: 'Error' });
+    const next = await createContext(emulator, CLUSTER);
+    expect((await call(emulator, 'GET', `/api/1.2/contexts/status?clusterId=${CLUSTER}&contextId=${next}`)).body.status).toBe('Running');
+  });
+
   it('returns printed output followed by the last expression like Out[n]', async () => {
     const result = await run(emulator, CLUSTER, context, 'x = 40\nprint("hello")\nx + 2');
     expect(result.status).toBe('Finished');

@@ -56,6 +56,8 @@ interface ContextRecord {
   exited: Promise<void>;
   /** When a call last named this context, for least-recently-used eviction. */
   lastUsed: number;
+  /** Ends `Error` instead of `Running` once its process is up (`failContextStarts`). */
+  doomed?: boolean;
 }
 
 // The service's answer to `commands/cancel`: `Finished` with this error result (the Databricks VS
@@ -96,6 +98,7 @@ export class Execution {
   private readonly commands = new Map<string, CommandRecord>();
   private readonly children = new Set<ContextRecord>();
   private readonly evicted = new Set<string>();
+  private failingStarts = 0;
 
   constructor(
     private readonly clusters: Clusters,
@@ -120,7 +123,21 @@ export class Execution {
     if (language !== 'python') throw legacyError(400, `The emulator runs only python execution contexts, not ${language}.`);
     this.evictFor(clusterId);
     const context = this.spawnContext(clusterId);
+    if (this.failingStarts > 0) {
+      this.failingStarts -= 1;
+      context.doomed = true;
+    }
     return json({ id: context.id });
+  }
+
+  /**
+   * The next `count` contexts created end `Error` instead of `Running`, as contexts do on a
+   * cluster under heavy load: dbt-databricks retries that case (databricks/dbt-databricks
+   * `dbt/adapters/databricks/api_client.py`, `_create_execution_context`: "ContextStatus.ERROR
+   * can occur when cluster is under heavy load").
+   */
+  failContextStarts(count: number): void {
+    this.failingStarts = count;
   }
 
   handleContextStatus(query: URLSearchParams): Reply {
@@ -305,6 +322,11 @@ export class Execution {
   private onAnswer(context: ContextRecord, line: string): void {
     const answer = JSON.parse(line) as { ready?: boolean; id?: string; cancelled?: boolean; results?: Results };
     if (answer.ready) {
+      if (context.doomed) {
+        context.status = 'Error';
+        context.child.kill('SIGKILL');
+        return;
+      }
       context.status = 'Running';
       this.pump(context);
       return;

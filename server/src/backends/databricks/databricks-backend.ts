@@ -28,6 +28,7 @@ import {
   createContext,
   destroyContext,
   executeCommand,
+  pause,
   type CommandOutcome,
   type ContextAddress,
   type PollSchedule,
@@ -54,6 +55,8 @@ export interface DatabricksTiming {
   contextPollMaxMs?: number;
   /** Give up on a context that stays Pending (default 10 min). */
   contextTimeoutMs?: number;
+  /** Wait before creating another context after one ended `Error`, doubled each time (default 1 s). */
+  contextRetryMs?: number;
   /** First `clusters/get` re-check while the cluster starts (default 1 s, growing). */
   clusterPollFirstMs?: number;
   /** Longest gap between cluster checks (default 10 s, as the SDKs). */
@@ -108,6 +111,9 @@ interface Creation {
 
 const GROWTH = 1.5;
 
+/** How many contexts one run creates before it reports that none starts. */
+const CONTEXT_START_ATTEMPTS = 3;
+
 /**
  * Invariant: at most one context is in use (`contextId`) and at most one is being created
  * (`creation`); a run that finds the context gone clears `contextId` only if it still names
@@ -135,6 +141,7 @@ export class DatabricksBackend implements Backend {
       contextPollFirstMs: 50,
       contextPollMaxMs: 1000,
       contextTimeoutMs: 10 * 60_000,
+      contextRetryMs: 1000,
       clusterPollFirstMs: 1000,
       clusterPollMaxMs: 10_000,
       clusterTimeoutMs: 20 * 60_000,
@@ -453,11 +460,26 @@ export class DatabricksBackend implements Backend {
     }
 
     onProgress({ message: `creating an execution context on cluster ${clusterId}` });
-    const context = await createContext(client, clusterId, {
+    let context = await createContext(client, clusterId, {
       schedule: this.schedule(this.timing.contextPollFirstMs, this.timing.contextPollMaxMs),
       timeoutMs: this.timing.contextTimeoutMs,
       signal,
     });
+    // A context that ends `Error` is what a cluster under heavy load answers, and a later one
+    // usually starts (dbt-databricks retries it five times, backing off exponentially); the
+    // failed one has been destroyed already.
+    for (let attempt = 2; attempt <= CONTEXT_START_ATTEMPTS && !context.ok && 'status' in context && context.status === 'Error' && !signal.aborted; attempt++) {
+      const waitMs = this.timing.contextRetryMs * 2 ** (attempt - 2);
+      this.log(`execution context on cluster ${clusterId} ended Error; creating another in ${waitMs} ms (attempt ${attempt} of ${CONTEXT_START_ATTEMPTS})`);
+      onProgress({ message: `the execution context on cluster ${clusterId} did not start (the cluster may be busy); creating another (attempt ${attempt} of ${CONTEXT_START_ATTEMPTS})` });
+      await pause(waitMs, signal);
+      if (signal.aborted) break;
+      context = await createContext(client, clusterId, {
+        schedule: this.schedule(this.timing.contextPollFirstMs, this.timing.contextPollMaxMs),
+        timeoutMs: this.timing.contextTimeoutMs,
+        signal,
+      });
+    }
     if (signal.aborted) {
       if (context.ok) await destroyContext(client, this.address(context.id));
       return cancelled;
@@ -468,7 +490,7 @@ export class DatabricksBackend implements Backend {
         failure:
           'error' in context
             ? describeApiFailure(context.error, `creating an execution context on cluster ${clusterId}`, host, client.configFile)
-            : `the execution context on cluster ${clusterId} did not start (${context.status}); check the cluster's driver logs, restart the cluster if it persists, and run again`,
+            : `the execution context on cluster ${clusterId} did not start (${context.status}${context.status === 'Error' ? ` ${CONTEXT_START_ATTEMPTS} times` : ''}); check the cluster's driver logs, restart the cluster if it persists, and run again`,
       };
     }
 
