@@ -8,11 +8,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
-import { commandOutcome } from '../../server/src/backends/databricks/command-execution.js';
+import { commandOutcome, executeCommand } from '../../server/src/backends/databricks/command-execution.js';
 import { expectValue, payload, py, runRecording } from '../backends/contract.js';
 import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
 import { call, commandStatus, createContext, execute, poll } from '../emulator/support.js';
-import { makeHarness, type Harness } from './harness.js';
+import { makeHarness, testClient, type Harness } from './harness.js';
 
 const harnesses: Harness[] = [];
 async function make(...args: Parameters<typeof makeHarness>): Promise<Harness> {
@@ -176,5 +176,23 @@ describe('a busy cluster whose new contexts end Error', () => {
     expect(outcome.status).toBe('error');
     expect(outcome.status === 'error' ? outcome.error.message : '').toContain(`the execution context on cluster ${DEFAULT_CLUSTER_ID} did not start (Error 3 times)`);
     expect(creates(harness)).toBe(3);
+  });
+});
+
+// A command whose driver went away ends `Error` with its message in `results.data`, where dbt
+// reads it (dbt-databricks `api_client.py` `_extract_error_message`), not in a summary or cause.
+describe('a command that ends Error', () => {
+  it('says why, from results.data, instead of "failed without a message"', async () => {
+    const harness = await make();
+    const { emulator } = harness;
+    const contextId = await createContext(emulator, DEFAULT_CLUSTER_ID);
+    const client = testClient(emulator.url, emulator.token);
+    const outcome = executeCommand(client, { clusterId: DEFAULT_CLUSTER_ID, contextId }, 'import time\ntime.sleep(30)', { schedule: { firstMs: 5, maxMs: 20, factor: 1.5 } });
+    // A few status checks in, the command is running on the context.
+    await poll(async () => emulator.stats.count('GET', '/api/1.2/commands/status'), (checks) => checks >= 4);
+    emulator.terminateCluster(DEFAULT_CLUSTER_ID);
+    const ended = await outcome;
+    expect(ended).toMatchObject({ kind: 'ended', status: 'Error' });
+    expect(ended.kind === 'ended' ? ended.message : '').toContain(`Cluster ${DEFAULT_CLUSTER_ID} was terminated while the command was running`);
   });
 });

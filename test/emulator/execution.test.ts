@@ -142,7 +142,7 @@ describe('a cluster terminated mid-run', () => {
       await poll(() => commandStatus(local, 'c1', id, command), (answer) => answer.body.status === 'Running');
       local.terminateCluster('c1', { code: 'DRIVER_UNREACHABLE', type: 'SERVICE_FAULT' });
       const ended = await commandStatus(local, 'c1', id, command);
-      expect(ended.body).toMatchObject({ status: 'Error', results: { resultType: 'error', summary: expect.stringContaining('terminated') } });
+      expect(ended.body).toMatchObject({ status: 'Error', results: { resultType: 'error', data: expect.stringContaining('was terminated') } });
       const cluster = await call(local, 'GET', '/api/2.1/clusters/get?cluster_id=c1');
       expect(cluster.body).toMatchObject({ state: 'TERMINATED', termination_reason: { code: 'DRIVER_UNREACHABLE', type: 'SERVICE_FAULT' } });
       const again = await call(local, 'POST', '/api/1.2/commands/execute', { clusterId: 'c1', contextId: id, language: 'python', command: '1' });

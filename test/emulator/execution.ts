@@ -31,7 +31,7 @@ type CommandStatus = 'Queued' | 'Running' | 'Cancelling' | 'Cancelled' | 'Finish
 /** `results` of a command, as the service sends it. */
 export type Results =
   | { resultType: 'text'; data: string }
-  | { resultType: 'error'; summary: string; cause: string; data?: string };
+  | { resultType: 'error'; summary?: string; cause?: string; data?: string };
 
 interface CommandRecord {
   id: string;
@@ -75,11 +75,14 @@ const KERNEL_LOST_RESULTS: Results = {
   cause: 'Fatal error: The Python kernel is unresponsive.\nThe Python process exited unexpectedly.',
 };
 
+// A command that ends `Error` (not a raised exception: the driver under it went away) carries its
+// message in `results.data`, which is where dbt reads it (databricks/dbt-databricks
+// `dbt/adapters/databricks/api_client.py` `_extract_error_message`, and dbt-labs/dbt-spark
+// `python_submissions.py` `_get_exception`); no client reads a summary or cause for it.
 function clusterTerminatedResults(clusterId: string): Results {
   return {
     resultType: 'error',
-    summary: `Cluster ${clusterId} was terminated while the command was running.`,
-    cause: `com.databricks.backend.common.rpc.DriverStoppedException: Cluster ${clusterId} was terminated. The command was interrupted.`,
+    data: `com.databricks.backend.common.rpc.DriverStoppedException: Cluster ${clusterId} was terminated while the command was running.`,
   };
 }
 

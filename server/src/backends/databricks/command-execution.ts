@@ -220,13 +220,20 @@ export function stripHtml(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** A readable one-line message for error results: the cleaned summary, else the cause's last line. */
+/**
+ * A readable one-line message for error results: the cleaned summary, else the cause's last line,
+ * else `data`, where a command that ended `Error` (not one that raised) carries its message
+ * (dbt-databricks `api_client.py` `_extract_error_message` reads it there).
+ */
 export function errorResultMessage(results: CommandResults | undefined): string {
   const summary = stripHtml(stripAnsi(results?.summary ?? '')).trim();
   if (summary !== '') return summary.split('\n')[0]!.trim();
   const cause = stripAnsi(results?.cause ?? '').trim();
   const last = cause.split('\n').filter((line) => line.trim() !== '').pop();
-  return last?.trim() ?? 'the command failed without a message';
+  if (last !== undefined) return last.trim();
+  const data = typeof results?.data === 'string' ? stripAnsi(results.data).trim() : '';
+  const first = data.split('\n').find((line) => line.trim() !== '');
+  return first?.trim() ?? 'the command failed without a message';
 }
 
 /** How a command that reached the terminal `status` ended, from its `results`. */
