@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmittedHandle } from '../../server/src/backends/backend.js';
-import { runPhase, type JobRun } from '../../server/src/backends/databricks/job-submission.js';
+import { runPhase, TRUNCATED_LOGS_NOTE, type JobRun } from '../../server/src/backends/databricks/job-submission.js';
 import { mapLogicalPath } from '../../server/src/backends/fs-paths.js';
 import { py, submitOk, submitRequest, waitSubmitted } from '../backends/contract.js';
 import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
@@ -175,6 +175,35 @@ describe('a failed task', () => {
     expect(status.state).toBe('failed');
     expect(status.error).toMatchObject({ origin: 'remote', message: expect.stringContaining('exit code 3') });
     expect(status.logs).toContain('vanishing');
+  });
+});
+
+// get-output keeps the *last* 5 MB of a task's output (databricks-sdk-py `service/jobs.py`,
+// `RunOutput.logs`) and sets `logs_truncated`.
+describe('a job that printed more than get-output returns', () => {
+  it('keeps the tail, with the traceback, and says the beginning is missing', async () => {
+    const small = await makeHarness({ emulator: { jobLogsLimitBytes: 4000 } });
+    try {
+      const handle = await submitOk(
+        small.backend,
+        submitRequest({ source: py('def f():', '    for i in range(1000):', "        print('line %04d' % i)", "    raise ValueError('at the end')") }),
+      );
+      const status = await waitSubmitted(small.backend, handle);
+      expect(status.state).toBe('failed');
+      expect(status.logs?.startsWith(`${TRUNCATED_LOGS_NOTE}\n`)).toBe(true);
+      expect(status.logs).toContain('line 0999\n');
+      expect(status.logs).toContain('ValueError: at the end');
+      expect(status.logs).not.toContain('line 0000\n');
+    } finally {
+      await small.cleanup();
+    }
+  });
+
+  it('adds nothing to logs the service did not cut', async () => {
+    const handle = await submitOk(backend(), submitRequest({ source: py('def f():', "    print('short')", '    return 1') }));
+    const status = await waitSubmitted(backend(), handle);
+    expect(status.logs).toContain('short\n');
+    expect(status.logs).not.toContain('logs_truncated');
   });
 });
 

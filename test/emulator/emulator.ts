@@ -40,7 +40,7 @@ export interface EmulatorOptions {
   jobCleanupDelayMs?: number;
   /** Whether serverless jobs are enabled (default true); decides the error for a task without compute. */
   serverless?: boolean;
-  /** Bytes of job task output kept for `runs/get-output` `logs` (default 5 MB, as on the service). */
+  /** Bytes of job task output kept for `runs/get-output` `logs`: the last ones, 5 MB by default, as on the service. */
   jobLogsLimitBytes?: number;
   /**
    * The Databricks Runtime line clusters run (default `16.4`, the LTS most workspaces run): its

@@ -456,16 +456,27 @@ export class Jobs {
     );
     task.exited = closed.then(() => undefined);
     const limit = this.options.logsLimitBytes ?? DEFAULT_LOGS_LIMIT;
+    // The service returns the *last* 5 MB of a task's logs (databricks/databricks-sdk-py
+    // `databricks/sdk/service/jobs.py`, `RunOutput.logs`: "Databricks restricts this API to return
+    // the last 5 MB of these logs"), with `logs_truncated` set: the head goes, the traceback stays.
     const keep = (chunk: Buffer) => {
-      const room = limit - task.logsSize;
-      if (room <= 0) {
+      task.logs.push(chunk);
+      task.logsSize += chunk.length;
+      while (task.logsSize > limit) {
         task.logsTruncated = true;
-        return;
+        const first = task.logs[0]!;
+        const excess = task.logsSize - limit;
+        if (first.length <= excess) {
+          task.logs.shift();
+          task.logsSize -= first.length;
+          continue;
+        }
+        // Cut on a character boundary: UTF-8 continuation bytes go with the character they end.
+        let cut = excess;
+        while (cut < first.length && (first[cut]! & 0xc0) === 0x80) cut += 1;
+        task.logs[0] = first.subarray(cut);
+        task.logsSize -= cut;
       }
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (part.length < chunk.length) task.logsTruncated = true;
-      task.logs.push(part);
-      task.logsSize += part.length;
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -30,6 +30,13 @@ export interface JobContext extends TransferContext {
 const JOBS_API = '/api/2.1/jobs/runs';
 const TASK_KEY = 'choppa';
 const ENVIRONMENT_KEY = 'choppa';
+/**
+ * Put before logs the service cut: get-output keeps only the last 5 MB of a task's output
+ * (databricks-sdk-py `service/jobs.py`, `RunOutput.logs`), so without it the log would read as
+ * if the run had printed nothing before.
+ */
+export const TRUNCATED_LOGS_NOTE =
+  '[choppa: Databricks returns only the last 5 MB of a job\'s output (logs_truncated), so its beginning is missing here; the run page has the full driver logs]';
 /** The service's limit on `idempotency_token` (§3.2). */
 const MAX_TOKEN_CHARS = 64;
 
@@ -155,7 +162,7 @@ export async function jobStatus(context: JobContext, handle: SubmittedHandle, si
 
   const taskRunId = data.taskRunId ?? taskRunOf(run.value);
   const output = taskRunId === undefined ? undefined : await getOutput(context, taskRunId, signal);
-  const logs = output?.logs !== undefined ? { logs: output.logs } : {};
+  const logs = output?.logs !== undefined ? { logs: output.logs_truncated === true ? `${TRUNCATED_LOGS_NOTE}\n${output.logs}` : output.logs } : {};
 
   const location = storageLocation(data.resultPath)!;
   const read = await readSmallFile(context, location, signal);
