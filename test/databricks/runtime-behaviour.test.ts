@@ -196,3 +196,19 @@ describe('a command that ends Error', () => {
     expect(ended.kind === 'ended' ? ended.message : '').toContain(`Cluster ${DEFAULT_CLUSTER_ID} was terminated while the command was running`);
   });
 });
+
+// A context shut down under a running command ends it with CommandCancelledException thrown from
+// `ExecContextState.shutdown` (paiqo/Databricks-VSCode#132): the context is lost, not cancelled.
+describe('a context destroyed under a running command', () => {
+  it('reads as a lost context, not as a cancel', async () => {
+    const harness = await make();
+    const { emulator } = harness;
+    const contextId = await createContext(emulator, DEFAULT_CLUSTER_ID);
+    const client = testClient(emulator.url, emulator.token);
+    const outcome = executeCommand(client, { clusterId: DEFAULT_CLUSTER_ID, contextId }, 'import time\ntime.sleep(30)', { schedule: { firstMs: 5, maxMs: 20, factor: 1.5 } });
+    await poll(async () => emulator.stats.count('GET', '/api/1.2/commands/status'), (checks) => checks >= 4);
+    // Another client (another window's `choppa.restartContext`, a notebook tool) destroys it.
+    await call(emulator, 'POST', '/api/1.2/contexts/destroy', { clusterId: DEFAULT_CLUSTER_ID, contextId });
+    expect(await outcome).toEqual({ kind: 'ended', status: 'Finished', message: 'the execution context was shut down (destroyed or restarted) while the command ran' });
+  });
+});

@@ -69,6 +69,17 @@ const CANCELLED_RESULTS: Results = {
     'com.databricks.backend.common.rpc.CommandCancelledException\n\tat com.databricks.backend.daemon.driver.DriverLocal.cancel(DriverLocal.scala:1245)\n\tat com.databricks.backend.daemon.driver.DriverWrapper.cancelCommand(DriverWrapper.scala:812)',
 };
 
+// What a context that is shut down (destroyed, or restarted) does to the command it was running:
+// the same exception as a cancel, thrown from the context's shutdown, as a user of another client
+// recorded it (paiqo/Databricks-VSCode#132: "com.databricks.backend.common.rpc.
+// CommandCancelledException at com.databricks.spark.chauffeur.ExecContextState.shutdown").
+const CONTEXT_SHUTDOWN_RESULTS: Results = {
+  resultType: 'error',
+  summary: '',
+  cause:
+    'com.databricks.backend.common.rpc.CommandCancelledException\n\tat com.databricks.spark.chauffeur.ExecContextState.$anonfun$shutdown$3(ExecContextState.scala:419)\n\tat scala.collection.immutable.List.flatMap(List.scala:366)\n\tat com.databricks.spark.chauffeur.ExecContextState.shutdown(ExecContextState.scala:419)',
+};
+
 const KERNEL_LOST_RESULTS: Results = {
   resultType: 'error',
   summary: 'Fatal error: The Python kernel is unresponsive.',
@@ -153,7 +164,7 @@ export class Execution {
   handleDestroyContext(body: Record<string, unknown>): Reply {
     this.requireCluster(body);
     const context = this.requireContext(body);
-    this.dropContext(context, CANCELLED_RESULTS, 'Finished');
+    this.dropContext(context, CONTEXT_SHUTDOWN_RESULTS, 'Finished', CONTEXT_SHUTDOWN_RESULTS);
     return json({ id: context.id });
   }
 
@@ -365,10 +376,10 @@ export class Execution {
   }
 
   /** Forgets a context (its commands stay readable) and ends what it was still doing. */
-  private dropContext(context: ContextRecord, results: Results, status: CommandStatus): void {
+  private dropContext(context: ContextRecord, results: Results, status: CommandStatus, queuedResults: Results = CANCELLED_RESULTS): void {
     this.contexts.delete(context.id);
     if (context.current) this.finish(context.current, status, results);
-    for (const queued of context.queue) this.finish(queued, 'Finished', CANCELLED_RESULTS);
+    for (const queued of context.queue) this.finish(queued, 'Finished', queuedResults);
     context.current = undefined;
     context.queue = [];
     context.child.kill('SIGKILL');

@@ -244,6 +244,12 @@ export function commandOutcome(status: string, results: CommandResults | undefin
     return { kind: 'text', data: text, truncated: results?.truncated === true };
   }
   const message = errorResultMessage(results);
+  // The same exception ends the command of a context that was shut down (destroyed or restarted
+  // by someone else), thrown from the context's shutdown (paiqo/Databricks-VSCode#132): the
+  // context is gone, nobody cancelled the command.
+  if (/CommandCancelledException/.test(results?.cause ?? '') && /ExecContextState\.(\$anonfun\$)?shutdown/.test(results?.cause ?? '')) {
+    return { kind: 'ended', status, message: 'the execution context was shut down (destroyed or restarted) while the command ran' };
+  }
   if (status === 'Cancelled' || /CommandCancelledException/.test(results?.cause ?? '')) {
     return { kind: 'cancelled', message: cancelledMessage(results) };
   }
