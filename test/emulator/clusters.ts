@@ -127,7 +127,12 @@ export class Clusters {
   handleStart(body: Record<string, unknown>): Reply {
     const cluster = this.require(requireString(body, 'cluster_id'));
     if (cluster.state !== 'TERMINATED') {
-      throw apiError(400, 'INVALID_STATE', `Cluster ${cluster.cluster_id} is in unexpected state ${cluster.state}.`);
+      // The service names the state in title case (databricks/dbt-databricks#347: `{"error_code":
+      // "INVALID_STATE","message":"Cluster <id> is in unexpected state Pending.","details":[{"@type":
+      // "type.googleapis.com/google.rpc.ErrorInfo","reason":"CM_API_ERROR_SOURCE_CA…`; the quote is cut
+      // there, so the detail's reason is left out rather than guessed).
+      const state = cluster.state.charAt(0) + cluster.state.slice(1).toLowerCase();
+      throw apiError(400, 'INVALID_STATE', `Cluster ${cluster.cluster_id} is in unexpected state ${state}.`);
     }
     cluster.state = 'PENDING';
     cluster.state_message = 'Finding instances for new nodes, acquiring more instances if necessary';

@@ -49,7 +49,7 @@ describe('clusters', () => {
     expect((await call(emulator, 'POST', '/api/2.1/clusters/start', { cluster_id: 'down' })).body).toEqual({});
     expect((await call(emulator, 'GET', '/api/2.1/clusters/get?cluster_id=down')).body.state).toBe('PENDING');
     const again = await call(emulator, 'POST', '/api/2.1/clusters/start', { cluster_id: 'down' });
-    expect(again).toMatchObject({ status: 400, body: { error_code: 'INVALID_STATE' } });
+    expect(again).toMatchObject({ status: 400, body: { error_code: 'INVALID_STATE', message: 'Cluster down is in unexpected state Pending.' } });
     const running = await poll(() => call(emulator, 'GET', '/api/2.1/clusters/get?cluster_id=down'), (answer) => answer.body.state === 'RUNNING');
     expect(running.body.state).toBe('RUNNING');
     expect(running.body.termination_reason).toBeUndefined();
