@@ -70,6 +70,8 @@ export class Clusters {
     /** Called when a cluster leaves RUNNING, so its execution contexts die with it. */
     private readonly onTerminated: (clusterId: string) => void,
     sparkVersion = '16.4.x-scala2.12',
+    /** The most clusters one `clusters/list` page holds, whatever `page_size` asks. */
+    private readonly listPageMax = 100,
   ) {
     const now = Date.now();
     for (const seed of seeds) {
@@ -117,11 +119,25 @@ export class Clusters {
     return json(this.require(requireString(Object.fromEntries(query), 'cluster_id')));
   }
 
+  /**
+   * `clusters/list` in pages: `page_size` is a maximum the server may lower further (to
+   * `listPageMax`), and each page names the next and previous one (databricks-sdk-py
+   * `service/compute.py` `ClustersAPI.list`, which follows `next_page_token` until it is empty).
+   */
   handleList(query: URLSearchParams): Reply {
     const states = query.getAll('filter_by.cluster_states');
     const clusters = [...this.clusters.values()].filter((cluster) => states.length === 0 || states.includes(cluster.state));
-    // The service leaves `clusters` out entirely when there is nothing to list.
-    return json(clusters.length ? { clusters } : {});
+    const asked = Number(query.get('page_size') ?? this.listPageMax);
+    const size = Number.isInteger(asked) && asked > 0 ? Math.min(asked, this.listPageMax) : this.listPageMax;
+    const offset = decodePageToken(query.get('page_token'));
+    const page = clusters.slice(offset, offset + size);
+    const more = offset + size < clusters.length;
+    return json({
+      // The service leaves `clusters` out entirely when there is nothing to list.
+      ...(page.length ? { clusters: page } : {}),
+      ...(more ? { next_page_token: encodePageToken(offset + size) } : {}),
+      ...(offset > 0 ? { prev_page_token: encodePageToken(Math.max(0, offset - size)) } : {}),
+    });
   }
 
   handleStart(body: Record<string, unknown>): Reply {
@@ -184,6 +200,18 @@ function terminationMessage(reason: TerminationReason): string {
   if (reason.code === 'USER_REQUEST') return `Termination requested by ${reason.parameters?.['username'] ?? USER}`;
   if (reason.code === 'INACTIVITY') return 'Inactive cluster terminated (inactive for 120 minutes).';
   return `Cluster terminated. Reason: ${reason.code}`;
+}
+
+/** Page tokens are opaque to clients; these carry an offset. */
+function encodePageToken(offset: number): string {
+  return Buffer.from(`clusters:${offset}`).toString('base64url');
+}
+
+function decodePageToken(token: string | null): number {
+  if (!token) return 0;
+  const match = /^clusters:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+  if (!match) throw apiError(400, 'INVALID_PARAMETER_VALUE', `Invalid page token: ${token}`);
+  return Number(match[1]);
 }
 
 function randomContextId(): number {

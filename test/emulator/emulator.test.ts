@@ -43,6 +43,22 @@ describe('clusters', () => {
     expect(answer).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Cluster ghost does not exist' } });
   });
 
+  it('lists in pages of at most page_size, each naming the next and the previous one', async () => {
+    const paged = await startEmulator({ clusters: ['a', 'b', 'c'].map((cluster_id) => ({ cluster_id })) });
+    try {
+      const first = await call(paged, 'GET', '/api/2.1/clusters/list?page_size=2');
+      expect(first.body.clusters.map((c: { cluster_id: string }) => c.cluster_id)).toEqual(['a', 'b']);
+      expect(first.body.prev_page_token).toBeUndefined();
+      const second = await call(paged, 'GET', `/api/2.1/clusters/list?page_size=2&page_token=${first.body.next_page_token}`);
+      expect(second.body.clusters.map((c: { cluster_id: string }) => c.cluster_id)).toEqual(['c']);
+      expect(second.body.next_page_token).toBeUndefined();
+      expect(typeof second.body.prev_page_token).toBe('string');
+      expect((await call(paged, 'GET', '/api/2.1/clusters/list?page_token=bogus')).status).toBe(400);
+    } finally {
+      await paged.stop();
+    }
+  });
+
   it('starts a terminated cluster through PENDING to RUNNING; starting it again is INVALID_STATE', async () => {
     const terminated = await call(emulator, 'GET', '/api/2.1/clusters/get?cluster_id=down');
     expect(terminated.body).toMatchObject({ state: 'TERMINATED', termination_reason: { code: 'INACTIVITY' } });

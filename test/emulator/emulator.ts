@@ -32,6 +32,8 @@ export interface EmulatorOptions {
   pythonPath?: string;
   /** Default: one RUNNING cluster `0123-456789-emulator`. */
   clusters?: ClusterSeed[];
+  /** The most clusters one `clusters/list` page holds, whatever `page_size` asks (default 100). */
+  clusterListPageMax?: number;
   /** How long a started cluster stays PENDING. */
   clusterStartDelayMs?: number;
   /** How long a submitted job run stays PENDING before its tasks start (default 50 ms). */
@@ -294,6 +296,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options.clusterStartDelayMs ?? 50,
     (id) => execution?.clusterTerminated(id),
     runtime.sparkVersion,
+    options.clusterListPageMax,
   );
   execution = new Execution(clusters, {
     pythonPath: options.pythonPath ?? 'python3',

@@ -72,6 +72,19 @@ describe('the official JS SDK against the emulator', () => {
     }
   });
 
+  it('lists every cluster across pages when the server holds fewer per page than asked', async () => {
+    const seeds = ['p1', 'p2', 'p3', 'p4', 'p5'].map((cluster_id) => ({ cluster_id }));
+    const target = await startEmulator({ clusters: seeds, clusterListPageMax: 2 });
+    try {
+      const listed: string[] = [];
+      for await (const cluster of sdkClient(target).clusters.list({ page_size: 100 })) listed.push(cluster.cluster_id!);
+      expect(listed).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+      expect(target.stats.count('GET', '/api/2.1/clusters/list')).toBe(3);
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('gets a cluster and starts a terminated one, waiting for RUNNING', async () => {
     const cluster = await client.clusters.get({ cluster_id: 'sdk-up' });
     expect(cluster.state).toBe('RUNNING');
