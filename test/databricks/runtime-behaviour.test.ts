@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { commandOutcome, executeCommand } from '../../server/src/backends/databricks/command-execution.js';
-import { expectValue, payload, py, runRecording } from '../backends/contract.js';
+import { expectError, expectValue, payload, py, runRecording } from '../backends/contract.js';
 import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
 import { call, commandStatus, createContext, execute, poll } from '../emulator/support.js';
 import { makeHarness, testClient, type Harness } from './harness.js';
@@ -210,5 +210,25 @@ describe('a context destroyed under a running command', () => {
     // Another client (another window's `choppa.restartContext`, a notebook tool) destroys it.
     await call(emulator, 'POST', '/api/1.2/contexts/destroy', { clusterId: DEFAULT_CLUSTER_ID, contextId });
     expect(await outcome).toEqual({ kind: 'ended', status: 'Finished', message: 'the execution context was shut down (destroyed or restarted) while the command ran' });
+  });
+});
+
+// A context evicted during a run: 1.2 answers its next command 500 "Context ExecutionContextId(<id>)
+// is disconnected." (the kb.databricks.com wording; 1.2's 500s carry `{error}`, databrickslabs/dbx#261).
+describe('a context evicted while a run goes on, answered 500', () => {
+  it('says the context was lost, not that Databricks failed for a moment', async () => {
+    const harness = await make({ emulator: { evictedContextStatus: 500 } });
+    const outcome = await harness.backend.run(
+      payload({ source: py('def f():', '    import time', "    print('started', flush=True)", '    time.sleep(20)') }),
+      {
+        onOutput: (_stream, text) => {
+          if (text.includes('started')) harness.emulator.evictContext();
+        },
+      },
+    );
+    const error = expectError(outcome);
+    expect(error.message).toContain(`the execution context on cluster ${DEFAULT_CLUSTER_ID} was lost while running f`);
+    expect(error.message).toContain('is disconnected');
+    expect(error.message).not.toContain('usually temporary');
   });
 });

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EMULATOR_USER, type Clusters } from './clusters.js';
-import { apiError, HttpError, json, legacyError, requireString, type Reply } from './http-util.js';
+import { HttpError, json, legacyError, requireString, type Reply } from './http-util.js';
 import { capOutput, type RuntimeProfile } from './runtime-profiles.js';
 
 export const REPL_DRIVER_PATH = fileURLToPath(new URL('./repl-driver.py', import.meta.url));
@@ -409,10 +409,15 @@ export class Execution {
     return context;
   }
 
-  /** A gone context: 400 as for one that never existed, or the configured status for an evicted one. */
+  /**
+   * A gone context: 400 as for one that never existed, or the configured status for an evicted one.
+   * The 500 carries 1.2's `{error}` body, as 1.2's 500s do (databrickslabs/dbx#261), with the words
+   * Databricks uses for a context that went away (kb.databricks.com "Maximum execution context or
+   * notebook attachment limit reached": "Context ExecutionContextId(<id>) is disconnected.").
+   */
   private missingContext(contextId: string): HttpError {
     if (this.evicted.has(contextId) && this.options.evictedContextStatus === 500) {
-      return apiError(500, 'INTERNAL_ERROR', `Execution context ${contextId} was evicted; create a new context.`);
+      return legacyError(500, `Context ExecutionContextId(${contextId}) is disconnected.`);
     }
     return legacyError(400, `Context ${contextId} does not exist.`);
   }

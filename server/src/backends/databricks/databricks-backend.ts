@@ -565,7 +565,7 @@ export class DatabricksBackend implements Backend {
     starting: boolean,
   ): Promise<{ message: string; traceback?: string }> {
     const { client, host, clusterId } = this.options;
-    if (answer.kind === 'api' && (isAuthFailure(answer.error) || answer.error.status === 0 || answer.error.status >= 429)) {
+    if (answer.kind === 'api' && (isAuthFailure(answer.error) || answer.error.status === 0 || (answer.error.status >= 429 && !contextIsGone(answer.error.message)))) {
       // The context is probably fine; only the call failed.
       const doing = `${starting ? 'starting' : 'running'} ${functionName} on cluster ${clusterId}`;
       return { message: describeApiFailure(answer.error, doing, host, client.configFile) };
@@ -635,18 +635,24 @@ function freshContextMayHelp(answer: CommandOutcome): boolean {
       // Once accepted, only a context that does not exist says the same; a 500 on a status
       // check may hide a command that runs.
       if (answer.phase === 'execute') return answer.error.status >= 400;
-      return answer.error.status === 400 || answer.error.status === 404;
+      return answer.error.status === 400 || answer.error.status === 404 || contextIsGone(answer.error.message);
     case 'error':
-      return (
-        /_choppa_runner/.test(answer.message) ||
-        /kernel|python process/i.test(answer.message) ||
-        /context\b.*\b(does not exist|not found|evicted|gone|no longer|closed)/i.test(answer.message)
-      );
+      return /_choppa_runner/.test(answer.message) || /kernel|python process/i.test(answer.message) || contextIsGone(answer.message);
     case 'ended':
       return true;
     default:
       return false;
   }
+}
+
+/**
+ * Whether a message says the execution context itself went away, whatever the status it came
+ * with: Databricks words it "Context ExecutionContextId(<id>) is disconnected." (kb.databricks.com,
+ * "Maximum execution context or notebook attachment limit reached"), and 1.2 answers some such
+ * failures with a 500 (databrickslabs/dbx#261), which would otherwise read as a passing fault.
+ */
+function contextIsGone(message: string): boolean {
+  return /context\b.*\b(does not exist|not found|evicted|gone|no longer|closed|is disconnected)/i.test(message);
 }
 
 function summarize(answer: CommandOutcome): string {
