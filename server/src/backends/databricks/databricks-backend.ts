@@ -542,8 +542,7 @@ export class DatabricksBackend implements Backend {
     return status.ok ? status.value.status ?? 'unknown' : undefined;
   }
 
-  /** One short runner command (`print(...)` of its JSON report), with the run's deadline. */
-  /** A runner command (`print`ed), after `prelude` (Python lines), or the prelude alone. */
+  /** A short runner command (`print(...)` of its JSON report) after `prelude` (Python lines), or the prelude alone, with the run's deadline. */
   private runnerCommand(contextId: string, command: string | undefined, cancelDeadline: () => number | undefined, prelude?: string): Promise<CommandOutcome> {
     const hardDeadline = Date.now() + this.timing.commandTimeoutMs;
     const text = [prelude, command === undefined ? undefined : `print(${command})`].filter((line) => line !== undefined).join('\n');
