@@ -7,6 +7,7 @@ import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/
 import { bindingAt, bindingOrdinal } from './call-identity.js';
 import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
+import { mayFeed, samePlace } from './result-place.js';
 
 export type ArgumentPlan =
   | {
@@ -39,6 +40,8 @@ export interface ArgumentContext {
   position: Pos | undefined;
   /** The result of the call a binding names (`big = load(1000)`), never another call's. */
   upstream: (binding: Binding & { callOf: string }) => Upstream;
+  /** Where this run goes (its backend's label), when known: results made elsewhere are refused. */
+  runsOn?: string;
 }
 
 /** `load(1000)` at line 3: how a message names the call a binding is bound to. */
@@ -98,9 +101,19 @@ export function planArguments(args: readonly CallArgument[], source: string, con
     if (upstream.stale !== undefined) {
       return { ok: false, message: `\`${name}\` is bound to \`${label}\`, whose result is stale (${upstream.stale}): run that call again first.` };
     }
+    const byRunId = !record.ref && record.value?.pickle === undefined;
+    if (context.runsOn !== undefined && !(byRunId ? samePlace : mayFeed)(record.backend, context.runsOn)) {
+      // Data made elsewhere (locally, say, before a workspace was configured) would pass for this
+      // backend's; a value kept only in another process's memory is not there at all.
+      const where = byRunId ? `is held only by ${record.backend}'s Python` : `was made on ${record.backend}`;
+      return {
+        ok: false,
+        message: `\`${name}\` is bound to \`${label}\`, whose result ${where}, and this run goes to ${context.runsOn}: run that call there first.`,
+      };
+    }
     const runId = record.cached?.from ?? record.runId;
     if (record.ref) argsRefs[name] = { path: record.ref.path };
-    else if (record.value?.pickle !== undefined) argsValues[name] = record.value.pickle;
+    else if (!byRunId) argsValues[name] = record.value!.pickle!;
     else argsRefs[name] = { run_id: runId, call: label };
     inputs[name] = { kind: 'result', function: upstream.fnKey, call: upstream.call, runId, label, binding: bindingOrdinal(context.bindings, binding) };
   }

@@ -14,6 +14,7 @@ import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type Ru
 import type { BackendSelection } from './backend-selection.js';
 import { callLabel, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
 import { bindingAt, callIdentity, nthBinding } from './call-identity.js';
+import { samePlace } from './result-place.js';
 import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
 import { artifactPreview as previewText } from './artifact-preview.js';
 import { errorText, formatBytes, formatDuration } from './format.js';
@@ -348,16 +349,17 @@ export class Workspace {
       return { error: { type: 'ChoppaError', message: `There is no function \`${request.functionName}\` decorated by a Choppa instance in ${basename(request.filePath)}.` } };
     }
     const { fn, instance } = target;
+    const selected = this.backends.forInstance(instance);
     const plan: ArgumentPlan = request.args
       ? planArguments(request.args.parsed, request.args.source, {
           fn,
           bindings: request.analysis.bindings,
           position: request.args.position,
           upstream: (binding) => this.upstream(request.filePath, request.analysis, binding),
+          ...('backend' in selected ? { runsOn: selected.backend.label() } : {}),
         })
       : planWithoutArguments(fn);
     if (!plan.ok) return { error: { type: 'ArgumentError', message: plan.message, ...(plan.missing ? { missing: plan.missing } : {}) } };
-    const selected = this.backends.forInstance(instance);
     // `@x.artifact` always returns an ArtifactRef, whichever action or command runs it.
     const mode = fn.kind === 'artifact' ? 'artifact' : request.mode;
     const runId = newRunId();
@@ -458,6 +460,7 @@ export class Workspace {
     if (request.fresh || !(request.cache || prepared.fn.cacheOptIn)) return undefined;
     const hit = this.store.forCall(prepared.key, prepared.call);
     if (!hit || hit.status !== 'ok' || hit.version?.hash !== prepared.version.hash) return undefined;
+    if (!samePlace(hit.backend, prepared.backend.label())) return undefined;
     return {
       ...hit,
       runId: prepared.payload.run_id,
