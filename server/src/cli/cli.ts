@@ -332,9 +332,12 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
   const workspace = workspaceFor(host, root, options, io);
   let ref;
+  let madeOn: string | undefined;
   if (isFunction) {
     const { path } = loadFile(host, file);
-    ref = workspace.latestArtifact(path, name);
+    const latest = workspace.latestArtifact(path, name);
+    ref = latest?.ref;
+    madeOn = latest?.madeOn;
     if (!ref) {
       io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
       return 1;
@@ -344,6 +347,7 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   let result;
   try {
     result = await workspace.dereference(ref ?? options.target, {
+      ...(madeOn !== undefined ? { madeOn } : {}),
       signal: interrupt.signal,
       onProgress: (report) => {
         if (!interrupt.signal.aborted) io.err(`… ${report.message}\n`);

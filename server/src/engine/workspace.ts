@@ -261,10 +261,11 @@ export class Workspace {
   }
 
   /** The newest artifact of a function (of one call of it, when `call` is given). */
-  latestArtifact(filePath: string, functionName: string, call?: string): RunRecord['ref'] {
+  latestArtifact(filePath: string, functionName: string, call?: string): { ref: ArtifactRef; madeOn: string } | undefined {
     const fnKey = this.key(filePath, functionName);
     const records = call === undefined ? this.store.calls(fnKey) : [this.store.forCall(fnKey, call)];
-    return records.find((record) => record?.ref !== undefined)?.ref;
+    const record = records.find((candidate) => candidate?.ref !== undefined);
+    return record?.ref ? { ref: record.ref, madeOn: record.backend } : undefined;
   }
 
   /** The runs of one call of a function, newest first. */
@@ -626,9 +627,10 @@ export class Workspace {
    */
   async dereference(
     ref: ArtifactRef | string,
-    options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void } = {},
+    options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void; madeOn?: string } = {},
   ): Promise<DereferenceResult | { failure: string }> {
-    const selected = this.backends.forArtifacts();
+    // Read from where the artifact was made (a local result stays local after a workspace is configured).
+    const selected = this.backends.forArtifacts(options.madeOn);
     if ('failure' in selected) return selected;
     const backend = selected.backend;
     let meta: ArtifactRef;
