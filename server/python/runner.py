@@ -33,9 +33,10 @@ def _choppa_install(namespace):
     import uuid
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
-    # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
-    # with an older runner gets a new one).
-    version = 4
+    # 4: a lower GIL switch interval while runs are active, `start` takes `spill`; 5: arguments
+    # and module constants may be arithmetic on literals (a warm context with an older runner
+    # gets a new one).
+    version = 5
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -147,6 +148,68 @@ def _choppa_install(namespace):
             return text
         half = limit // 2
         return '%s\n[... %d characters omitted ...]\n%s' % (text[:half], len(text) - 2 * half, text[-half:])
+
+    # Arithmetic on literals, as users write arguments and module constants (`2 * 60`, `1 / 5`,
+    # `10**6`, `1024 * 1024`), is computed by Python itself so the value and its type are Python's
+    # (`10 / 5` is 2.0); bounded, so that an argument cannot make the driver build a huge value.
+    constant_bits_max = 1 << 16
+    constant_items_max = 1 << 20
+    constant_binary = {
+        ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
+        ast.Pow: lambda a, b: a ** b, ast.LShift: lambda a, b: a << b, ast.RShift: lambda a, b: a >> b,
+        ast.BitOr: lambda a, b: a | b, ast.BitAnd: lambda a, b: a & b, ast.BitXor: lambda a, b: a ^ b,
+    }
+    constant_unary = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a, ast.Invert: lambda a: ~a}
+
+    class CostlyConstant(ValueError):
+        """Arithmetic on literals refused for what computing it would cost the driver."""
+
+    def constant_size_check(op, left, right):
+        # Refuse before computing: `10**10**8` or `'x' * 10**12` would take the driver down.
+        def bits(value):
+            return value.bit_length() if isinstance(value, int) else 64
+        if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if max(bits(left), 1) * right > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.LShift) and isinstance(right, int):
+            if bits(left) + right > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.Mult):
+            if isinstance(left, int) and isinstance(right, int) and bits(left) + bits(right) > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+            for sequence, count in ((left, right), (right, left)):
+                if isinstance(sequence, (str, bytes, tuple, list)) and isinstance(count, int):
+                    if len(sequence) * count > constant_items_max:
+                        raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
+            # `'%0999999999d' % 1` is a gigabyte: formatting belongs inside the function.
+            raise CostlyConstant('formats a string, which may build any size of text')
+        elif isinstance(op, ast.Add) and isinstance(left, (str, bytes, tuple, list)) and isinstance(right, (str, bytes, tuple, list)):
+            if len(left) + len(right) > constant_items_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+
+    def constant_value(node):
+        """The value of a literal, a container of them, or arithmetic on them; ValueError else."""
+        if isinstance(node, ast.BinOp) and type(node.op) in constant_binary:
+            left = constant_value(node.left)
+            right = constant_value(node.right)
+            constant_size_check(node.op, left, right)
+            return constant_binary[type(node.op)](left, right)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in constant_unary:
+            return constant_unary[type(node.op)](constant_value(node.operand))
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            if any(isinstance(item, ast.Starred) for item in node.elts):
+                raise ValueError('it unpacks with *')
+            items = [constant_value(item) for item in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items) if isinstance(node, ast.Tuple) else set(items)
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise ValueError('it unpacks with **')
+            return dict((constant_value(k), constant_value(v)) for k, v in zip(node.keys, node.values))
+        return ast.literal_eval(node)
+
+    constant_failures = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, ArithmeticError)
 
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
@@ -1067,11 +1130,13 @@ def _choppa_install(namespace):
 
             def load_literal(name, source):
                 try:
-                    return ast.literal_eval(source)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return constant_value(ast.parse(source, mode='eval').body)
+                except constant_failures as exc:
+                    why = str(exc) if isinstance(exc, CostlyConstant) else '%s: %s' % (type_name(type(exc)), exc)
                     raise Refusal(
                         'ChoppaArgumentError',
-                        'argument `%s`: the module constant is not a literal' % name)
+                        'argument `%s`: the module constant `%s = %s` cannot be computed here '
+                        '(%s)' % (name, name, source, why))
             try:
                 tree = ast.parse(wrapped, mode='eval')
             except SyntaxError as exc:
@@ -1113,17 +1178,23 @@ def _choppa_install(namespace):
                     except TypeError:
                         raise refused(node)
                 try:
-                    return ast.literal_eval(node)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return constant_value(node)
+                except (ArithmeticError, CostlyConstant) as exc:
+                    segment = ast.get_source_segment(wrapped, node) or ast.dump(node)
+                    why = str(exc) if isinstance(exc, CostlyConstant) else 'cannot be computed (%s: %s)' % (type_name(type(exc)), exc)
+                    raise Refusal(
+                        'ChoppaArgumentError',
+                        'argument `%s` %s; compute it inside the function' % (segment, why))
+                except constant_failures:
                     raise refused(node)
 
             def refused(node):
                 segment = ast.get_source_segment(wrapped, node) or ast.dump(node)
                 return Refusal(
                     'ChoppaArgumentError',
-                    'argument `%s` is not a literal or the result of an earlier remote call; '
-                    'only functions and their arguments reach the cluster: write the value itself '
-                    '(`1_000_000` for `10**6`), or compute it inside the function' % segment)
+                    'argument `%s` is not a literal, arithmetic on literals, or the result of an '
+                    'earlier remote call; only functions and their arguments reach the cluster: '
+                    'write the value itself, or compute it inside the function' % segment)
 
             args = []
             for node in call.args:
