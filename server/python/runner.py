@@ -535,6 +535,23 @@ def _choppa_install(namespace):
                 self.users -= 1
                 self.cond.notify_all()
 
+        def clear(self):
+            """Before a run that ships no project code: the last version's modules leave
+            `sys.modules` and `sys.path`, so the function cannot import them by a name the
+            bundle did not see (`importlib.import_module(name)`): here they would be whatever
+            version ran last, on a fresh cluster they are not there at all. It does not wait
+            for runs of a version still under way (most runs ship nothing); those keep theirs."""
+            with self.cond:
+                if self.users or self.active is None:
+                    return
+                for name in list(sys.modules):
+                    if name.split('.')[0] in self.tops:
+                        sys.modules.pop(name, None)
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+                importlib.invalidate_caches()
+                self.active, self.path, self.tops = None, None, set()
+
         def _switch(self, bundle):
             try:
                 local = map_path(bundle['path'])
@@ -1022,6 +1039,8 @@ def _choppa_install(namespace):
             if payload.get('bundle') is not None:
                 self._bundles.enter(payload['bundle'])
                 run.bundled = True
+            else:
+                self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']

@@ -1,0 +1,76 @@
+// The code that runs is the code the user sees, whatever the project's layout: the CLI on the
+// local backend with projects laid out as real teams do (namespace packages, symlinked folders,
+// modules imported by name), each run either running exactly the workspace's modules or refused.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
+import { PROJECT_FILES } from '../support/project-fixture.js';
+
+interface RunJson {
+  status: string;
+  value?: { json?: unknown };
+  error?: { type: string; message: string };
+}
+
+function project(files: Record<string, string>): string {
+  const root = tempDir();
+  mkdirSync(join(root, '.git'));
+  const all = { 'choppa/__init__.py': PROJECT_FILES['choppa/__init__.py']!, ...files };
+  for (const [relative, text] of Object.entries(all)) {
+    mkdirSync(dirname(join(root, relative)), { recursive: true });
+    writeFileSync(join(root, relative), text);
+  }
+  return root;
+}
+
+function cli(root: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+  const result = spawnSync(process.execPath, [SERVER_BIN, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...clean, DATABRICKS_CONFIG_FILE: join(root, 'none'), HOME: root },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function run(root: string, target: string, ...args: string[]): RunJson {
+  const { stdout, stderr } = cli(root, 'run', target, '--local', '--json', ...args);
+  try {
+    return JSON.parse(stdout) as RunJson;
+  } catch {
+    throw new Error(`not JSON: ${stdout}\n${stderr}`);
+  }
+}
+
+const HEADER = ['from choppa import Choppa', '', 'dc = Choppa()', ''];
+
+describe('a run that ships no project code after one that did', () => {
+  it('does not see the modules of the earlier run, which may be an older version than the disk', () => {
+    const root = project({
+      'pkg/__init__.py': '',
+      'pkg/tools.py': 'WHO = "v1"\n',
+      'jobs.py': [
+        ...HEADER,
+        '@dc.remote',
+        'def uses_tools():',
+        '    from pkg import tools',
+        '    return tools.WHO',
+        '',
+        '@dc.remote',
+        'def by_name(name):',
+        '    import importlib',
+        '    return importlib.import_module(name).WHO',
+        '',
+      ].join('\n'),
+    });
+    expect(run(root, 'jobs.py:uses_tools')).toMatchObject({ status: 'ok', value: { json: 'v1' } });
+    writeFileSync(join(root, 'pkg', 'tools.py'), 'WHO = "v2"\n');
+    // A name only known at run time ships nothing: on a fresh cluster the module is not there.
+    const named = run(root, 'jobs.py:by_name', '--args', '"pkg.tools"');
+    expect(named.value?.json).not.toBe('v1');
+    expect(named).toMatchObject({ status: 'error', error: { type: 'ModuleNotFoundError' } });
+  });
+});
