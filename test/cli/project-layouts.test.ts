@@ -26,18 +26,26 @@ function project(files: Record<string, string>): string {
 }
 
 function cli(root: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  return cliWith(root, {}, ...args);
+}
+
+function cliWith(root: string, env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
   const result = spawnSync(process.execPath, [SERVER_BIN, ...args], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...clean, DATABRICKS_CONFIG_FILE: join(root, 'none'), HOME: root },
+    env: { ...clean, DATABRICKS_CONFIG_FILE: join(root, 'none'), HOME: root, ...env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 function run(root: string, target: string, ...args: string[]): RunJson {
-  const { stdout, stderr } = cli(root, 'run', target, '--local', '--json', ...args);
+  return runWith(root, {}, target, ...args);
+}
+
+function runWith(root: string, env: NodeJS.ProcessEnv, target: string, ...args: string[]): RunJson {
+  const { stdout, stderr } = cliWith(root, env, 'run', target, '--local', '--json', ...args);
   try {
     return JSON.parse(stdout) as RunJson;
   } catch {
@@ -72,5 +80,36 @@ describe('a run that ships no project code after one that did', () => {
     const named = run(root, 'jobs.py:by_name', '--args', '"pkg.tools"');
     expect(named.value?.json).not.toBe('v1');
     expect(named).toMatchObject({ status: 'error', error: { type: 'ModuleNotFoundError' } });
+  });
+});
+
+describe('a namespace package (folders without __init__.py) in a src layout', () => {
+  it('runs the workspace modules, not an older copy installed where the run goes', () => {
+    const root = project({
+      'pyproject.toml': '[project]\nname = "acme-data"\n\n[tool.hatch.build.targets.wheel]\npackages = ["src/acme"]\n',
+      'src/acme/data/load.py': 'WHO = "workspace"\n',
+      'src/acme/data/jobs.py': [
+        ...HEADER,
+        '@dc.remote',
+        'def absolute():',
+        '    from acme.data import load',
+        '    return load.WHO',
+        '',
+        '@dc.remote',
+        'def relative():',
+        '    from .load import WHO',
+        '    return WHO',
+        '',
+      ].join('\n'),
+    });
+    // The cluster has an older release of the same namespace package installed.
+    const installed = tempDir();
+    mkdirSync(join(installed, 'acme', 'data'), { recursive: true });
+    writeFileSync(join(installed, 'acme', 'data', 'load.py'), 'WHO = "installed 0.9"\n');
+    const env = { PYTHONPATH: installed };
+    expect(runWith(root, env, 'src/acme/data/jobs.py:absolute')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
+    expect(runWith(root, env, 'src/acme/data/jobs.py:relative')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
+    // And without one, the run finds the package all the same.
+    expect(run(root, 'src/acme/data/jobs.py:absolute')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
   });
 });
