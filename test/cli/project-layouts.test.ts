@@ -3,7 +3,7 @@
 // modules imported by name), each run either running exactly the workspace's modules or refused.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
 import { PROJECT_FILES } from '../support/project-fixture.js';
@@ -111,5 +111,46 @@ describe('a namespace package (folders without __init__.py) in a src layout', ()
     expect(runWith(root, env, 'src/acme/data/jobs.py:relative')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
     // And without one, the run finds the package all the same.
     expect(run(root, 'src/acme/data/jobs.py:absolute')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
+  });
+});
+
+describe('a package with a symlinked folder, and one with a gitignored module', () => {
+  it('ships the linked code, and never lets an installed copy of the package stand in for the missing module', () => {
+    const root = project({
+      '.gitignore': 'app/generated.py\n',
+      'app/__init__.py': '',
+      'app/generated.py': 'WHO = "ignored in the workspace"\n',
+      'jobs.py': [
+        ...HEADER,
+        '@dc.remote',
+        'def linked():',
+        '    from app.shared import mod',
+        '    return mod.WHO',
+        '',
+        '@dc.remote',
+        'def ignored():',
+        '    from app.generated import WHO',
+        '    return WHO',
+        '',
+      ].join('\n'),
+    });
+    const shared = tempDir();
+    writeFileSync(join(shared, '__init__.py'), '');
+    writeFileSync(join(shared, 'mod.py'), 'WHO = "linked"\n');
+    symlinkSync(shared, join(root, 'app', 'shared'));
+    // An older release of the project is installed where the run goes.
+    const installed = tempDir();
+    mkdirSync(join(installed, 'app', 'shared'), { recursive: true });
+    writeFileSync(join(installed, 'app', '__init__.py'), '');
+    writeFileSync(join(installed, 'app', 'generated.py'), 'WHO = "installed 0.9"\n');
+    writeFileSync(join(installed, 'app', 'shared', '__init__.py'), '');
+    writeFileSync(join(installed, 'app', 'shared', 'mod.py'), 'WHO = "installed 0.9"\n');
+    const env = { PYTHONPATH: installed };
+    expect(cli(root, 'bundle', 'jobs.py:linked').stdout).toContain('- app.shared.mod (app/shared/mod.py, 15 B)');
+    expect(runWith(root, env, 'jobs.py:linked')).toMatchObject({ status: 'ok', value: { json: 'linked' } });
+    const missing = runWith(root, env, 'jobs.py:ignored');
+    expect(missing.value?.json).not.toBe('installed 0.9');
+    expect(missing).toMatchObject({ status: 'error', error: { type: 'ModuleNotFoundError' } });
+    expect(cli(root, 'bundle', 'jobs.py:ignored').stdout).not.toContain('Imports the cluster must provide: app');
   });
 });

@@ -45,7 +45,13 @@ export function functionClosure(index: WorkspaceIndex, filePath: string, functio
       const base = imported.name === undefined ? imported.module : absoluteModule(module, isPackage, imported.level, imported.module);
       if (base === undefined) continue;
       if (!index.hasModule(base)) {
-        if (imported.level === 0) external.add(base.split('.')[0] ?? base);
+        // A module missing from a package of the project (ignored, compiled only, too large) is
+        // not found where the run goes either, since the package ships: it must not be taken for
+        // a third-party name, which would let the cluster's installed copy of the package run.
+        const within = parentChain(base).filter((name) => index.pathOfModule(name) !== undefined && isPackageInit(index.pathOfModule(name)!));
+        const deepest = within[within.length - 1];
+        if (deepest !== undefined) include(deepest);
+        else if (imported.level === 0) external.add(base.split('.')[0] ?? base);
         continue;
       }
       include(base);

@@ -5,7 +5,7 @@
 // on (each folder's and `.gitignore`'s mtime), so an unchanged listing need not be walked again,
 // as git's untracked cache does.
 
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -78,6 +78,9 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
   const walkedAt = Date.now();
   let truncated = false;
   let directories = 0;
+  // The real paths of the folders being walked: a link to one of them (a folder above) would loop.
+  // A folder reached both through a link and directly is walked twice, once per module name.
+  const walking = new Set<string>();
   // Each level carries the rules of the `.gitignore` files above it, relative to their folder.
   const walk = (dir: string, rules: { base: string; ignore: Ignore }[]): void => {
     if (truncated) return;
@@ -85,6 +88,21 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
       truncated = true;
       return;
     }
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (walking.has(real)) return;
+    walking.add(real);
+    try {
+      walkFolder(dir, rules);
+    } finally {
+      walking.delete(real);
+    }
+  };
+  const walkFolder = (dir: string, rules: { base: string; ignore: Ignore }[]): void => {
     // Stamped before it is read: a change in between shows as a new mtime next time.
     const stat = statSync(dir, { throwIfNoEntry: false });
     if (!stat) return;
@@ -101,9 +119,13 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      const isDir = entry.isDirectory();
+      // A symlinked package or module is imported through its link like any other (teams link
+      // shared code into a project), so it ships too.
+      const target = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
+      if (!target) continue;
+      const isDir = target.isDirectory();
       if (isDir && SKIPPED.has(entry.name)) continue;
-      if (!isDir && !(entry.isFile() && entry.name.endsWith('.py'))) continue;
+      if (!isDir && !(target.isFile() && entry.name.endsWith('.py'))) continue;
       if (ignored(active, path, isDir)) continue;
       if (isDir) walk(path, active);
       else if (files.length >= maxFiles) {
