@@ -154,3 +154,32 @@ describe('a package with a symlinked folder, and one with a gitignored module', 
     expect(cli(root, 'bundle', 'jobs.py:ignored').stdout).not.toContain('Imports the cluster must provide: app');
   });
 });
+
+describe('a module imported by a literal name (importlib.import_module, __import__)', () => {
+  it('ships and runs the workspace module, not an installed copy', () => {
+    const root = project({
+      'plugins/__init__.py': '',
+      'plugins/csv_reader.py': 'WHO = "workspace csv"\n',
+      'plugins/json_reader.py': 'WHO = "workspace json"\n',
+      'jobs.py': [
+        ...HEADER,
+        '@dc.remote',
+        'def load_plugins():',
+        '    import importlib',
+        '    from importlib import import_module',
+        '    first = importlib.import_module("plugins.csv_reader")',
+        '    second = import_module("plugins.json_reader")',
+        '    __import__("plugins")',
+        '    return [first.WHO, second.WHO]',
+        '',
+      ].join('\n'),
+    });
+    const installed = tempDir();
+    mkdirSync(join(installed, 'plugins'), { recursive: true });
+    writeFileSync(join(installed, 'plugins', '__init__.py'), '');
+    writeFileSync(join(installed, 'plugins', 'csv_reader.py'), 'WHO = "installed 0.9"\n');
+    writeFileSync(join(installed, 'plugins', 'json_reader.py'), 'WHO = "installed 0.9"\n');
+    expect(cli(root, 'bundle', 'jobs.py:load_plugins').stdout).toContain('- plugins.json_reader (plugins/json_reader.py');
+    expect(runWith(root, { PYTHONPATH: installed }, 'jobs.py:load_plugins')).toMatchObject({ status: 'ok', value: { json: ['workspace csv', 'workspace json'] } });
+  });
+});
