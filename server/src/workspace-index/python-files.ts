@@ -28,6 +28,9 @@ const SKIPPED = new Set([
   '.ipynb_checkpoints',
 ]);
 
+/** The files that make a folder a Python project of its own. */
+export const PROJECT_MARKERS = new Set(['pyproject.toml', 'setup.cfg', 'setup.py']);
+
 /** More files than this in one folder is not a project we index whole. */
 export const MAX_FILES = 20_000;
 /** Nor is a tree of more folders than this (a data folder, a home directory). */
@@ -35,6 +38,11 @@ export const MAX_DIRECTORIES = 50_000;
 
 export interface PythonFiles {
   files: string[];
+  /**
+   * Folders below the top one that are projects of their own (a `pyproject.toml`, `setup.cfg` or
+   * `setup.py`): in a monorepo each has its own package roots and module names.
+   */
+  projects: string[];
   /** True when the walk stopped at `MAX_FILES` or `MAX_DIRECTORIES`. */
   truncated: boolean;
   /** What the listing depends on: each folder walked and each `.gitignore` read, as the walk found them. */
@@ -74,6 +82,7 @@ export function listingUnchanged(listing: Pick<PythonFiles, 'stamps' | 'walkedAt
 /** The Python files under `folder`, sorted. */
 export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): PythonFiles {
   const files: string[] = [];
+  const projects: string[] = [];
   const stamps: ListingStamp[] = [];
   const walkedAt = Date.now();
   let truncated = false;
@@ -114,6 +123,7 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
       return;
     }
     if (entries.some((entry) => entry.name === 'pyvenv.cfg' && entry.isFile())) return;
+    if (dir !== folder && entries.some((entry) => PROJECT_MARKERS.has(entry.name) && !entry.isDirectory())) projects.push(dir);
     const here = readIgnore(dir, stamps);
     const active = here ? [...rules, { base: dir, ignore: here }] : rules;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -135,7 +145,7 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
     }
   };
   walk(folder, []);
-  return { files, truncated, stamps, walkedAt };
+  return { files, projects, truncated, stamps, walkedAt };
 }
 
 function readIgnore(dir: string, stamps: ListingStamp[]): Ignore | undefined {
