@@ -183,3 +183,19 @@ describe('a module imported by a literal name (importlib.import_module, __import
     expect(runWith(root, { PYTHONPATH: installed }, 'jobs.py:load_plugins')).toMatchObject({ status: 'ok', value: { json: ['workspace csv', 'workspace json'] } });
   });
 });
+
+describe('a project whose setup.py puts its packages under lib/', () => {
+  it('ships them, rather than taking them for an installed package', () => {
+    const root = project({
+      'setup.py': 'from setuptools import setup, find_packages\n\nsetup(\n    name="mypkg",\n    package_dir={"": "lib"},\n    packages=find_packages("lib"),\n)\n',
+      'lib/mypkg/__init__.py': '',
+      'lib/mypkg/util.py': 'WHO = "workspace"\n',
+      'lib/mypkg/jobs.py': [...HEADER, '@dc.remote', 'def which():', '    from mypkg import util', '    return util.WHO', ''].join('\n'),
+    });
+    const installed = tempDir();
+    mkdirSync(join(installed, 'mypkg'), { recursive: true });
+    writeFileSync(join(installed, 'mypkg', '__init__.py'), '');
+    writeFileSync(join(installed, 'mypkg', 'util.py'), 'WHO = "installed 0.9"\n');
+    expect(runWith(root, { PYTHONPATH: installed }, 'lib/mypkg/jobs.py:which')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
+  });
+});

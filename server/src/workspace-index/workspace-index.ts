@@ -140,7 +140,7 @@ export class WorkspaceIndex {
       this.parsed.delete(path);
       const base = path.slice(path.lastIndexOf(sep) + 1);
       // A project file or an ignore file changes what the folder's roots or files are.
-      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === '.gitignore') {
+      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === 'setup.py' || base === '.gitignore') {
         const entry = this.folderOf(path);
         if (entry) this.addFolder(entry.folder);
         continue;
@@ -420,9 +420,11 @@ function rootsOf(folder: string): string[] {
   };
   const pyproject = read('pyproject.toml');
   const setupCfg = read('setup.cfg');
+  const setupPy = read('setup.py');
   return packageRoots(folder, {
     ...(pyproject !== undefined ? { pyproject } : {}),
     ...(setupCfg !== undefined ? { setupCfg } : {}),
+    ...(setupPy !== undefined ? { setupPy } : {}),
     isDir,
     isPackage: (relative) => existsSync(join(folder, relative, '__init__.py')),
   });
