@@ -199,3 +199,16 @@ describe('a project whose setup.py puts its packages under lib/', () => {
     expect(runWith(root, { PYTHONPATH: installed }, 'lib/mypkg/jobs.py:which')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
   });
 });
+
+describe('a module larger than a shipped module may be', () => {
+  it('is refused with its size, not said to be unreadable', () => {
+    const root = project({
+      'app/__init__.py': '',
+      'app/tables.py': `TABLE = ${JSON.stringify('x'.repeat(3 * 1024 * 1024))}\n`,
+      'jobs.py': [...HEADER, '@dc.remote', 'def lookup():', '    from app import tables', '    return len(tables.TABLE)', ''].join('\n'),
+    });
+    const refused = run(root, 'jobs.py:lookup');
+    expect(refused).toMatchObject({ status: 'error', error: { type: 'ChoppaCodeError' } });
+    expect(refused.error?.message).toContain('(module app.tables) is 3.0 MB, over the 2.0 MB a shipped module may be');
+  });
+});

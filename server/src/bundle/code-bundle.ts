@@ -6,7 +6,9 @@
 // code version.
 
 import { createHash } from 'node:crypto';
-import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { statSync } from 'node:fs';
+import { formatBytes } from '../engine/format.js';
+import { MAX_FILE_BYTES, type WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { functionClosure, type ModuleClosure } from './module-closure.js';
 import { zipArchive, type ZipEntry } from './zip-archive.js';
 
@@ -69,7 +71,7 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   let total = 0;
   for (const [module, source] of closure.modules) {
     const text = index.textOf(source);
-    if (text === undefined) return { failure: `${source} (module ${module}) cannot be read, so it cannot ship with ${functionName}` };
+    if (text === undefined) return { failure: unreadable(source, module, functionName) };
     const data = Buffer.from(text, 'utf8');
     total += data.length;
     if (total > MAX_BUNDLE_BYTES) {
@@ -91,4 +93,13 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   const pkg = own === undefined ? undefined : filePath.endsWith('__init__.py') ? own : own.split('.').slice(0, -1).join('.');
   const ref: BundleRef = { path, hash, modules: [...closure.modules.keys()].sort(), ...(pkg ? { package: pkg } : {}) };
   return { ref, zip, files, external: closure.external };
+}
+
+// Why a module of the closure has no text: gone, unreadable, or larger than a module the index reads.
+function unreadable(source: string, module: string, functionName: string): string {
+  const size = statSync(source, { throwIfNoEntry: false })?.size;
+  if (size !== undefined && size > MAX_FILE_BYTES) {
+    return `${source} (module ${module}) is ${formatBytes(size)}, over the ${formatBytes(MAX_FILE_BYTES)} a shipped module may be, so ${functionName} cannot run with it; generated code or data belongs in an argument or an artifact`;
+  }
+  return `${source} (module ${module}) cannot be read, so it cannot ship with ${functionName}`;
 }
