@@ -212,3 +212,17 @@ describe('a module larger than a shipped module may be', () => {
     expect(refused.error?.message).toContain('(module app.tables) is 3.0 MB, over the 2.0 MB a shipped module may be');
   });
 });
+
+describe('two files of one module name, each on a package root (src/utils.py and utils.py)', () => {
+  it('are refused with both named, rather than one shipped by guess', () => {
+    const root = project({
+      'utils.py': 'WHO = "utils.py beside the job"\n',
+      'src/utils.py': 'WHO = "src/utils.py"\n',
+      'jobs.py': [...HEADER, '@dc.remote', 'def which():', '    import utils', '    return utils.WHO', ''].join('\n'),
+    });
+    const refused = run(root, 'jobs.py:which');
+    expect(refused).toMatchObject({ status: 'error', error: { type: 'ChoppaCodeError' } });
+    expect(refused.error?.message).toContain(`module utils is 2 files of the project (${join(root, 'src', 'utils.py')}, ${join(root, 'utils.py')})`);
+    expect(cli(root, 'bundle', 'jobs.py:which').stdout).toContain('Ships with which: nothing, because module utils is 2 files');
+  });
+});

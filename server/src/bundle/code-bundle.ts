@@ -66,6 +66,12 @@ const RECENT_BUNDLES = 32;
 const recentByIndex = new WeakMap<WorkspaceIndex, Map<string, { versions: string; bundle: CodeBundle }>>();
 
 function pack(index: WorkspaceIndex, filePath: string, functionName: string, artifactDir: string, closure: ModuleClosure): CodeBundle | { failure: string } {
+  const clash = closure.ambiguous[0];
+  if (clash) {
+    return {
+      failure: `module ${clash.module} is ${clash.files.length} files of the project (${clash.files.join(', ')}), each on a package root; which one Python imports depends on how it is started, so ${functionName} cannot ship it: rename or move one`,
+    };
+  }
   const entries: ZipEntry[] = [];
   const files: CodeBundle['files'] = [];
   let total = 0;

@@ -13,6 +13,8 @@ export interface ModuleClosure {
   modules: Map<string, string>;
   /** Top-level names imported that are not workspace modules (`numpy`, `pandas`). */
   external: string[];
+  /** Modules it needs that two files of the project are (see `WorkspaceIndex.filesOfAmbiguous`). */
+  ambiguous: { module: string; files: readonly string[] }[];
 }
 
 /** At most this many modules ship with one function. */
@@ -22,6 +24,7 @@ export const MAX_MODULES = 2_000;
 export function functionClosure(index: WorkspaceIndex, filePath: string, functionName: string): ModuleClosure {
   const modules = new Map<string, string>();
   const external = new Set<string>();
+  const ambiguous: ModuleClosure['ambiguous'] = [];
   // Each module's imports resolve as its own file imports them (in a monorepo, in its project).
   const queue: { module: string; path: string; isPackage: boolean; imports: ModuleImport[] }[] = [];
   const own = index.rawAnalysis(filePath);
@@ -38,6 +41,8 @@ export function functionClosure(index: WorkspaceIndex, filePath: string, functio
       const path = index.pathOfModule(name, from);
       if (path === undefined) continue;
       modules.set(name, path);
+      const files = index.filesOfAmbiguous(name, from);
+      if (files) ambiguous.push({ module: name, files });
       queue.push({ module: name, path, isPackage: isPackageInit(path), imports: index.rawAnalysis(path)?.imports ?? [] });
     }
   };
@@ -60,5 +65,5 @@ export function functionClosure(index: WorkspaceIndex, filePath: string, functio
       if (imported.name !== undefined && imported.name !== '*' && index.hasModule(`${base}.${imported.name}`, from)) include(`${base}.${imported.name}`, from);
     }
   }
-  return { modules, external: [...external].sort() };
+  return { modules, external: [...external].sort(), ambiguous };
 }

@@ -176,6 +176,14 @@ export class WorkspaceIndex {
     return this.namespaceOf(module, from) !== undefined;
   }
 
+  /**
+   * Every file of a module name that more than one file of the project has (on two package roots):
+   * which one Python imports depends on how it is started.
+   */
+  filesOfAmbiguous(module: string, from?: string): readonly string[] | undefined {
+    return this.namespaceOf(module, from)?.duplicates.get(module);
+  }
+
   private namespaceOf(module: string, from: string | undefined): Namespace | undefined {
     const has = (namespace: Namespace): boolean => namespace.modules.has(module) || namespace.packages.has(module);
     const own = from === undefined ? undefined : this.namespaces.get(this.projectOf(from) ?? '');
@@ -376,12 +384,14 @@ export class WorkspaceIndex {
         const project = entry.projects.find((candidate) => path.startsWith(candidate.dir + sep));
         const dir = project?.dir ?? entry.folder;
         let namespace = this.namespaces.get(dir);
-        if (!namespace) this.namespaces.set(dir, (namespace = { modules: new Map(), packages: new Set() }));
+        if (!namespace) this.namespaces.set(dir, (namespace = { modules: new Map(), packages: new Set(), duplicates: new Map() }));
         for (const root of project?.roots ?? entry.roots) {
           const name = moduleNameOf(root, path);
           if (name === undefined) continue;
           this.moduleNames.set(path, name);
-          if (!namespace.modules.has(name)) namespace.modules.set(name, path);
+          const first = namespace.modules.get(name);
+          if (first === undefined) namespace.modules.set(name, path);
+          else namespace.duplicates.set(name, [...(namespace.duplicates.get(name) ?? [first]), path]);
           for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) namespace.packages.add(name.slice(0, dot));
           break;
         }
@@ -394,6 +404,8 @@ interface Namespace {
   modules: Map<string, string>;
   /** Every package prefix of a module name (namespace packages have no file of their own). */
   packages: Set<string>;
+  /** Module names two files have (`src/utils.py` and `utils.py`, each on a package root): every file. */
+  duplicates: Map<string, string[]>;
 }
 
 // Another project's module is what a file imports only when exactly one project has it.
