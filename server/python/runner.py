@@ -1536,6 +1536,12 @@ def _choppa_install(namespace):
             'message': clipped('the runner failed: %s: %s' % (type_name(type(exc)), exc), error_text_max),
             'frames': [], 'traceback': clipped(text, error_text_max), 'origin': 'backend'}}
 
+    def in_bundle(path):
+        """Whether a path points inside a shipped code zip (`.../.choppa/code/<sha>.zip/...`)."""
+        text = path if isinstance(path, str) else ''
+        marker = '%s.choppa%scode%s' % (os.sep, os.sep, os.sep)
+        return marker in text and '.zip' + os.sep in text
+
     def user_error(exc, filename, source):
         lines = source.splitlines()
 
@@ -1570,6 +1576,10 @@ def _choppa_install(namespace):
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
                 'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        if isinstance(exc, OSError) and (in_bundle(exc.filename) or in_bundle(message)):
+            # A path beside a shipped module (`__file__`, importlib.resources): only modules ship.
+            message += (' (a data file beside the project\'s modules: only Python modules ship with a run, '
+                        'in a zip; read data from a volume or workspace file, or pass it as an argument)')
         # The printed traceback starts at the user's first frame, without the runner's own, and
         # shows the innermost frames where a deep one would be too long.
         tb = exc.__traceback__

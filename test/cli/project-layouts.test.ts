@@ -226,3 +226,37 @@ describe('two files of one module name, each on a package root (src/utils.py and
     expect(cli(root, 'bundle', 'jobs.py:which').stdout).toContain('Ships with which: nothing, because module utils is 2 files');
   });
 });
+
+describe('a data file a shipped module reads beside itself (__file__, importlib.resources)', () => {
+  it('fails saying that only modules ship, not with a bare path into a zip', () => {
+    const root = project({
+      'app/__init__.py': '',
+      'app/res/labels.txt': 'cat\ndog\n',
+      'app/reader.py': [
+        'import os',
+        '',
+        'def by_file():',
+        '    with open(os.path.join(os.path.dirname(__file__), "res", "labels.txt")) as handle:',
+        '        return handle.read().split()',
+        '',
+        'def by_resources():',
+        '    from importlib import resources',
+        '    return resources.files("app").joinpath("res/labels.txt").read_text().split()',
+        '',
+      ].join('\n'),
+      'jobs.py': [
+        ...HEADER,
+        '@dc.remote',
+        'def labels(how):',
+        '    from app import reader',
+        '    return getattr(reader, how)()',
+        '',
+      ].join('\n'),
+    });
+    for (const how of ['by_file', 'by_resources']) {
+      const failed = run(root, 'jobs.py:labels', '--args', `"${how}"`);
+      expect(failed).toMatchObject({ status: 'error' });
+      expect(failed.error?.message).toContain('a data file beside the project\'s modules: only Python modules ship with a run');
+    }
+  });
+});
