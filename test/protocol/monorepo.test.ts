@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CodeAction } from 'vscode-languageserver-protocol';
+import type { CodeAction, Hover } from 'vscode-languageserver-protocol';
 import { EditorClient, positionOf, RICH_CAPABILITIES, tempDir } from '../support/lsp-client.js';
 
 const CAPABILITIES = {
@@ -62,5 +62,15 @@ describe('a monorepo of two projects opened at its root', () => {
     expect(actions.map((action) => action.title)).toContain(`Run ${fn} remotely`);
     const result = await editor.executeCommand<{ status: string; value?: { json?: unknown } }>('choppa.run', { uri, function: fn });
     expect(result).toMatchObject({ status: 'ok', value: { json: expected } });
+  });
+
+  it('says in the hover which file of the workspace each shipped module is', async () => {
+    const file = 'projB/src/beta/jobs.py';
+    const text = FILES[file]!;
+    const uri = await editor.open(join(root, file), text);
+    const hover = await editor.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'b_job') });
+    const shown = (hover.contents as { value: string }).value;
+    expect(shown).toMatch(/- `common` \(projB\/src\/common\.py, \d+ B\)/);
+    expect(shown).toMatch(/- `beta\.util` \(projB\/src\/beta\/util\.py, \d+ B\)/);
   });
 });
