@@ -3,7 +3,7 @@
 
 import type * as Parser from '../syntax/tree.js';
 import type { ModuleImport } from './model.js';
-import { enclosingScope, outermostFunction, posOf } from '../syntax/nodes.js';
+import { enclosingScope, guardedAgainstImportError, outermostFunction, posOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';
 
 /** The imports inside one top-level statement. */
@@ -14,7 +14,7 @@ export function readModuleImports(statement: Parser.SyntaxNode, query: Parser.Qu
     if (!node) continue;
     const moduleLevel = enclosingScope(node).kind === 'module';
     const owner = outermostFunction(node)?.childForFieldName('name')?.text;
-    const base = { moduleLevel, at: posOf(node.startPosition), ...(owner ? { within: owner } : {}) };
+    const base = { moduleLevel, at: posOf(node.startPosition), ...(owner ? { within: owner } : {}), ...(guardedAgainstImportError(node) ? { optional: true as const } : {}) };
     const dynamic = captureOf(match, 'import.dynamic');
     if (dynamic) {
       const module = literalModule(dynamic.text);
