@@ -1026,7 +1026,7 @@ def _choppa_install(namespace):
             except BaseException as exc:
                 if run.fired:
                     raise ChoppaCancelled()
-                return {'status': 'error', 'error': user_error(exc, filename, payload['source'])}
+                return {'status': 'error', 'error': user_error(exc, filename, payload['source'], payload.get('bundle'))}
             try:
                 return self._result(run, value)
             except Refusal as refusal:
@@ -1542,7 +1542,19 @@ def _choppa_install(namespace):
         marker = '%s.choppa%scode%s' % (os.sep, os.sep, os.sep)
         return marker in text and '.zip' + os.sep in text
 
-    def user_error(exc, filename, source):
+    def unshipped(exc, bundle):
+        """The module an ImportError names when its package shipped with the run but it did not."""
+        if not isinstance(exc, ImportError) or not bundle or not isinstance(getattr(exc, 'name', None), str):
+            return None
+        shipped = set(bundle.get('modules') or ())
+        tops = set(name.split('.')[0] for name in shipped)
+        if isinstance(exc, ModuleNotFoundError):
+            return exc.name if exc.name.split('.')[0] in tops and exc.name not in shipped else None
+        # `from pkg import name`: neither a name `pkg` defines nor a module of it that shipped.
+        match = re.match(r"cannot import name '([A-Za-z_][A-Za-z0-9_]*)'", str(exc))
+        return '%s.%s' % (exc.name, match.group(1)) if match and exc.name in shipped else None
+
+    def user_error(exc, filename, source, bundle=None):
         lines = source.splitlines()
 
         def text_at(line):
@@ -1576,6 +1588,11 @@ def _choppa_install(namespace):
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
                 'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        missing = unshipped(exc, bundle)
+        if missing:
+            message += (' (%s is not among the project modules shipped with this run: only the .py files of the '
+                        'workspace that the function\'s imports reach ship, not a module named at run time, a '
+                        'compiled-only one, or one .gitignore leaves out)' % missing)
         if isinstance(exc, OSError) and (in_bundle(exc.filename) or in_bundle(message)):
             # A path beside a shipped module (`__file__`, importlib.resources): only modules ship.
             message += (' (a data file beside the project\'s modules: only Python modules ship with a run, '

@@ -151,6 +151,7 @@ describe('a package with a symlinked folder, and one with a gitignored module', 
     const missing = runWith(root, env, 'jobs.py:ignored');
     expect(missing.value?.json).not.toBe('installed 0.9');
     expect(missing).toMatchObject({ status: 'error', error: { type: 'ModuleNotFoundError' } });
+    expect(missing.error?.message).toContain('app.generated is not among the project modules shipped with this run');
     expect(cli(root, 'bundle', 'jobs.py:ignored').stdout).not.toContain('Imports the cluster must provide: app');
   });
 });
