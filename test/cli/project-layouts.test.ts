@@ -1,12 +1,14 @@
 // The code that runs is the code the user sees, whatever the project's layout: the CLI on the
-// local backend with projects laid out as real teams do (namespace packages, symlinked folders,
-// modules imported by name), each run either running exactly the workspace's modules or refused.
-import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+// local backend (and the Databricks emulator) with projects laid out as real teams do (namespace
+// packages, symlinked folders, modules imported by name), each run either running exactly the
+// workspace's modules or refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
 import { PROJECT_FILES } from '../support/project-fixture.js';
+import { startEmulator, type Emulator } from '../emulator/emulator.js';
 
 interface RunJson {
   status: string;
@@ -259,5 +261,50 @@ describe('a data file a shipped module reads beside itself (__file__, importlib.
       expect(failed).toMatchObject({ status: 'error' });
       expect(failed.error?.message).toContain('a data file beside the project\'s modules: only Python modules ship with a run');
     }
+  });
+});
+
+describe('on the Databricks emulator, whose Python has an older release of the project installed', () => {
+  let emulator: Emulator;
+  let installed: string;
+
+  beforeAll(async () => {
+    installed = tempDir();
+    mkdirSync(join(installed, 'acme', 'data'), { recursive: true });
+    writeFileSync(join(installed, 'acme', 'data', 'load.py'), 'WHO = "installed 0.9"\n');
+    mkdirSync(join(installed, 'plugins'), { recursive: true });
+    writeFileSync(join(installed, 'plugins', '__init__.py'), '');
+    writeFileSync(join(installed, 'plugins', 'csv_reader.py'), 'WHO = "installed 0.9"\n');
+    const python = join(installed, 'python');
+    writeFileSync(python, `#!/bin/sh\nPYTHONPATH=${installed} exec python3 "$@"\n`);
+    chmodSync(python, 0o755);
+    emulator = await startEmulator({ pythonPath: python });
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  // The emulator answers from this process, so the CLI runs asynchronously.
+  function runOnCluster(root: string, target: string): Promise<RunJson> {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DATABRICKS_')));
+    const env = { ...clean, HOME: root, DATABRICKS_CONFIG_FILE: join(root, 'none'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token, DATABRICKS_CLUSTER_ID: '0123-456789-emulator' };
+    const child = spawn(process.execPath, [SERVER_BIN, 'run', target, '--json'], { cwd: root, env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.resume();
+    return new Promise((resolve) => child.on('close', () => resolve(JSON.parse(stdout) as RunJson)));
+  }
+
+  it('runs the namespace package and the module imported by name from the workspace', async () => {
+    const root = project({
+      'pyproject.toml': '[project]\nname = "acme-data"\n',
+      'src/acme/data/load.py': 'WHO = "workspace"\n',
+      'src/acme/data/jobs.py': [...HEADER, '@dc.remote', 'def absolute():', '    from acme.data import load', '    return load.WHO', ''].join('\n'),
+      'plugins/__init__.py': '',
+      'plugins/csv_reader.py': 'WHO = "workspace"\n',
+      'jobs.py': [...HEADER, '@dc.remote', 'def by_name():', '    import importlib', '    return importlib.import_module("plugins.csv_reader").WHO', ''].join('\n'),
+    });
+    expect(await runOnCluster(root, 'src/acme/data/jobs.py:absolute')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
+    expect(await runOnCluster(root, 'jobs.py:by_name')).toMatchObject({ status: 'ok', value: { json: 'workspace' } });
   });
 });
