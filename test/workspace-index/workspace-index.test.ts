@@ -228,4 +228,24 @@ describe('a monorepo folder', () => {
     expect(mono.hasModule('shared', inB)).toBe(false);
     expect(mono.pathOfModule('shared', inA)).toBe(join(folder, 'projA', 'src', 'shared.py'));
   });
+
+  it('does not take a module named setup.py for a project of its own', () => {
+    const folder = tempDir();
+    const files: Record<string, string> = {
+      'app/__init__.py': '',
+      'app/steps/__init__.py': '',
+      'app/steps/setup.py': 'def run():\n    return "set up"\n',
+      'app/steps/teardown.py': '',
+      'flows/stages/setup.py': 'import os\n',
+      'flows/stages/load.py': '',
+    };
+    for (const [relative, text] of Object.entries(files)) {
+      mkdirSync(join(folder, relative, '..'), { recursive: true });
+      writeFileSync(join(folder, relative), text);
+    }
+    const layout = new WorkspaceIndex({ queries });
+    layout.addFolder(folder);
+    expect(layout.moduleOf(join(folder, 'app', 'steps', 'teardown.py'))).toBe('app.steps.teardown');
+    expect(layout.moduleOf(join(folder, 'flows', 'stages', 'load.py'))).toBe('flows.stages.load');
+  });
 });

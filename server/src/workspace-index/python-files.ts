@@ -28,8 +28,25 @@ const SKIPPED = new Set([
   '.ipynb_checkpoints',
 ]);
 
-/** The files that make a folder a Python project of its own. */
-export const PROJECT_MARKERS = new Set(['pyproject.toml', 'setup.cfg', 'setup.py']);
+/**
+ * Whether a folder is a Python project of its own: a `pyproject.toml`, or a `setup.py` or
+ * `setup.cfg` that is a build script (a pipeline's `steps/setup.py` module is not), and no
+ * `__init__.py` (a project's root is never one of its packages).
+ */
+function isProjectFolder(dir: string, entries: readonly Dirent[]): boolean {
+  const names = new Set(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name));
+  if (names.has('__init__.py')) return false;
+  if (names.has('pyproject.toml')) return true;
+  const mentions = (name: string, pattern: RegExp): boolean => {
+    if (!names.has(name)) return false;
+    try {
+      return pattern.test(readFileSync(join(dir, name), 'utf8').slice(0, 64 * 1024));
+    } catch {
+      return false;
+    }
+  };
+  return mentions('setup.py', /\b(?:setuptools|distutils)\b/) || mentions('setup.cfg', /^\s*\[(?:metadata|options)\]/m);
+}
 
 /** More files than this in one folder is not a project we index whole. */
 export const MAX_FILES = 20_000;
@@ -123,7 +140,7 @@ export function findPythonFiles(folder: string, maxFiles: number = MAX_FILES): P
       return;
     }
     if (entries.some((entry) => entry.name === 'pyvenv.cfg' && entry.isFile())) return;
-    if (dir !== folder && entries.some((entry) => PROJECT_MARKERS.has(entry.name) && !entry.isDirectory())) projects.push(dir);
+    if (dir !== folder && isProjectFolder(dir, entries)) projects.push(dir);
     const here = readIgnore(dir, stamps);
     const active = here ? [...rules, { base: dir, ignore: here }] : rules;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
