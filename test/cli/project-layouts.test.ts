@@ -4,7 +4,7 @@
 // workspace's modules or refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SERVER_BIN, tempDir } from '../support/lsp-client.js';
 import { PROJECT_FILES } from '../support/project-fixture.js';
@@ -217,12 +217,16 @@ describe('a module larger than a shipped module may be', () => {
 });
 
 describe('two files of one module name, each on a package root (src/utils.py and utils.py)', () => {
-  it('are refused with both named, rather than one shipped by guess', () => {
+  it('are refused with both named, rather than one shipped by guess, also when the second is new since the last run', () => {
     const root = project({
-      'utils.py': 'WHO = "utils.py beside the job"\n',
       'src/utils.py': 'WHO = "src/utils.py"\n',
       'jobs.py': [...HEADER, '@dc.remote', 'def which():', '    import utils', '    return utils.WHO', ''].join('\n'),
     });
+    // Settled files, whose bundle the warm CLI reuses while they stay as they are.
+    const earlier = Date.now() / 1000 - 60;
+    for (const file of ['src/utils.py', 'jobs.py']) utimesSync(join(root, file), earlier, earlier);
+    expect(run(root, 'jobs.py:which')).toMatchObject({ status: 'ok', value: { json: 'src/utils.py' } });
+    writeFileSync(join(root, 'utils.py'), 'WHO = "utils.py beside the job"\n');
     const refused = run(root, 'jobs.py:which');
     expect(refused).toMatchObject({ status: 'error', error: { type: 'ChoppaCodeError' } });
     expect(refused.error?.message).toContain(`module utils is 2 files of the project (${join(root, 'src', 'utils.py')}, ${join(root, 'utils.py')})`);

@@ -44,6 +44,13 @@ export function buildBundle(index: WorkspaceIndex, filePath: string, functionNam
   return index.pass(() => {
     const closure = functionClosure(index, filePath, functionName);
     if (closure.modules.size === 0) return undefined;
+    // Before the reuse below: a file added since may have made a module name ambiguous.
+    const clash = closure.ambiguous[0];
+    if (clash) {
+      return {
+        failure: `module ${clash.module} is ${clash.files.length} files of the project (${clash.files.join(', ')}), each on a package root; which one Python imports depends on how it is started, so ${functionName} cannot ship it: rename or move one`,
+      };
+    }
     // The same modules in the same versions make the same zip: reuse the last one.
     const key = `${filePath}\0${functionName}\0${artifactDir}`;
     const versions = [...closure.modules.values()].map((source) => `${source}@${index.tokenOf(source) ?? '?'}`).join('\0');
@@ -66,12 +73,6 @@ const RECENT_BUNDLES = 32;
 const recentByIndex = new WeakMap<WorkspaceIndex, Map<string, { versions: string; bundle: CodeBundle }>>();
 
 function pack(index: WorkspaceIndex, filePath: string, functionName: string, artifactDir: string, closure: ModuleClosure): CodeBundle | { failure: string } {
-  const clash = closure.ambiguous[0];
-  if (clash) {
-    return {
-      failure: `module ${clash.module} is ${clash.files.length} files of the project (${clash.files.join(', ')}), each on a package root; which one Python imports depends on how it is started, so ${functionName} cannot ship it: rename or move one`,
-    };
-  }
   const entries: ZipEntry[] = [];
   const files: CodeBundle['files'] = [];
   let total = 0;
