@@ -598,6 +598,23 @@ def _choppa_install(namespace):
                 self.users -= 1
                 self.cond.notify_all()
 
+        def clear(self):
+            """Before a run that ships no project code: the last version's modules leave
+            `sys.modules` and `sys.path`, so the function cannot import them by a name the
+            bundle did not see (`importlib.import_module(name)`): here they would be whatever
+            version ran last, on a fresh cluster they are not there at all. It does not wait
+            for runs of a version still under way (most runs ship nothing); those keep theirs."""
+            with self.cond:
+                if self.users or self.active is None:
+                    return
+                for name in list(sys.modules):
+                    if name.split('.')[0] in self.tops:
+                        sys.modules.pop(name, None)
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+                importlib.invalidate_caches()
+                self.active, self.path, self.tops = None, None, set()
+
         def _switch(self, bundle):
             try:
                 local = map_path(bundle['path'])
@@ -1072,7 +1089,7 @@ def _choppa_install(namespace):
             except BaseException as exc:
                 if run.fired:
                     raise ChoppaCancelled()
-                return {'status': 'error', 'error': user_error(exc, filename, payload['source'])}
+                return {'status': 'error', 'error': user_error(exc, filename, payload['source'], payload.get('bundle'))}
             try:
                 return self._result(run, value)
             except Refusal as refusal:
@@ -1085,6 +1102,8 @@ def _choppa_install(namespace):
             if payload.get('bundle') is not None:
                 self._bundles.enter(payload['bundle'])
                 run.bundled = True
+            else:
+                self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']
@@ -1588,7 +1607,25 @@ def _choppa_install(namespace):
             'message': clipped('the runner failed: %s: %s' % (type_name(type(exc)), exc), error_text_max),
             'frames': [], 'traceback': clipped(text, error_text_max), 'origin': 'backend'}}
 
-    def user_error(exc, filename, source):
+    def in_bundle(path):
+        """Whether a path points inside a shipped code zip (`.../.choppa/code/<sha>.zip/...`)."""
+        text = path if isinstance(path, str) else ''
+        marker = '%s.choppa%scode%s' % (os.sep, os.sep, os.sep)
+        return marker in text and '.zip' + os.sep in text
+
+    def unshipped(exc, bundle):
+        """The module an ImportError names when its package shipped with the run but it did not."""
+        if not isinstance(exc, ImportError) or not bundle or not isinstance(getattr(exc, 'name', None), str):
+            return None
+        shipped = set(bundle.get('modules') or ())
+        tops = set(name.split('.')[0] for name in shipped)
+        if isinstance(exc, ModuleNotFoundError):
+            return exc.name if exc.name.split('.')[0] in tops and exc.name not in shipped else None
+        # `from pkg import name`: neither a name `pkg` defines nor a module of it that shipped.
+        match = re.match(r"cannot import name '([A-Za-z_][A-Za-z0-9_]*)'", str(exc))
+        return '%s.%s' % (exc.name, match.group(1)) if match and exc.name in shipped else None
+
+    def user_error(exc, filename, source, bundle=None):
         lines = source.splitlines()
 
         def text_at(line):
@@ -1622,6 +1659,15 @@ def _choppa_install(namespace):
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
                 'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        missing = unshipped(exc, bundle)
+        if missing:
+            message += (' (%s is not among the project modules shipped with this run: only the .py files of the '
+                        'workspace that the function\'s imports reach ship, not a module named at run time, a '
+                        'compiled-only one, or one .gitignore leaves out)' % missing)
+        if isinstance(exc, OSError) and (in_bundle(exc.filename) or in_bundle(message)):
+            # A path beside a shipped module (`__file__`, importlib.resources): only modules ship.
+            message += (' (a data file beside the project\'s modules: only Python modules ship with a run, '
+                        'in a zip; read data from a volume or workspace file, or pass it as an argument)')
         # The printed traceback starts at the user's first frame, without the runner's own, and
         # shows the innermost frames where a deep one would be too long.
         tb = exc.__traceback__

@@ -174,6 +174,10 @@ export interface ModuleImport {
   within?: string;
   /** Where the import statement starts. */
   at: Pos;
+  /** An `importlib.import_module("pkg.mod")` or `__import__("pkg.mod")` call: it binds no name. */
+  dynamic?: true;
+  /** Inside a `try:` that catches `ImportError` (or wider): the code goes on without the module. */
+  optional?: true;
 }
 
 /** The constant settings of a `Choppa(...)` call, wherever it is defined. */

@@ -172,10 +172,10 @@ function showBundle(host: CliHost, options: CliOptions, io: Io): number {
         ? { function: name, modules: [] }
         : 'failure' in bundle
           ? { function: name, error: bundle.failure }
-          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, size }) => ({ module, name: entry, size })), external: bundle.external };
+          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, source, size }) => ({ module, name: entry, source, size })), external: bundle.external };
     io.out(`${JSON.stringify(shape, null, 2)}\n`);
   } else {
-    io.out(`${describeBundle(name, bundle).join('\n').replace(/`/g, '')}\n`);
+    io.out(`${describeBundle(name, bundle, process.cwd()).join('\n').replace(/`/g, '')}\n`);
     if (bundle && !('failure' in bundle)) io.out(`\nzip: ${bundle.ref.path}\n`);
   }
   return bundle && 'failure' in bundle ? 1 : 0;

@@ -49,6 +49,32 @@ export function outermostFunction(node: Node): Node | undefined {
   return found;
 }
 
+/** Exceptions a handler may name that catch a failed import. */
+const IMPORT_FAILURES = new Set(['ImportError', 'ModuleNotFoundError', 'Exception', 'BaseException']);
+
+/**
+ * Whether `node` is in the body of a `try:` (within its own function) with a handler that catches
+ * a failed import: `except ImportError`, `except (ImportError, ValueError) as e`, a bare `except`.
+ * Such an import is optional: the code has a way on without it.
+ */
+export function guardedAgainstImportError(node: Node): boolean {
+  for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
+    if (parent.type === 'function_definition' || parent.type === 'class_definition' || parent.type === 'lambda') return false;
+    if (parent.type !== 'try_statement') continue;
+    const body = parent.childForFieldName('body');
+    if (body?.startIndex !== child.startIndex || body.endIndex !== child.endIndex) continue;
+    for (const clause of parent.namedChildren) {
+      if (clause.type !== 'except_clause') continue;
+      const caught = clause.namedChildren.find((part) => part.type !== 'block' && part.type !== 'comment');
+      if (caught === undefined) return true;
+      const named = caught.type === 'as_pattern' ? caught.namedChild(0) : caught;
+      const names = named?.type === 'tuple' ? named.namedChildren : named ? [named] : [];
+      if (names.some((name) => IMPORT_FAILURES.has(name.text.replace(/^builtins\./, '')))) return true;
+    }
+  }
+  return false;
+}
+
 /** A parameter read from a `parameters` list, with its name node. */
 export interface ParamNode {
   name: string;

@@ -42,7 +42,7 @@ export function resolveImportFacts(file: { module: string; isPackage: boolean; i
     for (const [name, found] of exportsOf(module, lookup)) bind(`${prefix}.${name}`, found);
   };
   for (const imported of file.imports) {
-    if (!imported.moduleLevel) continue;
+    if (!imported.moduleLevel || imported.dynamic) continue;
     if (imported.name === undefined) {
       if (!lookup.hasModule(imported.module)) continue;
       if (imported.bound !== imported.module.split('.')[0]) exposeModule(imported.bound, imported.module);

@@ -44,6 +44,8 @@ export type FileChangeKind = 'created' | 'changed' | 'deleted';
 interface FolderEntry {
   folder: string;
   roots: string[];
+  /** Projects of their own below the folder (a monorepo's), deepest first, with their package roots. */
+  projects: { dir: string; roots: string[] }[];
   files: Set<string>;
   truncated: boolean;
   /** What the file list depends on, to tell whether a folder added again must be walked again. */
@@ -72,10 +74,12 @@ interface Resolved {
 
 export class WorkspaceIndex {
   private readonly folders = new Map<string, FolderEntry>();
-  private readonly modules = new Map<string, string>();
+  /**
+   * Module names per project (a workspace folder, or a project of its own below one): in a
+   * monorepo two projects may each have a `common` module, and each imports its own.
+   */
+  private readonly namespaces = new Map<string, Namespace>();
   private readonly moduleNames = new Map<string, string>();
-  /** Every package prefix of a module name (namespace packages have no file of their own). */
-  private readonly packages = new Set<string>();
   private readonly parsed = new Map<string, Parsed>();
   private readonly resolved = new Map<string, Resolved>();
   /** Dependency sets of the resolutions under way (nested through imports). */
@@ -94,10 +98,11 @@ export class WorkspaceIndex {
   addFolder(folder: string): void {
     const roots = rootsOf(folder);
     const known = this.folders.get(folder);
-    if (known && known.roots.join('\0') === roots.join('\0') && listingUnchanged(known.listing)) return;
+    if (known && known.roots.join('\0') === roots.join('\0') && listingUnchanged(known.listing) && known.projects.every((project) => project.roots.join('\0') === rootsOf(project.dir).join('\0'))) return;
     const listing = findPythonFiles(folder, this.options.maxFiles ?? MAX_FILES);
     this.walkCount += 1;
-    this.folders.set(folder, { folder, roots, files: new Set(listing.files), truncated: listing.truncated, listing });
+    const projects = [...listing.projects].sort((a, b) => b.length - a.length).map((dir) => ({ dir, roots: rootsOf(dir) }));
+    this.folders.set(folder, { folder, roots, projects, files: new Set(listing.files), truncated: listing.truncated, listing });
     this.rebuildModules();
   }
 
@@ -135,7 +140,7 @@ export class WorkspaceIndex {
       this.parsed.delete(path);
       const base = path.slice(path.lastIndexOf(sep) + 1);
       // A project file or an ignore file changes what the folder's roots or files are.
-      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === '.gitignore') {
+      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === 'setup.py' || base === '.gitignore') {
         const entry = this.folderOf(path);
         if (entry) this.addFolder(entry.folder);
         continue;
@@ -158,14 +163,41 @@ export class WorkspaceIndex {
     return this.moduleNames.get(path);
   }
 
-  /** The file of a module (`pkg/__init__.py` for a package). */
-  pathOfModule(module: string): string | undefined {
-    return this.modules.get(module);
+  /**
+   * The file of a module (`pkg/__init__.py` for a package) as the file `from` imports it: its own
+   * project's module first, else the one other project that has it (a monorepo's path dependency).
+   */
+  pathOfModule(module: string, from?: string): string | undefined {
+    return this.namespaceOf(module, from)?.modules.get(module);
   }
 
-  /** Whether a module name is a package or module of the workspace (namespace packages too). */
-  hasModule(module: string): boolean {
-    return this.modules.has(module) || this.packages.has(module);
+  /** Whether a module name is a package or module of the workspace (namespace packages too), as `from` imports it. */
+  hasModule(module: string, from?: string): boolean {
+    return this.namespaceOf(module, from) !== undefined;
+  }
+
+  /**
+   * Every file of a module name that more than one file of the project has (on two package roots):
+   * which one Python imports depends on how it is started.
+   */
+  filesOfAmbiguous(module: string, from?: string): readonly string[] | undefined {
+    return this.namespaceOf(module, from)?.duplicates.get(module);
+  }
+
+  private namespaceOf(module: string, from: string | undefined): Namespace | undefined {
+    const has = (namespace: Namespace): boolean => namespace.modules.has(module) || namespace.packages.has(module);
+    const own = from === undefined ? undefined : this.namespaces.get(this.projectOf(from) ?? '');
+    if (own) return has(own) ? own : uniqueIn([...this.namespaces.values()].filter((namespace) => namespace !== own && has(namespace)));
+    // A file outside every folder (a script beside the project): the first that has it.
+    for (const namespace of this.namespaces.values()) if (has(namespace)) return namespace;
+    return undefined;
+  }
+
+  /** The project folder a file belongs to: the deepest project of its workspace folder, else the folder. */
+  private projectOf(path: string): string | undefined {
+    const entry = this.folderOf(path);
+    if (!entry) return undefined;
+    return entry.projects.find((project) => path.startsWith(project.dir + sep))?.dir ?? entry.folder;
   }
 
   /** Whether the file is indexed (in a folder, not ignored). */
@@ -277,14 +309,14 @@ export class WorkspaceIndex {
    */
   factsFor(path: string, raw: FileAnalysis): ImportFacts {
     const lookup: ModuleLookup = {
-      pathOf: (module) => this.pathOfModule(module),
-      hasModule: (module) => this.hasModule(module),
+      pathOf: (module) => this.pathOfModule(module, path),
+      hasModule: (module) => this.hasModule(module, path),
       raw: (module) => {
-        const file = this.pathOfModule(module);
+        const file = this.pathOfModule(module, path);
         return file === undefined ? undefined : this.rawAnalysis(file);
       },
       resolved: (module) => {
-        const file = this.pathOfModule(module);
+        const file = this.pathOfModule(module, path);
         return file === undefined || this.resolving.has(file) ? undefined : this.guarded(file);
       },
     };
@@ -344,23 +376,41 @@ export class WorkspaceIndex {
   }
 
   private rebuildModules(): void {
-    this.modules.clear();
+    this.namespaces.clear();
     this.moduleNames.clear();
-    this.packages.clear();
     this.resolved.clear();
     for (const entry of this.folders.values()) {
       for (const path of entry.files) {
-        for (const root of entry.roots) {
+        const project = entry.projects.find((candidate) => path.startsWith(candidate.dir + sep));
+        const dir = project?.dir ?? entry.folder;
+        let namespace = this.namespaces.get(dir);
+        if (!namespace) this.namespaces.set(dir, (namespace = { modules: new Map(), packages: new Set(), duplicates: new Map() }));
+        for (const root of project?.roots ?? entry.roots) {
           const name = moduleNameOf(root, path);
           if (name === undefined) continue;
           this.moduleNames.set(path, name);
-          if (!this.modules.has(name)) this.modules.set(name, path);
-          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) this.packages.add(name.slice(0, dot));
+          const first = namespace.modules.get(name);
+          if (first === undefined) namespace.modules.set(name, path);
+          else namespace.duplicates.set(name, [...(namespace.duplicates.get(name) ?? [first]), path]);
+          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) namespace.packages.add(name.slice(0, dot));
           break;
         }
       }
     }
   }
+}
+
+interface Namespace {
+  modules: Map<string, string>;
+  /** Every package prefix of a module name (namespace packages have no file of their own). */
+  packages: Set<string>;
+  /** Module names two files have (`src/utils.py` and `utils.py`, each on a package root): every file. */
+  duplicates: Map<string, string[]>;
+}
+
+// Another project's module is what a file imports only when exactly one project has it.
+function uniqueIn(namespaces: Namespace[]): Namespace | undefined {
+  return namespaces.length === 1 ? namespaces[0] : undefined;
 }
 
 function rootsOf(folder: string): string[] {
@@ -382,9 +432,11 @@ function rootsOf(folder: string): string[] {
   };
   const pyproject = read('pyproject.toml');
   const setupCfg = read('setup.cfg');
+  const setupPy = read('setup.py');
   return packageRoots(folder, {
     ...(pyproject !== undefined ? { pyproject } : {}),
     ...(setupCfg !== undefined ? { setupCfg } : {}),
+    ...(setupPy !== undefined ? { setupPy } : {}),
     isDir,
     isPackage: (relative) => existsSync(join(folder, relative, '__init__.py')),
   });

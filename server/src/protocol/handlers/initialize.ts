@@ -52,7 +52,7 @@ function watchProjectFiles(session: Session): void {
   if (workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
     void session.connection.client
       .register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/{pyproject.toml,setup.cfg,.gitignore}' }],
+        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/{pyproject.toml,setup.cfg,setup.py,.gitignore}' }],
       })
       .catch((error: unknown) => session.log(`choppa: could not watch project files: ${String(error)}`));
   }
