@@ -72,6 +72,20 @@ def b(): pass
     expect(analyzeText('import choppa as ch\nd = ch.Choppa()\n@d.submit\ndef job(): pass\n').functions.map((f) => f.name)).toEqual(['job']);
   });
 
+  it('a function defined again: the last definition is the function, the earlier ones warn', () => {
+    expect(check('@dutch.remote\ndef f(a): return 1\n\n@dutch.artifact\ndef f(a): return 2\n\n@dutch.remote\ndef f(a): return 3\n')).toMatchInlineSnapshot(`
+      [
+        "remote f via dutch def@9 name 9:4-9:5 decorator 8:0-8:13 span 8:0-9:18",
+        "warning function-redefined 3:4-3:5: \`f\` is defined again at line 10: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.",
+        "warning function-redefined 6:4-6:5: \`f\` is defined again at line 10: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.",
+      ]
+    `);
+  });
+
+  it('definitions in the branches of an `if` are a choice, not a redefinition', () => {
+    expect(check('if FAST:\n    @dutch.remote\n    def f(): return 1\nelse:\n    @dutch.remote\n    def f(): return 2\n').filter((line) => line.includes('redefined'))).toEqual([]);
+  });
+
   it('async, method and nested forms are problems, not functions', () => {
     expect(
       check(`@dutch.remote

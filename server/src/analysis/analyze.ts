@@ -16,6 +16,7 @@ import { choppaNames, type ImportClause } from './imports.js';
 import { instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
 import { unfollowedProblems } from './unfollowed-instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
+import { redefinedFunctions } from './redefined-functions.js';
 import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-lint.js';
 
 interface MemoEntry {
@@ -338,10 +339,12 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
   // Imported ones decorate too; they keep their `import` kind for the scope lint.
   for (const imported of facts?.instances ?? []) if (!instanceNames.has(imported.name)) instanceNames.add(imported.name);
 
-  const { functions: resolved, problems } = resolveFunctions(
-    collect(summaries, (summary) => summary.functions),
-    instanceNames,
-  );
+  const candidates = collect(summaries, (summary) => summary.functions);
+  const { functions: allResolved, problems } = resolveFunctions(candidates, instanceNames);
+  // Python keeps the last `def` of a name: an earlier one must never be what a run ships.
+  const redefined = redefinedFunctions(candidates);
+  const resolved = redefined.replaced.size === 0 ? allResolved : allResolved.filter(({ candidate }) => !redefined.replaced.has(candidate));
+  for (const problem of redefined.problems) problems.push(problem);
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
   // `m.plain(...)` counts when `m` is a name the module imports (`import pkg.jobs as m`).
   for (const imported of facts?.functions ?? []) if (kinds.get(imported.name.split('.')[0]!) === 'import') functionNames.add(imported.name);

@@ -141,7 +141,8 @@ export type ProblemCode =
   | 'async-not-supported'
   | 'method-not-supported'
   | 'nested-not-supported'
-  | 'decorator-not-shipped';
+  | 'decorator-not-shipped'
+  | 'function-redefined';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {
