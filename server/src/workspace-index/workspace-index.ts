@@ -173,6 +173,11 @@ export class WorkspaceIndex {
     return this.folderOf(path)?.files.has(path) ?? false;
   }
 
+  /** The text of the file's open buffer, or undefined when the editor does not have it open. */
+  openText(path: string): string | undefined {
+    return this.options.openBuffer?.(path)?.text;
+  }
+
   /** The text of a file: the open buffer when there is one, else the disk (undefined if unreadable). */
   textOf(path: string): string | undefined {
     const open = this.options.openBuffer?.(path);
