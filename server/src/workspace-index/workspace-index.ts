@@ -117,6 +117,13 @@ export class WorkspaceIndex {
     return [...this.folders.keys()];
   }
 
+  /** Every folder the walks of the indexed folders read (the ones whose files count). */
+  walkedFolders(): string[] {
+    const folders: string[] = [];
+    for (const entry of this.folders.values()) for (const stamp of entry.listing.stamps) if (stamp.size < 0) folders.push(stamp.path);
+    return folders;
+  }
+
   /** Folders whose walk stopped at the file limit. */
   truncatedFolders(): string[] {
     return [...this.folders.values()].filter((entry) => entry.truncated).map((entry) => entry.folder);
