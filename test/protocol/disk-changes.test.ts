@@ -4,12 +4,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientCapabilities } from 'vscode-languageserver-protocol';
+import type { ClientCapabilities, Diagnostic } from 'vscode-languageserver-protocol';
 import { EditorClient, RICH_CAPABILITIES, tempDir } from '../support/lsp-client.js';
 
 const jobs = ['from choppa import Choppa', '', 'dutch = Choppa()', '', '', '@dutch.remote', 'def scored(x):', '    from .features import weight', '    return weight(x)', ''].join('\n');
 
 let editor: EditorClient | undefined;
+
+const text = (diagnostic: Diagnostic): string => (typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value);
 
 afterEach(async () => {
   await editor?.stop();
@@ -27,7 +29,7 @@ async function ranOnce(options: { capabilities: ClientCapabilities; clientName?:
   const uri = await editor.open(join(root, 'pkg/jobs.py'), jobs);
   const result = await editor.executeCommand<{ status: string; value?: { repr: string } }>('choppa.run', { uri, function: 'scored', args: '5' });
   expect(result).toMatchObject({ status: 'ok', value: { repr: '10' } });
-  await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.message.startsWith('scored(5) → 10')));
+  await editor.waitForDiagnostics(uri, (all) => all.some((d) => text(d).startsWith('scored(5) → 10')));
   return { root, uri };
 }
 
@@ -37,8 +39,8 @@ describe('a shipped module changed on disk while the client watches nothing', ()
   it('turns the result stale without any edit (Neovim 0.10 on Linux: no file watching offered)', async () => {
     const { root, uri } = await ranOnce({ capabilities: RICH_CAPABILITIES });
     writeFileSync(join(root, 'pkg/features.py'), 'def weight(x):\n    return 3 * x\n');
-    const diagnostics = await editor!.waitForDiagnostics(uri, (all) => all.some((d) => staleResult(d.message)));
-    expect(diagnostics.filter((d) => d.message.startsWith('scored(5)')).map((d) => d.message)).toEqual([
+    const diagnostics = await editor!.waitForDiagnostics(uri, (all) => all.some((d) => staleResult(text(d))));
+    expect(diagnostics.map(text).filter((message) => message.startsWith('scored(5)'))).toEqual([
       expect.stringContaining('stale: a shipped module changed; run it again'),
     ]);
   });
@@ -50,6 +52,6 @@ describe('a shipped module changed on disk while the client watches nothing', ()
     mkdirSync(join(root, 'pkg/extra'));
     writeFileSync(join(root, 'pkg/extra/__init__.py'), '');
     writeFileSync(join(root, 'pkg/features.py'), 'def weight(x):\n    return 3 * x\n');
-    await editor!.waitForDiagnostics(uri, (all) => all.some((d) => staleResult(d.message)));
+    await editor!.waitForDiagnostics(uri, (all) => all.some((d) => staleResult(text(d))));
   });
 });
