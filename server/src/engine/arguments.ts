@@ -7,6 +7,7 @@ import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/
 import { bindingAt, bindingOrdinal } from './call-identity.js';
 import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
+import { clip } from './format.js';
 
 export type ArgumentPlan =
   | {
@@ -44,7 +45,7 @@ export interface ArgumentContext {
 /** `load(1000)` at line 3: how a message names the call a binding is bound to. */
 export function callLabel(binding: Binding & { callOf: string }): string {
   const args = binding.call?.argsSource ?? '…';
-  const text = args.length > 40 ? `${args.slice(0, 39)}…` : args;
+  const text = clip(args, 40);
   return `${binding.callOf}(${text.replace(/\s+/g, ' ')}) at line ${(binding.call?.span.start.line ?? binding.span.start.line) + 1}`;
 }
 
