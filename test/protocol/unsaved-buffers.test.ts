@@ -1,6 +1,7 @@
 // A run or a submission from a buffer with unsaved changes ships the buffer's text, which the file
 // on disk (and so the CLI, a later job, a colleague) does not have: the result names the unsaved
-// files and a warning says so. Edits outside the shipped code, and saved files, say nothing.
+// files and a warning says so. Edits outside the shipped code, and saved files, say nothing. A new
+// module not saved yet (or moved away on disk) is still a module of its package.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,19 @@ describe('a run from a buffer with unsaved changes', () => {
     await editor.change(helpersUri, { start: { line: 1, character: 11 }, end: { line: 1, character: 12 } }, '3');
     result = await editor.executeCommand<Result>('choppa.run', { uri, function: 'doubled', args: '4' });
     expect(result).toMatchObject({ status: 'ok', value: { repr: '12' }, unsaved: ['pkg/helpers.py'] });
+  });
+
+  it('runs a new module of the package that is not saved yet, whose relative import names the instance', async () => {
+    const source = 'from .jobs import dutch\n\n\n@dutch.remote\ndef fresh(x):\n    return x + 1\n\n\nfresh(1)\n';
+    const freshUri = await editor.open(join(root, 'pkg/fresh.py'), source);
+    const actions = await editor.request<Array<{ title: string }>>('textDocument/codeAction', {
+      textDocument: { uri: freshUri },
+      range: { start: { line: 8, character: 0 }, end: { line: 8, character: 0 } },
+      context: { diagnostics: [] },
+    });
+    expect(actions.map((action) => action.title)).toContain('Run fresh(1) remotely');
+    const result = await editor.executeCommand<Result>('choppa.run', { uri: freshUri, function: 'fresh', args: '1' });
+    expect(result).toMatchObject({ status: 'ok', value: { repr: '2' }, unsaved: ['pkg/fresh.py'] });
   });
 
   it('warns when a job is submitted from unsaved text', async () => {

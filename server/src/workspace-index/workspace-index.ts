@@ -160,9 +160,19 @@ export class WorkspaceIndex {
     this.resolved.clear();
   }
 
-  /** The dotted module name of an indexed file. */
+  /**
+   * The dotted module name of an indexed file, or of an open buffer the disk does not have (a new
+   * module not saved yet, a file moved away under the editor): named by where it is, so its
+   * relative imports (`from . import dutch`) resolve as they will once it is saved.
+   */
   moduleOf(path: string): string | undefined {
-    return this.moduleNames.get(path);
+    const known = this.moduleNames.get(path);
+    if (known !== undefined || this.options.openBuffer?.(path) === undefined) return known;
+    for (const root of this.folderOf(path)?.roots ?? []) {
+      const name = moduleNameOf(root, path);
+      if (name !== undefined) return name;
+    }
+    return undefined;
   }
 
   /** The file of a module (`pkg/__init__.py` for a package). */
