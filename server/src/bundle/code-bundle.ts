@@ -70,7 +70,10 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   for (const [module, source] of closure.modules) {
     const text = index.textOf(source);
     if (text === undefined) return { failure: `${source} (module ${module}) cannot be read, so it cannot ship with ${functionName}` };
-    const data = Buffer.from(text, 'utf8');
+    // Python reads source with universal newlines, so line ends do not change what runs; shipped
+    // as `\n`, a CRLF module makes the same zip from the disk and from an editor that sends its
+    // buffer with `\n` (Emacs), and opening it there does not make its results look stale.
+    const data = Buffer.from(text.replace(/\r\n?/g, '\n'), 'utf8');
     total += data.length;
     if (total > MAX_BUNDLE_BYTES) {
       return { failure: `the project modules ${functionName} imports are over ${MAX_BUNDLE_BYTES / 1024 / 1024} MB; ship data as arguments or artifacts, not as modules` };
