@@ -76,8 +76,8 @@ def b(): pass
     expect(check('@dutch.remote\ndef f(a): return 1\n\n@dutch.artifact\ndef f(a): return 2\n\n@dutch.remote\ndef f(a): return 3\n')).toMatchInlineSnapshot(`
       [
         "remote f via dutch def@9 name 9:4-9:5 decorator 8:0-8:13 span 8:0-9:18",
-        "warning function-redefined 3:4-3:5: \`f\` is defined again at line 10: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.",
-        "warning function-redefined 6:4-6:5: \`f\` is defined again at line 10: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.",
+        "warning function-redefined 3:4-3:5: \`f\` is defined again at line 10: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.",
+        "warning function-redefined 6:4-6:5: \`f\` is defined again at line 10: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.",
       ]
     `);
   });

@@ -52,7 +52,7 @@ describe('a function defined twice', () => {
     const warning = diagnostics.find((d: Diagnostic) => d.code === 'function-redefined')!;
     expect(warning.range.start.line).toBe(firstDef);
     expect(warning.message).toBe(
-      '`tabbed` is defined again at line 14: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.',
+      '`tabbed` is defined again at line 14: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.',
     );
     expect((await actionsAt('def tabbed(a, b=1)')).map((action) => action.title)).toEqual([]);
     expect((await actionsAt('def tabbed(a, b=2)')).map((action) => action.title)).toContain('Run tabbed remotely');

@@ -1,6 +1,6 @@
 // A decorated function defined again further down its module: Python binds the name to the last
-// `def`, so the module's calls and every importer run that one and an earlier one never runs.
-// A run by name must ship the last; the earlier ones get a Warning instead of run actions. Pure.
+// `def`, so importers and the calls after it run that one. A run by name must ship the last; the
+// earlier ones get a Warning instead of run actions. Pure.
 import type { FunctionCandidate } from './decorated-functions.js';
 import type { Problem } from './model.js';
 
@@ -30,7 +30,7 @@ export function redefinedFunctions(candidates: readonly FunctionCandidate[]): { 
       span: candidate.nameSpan,
       function: candidate.name,
       fixes: [],
-      message: `\`${candidate.name}\` is defined again at line ${kept.defStart.line + 1}: Python keeps the last definition, so this one never runs and is not offered to run. Rename one of them to run both.`,
+      message: `\`${candidate.name}\` is defined again at line ${kept.defStart.line + 1}: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.`,
     });
   }
   return { replaced, problems };
