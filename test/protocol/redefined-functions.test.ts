@@ -1,5 +1,6 @@
 // A remote function defined twice in one module: Python keeps the last `def`, so every run (from
 // the call site, by name) ships the last one, and the earlier one says why it offers no run.
+// Defined in the branches of an `if`, which one runs is decided at run time: the run is refused.
 // Against real python3, in a tab-indented file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
@@ -24,6 +25,15 @@ const text = [
   '',
   '',
   'print(tabbed(5, 2))',
+  '',
+  'if FAST:',
+  '\t@dutch.remote',
+  '\tdef branchy(x):',
+  '\t\treturn x + 1',
+  'else:',
+  '\t@dutch.remote',
+  '\tdef branchy(x):',
+  '\t\treturn x - 1',
   '',
 ].join('\n');
 
@@ -67,5 +77,16 @@ describe('a function defined twice', () => {
   it('runs the last definition when asked by name', async () => {
     const result = await editor.executeCommand<{ status: string; value?: { repr: string } }>('choppa.run', { uri, function: 'tabbed', args: '7, 3', fresh: true });
     expect(result).toMatchObject({ status: 'ok', value: { repr: '21' } });
+  });
+});
+
+describe('a function defined in both branches of an if', () => {
+  it('is refused with the reason, rather than running one of them', async () => {
+    const result = await editor.executeCommand<{ status: string; error?: { message: string } }>('choppa.run', { uri, function: 'branchy', args: '1' });
+    expect(result.status).toBe('error');
+    expect(result.error?.message).toBe(
+      '`branchy` is defined 2 times in this module, not all at the top level: which definition the module binds is decided when it runs, so choppa runs none of them. Give each its own name.',
+    );
+    expect((await actionsAt('def branchy')).map((action) => action.title)).toEqual([]);
   });
 });

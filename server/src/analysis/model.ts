@@ -142,7 +142,8 @@ export type ProblemCode =
   | 'method-not-supported'
   | 'nested-not-supported'
   | 'decorator-not-shipped'
-  | 'function-redefined';
+  | 'function-redefined'
+  | 'function-ambiguous';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {
