@@ -106,7 +106,12 @@ export interface ModuleName {
   node: Node;
 }
 
-/** An assignment at module scope: `name = value`, `name: T = value`, `name += value`. */
+/**
+ * An assignment at module scope: `name = value`, `name: T = value`, `name += value`, and the other
+ * statements that rebind a name without a value argument resolution can follow (a `for` target,
+ * `with … as name`, `def`/`class name`, `del name`): after them the name no longer holds what an
+ * earlier `name = f(...)` made.
+ */
 export interface ModuleAssignment {
   name: string;
   /** The assignment expression. */
@@ -159,23 +164,50 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
       case 'function_definition':
       case 'class_definition': {
         const name = node.childForFieldName('name');
-        if (name) names.push({ name: name.text, kind: node.type === 'class_definition' ? 'class' : 'function', node: name });
+        if (name) {
+          names.push({ name: name.text, kind: node.type === 'class_definition' ? 'class' : 'function', node: name });
+          assignments.push({ name: name.text, node: name });
+        }
         return;
       }
       case 'for_statement': {
+        // The target is bound before the body runs: calls in the body read it.
         const left = node.childForFieldName('left');
-        if (left) bindTarget(left, undefined, undefined);
+        if (left) bindTarget(left, left, undefined);
         break;
       }
       case 'as_pattern': {
         const alias = node.childForFieldName('alias');
-        if (alias) bindTarget(alias, undefined, undefined);
+        if (alias) bindTarget(alias, alias, undefined);
         return;
       }
-      case 'comment':
+      case 'delete_statement':
+        for (const target of node.namedChildren) {
+          for (const name of target.type === 'identifier' ? [target] : target.namedChildren.filter((child) => child.type === 'identifier')) {
+            assignments.push({ name: name.text, node: name });
+          }
+        }
+        return;
       case 'import_statement':
       case 'import_from_statement':
+        // Only what rebinds a name for argument resolution (the imports themselves are read elsewhere).
+        for (const imported of node.type === 'import_statement' ? node.namedChildren : node.childrenForFieldName('name')) {
+          const bound = imported.type === 'aliased_import' ? imported.childForFieldName('alias') : imported.type === 'dotted_name' ? imported.namedChild(0) : null;
+          if (bound?.type === 'identifier') assignments.push({ name: bound.text, node: bound });
+        }
         return;
+      case 'comment':
+        return;
+    }
+    // `if (rows := load()):` at module scope binds `rows` too.
+    if (node.type === 'if_statement' || node.type === 'elif_clause' || node.type === 'while_statement') {
+      const condition = node.childForFieldName('condition');
+      if (condition) {
+        for (const walrus of condition.type === 'named_expression' ? [condition] : condition.descendantsOfType('named_expression')) {
+          const name = walrus.childForFieldName('name');
+          if (name?.type === 'identifier') assignments.push({ name: name.text, node: name });
+        }
+      }
     }
     if (COMPOUND.has(node.type)) {
       for (const child of node.namedChildren) visit(child);
