@@ -1,6 +1,7 @@
 // A name bound to a remote result and then rebound by a statement that is not an assignment (a
 // `for` target, `with … as`, `import … as`, a walrus, `def`, `del`): Python passes the new value,
-// so a call after it must not be given the old result. Against real python3.
+// so a call after it must not be given the old result. Assigned again in a block that may not run
+// (`if DEBUG:`), the value is decided when the module runs: refused too. Against real python3.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
 
@@ -40,6 +41,12 @@ const text = [
   '    pass',
   'walrus = total(flag)',
   '',
+  'big = load(3)',
+  'if DEBUG:',
+  '    big = load(2)',
+  '    debug_total = total(big)',
+  'guarded = total(big)',
+  '',
 ].join('\n');
 
 let editor: EditorClient;
@@ -49,9 +56,10 @@ beforeAll(async () => {
   const root = tempDir();
   editor = await EditorClient.start({ root });
   uri = await editor.open(`${root}/jobs.py`, text);
-  for (const binding of ['frame = load(3)', 'handle = load(3)', 'json = load(3)', 'flag = load(3)']) {
+  for (const binding of ['frame = load(3)', 'handle = load(3)', 'json = load(3)', 'flag = load(3)', 'big = load(3)', 'big = load(2)']) {
     const position = positionOf(text, binding, binding.indexOf('load'));
-    const result = await editor.executeCommand<{ status: string }>('choppa.run', { uri, function: 'load', args: '3', position });
+    const args = binding.slice(binding.indexOf('(') + 1, -1);
+    const result = await editor.executeCommand<{ status: string }>('choppa.run', { uri, function: 'load', args, position });
     expect(result.status).toBe('ok');
   }
 });
@@ -79,4 +87,19 @@ describe('a name rebound by a statement other than an assignment', () => {
       expect(result.error?.message).toContain(`Argument \`${name}\` of \`total\` is neither a literal, a module constant, nor the result of another remote call.`);
     },
   );
+});
+
+describe('a name assigned again in a block that may not run', () => {
+  it('is that assignment inside the block', async () => {
+    expect(await runTotal('debug_total = total(big)')).toMatchObject({ status: 'ok', value: { repr: '1' } });
+  });
+
+  it('is refused after the block, where either assignment may hold', async () => {
+    const result = await runTotal('guarded = total(big)');
+    expect(result.status).toBe('error');
+    expect(result.error?.message).toBe(
+      `\`big\` is assigned at line ${positionOf(text, '    big = load(2)').line + 1} in a block that may not run (an \`if\`, a loop or an \`except\`), and at line ${positionOf(text, 'big = load(3)').line + 1} before it: ` +
+        'which value it holds here is decided when the module runs. Assign it once before this call, or pass a literal.',
+    );
+  });
 });

@@ -407,6 +407,7 @@ function bindingOf(assignment: AssignmentInfo, calls: readonly CallSite[], funct
   if (kept && kept.callsFunction === callsFunction) return kept.binding;
   const binding: Binding = { name: assignment.name, span: assignment.span };
   if (assignment.literal !== undefined) binding.literal = assignment.literal;
+  if (assignment.branch) binding.branch = assignment.branch;
   if (callsFunction) {
     binding.callOf = assignment.rhsCall;
     const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));

@@ -4,7 +4,7 @@
 // module literal its value; anything else is refused with a message that names it.
 import type { ArgRef } from '../backends/backend.js';
 import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/model.js';
-import { bindingAt, bindingOrdinal } from './call-identity.js';
+import { bindingAt, bindingOrdinal, competingBinding } from './call-identity.js';
 import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
 import { clip } from './format.js';
@@ -72,6 +72,15 @@ export function planArguments(args: readonly CallArgument[], source: string, con
     const name = arg.identifier;
     if (name === undefined) continue;
     const binding = bindingAt(context.bindings, name, context.position);
+    const competing = binding && competingBinding(context.bindings, binding, context.position);
+    if (binding && competing) {
+      return {
+        ok: false,
+        message:
+          `\`${name}\` is assigned at line ${binding.span.start.line + 1} in a block that may not run (an \`if\`, a loop or an \`except\`), and at line ${competing.span.start.line + 1} before it: ` +
+          'which value it holds here is decided when the module runs. Assign it once before this call, or pass a literal.',
+      };
+    }
     if (binding?.literal !== undefined) {
       argsLiterals[name] = binding.literal;
       inputs[name] = { kind: 'literal', text: binding.literal, binding: bindingOrdinal(context.bindings, binding) };

@@ -118,6 +118,8 @@ export interface ModuleAssignment {
   node: Node;
   /** The right-hand side when the name is the whole target (not a tuple element). */
   value?: Node;
+  /** The block of the `if`/`else`/loop/`except`/`case` clause it is in, when it runs only in some runs of the module. */
+  branch?: Node;
 }
 
 /**
@@ -128,11 +130,19 @@ export interface ModuleAssignment {
 export function moduleBindings(statement: Node): { names: ModuleName[]; assignments: ModuleAssignment[] } {
   const names: ModuleName[] = [];
   const assignments: ModuleAssignment[] = [];
+  // The clause block the visit is in, when that block runs only in some runs of the module.
+  let branch: Node | undefined;
+  const bind = (name: string, node: Node, value?: Node): void => {
+    const assignment: ModuleAssignment = { name, node };
+    if (value) assignment.value = value;
+    if (branch) assignment.branch = branch;
+    assignments.push(assignment);
+  };
   const bindTarget = (target: Node, assignment: Node | undefined, value: Node | undefined): void => {
     const type = target.type;
     if (type === 'identifier') {
       names.push({ name: target.text, kind: 'global', node: target });
-      if (assignment) assignments.push(value ? { name: target.text, node: assignment, value } : { name: target.text, node: assignment });
+      if (assignment) bind(target.text, assignment, value);
       return;
     }
     if (PATTERN_CONTAINERS.has(type)) {
@@ -166,7 +176,7 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
         const name = node.childForFieldName('name');
         if (name) {
           names.push({ name: name.text, kind: node.type === 'class_definition' ? 'class' : 'function', node: name });
-          assignments.push({ name: name.text, node: name });
+          bind(name.text, name);
         }
         return;
       }
@@ -184,7 +194,7 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
       case 'delete_statement':
         for (const target of node.namedChildren) {
           for (const name of target.type === 'identifier' ? [target] : target.namedChildren.filter((child) => child.type === 'identifier')) {
-            assignments.push({ name: name.text, node: name });
+            bind(name.text, name);
           }
         }
         return;
@@ -193,7 +203,7 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
         // Only what rebinds a name for argument resolution (the imports themselves are read elsewhere).
         for (const imported of node.type === 'import_statement' ? node.namedChildren : node.childrenForFieldName('name')) {
           const bound = imported.type === 'aliased_import' ? imported.childForFieldName('alias') : imported.type === 'dotted_name' ? imported.namedChild(0) : null;
-          if (bound?.type === 'identifier') assignments.push({ name: bound.text, node: bound });
+          if (bound?.type === 'identifier') bind(bound.text, bound);
         }
         return;
       case 'comment':
@@ -205,12 +215,17 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
       if (condition) {
         for (const walrus of condition.type === 'named_expression' ? [condition] : condition.descendantsOfType('named_expression')) {
           const name = walrus.childForFieldName('name');
-          if (name?.type === 'identifier') assignments.push({ name: name.text, node: name });
+          if (name?.type === 'identifier') bind(name.text, name);
         }
       }
     }
     if (COMPOUND.has(node.type)) {
-      for (const child of node.namedChildren) visit(child);
+      for (const child of node.namedChildren) {
+        const outer = branch;
+        if (child.type === 'block' && CONDITIONAL_CLAUSES.has(node.type)) branch = child;
+        visit(child);
+        branch = outer;
+      }
     }
   };
   visit(statement);
@@ -235,6 +250,9 @@ const PATTERN_CONTAINERS = new Set([
   'as_pattern_target',
   'expression_list',
 ]);
+
+// The statements and clauses whose block may not run, or run several times, in a run of the module.
+const CONDITIONAL_CLAUSES = new Set(['if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'except_clause', 'except_group_clause', 'case_clause']);
 
 // Statements whose blocks still run at module scope, and the clauses inside them.
 const COMPOUND = new Set([
