@@ -10,6 +10,7 @@ import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { planCode, type CodePlan } from '../bundle/code-plan.js';
 import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
 import { unsavedShippedFiles } from '../bundle/unsaved-code.js';
+import { missingModuleOrigin } from '../bundle/missing-module-origin.js';
 import { argumentNames, callKey } from '../analysis/call-sites.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
@@ -549,6 +550,10 @@ export class Workspace {
         ...(prepared.boundTo !== undefined ? { boundTo: prepared.boundTo } : {}),
       });
       record.logPath = log.path;
+      const origin = record.error && missingModuleOrigin(this.index, prepared.code, record.error, (path) => this.displayPath(path));
+      if (record.error && origin) {
+        record.error.message += `: it is imported at line ${origin.line} of ${origin.file}, a project module that ships with ${fn.name}; declare \`${origin.module}\` in the project's requirements, or install it where the function runs`;
+      }
       const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
       log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error ? errorText(record.error) : 'an error'}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
       // Arguments the runner could not make (`--args "load(4)"`, a value no longer held) are a
@@ -610,7 +615,12 @@ export class Workspace {
 
   /** The shipped files open with unsaved changes, relative to the workspace root. */
   private unsavedFiles(prepared: Prepared): string[] {
-    return unsavedShippedFiles(this.index, prepared.definedIn, prepared.fn, prepared.code).map((path) => (this.root ? relative(this.root, path) : basename(path)));
+    return unsavedShippedFiles(this.index, prepared.definedIn, prepared.fn, prepared.code).map((path) => this.displayPath(path));
+  }
+
+  /** A file as messages name it: relative to the workspace root. */
+  private displayPath(path: string): string {
+    return this.root ? relative(this.root, path) : basename(path);
   }
 
   /** The submitted run of a function still in flight, if any (the newest). */
