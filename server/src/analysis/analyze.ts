@@ -13,7 +13,7 @@ import { emptySummary, summarizeStatement, type StatementSummary } from './state
 import { recoverStatement } from './statement-recovery.js';
 import { argumentNames } from './call-sites.js';
 import { choppaNames, type ImportClause } from './imports.js';
-import { instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
+import { ambiguousInstanceNames, instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
 import { unfollowedProblems } from './unfollowed-instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
 import { redefinedFunctions } from './redefined-functions.js';
@@ -343,8 +343,25 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
   const { functions: allResolved, problems } = resolveFunctions(candidates, instanceNames);
   // Python keeps the last `def` of a name: an earlier one must never be what a run ships.
   const redefined = redefinedFunctions(candidates);
-  const resolved = redefined.replaced.size === 0 ? allResolved : allResolved.filter(({ candidate }) => !redefined.replaced.has(candidate));
+  // A function decorated with an instance made in branches would run on a guessed cluster: none.
+  const ambiguous = ambiguousInstanceNames(instances);
+  const unsure = (fn: DecoratedFunction): boolean => ambiguous.size > 0 && ambiguous.has(fn.instance);
+  const resolved =
+    redefined.replaced.size === 0 && ambiguous.size === 0 ? allResolved : allResolved.filter(({ candidate, fn }) => !redefined.replaced.has(candidate) && !unsure(fn));
   for (const problem of redefined.problems) problems.push(problem);
+  for (const { fn, candidate } of ambiguous.size === 0 ? [] : allResolved) {
+    const made = ambiguous.get(fn.instance);
+    if (!made || redefined.replaced.has(candidate)) continue;
+    const lines = made.map((instance) => instance.callSpan.start.line + 1);
+    problems.push({
+      code: 'instance-ambiguous',
+      severity: 'warning',
+      span: fn.nameSpan,
+      function: fn.name,
+      fixes: [],
+      message: `\`${fn.instance}\` is made by \`Choppa(...)\` at lines ${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}, not all at the top level: which one decorates \`${fn.name}\` is decided when the module runs, so choppa does not run it. Bind each \`Choppa(...)\` to a name of its own.`,
+    });
+  }
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
   // `m.plain(...)` counts when `m` is a name the module imports (`import pkg.jobs as m`).
   for (const imported of facts?.functions ?? []) if (kinds.get(imported.name.split('.')[0]!) === 'import') functionNames.add(imported.name);

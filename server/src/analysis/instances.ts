@@ -2,7 +2,7 @@
 // settings the analysis can read as constants (cluster, artifact folder, result size limit).
 
 import type * as Parser from '../syntax/tree.js';
-import type { ChoppaInstance, Span } from './model.js';
+import type { ChoppaInstance, Pos, Span } from './model.js';
 import { foldConstant } from './constants.js';
 import { enclosingScope, spanOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';
@@ -77,6 +77,43 @@ export function resolveInstances(
 export function isChoppaConstructor(callee: string, choppa: { classes: ReadonlySet<string>; modules: ReadonlySet<string> }): boolean {
   const dot = callee.indexOf('.');
   return dot === -1 ? choppa.classes.has(callee) : callee.slice(dot + 1) === 'Choppa' && choppa.modules.has(callee.slice(0, dot));
+}
+
+/**
+ * The instance `name` means at `at` (a function's decorator): the last one made by then, since a
+ * decorator runs when its `def` does; without `at`, the module's last (what an importer gets).
+ * `dutch = Choppa(...)` made twice at the top level thus decorates each function with the one
+ * above it, as Python would. Undefined when there is none.
+ */
+export function instanceNamed<T extends Pick<ChoppaInstance, 'name' | 'callSpan'>>(instances: readonly T[], name: string, at?: Pos): T | undefined {
+  let found: T | undefined;
+  let first: T | undefined;
+  for (const instance of instances) {
+    if (instance.name !== name) continue;
+    first ??= instance;
+    const end = instance.callSpan.end;
+    if (at && (end.line > at.line || (end.line === at.line && end.character > at.character))) continue;
+    found = instance;
+  }
+  return found ?? first;
+}
+
+/**
+ * The names bound to a `Choppa(...)` more than once where not every one is a top-level statement
+ * (`if PROD: dutch = Choppa(cluster_id=...) else: ...`): which instance the module makes is decided
+ * when it runs, so a function decorated with such a name runs nowhere rather than on a guessed cluster.
+ */
+export function ambiguousInstanceNames(instances: readonly ChoppaInstance[]): Map<string, ChoppaInstance[]> {
+  const byName = new Map<string, ChoppaInstance[]>();
+  for (const instance of instances) {
+    const same = byName.get(instance.name);
+    if (same) same.push(instance);
+    else byName.set(instance.name, [instance]);
+  }
+  for (const [name, same] of byName) {
+    if (same.length < 2 || same.every((instance) => instance.nameSpan.start.character === 0)) byName.delete(name);
+  }
+  return byName;
 }
 
 /** The span an instance is "at": from its name to the end of the constructor call. */

@@ -145,7 +145,8 @@ export type ProblemCode =
   | 'nested-not-supported'
   | 'decorator-not-shipped'
   | 'function-redefined'
-  | 'function-ambiguous';
+  | 'function-ambiguous'
+  | 'instance-ambiguous';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {

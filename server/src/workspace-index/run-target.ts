@@ -3,6 +3,7 @@
 // another module (a call site here of `from analytics.jobs import plain`). Pure.
 
 import type { DecoratedFunction, FileAnalysis, InstanceSettings } from '../analysis/model.js';
+import { instanceNamed } from '../analysis/instances.js';
 
 export interface RunTarget {
   fn: DecoratedFunction;
@@ -16,7 +17,7 @@ export function runTarget(analysis: FileAnalysis, name: string, filePath: string
   const fn = analysis.functions.find((candidate) => candidate.name === name);
   if (fn) {
     const instance =
-      analysis.instances.find((candidate) => candidate.name === fn.instance) ??
+      instanceNamed(analysis.instances, fn.instance, fn.decoratorSpan.start) ??
       analysis.importedInstances.find((candidate) => candidate.name === fn.instance);
     return { fn, instance, definedIn: filePath };
   }
