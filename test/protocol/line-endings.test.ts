@@ -1,6 +1,7 @@
-// A CRLF module that ships with a function, opened in an editor that sends its buffer with `\n`
-// (Emacs decodes DOS line ends): the code that runs is the same, so the result run before it was
-// opened stays current, and the run from the buffer is not "unsaved".
+// A CRLF module with a byte order mark that ships with a function, opened in an editor that sends
+// its buffer with `\n` and no BOM (Emacs decodes DOS line ends, editors drop the BOM): the code that
+// runs is the same, so the result run before it was opened stays current, and the run from the
+// buffer is not "unsaved".
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   root = tempDir();
   mkdirSync(join(root, 'pkg'));
   writeFileSync(join(root, 'pkg/__init__.py'), '');
-  writeFileSync(join(root, 'pkg/features.py'), features.join('\r\n'));
+  writeFileSync(join(root, 'pkg/features.py'), `\uFEFF${features.join('\r\n')}`);
   writeFileSync(join(root, 'pkg/jobs.py'), jobs);
   editor = await EditorClient.start({ root });
   uri = await editor.open(join(root, 'pkg/jobs.py'), jobs);
@@ -33,7 +34,7 @@ async function hoverText(): Promise<string> {
   return (hover.contents as { value: string }).value;
 }
 
-describe('a CRLF module opened with \\n line ends', () => {
+describe('a CRLF module with a BOM opened with \\n line ends and no BOM', () => {
   it('keeps the result of a run made before it was opened current', async () => {
     const result = await editor.executeCommand<{ status: string; value?: { repr: string } }>('choppa.run', { uri, function: 'scored', args: '5' });
     expect(result).toMatchObject({ status: 'ok', value: { repr: '10' } });

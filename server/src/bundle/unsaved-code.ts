@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { DecoratedFunction } from '../analysis/model.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import type { CodePlan } from './code-plan.js';
+import { sourceText } from './code-bundle.js';
 
 /**
  * The files among what a run of `fn` ships (its own source in `definedIn`, and each module of its
@@ -19,20 +20,16 @@ export function unsavedShippedFiles(index: WorkspaceIndex | undefined, definedIn
   for (const file of code.bundle?.files ?? []) {
     const open = index.openText(file.source);
     if (open === undefined || unsaved.includes(file.source)) continue;
-    if (savedText(file.source) !== normalized(open)) unsaved.push(file.source);
+    if (savedText(file.source) !== sourceText(open)) unsaved.push(file.source);
   }
   return unsaved;
 }
 
 function savedText(path: string): string | undefined {
   try {
-    return normalized(readFileSync(path, 'utf8'));
+    return sourceText(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
 }
 
-// The shipped source has `\n` line ends whatever the file's; a CRLF file is not unsaved for it.
-function normalized(text: string): string {
-  return text.replace(/\r\n/g, '\n');
-}
