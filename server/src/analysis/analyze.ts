@@ -13,7 +13,7 @@ import { emptySummary, summarizeStatement, type StatementSummary } from './state
 import { recoverStatement } from './statement-recovery.js';
 import { argumentNames } from './call-sites.js';
 import { choppaNames, type ImportClause } from './imports.js';
-import { ambiguousInstanceNames, instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
+import { ambiguousInstance, instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
 import { unfollowedProblems } from './unfollowed-instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
 import { redefinedFunctions } from './redefined-functions.js';
@@ -343,23 +343,26 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
   const { functions: allResolved, problems } = resolveFunctions(candidates, instanceNames);
   // Python keeps the last `def` of a name: an earlier one must never be what a run ships.
   const redefined = redefinedFunctions(candidates);
-  // A function decorated with an instance made in branches would run on a guessed cluster: none.
-  const ambiguous = ambiguousInstanceNames(instances);
-  const unsure = (fn: DecoratedFunction): boolean => ambiguous.size > 0 && ambiguous.has(fn.instance);
-  const resolved =
-    redefined.replaced.size === 0 && ambiguous.size === 0 ? allResolved : allResolved.filter(({ candidate, fn }) => !redefined.replaced.has(candidate) && !unsure(fn));
+  // A function decorated with an instance bound in branches would run on a guessed cluster: none.
+  const moduleImports = collect(summaries, (summary) => summary.moduleImports);
+  const bound = { instances, importedInstances: facts?.instances ?? [], imports: moduleImports };
+  const ambiguity = new Map<string, number[] | undefined>();
+  const ambiguousLines = (fn: DecoratedFunction): number[] | undefined => {
+    if (!ambiguity.has(fn.instance)) ambiguity.set(fn.instance, ambiguousInstance(bound, fn.instance));
+    return ambiguity.get(fn.instance);
+  };
+  const resolved = allResolved.filter(({ candidate, fn }) => !redefined.replaced.has(candidate) && ambiguousLines(fn) === undefined);
   for (const problem of redefined.problems) problems.push(problem);
-  for (const { fn, candidate } of ambiguous.size === 0 ? [] : allResolved) {
-    const made = ambiguous.get(fn.instance);
-    if (!made || redefined.replaced.has(candidate)) continue;
-    const lines = made.map((instance) => instance.callSpan.start.line + 1);
+  for (const { fn, candidate } of resolved.length === allResolved.length ? [] : allResolved) {
+    const lines = ambiguousLines(fn);
+    if (!lines || redefined.replaced.has(candidate)) continue;
     problems.push({
       code: 'instance-ambiguous',
       severity: 'warning',
       span: fn.nameSpan,
       function: fn.name,
       fixes: [],
-      message: `\`${fn.instance}\` is made by \`Choppa(...)\` at lines ${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}, not all at the top level: which one decorates \`${fn.name}\` is decided when the module runs, so choppa does not run it. Bind each \`Choppa(...)\` to a name of its own.`,
+      message: `\`${fn.instance}\` is bound to a Choppa instance at lines ${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}, not all at the top level: which one decorates \`${fn.name}\` is decided when the module runs, so choppa does not run it. Bind each instance to a name of its own.`,
     });
   }
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
@@ -373,7 +376,7 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
     sessions: [],
     bindings: [],
     problems,
-    imports: collect(summaries, (summary) => summary.moduleImports),
+    imports: moduleImports,
     decoratedNames: decoratedNamesOf(summaries),
     importedInstances: facts?.instances ?? [],
     importedFunctions: facts?.functions ?? [],

@@ -5,7 +5,7 @@
 
 import type { FileAnalysis, ImportFacts, ImportedFunction, ImportedInstance, InstanceSettings, ModuleImport } from '../analysis/model.js';
 import { absoluteModule, parentChain } from './module-names.js';
-import { instanceNamed } from '../analysis/instances.js';
+import { instanceAtDecorator, instanceNamed } from '../analysis/instances.js';
 
 export interface ModuleLookup {
   /** The file of a module of the workspace. */
@@ -96,9 +96,7 @@ function exportOf(module: string, name: string, lookup: ModuleLookup, hops: numb
   const resolved = lookup.resolved(module);
   const fn = resolved?.functions.find((candidate) => candidate.name === name);
   if (!resolved || !fn) return undefined;
-  const local = instanceNamed(resolved.instances, fn.instance, fn.decoratorSpan.start);
-  const imported = resolved.importedInstances.find((candidate) => candidate.name === fn.instance);
-  const source = local ?? imported;
+  const source = instanceAtDecorator(resolved, fn.instance, fn.decoratorSpan.start);
   const fact: Omit<ImportedFunction, 'name'> = { module, path, fn };
   if (source) {
     const { clusterId, artifactDir, resultSizeMax, dynamic } = source;
