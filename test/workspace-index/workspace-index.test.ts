@@ -49,6 +49,13 @@ describe('files and module names', () => {
     expect(absoluteModule('top', false, 1, 'x')).toBeUndefined();
     expect(moduleNameOf('/p', '/p/a-b/c.py')).toBeUndefined();
   });
+
+  it('names non-ASCII modules as Python does, whatever the normalization of the file name', () => {
+    expect(moduleNameOf('/p', '/p/churn/données.py')).toBe('churn.données');
+    expect(moduleNameOf('/p', '/p/churn/donne\u0301es.py')).toBe('churn.données');
+    expect(moduleNameOf('/p', '/p/東京/特徴.py')).toBe('東京.特徴');
+    expect(moduleNameOf('/p', '/p/churn/🚀.py')).toBeUndefined();
+  });
 });
 
 describe('instances across modules', () => {

@@ -118,6 +118,8 @@ export interface Binding {
    * runner may `ast.literal_eval` it: such a module constant is passed by value.
    */
   literal?: string;
+  /** The clause block it is in when it runs only in some runs of the module (`if DEBUG:`, a loop, `except`). */
+  branch?: Span;
 }
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -141,7 +143,10 @@ export type ProblemCode =
   | 'async-not-supported'
   | 'method-not-supported'
   | 'nested-not-supported'
-  | 'decorator-not-shipped';
+  | 'decorator-not-shipped'
+  | 'function-redefined'
+  | 'function-ambiguous'
+  | 'instance-ambiguous';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {

@@ -68,6 +68,11 @@ export function buildBundle(index: WorkspaceIndex, filePath: string, functionNam
   });
 }
 
+/** A module's text as it ships: `\n` line ends, no byte order mark (what Python reads either way). */
+export function sourceText(text: string): string {
+  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+}
+
 // The last bundles built, by function: a run right after a hover reuses the hover's zip.
 const RECENT_BUNDLES = 32;
 const recentByIndex = new WeakMap<WorkspaceIndex, Map<string, { versions: string; bundle: CodeBundle }>>();
@@ -79,7 +84,11 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   for (const [module, source] of closure.modules) {
     const text = index.textOf(source);
     if (text === undefined) return { failure: unreadable(source, module, functionName) };
-    const data = Buffer.from(text, 'utf8');
+    // Python reads source with universal newlines and skips a UTF-8 BOM, so neither changes what
+    // runs; shipped without them, a CRLF or BOM module makes the same zip from the disk and from an
+    // editor that sends its buffer without them (Emacs, VS Code), and opening it there does not
+    // make its results look stale.
+    const data = Buffer.from(sourceText(text), 'utf8');
     total += data.length;
     if (total > MAX_BUNDLE_BYTES) {
       return { failure: `the project modules ${functionName} imports are over ${MAX_BUNDLE_BYTES / 1024 / 1024} MB; ship data as arguments or artifacts, not as modules` };

@@ -9,6 +9,7 @@ import { describeConfig } from '../config/describe-config.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { runTarget as findRunTarget, type RunTarget } from '../workspace-index/run-target.js';
 import { unsupportedFunction } from '../analysis/unsupported-functions.js';
+import { instanceNamed } from '../analysis/instances.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
@@ -305,7 +306,7 @@ function warnUnusedClusterFlag(options: CliOptions, workspace: Workspace, analys
 function instancePlace(analysis: FileAnalysis, target: RunTarget, path: string): string {
   const shown = (file: string): string => relative(process.cwd(), file) || file;
   if (target.definedIn !== path) return shown(target.definedIn);
-  const local = analysis.instances.find((instance) => instance.name === target.fn.instance);
+  const local = instanceNamed(analysis.instances, target.fn.instance, target.fn.decoratorSpan.start);
   if (local) return `${shown(path)}:${local.callSpan.start.line + 1}`;
   const imported = analysis.importedInstances.find((instance) => instance.name === target.fn.instance);
   return imported ? `${shown(imported.path)}:${imported.line + 1}` : shown(path);

@@ -122,6 +122,13 @@ export class WorkspaceIndex {
     return [...this.folders.keys()];
   }
 
+  /** Every folder the walks of the indexed folders read (the ones whose files count). */
+  walkedFolders(): string[] {
+    const folders: string[] = [];
+    for (const entry of this.folders.values()) for (const stamp of entry.listing.stamps) if (stamp.size < 0) folders.push(stamp.path);
+    return folders;
+  }
+
   /** Folders whose walk stopped at the file limit. */
   truncatedFolders(): string[] {
     return [...this.folders.values()].filter((entry) => entry.truncated).map((entry) => entry.folder);
@@ -158,9 +165,19 @@ export class WorkspaceIndex {
     this.resolved.clear();
   }
 
-  /** The dotted module name of an indexed file. */
+  /**
+   * The dotted module name of an indexed file, or of an open buffer the disk does not have (a new
+   * module not saved yet, a file moved away under the editor): named by where it is, so its
+   * relative imports (`from . import dutch`) resolve as they will once it is saved.
+   */
   moduleOf(path: string): string | undefined {
-    return this.moduleNames.get(path);
+    const known = this.moduleNames.get(path);
+    if (known !== undefined || this.options.openBuffer?.(path) === undefined) return known;
+    for (const root of this.folderOf(path)?.roots ?? []) {
+      const name = moduleNameOf(root, path);
+      if (name !== undefined) return name;
+    }
+    return undefined;
   }
 
   /**
@@ -203,6 +220,11 @@ export class WorkspaceIndex {
   /** Whether the file is indexed (in a folder, not ignored). */
   has(path: string): boolean {
     return this.folderOf(path)?.files.has(path) ?? false;
+  }
+
+  /** The text of the file's open buffer, or undefined when the editor does not have it open. */
+  openText(path: string): string | undefined {
+    return this.options.openBuffer?.(path)?.text;
   }
 
   /** The text of a file: the open buffer when there is one, else the disk (undefined if unreadable). */
