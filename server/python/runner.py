@@ -34,8 +34,8 @@ def _choppa_install(namespace):
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
     # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
-    # with an older runner gets a new one).
-    version = 4
+    # with an older runner gets a new one); 5: a payload may ask its run to be `claim`ed.
+    version = 5
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -53,6 +53,9 @@ def _choppa_install(namespace):
     # server can pass it by value to a later call after a restart or from the CLI.
     by_value_max = 16 * 1024
     kept_runs = 64
+    # Claims older than this are removed now and then: a start is retried within seconds.
+    claim_max_age = 24 * 3600
+    claims_between_sweeps = 500
     repr_max = 2000
     table_rows = 10
     table_columns = 8
@@ -662,6 +665,50 @@ def _choppa_install(namespace):
             except Exception:
                 pass
 
+    class Claims(object):
+        """Run ids that started on this machine, one empty file each under the temp folder, which
+        every execution context of a cluster's driver shares: a start retried on a new context,
+        after the first one died under it, finds its claim and refuses, because the function may
+        already have run there (in part or whole). Claims are never removed when a run ends, only
+        once they are a day old."""
+
+        def __init__(self):
+            self.made = 0
+
+        def folder(self):
+            uid = os.getuid() if hasattr(os, 'getuid') else 'user'
+            return os.path.join(tempfile.gettempdir(), 'choppa-claims-%s' % uid)
+
+        def take(self, run_id):
+            """True when this run id had not started here before (it is now claimed); False when
+            it had. A claim that cannot be written at all lets the run start."""
+            folder = self.folder()
+            try:
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+                os.close(os.open(os.path.join(folder, run_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                return False
+            except OSError:
+                return True
+            if self.made % claims_between_sweeps == 0:
+                self.sweep(folder)
+            self.made += 1
+            return True
+
+        def sweep(self, folder):
+            cutoff = time.time() - claim_max_age
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                return
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    if os.stat(path).st_mtime < cutoff:
+                        os.remove(path)
+                except OSError:
+                    pass
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
@@ -676,6 +723,7 @@ def _choppa_install(namespace):
             self._lock = threading.Lock()
             self._bundles = CodeBundles()
             self._requirements = Requirements()
+            self._claims = Claims()
             self._switching = SwitchInterval()
 
         def info(self):
@@ -828,6 +876,12 @@ def _choppa_install(namespace):
                     return existing
                 run = Run(payload, tee=tee)
                 self._remember(run)
+                if payload['claim'] and not self._claims.take(run.id):
+                    self._finish(run, failure(
+                        'ChoppaAlreadyStarted',
+                        'run %s of %s already started on this machine, in an execution context that is gone; '
+                        'it was not started again, since it may have partly run' % (run.id, payload['function_name'])), 0.0)
+                    return run
             self._switching.enter(run.id)
             thread = threading.Thread(
                 target=self._work, args=(run,), name='choppa-%s' % run.id, daemon=True)
@@ -1325,6 +1379,10 @@ def _choppa_install(namespace):
             if hashlib.sha256('\n'.join(requirements['lines']).encode('utf-8')).hexdigest() != requirements['hash']:
                 raise bad('the requirements hash does not match their lines')
         payload['requirements'] = requirements
+        claim = payload.get('claim', False)
+        if not isinstance(claim, bool):
+            raise bad('claim must be true or false')
+        payload['claim'] = claim
         return payload
 
     def artifact_location(payload):

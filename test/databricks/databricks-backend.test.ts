@@ -4,6 +4,8 @@
 // that falls back to `commands/cancel`.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { expectError, expectValue, payload, py } from '../backends/contract.js';
@@ -221,6 +223,26 @@ describe('warm context', () => {
     expect(error.message).toMatch(/^the execution context on cluster \S+ was lost while running f \(/);
     expect(error.message).toContain('run it again');
     expect(outcome.stdout).toContain('started');
+    await expectOne(harness);
+  });
+
+  it('never starts a function a second time after its context died while starting it', async () => {
+    // The kernel dies while the start command is under way, after the function's side effect: to
+    // the backend that looks like a context that was already gone, but a new context must not run
+    // the function again.
+    await expectOne(harness);
+    const marks = join(await mkdtemp(join(tmpdir(), 'choppa-once-')), 'marks.txt');
+    const source = py('def f(marks):', "    with open(marks, 'a') as handle:", "        handle.write('ran\\n')", "    return 'done'");
+    harness.emulator.dieAfterCommand(/_choppa_runner\.start\(/, 300);
+    const messages: string[] = [];
+    const error = expectError(
+      await harness.backend.run(payload({ source, args_source: JSON.stringify(marks) }), { onProgress: (report) => messages.push(report.message) }),
+    );
+    expect(await readFile(marks, 'utf8')).toBe('ran\n');
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('it may have partly run');
+    expect(error.message).toContain('Fatal error: The Python kernel is unresponsive.');
+    expect(messages.join('\n')).not.toContain('starting f again');
     await expectOne(harness);
   });
 

@@ -84,6 +84,8 @@ export interface Emulator {
   loseContext(contextId?: string): void;
   /** Evicts a context (default: the least recently used), as the service does idle ones; returns its id. */
   evictContext(contextId?: string): string;
+  /** The context running the next command matching `match` dies `delayMs` after it answered, the answer held back. */
+  dieAfterCommand(match: RegExp, delayMs: number): void;
   /** The execution contexts alive now. */
   contextIds(): string[];
   /** Every accepted `jobs/runs/submit` body (an idempotent resend is not a new one), oldest first. */
@@ -397,6 +399,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       clusters.terminate(clusterId, reason),
     loseContext: (contextId) => execution.loseContext(contextId),
     evictContext: (contextId) => execution.evictContext(contextId),
+    dieAfterCommand: (match, delayMs) => execution.dieAfterCommand(match, delayMs),
     contextIds: () => execution.contextIds(),
     jobRuns: () => jobs.submissions(),
     async stop() {

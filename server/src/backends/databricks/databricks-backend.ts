@@ -212,6 +212,8 @@ export class DatabricksBackend implements Backend {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let retriedStart = false;
+    // Why the context a start was sent to was replaced, when it was.
+    let lostWhileStarting: string | undefined;
     let reinstalled = false;
     let cutByService = false;
     // Every start checks the runner's version in the same command (an adopted context is not
@@ -261,7 +263,8 @@ export class DatabricksBackend implements Backend {
           retriedStart = true;
           const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
           this.log(`context ${contextId}: ${lost}; creating a new one`);
-          onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
+          lostWhileStarting = summarize(answer);
+          onProgress?.({ message: `${lost}; creating a new one for ${payload.function_name}` });
           await this.forgetContext(contextId, true);
           const fresh = await this.acquireContext(options);
           if (!fresh.ok) return { end: fresh.cancelled || signal?.aborted ? cancelled() : backendError(fresh.failure) };
@@ -284,9 +287,11 @@ export class DatabricksBackend implements Backend {
     };
     onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
     try {
-      return await pollRunner(
+      const outcome = await pollRunner(
         {
-          payload,
+          // Claimed, so the start retried on a new context refuses when the first one got as far
+          // as starting the function (the kernel may have died of it).
+          payload: { ...payload, claim: true },
           channel,
           send,
           output,
@@ -313,6 +318,12 @@ export class DatabricksBackend implements Backend {
         },
         options,
       );
+      if (lostWhileStarting !== undefined && outcome.status === 'error' && outcome.error.type === 'ChoppaAlreadyStarted') {
+        return backendError(
+          `the execution context on cluster ${clusterId} died while ${payload.function_name} was starting (${lostWhileStarting}); it had already begun there, so it was not started again: it may have partly run. Check what it does, then run it again (a new context will be created)`,
+        );
+      }
+      return outcome;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
