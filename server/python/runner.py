@@ -538,6 +538,26 @@ def _choppa_install(namespace):
                 self.users -= 1
                 self.cond.notify_all()
 
+        def clear(self):
+            """Before a run that ships no code: the last version's modules leave `sys.modules` and
+            its zip `sys.path`, so a module the function imports only by name at run time fails
+            as in a fresh interpreter instead of being an older version of the code. Not while
+            runs of a version are under way: those keep their modules, and this run does not wait."""
+            with self.cond:
+                if self.users or self.active is None:
+                    return
+                self._purge(self.tops)
+                self.active, self.path, self.tops = None, None, set()
+
+        def _purge(self, tops):
+            for name in list(sys.modules):
+                if name.split('.')[0] in tops:
+                    sys.modules.pop(name, None)
+            if self.path is not None:
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+            importlib.invalidate_caches()
+
         def _switch(self, bundle):
             try:
                 local = map_path(bundle['path'])
@@ -553,13 +573,7 @@ def _choppa_install(namespace):
             if digest.hexdigest() != bundle['hash']:
                 raise Refusal('ChoppaCodeError', 'the project code %s does not match its hash; run again to upload it anew' % bundle['path'])
             tops = set(name.split('.')[0] for name in bundle['modules'])
-            stale = tops | self.tops
-            for name in list(sys.modules):
-                if name.split('.')[0] in stale:
-                    sys.modules.pop(name, None)
-            if self.path is not None:
-                while self.path in sys.path:
-                    sys.path.remove(self.path)
+            self._purge(tops | self.tops)
             sys.path.insert(0, local)
             importlib.invalidate_caches()
             self.active, self.path, self.tops = bundle['hash'], local, tops
@@ -1076,6 +1090,8 @@ def _choppa_install(namespace):
             if payload.get('bundle') is not None:
                 self._bundles.enter(payload['bundle'])
                 run.bundled = True
+            else:
+                self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']

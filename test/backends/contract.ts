@@ -681,6 +681,20 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(expectValue(back).json).toEqual(['old', 'old']);
     });
 
+    it('leaves no module of earlier project code to a run that ships none', async () => {
+      // A function that imports project code only by name at run time (`importlib.import_module`)
+      // ships no bundle: it must fail as it would in a fresh interpreter, never get the module of
+      // an older version of the code that an earlier run imported.
+      const name = `dyn_mod_${randomUUID().replace(/-/g, '')}`;
+      const code = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const shipped = py('def f():', `    import ${name}`, `    return ${name}.VERSION`);
+      expect(expectValue(await backend().run(payload({ source: shipped, bundle: { path: code.path, hash: code.hash, modules: [name] } }))).json).toBe('old');
+      const dynamic = py('def f():', '    import importlib', `    return importlib.import_module(${JSON.stringify(name)}).VERSION`);
+      const error = expectError(await backend().run(payload({ source: dynamic })));
+      expect(error.type).toBe('ModuleNotFoundError');
+    });
+
     it('says which imports it lacks, judged where runs happen', async () => {
       expect(await backend().missingImports(['json', 'choppa_surely_missing_module', 'os'])).toEqual(['choppa_surely_missing_module']);
       expect(await backend().missingImports([])).toEqual([]);
