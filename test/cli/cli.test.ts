@@ -250,6 +250,22 @@ describe('choppa-lsp CLI', () => {
     expect(state).toBe('SUCCEEDED');
   });
 
+  it('leaves out a stored result that lost a field, saying so, rather than crash or show the one before it', () => {
+    expect(cli('artifact', `${file}:table`, '--args', '2').code).toBe(0);
+    expect(cli('artifact', `${file}:table`, '--args', '2').code).toBe(0);
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(lines.pop()!) as { fn: string; record: { runId: string; ref: { sha256?: string } } };
+    expect(last.fn).toBe('src/jobs.py::table');
+    delete last.record.ref.sha256;
+    writeFileSync(journal, [...lines, JSON.stringify(last)].join('\n') + '\n');
+    // Another call's artifact (an earlier test's `table(4)`) may be what is left to dereference.
+    const { stdout, stderr } = cli('deref', `${file}:table`);
+    expect(stderr).not.toMatch(/TypeError|    at /);
+    expect(stderr).toContain(`holds a damaged result of src/jobs.py::table (run ${last.record.runId})`);
+    expect(stdout).not.toContain(last.record.runId);
+  });
+
   it('refuses to dereference a function that has no artifact, saying what to run', () => {
     const { code, stderr } = cli('deref', `${file}:add`);
     expect(code).toBe(1);
