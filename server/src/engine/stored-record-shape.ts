@@ -67,7 +67,7 @@ function isVersion(value: unknown): boolean {
   return isObject(value) && isString(value['hash']) && isString(value['source']) && isObject(value['inputs']) && optional(value['bundle'], isString) && optional(value['caller'], isString);
 }
 
-/** Whether `value` is a whole `RunRecord`: an ok run carries a value or a ref, an error run its error. */
+/** Whether `value` is a whole `RunRecord`: the fields it has are well formed, and an error run carries its error. */
 export function isRunRecord(value: unknown): value is RunRecord {
   if (!isObject(value)) return false;
   const status = value['status'];
@@ -89,7 +89,6 @@ export function isRunRecord(value: unknown): value is RunRecord {
     optional(value['cached'], (cached) => isObject(cached) && isString(cached['from']) && isString(cached['computedAt'])) &&
     optional(value['submitted'], (submitted) => isObject(submitted) && isString(submitted['runId']));
   if (!common) return false;
-  if (status === 'ok') return value['ref'] !== undefined ? isRef(value['ref']) && value['value'] === undefined : isValue(value['value']);
-  if (status === 'error') return isError(value['error']);
-  return true;
+  if (status === 'error' && !isError(value['error'])) return false;
+  return optional(value['ref'], isRef) && optional(value['value'], isValue) && optional(value['error'], isError);
 }
