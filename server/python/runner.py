@@ -1098,6 +1098,11 @@ def _choppa_install(namespace):
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             code = compile(source, filename, 'exec', __future__.annotations.compiler_flag, True)
             scope = {'__name__': '__choppa__', '__builtins__': builtins}
+            # Code that looks a class's module up in `sys.modules` (`dataclasses` does, for a class
+            # the function defines) finds a module there, as it would running locally; an empty
+            # one, since only the function and its arguments exist remotely.
+            if not isinstance(sys.modules.get('__choppa__'), types.ModuleType):
+                sys.modules['__choppa__'] = types.ModuleType('__choppa__', 'Functions run by choppa live in namespaces of their own.')
             if payload.get('bundle') is not None and payload['bundle'].get('package'):
                 # Relative imports in the function resolve against its own package, shipped.
                 scope['__package__'] = payload['bundle']['package']

@@ -695,6 +695,19 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(error.type).toBe('ModuleNotFoundError');
     });
 
+    it('runs a function that defines a dataclass, as it runs locally', async () => {
+      const source = py(
+        'def f():',
+        '    import dataclasses',
+        '    @dataclasses.dataclass',
+        '    class Point:',
+        '        x: int',
+        '        y: int = 0',
+        '    return dataclasses.asdict(Point(1))',
+      );
+      expect(expectValue(await backend().run(payload({ source }))).json).toEqual({ x: 1, y: 0 });
+    });
+
     it('says which imports it lacks, judged where runs happen', async () => {
       expect(await backend().missingImports(['json', 'choppa_surely_missing_module', 'os'])).toEqual(['choppa_surely_missing_module']);
       expect(await backend().missingImports([])).toEqual([]);
