@@ -266,6 +266,29 @@ describe('choppa-lsp CLI', () => {
     expect(stdout).not.toContain(last.record.runId);
   });
 
+  it('says which call an artifact dereferenced by name is from, and that it is stale once the code changed', () => {
+    const reports = join(project, 'src', 'reports.py');
+    const body = (factor: number) =>
+      ['from choppa import Choppa', '', 'dutch = Choppa(artifact_dir="dbfs:/tmp/cli")', '', '@dutch.artifact', 'def totals(n):', `    return [i * ${factor} for i in range(n)]`, ''].join('\n');
+    writeFileSync(reports, body(2));
+    expect(cli('artifact', `${reports}:totals`, '--args', '3').code).toBe(0);
+    expect(cli('artifact', `${reports}:totals`, '--args', '5').code).toBe(0);
+    const current = cli('deref', `${reports}:totals`, '--json');
+    expect(current.code).toBe(0);
+    expect(current.stderr).toContain('the artifact of totals(5), run ');
+    expect(current.stderr).not.toContain('stale');
+    expect(JSON.parse(current.stdout)).toMatchObject({ call: 'totals(5)' });
+    expect(JSON.parse(current.stdout)).not.toHaveProperty('stale');
+
+    writeFileSync(reports, body(10));
+    const stale = cli('deref', `${reports}:totals`);
+    expect(stale.code).toBe(0);
+    expect(stale.stderr).toContain("warning: this artifact is stale (the code of totals changed); `choppa-lsp artifact");
+    expect(stale.stderr).toContain(":totals --args '5'` makes a current one");
+    expect(stale.stdout).toContain('stale: the code of totals changed');
+    expect(JSON.parse(cli('deref', `${reports}:totals`, '--json').stdout)).toMatchObject({ call: 'totals(5)', stale: 'the code of totals changed' });
+  });
+
   it('refuses to dereference a function that has no artifact, saying what to run', () => {
     const { code, stderr } = cli('deref', `${file}:add`);
     expect(code).toBe(1);

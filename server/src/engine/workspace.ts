@@ -266,6 +266,20 @@ export class Workspace {
     return records.find((record) => record?.ref !== undefined)?.ref;
   }
 
+  /**
+   * The newest artifact of a function called by name from `filePath` (defined there or imported),
+   * with the run that made it and, when that run's code or inputs are not the current ones, why:
+   * a dereference by name then says which call it is and that it is stale.
+   */
+  newestArtifact(filePath: string, analysis: FileAnalysis, functionName: string): { record: RunRecord & { ref: ArtifactRef }; stale?: string } | undefined {
+    const target = runTarget(analysis, functionName, filePath);
+    const definedIn = target?.definedIn ?? filePath;
+    const record = this.store.calls(this.key(definedIn, target?.fn.name ?? functionName)).find((candidate): candidate is RunRecord & { ref: ArtifactRef } => candidate.ref !== undefined);
+    if (!record) return undefined;
+    const stale = target ? this.staleness(filePath, analysis, target.fn, definedIn, record) : undefined;
+    return stale === undefined ? { record } : { record, stale };
+  }
+
   /** The runs of one call of a function, newest first. */
   history(filePath: string, functionName: string, call: string): ReturnType<ResultStore['history']> {
     return this.store.history(this.key(filePath, functionName), call);
