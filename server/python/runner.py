@@ -31,6 +31,7 @@ def _choppa_install(namespace):
     import traceback
     import types
     import uuid
+    import weakref
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
     # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
@@ -435,7 +436,7 @@ def _choppa_install(namespace):
             self._choppa_stream = stream
 
         def _choppa_run(self):
-            return self._choppa_runner._routes.get(threading.get_ident())
+            return self._choppa_runner._route()
 
         def write(self, text):
             run = self._choppa_run()
@@ -488,7 +489,7 @@ def _choppa_install(namespace):
         stream or to `file=sys.stderr`, would go to the REPL's stream."""
 
         def print(*values, sep=' ', end='\n', file=None, flush=False):
-            run = runner._routes.get(threading.get_ident())
+            run = runner._route()
             stream = 'out' if file is None else standard_stream(file)
             if run is None or run.tee or stream is None:
                 return original(*values, sep=sep, end=end, file=file, flush=flush)
@@ -738,6 +739,7 @@ def _choppa_install(namespace):
             self._bundles = CodeBundles()
             self._requirements = Requirements()
             self._claims = Claims()
+            self._follow_threads()
             self._switching = SwitchInterval()
 
         def info(self):
@@ -873,6 +875,43 @@ def _choppa_install(namespace):
                 current = getattr(sys, attr)
                 if not (isinstance(current, Router) and current._choppa_runner is self):
                     setattr(sys, attr, Router(self, current, stream))
+
+        def _route(self):
+            """The run the calling thread's output belongs to: the run whose worker it is, or the
+            run whose worker (or a thread of it) started it, while that run goes on and is the
+            only one going on; else None. A thread of an earlier run, or one of a pool another run
+            may be using, never lands in a run's output."""
+            run = self._routes.get(threading.get_ident())
+            if run is not None:
+                return run
+            parent = getattr(threading.current_thread(), '_choppa_run', None)
+            run = parent() if parent is not None else None
+            if run is None or run.state == 'done' or len(self._routes) != 1 or self._routes.get(run.thread_id) is not run:
+                return None
+            return run
+
+        def _follow_threads(self):
+            """Threads started by a run's worker (a ThreadPoolExecutor's, say), directly or not,
+            remember that run, so `_route` can give it what they print."""
+            original = getattr(threading.Thread.start, '_choppa_original', threading.Thread.start)
+            runner = self
+
+            def start(thread):
+                run = runner._routes.get(threading.get_ident())
+                inherited = getattr(threading.current_thread(), '_choppa_run', None)
+                try:
+                    if run is not None:
+                        thread._choppa_run = weakref.ref(run)
+                    elif inherited is not None:
+                        thread._choppa_run = inherited
+                except AttributeError:
+                    # A Thread subclass with __slots__ and no __dict__: its output is not followed.
+                    pass
+                return original(thread)
+
+            start._choppa_original = original
+            start.__doc__ = original.__doc__
+            threading.Thread.start = start
 
         def _start(self, payload_b64, tee):
             try:

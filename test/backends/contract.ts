@@ -695,6 +695,43 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(error.type).toBe('ModuleNotFoundError');
     });
 
+    it("keeps what the function's own threads print, and nothing an earlier run's thread prints", async () => {
+      const pool = py(
+        'def f():',
+        '    import threading',
+        '    from concurrent.futures import ThreadPoolExecutor',
+        '    def work(i):',
+        "        print('worker', i, flush=True)",
+        '        return i',
+        '    with ThreadPoolExecutor(2) as executor:',
+        '        total = sum(executor.map(work, range(4)))',
+        "    side = threading.Thread(target=lambda: print('side thread', flush=True))",
+        '    side.start()',
+        '    side.join()',
+        '    return total',
+      );
+      const own = await backend().run(payload({ source: pool }));
+      expect(expectValue(own).json).toBe(6);
+      expect(own.stdout.split('\n').filter((line) => line.startsWith('worker')).sort()).toEqual(['worker 0', 'worker 1', 'worker 2', 'worker 3']);
+      expect(own.stdout).toContain('side thread\n');
+
+      const lingering = py(
+        'def f():',
+        '    import threading, time',
+        '    def chatter():',
+        '        for i in range(40):',
+        "            print('lingering', i, flush=True)",
+        '            time.sleep(0.02)',
+        '    threading.Thread(target=chatter, daemon=True).start()',
+        "    return 'left'",
+      );
+      const left = await backend().run(payload({ source: lingering }));
+      expect(expectValue(left).json).toBe('left');
+      const next = await backend().run(payload({ source: py('def f():', '    import time', "    print('mine', flush=True)", '    time.sleep(0.4)', "    return 'next'") }));
+      expect(expectValue(next).json).toBe('next');
+      expect(next.stdout).toBe('mine\n');
+    });
+
     it('runs a function that defines a dataclass, as it runs locally', async () => {
       const source = py(
         'def f():',
