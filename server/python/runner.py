@@ -520,24 +520,37 @@ def _choppa_install(namespace):
         def __init__(self):
             self.cond = threading.Condition()
             self.active = None
-            self.users = 0
+            # The runs holding the active version, by run id.
+            self.holders = {}
             self.tops = set()
             self.path = None
             self.added = set()
 
-        def enter(self, bundle):
+        def enter(self, bundle, run):
             with self.cond:
+                told = False
                 # Waits in short steps, so a cancellation (an asynchronous exception) gets in.
-                while self.users and self.active != bundle['hash']:
+                while self.holders and self.active != bundle['hash']:
+                    if not told:
+                        # Said in the run's own output, so a wait of minutes is not a silent hang.
+                        told = True
+                        first = min(self.holders.values(), key=lambda other: other.started)
+                        run.err.write(
+                            '[choppa] waiting for run %s of %s, which runs another version of the project code, '
+                            'to finish: two versions cannot share one interpreter; cancel that run, or restart '
+                            'the execution context, to go on now\n' % (first.id, first.payload['function_name']))
                     self.cond.wait(0.2)
                 if self.active != bundle['hash']:
                     self._switch(bundle)
-                self.users += 1
+                self.holders[run.id] = run
 
-        def leave(self):
+        def leave(self, run):
+            """Lets go of the version `run` holds: when it ends, or as soon as its cancellation is
+            fired (a worker stuck in a blocking call raises only once the call returns, and would
+            hold every run of other code back until then). Idempotent."""
             with self.cond:
-                self.users -= 1
-                self.cond.notify_all()
+                if self.holders.pop(run.id, None) is not None:
+                    self.cond.notify_all()
 
         def clear(self):
             """Before a run that ships no code: the last version's modules leave `sys.modules` and
@@ -545,7 +558,7 @@ def _choppa_install(namespace):
             as in a fresh interpreter instead of being an older version of the code. Not while
             runs of a version are under way: those keep their modules, and this run does not wait."""
             with self.cond:
-                if self.users or self.active is None:
+                if self.holders or self.active is None:
                     return
                 self._purge(self.tops)
                 self.active, self.path, self.tops = None, None, set()
@@ -801,6 +814,8 @@ def _choppa_install(namespace):
                             set_async_exc(run.thread_id, ChoppaCancelled)
                 finally:
                     run.lock.release()
+            if run.fired:
+                self._bundles.leave(run)
             self._cancel_spark(run.id)
             return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
@@ -1091,7 +1106,7 @@ def _choppa_install(namespace):
                 return self._execute_bundled(run, payload, filename)
             finally:
                 if run.bundled:
-                    self._bundles.leave()
+                    self._bundles.leave(run)
 
         def _execute_bundled(self, run, payload, filename):
             try:
@@ -1127,8 +1142,8 @@ def _choppa_install(namespace):
             if payload.get('requirements') is not None:
                 self._requirements.ensure(payload['requirements'])
             if payload.get('bundle') is not None:
-                self._bundles.enter(payload['bundle'])
                 run.bundled = True
+                self._bundles.enter(payload['bundle'], run)
             else:
                 self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:

@@ -745,6 +745,45 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(expectValue(await backend().run(payload({ source }))).json).toEqual({ x: 1, y: 0 });
     });
 
+    it('runs a new version of the code at once after a run of the old one was cancelled in a blocking call', async () => {
+      // The cancelled run is stuck in `time.sleep` (an asynchronous exception waits for it to
+      // return): it must not hold its version of the code, or every run of the edited code waits.
+      const name = `held_mod_${randomUUID().replace(/-/g, '')}`;
+      const older = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      const newer = codeBundle({ [`${name}.py`]: 'VERSION = "new"\n' });
+      for (const code of [older, newer]) expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const bundle = (code: typeof older) => ({ path: code.path, hash: code.hash, modules: [name] });
+      const controller = new AbortController();
+      const stuck = await backend().run(
+        payload({ source: py('def f():', `    import time, ${name}`, "    print('started', flush=True)", '    time.sleep(20)'), bundle: bundle(older) }),
+        { signal: controller.signal, onOutput: (_stream, text) => text.includes('started') && controller.abort() },
+      );
+      expect(stuck.status).toBe('cancelled');
+      const started = Date.now();
+      const fresh = await backend().run(payload({ source: py('def f():', `    import ${name}`, `    return ${name}.VERSION`), bundle: bundle(newer) }));
+      expect(expectValue(fresh).json).toBe('new');
+      expect(Date.now() - started).toBeLessThan(8000);
+    }, 40_000);
+
+    it('says so in its output when it waits for a run of another version of the code', async () => {
+      const name = `wait_mod_${randomUUID().replace(/-/g, '')}`;
+      const older = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      const newer = codeBundle({ [`${name}.py`]: 'VERSION = "new"\n' });
+      for (const code of [older, newer]) expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const bundle = (code: typeof older) => ({ path: code.path, hash: code.hash, modules: [name] });
+      const source = py('def f(pause):', `    import time, ${name}`, "    print('started', flush=True)", '    time.sleep(pause)', `    return ${name}.VERSION`);
+      let second: Promise<RunOutcome> | undefined;
+      const slow = backend().run(payload({ source, args_source: '1.0', bundle: bundle(older), function_name: 'f' }), {
+        onOutput: (_stream, text) => {
+          if (text.includes('started')) second ??= backend().run(payload({ source, args_source: '0', bundle: bundle(newer) }));
+        },
+      });
+      expect(expectValue(await slow).json).toBe('old');
+      const waited = await second!;
+      expect(expectValue(waited).json).toBe('new');
+      expect(waited.stderr).toMatch(/waiting for run \S+ of f, which runs another version of the project code, to finish/);
+    });
+
     it('says which imports it lacks, judged where runs happen', async () => {
       expect(await backend().missingImports(['json', 'choppa_surely_missing_module', 'os'])).toEqual(['choppa_surely_missing_module']);
       expect(await backend().missingImports([])).toEqual([]);
