@@ -37,9 +37,12 @@ def _choppa_install(namespace):
     # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
     # with an older runner gets a new one); 5: a payload may ask its run to be `claim`ed.
     version = 5
+    # Which text of the runner this is, when the sender says (`_choppa_runner_build = '5-<digest>'`
+    # before it): a runner of another text, even under this version number, is replaced.
+    build = namespace.pop('_choppa_runner_build', None)
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
-    if existing is not None and getattr(existing, 'version', None) == version:
+    if existing is not None and getattr(existing, 'version', None) == version and getattr(existing, 'build', None) == build:
         return existing
 
     notebook_globals = (
@@ -742,6 +745,7 @@ def _choppa_install(namespace):
 
         def __init__(self):
             self.version = version
+            self.build = build
             self.map_path = map_path
             self._routes = {}
             self._runs = collections.OrderedDict()

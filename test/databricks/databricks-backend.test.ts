@@ -13,6 +13,7 @@ import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
 import { call, createContext, poll } from '../emulator/support.js';
 import { BACK_TO_BACK_CHECKS, BACK_TO_BACK_WINDOW_MS, executeCommand } from '../../server/src/backends/databricks/command-execution.js';
 import { makeHarness, testClient, type Harness } from './harness.js';
+import { RUNNER_PATH } from '../../server/src/backends/local/local-backend.js';
 
 const trivial = () => payload({ source: py('def f():', '    return 1') });
 
@@ -224,6 +225,31 @@ describe('warm context', () => {
     expect(error.message).toContain('run it again');
     expect(outcome.stdout).toContain('started');
     await expectOne(harness);
+  });
+
+  it("runs on its own runner in a warm context another build left, though both runners bear one version number", async () => {
+    // An upgrade of choppa-lsp whose runner changed without a new version number adopts the
+    // context the old build left warm (`.choppa/contexts.json`): the old runner must not run on.
+    const runnerSource = await readFile(RUNNER_PATH, 'utf8');
+    const changed = runnerSource.replace(/^ {4}repr_max = 2000$/m, '    repr_max = 10');
+    expect(changed).not.toBe(runnerSource);
+    await expectOne(harness);
+    const warm = harness.emulator.contextIds();
+    expect(warm).toHaveLength(1);
+    const upgraded = await makeHarness({
+      host: harness.emulator.url,
+      token: harness.emulator.token,
+      backend: { runnerSource: changed, reuseContext: { recorded: () => warm[0], keepOnDispose: true } },
+    });
+    try {
+      const value = expectValue(await upgraded.backend.run(payload({ source: py('def f():', "    return 'x' * 100") })));
+      expect(value.repr.length).toBeLessThanOrEqual(10);
+      expect(harness.emulator.contextIds()).toEqual(warm);
+    } finally {
+      await upgraded.cleanup();
+    }
+    // The first build's next run finds its own runner gone and puts it back.
+    expect(expectValue(await harness.backend.run(payload({ source: py('def f():', "    return 'x' * 100") }))).repr).toHaveLength(102);
   });
 
   it('never starts a function a second time after its context died while starting it', async () => {

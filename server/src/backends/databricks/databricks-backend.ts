@@ -18,7 +18,7 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerGuard, runnerVersionOf } from '../runner-protocol.js';
+import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerBuildOf, runnerGuard, runnerInstall } from '../runner-protocol.js';
 import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
@@ -124,6 +124,8 @@ export class DatabricksBackend implements Backend {
   private disposed = false;
   /** The line every `start` goes behind (`runnerGuard`); none when our runner names no version. */
   private readonly guard: string | undefined;
+  /** The command that installs our runner, under its build (`runnerInstall`). */
+  private readonly install: string;
 
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
@@ -143,8 +145,9 @@ export class DatabricksBackend implements Backend {
       ...options.timing,
     };
     this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
-    const version = runnerVersionOf(options.runnerSource);
-    this.guard = version === undefined ? undefined : runnerGuard(version);
+    const build = runnerBuildOf(options.runnerSource);
+    this.guard = build === undefined ? undefined : runnerGuard(build);
+    this.install = runnerInstall(options.runnerSource, build);
   }
 
   /**
@@ -254,7 +257,7 @@ export class DatabricksBackend implements Backend {
           reinstalled = true;
           this.log(`context ${contextId}: ${answer.message.split('\n')[0]}; sending the runner`);
           onProgress?.({ message: `installing the choppa runner on cluster ${clusterId}` });
-          const installed = await this.runnerCommand(contextId, undefined, () => cancelDeadline, this.options.runnerSource);
+          const installed = await this.runnerCommand(contextId, undefined, () => cancelDeadline, this.install);
           if (installed.kind === 'text') continue;
         }
         // The cached context may be gone (evicted while idle: a new run finds out first):
@@ -436,7 +439,7 @@ export class DatabricksBackend implements Backend {
   }
 
   private async createContext(signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<ContextAcquired> {
-    const { client, host, clusterId, runnerSource } = this.options;
+    const { client, host, clusterId } = this.options;
     const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
     // A context another process left warm is asked about alongside the cluster: one round trip
     // instead of two before a warm CLI run (a stale answer is caught by the runner check).
@@ -484,7 +487,7 @@ export class DatabricksBackend implements Backend {
     }
 
     onProgress({ message: `installing the choppa runner on cluster ${clusterId}` });
-    const installed = await executeCommand(client, this.address(context.id), runnerSource, {
+    const installed = await executeCommand(client, this.address(context.id), this.install, {
       schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
       deadline: () => Date.now() + this.timing.commandTimeoutMs,
       signal,
@@ -509,7 +512,7 @@ export class DatabricksBackend implements Backend {
    * Otherwise false, and a fresh one is created.
    */
   private async adoptContext(contextId: string, status: string | undefined, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
-    const { client, clusterId, runnerSource } = this.options;
+    const { client, clusterId } = this.options;
     if (status !== 'Running') {
       this.log(`recorded execution context ${contextId} is ${status ?? 'gone'}; creating a new one`);
       return false;
@@ -517,7 +520,7 @@ export class DatabricksBackend implements Backend {
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
     if (this.guard === undefined) {
       const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
-      const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
+      const installed = await executeCommand(client, this.address(contextId), this.install, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
       if (installed.kind !== 'text') return false;
     }
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
