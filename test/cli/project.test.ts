@@ -57,6 +57,20 @@ describe('the CLI on a project of several modules', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^counted\("A b a"\) → 2 · /);
   });
+
+  it('runs a function importing from a namespace package (a folder without __init__.py), as Python does locally', () => {
+    mkdirSync(join(project, 'loose', 'tools'), { recursive: true });
+    writeFileSync(join(project, 'loose', 'tools', 'scale.py'), 'def twice(x):\n    return 2 * x\n');
+    writeFileSync(
+      join(project, 'loose_jobs.py'),
+      ['from choppa import Choppa', '', 'dc = Choppa()', '', '@dc.remote', 'def doubled(x):', '    from loose.tools import scale', '    return scale.twice(x)', ''].join('\n'),
+    );
+    expect(cli('bundle', 'loose_jobs.py:doubled').stdout).toContain('- loose.tools.scale (loose/tools/scale.py');
+    const { code, stdout, stderr } = cli('run', 'loose_jobs.py:doubled', '--local', '--args', '21');
+    expect(stderr).not.toContain('ModuleNotFoundError');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^doubled\(21\) → 42 · /);
+  });
 });
 
 describe('the CLI on a project outside git', () => {
