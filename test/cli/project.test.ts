@@ -71,6 +71,19 @@ describe('the CLI on a project of several modules', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^doubled\(21\) → 42 · /);
   });
+
+  it('says why a project module imported by name at run time is not found where the function runs', () => {
+    writeFileSync(
+      join(project, 'dynamic_jobs.py'),
+      ['from choppa import Choppa', '', 'dc = Choppa()', '', '@dc.remote', 'def by_name(x):', '    import importlib', '    return importlib.import_module("analytics.text_tools")', ''].join('\n'),
+    );
+    const { code, stdout } = cli('run', 'dynamic_jobs.py:by_name', '--local', '--args', '1');
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      "ModuleNotFoundError: No module named 'analytics': analytics is a module of this project, but only the project modules a function imports with an import statement in its body ship with it",
+    );
+    expect(stdout).toContain('write `import analytics` in the function');
+  });
 });
 
 describe('the CLI on a project outside git', () => {

@@ -20,6 +20,7 @@ import { errorText, formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
 import { pruneRunLogs } from './log-retention.js';
+import { explainUnshippedModule } from './unshipped-module.js';
 import { RunLog, runLogPath } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
@@ -547,7 +548,9 @@ export class Workspace {
           },
         }),
       ).finally(() => this.queue.release());
-      const record = recordFromOutcome(outcome, {
+      const index = this.index;
+      const explained = index ? explainUnshippedModule(outcome, (name) => index.hasModule(name), payload.bundle?.modules ?? []) : outcome;
+      const record = recordFromOutcome(explained, {
         runId,
         function: fn.name,
         mode: payload.mode,

@@ -1,0 +1,16 @@
+// A run that failed importing a module of the project which did not ship with it says why: only
+// the modules a function imports with an import statement in its body ship (the bundle reads
+// them from the source), so `importlib.import_module("pkg.mod")` finds nothing where it runs.
+import type { RunOutcome } from '../backends/backend.js';
+
+/**
+ * The outcome, with a `ModuleNotFoundError` for a project module that `shipped` lacks explained;
+ * any other outcome as it is.
+ */
+export function explainUnshippedModule(outcome: RunOutcome, isProjectModule: (name: string) => boolean, shipped: readonly string[]): RunOutcome {
+  if (outcome.status !== 'error' || outcome.error.type !== 'ModuleNotFoundError') return outcome;
+  const name = /^No module named '([\w.]+)'/.exec(outcome.error.message)?.[1];
+  if (name === undefined || shipped.includes(name) || !isProjectModule(name)) return outcome;
+  const message = `${outcome.error.message}: ${name} is a module of this project, but only the project modules a function imports with an import statement in its body ship with it (an import by name at run time, such as importlib.import_module, is not seen); write \`import ${name}\` in the function`;
+  return { ...outcome, error: { ...outcome.error, message } };
+}
