@@ -239,6 +239,22 @@ describe('choppa-lsp CLI', () => {
     expect(unknown.code).toBe(1);
   });
 
+  it("keeps a finished job's result when the process that saw it end was killed mid-write", () => {
+    const handle = JSON.parse(cli('submit', `${file}:table`, '--args', '8', '--json').stdout) as { id: string };
+    expect(cli('wait', handle.id).code).toBe(0);
+    // The last line the journal got is torn, as when the writer is killed in the middle of it.
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const text = readFileSync(journal, 'utf8');
+    const last = text.trimEnd().lastIndexOf('\n') + 1;
+    writeFileSync(journal, text.slice(0, last + Math.floor((text.length - last) / 2)));
+    const again = cli('wait', handle.id);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^table → ArtifactRef .* \(list\) at dbfs:\/tmp\/cli\/table-/);
+    const deref = cli('deref', `${file}:table`, '--json');
+    expect(deref.code).toBe(0);
+    expect(JSON.parse(deref.stdout)).toMatchObject({ runId: handle.id, call: 'table(8)' });
+  });
+
   it('lists where submitted runs stand now, asking where they run, not what the last look saw', async () => {
     // Not `add`: a submitted run's result is an artifact, and a later test needs `add` to have none.
     const submitted = JSON.parse(cli('submit', `${file}:chatty`, '--args', '1', '--json').stdout) as { id: string };
