@@ -282,6 +282,30 @@ describe('choppa-lsp CLI', () => {
     expect(stdout).not.toContain(last.record.runId);
   });
 
+  it('leaves out a submitted run that lost a field, saying so, rather than print a JavaScript error', () => {
+    const handle = JSON.parse(cli('submit', `${file}:table`, '--args', '1', '--json').stdout) as { id: string };
+    expect(cli('wait', handle.id).code).toBe(0);
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        // An earlier test left a torn line behind.
+        if (!line.endsWith('}')) return line;
+        const parsed = JSON.parse(line) as { k: string; record: { id?: string; target?: unknown; state?: string } };
+        if (parsed.k !== 'submission' || parsed.record.id !== handle.id) return line;
+        delete parsed.record.target;
+        parsed.record.state = 'running';
+        return JSON.stringify(parsed);
+      });
+    writeFileSync(journal, `${lines.join('\n')}\n`);
+    const { code, stdout, stderr } = cli('runs');
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/Cannot read properties|TypeError/);
+    expect(stderr).toContain(`holds a damaged submitted run (${handle.id}); it was left out`);
+    expect(stdout).not.toContain(handle.id);
+  });
+
   it('says which call an artifact dereferenced by name is from, and that it is stale once the code changed', () => {
     const reports = join(project, 'src', 'reports.py');
     const body = (factor: number) =>

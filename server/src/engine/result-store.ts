@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { SubmittedHandle, SubmittedState, SubmitCompute } from '../backends/backend.js';
 import { shortOutcome } from './format.js';
 import type { CodeVersion } from './result-identity.js';
-import { isRunRecord } from './stored-record-shape.js';
+import { isRunRecord, isSubmissionRecord } from './stored-record-shape.js';
 import type { RunRecord } from './run-record.js';
 import { ensureStateDir, writeAtomic } from './state-dir.js';
 import { withStateLock } from './state-lock.js';
@@ -94,11 +94,6 @@ export function resultKey(relativePath: string, functionName: string): string {
   return `${relativePath.split('\\').join('/')}::${functionName}`;
 }
 
-function isSubmission(value: unknown): value is SubmissionRecord {
-  if (value === null || typeof value !== 'object') return false;
-  const record = value as Partial<SubmissionRecord>;
-  return typeof record.id === 'string' && typeof record.key === 'string' && typeof record.idempotencyToken === 'string' && typeof record.updatedAt === 'string';
-}
 
 function historyEntry(record: RunRecord): HistoryEntry {
   return {
@@ -465,7 +460,8 @@ export class ResultStore {
     const value = line as Partial<JournalLine> & Record<string, unknown>;
     if (value.k === 'result' && typeof value.fn === 'string' && isRunRecord(value.record)) this.apply(value as JournalLine);
     else if (value.k === 'result' && typeof value.fn === 'string') this.dropDamaged(value.fn, value.record);
-    else if (value.k === 'submission' && isSubmission(value.record)) this.apply(value as JournalLine);
+    else if (value.k === 'submission' && isSubmissionRecord(value.record)) this.apply(value as JournalLine);
+    else if (value.k === 'submission') this.warnDamaged(`a damaged submitted run${typeof value.record?.id === 'string' ? ` (${value.record.id})` : ''}`, 'it was left out');
   }
 
   /**
@@ -477,9 +473,13 @@ export class ResultStore {
     const call = typeof fields['call'] === 'string' ? fields['call'] : typeof fields['args'] === 'string' ? fields['args'].trim() : undefined;
     if (call !== undefined) this.results.get(fnKey)?.delete(call);
     const run = typeof fields['runId'] === 'string' ? fields['runId'] : '?';
-    if (this.damaged.has(`${fnKey} ${run}`)) return;
-    this.damaged.add(`${fnKey} ${run}`);
-    this.warn(`${this.journalFile} holds a damaged result of ${fnKey} (run ${run}); it was left out, so that call shows no result until it runs again.`);
+    this.warnDamaged(`a damaged result of ${fnKey} (run ${run})`, 'it was left out, so that call shows no result until it runs again');
+  }
+
+  private warnDamaged(what: string, consequence: string): void {
+    if (this.damaged.has(what)) return;
+    this.damaged.add(what);
+    this.warn(`${this.journalFile} holds ${what}; ${consequence}.`);
   }
 
   /** The damaged journal lines already warned about. */
@@ -553,7 +553,7 @@ export class ResultStore {
         }
       }
       for (const value of Object.values((parsed.submissions ?? {}) as Record<string, unknown>)) {
-        if (isSubmission(value)) this.apply({ k: 'submission', record: value });
+        if (isSubmissionRecord(value)) this.apply({ k: 'submission', record: value });
       }
     } catch {
       this.moveAside();

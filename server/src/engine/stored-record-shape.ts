@@ -1,6 +1,7 @@
-// Whether a run record read back from `.choppa/` has every field the rest of the engine reads,
-// with its type: a hand-edited or half-damaged record must be left out where it is read, not
-// crash a dereference (a ref without its sha256) or a hover later on.
+// Whether a record read back from `.choppa/` (a run's result, a submitted run) has every field
+// the rest of the engine reads, with its type: a hand-edited or half-damaged record must be left
+// out where it is read, not crash a dereference (a ref without its sha256) or `runs` later on.
+import type { SubmissionRecord } from './result-store.js';
 import type { RunRecord } from './run-record.js';
 
 type Fields = Record<string, unknown>;
@@ -91,4 +92,34 @@ export function isRunRecord(value: unknown): value is RunRecord {
   if (!common) return false;
   if (status === 'error' && !isError(value['error'])) return false;
   return optional(value['ref'], isRef) && optional(value['value'], isValue) && optional(value['error'], isError);
+}
+
+function isTarget(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (value['kind'] === 'local') return true;
+  if (value['kind'] === 'databricks') return isString(value['clusterId']);
+  return value['kind'] === 'dask' && isString(value['scheduler']);
+}
+
+/** Whether `value` is a whole `SubmissionRecord`: what `runs`, `wait` and the poller read is there. */
+export function isSubmissionRecord(value: unknown): value is SubmissionRecord {
+  return (
+    isObject(value) &&
+    isString(value['id']) &&
+    isString(value['key']) &&
+    isString(value['function']) &&
+    isString(value['args']) &&
+    isString(value['idempotencyToken']) &&
+    (value['compute'] === 'cluster' || value['compute'] === 'serverless') &&
+    isTarget(value['target']) &&
+    isString(value['state']) &&
+    isString(value['backend']) &&
+    isString(value['createdAt']) &&
+    !Number.isNaN(Date.parse(value['createdAt'])) &&
+    isString(value['updatedAt']) &&
+    optional(value['call'], isString) &&
+    optional(value['version'], isVersion) &&
+    optional(value['stateMessage'], isString) &&
+    optional(value['handle'], (handle) => isObject(handle) && isString(handle['runId']) && isObject(handle['data']) && optional(handle['runPageUrl'], isString))
+  );
 }
