@@ -252,6 +252,39 @@ describe('warm context', () => {
     expect(expectValue(await harness.backend.run(payload({ source: py('def f():', "    return 'x' * 100") }))).repr).toHaveLength(102);
   });
 
+  it('follows the context its project records, so a context restart reaches a warm CLI daemon too', async () => {
+    // contexts.json as the CLI daemon and the editor's server share it: each records the context
+    // it creates, the daemon adopts what is recorded, and `choppa-lsp context restart` destroys
+    // the recorded one and forgets it.
+    let recorded: string | undefined;
+    const record = (change: { created: string } | { dropped: string }) => {
+      if ('created' in change) recorded = change.created;
+      else if (recorded === change.dropped) recorded = undefined;
+    };
+    const daemon = await makeHarness({ backend: { reuseContext: { recorded: () => recorded, keepOnDispose: true }, onContextChange: record } });
+    const server = await makeHarness({ host: daemon.emulator.url, token: daemon.emulator.token, backend: { onContextChange: record } });
+    try {
+      const mark = py('def f():', '    import os', "    os.environ['CHOPPA_MARK'] = 'warm'", '    return 1');
+      const read = py('def f():', '    import os', "    return os.environ.get('CHOPPA_MARK')");
+      expect(expectValue(await daemon.backend.run(payload({ source: mark }))).json).toBe(1);
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBe('warm');
+      // The editor's server runs too, on a context of its own, now the recorded one.
+      expect(expectValue(await server.backend.run(payload({ source: mark }))).json).toBe(1);
+      // `choppa-lsp context restart`: the recorded context is destroyed and forgotten.
+      daemon.emulator.loseContext(recorded);
+      recorded = undefined;
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBeNull();
+      expect(expectValue(await server.backend.run(payload({ source: read }))).json).toBeNull();
+      // The record lost (a `.choppa/` removed): the next run is a fresh interpreter, as the command says.
+      expect(expectValue(await daemon.backend.run(payload({ source: mark }))).json).toBe(1);
+      recorded = undefined;
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBeNull();
+    } finally {
+      await server.cleanup();
+      await daemon.cleanup();
+    }
+  });
+
   it('never starts a function a second time after its context died while starting it', async () => {
     // The kernel dies while the start command is under way, after the function's side effect: to
     // the backend that looks like a context that was already gone, but a new context must not run

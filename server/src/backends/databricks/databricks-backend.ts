@@ -398,7 +398,7 @@ export class DatabricksBackend implements Backend {
 
   /** The live context, or the one being created (joined), or a new one. */
   private async acquireContext(options: RunOptions): Promise<ContextAcquired> {
-    if (this.contextId !== undefined) return { ok: true, id: this.contextId };
+    if (this.contextId !== undefined && this.followsRecord(this.contextId)) return { ok: true, id: this.contextId };
     if (this.disposed) return { ok: false, failure: 'the Databricks backend was shut down' };
     let creation = this.creation;
     if (creation === undefined) {
@@ -525,6 +525,23 @@ export class DatabricksBackend implements Backend {
     }
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
+  }
+
+  /**
+   * Whether a backend that shares its project's recorded context (the CLI's) may go on with the
+   * one it holds: only while that is the recorded one. Another recorded since (by the editor's
+   * server), or none (`choppa-lsp context restart` destroyed it, `.choppa/` was removed), and the
+   * next run takes what is recorded or a fresh interpreter, as that command promises; runs under
+   * way keep theirs.
+   */
+  private followsRecord(held: string): boolean {
+    const reuse = this.options.reuseContext;
+    if (reuse === undefined) return true;
+    const recorded = reuse.recorded();
+    if (recorded === held) return true;
+    this.log(`execution context ${held} is no longer the one this project records (${recorded ?? 'none'}); leaving it`);
+    this.contextId = undefined;
+    return false;
   }
 
   /** `contexts/status` of a context: its status, or undefined when the call failed. */
