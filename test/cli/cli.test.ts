@@ -329,6 +329,12 @@ describe('choppa-lsp CLI', () => {
     expect(JSON.parse(cli('deref', `${reports}:totals`, '--json').stdout)).toMatchObject({ call: 'totals(5)', stale: 'the code of totals changed' });
   });
 
+  it('says how to get a fresh local Python when context restart has no workspace to restart a context in', () => {
+    const { code, stderr } = cli('context', 'restart');
+    expect(code).toBe(1);
+    expect(stderr).toContain('no Databricks workspace is configured (see `choppa-lsp config`); runs use the local Python, and `choppa-lsp daemon stop` gives the next run a fresh one');
+  });
+
   it('refuses to dereference a function that has no artifact, saying what to run', () => {
     const { code, stderr } = cli('deref', `${file}:add`);
     expect(code).toBe(1);
