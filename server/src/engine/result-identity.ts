@@ -118,3 +118,13 @@ export function staleness(version: CodeVersion | undefined, current: CurrentCode
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
+
+/**
+ * Whether two backend labels name the same place to run: one cluster (`cluster 0123-…`), one Dask
+ * scheduler, or the local Python whatever version it reported. A cached result is served only
+ * where it was made: a laptop's result is not what the cluster would compute.
+ */
+export function samePlace(label: string, other: string): boolean {
+  const place = (text: string): string => (text.startsWith('local ') ? 'local' : text);
+  return place(label) === place(other);
+}

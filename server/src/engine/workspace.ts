@@ -14,7 +14,7 @@ import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type Ru
 import type { BackendSelection } from './backend-selection.js';
 import { callLabel, planArguments, planWithoutArguments, type ArgumentPlan, type Upstream } from './arguments.js';
 import { bindingAt, callIdentity, nthBinding } from './call-identity.js';
-import { codeVersion, sourceHash, staleness, type CodeVersion } from './result-identity.js';
+import { codeVersion, samePlace, sourceHash, staleness, type CodeVersion } from './result-identity.js';
 import { artifactPreview as previewText } from './artifact-preview.js';
 import { errorText, formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
@@ -472,7 +472,7 @@ export class Workspace {
   private cacheHit(request: RunRequest, prepared: Prepared): RunRecord | undefined {
     if (request.fresh || !(request.cache || prepared.fn.cacheOptIn)) return undefined;
     const hit = this.store.forCall(prepared.key, prepared.call);
-    if (!hit || hit.status !== 'ok' || hit.version?.hash !== prepared.version.hash) return undefined;
+    if (!hit || hit.status !== 'ok' || hit.version?.hash !== prepared.version.hash || !samePlace(hit.backend, prepared.backend.label())) return undefined;
     return {
       ...hit,
       runId: prepared.payload.run_id,
