@@ -315,7 +315,7 @@ describe('choppa-lsp CLI', () => {
     expect(cli('artifact', `${reports}:totals`, '--args', '5').code).toBe(0);
     const current = cli('deref', `${reports}:totals`, '--json');
     expect(current.code).toBe(0);
-    expect(current.stderr).toContain('the artifact of totals(5), run ');
+    expect(current.stderr).toMatch(/the artifact of totals\(5\), run \S+ on local python\S* at /);
     expect(current.stderr).not.toContain('stale');
     expect(JSON.parse(current.stdout)).toMatchObject({ call: 'totals(5)' });
     expect(JSON.parse(current.stdout)).not.toHaveProperty('stale');

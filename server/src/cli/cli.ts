@@ -343,7 +343,7 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
     ref = found.record.ref;
     made = { call: `${name}(${found.record.args})`, runId: found.record.runId, finishedAt: found.record.finishedAt, ...(found.stale ? { stale: found.stale } : {}) };
     // Which call's artifact this is, and whether the code still makes it, before any byte moves.
-    io.err(`… the artifact of ${made.call}, run ${made.runId} at ${made.finishedAt}\n`);
+    io.err(`… the artifact of ${made.call}, run ${made.runId} on ${found.record.backend} at ${made.finishedAt}\n`);
     const again = found.record.args.trim() === '' ? '' : ` --args '${found.record.args.replace(/'/g, `'\\''`)}'`;
     if (made.stale) io.err(`warning: this artifact is stale (${made.stale}); \`choppa-lsp artifact ${options.target}${again}\` makes a current one\n`);
   }
