@@ -33,6 +33,11 @@ def _choppa_install(namespace):
     import uuid
     import weakref
 
+    # The runner's own JSON, taken now: a function that replaces `json.dumps` in the warm
+    # interpreter (a patching library, a test double) must not turn every later report into
+    # something the backend cannot read.
+    json = types.SimpleNamespace(dumps=json.dumps, loads=json.loads)
+
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
     # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
     # with an older runner gets a new one); 5: a payload may ask its run to be `claim`ed.

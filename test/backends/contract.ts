@@ -732,6 +732,19 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(next.stdout).toBe('mine\n');
     });
 
+    it('goes on answering after a function replaced json.dumps and json.loads in the warm interpreter', async () => {
+      const patch = py('def f():', '    import json', "    json.dumps = lambda *args, **kwargs: 'garbage'", "    json.loads = lambda *args, **kwargs: 'garbage'", "    return 'patched'");
+      const restore = py('def f():', '    import importlib, json', '    importlib.reload(json)', "    return json.dumps({'back': True})");
+      try {
+        const patched = await Promise.race([backend().run(payload({ source: patch })), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+        expect(patched === 'hung' ? 'hung' : expectValue(patched).json).toBe('patched');
+        expect(expectValue(await backend().run(payload({ source: py('def f():', "    return {'a': [1, 2]}") }))).json).toEqual({ a: [1, 2] });
+      } finally {
+        await Promise.race([backend().run(payload({ source: restore })), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      }
+      expect(expectValue(await backend().run(payload({ source: restore }))).json).toBe('{"back": true}');
+    }, 60_000);
+
     it('runs a function that defines a dataclass, as it runs locally', async () => {
       const source = py(
         'def f():',
