@@ -49,6 +49,12 @@ def _choppa_install(namespace):
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version and getattr(existing, 'build', None) == build:
         return existing
+    # Nor is a runner of another build replaced while it runs someone's function (an editor's
+    # server and a CLI of another version sharing the context): the sender's next start still
+    # finds the other build, and goes to a context of its own.
+    busy = getattr(existing, 'busy', None)
+    if callable(busy) and busy():
+        return existing
 
     notebook_globals = (
         'spark', 'sc', 'sqlContext', 'dbutils', 'display', 'displayHTML', 'table', 'sql', 'udf',
@@ -763,6 +769,10 @@ def _choppa_install(namespace):
             self._claims = Claims()
             self._follow_threads()
             self._switching = SwitchInterval()
+
+        def busy(self):
+            """Whether a run is under way (another build must not replace this runner then)."""
+            return any(run.state != 'done' for run in list(self._runs.values()))
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""

@@ -252,6 +252,32 @@ describe('warm context', () => {
     expect(expectValue(await harness.backend.run(payload({ source: py('def f():', "    return 'x' * 100") }))).repr).toHaveLength(102);
   });
 
+  it("leaves another build's runner alone while it runs someone's function, and goes to a context of its own", async () => {
+    // The editor's server and the CLI are often two builds (the .vsix bundles its own server): the
+    // CLI following the recorded context must not pull the runner out from under the server's run.
+    const runnerSource = await readFile(RUNNER_PATH, 'utf8');
+    const other = runnerSource.replace(/^ {4}repr_max = 2000$/m, '    repr_max = 1999');
+    await expectOne(harness);
+    const [warm] = harness.emulator.contextIds();
+    const long = harness.backend.run(payload({ source: py('def f():', '    import time', '    time.sleep(1.5)', "    return 'slow'") }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cli = await makeHarness({
+      host: harness.emulator.url,
+      token: harness.emulator.token,
+      backend: { runnerSource: other, reuseContext: { recorded: () => warm, keepOnDispose: true } },
+    });
+    try {
+      expect(expectValue(await cli.backend.run(payload({ source: py('def f():', '    return 2') }))).json).toBe(2);
+      // Its next run stays in its own context.
+      expect(expectValue(await cli.backend.run(payload({ source: py('def f():', '    return 3') }))).json).toBe(3);
+      expect(expectValue(await long).json).toBe('slow');
+      expect(harness.emulator.contextIds()).toHaveLength(2);
+    } finally {
+      await cli.cleanup();
+    }
+    await expectOne(harness);
+  });
+
   it('follows the context its project records, so a context restart reaches a warm CLI daemon too', async () => {
     // contexts.json as the CLI daemon and the editor's server share it: each records the context
     // it creates, the daemon adopts what is recorded, and `choppa-lsp context restart` destroys

@@ -126,6 +126,8 @@ export class DatabricksBackend implements Backend {
   private readonly guard: string | undefined;
   /** The command that installs our runner, under its build (`runnerInstall`). */
   private readonly install: string;
+  /** A recorded context another build's runner was busy in: not adopted again. */
+  private busyElsewhere: string | undefined;
 
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
@@ -262,6 +264,19 @@ export class DatabricksBackend implements Backend {
         }
         // The cached context may be gone (evicted while idle: a new run finds out first):
         // destroy what is left, one fresh context, the runner again, one more start.
+        // The runner went in and the start still finds another: a runner of another build, kept
+        // because it is running someone's function. That context is theirs: a new one of our own.
+        if (state.starting && !retriedStart && reinstalled && answer.kind === 'error' && isMissingRunner(answer.message) && cancelDeadline === undefined) {
+          retriedStart = true;
+          this.log(`context ${contextId}: another build of the runner is busy there; creating a context of our own`);
+          onProgress?.({ message: `the execution context on cluster ${clusterId} is busy with another version of choppa-lsp; creating one for ${payload.function_name}` });
+          await this.forgetContext(contextId, false);
+          this.busyElsewhere = contextId;
+          const own = await this.acquireContext(options);
+          if (!own.ok) return { end: own.cancelled || signal?.aborted ? cancelled() : backendError(own.failure) };
+          contextId = own.id;
+          continue;
+        }
         if (state.starting && !retriedStart && freshContextMayHelp(answer)) {
           retriedStart = true;
           const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
@@ -443,7 +458,7 @@ export class DatabricksBackend implements Backend {
     const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
     // A context another process left warm is asked about alongside the cluster: one round trip
     // instead of two before a warm CLI run (a stale answer is caught by the runner check).
-    const recorded = this.options.reuseContext?.recorded();
+    const recorded = [this.options.reuseContext?.recorded()].find((id) => id !== this.busyElsewhere);
     const recordedStatus = recorded === undefined ? undefined : this.contextStatus(recorded, signal);
     const cluster = await ensureClusterRunning({
       client,
@@ -538,7 +553,8 @@ export class DatabricksBackend implements Backend {
     const reuse = this.options.reuseContext;
     if (reuse === undefined) return true;
     const recorded = reuse.recorded();
-    if (recorded === held) return true;
+    // The recorded one is another build's, busy when we looked: ours goes on.
+    if (recorded === held || (recorded !== undefined && recorded === this.busyElsewhere)) return true;
     this.log(`execution context ${held} is no longer the one this project records (${recorded ?? 'none'}); leaving it`);
     this.contextId = undefined;
     return false;
