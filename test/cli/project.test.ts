@@ -82,7 +82,7 @@ describe('the CLI on a project of several modules', () => {
     expect(stdout).toContain(
       "ModuleNotFoundError: No module named 'analytics': analytics is a module of this project, but only the project modules a function imports with an import statement in its body ship with it",
     );
-    expect(stdout).toContain('write `import analytics` in the function');
+    expect(stdout).toContain('import what it needs with an import statement in the function (`import analytics…` or `from analytics import …`)');
   });
 });
 

@@ -11,6 +11,6 @@ export function explainUnshippedModule(outcome: RunOutcome, isProjectModule: (na
   if (outcome.status !== 'error' || outcome.error.type !== 'ModuleNotFoundError') return outcome;
   const name = /^No module named '([\w.]+)'/.exec(outcome.error.message)?.[1];
   if (name === undefined || shipped.includes(name) || !isProjectModule(name)) return outcome;
-  const message = `${outcome.error.message}: ${name} is a module of this project, but only the project modules a function imports with an import statement in its body ship with it (an import by name at run time, such as importlib.import_module, is not seen); write \`import ${name}\` in the function`;
+  const message = `${outcome.error.message}: ${name} is a module of this project, but only the project modules a function imports with an import statement in its body ship with it (an import by name at run time, such as importlib.import_module, is not seen); import what it needs with an import statement in the function (\`import ${name}…\` or \`from ${name} import …\`)`;
   return { ...outcome, error: { ...outcome.error, message } };
 }
