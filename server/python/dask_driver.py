@@ -150,9 +150,15 @@ def _choppa_dask_install(namespace):
                 'it again by running its function a second time, with other data); run the '
                 'function that made it again' % path)
 
+    def worker_json():
+        """JSON for the runner's reports on a worker, made from the json classes: a function
+        run there may have replaced `json.dumps` or `json.loads` in the worker's process."""
+        return json.JSONEncoder().encode, json.JSONDecoder().decode
+
     def execute(payload, inputs, plugin_name, cancel_name, topic, queued_since=None):
         """Runs one payload with the worker's runner, forwarding output to `topic` (when set) and
         watching the cancel Event; returns (envelope, pickle bytes of a ref or None)."""
+        dumps, loads = worker_json()
         worker = get_worker()
         runner = worker_runner(plugin_name)
         run_id = payload['run_id']
@@ -193,8 +199,8 @@ def _choppa_dask_install(namespace):
                     worker.log_event(topic, {'run_id': run_id, 'stream': stream, 'text': chunk})
 
         try:
-            encoded = base64.b64encode(json.dumps(payload).encode('utf-8')).decode('ascii')
-            report = json.loads(runner.start(encoded, worker_budget))
+            encoded = base64.b64encode(dumps(payload).encode('utf-8')).decode('ascii')
+            report = loads(runner.start(encoded, worker_budget))
             forward(report)
             started = time.monotonic()
             delay = 0.0005
@@ -211,10 +217,10 @@ def _choppa_dask_install(namespace):
                     if cancel is None:
                         cancel = Event(cancel_name, client=get_client())
                     if cancel.is_set() and report.get('state') == 'running':
-                        report = json.loads(runner.cancel(run_id, None, None, None, worker_budget))
+                        report = loads(runner.cancel(run_id, None, None, None, worker_budget))
                         forward(report)
                         continue
-                report = json.loads(runner.poll(run_id, None, None, None, worker_budget))
+                report = loads(runner.poll(run_id, None, None, None, worker_budget))
                 if report.get('state') == 'unknown':
                     raise RuntimeError('the runner on %s lost run %s' % (worker.address, run_id))
                 forward(report)
@@ -226,7 +232,7 @@ def _choppa_dask_install(namespace):
                     pass
         envelope = report.get('envelope')
         if envelope is None and pieces:
-            envelope = json.loads(''.join(pieces))
+            envelope = loads(''.join(pieces))
         envelope = envelope or {}
         # The runner's envelope carries no output (it was reported); a submitted run's tail goes in.
         for stream in ('stdout', 'stderr'):
@@ -269,6 +275,7 @@ def _choppa_dask_install(namespace):
     def take_task(run_id, plugin_name):
         """The pickle of a value the runner of this worker holds from run `run_id` (for a later
         run on another worker), through the runner's own {run_id} resolution."""
+        dumps, loads = worker_json()
         runner = worker_runner(plugin_name)
         take_id = 'take-%s' % uuid.uuid4().hex
         payload = {
@@ -277,7 +284,7 @@ def _choppa_dask_install(namespace):
             'args_refs': {'value': {'run_id': run_id}}, 'result_size_max': None,
             'artifact_dir': staging_dir + '/take',
         }
-        report = json.loads(runner.run(base64.b64encode(json.dumps(payload).encode('utf-8')).decode('ascii')))
+        report = loads(runner.run(base64.b64encode(dumps(payload).encode('utf-8')).decode('ascii')))
         envelope = report.get('envelope') or {}
         if envelope.get('status') != 'ok':
             error = envelope.get('error') or {}

@@ -31,15 +31,30 @@ def _choppa_install(namespace):
     import traceback
     import types
     import uuid
+    import weakref
+
+    # The runner's own JSON, taken now: a function that replaces `json.dumps` in the warm
+    # interpreter (a patching library, a test double) must not turn every later report into
+    # something the backend cannot read.
+    json = types.SimpleNamespace(dumps=json.dumps, loads=json.loads)
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
     # 4: a lower GIL switch interval while runs are active, `start` takes `spill`; 5: arguments
-    # and module constants may be arithmetic on literals (a warm context with an older runner
-    # gets a new one).
+    # and module constants may be arithmetic on literals, and a payload may ask its run to be
+    # `claim`ed (a warm context with an older runner gets a new one).
     version = 5
+    # Which text of the runner this is, when the sender says (`_choppa_runner_build = '5-<digest>'`
+    # before it): a runner of another text, even under this version number, is replaced.
+    build = namespace.pop('_choppa_runner_build', None)
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
-    if existing is not None and getattr(existing, 'version', None) == version:
+    if existing is not None and getattr(existing, 'version', None) == version and getattr(existing, 'build', None) == build:
+        return existing
+    # Nor is a runner of another build replaced while it runs someone's function (an editor's
+    # server and a CLI of another version sharing the context): the sender's next start still
+    # finds the other build, and goes to a context of its own.
+    busy = getattr(existing, 'busy', None)
+    if callable(busy) and busy():
         return existing
 
     notebook_globals = (
@@ -54,6 +69,9 @@ def _choppa_install(namespace):
     # server can pass it by value to a later call after a restart or from the CLI.
     by_value_max = 16 * 1024
     kept_runs = 64
+    # Claims older than this are removed now and then: a start is retried within seconds.
+    claim_max_age = 24 * 3600
+    claims_between_sweeps = 500
     repr_max = 2000
     table_rows = 10
     table_columns = 8
@@ -495,7 +513,7 @@ def _choppa_install(namespace):
             self._choppa_stream = stream
 
         def _choppa_run(self):
-            return self._choppa_runner._routes.get(threading.get_ident())
+            return self._choppa_runner._route()
 
         def write(self, text):
             run = self._choppa_run()
@@ -548,7 +566,7 @@ def _choppa_install(namespace):
         stream or to `file=sys.stderr`, would go to the REPL's stream."""
 
         def print(*values, sep=' ', end='\n', file=None, flush=False):
-            run = runner._routes.get(threading.get_ident())
+            run = runner._route()
             stream = 'out' if file is None else standard_stream(file)
             if run is None or run.tee or stream is None:
                 return original(*values, sep=sep, end=end, file=file, flush=flush)
@@ -579,41 +597,57 @@ def _choppa_install(namespace):
         def __init__(self):
             self.cond = threading.Condition()
             self.active = None
-            self.users = 0
+            # The runs holding the active version, by run id.
+            self.holders = {}
             self.tops = set()
             self.path = None
             self.added = set()
 
-        def enter(self, bundle):
+        def enter(self, bundle, run):
             with self.cond:
+                told = False
                 # Waits in short steps, so a cancellation (an asynchronous exception) gets in.
-                while self.users and self.active != bundle['hash']:
+                while self.holders and self.active != bundle['hash']:
+                    if not told:
+                        # Said in the run's own output, so a wait of minutes is not a silent hang.
+                        told = True
+                        first = min(self.holders.values(), key=lambda other: other.started)
+                        run.err.write(
+                            '[choppa] waiting for run %s of %s, which runs another version of the project code, '
+                            'to finish: two versions cannot share one interpreter; cancel that run, or restart '
+                            'the execution context, to go on now\n' % (first.id, first.payload['function_name']))
                     self.cond.wait(0.2)
                 if self.active != bundle['hash']:
                     self._switch(bundle)
-                self.users += 1
+                self.holders[run.id] = run
 
-        def leave(self):
+        def leave(self, run):
+            """Lets go of the version `run` holds: when it ends, or as soon as its cancellation is
+            fired (a worker stuck in a blocking call raises only once the call returns, and would
+            hold every run of other code back until then). Idempotent."""
             with self.cond:
-                self.users -= 1
-                self.cond.notify_all()
+                if self.holders.pop(run.id, None) is not None:
+                    self.cond.notify_all()
 
         def clear(self):
-            """Before a run that ships no project code: the last version's modules leave
-            `sys.modules` and `sys.path`, so the function cannot import them by a name the
-            bundle did not see (`importlib.import_module(name)`): here they would be whatever
-            version ran last, on a fresh cluster they are not there at all. It does not wait
-            for runs of a version still under way (most runs ship nothing); those keep theirs."""
+            """Before a run that ships no code: the last version's modules leave `sys.modules` and
+            its zip `sys.path`, so a module the function imports only by name at run time fails
+            as in a fresh interpreter instead of being an older version of the code. Not while
+            runs of a version are under way: those keep their modules, and this run does not wait."""
             with self.cond:
-                if self.users or self.active is None:
+                if self.holders or self.active is None:
                     return
-                for name in list(sys.modules):
-                    if name.split('.')[0] in self.tops:
-                        sys.modules.pop(name, None)
+                self._purge(self.tops)
+                self.active, self.path, self.tops = None, None, set()
+
+        def _purge(self, tops):
+            for name in list(sys.modules):
+                if name.split('.')[0] in tops:
+                    sys.modules.pop(name, None)
+            if self.path is not None:
                 while self.path in sys.path:
                     sys.path.remove(self.path)
-                importlib.invalidate_caches()
-                self.active, self.path, self.tops = None, None, set()
+            importlib.invalidate_caches()
 
         def _switch(self, bundle):
             try:
@@ -630,13 +664,7 @@ def _choppa_install(namespace):
             if digest.hexdigest() != bundle['hash']:
                 raise Refusal('ChoppaCodeError', 'the project code %s does not match its hash; run again to upload it anew' % bundle['path'])
             tops = set(name.split('.')[0] for name in bundle['modules'])
-            stale = tops | self.tops
-            for name in list(sys.modules):
-                if name.split('.')[0] in stale:
-                    sys.modules.pop(name, None)
-            if self.path is not None:
-                while self.path in sys.path:
-                    sys.path.remove(self.path)
+            self._purge(tops | self.tops)
             sys.path.insert(0, local)
             importlib.invalidate_caches()
             self.active, self.path, self.tops = bundle['hash'], local, tops
@@ -742,11 +770,56 @@ def _choppa_install(namespace):
             except Exception:
                 pass
 
+    class Claims(object):
+        """Run ids that started on this machine, one empty file each under the temp folder, which
+        every execution context of a cluster's driver shares: a start retried on a new context,
+        after the first one died under it, finds its claim and refuses, because the function may
+        already have run there (in part or whole). Claims are never removed when a run ends, only
+        once they are a day old."""
+
+        def __init__(self):
+            self.made = 0
+
+        def folder(self):
+            uid = os.getuid() if hasattr(os, 'getuid') else 'user'
+            return os.path.join(tempfile.gettempdir(), 'choppa-claims-%s' % uid)
+
+        def take(self, run_id):
+            """True when this run id had not started here before (it is now claimed); False when
+            it had. A claim that cannot be written at all lets the run start."""
+            folder = self.folder()
+            try:
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+                os.close(os.open(os.path.join(folder, run_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                return False
+            except OSError:
+                return True
+            if self.made % claims_between_sweeps == 0:
+                self.sweep(folder)
+            self.made += 1
+            return True
+
+        def sweep(self, folder):
+            cutoff = time.time() - claim_max_age
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                return
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    if os.stat(path).st_mtime < cutoff:
+                        os.remove(path)
+                except OSError:
+                    pass
+
     class Runner(object):
         """The runner's one object. `start`/`poll`/`cancel` return one line of JSON each."""
 
         def __init__(self):
             self.version = version
+            self.build = build
             self.map_path = map_path
             self._routes = {}
             self._runs = collections.OrderedDict()
@@ -756,7 +829,13 @@ def _choppa_install(namespace):
             self._lock = threading.Lock()
             self._bundles = CodeBundles()
             self._requirements = Requirements()
+            self._claims = Claims()
+            self._follow_threads()
             self._switching = SwitchInterval()
+
+        def busy(self):
+            """Whether a run is under way (another build must not replace this runner then)."""
+            return any(run.state != 'done' for run in list(self._runs.values()))
 
         def info(self):
             """The interpreter this runner lives in, as JSON."""
@@ -817,6 +896,8 @@ def _choppa_install(namespace):
                             set_async_exc(run.thread_id, ChoppaCancelled)
                 finally:
                     run.lock.release()
+            if run.fired:
+                self._bundles.leave(run)
             self._cancel_spark(run.id)
             return json.dumps(self._report(run, (out, err, envelope), budget, spill))
 
@@ -892,6 +973,43 @@ def _choppa_install(namespace):
                 if not (isinstance(current, Router) and current._choppa_runner is self):
                     setattr(sys, attr, Router(self, current, stream))
 
+        def _route(self):
+            """The run the calling thread's output belongs to: the run whose worker it is, or the
+            run whose worker (or a thread of it) started it, while that run goes on and is the
+            only one going on; else None. A thread of an earlier run, or one of a pool another run
+            may be using, never lands in a run's output."""
+            run = self._routes.get(threading.get_ident())
+            if run is not None:
+                return run
+            parent = getattr(threading.current_thread(), '_choppa_run', None)
+            run = parent() if parent is not None else None
+            if run is None or run.state == 'done' or len(self._routes) != 1 or self._routes.get(run.thread_id) is not run:
+                return None
+            return run
+
+        def _follow_threads(self):
+            """Threads started by a run's worker (a ThreadPoolExecutor's, say), directly or not,
+            remember that run, so `_route` can give it what they print."""
+            original = getattr(threading.Thread.start, '_choppa_original', threading.Thread.start)
+            runner = self
+
+            def start(thread):
+                run = runner._routes.get(threading.get_ident())
+                inherited = getattr(threading.current_thread(), '_choppa_run', None)
+                try:
+                    if run is not None:
+                        thread._choppa_run = weakref.ref(run)
+                    elif inherited is not None:
+                        thread._choppa_run = inherited
+                except AttributeError:
+                    # A Thread subclass with __slots__ and no __dict__: its output is not followed.
+                    pass
+                return original(thread)
+
+            start._choppa_original = original
+            start.__doc__ = original.__doc__
+            threading.Thread.start = start
+
         def _start(self, payload_b64, tee):
             try:
                 payload = decode_payload(payload_b64)
@@ -908,6 +1026,12 @@ def _choppa_install(namespace):
                     return existing
                 run = Run(payload, tee=tee)
                 self._remember(run)
+                if payload['claim'] and not self._claims.take(run.id):
+                    self._finish(run, failure(
+                        'ChoppaAlreadyStarted',
+                        'run %s of %s already started on this machine, in an execution context that is gone; '
+                        'it was not started again, since it may have partly run' % (run.id, payload['function_name'])), 0.0)
+                    return run
             self._switching.enter(run.id)
             thread = threading.Thread(
                 target=self._work, args=(run,), name='choppa-%s' % run.id, daemon=True)
@@ -1064,7 +1188,7 @@ def _choppa_install(namespace):
                 return self._execute_bundled(run, payload, filename)
             finally:
                 if run.bundled:
-                    self._bundles.leave()
+                    self._bundles.leave(run)
 
         def _execute_bundled(self, run, payload, filename):
             try:
@@ -1100,8 +1224,8 @@ def _choppa_install(namespace):
             if payload.get('requirements') is not None:
                 self._requirements.ensure(payload['requirements'])
             if payload.get('bundle') is not None:
-                self._bundles.enter(payload['bundle'])
                 run.bundled = True
+                self._bundles.enter(payload['bundle'], run)
             else:
                 self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
@@ -1110,6 +1234,11 @@ def _choppa_install(namespace):
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             code = compile(source, filename, 'exec', __future__.annotations.compiler_flag, True)
             scope = {'__name__': '__choppa__', '__builtins__': builtins}
+            # Code that looks a class's module up in `sys.modules` (`dataclasses` does, for a class
+            # the function defines) finds a module there, as it would running locally; an empty
+            # one, since only the function and its arguments exist remotely.
+            if not isinstance(sys.modules.get('__choppa__'), types.ModuleType):
+                sys.modules['__choppa__'] = types.ModuleType('__choppa__', 'Functions run by choppa live in namespaces of their own.')
             if payload.get('bundle') is not None and payload['bundle'].get('package'):
                 # Relative imports in the function resolve against its own package, shipped.
                 scope['__package__'] = payload['bundle']['package']
@@ -1415,6 +1544,10 @@ def _choppa_install(namespace):
             if hashlib.sha256('\n'.join(requirements['lines']).encode('utf-8')).hexdigest() != requirements['hash']:
                 raise bad('the requirements hash does not match their lines')
         payload['requirements'] = requirements
+        claim = payload.get('claim', False)
+        if not isinstance(claim, bool):
+            raise bad('claim must be true or false')
+        payload['claim'] = claim
         return payload
 
     def artifact_location(payload):

@@ -29,6 +29,8 @@ export interface BackendUnderTest {
   countSubmittedRuns?: () => Promise<number>;
   /** The REPL under the backend swaps `sys.stdout` per command (the emulator's 16.4 profile). */
   swapsStdout?: boolean;
+  /** Runs may go to several processes at once (Dask's workers), where two versions of the code need not wait. */
+  runsOnSeveralProcesses?: boolean;
 }
 
 /** A payload with a fresh run id; `source` is a function named `f` unless `function_name` says otherwise. */
@@ -703,6 +705,125 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       expect(expectValue(fast!).json).toEqual(['new', 'new']);
       const back = await backend().run(payload({ source, args_source: '0', bundle: bundle(older) }));
       expect(expectValue(back).json).toEqual(['old', 'old']);
+    });
+
+    it('leaves no module of earlier project code to a run that ships none', async () => {
+      // A function that imports project code only by name at run time (`importlib.import_module`)
+      // ships no bundle: it must fail as it would in a fresh interpreter, never get the module of
+      // an older version of the code that an earlier run imported.
+      const name = `dyn_mod_${randomUUID().replace(/-/g, '')}`;
+      const code = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const shipped = py('def f():', `    import ${name}`, `    return ${name}.VERSION`);
+      expect(expectValue(await backend().run(payload({ source: shipped, bundle: { path: code.path, hash: code.hash, modules: [name] } }))).json).toBe('old');
+      const dynamic = py('def f():', '    import importlib', `    return importlib.import_module(${JSON.stringify(name)}).VERSION`);
+      const error = expectError(await backend().run(payload({ source: dynamic })));
+      expect(error.type).toBe('ModuleNotFoundError');
+    });
+
+    it("keeps what the function's own threads print, and nothing an earlier run's thread prints", async () => {
+      const pool = py(
+        'def f():',
+        '    import threading',
+        '    from concurrent.futures import ThreadPoolExecutor',
+        '    def work(i):',
+        "        print('worker', i, flush=True)",
+        '        return i',
+        '    with ThreadPoolExecutor(2) as executor:',
+        '        total = sum(executor.map(work, range(4)))',
+        "    side = threading.Thread(target=lambda: print('side thread', flush=True))",
+        '    side.start()',
+        '    side.join()',
+        '    return total',
+      );
+      const own = await backend().run(payload({ source: pool }));
+      expect(expectValue(own).json).toBe(6);
+      expect(own.stdout.split('\n').filter((line) => line.startsWith('worker')).sort()).toEqual(['worker 0', 'worker 1', 'worker 2', 'worker 3']);
+      expect(own.stdout).toContain('side thread\n');
+
+      const lingering = py(
+        'def f():',
+        '    import threading, time',
+        '    def chatter():',
+        '        for i in range(40):',
+        "            print('lingering', i, flush=True)",
+        '            time.sleep(0.02)',
+        '    threading.Thread(target=chatter, daemon=True).start()',
+        "    return 'left'",
+      );
+      const left = await backend().run(payload({ source: lingering }));
+      expect(expectValue(left).json).toBe('left');
+      const next = await backend().run(payload({ source: py('def f():', '    import time', "    print('mine', flush=True)", '    time.sleep(0.4)', "    return 'next'") }));
+      expect(expectValue(next).json).toBe('next');
+      expect(next.stdout).toBe('mine\n');
+    });
+
+    it('goes on answering after a function replaced json.dumps and json.loads in the warm interpreter', async () => {
+      const patch = py('def f():', '    import json', "    json.dumps = lambda *args, **kwargs: 'garbage'", "    json.loads = lambda *args, **kwargs: 'garbage'", "    return 'patched'");
+      const restore = py('def f():', '    import importlib, json', '    importlib.reload(json)', "    return json.dumps({'back': True})");
+      try {
+        const patched = await Promise.race([backend().run(payload({ source: patch })), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+        expect(patched === 'hung' ? 'hung' : expectValue(patched).json).toBe('patched');
+        expect(expectValue(await backend().run(payload({ source: py('def f():', "    return {'a': [1, 2]}") }))).json).toEqual({ a: [1, 2] });
+      } finally {
+        await Promise.race([backend().run(payload({ source: restore })), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      }
+      expect(expectValue(await backend().run(payload({ source: restore }))).json).toBe('{"back": true}');
+    }, 60_000);
+
+    it('runs a function that defines a dataclass, as it runs locally', async () => {
+      const source = py(
+        'def f():',
+        '    import dataclasses',
+        '    @dataclasses.dataclass',
+        '    class Point:',
+        '        x: int',
+        '        y: int = 0',
+        '    return dataclasses.asdict(Point(1))',
+      );
+      expect(expectValue(await backend().run(payload({ source }))).json).toEqual({ x: 1, y: 0 });
+    });
+
+    it('runs a new version of the code at once after a run of the old one was cancelled in a blocking call', async () => {
+      // The cancelled run is stuck in `time.sleep` (an asynchronous exception waits for it to
+      // return): it must not hold its version of the code, or every run of the edited code waits.
+      const name = `held_mod_${randomUUID().replace(/-/g, '')}`;
+      const older = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      const newer = codeBundle({ [`${name}.py`]: 'VERSION = "new"\n' });
+      for (const code of [older, newer]) expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const bundle = (code: typeof older) => ({ path: code.path, hash: code.hash, modules: [name] });
+      const controller = new AbortController();
+      const stuck = await backend().run(
+        payload({ source: py('def f():', `    import time, ${name}`, "    print('started', flush=True)", '    time.sleep(20)'), bundle: bundle(older) }),
+        { signal: controller.signal, onOutput: (_stream, text) => text.includes('started') && controller.abort() },
+      );
+      expect(stuck.status).toBe('cancelled');
+      const started = Date.now();
+      const fresh = await backend().run(payload({ source: py('def f():', `    import ${name}`, `    return ${name}.VERSION`), bundle: bundle(newer) }));
+      expect(expectValue(fresh).json).toBe('new');
+      expect(Date.now() - started).toBeLessThan(8000);
+    }, 40_000);
+
+    it('says so in its output when it waits for a run of another version of the code', async () => {
+      const name = `wait_mod_${randomUUID().replace(/-/g, '')}`;
+      const older = codeBundle({ [`${name}.py`]: 'VERSION = "old"\n' });
+      const newer = codeBundle({ [`${name}.py`]: 'VERSION = "new"\n' });
+      for (const code of [older, newer]) expect(await backend().shipCode(code)).not.toHaveProperty('failure');
+      const bundle = (code: typeof older) => ({ path: code.path, hash: code.hash, modules: [name] });
+      const source = py('def f(pause):', `    import time, ${name}`, "    print('started', flush=True)", '    time.sleep(pause)', `    return ${name}.VERSION`);
+      let second: Promise<RunOutcome> | undefined;
+      const slow = backend().run(payload({ source, args_source: '1.0', bundle: bundle(older), function_name: 'f' }), {
+        onOutput: (_stream, text) => {
+          if (text.includes('started')) second ??= backend().run(payload({ source, args_source: '0', bundle: bundle(newer) }));
+        },
+      });
+      expect(expectValue(await slow).json).toBe('old');
+      const waited = await second!;
+      expect(expectValue(waited).json).toBe('new');
+      const said = /waiting for run \S+ of f, which runs another version of the project code, to finish/;
+      // Where the second run went to another process it had nothing to wait for; where it waited, it says so.
+      if (subject.runsOnSeveralProcesses && waited.stderr === '') return;
+      expect(waited.stderr).toMatch(said);
     });
 
     it('says which imports it lacks, judged where runs happen', async () => {

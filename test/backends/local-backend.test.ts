@@ -92,6 +92,19 @@ describe('local backend', () => {
     expect(expectValue(await local.backend.run(payload({ source: py('def f():', '    return 2') }))).json).toBe(2);
   });
 
+  it('ends a run at once, and starts afresh, when code writes over the private answer pipe', async () => {
+    const before = await pid();
+    const started = Date.now();
+    const error = expectError(
+      await local.backend.run(payload({ source: py('def f():', '    import os, time', "    os.write(4, b'not an answer\\n')", '    time.sleep(30)') })),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('the local Python answered outside its protocol ("not an answer")');
+    expect(error.message).toContain('the next run starts a fresh one (while running f)');
+    expect(await pid()).not.toBe(before);
+  });
+
   it('keeps user prints on fd 1 and 2 away from the protocol', async () => {
     const value = expectValue(
       await local.backend.run(

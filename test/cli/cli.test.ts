@@ -239,6 +239,22 @@ describe('choppa-lsp CLI', () => {
     expect(unknown.code).toBe(1);
   });
 
+  it("keeps a finished job's result when the process that saw it end was killed mid-write", () => {
+    const handle = JSON.parse(cli('submit', `${file}:table`, '--args', '8', '--json').stdout) as { id: string };
+    expect(cli('wait', handle.id).code).toBe(0);
+    // The last line the journal got is torn, as when the writer is killed in the middle of it.
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const text = readFileSync(journal, 'utf8');
+    const last = text.trimEnd().lastIndexOf('\n') + 1;
+    writeFileSync(journal, text.slice(0, last + Math.floor((text.length - last) / 2)));
+    const again = cli('wait', handle.id);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^table → ArtifactRef .* \(list\) at dbfs:\/tmp\/cli\/table-/);
+    const deref = cli('deref', `${file}:table`, '--json');
+    expect(deref.code).toBe(0);
+    expect(JSON.parse(deref.stdout)).toMatchObject({ runId: handle.id, call: 'table(8)' });
+  });
+
   it('lists where submitted runs stand now, asking where they run, not what the last look saw', async () => {
     // Not `add`: a submitted run's result is an artifact, and a later test needs `add` to have none.
     const submitted = JSON.parse(cli('submit', `${file}:chatty`, '--args', '1', '--json').stdout) as { id: string };
@@ -248,6 +264,75 @@ describe('choppa-lsp CLI', () => {
       state = new RegExp(`^${submitted.id}  chatty\\(1\\)  ([A-Z]+)`, 'm').exec(cli('runs').stdout)?.[1] ?? '';
     }
     expect(state).toBe('SUCCEEDED');
+  });
+
+  it('leaves out a stored result that lost a field, saying so, rather than crash or show the one before it', () => {
+    expect(cli('artifact', `${file}:table`, '--args', '2').code).toBe(0);
+    expect(cli('artifact', `${file}:table`, '--args', '2').code).toBe(0);
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(lines.pop()!) as { fn: string; record: { runId: string; ref: { sha256?: string } } };
+    expect(last.fn).toBe('src/jobs.py::table');
+    delete last.record.ref.sha256;
+    writeFileSync(journal, [...lines, JSON.stringify(last)].join('\n') + '\n');
+    // Another call's artifact (an earlier test's `table(4)`) may be what is left to dereference.
+    const { stdout, stderr } = cli('deref', `${file}:table`);
+    expect(stderr).not.toMatch(/TypeError|    at /);
+    expect(stderr).toContain(`holds a damaged result of src/jobs.py::table (run ${last.record.runId})`);
+    expect(stdout).not.toContain(last.record.runId);
+  });
+
+  it('leaves out a submitted run that lost a field, saying so, rather than print a JavaScript error', () => {
+    const handle = JSON.parse(cli('submit', `${file}:table`, '--args', '1', '--json').stdout) as { id: string };
+    expect(cli('wait', handle.id).code).toBe(0);
+    const journal = join(project, '.choppa', 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        // An earlier test left a torn line behind.
+        if (!line.endsWith('}')) return line;
+        const parsed = JSON.parse(line) as { k: string; record: { id?: string; target?: unknown; state?: string } };
+        if (parsed.k !== 'submission' || parsed.record.id !== handle.id) return line;
+        delete parsed.record.target;
+        parsed.record.state = 'running';
+        return JSON.stringify(parsed);
+      });
+    writeFileSync(journal, `${lines.join('\n')}\n`);
+    const { code, stdout, stderr } = cli('runs');
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/Cannot read properties|TypeError/);
+    expect(stderr).toContain(`holds a damaged submitted run (${handle.id}); it was left out`);
+    expect(stdout).not.toContain(handle.id);
+  });
+
+  it('says which call an artifact dereferenced by name is from, and that it is stale once the code changed', () => {
+    const reports = join(project, 'src', 'reports.py');
+    const body = (factor: number) =>
+      ['from choppa import Choppa', '', 'dutch = Choppa(artifact_dir="dbfs:/tmp/cli")', '', '@dutch.artifact', 'def totals(n):', `    return [i * ${factor} for i in range(n)]`, ''].join('\n');
+    writeFileSync(reports, body(2));
+    expect(cli('artifact', `${reports}:totals`, '--args', '3').code).toBe(0);
+    expect(cli('artifact', `${reports}:totals`, '--args', '5').code).toBe(0);
+    const current = cli('deref', `${reports}:totals`, '--json');
+    expect(current.code).toBe(0);
+    expect(current.stderr).toMatch(/the artifact of totals\(5\), run \S+ on local python\S* at /);
+    expect(current.stderr).not.toContain('stale');
+    expect(JSON.parse(current.stdout)).toMatchObject({ call: 'totals(5)' });
+    expect(JSON.parse(current.stdout)).not.toHaveProperty('stale');
+
+    writeFileSync(reports, body(10));
+    const stale = cli('deref', `${reports}:totals`);
+    expect(stale.code).toBe(0);
+    expect(stale.stderr).toContain("warning: this artifact is stale (the code of totals changed); `choppa-lsp artifact");
+    expect(stale.stderr).toContain(":totals --args '5'` makes a current one");
+    expect(stale.stdout).toContain('stale: the code of totals changed');
+    expect(JSON.parse(cli('deref', `${reports}:totals`, '--json').stdout)).toMatchObject({ call: 'totals(5)', stale: 'the code of totals changed' });
+  });
+
+  it('says how to get a fresh local Python when context restart has no workspace to restart a context in', () => {
+    const { code, stderr } = cli('context', 'restart');
+    expect(code).toBe(1);
+    expect(stderr).toContain('no Databricks workspace is configured (see `choppa-lsp config`); runs use the local Python, and `choppa-lsp daemon stop` gives the next run a fresh one');
   });
 
   it('refuses to dereference a function that has no artifact, saying what to run', () => {

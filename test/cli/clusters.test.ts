@@ -90,6 +90,20 @@ describe('choppa-lsp cluster commands', () => {
     expect(runs.map((run) => run.runName)).toEqual(['choppa load 1a2b']);
   });
 
+  it('serves from the cache only results of where the run goes: a laptop result is not a cluster result', async () => {
+    writeFileSync(join(project, 'where.py'), ['from choppa import Choppa', 'dutch = Choppa()', '@dutch.remote', 'def where():', '    import os', "    return str(os.getpid())", ''].join('\n'));
+    const local = await cli('run', 'where.py:where', '--local', '--cache', '--json');
+    expect(local.code, local.stderr).toBe(0);
+    expect(JSON.parse(local.stdout)).toMatchObject({ backend: expect.stringMatching(/^local python/) });
+    const cluster = await cli('run', 'where.py:where', '--cache', '--json');
+    expect(cluster.code, cluster.stderr).toBe(0);
+    const result = JSON.parse(cluster.stdout) as { backend: string; cached?: boolean };
+    expect(result.backend).toBe(`cluster ${ALPHA}`);
+    expect(result.cached).toBeUndefined();
+    // On the cluster again, the cluster's result is served.
+    expect(JSON.parse((await cli('run', 'where.py:where', '--cache', '--json')).stdout)).toMatchObject({ backend: `cluster ${ALPHA}`, cached: true });
+  });
+
   it('says in one warning line that --cluster-id goes unused when the code names another cluster, and where', async () => {
     writeFileSync(join(project, 'pinned.py'), ['from choppa import Choppa', `dutch = Choppa(cluster_id="${ALPHA}")`, '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n'));
     const overridden = await cli('run', 'pinned.py:add', '--args', '1, 2', '--cluster-id', OTHER);

@@ -57,6 +57,33 @@ describe('the CLI on a project of several modules', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^counted\("A b a"\) → 2 · /);
   });
+
+  it('runs a function importing from a namespace package (a folder without __init__.py), as Python does locally', () => {
+    mkdirSync(join(project, 'loose', 'tools'), { recursive: true });
+    writeFileSync(join(project, 'loose', 'tools', 'scale.py'), 'def twice(x):\n    return 2 * x\n');
+    writeFileSync(
+      join(project, 'loose_jobs.py'),
+      ['from choppa import Choppa', '', 'dc = Choppa()', '', '@dc.remote', 'def doubled(x):', '    from loose.tools import scale', '    return scale.twice(x)', ''].join('\n'),
+    );
+    expect(cli('bundle', 'loose_jobs.py:doubled').stdout).toContain('- loose.tools.scale (loose/tools/scale.py');
+    const { code, stdout, stderr } = cli('run', 'loose_jobs.py:doubled', '--local', '--args', '21');
+    expect(stderr).not.toContain('ModuleNotFoundError');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^doubled\(21\) → 42 · /);
+  });
+
+  it('says why a project module imported by name at run time is not found where the function runs', () => {
+    writeFileSync(
+      join(project, 'dynamic_jobs.py'),
+      ['from choppa import Choppa', '', 'dc = Choppa()', '', '@dc.remote', 'def by_name(kind):', '    import importlib', '    return importlib.import_module("analytics." + kind).__name__', ''].join('\n'),
+    );
+    const { code, stdout } = cli('run', 'dynamic_jobs.py:by_name', '--local', '--args', "'text_tools'");
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      "ModuleNotFoundError: No module named 'analytics': analytics is a module of this project, but only the project modules a function imports with an import statement in its body ship with it (a module named at run time",
+    );
+    expect(stdout).toContain('import what it needs with an import statement in the function (`import analytics…` or `from analytics import …`)');
+  });
 });
 
 describe('the CLI on a project outside git', () => {

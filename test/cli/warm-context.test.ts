@@ -71,7 +71,7 @@ describe('the CLI and warm execution contexts', () => {
     expect(executes.length).toBeGreaterThan(0);
     expect(Math.max(...executes.map((request) => request.bytes))).toBeLessThan(10_000);
     // Nor is it asked which runner it holds first: the start checks that in the same command.
-    expect(executes[0]!.command).toMatch(/^if getattr\(globals\(\).get\('_choppa_runner'\), 'version', None\) != \d+: raise/);
+    expect(executes[0]!.command).toMatch(/^if getattr\(globals\(\).get\('_choppa_runner'\), 'build', None\) != '\d+-[0-9a-f]{16}': raise/);
     expect(executes.filter((request) => !/_choppa_runner\.(start|poll)\(/.test(request.command ?? '') && !request.command?.startsWith('if getattr'))).toEqual([]);
     // Before its start it asks for nothing but the recorded context, the cluster and the user folder.
     const warm = emulator.stats.requests.slice(before);

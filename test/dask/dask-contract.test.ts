@@ -12,6 +12,7 @@ describeBackendContract('dask (loopback cluster)', async () => {
       await cleanup();
       await cluster.stop();
     },
+    runsOnSeveralProcesses: true,
     countSubmittedRuns: async () => {
       const count = await backend.countSubmitted();
       if (typeof count !== 'number') throw new Error(count.failure);

@@ -4,6 +4,8 @@
 // that falls back to `commands/cancel`.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProgressReport } from '../../server/src/backends/backend.js';
 import { expectError, expectValue, payload, py } from '../backends/contract.js';
@@ -11,6 +13,7 @@ import { DEFAULT_CLUSTER_ID } from '../emulator/emulator.js';
 import { call, createContext, poll } from '../emulator/support.js';
 import { BACK_TO_BACK_CHECKS, BACK_TO_BACK_WINDOW_MS, executeCommand } from '../../server/src/backends/databricks/command-execution.js';
 import { makeHarness, testClient, type Harness } from './harness.js';
+import { RUNNER_PATH } from '../../server/src/backends/local/local-backend.js';
 
 const trivial = () => payload({ source: py('def f():', '    return 1') });
 
@@ -221,6 +224,110 @@ describe('warm context', () => {
     expect(error.message).toMatch(/^the execution context on cluster \S+ was lost while running f \(/);
     expect(error.message).toContain('run it again');
     expect(outcome.stdout).toContain('started');
+    await expectOne(harness);
+  });
+
+  it("runs on its own runner in a warm context another build left, though both runners bear one version number", async () => {
+    // An upgrade of choppa-lsp whose runner changed without a new version number adopts the
+    // context the old build left warm (`.choppa/contexts.json`): the old runner must not run on.
+    const runnerSource = await readFile(RUNNER_PATH, 'utf8');
+    const changed = runnerSource.replace(/^ {4}repr_max = 2000$/m, '    repr_max = 10');
+    expect(changed).not.toBe(runnerSource);
+    await expectOne(harness);
+    const warm = harness.emulator.contextIds();
+    expect(warm).toHaveLength(1);
+    const upgraded = await makeHarness({
+      host: harness.emulator.url,
+      token: harness.emulator.token,
+      backend: { runnerSource: changed, reuseContext: { recorded: () => warm[0], keepOnDispose: true } },
+    });
+    try {
+      const value = expectValue(await upgraded.backend.run(payload({ source: py('def f():', "    return 'x' * 100") })));
+      expect(value.repr.length).toBeLessThanOrEqual(10);
+      expect(harness.emulator.contextIds()).toEqual(warm);
+    } finally {
+      await upgraded.cleanup();
+    }
+    // The first build's next run finds its own runner gone and puts it back.
+    expect(expectValue(await harness.backend.run(payload({ source: py('def f():', "    return 'x' * 100") }))).repr).toHaveLength(102);
+  });
+
+  it("leaves another build's runner alone while it runs someone's function, and goes to a context of its own", async () => {
+    // The editor's server and the CLI are often two builds (the .vsix bundles its own server): the
+    // CLI following the recorded context must not pull the runner out from under the server's run.
+    const runnerSource = await readFile(RUNNER_PATH, 'utf8');
+    const other = runnerSource.replace(/^ {4}repr_max = 2000$/m, '    repr_max = 1999');
+    await expectOne(harness);
+    const [warm] = harness.emulator.contextIds();
+    const long = harness.backend.run(payload({ source: py('def f():', '    import time', '    time.sleep(1.5)', "    return 'slow'") }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cli = await makeHarness({
+      host: harness.emulator.url,
+      token: harness.emulator.token,
+      backend: { runnerSource: other, reuseContext: { recorded: () => warm, keepOnDispose: true } },
+    });
+    try {
+      expect(expectValue(await cli.backend.run(payload({ source: py('def f():', '    return 2') }))).json).toBe(2);
+      // Its next run stays in its own context.
+      expect(expectValue(await cli.backend.run(payload({ source: py('def f():', '    return 3') }))).json).toBe(3);
+      expect(expectValue(await long).json).toBe('slow');
+      expect(harness.emulator.contextIds()).toHaveLength(2);
+    } finally {
+      await cli.cleanup();
+    }
+    await expectOne(harness);
+  });
+
+  it('follows the context its project records, so a context restart reaches a warm CLI daemon too', async () => {
+    // contexts.json as the CLI daemon and the editor's server share it: each records the context
+    // it creates, the daemon adopts what is recorded, and `choppa-lsp context restart` destroys
+    // the recorded one and forgets it.
+    let recorded: string | undefined;
+    const record = (change: { created: string } | { dropped: string }) => {
+      if ('created' in change) recorded = change.created;
+      else if (recorded === change.dropped) recorded = undefined;
+    };
+    const daemon = await makeHarness({ backend: { reuseContext: { recorded: () => recorded, keepOnDispose: true }, onContextChange: record } });
+    const server = await makeHarness({ host: daemon.emulator.url, token: daemon.emulator.token, backend: { onContextChange: record } });
+    try {
+      const mark = py('def f():', '    import os', "    os.environ['CHOPPA_MARK'] = 'warm'", '    return 1');
+      const read = py('def f():', '    import os', "    return os.environ.get('CHOPPA_MARK')");
+      expect(expectValue(await daemon.backend.run(payload({ source: mark }))).json).toBe(1);
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBe('warm');
+      // The editor's server runs too, on a context of its own, now the recorded one.
+      expect(expectValue(await server.backend.run(payload({ source: mark }))).json).toBe(1);
+      // `choppa-lsp context restart`: the recorded context is destroyed and forgotten.
+      daemon.emulator.loseContext(recorded);
+      recorded = undefined;
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBeNull();
+      expect(expectValue(await server.backend.run(payload({ source: read }))).json).toBeNull();
+      // The record lost (a `.choppa/` removed): the next run is a fresh interpreter, as the command says.
+      expect(expectValue(await daemon.backend.run(payload({ source: mark }))).json).toBe(1);
+      recorded = undefined;
+      expect(expectValue(await daemon.backend.run(payload({ source: read }))).json).toBeNull();
+    } finally {
+      await server.cleanup();
+      await daemon.cleanup();
+    }
+  });
+
+  it('never starts a function a second time after its context died while starting it', async () => {
+    // The kernel dies while the start command is under way, after the function's side effect: to
+    // the backend that looks like a context that was already gone, but a new context must not run
+    // the function again.
+    await expectOne(harness);
+    const marks = join(await mkdtemp(join(tmpdir(), 'choppa-once-')), 'marks.txt');
+    const source = py('def f(marks):', "    with open(marks, 'a') as handle:", "        handle.write('ran\\n')", "    return 'done'");
+    harness.emulator.dieAfterCommand(/_choppa_runner\.start\(/, 300);
+    const messages: string[] = [];
+    const error = expectError(
+      await harness.backend.run(payload({ source, args_source: JSON.stringify(marks) }), { onProgress: (report) => messages.push(report.message) }),
+    );
+    expect(await readFile(marks, 'utf8')).toBe('ran\n');
+    expect(error.origin).toBe('backend');
+    expect(error.message).toContain('it may have partly run');
+    expect(error.message).toContain('Fatal error: The Python kernel is unresponsive.');
+    expect(messages.join('\n')).not.toContain('starting f again');
     await expectOne(harness);
   });
 

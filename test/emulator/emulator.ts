@@ -86,6 +86,8 @@ export interface Emulator {
   loseContext(contextId?: string): void;
   /** Evicts a context (default: the least recently used), as the service does idle ones; returns its id. */
   evictContext(contextId?: string): string;
+  /** The context running the next command matching `match` dies `delayMs` after it answered, the answer held back. */
+  dieAfterCommand(match: RegExp, delayMs: number): void;
   /** The execution contexts alive now. */
   contextIds(): string[];
   /** The next `count` execution contexts end `Error` instead of `Running`, as on a cluster under heavy load. */
@@ -403,6 +405,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     loseContext: (contextId) => execution.loseContext(contextId),
     evictContext: (contextId) => execution.evictContext(contextId),
     failContextStarts: (count) => execution.failContextStarts(count),
+    dieAfterCommand: (match, delayMs) => execution.dieAfterCommand(match, delayMs),
     contextIds: () => execution.contextIds(),
     jobRuns: () => jobs.submissions(),
     async stop() {

@@ -113,6 +113,8 @@ export class Execution {
   private readonly children = new Set<ContextRecord>();
   private readonly evicted = new Set<string>();
   private failingStarts = 0;
+  /** Commands whose context dies once they ran, their answers held back (`dieAfterCommand`). */
+  private readonly fatal: Array<{ match: RegExp; delayMs: number }> = [];
 
   constructor(
     private readonly clusters: Clusters,
@@ -236,6 +238,15 @@ export class Execution {
     }
   }
 
+  /**
+   * The context that runs the next command matching `match` dies `delayMs` after that command
+   * answered, and the answer never comes back: the command ends as the kernel lost, as when user
+   * code kills the REPL while the command that started it is still under way.
+   */
+  dieAfterCommand(match: RegExp, delayMs: number): void {
+    this.fatal.push({ match, delayMs });
+  }
+
   /** Ends every context of a cluster that the service stopped. */
   clusterTerminated(clusterId: string): void {
     for (const context of [...this.contexts.values()]) {
@@ -347,6 +358,12 @@ export class Execution {
     }
     const command = context.current;
     if (!command || command.id !== answer.id) return;
+    const fatal = this.fatal.findIndex((rule) => rule.match.test(command.command));
+    if (fatal >= 0) {
+      const [rule] = this.fatal.splice(fatal, 1);
+      setTimeout(() => context.child.kill('SIGKILL'), rule!.delayMs);
+      return;
+    }
     context.current = undefined;
     if (answer.cancelled) this.finish(command, 'Finished', CANCELLED_RESULTS);
     else this.finish(command, 'Finished', this.capped(answer.results ?? { resultType: 'text', data: '' }));

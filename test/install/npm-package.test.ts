@@ -17,9 +17,11 @@ const VERSION = (JSON.parse(readFileSync(join(REPO, 'server', 'package.json'), '
  * The packed tarball's budget: the server is JavaScript (its modules, and the same bundled for the
  * launcher, with the CLI daemon's client), a runner and queries. 450 KB packed in session 7 (call
  * identity, pyproject.toml as TOML, partial-file sweeps, retry notices, and the CHANGELOG saying
- * so): the budget leaves that room and still catches a source tree or maps packed by mistake.
+ * so), 487 KB in session 8 (Python's binding rules, projects per folder, the server's own folder
+ * watch, the runner's claims and builds): the budget leaves room and still catches a source tree
+ * or maps packed by mistake (a gzipped `src/` alone is about 310 KB).
  */
-const TARBALL_BUDGET = 480 * 1024;
+const TARBALL_BUDGET = 520 * 1024;
 
 let dir: string;
 let shims: NoCompiler;

@@ -160,9 +160,11 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(json.loads(self.runner.cancel('nope'))['state'], 'unknown')
 
     def test_other_threads_write_to_the_original_stream(self):
+        # A thread the function starts prints into the run; one nobody's run started does not.
         body = payload(
-            'def f():\n    import threading\n    print("mine")\n'
-            '    t = threading.Thread(target=lambda: print("theirs"))\n    t.start()\n    t.join()\n')
+            'def f():\n    import threading, time\n    print("mine")\n'
+            '    t = threading.Thread(target=lambda: print("its thread"))\n    t.start()\n    t.join()\n'
+            '    time.sleep(0.3)\n')
         captured = []
 
         class Sink(object):
@@ -175,10 +177,13 @@ class RunnerTest(unittest.TestCase):
         saved = sys.stdout
         sys.stdout = Sink()
         try:
+            outsider = threading.Timer(0.1, lambda: print("theirs"))
+            outsider.start()
             report = self.run_payload(body)
+            outsider.join()
         finally:
             sys.stdout = saved
-        self.assertEqual(report['stdout'], 'mine\n')
+        self.assertEqual(report['stdout'], 'mine\nits thread\n')
         self.assertIn('theirs', ''.join(captured))
 
     def test_cancel_is_not_swallowed_by_except_exception(self):

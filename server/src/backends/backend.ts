@@ -45,6 +45,12 @@ export interface RunPayload {
    * (and reuses), and puts it on `sys.path`.
    */
   requirements?: { hash: string; lines: string[]; imports: string[] };
+  /**
+   * The run claims its id on the machine where it runs before any of its code does, and a second
+   * start of that id there is refused (`ChoppaAlreadyStarted`): the Databricks backend sets it, so
+   * a start it retries on a new context after the first died under it never runs the function twice.
+   */
+  claim?: boolean;
 }
 
 /** Project code to make available where runs happen, at `path` (see `RunPayload.bundle`). */

@@ -1,6 +1,7 @@
 // The runner's command strings and the JSON reports they return, turned into our types. Every
 // backend sends these same commands (to a local python3 process or to a Databricks execution
 // context) and reads the same reports.
+import { createHash } from 'node:crypto';
 import type { ArtifactRef, BackendFailure, RemoteError, RemoteFrame, RunOptions, RunOutcome, RunPayload, ValueInfo } from './backend.js';
 import type { OutputTail } from './output-tail.js';
 
@@ -85,22 +86,42 @@ export function missingImportsCommand(names: readonly string[]): string {
 
 /**
  * The line a `start` sent to a context this process did not set up goes behind: it raises, with a
- * message `isMissingRunner` knows, unless the namespace holds runner `version`. A warm context
- * another process left is so adopted without a round trip of its own, and never runs a start on
- * another version of the runner.
+ * message `isMissingRunner` knows, unless the namespace holds runner `build` (`runnerBuildOf`). A
+ * warm context another process left is so adopted without a round trip of its own, and never runs
+ * a start on another runner, not even one that bears the same version number (an upgrade that
+ * changed the runner's code and not its number).
  */
-export function runnerGuard(version: string): string {
-  return `if getattr(globals().get('_choppa_runner'), 'version', None) != ${checkedCount(Number(version))}: raise RuntimeError('choppa runner ${version} is not in this context')`;
+export function runnerGuard(build: string): string {
+  return `if getattr(globals().get('_choppa_runner'), 'build', None) != '${checkedBuild(build)}': raise RuntimeError('choppa runner ${build} is not in this context')`;
 }
 
 /** Whether a command's error is `runnerGuard`'s (or the runner missing altogether). */
 export function isMissingRunner(message: string): boolean {
-  return /choppa runner \d+ is not in this context|name '_choppa_runner' is not defined/.test(message);
+  return /choppa runner [\w.-]+ is not in this context|name '_choppa_runner' is not defined/.test(message);
 }
 
 /** The runner version `runner.py` installs (its `version = N`); undefined when the text has none. */
 export function runnerVersionOf(source: string): string | undefined {
   return /^ {4}version = (\d+)$/m.exec(source)?.[1];
+}
+
+/** Which runner a text is: its version and a digest of the text (`5-0123456789abcdef`); undefined without a version. */
+export function runnerBuildOf(source: string): string | undefined {
+  const version = runnerVersionOf(source);
+  return version === undefined ? undefined : `${version}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The command that installs the runner under `build`: the runner keeps a runner already there
+ * only when it is of the same build, so another build's never runs on.
+ */
+export function runnerInstall(source: string, build: string | undefined): string {
+  return build === undefined ? source : `_choppa_runner_build = '${checkedBuild(build)}'\n${source}`;
+}
+
+function checkedBuild(build: string): string {
+  if (!/^\d+-[0-9a-f]{16}$/.test(build)) throw new Error(`invalid runner build ${JSON.stringify(build)}`);
+  return build;
 }
 
 /** Reads the answer of `missingImportsCommand`. */

@@ -97,11 +97,6 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
     entries.push({ name, data });
     files.push({ module, name, source, size: data.length });
   }
-  // Python's zipimport finds a package folder by its own entry: without one, a namespace package
-  // (a folder without `__init__.py`) is not found in the zip, and an installed copy would be.
-  const folders = new Set<string>();
-  for (const { name } of entries) for (let slash = name.indexOf('/'); slash !== -1; slash = name.indexOf('/', slash + 1)) folders.add(name.slice(0, slash + 1));
-  for (const folder of folders) entries.push({ name: folder, data: Buffer.alloc(0) });
   const zip = zipArchive(entries);
   const hash = createHash('sha256').update(zip).digest('hex');
   const path = `${artifactDir.replace(/\/+$/, '')}/.choppa/code/${hash}.zip`;

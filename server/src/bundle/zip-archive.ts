@@ -15,9 +15,29 @@ export interface ZipEntry {
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
-/** The archive of `entries` (sorted by name; names must be unique). */
+/**
+ * The entries with one for each folder they are in (`pkg/`, `pkg/sub/`): `zipimport` finds a
+ * namespace package (a folder without `__init__.py`, which Python imports from a disk) only by
+ * its folder's own entry.
+ */
+function withFolders(entries: readonly ZipEntry[]): ZipEntry[] {
+  const names = new Set(entries.map((entry) => entry.name));
+  const folders: ZipEntry[] = [];
+  for (const entry of entries) {
+    const parts = entry.name.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const folder = `${parts.slice(0, depth).join('/')}/`;
+      if (names.has(folder)) continue;
+      names.add(folder);
+      folders.push({ name: folder, data: Buffer.alloc(0) });
+    }
+  }
+  return [...entries, ...folders];
+}
+
+/** The archive of `entries` and of the folders they are in (sorted by name; names must be unique). */
 export function zipArchive(entries: readonly ZipEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = withFolders(entries).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

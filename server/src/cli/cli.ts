@@ -334,15 +334,21 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   const workspace = workspaceFor(host, root, options, io);
   let ref;
   let madeOn: string | undefined;
+  let made: { call: string; runId: string; finishedAt: string; stale?: string } | undefined;
   if (isFunction) {
-    const { path } = loadFile(host, file);
-    const latest = workspace.latestArtifact(path, name);
-    ref = latest?.ref;
-    madeOn = latest?.madeOn;
-    if (!ref) {
+    const { path, analysis } = loadFile(host, file);
+    const found = workspace.newestArtifact(path, analysis, name);
+    if (!found) {
       io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
       return 1;
     }
+    ref = found.record.ref;
+    madeOn = found.record.backend;
+    made = { call: `${name}(${found.record.args})`, runId: found.record.runId, finishedAt: found.record.finishedAt, ...(found.stale ? { stale: found.stale } : {}) };
+    // Which call's artifact this is, and whether the code still makes it, before any byte moves.
+    io.err(`… the artifact of ${made.call}, run ${made.runId} on ${found.record.backend} at ${made.finishedAt}\n`);
+    const again = found.record.args.trim() === '' ? '' : ` --args '${found.record.args.replace(/'/g, `'\\''`)}'`;
+    if (made.stale) io.err(`warning: this artifact is stale (${made.stale}); \`choppa-lsp artifact ${options.target}${again}\` makes a current one\n`);
   }
   const interrupt = ctrlC(io);
   let result;
@@ -368,8 +374,8 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
     return 1;
   }
   const { ref: _ref, ...summary } = result;
-  if (options.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
-  else io.out(`${result.localPath}\npreview: ${result.previewPath}\n${result.size} bytes, sha256 ${result.sha256} (verified)\n`);
+  if (options.json) io.out(`${JSON.stringify({ ...summary, ...(made ?? {}) }, null, 2)}\n`);
+  else io.out(`${result.localPath}\npreview: ${result.previewPath}\n${result.size} bytes, sha256 ${result.sha256} (verified)${made?.stale ? `, stale: ${made.stale}` : ''}\n`);
   return 0;
 }
 

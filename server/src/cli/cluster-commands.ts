@@ -18,7 +18,10 @@ export interface CliIo {
 export async function runClusterCommand(options: CliOptions, workspace: Workspace, stateDir: string, io: CliIo): Promise<number> {
   const access = workspace.backends.workspaceAccess();
   if (!access) {
-    io.err(`choppa-lsp ${options.command.replace('-', ' ')}: no Databricks workspace is configured (see \`choppa-lsp config\`)\n`);
+    // Runs go to the local Python then, which the CLI daemon keeps warm: stopping the daemon is
+    // how its next run gets a fresh interpreter.
+    const local = options.command === 'context-restart' ? '; runs use the local Python, and `choppa-lsp daemon stop` gives the next run a fresh one' : '';
+    io.err(`choppa-lsp ${options.command.replace('-', ' ')}: no Databricks workspace is configured (see \`choppa-lsp config\`)${local}\n`);
     return 1;
   }
   const { client, host } = access;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { SubmittedHandle, SubmittedState, SubmitCompute } from '../backends/backend.js';
 import { shortOutcome } from './format.js';
 import type { CodeVersion } from './result-identity.js';
+import { isRunRecord, isSubmissionRecord } from './stored-record-shape.js';
 import type { RunRecord } from './run-record.js';
 import { ensureStateDir, writeAtomic } from './state-dir.js';
 import { withStateLock } from './state-lock.js';
@@ -93,17 +94,6 @@ export function resultKey(relativePath: string, functionName: string): string {
   return `${relativePath.split('\\').join('/')}::${functionName}`;
 }
 
-function isRecord(value: unknown): value is RunRecord {
-  if (value === null || typeof value !== 'object') return false;
-  const record = value as Partial<RunRecord>;
-  return typeof record.runId === 'string' && typeof record.function === 'string' && typeof record.status === 'string' && typeof record.finishedAt === 'string';
-}
-
-function isSubmission(value: unknown): value is SubmissionRecord {
-  if (value === null || typeof value !== 'object') return false;
-  const record = value as Partial<SubmissionRecord>;
-  return typeof record.id === 'string' && typeof record.key === 'string' && typeof record.idempotencyToken === 'string' && typeof record.updatedAt === 'string';
-}
 
 function historyEntry(record: RunRecord): HistoryEntry {
   return {
@@ -468,9 +458,32 @@ export class ResultStore {
       return;
     }
     const value = line as Partial<JournalLine> & Record<string, unknown>;
-    if (value.k === 'result' && typeof value.fn === 'string' && isRecord(value.record)) this.apply(value as JournalLine);
-    else if (value.k === 'submission' && isSubmission(value.record)) this.apply(value as JournalLine);
+    if (value.k === 'result' && typeof value.fn === 'string' && isRunRecord(value.record)) this.apply(value as JournalLine);
+    else if (value.k === 'result' && typeof value.fn === 'string') this.dropDamaged(value.fn, value.record);
+    else if (value.k === 'submission' && isSubmissionRecord(value.record)) this.apply(value as JournalLine);
+    else if (value.k === 'submission') this.warnDamaged(`a damaged submitted run${typeof value.record?.id === 'string' ? ` (${value.record.id})` : ''}`, 'it was left out');
   }
+
+  /**
+   * A whole journal line whose record lacks a field (edited by hand, written by a broken build):
+   * its call shows no result rather than the one before it, which would pass for the newest.
+   */
+  private dropDamaged(fnKey: string, record: unknown): void {
+    const fields = (record !== null && typeof record === 'object' ? record : {}) as Record<string, unknown>;
+    const call = typeof fields['call'] === 'string' ? fields['call'] : typeof fields['args'] === 'string' ? fields['args'].trim() : undefined;
+    if (call !== undefined) this.results.get(fnKey)?.delete(call);
+    const run = typeof fields['runId'] === 'string' ? fields['runId'] : '?';
+    this.warnDamaged(`a damaged result of ${fnKey} (run ${run})`, 'it was left out, so that call shows no result until it runs again');
+  }
+
+  private warnDamaged(what: string, consequence: string): void {
+    if (this.damaged.has(what)) return;
+    this.damaged.add(what);
+    this.warn(`${this.journalFile} holds ${what}; ${consequence}.`);
+  }
+
+  /** The damaged journal lines already warned about. */
+  private readonly damaged = new Set<string>();
 
   /**
    * Reads the snapshot and the whole journal. Without the lock: a compaction between the two
@@ -524,12 +537,12 @@ export class ResultStore {
       for (const [fnKey, value] of Object.entries(parsed.results as Record<string, unknown>)) {
         if (parsed.version === 1) {
           // Version 1 kept one record per function.
-          if (isRecord(value)) this.apply({ k: 'result', fn: fnKey, record: value });
+          if (isRunRecord(value)) this.apply({ k: 'result', fn: fnKey, record: value });
           continue;
         }
         if (value === null || typeof value !== 'object') continue;
         for (const [call, entry] of Object.entries(value as Record<string, Partial<CallResults>>)) {
-          if (!isRecord(entry?.latest)) continue;
+          if (!isRunRecord(entry?.latest)) continue;
           let calls = this.results.get(fnKey);
           if (!calls) {
             calls = new Map();
@@ -540,7 +553,7 @@ export class ResultStore {
         }
       }
       for (const value of Object.values((parsed.submissions ?? {}) as Record<string, unknown>)) {
-        if (isSubmission(value)) this.apply({ k: 'submission', record: value });
+        if (isSubmissionRecord(value)) this.apply({ k: 'submission', record: value });
       }
     } catch {
       this.moveAside();

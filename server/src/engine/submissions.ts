@@ -158,7 +158,6 @@ export class Submissions {
     });
     if (isFailure(handle)) {
       const failed: SubmissionRecord = { ...record, state: 'failed', stateMessage: handle.failure };
-      this.options.store.setSubmission(failed);
       this.finish(failed, { state: 'failed', error: { type: 'SubmitError', message: handle.failure, frames: [], origin: 'backend' } });
       return failed;
     }
@@ -203,11 +202,14 @@ export class Submissions {
     if (!changed) return false;
     const updated: SubmissionRecord = { ...record, state: status.state };
     if (status.stateMessage !== undefined) updated.stateMessage = status.stateMessage;
-    this.options.store.setSubmission(updated);
     if (ENDED.has(status.state)) {
+      // The result goes in before the run is marked ended: a writer killed between the two lines
+      // leaves a run still to follow, whose next look stores its result again, never an ended run
+      // without one.
       this.finish(updated, status);
       return true;
     }
+    this.options.store.setSubmission(updated);
     this.options.onChange(updated, false);
     return false;
   }
@@ -251,6 +253,7 @@ export class Submissions {
       if (error.traceback) result.error.traceback = error.traceback;
     }
     this.options.store.set(record.key, result);
+    this.options.store.setSubmission(record);
     this.options.onChange(record, true);
   }
 }

@@ -23,6 +23,7 @@ import { errorText, formatBytes, formatDuration } from './format.js';
 import { ResultStore, resultKey, type SubmissionRecord } from './result-store.js';
 import { Submissions } from './submissions.js';
 import { pruneRunLogs } from './log-retention.js';
+import { explainUnshippedModule } from './unshipped-module.js';
 import { RunLog, runLogPath } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { cancelledRecord, commandResult, recordFromOutcome, type RunCommandResult, type RunMode, type RunRecord } from './run-record.js';
@@ -270,6 +271,20 @@ export class Workspace {
     const records = call === undefined ? this.store.calls(fnKey) : [this.store.forCall(fnKey, call)];
     const record = records.find((candidate) => candidate?.ref !== undefined);
     return record?.ref ? { ref: record.ref, madeOn: record.backend } : undefined;
+  }
+
+  /**
+   * The newest artifact of a function called by name from `filePath` (defined there or imported),
+   * with the run that made it and, when that run's code or inputs are not the current ones, why:
+   * a dereference by name then says which call it is and that it is stale.
+   */
+  newestArtifact(filePath: string, analysis: FileAnalysis, functionName: string): { record: RunRecord & { ref: ArtifactRef }; stale?: string } | undefined {
+    const target = runTarget(analysis, functionName, filePath);
+    const definedIn = target?.definedIn ?? filePath;
+    const record = this.store.calls(this.key(definedIn, target?.fn.name ?? functionName)).find((candidate): candidate is RunRecord & { ref: ArtifactRef } => candidate.ref !== undefined);
+    if (!record) return undefined;
+    const stale = target ? this.staleness(filePath, analysis, target.fn, definedIn, record) : undefined;
+    return stale === undefined ? { record } : { record, stale };
   }
 
   /** The runs of one call of a function, newest first. */
@@ -543,7 +558,9 @@ export class Workspace {
           },
         }),
       ).finally(() => this.queue.release());
-      const record = recordFromOutcome(outcome, {
+      const index = this.index;
+      const explained = index ? explainUnshippedModule(outcome, (name) => index.hasModule(name), payload.bundle?.modules ?? []) : outcome;
+      const record = recordFromOutcome(explained, {
         runId,
         function: fn.name,
         mode: payload.mode,

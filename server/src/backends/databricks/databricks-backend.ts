@@ -18,7 +18,7 @@ import type {
 } from '../backend.js';
 import { OutputTail } from '../output-tail.js';
 import { isTruncatedResult, RunnerChannel } from '../runner-channel.js';
-import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerGuard, runnerVersionOf } from '../runner-protocol.js';
+import { endings, isMissingRunner, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN, runnerBuildOf, runnerGuard, runnerInstall } from '../runner-protocol.js';
 import { pollRunner, type CancelState, type CommandAnswer } from '../runner-poll.js';
 import { fetchArtifact, readArtifactMetadata, type TransferContext } from './artifact-transfer.js';
 import { shipCode } from './code-upload.js';
@@ -130,6 +130,10 @@ export class DatabricksBackend implements Backend {
   private disposed = false;
   /** The line every `start` goes behind (`runnerGuard`); none when our runner names no version. */
   private readonly guard: string | undefined;
+  /** The command that installs our runner, under its build (`runnerInstall`). */
+  private readonly install: string;
+  /** A recorded context another build's runner was busy in: not adopted again. */
+  private busyElsewhere: string | undefined;
 
   constructor(options: DatabricksBackendOptions) {
     this.options = options;
@@ -150,8 +154,9 @@ export class DatabricksBackend implements Backend {
       ...options.timing,
     };
     this.reportBudget = options.reportBudget ?? reportBudgetFor(undefined);
-    const version = runnerVersionOf(options.runnerSource);
-    this.guard = version === undefined ? undefined : runnerGuard(version);
+    const build = runnerBuildOf(options.runnerSource);
+    this.guard = build === undefined ? undefined : runnerGuard(build);
+    this.install = runnerInstall(options.runnerSource, build);
   }
 
   /**
@@ -219,6 +224,8 @@ export class DatabricksBackend implements Backend {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let retriedStart = false;
+    // Why the context a start was sent to was replaced, when it was.
+    let lostWhileStarting: string | undefined;
     let reinstalled = false;
     let cutByService = false;
     // Every start checks the runner's version in the same command (an adopted context is not
@@ -259,16 +266,30 @@ export class DatabricksBackend implements Backend {
           reinstalled = true;
           this.log(`context ${contextId}: ${answer.message.split('\n')[0]}; sending the runner`);
           onProgress?.({ message: `installing the choppa runner on cluster ${clusterId}` });
-          const installed = await this.runnerCommand(contextId, undefined, () => cancelDeadline, this.options.runnerSource);
+          const installed = await this.runnerCommand(contextId, undefined, () => cancelDeadline, this.install);
           if (installed.kind === 'text') continue;
         }
         // The cached context may be gone (evicted while idle: a new run finds out first):
         // destroy what is left, one fresh context, the runner again, one more start.
+        // The runner went in and the start still finds another: a runner of another build, kept
+        // because it is running someone's function. That context is theirs: a new one of our own.
+        if (state.starting && !retriedStart && reinstalled && answer.kind === 'error' && isMissingRunner(answer.message) && cancelDeadline === undefined) {
+          retriedStart = true;
+          this.log(`context ${contextId}: another build of the runner is busy there; creating a context of our own`);
+          onProgress?.({ message: `the execution context on cluster ${clusterId} is busy with another version of choppa-lsp; creating one for ${payload.function_name}` });
+          await this.forgetContext(contextId, false);
+          this.busyElsewhere = contextId;
+          const own = await this.acquireContext(options);
+          if (!own.ok) return { end: own.cancelled || signal?.aborted ? cancelled() : backendError(own.failure) };
+          contextId = own.id;
+          continue;
+        }
         if (state.starting && !retriedStart && freshContextMayHelp(answer)) {
           retriedStart = true;
           const lost = `the execution context on cluster ${clusterId} is gone (${summarize(answer)})`;
           this.log(`context ${contextId}: ${lost}; creating a new one`);
-          onProgress?.({ message: `${lost}; creating a new one and starting ${payload.function_name} again` });
+          lostWhileStarting = summarize(answer);
+          onProgress?.({ message: `${lost}; creating a new one for ${payload.function_name}` });
           await this.forgetContext(contextId, true);
           const fresh = await this.acquireContext(options);
           if (!fresh.ok) return { end: fresh.cancelled || signal?.aborted ? cancelled() : backendError(fresh.failure) };
@@ -291,9 +312,11 @@ export class DatabricksBackend implements Backend {
     };
     onProgress?.({ message: `running ${payload.function_name} on cluster ${clusterId}` });
     try {
-      return await pollRunner(
+      const outcome = await pollRunner(
         {
-          payload,
+          // Claimed, so the start retried on a new context refuses when the first one got as far
+          // as starting the function (the kernel may have died of it).
+          payload: { ...payload, claim: true },
           channel,
           send,
           output,
@@ -320,6 +343,12 @@ export class DatabricksBackend implements Backend {
         },
         options,
       );
+      if (lostWhileStarting !== undefined && outcome.status === 'error' && outcome.error.type === 'ChoppaAlreadyStarted') {
+        return backendError(
+          `the execution context on cluster ${clusterId} died while ${payload.function_name} was starting (${lostWhileStarting}); it had already begun there, so it was not started again: it may have partly run. Check what it does, then run it again (a new context will be created)`,
+        );
+      }
+      return outcome;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -391,7 +420,7 @@ export class DatabricksBackend implements Backend {
 
   /** The live context, or the one being created (joined), or a new one. */
   private async acquireContext(options: RunOptions): Promise<ContextAcquired> {
-    if (this.contextId !== undefined) return { ok: true, id: this.contextId };
+    if (this.contextId !== undefined && this.followsRecord(this.contextId)) return { ok: true, id: this.contextId };
     if (this.disposed) return { ok: false, failure: 'the Databricks backend was shut down' };
     let creation = this.creation;
     if (creation === undefined) {
@@ -432,11 +461,11 @@ export class DatabricksBackend implements Backend {
   }
 
   private async createContext(signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<ContextAcquired> {
-    const { client, host, clusterId, runnerSource } = this.options;
+    const { client, host, clusterId } = this.options;
     const cancelled: ContextAcquired = { ok: false, failure: 'cancelled', cancelled: true };
     // A context another process left warm is asked about alongside the cluster: one round trip
     // instead of two before a warm CLI run (a stale answer is caught by the runner check).
-    const recorded = this.options.reuseContext?.recorded();
+    const recorded = [this.options.reuseContext?.recorded()].find((id) => id !== this.busyElsewhere);
     const recordedStatus = recorded === undefined ? undefined : this.contextStatus(recorded, signal);
     const cluster = await ensureClusterRunning({
       client,
@@ -495,7 +524,7 @@ export class DatabricksBackend implements Backend {
     }
 
     onProgress({ message: `installing the choppa runner on cluster ${clusterId}` });
-    const installed = await executeCommand(client, this.address(context.id), runnerSource, {
+    const installed = await executeCommand(client, this.address(context.id), this.install, {
       schedule: this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs),
       deadline: () => Date.now() + this.timing.commandTimeoutMs,
       signal,
@@ -520,7 +549,7 @@ export class DatabricksBackend implements Backend {
    * Otherwise false, and a fresh one is created.
    */
   private async adoptContext(contextId: string, status: string | undefined, signal: AbortSignal, onProgress: (report: ProgressReport) => void): Promise<boolean> {
-    const { client, clusterId, runnerSource } = this.options;
+    const { client, clusterId } = this.options;
     if (status !== 'Running') {
       this.log(`recorded execution context ${contextId} is ${status ?? 'gone'}; creating a new one`);
       return false;
@@ -528,11 +557,29 @@ export class DatabricksBackend implements Backend {
     onProgress({ message: `reusing the warm execution context on cluster ${clusterId}` });
     if (this.guard === undefined) {
       const schedule = this.schedule(this.timing.commandPollFirstMs, this.timing.commandPollMaxMs);
-      const installed = await executeCommand(client, this.address(contextId), runnerSource, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
+      const installed = await executeCommand(client, this.address(contextId), this.install, { schedule, deadline: () => Date.now() + this.timing.commandTimeoutMs, signal });
       if (installed.kind !== 'text') return false;
     }
     this.log(`reusing execution context ${contextId} on cluster ${clusterId}`);
     return true;
+  }
+
+  /**
+   * Whether a backend that shares its project's recorded context (the CLI's) may go on with the
+   * one it holds: only while that is the recorded one. Another recorded since (by the editor's
+   * server), or none (`choppa-lsp context restart` destroyed it, `.choppa/` was removed), and the
+   * next run takes what is recorded or a fresh interpreter, as that command promises; runs under
+   * way keep theirs.
+   */
+  private followsRecord(held: string): boolean {
+    const reuse = this.options.reuseContext;
+    if (reuse === undefined) return true;
+    const recorded = reuse.recorded();
+    // The recorded one is another build's, busy when we looked: ours goes on.
+    if (recorded === held || (recorded !== undefined && recorded === this.busyElsewhere)) return true;
+    this.log(`execution context ${held} is no longer the one this project records (${recorded ?? 'none'}); leaving it`);
+    this.contextId = undefined;
+    return false;
   }
 
   /** `contexts/status` of a context: its status, or undefined when the call failed. */

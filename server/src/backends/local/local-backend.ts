@@ -25,7 +25,7 @@ import { mapLogicalPath, sidecarPath } from '../fs-paths.js';
 import { partialPath, removeAbandonedPartials } from '../partial-files.js';
 import { shipCodeToRoot } from '../local-code-store.js';
 import { cancelLocalJob, localJobStatus, submitLocalJob } from './local-submit.js';
-import { describeExit, PythonExitedError, PythonProcess, START_TIMEOUT_MS } from './python-process.js';
+import { describeExit, PythonExitedError, PythonProcess, PythonProtocolError, START_TIMEOUT_MS } from './python-process.js';
 import { raceAbort, withDeadline } from '../promise-races.js';
 import { OutputTail } from '../output-tail.js';
 import { artifactRefFrom, endings, INFO_COMMAND, missingImportsCommand, parseMissingImports, RUN_ID_PATTERN } from '../runner-protocol.js';
@@ -126,6 +126,7 @@ export class LocalBackend implements Backend {
           try {
             answer = await python.command(command);
           } catch (error) {
+            if (error instanceof PythonProtocolError) return { end: backendError(`${error.message} (while running ${payload.function_name})`) };
             if (!(error instanceof PythonExitedError)) return { end: backendError(`the local backend failed: ${String(error)}`) };
             if (cancelSent) return { end: cancelled() };
             output.stderr.append(python.stderrTail);

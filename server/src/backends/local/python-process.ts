@@ -13,7 +13,9 @@ import type { Readable, Writable } from 'node:stream';
  */
 const HOST_SOURCE = String.raw`
 def _choppa_host():
-    import json, os, sys, threading, time, traceback, __main__
+    import os, sys, threading, time, traceback, __main__
+    # Taken now: code that replaces the json module's functions later must not break the answers.
+    from json import dumps, loads
     # Dies with the server: the kernel kills it when its parent goes (Linux), and a watchdog
     # notices a new parent elsewhere, so no interpreter outlives a crashed or killed server.
     parent = os.getppid()
@@ -38,7 +40,7 @@ def _choppa_host():
     answers.flush()
     for line in commands:
         try:
-            message = json.loads(line)
+            message = loads(line)
             ident, code = message['id'], message['code']
         except Exception:
             continue
@@ -54,7 +56,7 @@ def _choppa_host():
             answer = {'id': ident, 'ok': True, 'result': result}
         except BaseException:
             answer = {'id': ident, 'ok': False, 'error': traceback.format_exc()}
-        answers.write(json.dumps(answer).encode('utf-8') + b'\n')
+        answers.write(dumps(answer).encode('utf-8') + b'\n')
         answers.flush()
 _choppa_host()
 `;
@@ -64,6 +66,9 @@ export interface PythonExit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
+
+/** Thrown by `command` when the process answered something that is not its protocol (it is then killed). */
+export class PythonProtocolError extends Error {}
 
 /** Thrown by `command` when the process is gone before it answered. */
 export class PythonExitedError extends Error {
@@ -226,17 +231,37 @@ export class PythonProcess {
 
   /** False once the process has exited, even before `exit` is filled in. */
   get alive(): boolean {
-    return this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.poisoned === undefined && this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
+
+  /** Set when the process broke its protocol: it is being killed, and takes no more commands. */
+  private poisoned: PythonProtocolError | undefined;
 
   /** Executes one command in the process's `__main__` namespace. */
   command(code: string): Promise<Answer> {
     if (this.exit) return Promise.reject(new PythonExitedError(this.exit));
+    if (this.poisoned) return Promise.reject(this.poisoned);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.commands.write(JSON.stringify({ id, code }) + '\n');
     });
+  }
+
+  /**
+   * Only the host writes fd 4, one JSON answer a line: anything else means code in the process
+   * broke the host (it replaced what the host writes with), so no answer can be trusted to come.
+   * The commands waiting fail now, rather than wait forever, and the process goes; the next run
+   * starts a fresh one.
+   */
+  private broken(line: string): void {
+    const error = new PythonProtocolError(
+      `the local Python answered outside its protocol (${JSON.stringify(line.slice(0, 80))}): code run in it replaced part of the interpreter the runner needs; it was stopped, and the next run starts a fresh one`,
+    );
+    this.poisoned ??= error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+    this.child.kill('SIGKILL');
   }
 
   /** Resolves when the process has exited (immediately if it already has). */
@@ -258,9 +283,12 @@ export class PythonProcess {
     try {
       raw = JSON.parse(line);
     } catch {
+      raw = undefined;
+    }
+    if (typeof raw !== 'object' || raw === null) {
+      this.broken(line);
       return;
     }
-    if (typeof raw !== 'object' || raw === null) return;
     const message = raw as { id?: unknown; ok?: unknown; result?: unknown; error?: unknown; ready?: unknown };
     if (message.ready === true) {
       this.markReady();
