@@ -199,7 +199,12 @@ export class Session {
     const inFlight = running || workspace.pendingSubmission(filePath, fn.name) !== undefined;
     const cacheOn = this.settings.cache === 'on' || fn.cacheOptIn;
     const exact = record !== undefined && (call === undefined || found?.argsChanged === false);
-    const cacheServes = cacheOn && exact && record.status === 'ok' && workspace.staleness(callingFile, analysis, fn, filePath, record) === undefined;
+    const cacheServes =
+      cacheOn &&
+      exact &&
+      record.status === 'ok' &&
+      workspace.staleness(callingFile, analysis, fn, filePath, record) === undefined &&
+      workspace.madeWhereRunsGo(record, analysis, fn.name, callingFile);
     return { record, inFlight, hasLog: running || record?.logPath !== undefined, cacheServes };
   }
 

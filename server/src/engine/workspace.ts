@@ -287,6 +287,12 @@ export class Workspace {
     return stale === undefined ? { record } : { record, stale };
   }
 
+  /** Whether `record` was made where a run of `functionName` called from `filePath` goes now (the cache serves only those). */
+  madeWhereRunsGo(record: RunRecord, analysis: FileAnalysis, functionName: string, filePath: string): boolean {
+    const target = runTarget(analysis, functionName, filePath);
+    return samePlace(record.backend, this.backends.labelFor(target?.instance));
+  }
+
   /** The runs of one call of a function, newest first. */
   history(filePath: string, functionName: string, call: string): ReturnType<ResultStore['history']> {
     return this.store.history(this.key(filePath, functionName), call);
