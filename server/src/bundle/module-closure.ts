@@ -22,34 +22,36 @@ export const MAX_MODULES = 2_000;
 export function functionClosure(index: WorkspaceIndex, filePath: string, functionName: string): ModuleClosure {
   const modules = new Map<string, string>();
   const external = new Set<string>();
-  const queue: { module: string; isPackage: boolean; imports: ModuleImport[] }[] = [];
+  // Each module's imports resolve from its own file, in its own workspace folder.
+  const queue: { module: string; path: string; isPackage: boolean; imports: ModuleImport[] }[] = [];
   const own = index.rawAnalysis(filePath);
   const ownModule = index.moduleOf(filePath) ?? basename(filePath, '.py');
   queue.push({
     module: ownModule,
+    path: filePath,
     isPackage: isPackageInit(filePath),
     imports: (own?.imports ?? []).filter((imported) => imported.within === functionName),
   });
-  const include = (module: string): void => {
+  const include = (module: string, from: string): void => {
     for (const name of parentChain(module)) {
       if (modules.has(name) || modules.size >= MAX_MODULES) continue;
-      const path = index.pathOfModule(name);
+      const path = index.pathOfModule(name, from);
       if (path === undefined) continue;
       modules.set(name, path);
-      queue.push({ module: name, isPackage: isPackageInit(path), imports: index.rawAnalysis(path)?.imports ?? [] });
+      queue.push({ module: name, path, isPackage: isPackageInit(path), imports: index.rawAnalysis(path)?.imports ?? [] });
     }
   };
   while (queue.length > 0) {
-    const { module, isPackage, imports } = queue.shift()!;
+    const { module, path: from, isPackage, imports } = queue.shift()!;
     for (const imported of imports) {
       const base = imported.name === undefined ? imported.module : absoluteModule(module, isPackage, imported.level, imported.module);
       if (base === undefined) continue;
-      if (!index.hasModule(base)) {
+      if (!index.hasModule(base, from)) {
         if (imported.level === 0) external.add(base.split('.')[0] ?? base);
         continue;
       }
-      include(base);
-      if (imported.name !== undefined && imported.name !== '*' && index.hasModule(`${base}.${imported.name}`)) include(`${base}.${imported.name}`);
+      include(base, from);
+      if (imported.name !== undefined && imported.name !== '*' && index.hasModule(`${base}.${imported.name}`, from)) include(`${base}.${imported.name}`, from);
     }
   }
   return { modules, external: [...external].sort() };

@@ -38,6 +38,8 @@ export const BARE_CAPABILITIES: ClientCapabilities = { textDocument: { publishDi
 export interface ClientOptions {
   /** The workspace root; null sends `rootUri: null` and no folders, as Helix can. */
   root: string | null;
+  /** The workspace folders sent in `initialize` (default: `root` alone). */
+  folders?: string[];
   capabilities?: ClientCapabilities;
   /** `clientInfo.name` (`helix`, `Neovim`, `Visual Studio Code`); none by default. */
   clientName?: string;
@@ -139,7 +141,9 @@ export class EditorClient {
     await client.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri,
-      workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
+      workspaceFolders: options.folders
+        ? options.folders.map((folder, index) => ({ uri: pathToFileURL(folder).href, name: `folder${index}` }))
+        : rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
       capabilities: options.capabilities ?? RICH_CAPABILITIES,
       ...(options.clientName ? { clientInfo: { name: options.clientName } } : {}),
       initializationOptions: options.initializationOptions,

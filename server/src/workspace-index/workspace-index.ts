@@ -16,6 +16,7 @@ import { findPythonFiles, listingUnchanged, MAX_FILES, type PythonFiles } from '
 import { packageRoots } from './package-roots.js';
 import { isPackageInit, moduleNameOf } from './module-names.js';
 import { resolveImportFacts, type ModuleLookup } from './import-facts.js';
+import { namespaceFor, type ModuleNamespace } from './module-namespaces.js';
 
 /** A file larger than this is not read: generated code, not something a function ships. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -72,10 +73,9 @@ interface Resolved {
 
 export class WorkspaceIndex {
   private readonly folders = new Map<string, FolderEntry>();
-  private readonly modules = new Map<string, string>();
+  /** The modules of each folder, in folder order: each folder is its own project (`module-namespaces.ts`). */
+  private namespaces: ModuleNamespace[] = [];
   private readonly moduleNames = new Map<string, string>();
-  /** Every package prefix of a module name (namespace packages have no file of their own). */
-  private readonly packages = new Set<string>();
   private readonly parsed = new Map<string, Parsed>();
   private readonly resolved = new Map<string, Resolved>();
   /** Dependency sets of the resolutions under way (nested through imports). */
@@ -158,14 +158,19 @@ export class WorkspaceIndex {
     return this.moduleNames.get(path);
   }
 
-  /** The file of a module (`pkg/__init__.py` for a package). */
-  pathOfModule(module: string): string | undefined {
-    return this.modules.get(module);
+  /**
+   * The file of a module (`pkg/__init__.py` for a package), as an import in the file `from` finds
+   * it: in the workspace folder of `from` first, so two folders with a `helpers.py` each never
+   * ship each other's (without `from`, the first folder that has it).
+   */
+  pathOfModule(module: string, from?: string): string | undefined {
+    return namespaceFor(this.namespaces, module, this.folderOf(from)?.folder)?.modules.get(module);
   }
 
-  /** Whether a module name is a package or module of the workspace (namespace packages too). */
-  hasModule(module: string): boolean {
-    return this.modules.has(module) || this.packages.has(module);
+  /** Whether a module name is a package or module of the workspace (namespace packages too), seen from `from`. */
+  hasModule(module: string, from?: string): boolean {
+    const namespace = namespaceFor(this.namespaces, module, this.folderOf(from)?.folder);
+    return namespace !== undefined && (namespace.modules.has(module) || namespace.packages.has(module));
   }
 
   /** Whether the file is indexed (in a folder, not ignored). */
@@ -277,14 +282,14 @@ export class WorkspaceIndex {
    */
   factsFor(path: string, raw: FileAnalysis): ImportFacts {
     const lookup: ModuleLookup = {
-      pathOf: (module) => this.pathOfModule(module),
-      hasModule: (module) => this.hasModule(module),
+      pathOf: (module) => this.pathOfModule(module, path),
+      hasModule: (module) => this.hasModule(module, path),
       raw: (module) => {
-        const file = this.pathOfModule(module);
+        const file = this.pathOfModule(module, path);
         return file === undefined ? undefined : this.rawAnalysis(file);
       },
       resolved: (module) => {
-        const file = this.pathOfModule(module);
+        const file = this.pathOfModule(module, path);
         return file === undefined || this.resolving.has(file) ? undefined : this.guarded(file);
       },
     };
@@ -334,7 +339,8 @@ export class WorkspaceIndex {
     }
   }
 
-  private folderOf(path: string): FolderEntry | undefined {
+  private folderOf(path: string | undefined): FolderEntry | undefined {
+    if (path === undefined) return undefined;
     let best: FolderEntry | undefined;
     for (const entry of this.folders.values()) {
       const prefix = entry.folder.endsWith(sep) ? entry.folder : entry.folder + sep;
@@ -344,21 +350,24 @@ export class WorkspaceIndex {
   }
 
   private rebuildModules(): void {
-    this.modules.clear();
     this.moduleNames.clear();
-    this.packages.clear();
     this.resolved.clear();
+    this.namespaces = [];
     for (const entry of this.folders.values()) {
+      const namespace: ModuleNamespace = { folder: entry.folder, modules: new Map(), packages: new Set() };
       for (const path of entry.files) {
+        // A file of a nested folder is named as its deepest folder names it, as its state is kept.
+        const own = this.folderOf(path) === entry;
         for (const root of entry.roots) {
           const name = moduleNameOf(root, path);
           if (name === undefined) continue;
-          this.moduleNames.set(path, name);
-          if (!this.modules.has(name)) this.modules.set(name, path);
-          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) this.packages.add(name.slice(0, dot));
+          if (own) this.moduleNames.set(path, name);
+          if (!namespace.modules.has(name)) namespace.modules.set(name, path);
+          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) namespace.packages.add(name.slice(0, dot));
           break;
         }
       }
+      this.namespaces.push(namespace);
     }
   }
 }

@@ -1,0 +1,62 @@
+// Editors with several workspace folders (VS Code multi-root, Neovim with two roots): each folder
+// is its own project, with its own `.choppa/` and its own module names, so a result or a module
+// of one never shows up in, or ships with, the other.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hover } from 'vscode-languageserver-protocol';
+import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
+
+interface RunResult {
+  status: string;
+  value?: { repr: string };
+  logPath?: string;
+}
+
+const jobs = ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def f():', '    import helpers', '    return helpers.val()', '', 'f()', ''].join('\n');
+
+/** Two folders `a` and `b`, each a project with its own `helpers.py` and the same `jobs.py`. */
+function twoProjects(): { a: string; b: string } {
+  const base = tempDir();
+  const a = join(base, 'a');
+  const b = join(base, 'b');
+  for (const [folder, name] of [[a, 'A'], [b, 'B']] as const) {
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'helpers.py'), `def val():\n    return "from ${name}"\n`);
+    writeFileSync(join(folder, 'jobs.py'), jobs);
+  }
+  return { a, b };
+}
+
+const hoverText = async (editor: EditorClient, uri: string, needle: string): Promise<string> => {
+  const hover = await editor.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: positionOf(jobs, needle) });
+  return hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
+};
+
+describe('two workspace folders with the same file and module names', () => {
+  it('ships each folder its own modules and keeps each result on its own file', async () => {
+    const { a, b } = twoProjects();
+    const editor = await EditorClient.start({ root: a, folders: [a, b] });
+    try {
+      const uriA = await editor.open(join(a, 'jobs.py'), jobs);
+      const uriB = await editor.open(join(b, 'jobs.py'), jobs);
+      await editor.waitForDiagnostics(uriB);
+      // The second folder's `import helpers` is its own helpers.py, not the first folder's.
+      const ranB = await editor.executeCommand<RunResult>('choppa.run', { uri: uriB, function: 'f' });
+      expect(ranB.status).toBe('ok');
+      expect(ranB.value?.repr).toBe("'from B'");
+      expect(ranB.logPath?.startsWith(join(b, '.choppa'))).toBe(true);
+      await editor.waitForDiagnostics(uriB, (all) => all.some((d) => d.code === 'run-result' && String(d.message).includes("'from B'")));
+      const ranA = await editor.executeCommand<RunResult>('choppa.run', { uri: uriA, function: 'f' });
+      expect(ranA.value?.repr).toBe("'from A'");
+      await editor.waitForDiagnostics(uriA, (all) => all.some((d) => d.code === 'run-result' && String(d.message).includes("'from A'")));
+      // Each file keeps its own result, in its own folder's state.
+      expect(editor.lastDiagnostics(uriB).filter((d) => d.code === 'run-result').map((d) => d.message)).toEqual([expect.stringContaining("'from B'")]);
+      expect(await hoverText(editor, uriB, 'f()\n')).toContain('from B');
+      expect(existsSync(join(a, '.choppa', 'state.json')) || existsSync(join(a, '.choppa', 'journal.jsonl'))).toBe(true);
+      expect(existsSync(join(b, '.choppa', 'state.json')) || existsSync(join(b, '.choppa', 'journal.jsonl'))).toBe(true);
+    } finally {
+      await editor.stop();
+    }
+  });
+});
