@@ -10,7 +10,7 @@ import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
 import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
-import { pathToUri, uriToPath } from './protocol/convert.js';
+import { uriToPath } from './protocol/convert.js';
 import type { RunContext } from './protocol/run-commands.js';
 import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';
@@ -249,9 +249,9 @@ export class Session {
       if (record.state === 'failed' || result?.status === 'error') this.error(message);
       else this.info(message);
     }
-    const uri = path === undefined ? undefined : pathToUri(path);
+    // Compared as paths: clients spell URIs their own way (VS Code writes `+` as `%2B`, Node does not).
     for (const document of this.documents.all()) {
-      if (uri === undefined || document.uri === uri) for (const listener of this.submissionListeners) listener(document.uri);
+      if (path === undefined || uriToPath(document.uri) === path) for (const listener of this.submissionListeners) listener(document.uri);
     }
   }
 
