@@ -34,21 +34,30 @@ const logError = (message: string): void => {
 };
 
 /** The stdio connection, with a reader that resyncs after bad framing. */
-function stdioConnection(): Connection {
-  return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new DirectMessageWriter(process.stdout));
+function stdioConnection(): { connection: Connection; onInputEnd: (listener: () => void) => void } {
+  const reader = new ResyncingMessageReader(process.stdin, logError);
+  return { connection: createConnection(ProposedFeatures.all, reader, new DirectMessageWriter(process.stdout)), onInputEnd: (listener) => reader.onClose(listener) };
 }
 
 /** A connection `stdio-server.ts` already listens on; `answered` when `initialize` came first. */
 export interface ListeningConnection {
   answered?: InitializeParams | undefined;
+  /** Registers what to do when the client closes the server's input. */
+  onInputEnd?: (listener: () => void) => void;
 }
+
+/** How long the interpreters get to stop once the client is gone, before the server exits anyway. */
+const INPUT_END_DEADLINE_MS = 5_000;
 
 /**
  * Wires a session to a connection; returns the connection, listening. With `listening`, the
  * connection listens already (`stdio-server.ts`); when it also answered `initialize`, the session
  * takes those params as its own `initialize` would have, else it answers the one still to come.
  */
-export function startServer(connection: Connection = stdioConnection(), listening?: ListeningConnection): Connection {
+export function startServer(given?: Connection, listening?: ListeningConnection): Connection {
+  const own = given ? undefined : stdioConnection();
+  const connection = given ?? own!.connection;
+  const onInputEnd = listening?.onInputEnd ?? own?.onInputEnd;
   const answered = listening?.answered;
   // Compiled once `initialize` is answered (or by whatever reads them first).
   const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
@@ -82,6 +91,15 @@ export function startServer(connection: Connection = stdioConnection(), listenin
     life.shutDown();
     stopClusterRefresh();
     return session.disposeWorkspaces();
+  });
+  // A client that closes the server's input is gone (it crashed, or dropped the pipe without
+  // `exit`): the server ends as `exit` would, once its interpreters are stopped and its results
+  // saved, instead of living on with them. vscode-languageserver does this only for plain streams.
+  onInputEnd?.(() => {
+    const code = life.isShutDown ? 0 : 1;
+    stopClusterRefresh();
+    setTimeout(() => process.exit(code), INPUT_END_DEADLINE_MS).unref();
+    void session.disposeWorkspaces().finally(() => process.exit(code));
   });
   session.importCheckListeners.push(() => {
     for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
