@@ -6,7 +6,7 @@ import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
-import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
+import { DEFAULT_SETTINGS, settingsProblems, type RawSettings, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
 import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
@@ -48,6 +48,8 @@ export class Session {
   readonly documents: Documents;
   capabilities: ClientCapabilities = {};
   settings: Settings = DEFAULT_SETTINGS;
+  /** What `initialize` sent as settings (`initializationOptions`), checked once initialized. */
+  initialSettings: RawSettings = undefined;
   roots: string[] = [];
   private readonly workspaces = new Map<string, Workspace>();
   private readonly runnerPath: string;
@@ -276,6 +278,22 @@ export class Session {
     if (!changed) return;
     for (const workspace of this.workspaces.values()) workspace.retire();
     this.workspaces.clear();
+  }
+
+  /** The settings problems last told (`tellSettingsProblems`), so a change that fixes none tells none again. */
+  private toldSettingsProblems = '';
+
+  /**
+   * Warns about the setting values the client sent that cannot be taken (a wrong type, a value
+   * outside an enum): they fall back to defaults, and a silent `backend: "Local"` would send
+   * runs to the cluster.
+   */
+  tellSettingsProblems(raw: RawSettings): void {
+    const problems = settingsProblems(raw);
+    const told = problems.join('\n');
+    if (told === this.toldSettingsProblems) return;
+    this.toldSettingsProblems = told;
+    if (problems.length > 0) this.warn(`choppa: ${problems.length === 1 ? 'a setting was' : 'settings were'} ignored: ${problems.join('; ')}.`);
   }
 
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */

@@ -11,7 +11,10 @@ export async function pullConfiguration(session: Session): Promise<boolean> {
     const [section] = (await session.connection.sendRequest('workspace/configuration', {
       items: [{ section: 'choppa' }],
     })) as unknown[];
-    if (section !== null && section !== undefined) session.updateSettings(parseSettings(section));
+    if (section !== null && section !== undefined) {
+      session.tellSettingsProblems(section);
+      session.updateSettings(parseSettings(section));
+    }
     return true;
   } catch (error) {
     session.log(`workspace/configuration failed: ${(error as Error).message}`);
@@ -22,6 +25,7 @@ export async function pullConfiguration(session: Session): Promise<boolean> {
 export async function didChangeConfiguration(session: Session, params: DidChangeConfigurationParams): Promise<void> {
   const pulled = await pullConfiguration(session);
   if (!pulled && params.settings !== null && params.settings !== undefined) {
+    session.tellSettingsProblems(params.settings);
     session.updateSettings(parseSettings(params.settings));
   }
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
