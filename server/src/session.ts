@@ -11,6 +11,7 @@ import { Documents } from './documents.js';
 import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
 import { uriToPath } from './protocol/convert.js';
+import { pathInFolders } from './platform/folder-aliases.js';
 import type { RunContext } from './protocol/run-commands.js';
 import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';
@@ -76,7 +77,7 @@ export class Session {
     this.index = new WorkspaceIndex({ queries, openBuffer: (path) => this.openBuffer(path) });
     // An open document's analysis includes what its imports resolve to.
     this.documents.resolver = (uri, syntax, raw) => {
-      const path = uriToPath(uri);
+      const path = this.pathOf(uri);
       if (path === undefined) return raw;
       const facts = this.index.factsFor(path, raw);
       if (facts.instances.length === 0 && facts.functions.length === 0) return raw;
@@ -88,7 +89,7 @@ export class Session {
   private openBuffer(path: string): OpenBuffer | undefined {
     for (const document of this.documents.all()) {
       let documentPath = this.bufferPaths.get(document);
-      if (documentPath === undefined) this.bufferPaths.set(document, (documentPath = uriToPath(document.uri) ?? ''));
+      if (documentPath === undefined) this.bufferPaths.set(document, (documentPath = this.pathOf(document.uri) ?? ''));
       if (documentPath !== path) continue;
       const kept = this.buffers.get(document);
       // One view per document version: the index asks for it per function on every publish, and a
@@ -253,7 +254,7 @@ export class Session {
     }
     // Compared as paths: clients spell URIs their own way (VS Code writes `+` as `%2B`, Node does not).
     for (const document of this.documents.all()) {
-      if (path === undefined || uriToPath(document.uri) === path) for (const listener of this.submissionListeners) listener(document.uri);
+      if (path === undefined || this.pathOf(document.uri) === path) for (const listener of this.submissionListeners) listener(document.uri);
     }
   }
 
@@ -352,8 +353,12 @@ export class Session {
     return this.capabilities.workspace?.codeLens?.refreshSupport === true;
   }
 
-  /** The file path of an open or on-disk document URI. */
+  /**
+   * The file path of an open or on-disk document URI, as the workspace folder holding it names it
+   * (a file reached through a symbolic link to the folder is the folder's file).
+   */
   pathOf(uri: string): string | undefined {
-    return uriToPath(uri);
+    const path = uriToPath(uri);
+    return path === undefined ? undefined : pathInFolders(path, this.roots);
   }
 }

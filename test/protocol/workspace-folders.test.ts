@@ -2,7 +2,7 @@
 // is its own project, with its own `.choppa/` and its own module names, so a result or a module
 // of one never shows up in, or ships with, the other.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hover } from 'vscode-languageserver-protocol';
 import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
@@ -55,6 +55,34 @@ describe('two workspace folders with the same file and module names', () => {
       expect(await hoverText(editor, uriB, 'f()\n')).toContain('from B');
       expect(existsSync(join(a, '.choppa', 'state.json')) || existsSync(join(a, '.choppa', 'journal.jsonl'))).toBe(true);
       expect(existsSync(join(b, '.choppa', 'state.json')) || existsSync(join(b, '.choppa', 'journal.jsonl'))).toBe(true);
+    } finally {
+      await editor.stop();
+    }
+  });
+});
+
+describe('a workspace folder reached through a symbolic link', () => {
+  it('keeps the runs of a file opened through the other path in the folder\'s own state', async () => {
+    const base = tempDir();
+    const real = join(base, 'real');
+    mkdirSync(real);
+    const link = join(base, 'link');
+    symlinkSync(real, link);
+    writeFileSync(join(real, 'helpers.py'), 'def val():\n    return "helped"\n');
+    writeFileSync(join(real, 'jobs.py'), jobs);
+    // The folder is opened through the link; a tool (a definition jump, a terminal) opens the file by its real path.
+    const editor = await EditorClient.start({ root: link });
+    try {
+      const viaReal = await editor.open(join(real, 'jobs.py'), jobs);
+      await editor.waitForDiagnostics(viaReal);
+      const ran = await editor.executeCommand<RunResult>('choppa.run', { uri: viaReal, function: 'f' });
+      expect(ran.value?.repr).toBe("'helped'");
+      // Before, the run went to a cache folder of the user's, and the project's file showed nothing.
+      expect(ran.logPath?.startsWith(join(link, '.choppa'))).toBe(true);
+      await editor.close(viaReal);
+      const viaLink = await editor.open(join(link, 'jobs.py'), jobs);
+      const shown = await editor.waitForDiagnostics(viaLink, (all) => all.some((d) => d.code === 'run-result'));
+      expect(shown.find((d) => d.code === 'run-result')?.message).toMatch(/^f\(\) → 'helped'/);
     } finally {
       await editor.stop();
     }
