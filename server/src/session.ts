@@ -190,6 +190,19 @@ export class Session {
   }
 
   /**
+   * The workspace following the run or submitted job `id` (our run id), whichever folder it
+   * belongs to: a command given only an id (`choppa.cancel {id}`) must not look in the first
+   * folder alone. Undefined when none knows it.
+   */
+  workspaceWithRun(id: string): Workspace | undefined {
+    for (const root of this.roots) this.workspaceFor(root);
+    for (const workspace of this.workspaces.values()) {
+      if (workspace.running().some((run) => run.runId === id) || workspace.store.submission(id) !== undefined) return workspace;
+    }
+    return undefined;
+  }
+
+  /**
    * What the run commands of a function (or of one call of it) depend on: its last result, runs
    * in flight, its log, and whether the cache would serve the call without running.
    */

@@ -88,3 +88,25 @@ describe('a workspace folder reached through a symbolic link', () => {
     }
   });
 });
+
+describe('a command given only a run id', () => {
+  it('finds the run in whichever folder it was started from', async () => {
+    const { a, b } = twoProjects();
+    const gate = join(b, 'gate');
+    const source = ['from choppa import Choppa', 'dutch = Choppa(artifact_dir="/Volumes/main/default/jobs")', '', '@dutch.submit', 'def train(gate):', '    import os, time', '    while not os.path.exists(gate):', '        time.sleep(0.02)', '    return 1', ''].join('\n');
+    writeFileSync(join(b, 'train.py'), source);
+    const editor = await EditorClient.start({ root: a, folders: [a, b] });
+    try {
+      const uri = await editor.open(join(b, 'train.py'), source);
+      const handle = await editor.executeCommand<{ status: string; id: string }>('choppa.submit', { uri, function: 'train', args: JSON.stringify(gate) });
+      expect(handle.status).toBe('submitted');
+      // Before, the second folder's job was looked for in the first folder: "no run of it in flight".
+      const cancelled = await editor.executeCommand<{ cancelled: boolean; message: string }>('choppa.cancel', { id: handle.id });
+      expect(cancelled).toMatchObject({ cancelled: true });
+      await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-cancelled'));
+    } finally {
+      writeFileSync(gate, 'go');
+      await editor.stop();
+    }
+  });
+});
