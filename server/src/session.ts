@@ -12,6 +12,7 @@ import { stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
 import { uriToPath } from './protocol/convert.js';
 import { pathInFolders } from './platform/folder-aliases.js';
+import { indexRoot } from './workspace-index/index-root.js';
 import type { RunContext } from './protocol/run-commands.js';
 import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';
@@ -121,6 +122,23 @@ export class Session {
     for (const folder of this.index.truncatedFolders()) {
       this.warn(`choppa: ${folder} has more than 20,000 Python files or 50,000 folders; the workspace index stopped there, so modules past it are not found.`);
     }
+  }
+
+  /**
+   * With no workspace folder at all (Helix without a root marker), indexes the project folder of a
+   * file that uses Choppa (`indexRoot`, as the CLI does), so the sibling modules its functions
+   * import ship with them instead of failing remotely with ModuleNotFoundError. True when it
+   * indexed a folder it had not (documents then need their analyses again).
+   */
+  indexScriptFolder(uri: string): boolean {
+    if (this.roots.length > 0) return false;
+    const path = this.pathOf(uri);
+    const analysis = this.documents.get(uri)?.analysis;
+    if (path === undefined || !analysis || (analysis.functions.length === 0 && analysis.instances.length === 0)) return false;
+    const folder = indexRoot(path);
+    if (this.index.folderList().includes(folder)) return false;
+    this.index.addFolder(folder);
+    return true;
   }
 
   /**

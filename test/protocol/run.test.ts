@@ -3,7 +3,7 @@
 // downloading it, hover after a run and after a restart, and a verified dereference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
@@ -244,6 +244,26 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       expect(readdirSync(folder)).toEqual([]);
       // Neovim 0.7 does not advertise workspace/configuration: the server must not ask.
       expect(bare.configurationRequests).toBe(0);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('ships a sibling module with no workspace folder at all, as `python file.py` would find it (Helix without a root marker)', async () => {
+    const folder = tempDir();
+    const source = ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def f():', '    import helpers', '    return helpers.val()', ''].join('\n');
+    writeFileSync(join(folder, 'helpers.py'), 'def val():\n    return "sibling"\n');
+    writeFileSync(join(folder, 'jobs.py'), source);
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const uri = await bare.open(join(folder, 'jobs.py'), source);
+      await bare.waitForDiagnostics(uri);
+      // Before, nothing was indexed without a folder: the run failed with ModuleNotFoundError.
+      const result = await bare.executeCommand<RunResult>('choppa.run', { uri, function: 'f' });
+      expect(result.error).toBeUndefined();
+      expect(result.value!.json).toBe('sibling');
+      // The state stays in the user cache folder: nothing is written beside the script.
+      expect(readdirSync(folder).sort()).toEqual(['helpers.py', 'jobs.py']);
     } finally {
       await bare.stop();
     }

@@ -9,6 +9,7 @@ export function didOpen(session: Session, params: DidOpenTextDocumentParams): vo
   session.documents.openDocument(uri, version, text, () => {
     // This runs in a continuation, where a throw would take the server down instead of one request.
     try {
+      if (session.indexScriptFolder(uri)) session.documents.invalidateResolved();
       publishDiagnostics(session, uri);
     } catch (error) {
       session.log(`choppa: publishing diagnostics for ${uri} failed: ${String(error)}`);
