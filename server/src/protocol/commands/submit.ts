@@ -3,7 +3,7 @@
 import { unsupportedFunction } from '../../analysis/unsupported-functions.js';
 import type { SubmitCommandResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
-import { publishDiagnostics } from '../diagnostics.js';
+import { publishAfterRun } from '../diagnostics.js';
 import { missingArgumentsMessage } from '../missing-arguments.js';
 import { readRunInput } from './shared.js';
 
@@ -29,6 +29,6 @@ export async function submitFunction(session: Session, raw: unknown): Promise<Su
   } else {
     session.info(`choppa: ${name} submitted (run ${result.runId})${result.runPageUrl ? `: ${result.runPageUrl}` : ''}`);
   }
-  publishDiagnostics(session, input.uri);
+  publishAfterRun(session, input.uri, name);
   return result;
 }
