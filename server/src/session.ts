@@ -328,6 +328,19 @@ export class Session {
     if (problems.length > 0) this.warn(`choppa: ${problems.length === 1 ? 'a setting was' : 'settings were'} ignored: ${problems.join('; ')}.`);
   }
 
+  /**
+   * Lets go of the workspaces of folders removed from the editor: runs in flight finish, then
+   * their interpreters stop (they would otherwise live until the server ends). Their state stays
+   * on disk for the day the folder comes back.
+   */
+  forgetFolders(folders: readonly string[]): void {
+    for (const [stateDir, workspace] of this.workspaces) {
+      if (workspace.root === null || !folders.includes(workspace.root)) continue;
+      workspace.retire();
+      this.workspaces.delete(stateDir);
+    }
+  }
+
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */
   ready: Promise<void> = Promise.resolve();
 

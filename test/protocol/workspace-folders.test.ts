@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hover } from 'vscode-languageserver-protocol';
-import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
+import { EditorClient, positionOf, RICH_CAPABILITIES, tempDir } from '../support/lsp-client.js';
 
 interface RunResult {
   status: string;
@@ -106,6 +106,40 @@ describe('a command given only a run id', () => {
       await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-cancelled'));
     } finally {
       writeFileSync(gate, 'go');
+      await editor.stop();
+    }
+  });
+});
+
+describe('folders removed and added while the editor runs', () => {
+  it('stops the removed folder\'s Python, and shows its results again when it comes back', async () => {
+    const { a, b } = twoProjects();
+    const source = ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def pid():', '    import os', '    return os.getpid()', ''].join('\n');
+    writeFileSync(join(a, 'pid.py'), source);
+    const capabilities = { ...RICH_CAPABILITIES, workspace: { ...RICH_CAPABILITIES.workspace, workspaceFolders: true } };
+    const editor = await EditorClient.start({ root: a, folders: [a, b], capabilities });
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const uri = await editor.open(join(a, 'pid.py'), source);
+      await editor.waitForDiagnostics(uri);
+      const ran = await editor.executeCommand<{ value?: { json?: number } }>('choppa.run', { uri, function: 'pid' });
+      const python = ran.value!.json!;
+      expect(alive(python)).toBe(true);
+      const folder = { uri: editor.uri(a), name: 'folder0' };
+      await editor.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [folder] } });
+      // Before, the removed folder's interpreter lived on until the server ended.
+      while (alive(python)) await new Promise((done) => setTimeout(done, 50));
+      await editor.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [folder], removed: [] } });
+      const shown = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
+      expect(shown.find((d) => d.code === 'run-result')?.message).toContain(`pid() → ${python}`);
+    } finally {
       await editor.stop();
     }
   });
