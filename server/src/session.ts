@@ -8,7 +8,7 @@ import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model
 import { BackendSelection } from './engine/backend-selection.js';
 import { DEFAULT_SETTINGS, settingsProblems, type RawSettings, type Settings } from './config/settings.js';
 import { Documents } from './documents.js';
-import { stateDirFor } from './engine/state-dir.js';
+import { existingStateRoot, stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
 import { uriToPath } from './protocol/convert.js';
 import { pathInFolders } from './platform/folder-aliases.js';
@@ -169,9 +169,24 @@ export class Session {
     return best;
   }
 
+  /**
+   * Where the state of a file no workspace folder holds lives: the project above it that already
+   * has a `.choppa/` (`existingStateRoot`), else null (the user cache folder). Asked once per folder.
+   */
+  private stateRootOutside(fileFolder: string): string | null {
+    let root = this.outsideRoots.get(fileFolder);
+    if (root === undefined) {
+      if (this.outsideRoots.size >= 1024) this.outsideRoots.clear();
+      this.outsideRoots.set(fileFolder, (root = existingStateRoot(fileFolder)));
+    }
+    return root;
+  }
+
+  private readonly outsideRoots = new Map<string, string | null>();
+
   /** The workspace (store and backend) a file's runs belong to, created on first use. */
   workspaceFor(filePath: string): Workspace {
-    const root = this.rootOf(filePath);
+    const root = this.rootOf(filePath) ?? this.stateRootOutside(dirname(filePath));
     const stateDir = stateDirFor(root, dirname(filePath));
     let workspace = this.workspaces.get(stateDir);
     if (!workspace) {

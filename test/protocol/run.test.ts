@@ -269,6 +269,30 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
     }
   });
 
+  it('with no workspace folder, keeps using the .choppa/ a project above the file already has', async () => {
+    const folder = tempDir();
+    writeFileSync(join(folder, 'x.py'), text);
+    const first = await EditorClient.start({ root: folder });
+    try {
+      const uri = await first.open(join(folder, 'x.py'), text);
+      expect(await first.executeCommand<RunResult>('choppa.run', { uri, function: 'add', args: '40' })).toMatchObject({ status: 'ok' });
+    } finally {
+      await first.stop();
+    }
+    // The same project opened with no root marker (Helix), or its file opened from outside the
+    // editor's folders: before, its results lived in a cache folder and the project's were not shown.
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const uri = await bare.open(join(folder, 'x.py'), text);
+      const shown = await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
+      expect(shown.find((d) => d.code === 'run-result')?.message).toMatch(/^add\(40\) → 42 /);
+      const listed = await bare.executeCommand<{ results: Array<{ function: string }> }>('choppa.listRuns', { uri });
+      expect(listed.results.map((result) => result.function)).toContain('add');
+    } finally {
+      await bare.stop();
+    }
+  });
+
   it('says clearly when the Python interpreter does not exist, and keeps serving', async () => {
     const folder = tempDir();
     const broken = await EditorClient.start({ root: folder, configuration: { pythonPath: '/nonexistent/python3' } });
