@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pathInFolders } from '../../server/src/platform/folder-aliases.js';
 
 // `/home/me/work` is a link to `/data/work`; `/data/work/new.py` does not exist yet.
-const links: Record<string, string> = { '/home/me/work': '/data/work', '/data/work': '/data/work', '/data/work/jobs.py': '/data/work/jobs.py', '/data/work/sub': '/data/work/sub', '/data/work/sub/x.py': '/data/work/sub/x.py', '/tmp': '/tmp', '/tmp/y.py': '/tmp/y.py' };
+const links: Record<string, string> = { '/home/me/work': '/data/work', '/home/me/work/': '/data/work', '/data/work': '/data/work', '/data/work/jobs.py': '/data/work/jobs.py', '/data/work/sub': '/data/work/sub', '/data/work/sub/x.py': '/data/work/sub/x.py', '/tmp': '/tmp', '/tmp/y.py': '/tmp/y.py' };
 const realpath = (path: string): string => {
   const real = links[path];
   if (real === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
@@ -19,6 +19,7 @@ describe('pathInFolders', () => {
     ['the deepest folder wins', '/data/work/sub/x.py', ['/home/me/work', '/data/work/sub'], '/data/work/sub/x.py'],
     ['a file outside every folder', '/tmp/y.py', ['/home/me/work'], '/tmp/y.py'],
     ['no folders', '/data/work/jobs.py', [], '/data/work/jobs.py'],
+    ['a folder given with a trailing separator', '/data/work/jobs.py', ['/home/me/work/'], '/home/me/work/jobs.py'],
   ])('%s', (_, path, folders, expected) => {
     expect(pathInFolders(path, folders, realpath)).toBe(expected);
   });

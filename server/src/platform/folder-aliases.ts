@@ -34,5 +34,6 @@ export function pathInFolders(path: string, folders: readonly string[], realpath
     if (realFolder === undefined || !inside(real, realFolder)) continue;
     if (!best || realFolder.length > best.real.length) best = { folder, real: realFolder };
   }
-  return best ? best.folder + real.slice(best.real.length) : path;
+  // `join` also drops the doubled separator of a folder given with a trailing one (eglot's `/proj/`).
+  return best ? join(best.folder, real.slice(best.real.length)) : path;
 }
