@@ -200,7 +200,10 @@ export class Session {
         onRetry: retryNotices((line) => this.warn(`choppa: ${line}`), 30_000),
       });
       workspace = new Workspace({
-        root,
+        // With no root the state is kept per folder (in the user cache), and results are named
+        // from that folder: by base name alone, `lib/helpers.py`'s `f` run from `main.py` was the
+        // result of `helpers.py`'s `f`, shown at its `def`.
+        root: root ?? dirname(filePath),
         stateDir,
         backends,
         warn: (message) => this.warn(message),

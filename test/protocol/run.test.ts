@@ -3,7 +3,7 @@
 // downloading it, hover after a run and after a restart, and a verified dereference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
@@ -264,6 +264,32 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       expect(result.value!.json).toBe('sibling');
       // The state stays in the user cache folder: nothing is written beside the script.
       expect(readdirSync(folder).sort()).toEqual(['helpers.py', 'jobs.py']);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('with no workspace folder, never shows a function\'s result at another file of the same name', async () => {
+    const folder = tempDir();
+    const module = (value: string): string => ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def f():', `    return ${JSON.stringify(value)}`, ''].join('\n');
+    const main = ['from lib.helpers import f', '', 'f()', ''].join('\n');
+    mkdirSync(join(folder, 'lib'));
+    writeFileSync(join(folder, 'lib', '__init__.py'), '');
+    writeFileSync(join(folder, 'lib', 'helpers.py'), module('lib'));
+    writeFileSync(join(folder, 'helpers.py'), module('top'));
+    writeFileSync(join(folder, 'main.py'), main);
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const top = await bare.open(join(folder, 'helpers.py'), module('top'));
+      await bare.waitForDiagnostics(top);
+      const mainUri = await bare.open(join(folder, 'main.py'), main);
+      await bare.waitForDiagnostics(mainUri);
+      const ran = await bare.executeCommand<RunResult>('choppa.run', { uri: mainUri, function: 'f', args: '', position: positionOf(main, 'f()') });
+      expect(ran.value?.json).toBe('lib');
+      // Before, results were named by base name alone without a root: helpers.py showed lib/helpers.py's.
+      const hover = await bare.request<Hover | null>('textDocument/hover', { textDocument: { uri: top }, position: positionOf(module('top'), 'f():') });
+      const shown = hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
+      expect(shown).toContain('Not run yet');
     } finally {
       await bare.stop();
     }
