@@ -362,11 +362,19 @@ export class Session {
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */
   ready: Promise<void> = Promise.resolve();
 
-  async disposeWorkspaces(): Promise<void> {
+  /**
+   * Disposes every workspace; resolves once those of earlier calls are disposed too (`shutdown`
+   * followed by the end of the input must not exit while the first is still stopping them).
+   */
+  disposeWorkspaces(): Promise<void> {
     const all = [...this.workspaces.values()];
     this.workspaces.clear();
-    await Promise.all(all.map((workspace) => workspace.dispose()));
+    const these = Promise.all(all.map((workspace) => workspace.dispose()));
+    this.disposing = Promise.all([this.disposing, these]).then(() => undefined);
+    return this.disposing;
   }
+
+  private disposing: Promise<void> = Promise.resolve();
 
   /** A plain message: a `window/showMessage` notification, never `showMessageRequest`. */
   info(message: string): void {

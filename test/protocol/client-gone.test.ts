@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CLUSTER_ID, startEmulator } from '../emulator/emulator.js';
 import { EditorClient, tempDir } from '../support/lsp-client.js';
 
 const text = (pidFile: string): string =>
@@ -62,6 +63,30 @@ describe('a client that closes the server\'s input', () => {
       expect(shown.filter((d) => d.code === 'run-result').map((d) => d.message)).toEqual([expect.stringMatching(/^quick\(\) → 42 /)]);
     } finally {
       await next.stop();
+    }
+  });
+});
+
+describe('a client that sends shutdown and closes the input without exit', () => {
+  it('lets the shutdown finish destroying the cluster\'s execution context before the server exits', async () => {
+    const emulator = await startEmulator({ clusters: [{ cluster_id: DEFAULT_CLUSTER_ID, state: 'RUNNING' }] });
+    const root = tempDir();
+    const source = ['from choppa import Choppa', `dutch = Choppa(cluster_id="${DEFAULT_CLUSTER_ID}")`, '', '@dutch.remote', 'def add(a, b):', '    return a + b', ''].join('\n');
+    const editor = await EditorClient.start({ root, env: { DATABRICKS_CONFIG_FILE: join(root, 'none'), DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token } });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), source);
+      expect(await editor.executeCommand<{ status: string }>('choppa.run', { uri, function: 'add', args: '1, 2' })).toMatchObject({ status: 'ok' });
+      expect(emulator.contextIds()).toHaveLength(1);
+      const exited = new Promise<number | null>((done) => editor.child.once('exit', (code) => done(code)));
+      // `shutdown` and the end of the input in one write, as a client that closes its pipe at once.
+      const shutdown = JSON.stringify({ jsonrpc: '2.0', id: 9_999, method: 'shutdown', params: null });
+      editor.child.stdin.end(`Content-Length: ${Buffer.byteLength(shutdown)}\r\n\r\n${shutdown}`);
+      expect(await exited).toBe(0);
+      // The context the server made is gone with it, not left on the cluster.
+      expect(emulator.contextIds()).toEqual([]);
+    } finally {
+      if (editor.alive) editor.child.kill();
+      await emulator.stop();
     }
   });
 });
