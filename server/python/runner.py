@@ -33,9 +33,10 @@ def _choppa_install(namespace):
     import uuid
 
     # 2: reports under a budget; 3: runs may carry a `bundle` of project code and `args_values`;
-    # 4: a lower GIL switch interval while runs are active, `start` takes `spill` (a warm context
-    # with an older runner gets a new one).
-    version = 4
+    # 4: a lower GIL switch interval while runs are active, `start` takes `spill`; 5: arguments
+    # and module constants may be arithmetic on literals (a warm context with an older runner
+    # gets a new one).
+    version = 5
     existing = namespace.get('_choppa_runner')
     # Invariant: sending the file twice keeps the first runner, its held values and its runs.
     if existing is not None and getattr(existing, 'version', None) == version:
@@ -147,6 +148,68 @@ def _choppa_install(namespace):
             return text
         half = limit // 2
         return '%s\n[... %d characters omitted ...]\n%s' % (text[:half], len(text) - 2 * half, text[-half:])
+
+    # Arithmetic on literals, as users write arguments and module constants (`2 * 60`, `1 / 5`,
+    # `10**6`, `1024 * 1024`), is computed by Python itself so the value and its type are Python's
+    # (`10 / 5` is 2.0); bounded, so that an argument cannot make the driver build a huge value.
+    constant_bits_max = 1 << 16
+    constant_items_max = 1 << 20
+    constant_binary = {
+        ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
+        ast.Pow: lambda a, b: a ** b, ast.LShift: lambda a, b: a << b, ast.RShift: lambda a, b: a >> b,
+        ast.BitOr: lambda a, b: a | b, ast.BitAnd: lambda a, b: a & b, ast.BitXor: lambda a, b: a ^ b,
+    }
+    constant_unary = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a, ast.Invert: lambda a: ~a}
+
+    class CostlyConstant(ValueError):
+        """Arithmetic on literals refused for what computing it would cost the driver."""
+
+    def constant_size_check(op, left, right):
+        # Refuse before computing: `10**10**8` or `'x' * 10**12` would take the driver down.
+        def bits(value):
+            return value.bit_length() if isinstance(value, int) else 64
+        if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if max(bits(left), 1) * right > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.LShift) and isinstance(right, int):
+            if bits(left) + right > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.Mult):
+            if isinstance(left, int) and isinstance(right, int) and bits(left) + bits(right) > constant_bits_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+            for sequence, count in ((left, right), (right, left)):
+                if isinstance(sequence, (str, bytes, tuple, list)) and isinstance(count, int):
+                    if len(sequence) * count > constant_items_max:
+                        raise CostlyConstant('is too large a value to pass as an argument')
+        elif isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
+            # `'%0999999999d' % 1` is a gigabyte: formatting belongs inside the function.
+            raise CostlyConstant('formats a string, which may build any size of text')
+        elif isinstance(op, ast.Add) and isinstance(left, (str, bytes, tuple, list)) and isinstance(right, (str, bytes, tuple, list)):
+            if len(left) + len(right) > constant_items_max:
+                raise CostlyConstant('is too large a value to pass as an argument')
+
+    def constant_value(node):
+        """The value of a literal, a container of them, or arithmetic on them; ValueError else."""
+        if isinstance(node, ast.BinOp) and type(node.op) in constant_binary:
+            left = constant_value(node.left)
+            right = constant_value(node.right)
+            constant_size_check(node.op, left, right)
+            return constant_binary[type(node.op)](left, right)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in constant_unary:
+            return constant_unary[type(node.op)](constant_value(node.operand))
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            if any(isinstance(item, ast.Starred) for item in node.elts):
+                raise ValueError('it unpacks with *')
+            items = [constant_value(item) for item in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items) if isinstance(node, ast.Tuple) else set(items)
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise ValueError('it unpacks with **')
+            return dict((constant_value(k), constant_value(v)) for k, v in zip(node.keys, node.values))
+        return ast.literal_eval(node)
+
+    constant_failures = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, ArithmeticError)
 
     def type_name(value_type):
         module = getattr(value_type, '__module__', None)
@@ -534,6 +597,23 @@ def _choppa_install(namespace):
             with self.cond:
                 self.users -= 1
                 self.cond.notify_all()
+
+        def clear(self):
+            """Before a run that ships no project code: the last version's modules leave
+            `sys.modules` and `sys.path`, so the function cannot import them by a name the
+            bundle did not see (`importlib.import_module(name)`): here they would be whatever
+            version ran last, on a fresh cluster they are not there at all. It does not wait
+            for runs of a version still under way (most runs ship nothing); those keep theirs."""
+            with self.cond:
+                if self.users or self.active is None:
+                    return
+                for name in list(sys.modules):
+                    if name.split('.')[0] in self.tops:
+                        sys.modules.pop(name, None)
+                while self.path in sys.path:
+                    sys.path.remove(self.path)
+                importlib.invalidate_caches()
+                self.active, self.path, self.tops = None, None, set()
 
         def _switch(self, bundle):
             try:
@@ -1009,7 +1089,7 @@ def _choppa_install(namespace):
             except BaseException as exc:
                 if run.fired:
                     raise ChoppaCancelled()
-                return {'status': 'error', 'error': user_error(exc, filename, payload['source'])}
+                return {'status': 'error', 'error': user_error(exc, filename, payload['source'], payload.get('bundle'))}
             try:
                 return self._result(run, value)
             except Refusal as refusal:
@@ -1022,6 +1102,8 @@ def _choppa_install(namespace):
             if payload.get('bundle') is not None:
                 self._bundles.enter(payload['bundle'])
                 run.bundled = True
+            else:
+                self._bundles.clear()
             if payload['mode'] != 'remote' or payload['result_size_max'] is not None:
                 artifact_location(payload)
             source = payload['source']
@@ -1067,11 +1149,13 @@ def _choppa_install(namespace):
 
             def load_literal(name, source):
                 try:
-                    return ast.literal_eval(source)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return constant_value(ast.parse(source, mode='eval').body)
+                except constant_failures as exc:
+                    why = str(exc) if isinstance(exc, CostlyConstant) else '%s: %s' % (type_name(type(exc)), exc)
                     raise Refusal(
                         'ChoppaArgumentError',
-                        'argument `%s`: the module constant is not a literal' % name)
+                        'argument `%s`: the module constant `%s = %s` cannot be computed here '
+                        '(%s)' % (name, name, source, why))
             try:
                 tree = ast.parse(wrapped, mode='eval')
             except SyntaxError as exc:
@@ -1113,17 +1197,23 @@ def _choppa_install(namespace):
                     except TypeError:
                         raise refused(node)
                 try:
-                    return ast.literal_eval(node)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    return constant_value(node)
+                except (ArithmeticError, CostlyConstant) as exc:
+                    segment = ast.get_source_segment(wrapped, node) or ast.dump(node)
+                    why = str(exc) if isinstance(exc, CostlyConstant) else 'cannot be computed (%s: %s)' % (type_name(type(exc)), exc)
+                    raise Refusal(
+                        'ChoppaArgumentError',
+                        'argument `%s` %s; compute it inside the function' % (segment, why))
+                except constant_failures:
                     raise refused(node)
 
             def refused(node):
                 segment = ast.get_source_segment(wrapped, node) or ast.dump(node)
                 return Refusal(
                     'ChoppaArgumentError',
-                    'argument `%s` is not a literal or the result of an earlier remote call; '
-                    'only functions and their arguments reach the cluster: write the value itself '
-                    '(`1_000_000` for `10**6`), or compute it inside the function' % segment)
+                    'argument `%s` is not a literal, arithmetic on literals, or the result of an '
+                    'earlier remote call; only functions and their arguments reach the cluster: '
+                    'write the value itself, or compute it inside the function' % segment)
 
             args = []
             for node in call.args:
@@ -1517,7 +1607,25 @@ def _choppa_install(namespace):
             'message': clipped('the runner failed: %s: %s' % (type_name(type(exc)), exc), error_text_max),
             'frames': [], 'traceback': clipped(text, error_text_max), 'origin': 'backend'}}
 
-    def user_error(exc, filename, source):
+    def in_bundle(path):
+        """Whether a path points inside a shipped code zip (`.../.choppa/code/<sha>.zip/...`)."""
+        text = path if isinstance(path, str) else ''
+        marker = '%s.choppa%scode%s' % (os.sep, os.sep, os.sep)
+        return marker in text and '.zip' + os.sep in text
+
+    def unshipped(exc, bundle):
+        """The module an ImportError names when its package shipped with the run but it did not."""
+        if not isinstance(exc, ImportError) or not bundle or not isinstance(getattr(exc, 'name', None), str):
+            return None
+        shipped = set(bundle.get('modules') or ())
+        tops = set(name.split('.')[0] for name in shipped)
+        if isinstance(exc, ModuleNotFoundError):
+            return exc.name if exc.name.split('.')[0] in tops and exc.name not in shipped else None
+        # `from pkg import name`: neither a name `pkg` defines nor a module of it that shipped.
+        match = re.match(r"cannot import name '([A-Za-z_][A-Za-z0-9_]*)'", str(exc))
+        return '%s.%s' % (exc.name, match.group(1)) if match and exc.name in shipped else None
+
+    def user_error(exc, filename, source, bundle=None):
         lines = source.splitlines()
 
         def text_at(line):
@@ -1551,6 +1659,15 @@ def _choppa_install(namespace):
             frames.append({
                 'line': exc.lineno or 1, 'function': '<module>',
                 'text': clipped((exc.text or text_at(exc.lineno)).strip(), frame_text_max)})
+        missing = unshipped(exc, bundle)
+        if missing:
+            message += (' (%s is not among the project modules shipped with this run: only the .py files of the '
+                        'workspace that the function\'s imports reach ship, not a module named at run time, a '
+                        'compiled-only one, or one .gitignore leaves out)' % missing)
+        if isinstance(exc, OSError) and (in_bundle(exc.filename) or in_bundle(message)):
+            # A path beside a shipped module (`__file__`, importlib.resources): only modules ship.
+            message += (' (a data file beside the project\'s modules: only Python modules ship with a run, '
+                        'in a zip; read data from a volume or workspace file, or pass it as an argument)')
         # The printed traceback starts at the user's first frame, without the runner's own, and
         # shows the innermost frames where a deep one would be too long.
         tb = exc.__traceback__

@@ -21,3 +21,18 @@
 (import_from_statement
   module_name: (_) @import.from
   (wildcard_import) @import.wildcard) @import
+
+; A module imported by a literal name: `importlib.import_module("pkg.mod")`, `import_module(...)`
+; after `from importlib import import_module`, `__import__("pkg.mod")`. `@import.dynamic` is the
+; string; a name known only at run time cannot be followed.
+(call
+  function: [
+    (identifier) @_function
+    (attribute
+      object: (identifier) @_library
+      attribute: (identifier) @_function)
+  ]
+  arguments: (argument_list
+    .
+    (string) @import.dynamic)
+  (#any-of? @_function "import_module" "__import__")) @import

@@ -16,6 +16,7 @@ import { executeCommand } from './protocol/handlers/execute-command.js';
 import { hover } from './protocol/handlers/hover.js';
 import { completion } from './protocol/handlers/completion.js';
 import { startClusterRefresh } from './protocol/cluster-refresh.js';
+import { stopWatchingFolders } from './protocol/server-file-watch.js';
 import { initialize, initialized } from './protocol/handlers/initialize.js';
 import { Lifecycle } from './protocol/lifecycle.js';
 import { ResyncingMessageReader } from './protocol/message-reader.js';
@@ -92,6 +93,7 @@ export function startServer(given?: Connection, listening?: ListeningConnection)
   connection.onShutdown(() => {
     life.shutDown();
     stopClusterRefresh();
+    stopWatchingFolders(session);
     return session.disposeWorkspaces();
   });
   // A client that closes the server's input is gone (it crashed, or dropped the pipe without

@@ -86,7 +86,10 @@ x = y = get_stuff()
     );
     expect(analysis.bindings.map((b) => `${b.name} ${showSpan(b.span)}${b.callOf ? ` <- ${b.callOf}` : ''}`)).toMatchInlineSnapshot(`
       [
+        "Choppa 0:19-0:25",
         "dutch 1:0-1:16",
+        "get_stuff 3:4-3:13",
+        "analyze_stuff 5:4-5:17",
         "data 6:0-6:18 <- get_stuff",
         "a 7:0-7:11",
         "b 7:0-7:11",
@@ -94,6 +97,7 @@ x = y = get_stuff()
         "count 9:0-9:10",
         "result 12:8-12:44 <- analyze_stuff",
         "other 13:8-13:25",
+        "f 14:4-14:5",
         "x 16:0-16:19 <- get_stuff",
         "y 16:4-16:19 <- get_stuff",
       ]

@@ -72,6 +72,26 @@ def b(): pass
     expect(analyzeText('import choppa as ch\nd = ch.Choppa()\n@d.submit\ndef job(): pass\n').functions.map((f) => f.name)).toEqual(['job']);
   });
 
+  it('a function defined again: the last definition is the function, the earlier ones warn', () => {
+    expect(check('@dutch.remote\ndef f(a): return 1\n\n@dutch.artifact\ndef f(a): return 2\n\n@dutch.remote\ndef f(a): return 3\n')).toMatchInlineSnapshot(`
+      [
+        "remote f via dutch def@9 name 9:4-9:5 decorator 8:0-8:13 span 8:0-9:18",
+        "warning function-redefined 3:4-3:5: \`f\` is defined again at line 10: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.",
+        "warning function-redefined 6:4-6:5: \`f\` is defined again at line 10: from there on, and in every module that imports it, Python calls that definition, so choppa runs only that one. Rename one of them to run both.",
+      ]
+    `);
+  });
+
+  it('definitions in the branches of an `if` are decided at run time: none is run', () => {
+    expect(check('if FAST:\n    @dutch.remote\n    def f(): return 1\nelse:\n    @dutch.remote\n    def f(): return 2\n\n@dutch.remote\ndef g(): return 3\n')).toMatchInlineSnapshot(`
+      [
+        "remote g via dutch def@10 name 10:4-10:5 decorator 9:0-9:13 span 9:0-10:17",
+        "warning function-ambiguous 4:8-4:9: \`f\` is defined 2 times in this module, not all at the top level: which definition the module binds is decided when it runs, so choppa runs none of them. Give each its own name.",
+        "warning function-ambiguous 7:8-7:9: \`f\` is defined 2 times in this module, not all at the top level: which definition the module binds is decided when it runs, so choppa runs none of them. Give each its own name.",
+      ]
+    `);
+  });
+
   it('async, method and nested forms are problems, not functions', () => {
     expect(
       check(`@dutch.remote

@@ -298,7 +298,8 @@ describe('the chunks are the text', () => {
     const back = analyze(doc.chunks, doc.lines, queries);
     expect(back).toEqual(freshAnalysis(text));
     expect(doc.chunks.length).toBeGreaterThan(30);
-    expect(back.functions.length).toBeGreaterThan(10);
+    // BASE repeated defines its functions again and again: the earlier definitions are warnings.
+    expect(back.functions.length + back.problems.filter((problem) => problem.code === 'function-redefined').length).toBeGreaterThan(10);
   });
 });
 

@@ -2,6 +2,7 @@
 // constructor constants (cluster_id, artifact_dir, result_size_max and its alias).
 import { describe, it, expect } from 'vitest';
 import { instanceAt } from '../../server/src/analysis/analyze.js';
+import { instanceNamed } from '../../server/src/analysis/instances.js';
 import { analyzeText, cursor, showSpan } from './support.js';
 
 function check(snippet: string): string[] {
@@ -12,6 +13,17 @@ function check(snippet: string): string[] {
 }
 
 describe('Choppa instances', () => {
+  it('bound twice: each decorator gets the one above it, an importer the last; in branches, none runs', () => {
+    const twice = analyzeText('from choppa import Choppa\nd = Choppa(artifact_dir="/a")\n@d.remote\ndef f(): pass\nd = Choppa(artifact_dir="/b")\n@d.remote\ndef g(): pass\n');
+    const [f, g] = twice.functions;
+    expect(instanceNamed(twice.instances, 'd', f!.decoratorSpan.start)?.artifactDir).toBe('/a');
+    expect(instanceNamed(twice.instances, 'd', g!.decoratorSpan.start)?.artifactDir).toBe('/b');
+    expect(instanceNamed(twice.instances, 'd')?.artifactDir).toBe('/b');
+    const branches = analyzeText('from choppa import Choppa\nif X:\n    d = Choppa()\nelse:\n    d = Choppa()\n@d.remote\ndef f(): pass\n');
+    expect(branches.functions).toEqual([]);
+    expect(branches.problems.map((p) => `${p.code} ${showSpan(p.span)}`)).toEqual(['instance-ambiguous 6:4-6:5']);
+  });
+
   it('from choppa import Choppa', () => {
     expect(check('from choppa import Choppa\ndutch = Choppa(cluster_id="0123-x")\n')).toMatchInlineSnapshot(`
       [

@@ -10,6 +10,9 @@ const text = [
   'dutch = Choppa()',
   'REGIONS = ["emea", "amer"]  # where we sell',
   'LIMIT = 10 * 1024',
+  'RATIO = 10 / 5',
+  'NAMES = ("a",) + ("b",)',
+  'TWICE = LIMIT * 2',
   'NAME = f"x{LIMIT}"',
   '@dutch.remote  # choppa: cache',
   'def load(n):',
@@ -35,9 +38,13 @@ describe('result identity in the analysis', () => {
     expect(bindingAt(analysis.bindings, 'small', undefined)?.call?.key).toBe('3');
   });
 
-  it('reads literal module constants as source the runner can literal_eval, and nothing else', () => {
+  it('reads module constants made of literals and arithmetic on them as written, and nothing else', () => {
     expect(bindingAt(analysis.bindings, 'REGIONS', undefined)?.literal).toBe('["emea", "amer"]');
-    expect(bindingAt(analysis.bindings, 'LIMIT', undefined)?.literal).toBe('10240');
+    expect(bindingAt(analysis.bindings, 'LIMIT', undefined)?.literal).toBe('10 * 1024');
+    // Computed by the runner in Python (folded here, `10 / 5` would pass the int 2, not 2.0).
+    expect(bindingAt(analysis.bindings, 'RATIO', undefined)?.literal).toBe('10 / 5');
+    expect(bindingAt(analysis.bindings, 'NAMES', undefined)?.literal).toBe('("a",) + ("b",)');
+    expect(bindingAt(analysis.bindings, 'TWICE', undefined)?.literal).toBeUndefined();
     expect(bindingAt(analysis.bindings, 'NAME', undefined)?.literal).toBeUndefined();
     expect(bindingAt(analysis.bindings, 'big', undefined)?.literal).toBeUndefined();
   });

@@ -488,8 +488,32 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
         await backend().run(payload({ source: py('def f(a, b):', '    return a'), args_source: '1, b=foo(1)' })),
       );
       expect(error.message).toBe(
-        'argument `foo(1)` is not a literal or the result of an earlier remote call; only functions and their arguments reach the cluster: write the value itself (`1_000_000` for `10**6`), or compute it inside the function',
+        'argument `foo(1)` is not a literal, arithmetic on literals, or the result of an earlier remote call; only functions and their arguments reach the cluster: write the value itself, or compute it inside the function',
       );
+    });
+
+    it('computes arithmetic on literals in Python, arguments and module constants alike (10 / 5 is 2.0)', async () => {
+      const value = expectValue(
+        await backend().run(
+          payload({
+            source: py('def f(*args, **kwargs):', '    return repr((args, sorted(kwargs.items())))'),
+            args_source: "2 * 60, 10**6, 1 / 5, 7.5 // 2, -(3 - 5), 1 << 4, 'ab' * 2, [1 / 2, (2**3,)], half, t=HOURS",
+            args_literals: { half: '10 / 5', HOURS: '24 * 3600' },
+          }),
+        ),
+      );
+      expect(value.json).toBe("((120, 1000000, 0.2, 3.0, 2, 16, 'abab', [0.5, (8,)], 2.0), [('t', 86400)])");
+    });
+
+    it.each([
+      ['2**10**9', 'is too large a value to pass as an argument'],
+      ["'x' * 10**12", 'is too large a value to pass as an argument'],
+      ["'%0999999999d' % 1", 'formats a string'],
+      ['1 / 0', 'cannot be computed (ZeroDivisionError'],
+    ])('refuses %s before computing it, and says why', async (args, why) => {
+      const error = expectError(await backend().run(payload({ source: py('def f(a):', "    raise RuntimeError('must not run')"), args_source: args })));
+      expect(error.type).toBe('ChoppaArgumentError');
+      expect(error.message).toContain(why);
     });
 
     it('accepts literal arguments: kwargs, negatives, nested containers, splats', async () => {

@@ -117,4 +117,16 @@ describe('results made on one backend, then a run on another', () => {
     expect((JSON.parse(cached.stdout) as { backend: string; cached?: unknown }).backend).toBe(`cluster ${OTHER_CLUSTER_ID}`);
     expect((JSON.parse(cached.stdout) as { cached?: unknown }).cached).toBeUndefined();
   }, 60_000);
+
+  it('dereferences an artifact from where it was made, and says so when that backend is not configured now', async () => {
+    expect((await cli(['artifact', 'mix.py:produce', '--args', '10'], 'local')).code).toBe(0);
+    const fromLocal = await cli(['deref', 'mix.py:produce'], 'cluster');
+    expect(fromLocal.stderr).not.toContain('not found');
+    expect(fromLocal.code).toBe(0);
+    expect(fromLocal.stdout).toContain('(verified)');
+    expect((await cli(['artifact', 'mix.py:produce', '--args', '10'], 'cluster')).code).toBe(0);
+    const fromCluster = await cli(['deref', 'mix.py:produce'], 'local');
+    expect(fromCluster.code).toBe(1);
+    expect(fromCluster.stderr).toContain(`this artifact was made on Databricks cluster ${DEFAULT_CLUSTER_ID}, and no Databricks workspace is configured now`);
+  }, 60_000);
 });

@@ -2,7 +2,8 @@
 // `vim.lsp.enable('choppa')` with `lsp/choppa.lua`) with settings in the README's shape, a code action runs `add(1, 2)`, the result shows as diagnostic and hover,
 // `:Choppa deref` opens the preview, code actions, lenses and `:Choppa run` prompt for missing
 // arguments, runs land in the quickfix list, messages fit one line, `:help choppa` works, and
-// `:checkhealth choppa` names the one unknown setting.
+// `:checkhealth choppa` names the one unknown setting, and a module changed on disk (a checkout)
+// turns the result that shipped it stale although Neovim watches no files on Linux.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, missingEditor, reportMissing, type Sandbox } from './support/headless-env.js';
@@ -131,6 +132,12 @@ describe.each(NEOVIMS)('Neovim $label', ({ label, binary }) => {
     const detail = step<{ status: string; message: string }>('a run whose error holds a lone surrogate answers and shows it');
     expect(detail.status).toBe('error');
     expect(detail.message).toContain('FileNotFoundError: no such file: caf\uFFFD.csv');
+  });
+
+  it('turns a result stale when a module it shipped changes on disk (no file watching on Linux)', () => {
+    const detail = step<{ ran: string; stale: string }>('a module changed on disk turns the result that shipped it stale');
+    expect(detail.ran).not.toContain('stale');
+    expect(detail.stale).toContain('stale: a shipped module changed');
   });
 
   it('opens :help choppa without running :helptags', () => {

@@ -31,6 +31,15 @@ const JOBS = [
   '    import choppa_not_installed_anywhere.sub',
   '    return 1',
   '',
+  '@dc.remote',
+  'def guarded():',
+  '    try:',
+  '        import choppa_optional_speedup as fast',
+  '    except (ImportError, OSError):',
+  '        fast = None',
+  '    import choppa_needed_anyway',
+  '    return fast',
+  '',
 ].join('\n');
 
 interface RunResult {
@@ -91,6 +100,15 @@ describe('requirements of the project', () => {
     const fix = actions.find((action) => action.title === 'Add `choppa_not_installed_anywhere` to requirements.txt');
     const requirementsUri = editor.uri(join(root, 'requirements.txt'));
     expect(fix?.edit?.changes?.[requirementsUri]?.[0]?.newText).toBe('choppa_not_installed_anywhere\n');
+  });
+
+  it('does not warn on an import the code guards with `except ImportError`, which it goes on without', async () => {
+    const result = await editor.executeCommand<RunResult>('choppa.run', { uri, function: 'guarded' });
+    expect(result.error?.message).toBe("No module named 'choppa_needed_anyway'");
+    const diagnostics = await editor.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'missing-import' && String(d.message).includes('guarded')));
+    const lines = JOBS.split('\n');
+    const warned = diagnostics.filter((d) => d.code === 'missing-import' && String(d.message).includes('last run of guarded')).map((d) => lines[d.range.start.line]);
+    expect(warned).toEqual(['    import choppa_needed_anyway']);
   });
 
   it('adds the distribution pip installs for an import named otherwise (scikit-learn for sklearn)', async () => {

@@ -49,6 +49,13 @@ describe('files and module names', () => {
     expect(absoluteModule('top', false, 1, 'x')).toBeUndefined();
     expect(moduleNameOf('/p', '/p/a-b/c.py')).toBeUndefined();
   });
+
+  it('names non-ASCII modules as Python does, whatever the normalization of the file name', () => {
+    expect(moduleNameOf('/p', '/p/churn/données.py')).toBe('churn.données');
+    expect(moduleNameOf('/p', '/p/churn/donne\u0301es.py')).toBe('churn.données');
+    expect(moduleNameOf('/p', '/p/東京/特徴.py')).toBe('東京.特徴');
+    expect(moduleNameOf('/p', '/p/churn/🚀.py')).toBeUndefined();
+  });
 });
 
 describe('instances across modules', () => {
@@ -194,5 +201,58 @@ describe('a folder added again', () => {
     expect(again.walks).toBe(6);
     expect(again.has(join(folder, 'analytics', 'reports', 'summary.py'))).toBe(false);
     expect(again.moduleOf(join(folder, 'fresh', 'mod.py'))).toBe('fresh.mod');
+  });
+});
+
+describe('a monorepo folder', () => {
+  it('names each project its own modules, imports its own first, and another project only when just one has it', () => {
+    const folder = tempDir();
+    const files: Record<string, string> = {
+      'projA/pyproject.toml': '[project]\nname = "alpha"\n',
+      'projA/src/alpha/__init__.py': '',
+      'projA/src/common.py': '',
+      'projA/src/shared.py': '',
+      'projB/setup.py': 'from setuptools import setup\nsetup(name="beta")\n',
+      'projB/src/beta/__init__.py': '',
+      'projB/src/common.py': '',
+      'projC/setup.cfg': '[metadata]\nname = gamma\n',
+      'projC/shared.py': '',
+    };
+    for (const [relative, text] of Object.entries(files)) {
+      mkdirSync(join(folder, relative, '..'), { recursive: true });
+      writeFileSync(join(folder, relative), text);
+    }
+    const mono = new WorkspaceIndex({ queries });
+    mono.addFolder(folder);
+    const inA = join(folder, 'projA', 'src', 'alpha', '__init__.py');
+    const inB = join(folder, 'projB', 'src', 'beta', '__init__.py');
+    expect(mono.moduleOf(join(folder, 'projB', 'src', 'common.py'))).toBe('common');
+    expect(mono.pathOfModule('common', inA)).toBe(join(folder, 'projA', 'src', 'common.py'));
+    expect(mono.pathOfModule('common', inB)).toBe(join(folder, 'projB', 'src', 'common.py'));
+    // A path dependency on another project of the monorepo: the one project that has it.
+    expect(mono.pathOfModule('alpha', inB)).toBe(join(folder, 'projA', 'src', 'alpha', '__init__.py'));
+    // Two other projects have `shared`: neither is guessed.
+    expect(mono.hasModule('shared', inB)).toBe(false);
+    expect(mono.pathOfModule('shared', inA)).toBe(join(folder, 'projA', 'src', 'shared.py'));
+  });
+
+  it('does not take a module named setup.py for a project of its own', () => {
+    const folder = tempDir();
+    const files: Record<string, string> = {
+      'app/__init__.py': '',
+      'app/steps/__init__.py': '',
+      'app/steps/setup.py': 'def run():\n    return "set up"\n',
+      'app/steps/teardown.py': '',
+      'flows/stages/setup.py': 'import os\n',
+      'flows/stages/load.py': '',
+    };
+    for (const [relative, text] of Object.entries(files)) {
+      mkdirSync(join(folder, relative, '..'), { recursive: true });
+      writeFileSync(join(folder, relative), text);
+    }
+    const layout = new WorkspaceIndex({ queries });
+    layout.addFolder(folder);
+    expect(layout.moduleOf(join(folder, 'app', 'steps', 'teardown.py'))).toBe('app.steps.teardown');
+    expect(layout.moduleOf(join(folder, 'flows', 'stages', 'load.py'))).toBe('flows.stages.load');
   });
 });

@@ -13,9 +13,10 @@ import { emptySummary, summarizeStatement, type StatementSummary } from './state
 import { recoverStatement } from './statement-recovery.js';
 import { argumentNames } from './call-sites.js';
 import { choppaNames, type ImportClause } from './imports.js';
-import { instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
+import { ambiguousInstance, instanceSpan, isChoppaConstructor, resolveInstances } from './instances.js';
 import { unfollowedProblems } from './unfollowed-instances.js';
 import { resolveFunctions, type FunctionCandidate } from './decorated-functions.js';
+import { redefinedFunctions } from './redefined-functions.js';
 import { lintFunction, type ModuleContext, type ModuleNameKind } from './scope-lint.js';
 
 interface MemoEntry {
@@ -338,10 +339,32 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
   // Imported ones decorate too; they keep their `import` kind for the scope lint.
   for (const imported of facts?.instances ?? []) if (!instanceNames.has(imported.name)) instanceNames.add(imported.name);
 
-  const { functions: resolved, problems } = resolveFunctions(
-    collect(summaries, (summary) => summary.functions),
-    instanceNames,
-  );
+  const candidates = collect(summaries, (summary) => summary.functions);
+  const { functions: allResolved, problems } = resolveFunctions(candidates, instanceNames);
+  // Python keeps the last `def` of a name: an earlier one must never be what a run ships.
+  const redefined = redefinedFunctions(candidates);
+  // A function decorated with an instance bound in branches would run on a guessed cluster: none.
+  const moduleImports = collect(summaries, (summary) => summary.moduleImports);
+  const bound = { instances, importedInstances: facts?.instances ?? [], imports: moduleImports };
+  const ambiguity = new Map<string, number[] | undefined>();
+  const ambiguousLines = (fn: DecoratedFunction): number[] | undefined => {
+    if (!ambiguity.has(fn.instance)) ambiguity.set(fn.instance, ambiguousInstance(bound, fn.instance));
+    return ambiguity.get(fn.instance);
+  };
+  const resolved = allResolved.filter(({ candidate, fn }) => !redefined.replaced.has(candidate) && ambiguousLines(fn) === undefined);
+  for (const problem of redefined.problems) problems.push(problem);
+  for (const { fn, candidate } of resolved.length === allResolved.length ? [] : allResolved) {
+    const lines = ambiguousLines(fn);
+    if (!lines || redefined.replaced.has(candidate)) continue;
+    problems.push({
+      code: 'instance-ambiguous',
+      severity: 'warning',
+      span: fn.nameSpan,
+      function: fn.name,
+      fixes: [],
+      message: `\`${fn.instance}\` is bound to a Choppa instance at lines ${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}, not all at the top level: which one decorates \`${fn.name}\` is decided when the module runs, so choppa does not run it. Bind each instance to a name of its own.`,
+    });
+  }
   const functionNames = new Set(resolved.map(({ fn }) => fn.name));
   // `m.plain(...)` counts when `m` is a name the module imports (`import pkg.jobs as m`).
   for (const imported of facts?.functions ?? []) if (kinds.get(imported.name.split('.')[0]!) === 'import') functionNames.add(imported.name);
@@ -353,7 +376,7 @@ function* combineSteps(summaries: StatementSummary[], lineOf: LineOf, memo: Map<
     sessions: [],
     bindings: [],
     problems,
-    imports: collect(summaries, (summary) => summary.moduleImports),
+    imports: moduleImports,
     decoratedNames: decoratedNamesOf(summaries),
     importedInstances: facts?.instances ?? [],
     importedFunctions: facts?.functions ?? [],
@@ -404,6 +427,7 @@ function bindingOf(assignment: AssignmentInfo, calls: readonly CallSite[], funct
   if (kept && kept.callsFunction === callsFunction) return kept.binding;
   const binding: Binding = { name: assignment.name, span: assignment.span };
   if (assignment.literal !== undefined) binding.literal = assignment.literal;
+  if (assignment.branch) binding.branch = assignment.branch;
   if (callsFunction) {
     binding.callOf = assignment.rhsCall;
     const call = calls.find((candidate) => candidate.boundTo === assignment.name && candidate.function === assignment.rhsCall && spanContains(assignment.span, candidate.span.start));

@@ -16,6 +16,8 @@ export interface AssignmentInfo {
   span: Span;
   rhsCall?: string;
   literal?: string;
+  /** The clause block it is in when it runs only in some runs of the module (`if`, loops, `except`, `case`). */
+  branch?: Span;
 }
 
 /** A module-level name bound by something other than an import. */
@@ -29,8 +31,9 @@ export function readModuleBindings(statement: Parser.SyntaxNode): { names: Modul
   const { names, assignments } = moduleBindings(statement);
   return {
     names: names.map(({ name, kind }) => ({ name, kind })),
-    assignments: assignments.map(({ name, node, value }) => {
+    assignments: assignments.map(({ name, node, value, branch }) => {
       const info: AssignmentInfo = { name, span: spanOf(node) };
+      if (branch) info.branch = spanOf(branch);
       if (value?.type === 'call') {
         const callee = value.childForFieldName('function');
         const name = callee ? calleeName(callee) : undefined;

@@ -177,20 +177,48 @@ const LITERAL_LEAVES = new Set(['integer', 'float', 'true', 'false', 'none']);
 const LITERAL_MAX = 64 * 1024;
 
 /**
- * The Python source of a value the runner can rebuild with `ast.literal_eval`: literals and
- * containers of literals as written, or a foldable expression (`10 * 1024`) as its value.
- * `undefined` for anything that needs the program to run.
+ * The Python source of a value the runner can rebuild: literals, containers of literals and
+ * arithmetic on them (`10 * 1024`, `1 / 5`), as written, for the runner computes them in Python
+ * (folding them here would turn `10 / 5` into the int 2). `undefined` for anything that needs the
+ * program to run.
  */
 export function literalSource(node: Node): string | undefined {
   try {
     if (node.text.length > LITERAL_MAX) return undefined;
-    if (isLiteral(node)) return node.text;
+    if (isConstantExpression(node)) return node.text;
+    // An f-string without substitutions is a plain string the runner cannot parse as a literal.
     const value = fold(node);
-    if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER ? undefined : String(value);
-    if (typeof value === 'string') return JSON.stringify(value);
-    return undefined;
+    return typeof value === 'string' ? JSON.stringify(value) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The operators the runner computes on literals (not `@`, comparisons or boolean operators). */
+const CONSTANT_OPERATORS = new Set(['+', '-', '*', '/', '//', '%', '**', '<<', '>>', '|', '&', '^']);
+
+/** A literal, a container of constant expressions, or arithmetic on them. */
+function isConstantExpression(node: Node): boolean {
+  if (isLiteral(node)) return true;
+  switch (node.type) {
+    case 'binary_operator': {
+      const left = node.childForFieldName('left');
+      const right = node.childForFieldName('right');
+      const operator = node.childForFieldName('operator')?.type;
+      return left !== null && right !== null && operator !== undefined && CONSTANT_OPERATORS.has(operator) && isConstantExpression(left) && isConstantExpression(right);
+    }
+    case 'unary_operator': {
+      const operand = node.childForFieldName('argument');
+      const operator = node.childForFieldName('operator')?.type;
+      return (operator === '-' || operator === '+' || operator === '~') && operand !== null && isConstantExpression(operand);
+    }
+    case 'pair': {
+      const key = node.childForFieldName('key');
+      const value = node.childForFieldName('value');
+      return key !== null && value !== null && isConstantExpression(key) && isConstantExpression(value);
+    }
+    default:
+      return LITERAL_CONTAINERS.has(node.type) && node.namedChildren.every((child) => child.type === 'comment' || isConstantExpression(child));
   }
 }
 

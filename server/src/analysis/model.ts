@@ -118,6 +118,8 @@ export interface Binding {
    * runner may `ast.literal_eval` it: such a module constant is passed by value.
    */
   literal?: string;
+  /** The clause block it is in when it runs only in some runs of the module (`if DEBUG:`, a loop, `except`). */
+  branch?: Span;
 }
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -141,7 +143,10 @@ export type ProblemCode =
   | 'async-not-supported'
   | 'method-not-supported'
   | 'nested-not-supported'
-  | 'decorator-not-shipped';
+  | 'decorator-not-shipped'
+  | 'function-redefined'
+  | 'function-ambiguous'
+  | 'instance-ambiguous';
 
 /** A finding of the analysis, before it becomes an LSP diagnostic. */
 export interface Problem {
@@ -174,6 +179,10 @@ export interface ModuleImport {
   within?: string;
   /** Where the import statement starts. */
   at: Pos;
+  /** An `importlib.import_module("pkg.mod")` or `__import__("pkg.mod")` call: it binds no name. */
+  dynamic?: true;
+  /** Inside a `try:` that catches `ImportError` (or wider): the code goes on without the module. */
+  optional?: true;
 }
 
 /** The constant settings of a `Choppa(...)` call, wherever it is defined. */

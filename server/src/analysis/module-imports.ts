@@ -3,7 +3,7 @@
 
 import type * as Parser from '../syntax/tree.js';
 import type { ModuleImport } from './model.js';
-import { enclosingScope, outermostFunction, posOf } from '../syntax/nodes.js';
+import { enclosingScope, guardedAgainstImportError, outermostFunction, posOf } from '../syntax/nodes.js';
 import { captureOf } from '../syntax/queries.js';
 
 /** The imports inside one top-level statement. */
@@ -14,7 +14,14 @@ export function readModuleImports(statement: Parser.SyntaxNode, query: Parser.Qu
     if (!node) continue;
     const moduleLevel = enclosingScope(node).kind === 'module';
     const owner = outermostFunction(node)?.childForFieldName('name')?.text;
-    const base = { moduleLevel, at: posOf(node.startPosition), ...(owner ? { within: owner } : {}) };
+    const base = { moduleLevel, at: posOf(node.startPosition), ...(owner ? { within: owner } : {}), ...(guardedAgainstImportError(node) ? { optional: true as const } : {}) };
+    const dynamic = captureOf(match, 'import.dynamic');
+    if (dynamic) {
+      const module = literalModule(dynamic.text);
+      // It binds no name: the module is what ships, never an instance another file could import.
+      if (module) imports.push({ module, level: 0, bound: '', dynamic: true, ...base });
+      continue;
+    }
     const alias = captureOf(match, 'import.alias')?.text;
     const from = captureOf(match, 'import.from');
     if (from) {
@@ -36,6 +43,13 @@ export function readModuleImports(statement: Parser.SyntaxNode, query: Parser.Qu
     }
   }
   return imports;
+}
+
+// The dotted name a plain string literal spells (`"pkg.mod"`, `'pkg'`); none for an f-string, a
+// relative name (it needs `package=`) or anything else.
+function literalModule(text: string): string | undefined {
+  const match = /^(["'])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\1$/.exec(text);
+  return match?.[2];
 }
 
 function compact(text: string): string {

@@ -1,9 +1,9 @@
 // Why a decorated function of a file cannot run remotely (an `async def`, a method, a nested
-// function), so a run asked for by name is refused with the explanation `list` and the
+// function, one defined in several branches or decorated with an instance made in several), so a run asked for by name is refused with the explanation `list` and the
 // diagnostics give, rather than being told there is no such function. Pure: reads the analysis.
 import type { FileAnalysis, Problem, ProblemCode } from './model.js';
 
-const NOT_SUPPORTED: ReadonlySet<ProblemCode> = new Set(['async-not-supported', 'method-not-supported', 'nested-not-supported']);
+const NOT_SUPPORTED: ReadonlySet<ProblemCode> = new Set(['async-not-supported', 'method-not-supported', 'nested-not-supported', 'function-ambiguous', 'instance-ambiguous']);
 
 /**
  * The problem that keeps a function named `name` from running remotely, or undefined when the file

@@ -6,7 +6,9 @@
 // code version.
 
 import { createHash } from 'node:crypto';
-import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
+import { statSync } from 'node:fs';
+import { formatBytes } from '../engine/format.js';
+import { MAX_FILE_BYTES, type WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { functionClosure, type ModuleClosure } from './module-closure.js';
 import { zipArchive, type ZipEntry } from './zip-archive.js';
 
@@ -42,6 +44,13 @@ export function buildBundle(index: WorkspaceIndex, filePath: string, functionNam
   return index.pass(() => {
     const closure = functionClosure(index, filePath, functionName);
     if (closure.modules.size === 0) return undefined;
+    // Before the reuse below: a file added since may have made a module name ambiguous.
+    const clash = closure.ambiguous[0];
+    if (clash) {
+      return {
+        failure: `module ${clash.module} is ${clash.files.length} files of the project (${clash.files.join(', ')}), each on a package root; which one Python imports depends on how it is started, so ${functionName} cannot ship it: rename or move one`,
+      };
+    }
     // The same modules in the same versions make the same zip: reuse the last one.
     const key = `${filePath}\0${functionName}\0${artifactDir}`;
     const versions = [...closure.modules.values()].map((source) => `${source}@${index.tokenOf(source) ?? '?'}`).join('\0');
@@ -59,6 +68,11 @@ export function buildBundle(index: WorkspaceIndex, filePath: string, functionNam
   });
 }
 
+/** A module's text as it ships: `\n` line ends, no byte order mark (what Python reads either way). */
+export function sourceText(text: string): string {
+  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+}
+
 // The last bundles built, by function: a run right after a hover reuses the hover's zip.
 const RECENT_BUNDLES = 32;
 const recentByIndex = new WeakMap<WorkspaceIndex, Map<string, { versions: string; bundle: CodeBundle }>>();
@@ -69,8 +83,12 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   let total = 0;
   for (const [module, source] of closure.modules) {
     const text = index.textOf(source);
-    if (text === undefined) return { failure: `${source} (module ${module}) cannot be read, so it cannot ship with ${functionName}` };
-    const data = Buffer.from(text, 'utf8');
+    if (text === undefined) return { failure: unreadable(source, module, functionName) };
+    // Python reads source with universal newlines and skips a UTF-8 BOM, so neither changes what
+    // runs; shipped without them, a CRLF or BOM module makes the same zip from the disk and from an
+    // editor that sends its buffer without them (Emacs, VS Code), and opening it there does not
+    // make its results look stale.
+    const data = Buffer.from(sourceText(text), 'utf8');
     total += data.length;
     if (total > MAX_BUNDLE_BYTES) {
       return { failure: `the project modules ${functionName} imports are over ${MAX_BUNDLE_BYTES / 1024 / 1024} MB; ship data as arguments or artifacts, not as modules` };
@@ -79,6 +97,11 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
     entries.push({ name, data });
     files.push({ module, name, source, size: data.length });
   }
+  // Python's zipimport finds a package folder by its own entry: without one, a namespace package
+  // (a folder without `__init__.py`) is not found in the zip, and an installed copy would be.
+  const folders = new Set<string>();
+  for (const { name } of entries) for (let slash = name.indexOf('/'); slash !== -1; slash = name.indexOf('/', slash + 1)) folders.add(name.slice(0, slash + 1));
+  for (const folder of folders) entries.push({ name: folder, data: Buffer.alloc(0) });
   const zip = zipArchive(entries);
   const hash = createHash('sha256').update(zip).digest('hex');
   const path = `${artifactDir.replace(/\/+$/, '')}/.choppa/code/${hash}.zip`;
@@ -86,4 +109,13 @@ function pack(index: WorkspaceIndex, filePath: string, functionName: string, art
   const pkg = own === undefined ? undefined : filePath.endsWith('__init__.py') ? own : own.split('.').slice(0, -1).join('.');
   const ref: BundleRef = { path, hash, modules: [...closure.modules.keys()].sort(), ...(pkg ? { package: pkg } : {}) };
   return { ref, zip, files, external: closure.external };
+}
+
+// Why a module of the closure has no text: gone, unreadable, or larger than a module the index reads.
+function unreadable(source: string, module: string, functionName: string): string {
+  const size = statSync(source, { throwIfNoEntry: false })?.size;
+  if (size !== undefined && size > MAX_FILE_BYTES) {
+    return `${source} (module ${module}) is ${formatBytes(size)}, over the ${formatBytes(MAX_FILE_BYTES)} a shipped module may be, so ${functionName} cannot run with it; generated code or data belongs in an argument or an artifact`;
+  }
+  return `${source} (module ${module}) cannot be read, so it cannot ship with ${functionName}`;
 }

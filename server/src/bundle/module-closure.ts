@@ -13,6 +13,8 @@ export interface ModuleClosure {
   modules: Map<string, string>;
   /** Top-level names imported that are not workspace modules (`numpy`, `pandas`). */
   external: string[];
+  /** Modules it needs that two files of the project are (see `WorkspaceIndex.filesOfAmbiguous`). */
+  ambiguous: { module: string; files: readonly string[] }[];
 }
 
 /** At most this many modules ship with one function. */
@@ -22,7 +24,8 @@ export const MAX_MODULES = 2_000;
 export function functionClosure(index: WorkspaceIndex, filePath: string, functionName: string): ModuleClosure {
   const modules = new Map<string, string>();
   const external = new Set<string>();
-  // Each module's imports resolve from its own file, in its own workspace folder.
+  const ambiguous: ModuleClosure['ambiguous'] = [];
+  // Each module's imports resolve as its own file imports them (in a monorepo, in its project).
   const queue: { module: string; path: string; isPackage: boolean; imports: ModuleImport[] }[] = [];
   const own = index.rawAnalysis(filePath);
   const ownModule = index.moduleOf(filePath) ?? basename(filePath, '.py');
@@ -38,6 +41,8 @@ export function functionClosure(index: WorkspaceIndex, filePath: string, functio
       const path = index.pathOfModule(name, from);
       if (path === undefined) continue;
       modules.set(name, path);
+      const files = index.filesOfAmbiguous(name, from);
+      if (files) ambiguous.push({ module: name, files });
       queue.push({ module: name, path, isPackage: isPackageInit(path), imports: index.rawAnalysis(path)?.imports ?? [] });
     }
   };
@@ -47,12 +52,18 @@ export function functionClosure(index: WorkspaceIndex, filePath: string, functio
       const base = imported.name === undefined ? imported.module : absoluteModule(module, isPackage, imported.level, imported.module);
       if (base === undefined) continue;
       if (!index.hasModule(base, from)) {
-        if (imported.level === 0) external.add(base.split('.')[0] ?? base);
+        // A module missing from a package of the project (ignored, compiled only, too large) is
+        // not found where the run goes either, since the package ships: it must not be taken for
+        // a third-party name, which would let the cluster's installed copy of the package run.
+        const within = parentChain(base).filter((name) => isPackageInit(index.pathOfModule(name, from) ?? ''));
+        const deepest = within[within.length - 1];
+        if (deepest !== undefined) include(deepest, from);
+        else if (imported.level === 0) external.add(base.split('.')[0] ?? base);
         continue;
       }
       include(base, from);
       if (imported.name !== undefined && imported.name !== '*' && index.hasModule(`${base}.${imported.name}`, from)) include(`${base}.${imported.name}`, from);
     }
   }
-  return { modules, external: [...external].sort() };
+  return { modules, external: [...external].sort(), ambiguous };
 }

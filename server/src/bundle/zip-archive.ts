@@ -48,6 +48,8 @@ export function zipArchive(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt32LE(entry.data.length, 20);
     central.writeUInt32LE(entry.data.length, 24);
     central.writeUInt16LE(name.length, 28);
+    // MS-DOS directory attribute for a folder's own entry (`name/`, no data).
+    if (entry.name.endsWith('/')) central.writeUInt32LE(0x10, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, entry.data);
     centrals.push(central, name);

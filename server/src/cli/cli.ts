@@ -9,6 +9,7 @@ import { describeConfig } from '../config/describe-config.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { runTarget as findRunTarget, type RunTarget } from '../workspace-index/run-target.js';
 import { unsupportedFunction } from '../analysis/unsupported-functions.js';
+import { instanceNamed } from '../analysis/instances.js';
 import { buildBundle } from '../bundle/code-bundle.js';
 import { describeBundle } from '../bundle/describe-bundle.js';
 import { BackendSelection, resolveWorkspaceConfig } from '../engine/backend-selection.js';
@@ -159,10 +160,10 @@ function showBundle(host: CliHost, options: CliOptions, io: Io): number {
         ? { function: name, modules: [] }
         : 'failure' in bundle
           ? { function: name, error: bundle.failure }
-          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, size }) => ({ module, name: entry, size })), external: bundle.external };
+          : { function: name, ...bundle.ref, size: bundle.zip.length, files: bundle.files.map(({ module, name: entry, source, size }) => ({ module, name: entry, source, size })), external: bundle.external };
     io.out(`${JSON.stringify(shape, null, 2)}\n`);
   } else {
-    io.out(`${describeBundle(name, bundle).join('\n').replace(/`/g, '')}\n`);
+    io.out(`${describeBundle(name, bundle, process.cwd()).join('\n').replace(/`/g, '')}\n`);
     if (bundle && !('failure' in bundle)) io.out(`\nzip: ${bundle.ref.path}\n`);
   }
   return bundle && 'failure' in bundle ? 1 : 0;
@@ -292,7 +293,7 @@ function warnUnusedClusterFlag(options: CliOptions, workspace: Workspace, analys
 function instancePlace(analysis: FileAnalysis, target: RunTarget, path: string): string {
   const shown = (file: string): string => relative(process.cwd(), file) || file;
   if (target.definedIn !== path) return shown(target.definedIn);
-  const local = analysis.instances.find((instance) => instance.name === target.fn.instance);
+  const local = instanceNamed(analysis.instances, target.fn.instance, target.fn.decoratorSpan.start);
   if (local) return `${shown(path)}:${local.callSpan.start.line + 1}`;
   const imported = analysis.importedInstances.find((instance) => instance.name === target.fn.instance);
   return imported ? `${shown(imported.path)}:${imported.line + 1}` : shown(path);
@@ -319,9 +320,12 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
   const workspace = workspaceFor(host, root, options, io);
   let ref;
+  let madeOn: string | undefined;
   if (isFunction) {
     const { path } = loadFile(host, file);
-    ref = workspace.latestArtifact(path, name);
+    const latest = workspace.latestArtifact(path, name);
+    ref = latest?.ref;
+    madeOn = latest?.madeOn;
     if (!ref) {
       io.err(`choppa-lsp deref: ${name} has no artifact yet; run it with \`choppa-lsp artifact ${options.target}\` first\n`);
       return 1;
@@ -331,6 +335,7 @@ async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<
   let result;
   try {
     result = await workspace.dereference(ref ?? options.target, {
+      ...(madeOn !== undefined ? { madeOn } : {}),
       signal: interrupt.signal,
       onProgress: (report) => {
         if (!interrupt.signal.aborted) io.err(`… ${report.message}\n`);

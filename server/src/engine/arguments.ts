@@ -4,10 +4,11 @@
 // module literal its value; anything else is refused with a message that names it.
 import type { ArgRef } from '../backends/backend.js';
 import type { Binding, CallArgument, DecoratedFunction, Pos } from '../analysis/model.js';
-import { bindingAt, bindingOrdinal } from './call-identity.js';
+import { bindingAt, bindingOrdinal, competingBinding } from './call-identity.js';
 import type { InputStamp } from './result-identity.js';
 import type { RunRecord } from './run-record.js';
 import { mayFeed, samePlace } from './result-place.js';
+import { clip } from './format.js';
 
 export type ArgumentPlan =
   | {
@@ -47,7 +48,7 @@ export interface ArgumentContext {
 /** `load(1000)` at line 3: how a message names the call a binding is bound to. */
 export function callLabel(binding: Binding & { callOf: string }): string {
   const args = binding.call?.argsSource ?? '…';
-  const text = args.length > 40 ? `${args.slice(0, 39)}…` : args;
+  const text = clip(args, 40);
   return `${binding.callOf}(${text.replace(/\s+/g, ' ')}) at line ${(binding.call?.span.start.line ?? binding.span.start.line) + 1}`;
 }
 
@@ -74,6 +75,15 @@ export function planArguments(args: readonly CallArgument[], source: string, con
     const name = arg.identifier;
     if (name === undefined) continue;
     const binding = bindingAt(context.bindings, name, context.position);
+    const competing = binding && competingBinding(context.bindings, binding, context.position);
+    if (binding && competing) {
+      return {
+        ok: false,
+        message:
+          `\`${name}\` is assigned at line ${binding.span.start.line + 1} in a block that may not run (an \`if\`, a loop or an \`except\`), and at line ${competing.span.start.line + 1} before it: ` +
+          'which value it holds here is decided when the module runs. Assign it once before this call, or pass a literal.',
+      };
+    }
     if (binding?.literal !== undefined) {
       argsLiterals[name] = binding.literal;
       inputs[name] = { kind: 'literal', text: binding.literal, binding: bindingOrdinal(context.bindings, binding) };

@@ -150,8 +150,18 @@ export class BackendSelection {
     return { backend: this.clusterBackend(cluster.clusterId) };
   }
 
-  /** A backend that can read artifacts by logical path (any cluster of the workspace will do). */
-  forArtifacts(): Selected {
+  /**
+   * A backend that can read artifacts by logical path (any cluster of the workspace will do);
+   * with `madeOn`, the backend label of the run that made them, the backend of that kind.
+   */
+  forArtifacts(madeOn?: string): Selected {
+    if (madeOn?.startsWith('local python')) return { backend: this.localBackend() };
+    if (madeOn?.startsWith('dask ') && (this.mode !== 'dask' || `dask ${this.daskScheduler()}` !== madeOn)) {
+      return { failure: `this artifact was made on the Dask scheduler at ${madeOn.slice('dask '.length)}, and only that scheduler holds it; set choppa.backend to "dask" and choppa.dask.scheduler to it to download it` };
+    }
+    if (madeOn?.startsWith('cluster ') && this.mode !== 'databricks') {
+      return { failure: `this artifact was made on Databricks ${madeOn}, and no Databricks workspace is configured now; configure that workspace to download it` };
+    }
     if (this.mode === 'local') return { backend: this.localBackend() };
     if (this.mode === 'dask') return this.daskSelected();
     if (!this.config?.ok) return { failure: this.problemFor(undefined) ?? 'Databricks is not configured' };

@@ -45,6 +45,19 @@ export function bindingAt(bindings: readonly Binding[], name: string, position: 
   return found;
 }
 
+/**
+ * The assignment before `binding` that a run of the module may have kept instead, when `binding`
+ * is in a clause block that may not run (`if DEBUG: df = load(100)`) and the call at `position`
+ * is not inside that block: which of the two the name holds is decided when the module runs.
+ */
+export function competingBinding(bindings: readonly Binding[], binding: Binding, position: Pos | undefined): Binding | undefined {
+  const branch = binding.branch;
+  if (!branch || (position && notAfter(branch.start, position) && notAfter(position, branch.end))) return undefined;
+  const list = assignmentsOf(bindings, binding.name);
+  const index = list.indexOf(binding);
+  return index > 0 ? list[index - 1] : undefined;
+}
+
 /** Which assignment of its name `binding` is, counting from 1 in document order (0: none of them). */
 export function bindingOrdinal(bindings: readonly Binding[], binding: Binding): number {
   return assignmentsOf(bindings, binding.name).indexOf(binding) + 1;

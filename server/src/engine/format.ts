@@ -54,8 +54,19 @@ export function errorText(error: { type: string; message: string }): string {
 
 /** Shortens a string to one line of at most `max` characters. */
 export function oneLine(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return clip(text.replace(/\s+/g, ' ').trim(), max);
+}
+
+/**
+ * `text` cut to at most `max` UTF-16 units, ending in `…`, never between the two halves of an
+ * emoji: a lone half goes out as U+FFFD, and the editor shows `�…`.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /** `ArtifactRef 1.2 MB (list)`. */

@@ -79,6 +79,8 @@ export interface RunCommandResult {
   cached?: boolean;
   /** When cached: when the run that computed it finished (ISO 8601). */
   computedAt?: string;
+  /** The shipped files whose open buffer differs from the disk: the run ran the buffer's text. */
+  unsaved?: string[];
 }
 
 /** Builds the stored record from a backend outcome; `defLine` anchors frame lines. */

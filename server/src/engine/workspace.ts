@@ -9,6 +9,8 @@ import { runTarget } from '../workspace-index/run-target.js';
 import type { WorkspaceIndex } from '../workspace-index/workspace-index.js';
 import { planCode, type CodePlan } from '../bundle/code-plan.js';
 import { shipBundle, shipThenRun } from '../bundle/ship-code.js';
+import { unsavedShippedFiles } from '../bundle/unsaved-code.js';
+import { missingModuleOrigin } from '../bundle/missing-module-origin.js';
 import { argumentNames, callKey } from '../analysis/call-sites.js';
 import { isFailure, type ArtifactRef, type Backend, type ProgressReport, type RunPayload } from '../backends/backend.js';
 import type { BackendSelection } from './backend-selection.js';
@@ -138,6 +140,8 @@ export interface SubmitCommandResult {
   runPageUrl?: string;
   state?: string;
   error?: RunCommandResult['error'];
+  /** The shipped files whose open buffer differs from the disk: the job runs the buffer's text. */
+  unsaved?: string[];
 }
 
 // Run ids' random bytes, drawn 64 ids at a time (a crypto call per run cost more than planning it).
@@ -261,10 +265,11 @@ export class Workspace {
   }
 
   /** The newest artifact of a function (of one call of it, when `call` is given). */
-  latestArtifact(filePath: string, functionName: string, call?: string): RunRecord['ref'] {
+  latestArtifact(filePath: string, functionName: string, call?: string): { ref: ArtifactRef; madeOn: string } | undefined {
     const fnKey = this.key(filePath, functionName);
     const records = call === undefined ? this.store.calls(fnKey) : [this.store.forCall(fnKey, call)];
-    return records.find((record) => record?.ref !== undefined)?.ref;
+    const record = records.find((candidate) => candidate?.ref !== undefined);
+    return record?.ref ? { ref: record.ref, madeOn: record.backend } : undefined;
   }
 
   /** The runs of one call of a function, newest first. */
@@ -503,6 +508,8 @@ export class Workspace {
     }
     const { fn, backend, payload, key } = prepared;
     const runId = payload.run_id;
+    // Read as the run starts: what the buffers ship against what the files on disk hold.
+    const unsaved = this.unsavedFiles(prepared);
     const hit = this.cacheHit(request, prepared);
     if (hit) {
       this.saveRecord(key, hit);
@@ -547,13 +554,19 @@ export class Workspace {
         ...(prepared.boundTo !== undefined ? { boundTo: prepared.boundTo } : {}),
       });
       record.logPath = log.path;
+      const origin = record.error && missingModuleOrigin(this.index, prepared.code, record.error, (path) => this.displayPath(path));
+      if (record.error && origin) {
+        record.error.message += `: it is imported at line ${origin.line} of ${origin.file}, a project module that ships with ${fn.name}; declare \`${origin.module}\` in the project's requirements, or install it where the function runs`;
+      }
       const cancelled = outcome.status === 'cancelled' && outcome.message ? `cancelled (${outcome.message})` : 'cancelled';
       log.append(`# ${record.status === 'ok' ? 'finished' : record.status === 'error' ? `raised ${record.error ? errorText(record.error) : 'an error'}` : cancelled} after ${formatDuration(record.durationMs)}\n`);
       // Arguments the runner could not make (`--args "load(4)"`, a value no longer held) are a
       // refused request, as the server's own ArgumentError is: not a result of the function to
       // show on it until its next run.
       if (record.error?.type !== 'ChoppaArgumentError') this.saveRecord(key, record);
-      return commandResult(record, fn.defLine);
+      const result = commandResult(record, fn.defLine);
+      if (unsaved.length > 0) result.unsaved = unsaved;
+      return result;
     } finally {
       log.close();
       request.signal?.removeEventListener('abort', abort);
@@ -586,6 +599,7 @@ export class Workspace {
       const message = `serverless compute cannot write to ${prepared.payload.artifact_dir} (it has no /dbfs mount): use a /Volumes/... or /Workspace/... artifact_dir, or choppa.compute "cluster"`;
       return { status: 'error', function: request.functionName, error: { type: 'ConfigurationError', message } };
     }
+    const unsaved = this.unsavedFiles(prepared);
     const unshipped = await shipBundle(prepared.backend, prepared.code.bundle, request.signal ? { signal: request.signal } : {});
     if (unshipped !== undefined) return { status: 'error', function: request.functionName, error: { type: 'ChoppaCodeError', message: unshipped } };
     const record = await this.submissions.submit({ key: prepared.key, call: prepared.call, version: prepared.version, payload: prepared.payload, compute, target, backend: prepared.backend });
@@ -599,7 +613,18 @@ export class Workspace {
       runId: record.handle.runId,
       ...(record.handle.runPageUrl ? { runPageUrl: record.handle.runPageUrl } : {}),
       state: record.state,
+      ...(unsaved.length > 0 ? { unsaved } : {}),
     };
+  }
+
+  /** The shipped files open with unsaved changes, relative to the workspace root. */
+  private unsavedFiles(prepared: Prepared): string[] {
+    return unsavedShippedFiles(this.index, prepared.definedIn, prepared.fn, prepared.code).map((path) => this.displayPath(path));
+  }
+
+  /** A file as messages name it: relative to the workspace root. */
+  private displayPath(path: string): string {
+    return this.root ? relative(this.root, path) : basename(path);
   }
 
   /** The submitted run of a function still in flight, if any (the newest). */
@@ -626,9 +651,10 @@ export class Workspace {
    */
   async dereference(
     ref: ArtifactRef | string,
-    options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void } = {},
+    options: { signal?: AbortSignal; onProgress?: (report: ProgressReport) => void; madeOn?: string } = {},
   ): Promise<DereferenceResult | { failure: string }> {
-    const selected = this.backends.forArtifacts();
+    // Read from where the artifact was made (a local result stays local after a workspace is configured).
+    const selected = this.backends.forArtifacts(options.madeOn);
     if ('failure' in selected) return selected;
     const backend = selected.backend;
     let meta: ArtifactRef;

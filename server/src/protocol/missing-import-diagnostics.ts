@@ -21,7 +21,7 @@ export function missingImportDiagnostics(session: Session, path: string, analysi
   const where = session.backendLabelFor(path);
   const diagnostics: Diagnostic[] = [];
   for (const imported of analysis.imports) {
-    if (imported.level > 0 || imported.within === undefined) continue;
+    if (imported.level > 0 || imported.within === undefined || imported.optional) continue;
     const top = imported.module.split('.')[0] ?? imported.module;
     if (!checked.get(imported.within)?.includes(top)) continue;
     const line = imported.at.line;

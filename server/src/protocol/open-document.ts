@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Session } from '../session.js';
 import { pathToUri } from './convert.js';
+import { clip } from '../engine/format.js';
 
 const HEAD_BYTES = 4096;
 const HEAD_LINES = 5;
@@ -20,7 +21,7 @@ export function headLines(path: string, lines = HEAD_LINES): string[] {
     const all = buffer.subarray(0, read).toString('utf8').split('\n');
     // The last piece of a full buffer may be a cut line (or a cut character): leave it out.
     if (read === HEAD_BYTES) all.pop();
-    return all.slice(0, lines).map((line) => (line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS - 1)}…` : line));
+    return all.slice(0, lines).map((line) => clip(line, LINE_CHARS));
   } catch {
     return [];
   } finally {

@@ -49,6 +49,32 @@ export function outermostFunction(node: Node): Node | undefined {
   return found;
 }
 
+/** Exceptions a handler may name that catch a failed import. */
+const IMPORT_FAILURES = new Set(['ImportError', 'ModuleNotFoundError', 'Exception', 'BaseException']);
+
+/**
+ * Whether `node` is in the body of a `try:` (within its own function) with a handler that catches
+ * a failed import: `except ImportError`, `except (ImportError, ValueError) as e`, a bare `except`.
+ * Such an import is optional: the code has a way on without it.
+ */
+export function guardedAgainstImportError(node: Node): boolean {
+  for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
+    if (parent.type === 'function_definition' || parent.type === 'class_definition' || parent.type === 'lambda') return false;
+    if (parent.type !== 'try_statement') continue;
+    const body = parent.childForFieldName('body');
+    if (body?.startIndex !== child.startIndex || body.endIndex !== child.endIndex) continue;
+    for (const clause of parent.namedChildren) {
+      if (clause.type !== 'except_clause') continue;
+      const caught = clause.namedChildren.find((part) => part.type !== 'block' && part.type !== 'comment');
+      if (caught === undefined) return true;
+      const named = caught.type === 'as_pattern' ? caught.namedChild(0) : caught;
+      const names = named?.type === 'tuple' ? named.namedChildren : named ? [named] : [];
+      if (names.some((name) => IMPORT_FAILURES.has(name.text.replace(/^builtins\./, '')))) return true;
+    }
+  }
+  return false;
+}
+
 /** A parameter read from a `parameters` list, with its name node. */
 export interface ParamNode {
   name: string;
@@ -106,13 +132,20 @@ export interface ModuleName {
   node: Node;
 }
 
-/** An assignment at module scope: `name = value`, `name: T = value`, `name += value`. */
+/**
+ * An assignment at module scope: `name = value`, `name: T = value`, `name += value`, and the other
+ * statements that rebind a name without a value argument resolution can follow (a `for` target,
+ * `with … as name`, `def`/`class name`, `del name`): after them the name no longer holds what an
+ * earlier `name = f(...)` made.
+ */
 export interface ModuleAssignment {
   name: string;
   /** The assignment expression. */
   node: Node;
   /** The right-hand side when the name is the whole target (not a tuple element). */
   value?: Node;
+  /** The block of the `if`/`else`/loop/`except`/`case` clause it is in, when it runs only in some runs of the module. */
+  branch?: Node;
 }
 
 /**
@@ -123,11 +156,19 @@ export interface ModuleAssignment {
 export function moduleBindings(statement: Node): { names: ModuleName[]; assignments: ModuleAssignment[] } {
   const names: ModuleName[] = [];
   const assignments: ModuleAssignment[] = [];
+  // The clause block the visit is in, when that block runs only in some runs of the module.
+  let branch: Node | undefined;
+  const bind = (name: string, node: Node, value?: Node): void => {
+    const assignment: ModuleAssignment = { name, node };
+    if (value) assignment.value = value;
+    if (branch) assignment.branch = branch;
+    assignments.push(assignment);
+  };
   const bindTarget = (target: Node, assignment: Node | undefined, value: Node | undefined): void => {
     const type = target.type;
     if (type === 'identifier') {
       names.push({ name: target.text, kind: 'global', node: target });
-      if (assignment) assignments.push(value ? { name: target.text, node: assignment, value } : { name: target.text, node: assignment });
+      if (assignment) bind(target.text, assignment, value);
       return;
     }
     if (PATTERN_CONTAINERS.has(type)) {
@@ -159,26 +200,58 @@ export function moduleBindings(statement: Node): { names: ModuleName[]; assignme
       case 'function_definition':
       case 'class_definition': {
         const name = node.childForFieldName('name');
-        if (name) names.push({ name: name.text, kind: node.type === 'class_definition' ? 'class' : 'function', node: name });
+        if (name) {
+          names.push({ name: name.text, kind: node.type === 'class_definition' ? 'class' : 'function', node: name });
+          bind(name.text, name);
+        }
         return;
       }
       case 'for_statement': {
+        // The target is bound before the body runs: calls in the body read it.
         const left = node.childForFieldName('left');
-        if (left) bindTarget(left, undefined, undefined);
+        if (left) bindTarget(left, left, undefined);
         break;
       }
       case 'as_pattern': {
         const alias = node.childForFieldName('alias');
-        if (alias) bindTarget(alias, undefined, undefined);
+        if (alias) bindTarget(alias, alias, undefined);
         return;
       }
-      case 'comment':
+      case 'delete_statement':
+        for (const target of node.namedChildren) {
+          for (const name of target.type === 'identifier' ? [target] : target.namedChildren.filter((child) => child.type === 'identifier')) {
+            bind(name.text, name);
+          }
+        }
+        return;
       case 'import_statement':
       case 'import_from_statement':
+        // Only what rebinds a name for argument resolution (the imports themselves are read elsewhere).
+        for (const imported of node.type === 'import_statement' ? node.namedChildren : node.childrenForFieldName('name')) {
+          const bound = imported.type === 'aliased_import' ? imported.childForFieldName('alias') : imported.type === 'dotted_name' ? imported.namedChild(0) : null;
+          if (bound?.type === 'identifier') bind(bound.text, bound);
+        }
+        return;
+      case 'comment':
         return;
     }
+    // `if (rows := load()):` at module scope binds `rows` too.
+    if (node.type === 'if_statement' || node.type === 'elif_clause' || node.type === 'while_statement') {
+      const condition = node.childForFieldName('condition');
+      if (condition) {
+        for (const walrus of condition.type === 'named_expression' ? [condition] : condition.descendantsOfType('named_expression')) {
+          const name = walrus.childForFieldName('name');
+          if (name?.type === 'identifier') bind(name.text, name);
+        }
+      }
+    }
     if (COMPOUND.has(node.type)) {
-      for (const child of node.namedChildren) visit(child);
+      for (const child of node.namedChildren) {
+        const outer = branch;
+        if (child.type === 'block' && CONDITIONAL_CLAUSES.has(node.type)) branch = child;
+        visit(child);
+        branch = outer;
+      }
     }
   };
   visit(statement);
@@ -203,6 +276,9 @@ const PATTERN_CONTAINERS = new Set([
   'as_pattern_target',
   'expression_list',
 ]);
+
+// The statements and clauses whose block may not run, or run several times, in a run of the module.
+const CONDITIONAL_CLAUSES = new Set(['if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'except_clause', 'except_group_clause', 'case_clause']);
 
 // Statements whose blocks still run at module scope, and the clauses inside them.
 const COMPOUND = new Set([

@@ -5,6 +5,7 @@
 
 import type { FileAnalysis, ImportFacts, ImportedFunction, ImportedInstance, InstanceSettings, ModuleImport } from '../analysis/model.js';
 import { absoluteModule, parentChain } from './module-names.js';
+import { instanceAtDecorator, instanceNamed } from '../analysis/instances.js';
 
 export interface ModuleLookup {
   /** The file of a module of the workspace. */
@@ -42,7 +43,7 @@ export function resolveImportFacts(file: { module: string; isPackage: boolean; i
     for (const [name, found] of exportsOf(module, lookup)) bind(`${prefix}.${name}`, found);
   };
   for (const imported of file.imports) {
-    if (!imported.moduleLevel) continue;
+    if (!imported.moduleLevel || imported.dynamic) continue;
     if (imported.name === undefined) {
       if (!lookup.hasModule(imported.module)) continue;
       if (imported.bound !== imported.module.split('.')[0]) exposeModule(imported.bound, imported.module);
@@ -68,7 +69,8 @@ function exportOf(module: string, name: string, lookup: ModuleLookup, hops: numb
   const path = lookup.pathOf(module);
   const raw = lookup.raw(module);
   if (path === undefined || raw === undefined) return undefined;
-  const instance = raw.instances.find((candidate) => candidate.name === name);
+  // An importer gets the module's last binding of the name.
+  const instance = instanceNamed(raw.instances, name);
   if (instance) {
     const { clusterId, artifactDir, resultSizeMax, dynamic } = instance;
     const settings: InstanceSettings = { dynamic, ...defined({ clusterId, artifactDir, resultSizeMax }) };
@@ -94,9 +96,7 @@ function exportOf(module: string, name: string, lookup: ModuleLookup, hops: numb
   const resolved = lookup.resolved(module);
   const fn = resolved?.functions.find((candidate) => candidate.name === name);
   if (!resolved || !fn) return undefined;
-  const local = resolved.instances.find((candidate) => candidate.name === fn.instance);
-  const imported = resolved.importedInstances.find((candidate) => candidate.name === fn.instance);
-  const source = local ?? imported;
+  const source = instanceAtDecorator(resolved, fn.instance, fn.decoratorSpan.start);
   const fact: Omit<ImportedFunction, 'name'> = { module, path, fn };
   if (source) {
     const { clusterId, artifactDir, resultSizeMax, dynamic } = source;

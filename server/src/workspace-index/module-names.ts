@@ -4,13 +4,18 @@
 
 import { sep } from 'node:path';
 
+/** A Python identifier (`str.isidentifier`): a letter or `_`, then letters, digits, marks and `_`. */
+const IDENTIFIER = /^[\p{ID_Start}_][\p{ID_Continue}]*$/u;
+
 /** The dotted module name of `path` under `root`, or undefined when it is not importable. */
 export function moduleNameOf(root: string, path: string): string | undefined {
   const prefix = root.endsWith(sep) ? root : root + sep;
   if (!path.startsWith(prefix) || !path.endsWith('.py')) return undefined;
-  const parts = path.slice(prefix.length, -3).split(sep);
+  // Python names modules by identifiers, which may be non-ASCII (`données.py`), compared after
+  // NFKC normalization (PEP 3131): a file name written in NFD (macOS) is the same module.
+  const parts = path.slice(prefix.length, -3).normalize('NFKC').split(sep);
   if (parts[parts.length - 1] === '__init__') parts.pop();
-  if (parts.length === 0 || !parts.every((part) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(part))) return undefined;
+  if (parts.length === 0 || !parts.every((part) => IDENTIFIER.test(part))) return undefined;
   return parts.join('.');
 }
 

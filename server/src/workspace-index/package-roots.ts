@@ -9,6 +9,8 @@ import { declaredPackageRoots, parsePyproject } from './pyproject.js';
 export interface ProjectFiles {
   pyproject?: string;
   setupCfg?: string;
+  /** `setup.py`, read as text (never run): its `package_dir={"": "lib"}`. */
+  setupPy?: string;
   /** Whether `<folder>/<relative>` is a directory, and whether it holds an `__init__.py`. */
   isDir: (relative: string) => boolean;
   isPackage: (relative: string) => boolean;
@@ -36,5 +38,9 @@ function declaredRoots(files: ProjectFiles): string[] {
   for (const match of setupCfg.matchAll(/^\s*package_dir\s*=\s*(?:\n\s+)?=\s*(\S+)/gm)) found.push(match[1] ?? '');
   // [options.packages.find] where = src
   for (const match of setupCfg.matchAll(/^\s*where\s*=\s*(\S+)/gm)) found.push(match[1] ?? '');
+  // setup(package_dir={"": "lib"}, ...) and find_packages(where="lib"), as literals.
+  const setupPy = files.setupPy ?? '';
+  for (const match of setupPy.matchAll(/package_dir\s*=\s*\{\s*(["'])\1\s*:\s*(["'])([^"'\n]+)\2/g)) found.push(match[3] ?? '');
+  for (const match of setupPy.matchAll(/find(?:_namespace)?_packages\s*\(\s*(?:where\s*=\s*)?(["'])([^"'\n]+)\1/g)) found.push(match[2] ?? '');
   return found;
 }

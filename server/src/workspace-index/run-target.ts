@@ -3,6 +3,7 @@
 // another module (a call site here of `from analytics.jobs import plain`). Pure.
 
 import type { DecoratedFunction, FileAnalysis, InstanceSettings } from '../analysis/model.js';
+import { instanceAtDecorator } from '../analysis/instances.js';
 
 export interface RunTarget {
   fn: DecoratedFunction;
@@ -15,9 +16,7 @@ export interface RunTarget {
 export function runTarget(analysis: FileAnalysis, name: string, filePath: string): RunTarget | undefined {
   const fn = analysis.functions.find((candidate) => candidate.name === name);
   if (fn) {
-    const instance =
-      analysis.instances.find((candidate) => candidate.name === fn.instance) ??
-      analysis.importedInstances.find((candidate) => candidate.name === fn.instance);
+    const instance = instanceAtDecorator(analysis, fn.instance, fn.decoratorSpan.start);
     return { fn, instance, definedIn: filePath };
   }
   const imported = analysis.importedFunctions.find((candidate) => candidate.name === name);

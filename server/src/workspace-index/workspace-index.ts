@@ -16,7 +16,6 @@ import { findPythonFiles, listingUnchanged, MAX_FILES, type PythonFiles } from '
 import { packageRoots } from './package-roots.js';
 import { isPackageInit, moduleNameOf } from './module-names.js';
 import { resolveImportFacts, type ModuleLookup } from './import-facts.js';
-import { namespaceFor, type ModuleNamespace } from './module-namespaces.js';
 
 /** A file larger than this is not read: generated code, not something a function ships. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -45,6 +44,8 @@ export type FileChangeKind = 'created' | 'changed' | 'deleted';
 interface FolderEntry {
   folder: string;
   roots: string[];
+  /** Projects of their own below the folder (a monorepo's), deepest first, with their package roots. */
+  projects: { dir: string; roots: string[] }[];
   files: Set<string>;
   truncated: boolean;
   /** What the file list depends on, to tell whether a folder added again must be walked again. */
@@ -73,8 +74,11 @@ interface Resolved {
 
 export class WorkspaceIndex {
   private readonly folders = new Map<string, FolderEntry>();
-  /** The modules of each folder, in folder order: each folder is its own project (`module-namespaces.ts`). */
-  private namespaces: ModuleNamespace[] = [];
+  /**
+   * Module names per project (a workspace folder, or a project of its own below one): in a
+   * monorepo two projects may each have a `common` module, and each imports its own.
+   */
+  private readonly namespaces = new Map<string, Namespace>();
   private readonly moduleNames = new Map<string, string>();
   private readonly parsed = new Map<string, Parsed>();
   private readonly resolved = new Map<string, Resolved>();
@@ -94,10 +98,11 @@ export class WorkspaceIndex {
   addFolder(folder: string): void {
     const roots = rootsOf(folder);
     const known = this.folders.get(folder);
-    if (known && known.roots.join('\0') === roots.join('\0') && listingUnchanged(known.listing)) return;
+    if (known && known.roots.join('\0') === roots.join('\0') && listingUnchanged(known.listing) && known.projects.every((project) => project.roots.join('\0') === rootsOf(project.dir).join('\0'))) return;
     const listing = findPythonFiles(folder, this.options.maxFiles ?? MAX_FILES);
     this.walkCount += 1;
-    this.folders.set(folder, { folder, roots, files: new Set(listing.files), truncated: listing.truncated, listing });
+    const projects = [...listing.projects].sort((a, b) => b.length - a.length).map((dir) => ({ dir, roots: rootsOf(dir) }));
+    this.folders.set(folder, { folder, roots, projects, files: new Set(listing.files), truncated: listing.truncated, listing });
     this.rebuildModules();
   }
 
@@ -115,6 +120,13 @@ export class WorkspaceIndex {
   /** The indexed folders. */
   folderList(): string[] {
     return [...this.folders.keys()];
+  }
+
+  /** Every folder the walks of the indexed folders read (the ones whose files count). */
+  walkedFolders(): string[] {
+    const folders: string[] = [];
+    for (const entry of this.folders.values()) for (const stamp of entry.listing.stamps) if (stamp.size < 0) folders.push(stamp.path);
+    return folders;
   }
 
   /** Folders whose walk stopped at the file limit. */
@@ -135,7 +147,7 @@ export class WorkspaceIndex {
       this.parsed.delete(path);
       const base = path.slice(path.lastIndexOf(sep) + 1);
       // A project file or an ignore file changes what the folder's roots or files are.
-      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === '.gitignore') {
+      if (base === 'pyproject.toml' || base === 'setup.cfg' || base === 'setup.py' || base === '.gitignore') {
         const entry = this.folderOf(path);
         if (entry) this.addFolder(entry.folder);
         continue;
@@ -153,29 +165,66 @@ export class WorkspaceIndex {
     this.resolved.clear();
   }
 
-  /** The dotted module name of an indexed file. */
+  /**
+   * The dotted module name of an indexed file, or of an open buffer the disk does not have (a new
+   * module not saved yet, a file moved away under the editor): named by where it is, so its
+   * relative imports (`from . import dutch`) resolve as they will once it is saved.
+   */
   moduleOf(path: string): string | undefined {
-    return this.moduleNames.get(path);
+    const known = this.moduleNames.get(path);
+    if (known !== undefined || this.options.openBuffer?.(path) === undefined) return known;
+    for (const root of this.folderOf(path)?.roots ?? []) {
+      const name = moduleNameOf(root, path);
+      if (name !== undefined) return name;
+    }
+    return undefined;
   }
 
   /**
-   * The file of a module (`pkg/__init__.py` for a package), as an import in the file `from` finds
-   * it: in the workspace folder of `from` first, so two folders with a `helpers.py` each never
-   * ship each other's (without `from`, the first folder that has it).
+   * The file of a module (`pkg/__init__.py` for a package) as the file `from` imports it: its own
+   * project's module first, else the one other project that has it (a monorepo's path dependency).
    */
   pathOfModule(module: string, from?: string): string | undefined {
-    return namespaceFor(this.namespaces, module, this.folderOf(from)?.folder)?.modules.get(module);
+    return this.namespaceOf(module, from)?.modules.get(module);
   }
 
-  /** Whether a module name is a package or module of the workspace (namespace packages too), seen from `from`. */
+  /** Whether a module name is a package or module of the workspace (namespace packages too), as `from` imports it. */
   hasModule(module: string, from?: string): boolean {
-    const namespace = namespaceFor(this.namespaces, module, this.folderOf(from)?.folder);
-    return namespace !== undefined && (namespace.modules.has(module) || namespace.packages.has(module));
+    return this.namespaceOf(module, from) !== undefined;
+  }
+
+  /**
+   * Every file of a module name that more than one file of the project has (on two package roots):
+   * which one Python imports depends on how it is started.
+   */
+  filesOfAmbiguous(module: string, from?: string): readonly string[] | undefined {
+    return this.namespaceOf(module, from)?.duplicates.get(module);
+  }
+
+  private namespaceOf(module: string, from: string | undefined): Namespace | undefined {
+    const has = (namespace: Namespace): boolean => namespace.modules.has(module) || namespace.packages.has(module);
+    const own = from === undefined ? undefined : this.namespaces.get(this.projectOf(from) ?? '');
+    if (own) return has(own) ? own : uniqueIn([...this.namespaces.values()].filter((namespace) => namespace !== own && has(namespace)));
+    // A file outside every folder (a script beside the project): the first that has it.
+    for (const namespace of this.namespaces.values()) if (has(namespace)) return namespace;
+    return undefined;
+  }
+
+  /** The project folder a file belongs to: the deepest project of its workspace folder, else the folder. */
+  private projectOf(path: string): string | undefined {
+    const entry = this.folderOf(path);
+    if (!entry) return undefined;
+    return entry.projects.find((project) => path.startsWith(project.dir + sep))?.dir ?? entry.folder;
   }
 
   /** Whether the file is indexed (in a folder, not ignored). */
   has(path: string): boolean {
     return this.folderOf(path)?.files.has(path) ?? false;
+  }
+
+  /** The text of the file's open buffer, or undefined when the editor does not have it open. */
+  openText(path: string): string | undefined {
+    return this.options.openBuffer?.(path)?.text;
   }
 
   /** The text of a file: the open buffer when there is one, else the disk (undefined if unreadable). */
@@ -339,8 +388,7 @@ export class WorkspaceIndex {
     }
   }
 
-  private folderOf(path: string | undefined): FolderEntry | undefined {
-    if (path === undefined) return undefined;
+  private folderOf(path: string): FolderEntry | undefined {
     let best: FolderEntry | undefined;
     for (const entry of this.folders.values()) {
       const prefix = entry.folder.endsWith(sep) ? entry.folder : entry.folder + sep;
@@ -350,26 +398,41 @@ export class WorkspaceIndex {
   }
 
   private rebuildModules(): void {
+    this.namespaces.clear();
     this.moduleNames.clear();
     this.resolved.clear();
-    this.namespaces = [];
     for (const entry of this.folders.values()) {
-      const namespace: ModuleNamespace = { folder: entry.folder, modules: new Map(), packages: new Set() };
       for (const path of entry.files) {
-        // A file of a nested folder is named as its deepest folder names it, as its state is kept.
-        const own = this.folderOf(path) === entry;
-        for (const root of entry.roots) {
+        const project = entry.projects.find((candidate) => path.startsWith(candidate.dir + sep));
+        const dir = project?.dir ?? entry.folder;
+        let namespace = this.namespaces.get(dir);
+        if (!namespace) this.namespaces.set(dir, (namespace = { modules: new Map(), packages: new Set(), duplicates: new Map() }));
+        for (const root of project?.roots ?? entry.roots) {
           const name = moduleNameOf(root, path);
           if (name === undefined) continue;
-          if (own) this.moduleNames.set(path, name);
-          if (!namespace.modules.has(name)) namespace.modules.set(name, path);
+          this.moduleNames.set(path, name);
+          const first = namespace.modules.get(name);
+          if (first === undefined) namespace.modules.set(name, path);
+          else namespace.duplicates.set(name, [...(namespace.duplicates.get(name) ?? [first]), path]);
           for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) namespace.packages.add(name.slice(0, dot));
           break;
         }
       }
-      this.namespaces.push(namespace);
     }
   }
+}
+
+interface Namespace {
+  modules: Map<string, string>;
+  /** Every package prefix of a module name (namespace packages have no file of their own). */
+  packages: Set<string>;
+  /** Module names two files have (`src/utils.py` and `utils.py`, each on a package root): every file. */
+  duplicates: Map<string, string[]>;
+}
+
+// Another project's module is what a file imports only when exactly one project has it.
+function uniqueIn(namespaces: Namespace[]): Namespace | undefined {
+  return namespaces.length === 1 ? namespaces[0] : undefined;
 }
 
 function rootsOf(folder: string): string[] {
@@ -391,9 +454,11 @@ function rootsOf(folder: string): string[] {
   };
   const pyproject = read('pyproject.toml');
   const setupCfg = read('setup.cfg');
+  const setupPy = read('setup.py');
   return packageRoots(folder, {
     ...(pyproject !== undefined ? { pyproject } : {}),
     ...(setupCfg !== undefined ? { setupCfg } : {}),
+    ...(setupPy !== undefined ? { setupPy } : {}),
     isDir,
     isPackage: (relative) => existsSync(join(folder, relative, '__init__.py')),
   });

@@ -319,6 +319,49 @@ step('a run whose error holds a lone surrogate answers and shows it', function()
   return { status = status, message = found.message }
 end)
 
+step('a module changed on disk turns the result that shipped it stale', function()
+  -- Neovim on Linux offers no file watching: what a `git checkout` does to a module under an
+  -- open editor reaches the server only through the server's own watch of the project.
+  local dir = vim.fn.fnamemodify(file, ':h')
+  local function write(path, text)
+    local handle = assert(io.open(path, 'w'))
+    handle:write(text)
+    handle:close()
+  end
+  local pipeline = vim.api.nvim_get_current_buf()
+  write(dir .. '/weights.py', 'def weight(x):\n    return 2 * x\n')
+  local scored = dir .. '/scored.py'
+  write(scored, 'from choppa import Choppa\n\ndutch = Choppa()\n\n\n@dutch.remote\ndef scored(x):\n    from weights import weight\n    return weight(x)\n\n\nscored(5)\n')
+  vim.cmd('edit ' .. vim.fn.fnameescape(scored))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local ships
+  wait_for('the new module in what scored ships', function()
+    if not require('choppa.commands').client(bufnr) then
+      return false
+    end
+    local responses = vim.lsp.buf_request_sync(bufnr, 'textDocument/hover', { textDocument = { uri = vim.uri_from_bufnr(bufnr) }, position = { line = 6, character = 5 } }, H.timeout) or {}
+    for _, response in pairs(responses) do
+      local contents = response.result and response.result.contents
+      local text = type(contents) == 'table' and (contents.value or '') or tostring(contents or '')
+      if text:find('weights', 1, true) then
+        ships = text
+      end
+    end
+    return ships ~= nil
+  end)
+  local params = { command = 'choppa.run', arguments = { { uri = vim.uri_from_bufnr(bufnr), ['function'] = 'scored', args = '5', position = { line = 11, character = 0 } } } }
+  vim.lsp.buf_request_sync(bufnr, 'workspace/executeCommand', params, H.timeout)
+  local ran = wait_for_diagnostic('the result of scored(5)', bufnr, function(message)
+    return message:find('scored(5) → 10', 1, true) == 1
+  end)
+  write(dir .. '/weights.py', 'def weight(x):\n    return 3 * x\n')
+  local stale = wait_for_diagnostic('the result to turn stale', bufnr, function(message)
+    return message:find('scored(5) → 10', 1, true) == 1 and message:find('stale', 1, true) ~= nil
+  end)
+  vim.cmd('buffer ' .. pipeline)
+  return { ran = ran.message, stale = stale.message }
+end)
+
 step('help opens without helptags', function()
   vim.cmd('help choppa')
   local name = vim.api.nvim_buf_get_name(0)

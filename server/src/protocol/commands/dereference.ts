@@ -19,12 +19,15 @@ export async function dereference(
   const args = parsed.value;
   await session.ready;
   let ref;
+  let madeOn: string | undefined;
   let workspace;
   if ('uri' in args) {
     const path = session.pathOf(args.uri);
     if (path === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${args.uri} is not a file on disk.`);
     workspace = session.workspaceFor(path);
-    ref = workspace.latestArtifact(path, args.function, args.call);
+    const latest = workspace.latestArtifact(path, args.function, args.call);
+    ref = latest?.ref;
+    madeOn = latest?.madeOn;
     if (!ref) {
       const message = `\`${args.function}\` has no artifact yet: run it as an artifact (or past its result_size_max) first.`;
       session.error(`choppa: ${message}`);
@@ -36,7 +39,7 @@ export async function dereference(
   }
   const where = typeof ref === 'string' ? ref : ref.path;
   const result = await withProgress(session, `Dereferencing ${where}`, token, attached, ({ signal, report }) =>
-    workspace.dereference(ref, { signal, onProgress: report }),
+    workspace.dereference(ref, { signal, onProgress: report, ...(madeOn !== undefined ? { madeOn } : {}) }),
   );
   if ('failure' in result) {
     session.error(`choppa: ${result.failure}`);

@@ -8,6 +8,7 @@ import type { Session } from '../../session.js';
 import { publishAfterRun } from '../diagnostics.js';
 import { missingArgumentsMessage } from '../missing-arguments.js';
 import { withProgress } from '../progress.js';
+import { unsavedCodeMessage } from '../unsaved-code-message.js';
 import { readRunInput, refreshResultViews } from './shared.js';
 
 export async function runFunction(
@@ -49,6 +50,7 @@ export async function runFunction(
   } else if (result.status === 'error' && result.error && result.error.line === undefined) {
     session.error(`choppa: ${name}: ${result.error.message}`);
   }
+  if (result.unsaved) session.warn(unsavedCodeMessage(name, result.unsaved, false));
   // The answer goes first: the diagnostics and the refresh requests that show the result
   // elsewhere follow on the next turn, not in front of the response (0.2 ms of a warm run).
   setImmediate(() => {

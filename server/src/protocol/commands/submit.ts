@@ -5,6 +5,7 @@ import type { SubmitCommandResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
 import { publishAfterRun } from '../diagnostics.js';
 import { missingArgumentsMessage } from '../missing-arguments.js';
+import { unsavedCodeMessage } from '../unsaved-code-message.js';
 import { readRunInput } from './shared.js';
 
 export async function submitFunction(session: Session, raw: unknown): Promise<SubmitCommandResult> {
@@ -29,6 +30,7 @@ export async function submitFunction(session: Session, raw: unknown): Promise<Su
   } else {
     session.info(`choppa: ${name} submitted (run ${result.runId})${result.runPageUrl ? `: ${result.runPageUrl}` : ''}`);
   }
+  if (result.unsaved) session.warn(unsavedCodeMessage(name, result.unsaved, true));
   publishAfterRun(session, input.uri, name);
   return result;
 }

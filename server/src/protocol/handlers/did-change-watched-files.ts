@@ -21,6 +21,11 @@ export function didChangeWatchedFiles(session: Session, params: DidChangeWatched
     return path === undefined || kind === undefined ? [] : [{ path, kind }];
   });
   if (changes.length === 0) return;
+  filesChangedOnDisk(session, changes);
+}
+
+/** What the client's file events (or the server's own watch of its folders) change: the index, then every open document's diagnostics. */
+export function filesChangedOnDisk(session: Session, changes: readonly { path: string; kind: FileChangeKind }[]): void {
   session.index.filesChanged(changes);
   session.documents.invalidateResolved();
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);

@@ -4,6 +4,7 @@ import type { WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
 import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
+import { watchIndexedFolders } from '../server-file-watch.js';
 
 export function didChangeWorkspaceFolders(session: Session, event: WorkspaceFoldersChangeEvent): void {
   const removed = event.removed.map((folder) => uriToPath(folder.uri)).filter((path): path is string => path !== undefined);
@@ -12,6 +13,7 @@ export function didChangeWorkspaceFolders(session: Session, event: WorkspaceFold
   for (const folder of removed) session.index.removeFolder(folder);
   session.forgetFolders(removed);
   for (const folder of added) session.index.addFolder(folder);
+  watchIndexedFolders(session);
   session.documents.invalidateResolved();
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
 }

@@ -59,5 +59,5 @@ export function hover(session: Session, params: HoverParams): Hover | null | Pro
 // What a run of `fn` would ship now (the same bundle the run builds).
 function shippedWith(session: Session, analysis: FileAnalysis, definedIn: string, fn: DecoratedFunction): string[] {
   const artifactDir = runTarget(analysis, fn.name, definedIn)?.instance?.artifactDir ?? DEFAULT_ARTIFACT_DIR;
-  return describeBundle(fn.name, buildBundle(session.index, definedIn, fn.name, artifactDir));
+  return describeBundle(fn.name, buildBundle(session.index, definedIn, fn.name, artifactDir), session.rootOf(definedIn) ?? undefined);
 }

@@ -11,6 +11,7 @@ import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
 import { didChangeWorkspaceFolders } from './did-change-workspace-folders.js';
 import { DidChangeWatchedFilesNotification } from '../lsp-runtime.js';
+import { watchIndexedFolders } from '../server-file-watch.js';
 
 
 export function initialize(session: Session, params: InitializeParams): InitializeResult {
@@ -34,6 +35,7 @@ export function initialized(session: Session): void {
   watchProjectFiles(session);
   // Documents opened before the index existed were analysed without it.
   session.indexFolders();
+  watchIndexedFolders(session);
   session.documents.invalidateResolved();
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   if (session.supportsWorkDoneProgress) session.progress.listen();
@@ -54,7 +56,7 @@ function watchProjectFiles(session: Session): void {
   if (workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
     void session.connection.client
       .register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/{pyproject.toml,setup.cfg,.gitignore}' }],
+        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/{pyproject.toml,setup.cfg,setup.py,.gitignore}' }],
       })
       .catch((error: unknown) => session.log(`choppa: could not watch project files: ${String(error)}`));
   }
