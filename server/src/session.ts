@@ -359,6 +359,21 @@ export class Session {
     }
   }
 
+  private toldFolderSettings = '';
+
+  /**
+   * Says which workspace folders set choppa settings of their own: one server serves the whole
+   * window with the window's settings, so a folder's cluster or interpreter is not used, and the
+   * user must not believe it is. Each set of differences is told once.
+   */
+  tellFolderSettings(folders: readonly string[]): void {
+    const told = folders.join('\n');
+    if (told === this.toldFolderSettings) return;
+    this.toldFolderSettings = told;
+    if (folders.length === 0) return;
+    this.warn(`choppa: ${folders.join('; ')}, but one choppa-lsp serves every folder of this window with the window's settings, so the folder's are not used: set them for the whole workspace, or open that folder in a window of its own.`);
+  }
+
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */
   ready: Promise<void> = Promise.resolve();
 

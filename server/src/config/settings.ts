@@ -227,6 +227,18 @@ export function settingsProblems(raw: RawSettings): string[] {
   return problems;
 }
 
+/** The dotted keys (`runs.maxParallel`) whose resolved values differ between two settings. */
+export function settingsDifferences(a: Settings, b: Settings): string[] {
+  const flat = (value: unknown, prefix: string, into: Map<string, string>): Map<string, string> => {
+    if (value !== null && typeof value === 'object') for (const [key, inner] of Object.entries(value)) flat(inner, prefix ? `${prefix}.${key}` : key, into);
+    else into.set(prefix, JSON.stringify(value));
+    return into;
+  };
+  const left = flat(a, '', new Map());
+  const right = flat(b, '', new Map());
+  return [...left.keys()].filter((key) => left.get(key) !== right.get(key));
+}
+
 /**
  * Turns what a client sent into complete settings. Accepts the `choppa` section itself or an
  * object holding it under `choppa`; unknown keys and wrong types fall back to defaults (and

@@ -46,6 +46,8 @@ export interface ClientOptions {
   initializationOptions?: unknown;
   /** Answer to `workspace/configuration` for the `choppa` section. */
   configuration?: unknown;
+  /** Answer for an item scoped to a folder (`scopeUri`), when it differs from `configuration`. */
+  folderConfiguration?: (scopeUri: string) => unknown;
   env?: NodeJS.ProcessEnv;
   /** The server command (default: this checkout's built server with `--stdio`). */
   command?: string[];
@@ -107,9 +109,9 @@ export class EditorClient {
       this.progress.push(params);
       this.progressWaiters = settle(this.progressWaiters, params);
     });
-    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => {
+    this.connection.onRequest('workspace/configuration', (params: { items: Array<{ scopeUri?: string }> }) => {
       this.configurationRequests += 1;
-      return params.items.map(() => options.configuration ?? null);
+      return params.items.map((item) => (item.scopeUri !== undefined && options.folderConfiguration ? options.folderConfiguration(item.scopeUri) : undefined) ?? options.configuration ?? null);
     });
     this.connection.onRequest('window/workDoneProgress/create', () => null);
     this.connection.onRequest('client/registerCapability', (params: { registrations: Array<{ method: string; registerOptions?: unknown }> }) => {
