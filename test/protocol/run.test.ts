@@ -264,6 +264,11 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       expect(result.value!.json).toBe('sibling');
       // The state stays in the user cache folder: nothing is written beside the script.
       expect(readdirSync(folder).sort()).toEqual(['helpers.py', 'jobs.py']);
+      // The shipped module changes on disk (this client reports no file changes): the result turns stale.
+      await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
+      writeFileSync(join(folder, 'helpers.py'), 'def val():\n    return "changed"\n');
+      const stale = await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result-stale'));
+      expect(stale.find((d) => d.code === 'run-result-stale')?.message).toContain('stale');
     } finally {
       await bare.stop();
     }
