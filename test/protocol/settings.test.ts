@@ -99,3 +99,21 @@ describe('a workspace folder with settings of its own', () => {
     }
   });
 });
+
+describe('a client that never answers workspace/configuration', () => {
+  it('holds runs only a while, says so, and runs with the settings it has', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'jobs.py'), text);
+    const editor = await EditorClient.start({ root, configurationHangs: true, env: { CHOPPA_CONFIGURATION_WAIT_MS: '500' } });
+    try {
+      const uri = await editor.open(join(root, 'jobs.py'), text);
+      await editor.waitForDiagnostics(uri);
+      // Before, this run waited for the answer forever.
+      expect(await editor.executeCommand<{ status: string }>('choppa.run', { uri, function: 'f' })).toMatchObject({ status: 'ok' });
+      const told = await editor.waitForMessage((message) => message.includes('has not answered workspace/configuration'));
+      expect(told.type).toBe(2);
+    } finally {
+      await editor.stop();
+    }
+  });
+});

@@ -46,6 +46,8 @@ export interface ClientOptions {
   initializationOptions?: unknown;
   /** Answer to `workspace/configuration` for the `choppa` section. */
   configuration?: unknown;
+  /** Never answer `workspace/configuration` (a client whose handler hangs). */
+  configurationHangs?: boolean;
   /** Answer for an item scoped to a folder (`scopeUri`), when it differs from `configuration`. */
   folderConfiguration?: (scopeUri: string) => unknown;
   env?: NodeJS.ProcessEnv;
@@ -111,6 +113,7 @@ export class EditorClient {
     });
     this.connection.onRequest('workspace/configuration', (params: { items: Array<{ scopeUri?: string }> }) => {
       this.configurationRequests += 1;
+      if (options.configurationHangs) return new Promise(() => undefined);
       return params.items.map((item) => (item.scopeUri !== undefined && options.folderConfiguration ? options.folderConfiguration(item.scopeUri) : undefined) ?? options.configuration ?? null);
     });
     this.connection.onRequest('window/workDoneProgress/create', () => null);

@@ -44,10 +44,24 @@ export function initialized(session: Session): void {
   session.tellSettingsProblems(session.initialSettings);
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
-  session.ready = pullConfiguration(session).then((pulled) => {
-    if (pulled) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
+  const pulled = pullConfiguration(session).then((answered) => {
+    if (answered) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   });
+  // A client that never answers must not hold every run forever: after a while runs go on with
+  // the settings they have (the answer still applies when it comes), and the user is told.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((done) => {
+    timer = setTimeout(() => {
+      session.warn(`choppa: the editor has not answered workspace/configuration in ${CONFIGURATION_WAIT_MS / 1000} s; runs go on with the settings from initializationOptions (or the defaults) until it does.`);
+      done();
+    }, CONFIGURATION_WAIT_MS);
+    timer.unref();
+  });
+  session.ready = Promise.race([pulled.finally(() => clearTimeout(timer)), late]);
 }
+
+/** How long runs wait for the first `workspace/configuration` answer. */
+const CONFIGURATION_WAIT_MS = Number(process.env.CHOPPA_CONFIGURATION_WAIT_MS ?? 10_000);
 
 // The index follows the disk through the client's file watcher, where the client lets the
 // server register one, and follows workspace folders where the client sends their changes.
