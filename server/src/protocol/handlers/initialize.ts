@@ -9,6 +9,7 @@ import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
+import { waitAWhile } from '../configuration-wait.js';
 import { didChangeWorkspaceFolders } from './did-change-workspace-folders.js';
 import { DidChangeWatchedFilesNotification } from '../lsp-runtime.js';
 import { watchIndexedFolders } from '../server-file-watch.js';
@@ -47,21 +48,8 @@ export function initialized(session: Session): void {
   const pulled = pullConfiguration(session).then((answered) => {
     if (answered) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   });
-  // A client that never answers must not hold every run forever: after a while runs go on with
-  // the settings they have (the answer still applies when it comes), and the user is told.
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((done) => {
-    timer = setTimeout(() => {
-      session.warn(`choppa: the editor has not answered workspace/configuration in ${CONFIGURATION_WAIT_MS / 1000} s; runs go on with the settings from initializationOptions (or the defaults) until it does.`);
-      done();
-    }, CONFIGURATION_WAIT_MS);
-    timer.unref();
-  });
-  session.ready = Promise.race([pulled.finally(() => clearTimeout(timer)), late]);
+  session.ready = waitAWhile(session, pulled);
 }
-
-/** How long runs wait for the first `workspace/configuration` answer. */
-const CONFIGURATION_WAIT_MS = Number(process.env.CHOPPA_CONFIGURATION_WAIT_MS ?? 10_000);
 
 // The index follows the disk through the client's file watcher, where the client lets the
 // server register one, and follows workspace folders where the client sends their changes.
