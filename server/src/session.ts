@@ -6,7 +6,8 @@ import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
-import { DEFAULT_SETTINGS, settingsProblems, type RawSettings, type Settings } from './config/settings.js';
+import { DEFAULT_SETTINGS, type RawSettings, type Settings } from './config/settings.js';
+import { SettingsNotices } from './protocol/settings-notices.js';
 import { Documents } from './documents.js';
 import { existingStateRoot, stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
@@ -50,6 +51,8 @@ export class Session {
   readonly documents: Documents;
   capabilities: ClientCapabilities = {};
   settings: Settings = DEFAULT_SETTINGS;
+  /** Tells the user about settings that are not used (`protocol/settings-notices.ts`). */
+  readonly settingsNotices = new SettingsNotices((message) => this.warn(message));
   /** What `initialize` sent as settings (`initializationOptions`), checked once initialized. */
   initialSettings: RawSettings = undefined;
   roots: string[] = [];
@@ -330,22 +333,6 @@ export class Session {
     this.workspaces.clear();
   }
 
-  /** The settings problems last told (`tellSettingsProblems`), so a change that fixes none tells none again. */
-  private toldSettingsProblems = '';
-
-  /**
-   * Warns about the setting values the client sent that cannot be taken (a wrong type, a value
-   * outside an enum): they fall back to defaults, and a silent `backend: "Local"` would send
-   * runs to the cluster.
-   */
-  tellSettingsProblems(raw: RawSettings): void {
-    const problems = settingsProblems(raw);
-    const told = problems.join('\n');
-    if (told === this.toldSettingsProblems) return;
-    this.toldSettingsProblems = told;
-    if (problems.length > 0) this.warn(`choppa: ${problems.length === 1 ? 'a setting was' : 'settings were'} ignored: ${problems.join('; ')}.`);
-  }
-
   /**
    * Lets go of the workspaces of folders removed from the editor: runs in flight finish, then
    * their interpreters stop (they would otherwise live until the server ends). Their state stays
@@ -357,21 +344,6 @@ export class Session {
       workspace.retire();
       this.workspaces.delete(stateDir);
     }
-  }
-
-  private toldFolderSettings = '';
-
-  /**
-   * Says which workspace folders set choppa settings of their own: one server serves the whole
-   * window with the window's settings, so a folder's cluster or interpreter is not used, and the
-   * user must not believe it is. Each set of differences is told once.
-   */
-  tellFolderSettings(folders: readonly string[]): void {
-    const told = folders.join('\n');
-    if (told === this.toldFolderSettings) return;
-    this.toldFolderSettings = told;
-    if (folders.length === 0) return;
-    this.warn(`choppa: ${folders.join('; ')}, but one choppa-lsp serves every folder of this window with the window's settings, so the folder's are not used: set them for the whole workspace, or open that folder in a window of its own.`);
   }
 
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */

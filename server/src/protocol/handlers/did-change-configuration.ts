@@ -17,10 +17,10 @@ export async function pullConfiguration(session: Session): Promise<boolean> {
       items: [{ section: 'choppa' }, ...roots.map((root) => ({ scopeUri: pathToUri(root), section: 'choppa' }))],
     })) as unknown[];
     if (section !== null && section !== undefined) {
-      session.tellSettingsProblems(section);
+      session.settingsNotices.values(section);
       session.updateSettings(parseSettings(section));
     }
-    session.tellFolderSettings(folderOwnSettings(session, roots, folders));
+    session.settingsNotices.folderSettings(folderOwnSettings(session, roots, folders));
     return true;
   } catch (error) {
     session.log(`workspace/configuration failed: ${(error as Error).message}`);
@@ -43,7 +43,7 @@ function folderOwnSettings(session: Session, roots: readonly string[], answers: 
 export async function didChangeConfiguration(session: Session, params: DidChangeConfigurationParams): Promise<void> {
   const pulled = await pullConfiguration(session);
   if (!pulled && params.settings !== null && params.settings !== undefined) {
-    session.tellSettingsProblems(params.settings);
+    session.settingsNotices.values(params.settings);
     session.updateSettings(parseSettings(params.settings));
   }
   for (const document of session.documents.all()) publishDiagnostics(session, document.uri);

@@ -42,7 +42,7 @@ export function initialized(session: Session): void {
   if (session.supportsWorkDoneProgress) session.progress.listen();
   // Clients show this in their LSP log (VS Code's output channel, Neovim's lsp.log).
   session.log(`choppa-lsp ${VERSION}, ${describeParserEngine().replace('\n', '; ')}`);
-  session.tellSettingsProblems(session.initialSettings);
+  session.settingsNotices.values(session.initialSettings);
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
   const pulled = pullConfiguration(session).then((answered) => {
