@@ -1,7 +1,7 @@
 // The wiring table: every LSP method the server handles, mapped to its handler. Adding a
 // method means one file in `protocol/handlers/`, one line here and one capability.
 import type { Connection, InitializeParams, InitializeResult } from 'vscode-languageserver/node';
-import { createConnection, ProposedFeatures } from './protocol/lsp-runtime.js';
+import { ConnectionError, createConnection, ProposedFeatures } from './protocol/lsp-runtime.js';
 import { DirectMessageWriter } from './protocol/message-writer.js';
 import { RUNNER_PATH } from './backends/local/local-backend.js';
 import { Documents } from './documents.js';
@@ -35,21 +35,32 @@ const logError = (message: string): void => {
 };
 
 /** The stdio connection, with a reader that resyncs after bad framing. */
-function stdioConnection(): Connection {
-  return createConnection(ProposedFeatures.all, new ResyncingMessageReader(process.stdin, logError), new DirectMessageWriter(process.stdout));
+function stdioConnection(): { connection: Connection; onInputEnd: (listener: () => void) => void } {
+  const reader = new ResyncingMessageReader(process.stdin, logError);
+  return { connection: createConnection(ProposedFeatures.all, reader, new DirectMessageWriter(process.stdout)), onInputEnd: (listener) => reader.onClose(listener) };
 }
 
 /** A connection `stdio-server.ts` already listens on; `answered` when `initialize` came first. */
 export interface ListeningConnection {
   answered?: InitializeParams | undefined;
+  /** Registers what to do when the client closes the server's input. */
+  onInputEnd?: (listener: () => void) => void;
 }
+
+/** How long the interpreters get to stop once the client is gone, before the server exits anyway. */
+const INPUT_END_DEADLINE_MS = 5_000;
+/** How long the messages read before the end of the input get to be handled before the server ends. */
+const INPUT_END_SETTLE_MS = 50;
 
 /**
  * Wires a session to a connection; returns the connection, listening. With `listening`, the
  * connection listens already (`stdio-server.ts`); when it also answered `initialize`, the session
  * takes those params as its own `initialize` would have, else it answers the one still to come.
  */
-export function startServer(connection: Connection = stdioConnection(), listening?: ListeningConnection): Connection {
+export function startServer(given?: Connection, listening?: ListeningConnection): Connection {
+  const own = given ? undefined : stdioConnection();
+  const connection = given ?? own!.connection;
+  const onInputEnd = listening?.onInputEnd ?? own?.onInputEnd;
   const answered = listening?.answered;
   // Compiled once `initialize` is answered (or by whatever reads them first).
   const queries = lazyQueries(() => compileQueries(loadQuerySources()), parserEngine());
@@ -84,6 +95,29 @@ export function startServer(connection: Connection = stdioConnection(), listenin
     stopClusterRefresh();
     stopWatchingFolders(session);
     return session.disposeWorkspaces();
+  });
+  // A client that closes the server's input is gone (it crashed, or dropped the pipe without
+  // `exit`): the server ends as `exit` would, once its interpreters are stopped and its results
+  // saved, instead of living on with them. vscode-languageserver does this only for plain streams.
+  // The messages read before the end (a `shutdown` sent just before closing) are still queued in
+  // the connection: they are handled first, and the exit code says whether shutdown came. From
+  // the end on, anything sent to the client (a log line, a message about the runs being stopped)
+  // throws "Connection is closed", which must not end the server before its interpreters.
+  let ended = false;
+  onInputEnd?.(() => {
+    if (ended) return;
+    ended = true;
+    const exit = (): never => process.exit(life.isShutDown ? 0 : 1);
+    process.on('uncaughtException', (error) => {
+      if (error instanceof ConnectionError) return;
+      logError(`choppa-lsp: ${error.stack ?? String(error)}`);
+      exit();
+    });
+    setTimeout(() => {
+      stopClusterRefresh();
+      setTimeout(exit, INPUT_END_DEADLINE_MS).unref();
+      void session.disposeWorkspaces().finally(exit);
+    }, INPUT_END_SETTLE_MS);
   });
   session.importCheckListeners.push(() => {
     for (const document of session.documents.all()) publishDiagnostics(session, document.uri);

@@ -6,11 +6,14 @@ import { dirname, join, sep } from 'node:path';
 import type { ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type { CallSite, DecoratedFunction, FileAnalysis } from './analysis/model.js';
 import { BackendSelection } from './engine/backend-selection.js';
-import { DEFAULT_SETTINGS, type Settings } from './config/settings.js';
+import { DEFAULT_SETTINGS, type RawSettings, type Settings } from './config/settings.js';
+import { SettingsNotices } from './protocol/settings-notices.js';
 import { Documents } from './documents.js';
-import { stateDirFor } from './engine/state-dir.js';
+import { existingStateRoot, stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
-import { pathToUri, uriToPath } from './protocol/convert.js';
+import { uriToPath } from './protocol/convert.js';
+import { pathInFolders } from './platform/folder-aliases.js';
+import { indexRoot } from './workspace-index/index-root.js';
 import type { RunContext } from './protocol/run-commands.js';
 import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';
@@ -48,6 +51,10 @@ export class Session {
   readonly documents: Documents;
   capabilities: ClientCapabilities = {};
   settings: Settings = DEFAULT_SETTINGS;
+  /** Tells the user about settings that are not used (`protocol/settings-notices.ts`). */
+  readonly settingsNotices = new SettingsNotices((message) => this.warn(message));
+  /** What `initialize` sent as settings (`initializationOptions`), checked once initialized. */
+  initialSettings: RawSettings = undefined;
   roots: string[] = [];
   private readonly workspaces = new Map<string, Workspace>();
   private readonly runnerPath: string;
@@ -74,7 +81,7 @@ export class Session {
     this.index = new WorkspaceIndex({ queries, openBuffer: (path) => this.openBuffer(path) });
     // An open document's analysis includes what its imports resolve to.
     this.documents.resolver = (uri, syntax, raw) => {
-      const path = uriToPath(uri);
+      const path = this.pathOf(uri);
       if (path === undefined) return raw;
       const facts = this.index.factsFor(path, raw);
       if (facts.instances.length === 0 && facts.functions.length === 0) return raw;
@@ -86,7 +93,7 @@ export class Session {
   private openBuffer(path: string): OpenBuffer | undefined {
     for (const document of this.documents.all()) {
       let documentPath = this.bufferPaths.get(document);
-      if (documentPath === undefined) this.bufferPaths.set(document, (documentPath = uriToPath(document.uri) ?? ''));
+      if (documentPath === undefined) this.bufferPaths.set(document, (documentPath = this.pathOf(document.uri) ?? ''));
       if (documentPath !== path) continue;
       const kept = this.buffers.get(document);
       // One view per document version: the index asks for it per function on every publish, and a
@@ -121,6 +128,23 @@ export class Session {
   }
 
   /**
+   * With no workspace folder at all (Helix without a root marker), indexes the project folder of a
+   * file that uses Choppa (`indexRoot`, as the CLI does), so the sibling modules its functions
+   * import ship with them instead of failing remotely with ModuleNotFoundError. True when it
+   * indexed a folder it had not (documents then need their analyses again).
+   */
+  indexScriptFolder(uri: string): boolean {
+    if (this.roots.length > 0) return false;
+    const path = this.pathOf(uri);
+    const analysis = this.documents.get(uri)?.analysis;
+    if (path === undefined || !analysis || (analysis.functions.length === 0 && analysis.instances.length === 0)) return false;
+    const folder = indexRoot(path);
+    if (this.index.folderList().includes(folder)) return false;
+    this.index.addFolder(folder);
+    return true;
+  }
+
+  /**
    * Tells the other open documents that what `uri` exports may have changed, when it has: they
    * are analysed again with the new facts and their diagnostics republished by `republish`.
    */
@@ -148,9 +172,24 @@ export class Session {
     return best;
   }
 
+  /**
+   * Where the state of a file no workspace folder holds lives: the project above it that already
+   * has a `.choppa/` (`existingStateRoot`), else null (the user cache folder). Asked once per folder.
+   */
+  private stateRootOutside(fileFolder: string): string | null {
+    let root = this.outsideRoots.get(fileFolder);
+    if (root === undefined) {
+      if (this.outsideRoots.size >= 1024) this.outsideRoots.clear();
+      this.outsideRoots.set(fileFolder, (root = existingStateRoot(fileFolder)));
+    }
+    return root;
+  }
+
+  private readonly outsideRoots = new Map<string, string | null>();
+
   /** The workspace (store and backend) a file's runs belong to, created on first use. */
   workspaceFor(filePath: string): Workspace {
-    const root = this.rootOf(filePath);
+    const root = this.rootOf(filePath) ?? this.stateRootOutside(dirname(filePath));
     const stateDir = stateDirFor(root, dirname(filePath));
     let workspace = this.workspaces.get(stateDir);
     if (!workspace) {
@@ -164,7 +203,10 @@ export class Session {
         onRetry: retryNotices((line) => this.warn(`choppa: ${line}`), 30_000),
       });
       workspace = new Workspace({
-        root,
+        // With no root the state is kept per folder (in the user cache), and results are named
+        // from that folder: by base name alone, `lib/helpers.py`'s `f` run from `main.py` was the
+        // result of `helpers.py`'s `f`, shown at its `def`.
+        root: root ?? dirname(filePath),
         stateDir,
         backends,
         warn: (message) => this.warn(message),
@@ -184,6 +226,19 @@ export class Session {
       workspace.submissions.resume();
     }
     return workspace;
+  }
+
+  /**
+   * The workspace following the run or submitted job `id` (our run id), whichever folder it
+   * belongs to: a command given only an id (`choppa.cancel {id}`) must not look in the first
+   * folder alone. Undefined when none knows it.
+   */
+  workspaceWithRun(id: string): Workspace | undefined {
+    for (const root of this.roots) this.workspaceFor(root);
+    for (const workspace of this.workspaces.values()) {
+      if (workspace.running().some((run) => run.runId === id) || workspace.store.submission(id) !== undefined) return workspace;
+    }
+    return undefined;
   }
 
   /**
@@ -254,9 +309,9 @@ export class Session {
       if (record.state === 'failed' || result?.status === 'error') this.error(message);
       else this.info(message);
     }
-    const uri = path === undefined ? undefined : pathToUri(path);
+    // Compared as paths: clients spell URIs their own way (VS Code writes `+` as `%2B`, Node does not).
     for (const document of this.documents.all()) {
-      if (uri === undefined || document.uri === uri) for (const listener of this.submissionListeners) listener(document.uri);
+      if (path === undefined || this.pathOf(document.uri) === path) for (const listener of this.submissionListeners) listener(document.uri);
     }
   }
 
@@ -283,14 +338,35 @@ export class Session {
     this.workspaces.clear();
   }
 
+  /**
+   * Lets go of the workspaces of folders removed from the editor: runs in flight finish, then
+   * their interpreters stop (they would otherwise live until the server ends). Their state stays
+   * on disk for the day the folder comes back.
+   */
+  forgetFolders(folders: readonly string[]): void {
+    for (const [stateDir, workspace] of this.workspaces) {
+      if (workspace.root === null || !folders.includes(workspace.root)) continue;
+      workspace.retire();
+      this.workspaces.delete(stateDir);
+    }
+  }
+
   /** Resolves once the first `workspace/configuration` answer (if any) is in. */
   ready: Promise<void> = Promise.resolve();
 
-  async disposeWorkspaces(): Promise<void> {
+  /**
+   * Disposes every workspace; resolves once those of earlier calls are disposed too (`shutdown`
+   * followed by the end of the input must not exit while the first is still stopping them).
+   */
+  disposeWorkspaces(): Promise<void> {
     const all = [...this.workspaces.values()];
     this.workspaces.clear();
-    await Promise.all(all.map((workspace) => workspace.dispose()));
+    const these = Promise.all(all.map((workspace) => workspace.dispose()));
+    this.disposing = Promise.all([this.disposing, these]).then(() => undefined);
+    return this.disposing;
   }
+
+  private disposing: Promise<void> = Promise.resolve();
 
   /** A plain message: a `window/showMessage` notification, never `showMessageRequest`. */
   info(message: string): void {
@@ -339,8 +415,12 @@ export class Session {
     return this.capabilities.workspace?.codeLens?.refreshSupport === true;
   }
 
-  /** The file path of an open or on-disk document URI. */
+  /**
+   * The file path of an open or on-disk document URI, as the workspace folder holding it names it
+   * (a file reached through a symbolic link to the folder is the folder's file).
+   */
   pathOf(uri: string): string | undefined {
-    return uriToPath(uri);
+    const path = uriToPath(uri);
+    return path === undefined ? undefined : pathInFolders(path, this.roots);
   }
 }

@@ -8,7 +8,7 @@ import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from '.
 import { ResyncingMessageReader } from './protocol/message-reader.js';
 import { DirectMessageWriter } from './protocol/message-writer.js';
 
-export type StartServer = (connection: Connection, listening: { answered?: InitializeParams | undefined }) => Connection;
+export type StartServer = (connection: Connection, listening: { answered?: InitializeParams | undefined; onInputEnd?: (listener: () => void) => void }) => Connection;
 
 /** Listens on stdio at once; `wiring` resolves to the full server once its modules are loaded. */
 export function serveStdio(wiring: Promise<StartServer>): void {
@@ -42,13 +42,20 @@ export function serveStdio(wiring: Promise<StartServer>): void {
     answered = params;
     return initializeResult();
   });
+  // A client gone before the server is wired leaves nothing to stop: end at once. Once wired
+  // (and for an end held behind `initialize`), the server ends itself (`server.ts`).
+  let wired = false;
+  reader.onClose(() => {
+    if (!wired) process.exit(1);
+  });
   connection.listen();
   wiring.then(
     (startServer) => {
       for (const handler of beforeInitialize) handler.dispose();
+      wired = true;
       // The server may be wired before `initialize` arrives (a client that waits, a fast load):
       // the connection listens either way, and the server then answers `initialize` itself.
-      startServer(connection, { answered });
+      startServer(connection, { answered, onInputEnd: (listener) => reader.onClose(listener) });
       reader.release();
     },
     (error: unknown) => {

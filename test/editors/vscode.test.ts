@@ -5,7 +5,7 @@
 // its output; a table-like artifact shows as a table in hover and in its preview, opened beside
 // the code through "⋯ more"; nullable settings are editable in the Settings UI. Screenshots go
 // to test/.artifacts/vscode/ (docs/ keeps three of them for the README).
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,9 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
       prepare: (folder) => {
         const workspace = join(folder, 'demo');
         cpSync(join(REPO, 'examples', 'demo'), workspace, { recursive: true, filter: (source) => !source.includes('.choppa') });
+        // A folder setting, which VS Code gives the server for the window and for the folder alike.
+        mkdirSync(join(workspace, '.vscode'), { recursive: true });
+        writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'choppa.runs.maxParallel': 3 }));
         return workspace;
       },
       waitForFile: 'pipeline.py',
@@ -77,6 +80,8 @@ describe.skipIf(missing !== undefined)(`VS Code (code-server) end to end${missin
         .map((file) => readFileSync(join(root, file), 'utf8'))
         .join('\n');
     await expect.poll(serverLog, { timeout: UI_TIMEOUT }).toMatch(/parser: web-tree-sitter [\d.]+ \(WebAssembly\)/);
+    // VS Code's settings, pulled for the window and for the folder, raise no settings warning.
+    expect(serverLog()).not.toMatch(/for itself|settings? w[ae]re? ignored/);
   });
 
   it('runs add(1, 2) from the call site\'s code action; the hover shows 3', async () => {

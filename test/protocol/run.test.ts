@@ -3,7 +3,7 @@
 // downloading it, hover after a run and after a restart, and a verified dereference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Hover, InlayHint } from 'vscode-languageserver-protocol';
@@ -244,6 +244,81 @@ describe('clients with fewer capabilities (Neovim 0.7, Helix)', () => {
       expect(readdirSync(folder)).toEqual([]);
       // Neovim 0.7 does not advertise workspace/configuration: the server must not ask.
       expect(bare.configurationRequests).toBe(0);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('ships a sibling module with no workspace folder at all, as `python file.py` would find it (Helix without a root marker)', async () => {
+    const folder = tempDir();
+    const source = ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def f():', '    import helpers', '    return helpers.val()', ''].join('\n');
+    writeFileSync(join(folder, 'helpers.py'), 'def val():\n    return "sibling"\n');
+    writeFileSync(join(folder, 'jobs.py'), source);
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const uri = await bare.open(join(folder, 'jobs.py'), source);
+      await bare.waitForDiagnostics(uri);
+      // Before, nothing was indexed without a folder: the run failed with ModuleNotFoundError.
+      const result = await bare.executeCommand<RunResult>('choppa.run', { uri, function: 'f' });
+      expect(result.error).toBeUndefined();
+      expect(result.value!.json).toBe('sibling');
+      // The state stays in the user cache folder: nothing is written beside the script.
+      expect(readdirSync(folder).sort()).toEqual(['helpers.py', 'jobs.py']);
+      // The shipped module changes on disk (this client reports no file changes): the result turns stale.
+      await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
+      writeFileSync(join(folder, 'helpers.py'), 'def val():\n    return "changed"\n');
+      const stale = await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result-stale'));
+      expect(stale.find((d) => d.code === 'run-result-stale')?.message).toContain('stale');
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('with no workspace folder, never shows a function\'s result at another file of the same name', async () => {
+    const folder = tempDir();
+    const module = (value: string): string => ['from choppa import Choppa', 'dutch = Choppa()', '', '@dutch.remote', 'def f():', `    return ${JSON.stringify(value)}`, ''].join('\n');
+    const main = ['from lib.helpers import f', '', 'f()', ''].join('\n');
+    mkdirSync(join(folder, 'lib'));
+    writeFileSync(join(folder, 'lib', '__init__.py'), '');
+    writeFileSync(join(folder, 'lib', 'helpers.py'), module('lib'));
+    writeFileSync(join(folder, 'helpers.py'), module('top'));
+    writeFileSync(join(folder, 'main.py'), main);
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const top = await bare.open(join(folder, 'helpers.py'), module('top'));
+      await bare.waitForDiagnostics(top);
+      const mainUri = await bare.open(join(folder, 'main.py'), main);
+      await bare.waitForDiagnostics(mainUri);
+      const ran = await bare.executeCommand<RunResult>('choppa.run', { uri: mainUri, function: 'f', args: '', position: positionOf(main, 'f()') });
+      expect(ran.value?.json).toBe('lib');
+      // Before, results were named by base name alone without a root: helpers.py showed lib/helpers.py's.
+      const hover = await bare.request<Hover | null>('textDocument/hover', { textDocument: { uri: top }, position: positionOf(module('top'), 'f():') });
+      const shown = hover && typeof hover.contents === 'object' && 'value' in hover.contents ? hover.contents.value : '';
+      expect(shown).toContain('Not run yet');
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('with no workspace folder, keeps using the .choppa/ a project above the file already has', async () => {
+    const folder = tempDir();
+    writeFileSync(join(folder, 'x.py'), text);
+    const first = await EditorClient.start({ root: folder });
+    try {
+      const uri = await first.open(join(folder, 'x.py'), text);
+      expect(await first.executeCommand<RunResult>('choppa.run', { uri, function: 'add', args: '40' })).toMatchObject({ status: 'ok' });
+    } finally {
+      await first.stop();
+    }
+    // The same project opened with no root marker (Helix), or its file opened from outside the
+    // editor's folders: before, its results lived in a cache folder and the project's were not shown.
+    const bare = await EditorClient.start({ root: null, capabilities: BARE_CAPABILITIES });
+    try {
+      const uri = await bare.open(join(folder, 'x.py'), text);
+      const shown = await bare.waitForDiagnostics(uri, (all) => all.some((d) => d.code === 'run-result'));
+      expect(shown.find((d) => d.code === 'run-result')?.message).toMatch(/^add\(40\) → 42 /);
+      const listed = await bare.executeCommand<{ results: Array<{ function: string }> }>('choppa.listRuns', { uri });
+      expect(listed.results.map((result) => result.function)).toContain('add');
     } finally {
       await bare.stop();
     }

@@ -21,6 +21,9 @@ import { parseCliArguments, type CliOptions } from './cli-arguments.js';
 import { writeOut } from './standard-output.js';
 import { CliHost, cliSettings, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
+import { indexRoot } from '../workspace-index/index-root.js';
+
+export { indexRoot };
 
 const processIo: Io = {
   out: (text) => writeOut(1, text),
@@ -41,22 +44,6 @@ export function projectRoot(filePath: string): string {
     if (parent === dir) return marked ?? dirname(filePath);
     dir = parent;
   }
-}
-
-/**
- * The folder the CLI indexes for a file: the nearest one with a project marker (`pyproject.toml`,
- * `setup.cfg`, `setup.py`, `.git`, `.choppa`), else the folder above the file's packages.
- */
-export function indexRoot(filePath: string): string {
-  for (let dir = dirname(filePath); ; ) {
-    if (['pyproject.toml', 'setup.cfg', 'setup.py', '.git', '.choppa'].some((marker) => existsSync(join(dir, marker)))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  let dir = dirname(filePath);
-  while (existsSync(join(dir, '__init__.py')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
 }
 
 /**

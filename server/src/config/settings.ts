@@ -184,27 +184,68 @@ function read(raw: unknown, key: string): unknown {
   return undefined;
 }
 
+/** Whether a value counts as not set: absent, null, or an empty string (a cleared field). */
+function unset(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+function valid(spec: SettingSpec, value: unknown): boolean {
+  if (spec.type === 'boolean') return typeof value === 'boolean';
+  if (spec.type === 'integer') return typeof value === 'number' && Number.isInteger(value) && value >= (spec.minimum ?? -Infinity);
+  return typeof value === 'string' && (spec.enum === undefined || spec.enum.includes(value));
+}
+
 function pick(raw: unknown, key: string): string | boolean | number | null {
   const spec = SETTINGS_SCHEMA[key]!;
   const value = read(raw, key);
-  if (spec.type === 'boolean') return typeof value === 'boolean' ? value : spec.default;
-  if (spec.type === 'integer') {
-    return typeof value === 'number' && Number.isInteger(value) && value >= (spec.minimum ?? -Infinity) ? value : spec.default;
+  return !unset(value) && valid(spec, value) ? (value as string | boolean | number) : spec.default;
+}
+
+function sectionOf(raw: RawSettings): unknown {
+  return raw !== null && typeof raw === 'object' && 'choppa' in raw ? (raw as { choppa: unknown }).choppa : raw;
+}
+
+function expected(spec: SettingSpec): string {
+  if (spec.enum) return `one of ${spec.enum.map((value) => JSON.stringify(value)).join(', ')}`;
+  if (spec.type === 'integer') return spec.minimum === undefined ? 'an integer' : `an integer of at least ${spec.minimum}`;
+  return `a ${spec.type}`;
+}
+
+/**
+ * The values a client sent that `parseSettings` could not take, one sentence each, saying what is
+ * used instead (`choppa.backend: "Local" is not one of "auto", "local", "dask"; using "auto"`).
+ */
+export function settingsProblems(raw: RawSettings): string[] {
+  const section = sectionOf(raw);
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(SETTINGS_SCHEMA)) {
+    const value = read(section, key);
+    if (unset(value) || valid(spec, value)) continue;
+    const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
+    problems.push(`choppa.${key}: ${shown} is not ${expected(spec)}; using ${JSON.stringify(spec.default)}`);
   }
-  if (typeof value !== 'string' || value.trim() === '') return spec.default;
-  if (spec.enum && !spec.enum.includes(value)) return spec.default;
-  return value;
+  return problems;
+}
+
+/** The dotted keys (`runs.maxParallel`) whose resolved values differ between two settings. */
+export function settingsDifferences(a: Settings, b: Settings): string[] {
+  const flat = (value: unknown, prefix: string, into: Map<string, string>): Map<string, string> => {
+    if (value !== null && typeof value === 'object') for (const [key, inner] of Object.entries(value)) flat(inner, prefix ? `${prefix}.${key}` : key, into);
+    else into.set(prefix, JSON.stringify(value));
+    return into;
+  };
+  const left = flat(a, '', new Map());
+  const right = flat(b, '', new Map());
+  return [...left.keys()].filter((key) => left.get(key) !== right.get(key));
 }
 
 /**
  * Turns what a client sent into complete settings. Accepts the `choppa` section itself or an
- * object holding it under `choppa`; unknown keys and wrong types fall back to defaults.
+ * object holding it under `choppa`; unknown keys and wrong types fall back to defaults (and
+ * `settingsProblems` says which).
  */
 export function parseSettings(raw: RawSettings): Settings {
-  const section =
-    raw !== null && typeof raw === 'object' && 'choppa' in raw
-      ? (raw as { choppa: unknown }).choppa
-      : raw;
+  const section = sectionOf(raw);
   return {
     backend: pick(section, 'backend') as Settings['backend'],
     host: pick(section, 'host') as string | null,

@@ -38,12 +38,18 @@ export const BARE_CAPABILITIES: ClientCapabilities = { textDocument: { publishDi
 export interface ClientOptions {
   /** The workspace root; null sends `rootUri: null` and no folders, as Helix can. */
   root: string | null;
+  /** The workspace folders sent in `initialize` (default: `root` alone). */
+  folders?: string[];
   capabilities?: ClientCapabilities;
   /** `clientInfo.name` (`helix`, `Neovim`, `Visual Studio Code`); none by default. */
   clientName?: string;
   initializationOptions?: unknown;
   /** Answer to `workspace/configuration` for the `choppa` section. */
   configuration?: unknown;
+  /** Never answer `workspace/configuration` (a client whose handler hangs). */
+  configurationHangs?: boolean;
+  /** Answer for an item scoped to a folder (`scopeUri`), when it differs from `configuration`. */
+  folderConfiguration?: (scopeUri: string) => unknown;
   env?: NodeJS.ProcessEnv;
   /** The server command (default: this checkout's built server with `--stdio`). */
   command?: string[];
@@ -105,9 +111,10 @@ export class EditorClient {
       this.progress.push(params);
       this.progressWaiters = settle(this.progressWaiters, params);
     });
-    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => {
+    this.connection.onRequest('workspace/configuration', (params: { items: Array<{ scopeUri?: string }> }) => {
       this.configurationRequests += 1;
-      return params.items.map(() => options.configuration ?? null);
+      if (options.configurationHangs) return new Promise(() => undefined);
+      return params.items.map((item) => (item.scopeUri !== undefined && options.folderConfiguration ? options.folderConfiguration(item.scopeUri) : undefined) ?? options.configuration ?? null);
     });
     this.connection.onRequest('window/workDoneProgress/create', () => null);
     this.connection.onRequest('client/registerCapability', (params: { registrations: Array<{ method: string; registerOptions?: unknown }> }) => {
@@ -139,7 +146,9 @@ export class EditorClient {
     await client.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri,
-      workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
+      workspaceFolders: options.folders
+        ? options.folders.map((folder, index) => ({ uri: pathToFileURL(folder).href, name: `folder${index}` }))
+        : rootUri === null ? null : [{ uri: rootUri, name: 'test' }],
       capabilities: options.capabilities ?? RICH_CAPABILITIES,
       ...(options.clientName ? { clientInfo: { name: options.clientName } } : {}),
       initializationOptions: options.initializationOptions,

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, renameSync, writeFileSync, writeSync, existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative, isAbsolute } from 'node:path';
+import { dirname, join, relative, isAbsolute } from 'node:path';
 import { userCacheDir } from '../platform/host-paths.js';
 
 /**
@@ -16,6 +16,22 @@ export function stateDirFor(root: string | null, fileFolder: string, env: NodeJS
   const cache = userCacheDir(env, process.platform, homedir());
   const key = createHash('sha256').update(fileFolder).digest('hex').slice(0, 16);
   return join(cache, 'choppa-lsp', key);
+}
+
+/**
+ * The nearest folder at or above `fileFolder` that already holds a `.choppa/` folder (the
+ * project state the CLI, or an editor that had a workspace folder, made), or null. A file opened
+ * with no workspace folder uses it rather than a cache folder nobody else reads.
+ */
+export function existingStateRoot(fileFolder: string): string | null {
+  for (let dir = fileFolder; ; dir = dirname(dir)) {
+    try {
+      if (lstatSync(join(dir, '.choppa')).isDirectory()) return dir;
+    } catch {
+      // No state here: look further up.
+    }
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 /**

@@ -117,6 +117,18 @@ export function publishDiagnostics(session: Session, uri: string): void {
   void session.connection.sendDiagnostics({ uri, version: document.version, diagnostics: diagnosticsFor(session, uri) });
 }
 
+/**
+ * Publishes the document a run or submit came from and every other open document that defines a
+ * function of that name: a run from a call site in another file changes what the function's own
+ * file shows at its `def` (its last result, its job in flight), which the hover already tells.
+ */
+export function publishAfterRun(session: Session, uri: string, functionName: string): void {
+  publishDiagnostics(session, uri);
+  for (const document of session.documents.all()) {
+    if (document.uri !== uri && document.analysis.functions.some((fn) => fn.name === functionName)) publishDiagnostics(session, document.uri);
+  }
+}
+
 const pendingOthers = new WeakMap<Session, NodeJS.Timeout>();
 /** How long edits of one file must pause before other files' results are checked against it. */
 const OTHERS_DELAY_MS = 250;

@@ -63,6 +63,10 @@ export class Lifecycle {
     this.state = 'shut down';
   }
 
+  get isShutDown(): boolean {
+    return this.state === 'shut down';
+  }
+
   /** Wraps a request handler: refused outside the running state or with ill-shaped params. */
   request<P, R, A extends unknown[]>(method: string, handler: (params: P, ...rest: A) => R): (params: P, ...rest: A) => R {
     return (params: P, ...rest: A): R => {

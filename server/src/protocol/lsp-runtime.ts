@@ -12,6 +12,7 @@ export const ProposedFeatures = lsp.ProposedFeatures;
 export const AbstractMessageWriter = lsp.AbstractMessageWriter;
 export const AbstractMessageReader = lsp.AbstractMessageReader;
 export const ResponseError = lsp.ResponseError;
+export const ConnectionError = lsp.ConnectionError;
 export type ResponseError<D = void> = Lsp.ResponseError<D>;
 export const ErrorCodes = lsp.ErrorCodes;
 export const DiagnosticSeverity = lsp.DiagnosticSeverity;

@@ -24,7 +24,8 @@ export function watchIndexedFolders(session: Session): void {
     watcher = watchFolders(
       (changes) => {
         // Walked again only when a folder's listing changed (the index's stamps tell).
-        if (changes.folders) for (const root of session.roots) session.index.addFolder(root);
+        // Every indexed folder: the workspace folders, and a script's project with none (`indexScriptFolder`).
+        if (changes.folders) for (const folder of session.index.folderList()) session.index.addFolder(folder);
         filesChangedOnDisk(session, changes.files);
         if (changes.folders) watchIndexedFolders(session);
       },

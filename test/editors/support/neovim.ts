@@ -32,10 +32,10 @@ export interface ScenarioResult {
   stderr: string;
 }
 
-/** Runs the whole scenario once; each test then checks one step of it. */
-export async function runNeovimScenario(binary: string, sandbox: Sandbox, timeoutMs = 90_000): Promise<ScenarioResult> {
+/** Runs the whole scenario (`script`, beside this file) once; each test then checks one step of it. */
+export async function runNeovimScenario(binary: string, sandbox: Sandbox, timeoutMs = 90_000, scenario = 'neovim-scenario.lua'): Promise<ScenarioResult> {
   const results = join(sandbox.dir, 'neovim-results.json');
-  const script = join(REPO_ROOT, 'test/editors/support/neovim-scenario.lua');
+  const script = join(REPO_ROOT, 'test/editors/support', scenario);
   const child = spawn(binary, ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${script}`], {
     cwd: sandbox.project,
     detached: true,

@@ -24,7 +24,7 @@ export interface Workbench {
 export interface WorkbenchOptions {
   /** Temp folder prefix and test/.artifacts/ folder name. */
   name: string;
-  /** Makes the workspace folder under `root` (and anything in the private HOME) and returns it. */
+  /** Makes the workspace folder (or `.code-workspace` file) under `root` (and anything in the private HOME) and returns it. */
   prepare: (root: string, dirs: CodeServerDirs) => string;
   /** A file the explorer lists once the workbench is up. */
   waitForFile: string;
@@ -69,7 +69,9 @@ export async function launchWorkbench(options: WorkbenchOptions): Promise<Workbe
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const shot = screenshotter(page, join(REPO, 'test', '.artifacts', options.name));
-    await page.goto(`${server.url}?folder=${encodeURIComponent(workspace)}`);
+    // A `.code-workspace` file opens as a multi-root workspace, anything else as one folder.
+    const opened = workspace.endsWith('.code-workspace') ? 'workspace' : 'folder';
+    await page.goto(`${server.url}?${opened}=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: options.waitForFile }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     return { root, dirs, server, page, installed, shot, close };

@@ -5,7 +5,7 @@ import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languag
 import { unsupportedFunction } from '../../analysis/unsupported-functions.js';
 import type { RunCommandResult, RunMode } from '../../engine/run-record.js';
 import type { Session } from '../../session.js';
-import { publishDiagnostics } from '../diagnostics.js';
+import { publishAfterRun } from '../diagnostics.js';
 import { missingArgumentsMessage } from '../missing-arguments.js';
 import { withProgress } from '../progress.js';
 import { unsavedCodeMessage } from '../unsaved-code-message.js';
@@ -54,7 +54,7 @@ export async function runFunction(
   // The answer goes first: the diagnostics and the refresh requests that show the result
   // elsewhere follow on the next turn, not in front of the response (0.2 ms of a warm run).
   setImmediate(() => {
-    publishDiagnostics(session, input.uri);
+    publishAfterRun(session, input.uri, name);
     refreshResultViews(session);
   });
   return result;

@@ -13,7 +13,7 @@ function target(session: Session, raw: unknown, command: string) {
   const args = parsed.value;
   const path = 'uri' in args ? session.pathOf(args.uri) : undefined;
   if ('uri' in args && path === undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${args.uri} is not a file on disk.`);
-  const workspace = session.workspaceFor(path ?? session.roots[0] ?? process.cwd());
+  const workspace = ('id' in args ? session.workspaceWithRun(args.id) : undefined) ?? session.workspaceFor(path ?? session.roots[0] ?? process.cwd());
   return { args, path, workspace };
 }
 

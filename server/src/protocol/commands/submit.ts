@@ -3,7 +3,7 @@
 import { unsupportedFunction } from '../../analysis/unsupported-functions.js';
 import type { SubmitCommandResult } from '../../engine/workspace.js';
 import type { Session } from '../../session.js';
-import { publishDiagnostics } from '../diagnostics.js';
+import { publishAfterRun } from '../diagnostics.js';
 import { missingArgumentsMessage } from '../missing-arguments.js';
 import { unsavedCodeMessage } from '../unsaved-code-message.js';
 import { readRunInput } from './shared.js';
@@ -31,6 +31,6 @@ export async function submitFunction(session: Session, raw: unknown): Promise<Su
     session.info(`choppa: ${name} submitted (run ${result.runId})${result.runPageUrl ? `: ${result.runPageUrl}` : ''}`);
   }
   if (result.unsaved) session.warn(unsavedCodeMessage(name, result.unsaved, true));
-  publishDiagnostics(session, input.uri);
+  publishAfterRun(session, input.uri, name);
   return result;
 }

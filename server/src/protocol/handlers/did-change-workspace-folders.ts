@@ -11,6 +11,7 @@ export function didChangeWorkspaceFolders(session: Session, event: WorkspaceFold
   const added = event.added.map((folder) => uriToPath(folder.uri)).filter((path): path is string => path !== undefined);
   session.roots = [...session.roots.filter((root) => !removed.includes(root)), ...added.filter((root) => !session.roots.includes(root))];
   for (const folder of removed) session.index.removeFolder(folder);
+  session.forgetFolders(removed);
   for (const folder of added) session.index.addFolder(folder);
   watchIndexedFolders(session);
   session.documents.invalidateResolved();

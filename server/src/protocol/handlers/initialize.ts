@@ -9,6 +9,7 @@ import type { Session } from '../../session.js';
 import { uriToPath } from '../convert.js';
 import { publishDiagnostics } from '../diagnostics.js';
 import { pullConfiguration } from './did-change-configuration.js';
+import { waitAWhile } from '../configuration-wait.js';
 import { didChangeWorkspaceFolders } from './did-change-workspace-folders.js';
 import { DidChangeWatchedFilesNotification } from '../lsp-runtime.js';
 import { watchIndexedFolders } from '../server-file-watch.js';
@@ -27,6 +28,7 @@ export function initialize(session: Session, params: InitializeParams): Initiali
   }
   session.roots = roots;
   session.settings = parseSettings(params.initializationOptions);
+  session.initialSettings = params.initializationOptions;
   return initializeResult();
 }
 
@@ -40,11 +42,13 @@ export function initialized(session: Session): void {
   if (session.supportsWorkDoneProgress) session.progress.listen();
   // Clients show this in their LSP log (VS Code's output channel, Neovim's lsp.log).
   session.log(`choppa-lsp ${VERSION}, ${describeParserEngine().replace('\n', '; ')}`);
+  session.settingsNotices.values(session.initialSettings);
   // Runs wait for the first configuration answer, so they use the interpreter the user set.
   // Documents opened before the answer were checked with defaults: check them again.
-  session.ready = pullConfiguration(session).then((pulled) => {
-    if (pulled) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
+  const pulled = pullConfiguration(session).then((answered) => {
+    if (answered) for (const document of session.documents.all()) publishDiagnostics(session, document.uri);
   });
+  session.ready = waitAWhile(session, pulled);
 }
 
 // The index follows the disk through the client's file watcher, where the client lets the
