@@ -2,7 +2,7 @@
 // the run's state, the run outlives the server (a new server picks it up from state.json and
 // shows its result in hover), a failed job lands at the raising line, and a job can be cancelled.
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import { EditorClient, positionOf, tempDir } from '../support/lsp-client.js';
@@ -93,7 +93,7 @@ describe('submit', () => {
     try {
       const source = text(join(root, 'unused'));
       const uri = await editor.open(join(root, 'jobs.py'), source);
-      await editor.executeCommand<Submitted>('choppa.submit', { uri, function: 'broken' });
+      const submitted = await editor.executeCommand<Submitted>('choppa.submit', { uri, function: 'broken' });
       const all = await editor.waitForDiagnostics(uri, (d) => d.some((x) => x.code === 'remote-error'));
       const error = all.find((d) => d.code === 'remote-error')!;
       expect(error.range.start.line).toBe(source.split('\n').indexOf('    return values[5]'));
@@ -103,6 +103,9 @@ describe('submit', () => {
       // Reported as an error, not as news.
       const said = await editor.waitForMessage((message) => message.includes('submitted run of broken') && message.includes('failed'));
       expect(said.type).toBe(1);
+      // Its log, by the id the submit returned (as `choppa-lsp runs` and the VS Code runs view name it).
+      const log = await editor.executeCommand<{ path: string }>('choppa.showLog', { id: submitted.id });
+      expect(readFileSync(log.path, 'utf8')).toContain('# failed');
     } finally {
       await editor.stop();
     }

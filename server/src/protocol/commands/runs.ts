@@ -1,11 +1,14 @@
 // `choppa.cancel`, `choppa.showLog` and `choppa.listRuns`: stop a run where it runs (in flight
 // or submitted), open a run's output log, and list every run the workspace is following.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, ResponseError } from '../lsp-runtime.js';
 import type { Session } from '../../session.js';
 import { openOrTell } from '../open-document.js';
 import { parseRunTargetArguments } from '../extensions.js';
 import { confinedPath } from '../../engine/state-dir.js';
+import { runLogPath } from '../../engine/run-log.js';
+import { hasEnded } from '../../engine/submissions.js';
 
 function target(session: Session, raw: unknown, command: string) {
   const parsed = parseRunTargetArguments(raw);
@@ -41,11 +44,20 @@ export function showLog(session: Session, raw: unknown): { path: string } {
   const { args, path, workspace } = target(session, raw, 'choppa.showLog');
   const running = workspace.running().find((run) => ('id' in args ? run.runId === args.id : path !== undefined && run.key === workspace.key(path, args.function)));
   const stored = 'uri' in args && path !== undefined ? workspace.latestResult(path, args.function) : undefined;
+  // A submitted job by its id: its log is written once it ends (its output comes with its end).
+  const submitted = 'id' in args && !running ? workspace.store.submission(args.id) : undefined;
+  if (submitted && !hasEnded(submitted)) {
+    const message = `The job of ${submitted.function} (${submitted.handle?.runId ?? submitted.id}) has no log until it ends: its output comes back with its end${submitted.handle?.runPageUrl ? `; its page is ${submitted.handle.runPageUrl}` : ''}.`;
+    session.info(`choppa: ${message}`);
+    throw new ResponseError(ErrorCodes.InvalidRequest, message);
+  }
+  const logs = join(workspace.stateDir, 'logs');
   // A stored log path is data from `.choppa/state.json`: only a file really inside `.choppa/logs` is shown.
-  const storedLog = stored?.logPath === undefined ? undefined : confinedPath(join(workspace.stateDir, 'logs'), stored.logPath);
-  const logPath = running?.logPath ?? storedLog;
+  const storedLog = stored?.logPath === undefined ? undefined : confinedPath(logs, stored.logPath);
+  const submittedLog = submitted ? confinedPath(logs, runLogPath(workspace.stateDir, submitted.function, submitted.id)) : undefined;
+  const logPath = running?.logPath ?? storedLog ?? (submittedLog !== undefined && existsSync(submittedLog) ? submittedLog : undefined);
   if (!logPath) {
-    const message = 'This function has no run log yet: run it first.';
+    const message = 'id' in args ? `No run or job ${args.id} with a log here.` : 'This function has no run log yet: run it first.';
     session.info(`choppa: ${message}`);
     throw new ResponseError(ErrorCodes.InvalidRequest, message);
   }
