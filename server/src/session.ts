@@ -13,7 +13,7 @@ import { existingStateRoot, stateDirFor } from './engine/state-dir.js';
 import { Workspace } from './engine/workspace.js';
 import { uriToPath } from './protocol/convert.js';
 import { pathInFolders } from './platform/folder-aliases.js';
-import { indexRoot } from './workspace-index/index-root.js';
+import { indexRoot } from './workspace-index/project-roots.js';
 import type { RunContext } from './protocol/run-commands.js';
 import { ProgressTokens, type ServerProgress } from './protocol/work-done-progress.js';
 import type { SubmissionRecord } from './engine/result-store.js';

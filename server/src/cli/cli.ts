@@ -2,7 +2,7 @@
 // analysis and engine as the language server. Progress goes to stderr, results to stdout
 // (JSON with `--json`), and the exit code is non-zero when the remote side raised.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { FileAnalysis, Param } from '../analysis/model.js';
 import { RUNNER_PATH } from '../backends/local/local-backend.js';
 import { describeConfig } from '../config/describe-config.js';
@@ -21,30 +21,13 @@ import { parseCliArguments, type CliOptions } from './cli-arguments.js';
 import { writeOut } from './standard-output.js';
 import { CliHost, cliSettings, type Io } from './cli-host.js';
 import { runClusterCommand } from './cluster-commands.js';
-import { indexRoot } from '../workspace-index/index-root.js';
-
-export { indexRoot };
+import { indexRoot, stateRoot } from '../workspace-index/project-roots.js';
 
 const processIo: Io = {
   out: (text) => writeOut(1, text),
   err: (text) => writeOut(2, text),
 };
 
-/**
- * The project root of a file, where `.choppa/` goes: the nearest folder with `.choppa` or `.git`,
- * else the nearest with `pyproject.toml`, `setup.cfg` or `setup.py` (a project outside git keeps
- * one state folder, not one per package it runs from), else the file's own.
- */
-export function projectRoot(filePath: string): string {
-  let marked: string | undefined;
-  for (let dir = dirname(filePath); ; ) {
-    if (existsSync(join(dir, '.choppa')) || existsSync(join(dir, '.git'))) return dir;
-    if (marked === undefined && ['pyproject.toml', 'setup.cfg', 'setup.py'].some((marker) => existsSync(join(dir, marker)))) marked = dir;
-    const parent = dirname(dir);
-    if (parent === dir) return marked ?? dirname(filePath);
-    dir = parent;
-  }
-}
 
 /**
  * The project's workspace for a command that runs something, saying when that is the embedded
@@ -202,7 +185,7 @@ async function runTarget(host: CliHost, options: CliOptions, io: Io): Promise<nu
     printRunResult(refused, path, io, options.json);
     return 1;
   }
-  const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
+  const workspace = workspaceFor(host, options.root ?? stateRoot(path), options, io, index);
   warnUnusedClusterFlag(options, workspace, analysis, name, path, io);
   const interrupt = ctrlC(io);
   try {
@@ -317,7 +300,7 @@ function splitTarget(target: string): [string, string | undefined] {
 async function derefTarget(host: CliHost, options: CliOptions, io: Io): Promise<number> {
   const [file, name] = splitTarget(options.target);
   const isFunction = name !== undefined && file.endsWith('.py') && existsSync(file);
-  const root = options.root ?? (isFunction ? projectRoot(resolve(file)) : process.cwd());
+  const root = options.root ?? (isFunction ? stateRoot(resolve(file)) : process.cwd());
   const workspace = workspaceFor(host, root, options, io);
   let ref;
   let madeOn: string | undefined;
@@ -378,7 +361,7 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
     printRunResult(refused, path, io, options.json);
     return 1;
   }
-  const workspace = workspaceFor(host, options.root ?? projectRoot(path), options, io, index);
+  const workspace = workspaceFor(host, options.root ?? stateRoot(path), options, io, index);
   warnUnusedClusterFlag(options, workspace, analysis, name, path, io);
   const args = cliArguments(host, options, io);
   if (args === 'invalid') return 2;
@@ -392,7 +375,7 @@ async function submitTarget(host: CliHost, options: CliOptions, io: Io): Promise
 
 /** `runs`, `wait RUN_ID` and `cancel RUN_ID` on the project's `.choppa/state.json`. */
 async function followRuns(host: CliHost, options: CliOptions, io: Io): Promise<number> {
-  const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
+  const root = options.root ?? stateRoot(join(process.cwd(), 'x'));
   const workspace = host.workspace(root, options);
   if (options.command === 'runs') {
     // The states where the runs run, not the ones the last look stored.
@@ -443,7 +426,7 @@ async function followRuns(host: CliHost, options: CliOptions, io: Io): Promise<n
 
 /** The cluster commands (issue 11), on the project's workspace. */
 async function clusterCommand(host: CliHost, options: CliOptions, io: Io): Promise<number> {
-  const root = options.root ?? projectRoot(join(process.cwd(), 'x'));
+  const root = options.root ?? stateRoot(join(process.cwd(), 'x'));
   const workspace = host.workspace(root, options);
   return await runClusterCommand(options, workspace, join(root, '.choppa'), io);
 }
